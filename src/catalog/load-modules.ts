@@ -1,0 +1,90 @@
+// Reads manifests from disk (the only file-system code of the manifest phase) and hands the bytes to the pure validator.
+import { lstat, open, readdir } from "node:fs/promises";
+import path from "node:path";
+import { MAX_MANIFEST_BYTES } from "../manifest/parse-yaml.js";
+import { PROBLEM_CODES, type Problem, type ProblemCode } from "../manifest/problems.js";
+import { validateCatalog, type CatalogResult, type ManifestSource, type ValidateOptions } from "../manifest/validate.js";
+
+export const MANIFEST_FILE = "module.yaml";
+
+function fileProblem(file: string, code: ProblemCode, message: string): Problem {
+  return { file, line: 0, column: 0, path: "", code, message, hint: PROBLEM_CODES[code].fix };
+}
+
+/**
+ * Finds the module.yaml files a PATH names: a modules directory (each subdirectory holding a module.yaml),
+ * a module directory, or a module.yaml itself.
+ */
+export async function findManifests(target: string): Promise<{ files: string[]; problems: Problem[]; /** true when target named one module rather than a modules directory */ single?: boolean }> {
+  const st = await lstat(target).catch(() => undefined);
+  if (!st) return { files: [], problems: [fileProblem(target, "file.not_found", "path does not exist")] };
+  if (st.isSymbolicLink()) return { files: [], problems: [fileProblem(target, "file.symlink", "path is a symbolic link; pass the real path")] };
+  if (st.isFile()) return { files: [target], problems: [], single: true };
+  if (!st.isDirectory()) return { files: [], problems: [fileProblem(target, "file.not_found", "path is neither a file nor a directory")] };
+  const own = path.join(target, MANIFEST_FILE);
+  if (await lstat(own).catch(() => undefined)) return { files: [own], problems: [], single: true };
+  let entries: string[];
+  try {
+    entries = (await readdir(target, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return { files: [], problems: [fileProblem(target, "file.unreadable", "directory cannot be read")] };
+  }
+  const files: string[] = [];
+  for (const name of entries) {
+    const f = path.join(target, name, MANIFEST_FILE);
+    if (await lstat(f).catch(() => undefined)) files.push(f);
+  }
+  if (files.length === 0) return { files, problems: [fileProblem(target, "file.not_found", `no */${MANIFEST_FILE} found in this directory`)] };
+  return { files, problems: [] };
+}
+
+/** Reads one manifest without following a symlink and without reading more than the size limit (+1 byte to detect excess). */
+export async function readManifest(file: string): Promise<{ source?: ManifestSource; problem?: Problem }> {
+  const st = await lstat(file).catch(() => undefined);
+  if (!st) return { problem: fileProblem(file, "file.not_found", "file does not exist") };
+  if (st.isSymbolicLink()) return { problem: fileProblem(file, "file.symlink", "module.yaml is a symbolic link") };
+  if (!st.isFile()) return { problem: fileProblem(file, "file.unreadable", "not a regular file") };
+  let bytes: Uint8Array;
+  try {
+    const fh = await open(file, "r");
+    try {
+      const buf = Buffer.alloc(MAX_MANIFEST_BYTES + 1);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      bytes = buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return { problem: fileProblem(file, "file.unreadable", "file cannot be read") };
+  }
+  const dir = path.dirname(file);
+  return { source: { file, dir, dirName: path.basename(path.resolve(dir)), bytes } };
+}
+
+/** Loads and validates every module under the given paths (default: one modules directory). */
+export async function loadModules(targets: string | readonly string[], options: ValidateOptions = {}): Promise<CatalogResult> {
+  const list = typeof targets === "string" ? [targets] : targets;
+  const problems: Problem[] = [];
+  const sources: ManifestSource[] = [];
+  const seen = new Set<string>();
+  const knownNames: string[] = [];
+  for (const t of list) {
+    const found = await findManifests(t);
+    problems.push(...found.problems);
+    if (found.single && found.files[0]) {
+      // One module of a catalog: its siblings are the catalog its depends_on may name.
+      const catalogDir = path.dirname(path.dirname(found.files[0]));
+      const siblings = await findManifests(catalogDir).catch(() => ({ files: [] as string[] }));
+      knownNames.push(...siblings.files.map((f) => path.basename(path.dirname(f))));
+    }
+    for (const f of found.files) {
+      const key = path.resolve(f);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const r = await readManifest(f);
+      if (r.problem) problems.push(r.problem);
+      if (r.source) sources.push(r.source);
+    }
+  }
+  return validateCatalog(sources, options, { problems, knownNames });
+}

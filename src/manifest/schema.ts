@@ -1,0 +1,176 @@
+// The manifest v1 contract: one zod definition from which the TypeScript types, the JSON Schema and its docs are derived.
+import { z } from "zod";
+
+/**
+ * Patterns are written once here and reused by the schema (so ajv and editors enforce them) and by the semantic
+ * checks. They are ASCII-only on purpose: Unicode look-alikes (Cyrillic "а") must never pass as a name.
+ */
+export const PATTERNS = {
+  moduleName: /^[a-z][a-z0-9-]{0,62}$/,
+  serviceName: /^[a-z][a-z0-9_-]{0,62}$/,
+  networkName: /^[a-z][a-z0-9_-]{0,62}$/,
+  volumeName: /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/,
+  envKey: /^[A-Za-z_][A-Za-z0-9_]*$/,
+  /** A string in which every `$` is either `$$` or a well-formed `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:?message}` or `${NAME?message}`. */
+  interpolated: /^(?:[^$]|\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?-|:?\?)[^}]*)?\})*$/,
+  /** Docker image reference: [registry[:port]/]path[:tag][@sha256:digest], path components lower-case. */
+  image:
+    /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
+  absolutePath: /^\//,
+  /** Compose short volume syntax: `[SOURCE:]TARGET[:ro|:rw]` with an absolute TARGET; SOURCE may hold `${...}` references. */
+  volumeShort: /^(?:(?:\$\{[^}]*\}|\$\$|[^:$])+:)?\/[^:]*(?::(?:ro|rw))?$/,
+  duration: /^(?:[0-9]+(?:ns|us|ms|s|m|h))+$/,
+  memory: /^[0-9]+[bkmg]?$/,
+  port: /^(?:(?:[0-9.]+|\[[0-9a-fA-F:]+\]):)?(?:[0-9]{1,5}(?:-[0-9]{1,5})?:)?[0-9]{1,5}(?:-[0-9]{1,5})?(?:\/(?:tcp|udp|sctp))?$/,
+  /** Label keys: reverse-DNS style; the `dev.platformctl.` prefix is reserved for platformctl's own labels. */
+  labelKey: /^(?!dev\.platformctl\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/,
+} as const;
+
+export const EXPECTED_STATES = ["running", "healthy", "exited-success"] as const;
+export const RESTART_POLICIES = ["no", "always", "unless-stopped", "on-failure"] as const;
+
+const interpolated = (what: string) =>
+  z.string().regex(PATTERNS.interpolated).describe(`${what}. \`\${VAR}\`, \`\${VAR:-default}\` and \`\${VAR:?message}\` are resolved at apply time; \`$$\` is a literal \`$\`.`);
+
+const stringOrList = (what: string) =>
+  z.union([interpolated(what), z.array(interpolated(what)).max(256)]);
+
+export const ExpectedStateSchema = z
+  .enum(EXPECTED_STATES)
+  .describe("`running`: the container keeps running. `healthy`: running and its healthcheck reports healthy. `exited-success`: a one-shot that must run once and exit 0; an exited-0 container is in sync and healthy.");
+
+const TimeoutSchema = z
+  .number()
+  .int()
+  .min(1)
+  .max(86400)
+  .describe("Seconds, 1..86400: the bound for a one-shot's run or for waiting until a service is running/healthy.");
+
+const EnvValueSchema = z.union([
+  interpolated("Environment value"),
+  z.number().refine(Number.isFinite, "must be a finite number"),
+]);
+
+export const EnvironmentSchema = z
+  .union([
+    z.record(z.string().regex(PATTERNS.envKey), EnvValueSchema),
+    z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=(?:[^$]|\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?-|:?\?)[^}]*)?\})*$/)).max(1024),
+  ])
+  .describe("Map `KEY: value` or Compose list form `[\"KEY=value\"]`. Keys are variable names (`^[A-Za-z_][A-Za-z0-9_]*$`). Values that look secret must be `${VAR}` references (strict mode).");
+
+const VolumeLongSchema = z.strictObject({
+  type: z.enum(["volume", "bind", "tmpfs"]).describe("`volume` (named volume), `bind` (host path) or `tmpfs`."),
+  source: z.string().min(1).max(4096).optional().describe("Volume name or host path; not used for tmpfs."),
+  target: z.string().regex(PATTERNS.absolutePath).max(4096).describe("Absolute path inside the container."),
+  read_only: z.boolean().optional().describe("Mount read-only."),
+});
+
+export const VolumeSchema = z
+  .union([z.string().regex(PATTERNS.volumeShort).max(4096), VolumeLongSchema])
+  .describe("Compose short syntax `SOURCE:TARGET[:ro]` (SOURCE a volume name or a host path starting with `/`, `./` or `${...}`) or long syntax. Targets are absolute.");
+
+export const HealthcheckSchema = z
+  .strictObject({
+    test: z
+      .union([z.string().min(1), z.array(z.string()).min(1)])
+      .describe("`[\"CMD\", ...]`, `[\"CMD-SHELL\", \"...\"]`, `[\"NONE\"]` or a shell string."),
+    interval: z.string().regex(PATTERNS.duration).optional().describe("Duration between probes, e.g. `10s`."),
+    timeout: z.string().regex(PATTERNS.duration).optional().describe("Probe timeout, e.g. `5s`."),
+    start_period: z.string().regex(PATTERNS.duration).optional().describe("Grace period during which failures do not count."),
+    retries: z.number().int().min(1).max(100).optional().describe("Consecutive failures before `unhealthy`."),
+  })
+  .describe("Container healthcheck (Compose subset). Required for services expected `healthy`.");
+
+const PortLongSchema = z.strictObject({
+  target: z.number().int().min(1).max(65535).describe("Container port."),
+  published: z.number().int().min(1).max(65535).optional().describe("Host port."),
+  host_ip: z.string().min(1).max(64).optional().describe("Host address to bind, e.g. `127.0.0.1`."),
+  protocol: z.enum(["tcp", "udp", "sctp"]).optional().describe("Protocol, default tcp."),
+});
+
+export const ServiceSchema = z
+  .strictObject({
+    image: z.string().max(512).regex(PATTERNS.image).describe("Image reference `[registry/]name[:tag][@sha256:digest]`; strict mode requires a tag other than `latest` or a digest."),
+    entrypoint: stringOrList("Entrypoint").optional().describe("Overrides the image entrypoint. A string is one argument; use a list for several."),
+    command: stringOrList("Command").optional().describe("Overrides the image command. A string is one argument; use a list for several."),
+    environment: EnvironmentSchema.optional(),
+    env_file: z.union([z.string().min(1), z.array(z.string().min(1)).max(16)]).optional().describe("Env files read at apply time, relative to the module directory. Their values are treated as secrets."),
+    restart: z.enum(RESTART_POLICIES).optional().describe("Restart policy; default `\"no\"`. One-shots (`exited-success`) must use `\"no\"` (quote it: YAML 1.2 keeps `no` a string, but quoting is clearer)."),
+    networks: z.array(z.string().regex(PATTERNS.networkName)).max(32).optional().describe("Networks to attach; platformctl creates them with its labels."),
+    volumes: z.array(VolumeSchema).max(64).optional(),
+    healthcheck: HealthcheckSchema.optional(),
+    labels: z.record(z.string().regex(PATTERNS.labelKey), z.string().max(4096)).optional().describe("Extra container labels. The `dev.platformctl.` prefix is reserved."),
+    user: z.string().min(1).max(256).optional().describe("`user[:group]` to run as."),
+    working_dir: z.string().regex(PATTERNS.absolutePath).max(4096).optional().describe("Absolute working directory."),
+    ports: z.array(z.union([z.string().regex(PATTERNS.port), PortLongSchema])).max(64).optional().describe("Published ports, Compose short (`127.0.0.1:8080:80/tcp`) or long syntax."),
+    stop_grace_period: z.string().regex(PATTERNS.duration).optional().describe("Time to wait after SIGTERM before SIGKILL, e.g. `10s`."),
+    mem_limit: z.string().regex(PATTERNS.memory).optional().describe("Memory limit, e.g. `256m`."),
+    expected_state: ExpectedStateSchema.optional().describe("Overrides the module's `spec.runtime.expected_state` for this service."),
+  })
+  .describe("One container, a Compose-like subset.");
+
+export const SmokeProbeSchema = z
+  .strictObject({
+    name: z.string().regex(PATTERNS.serviceName).describe("Probe name, unique in the module."),
+    exec: z
+      .strictObject({
+        service: z.string().regex(PATTERNS.serviceName).describe("Service whose container runs the command."),
+        command: z.array(z.string()).min(1).max(256).describe("Command run inside the container; exit 0 passes."),
+      })
+      .optional(),
+    http: z
+      .strictObject({
+        url: z.string().regex(/^https?:\/\/[^\s]+$/).max(2048).describe("URL requested with GET."),
+        expect_status: z.number().int().min(100).max(599).optional().describe("Expected status, default 200."),
+      })
+      .optional(),
+    tcp: z
+      .strictObject({
+        host: z.string().min(1).max(255).describe("Host to connect to."),
+        port: z.number().int().min(1).max(65535).describe("Port to connect to."),
+      })
+      .optional(),
+    command: z.array(z.string()).min(1).max(256).optional().describe("Command run on the host (argv, no shell); exit 0 passes."),
+    timeout_seconds: z.number().int().min(1).max(3600).optional().describe("Bound for this probe, default 30."),
+    remote: z.boolean().optional().describe("Reported `skipped` when `PLATFORMCTL_SMOKE_REMOTE_MODE=skip`."),
+  })
+  .describe("A smoke probe: exactly one of `exec`, `http`, `tcp`, `command`.");
+
+export const ModuleSchema = z
+  .strictObject({
+    apiVersion: z.literal("platformctl/v1").describe("Always `platformctl/v1`."),
+    kind: z.literal("Module").describe("Always `Module`."),
+    metadata: z.strictObject({
+      name: z.string().regex(PATTERNS.moduleName).describe("Module name, equal to its directory name."),
+      description: z.string().min(1).max(1024).optional().describe("What the module is for; required by strict mode."),
+    }),
+    spec: z.strictObject({
+      stateful: z.boolean().default(false).describe("Stateful modules are guarded by the backup-ref policy rule."),
+      backup_ref_modules: z
+        .array(z.string().regex(PATTERNS.moduleName))
+        .min(1)
+        .max(32)
+        .optional()
+        .describe("Modules whose backup covers this one; default: the module itself."),
+      depends_on: z.array(z.string().regex(PATTERNS.moduleName)).max(64).default([]).describe("Modules of the same catalog that must be in sync and healthy first; no cycles."),
+      runtime: z.strictObject({
+        expected_state: ExpectedStateSchema,
+        timeout_seconds: TimeoutSchema.default(300),
+      }),
+      services: z
+        .record(z.string().regex(PATTERNS.serviceName), ServiceSchema)
+        .refine((s) => Object.keys(s).length >= 1, "must declare at least one service")
+        .describe("Map of service name to service."),
+      smoke: z.array(SmokeProbeSchema).max(64).default([]).describe("Smoke probes run by `platformctl smoke`."),
+    }),
+  })
+  .describe("A platformctl module manifest (modules/<name>/module.yaml).");
+
+/** A manifest as written (defaults not applied). */
+export type ModuleManifestInput = z.input<typeof ModuleSchema>;
+/** A manifest after schema validation, defaults applied. */
+export type ModuleManifest = z.output<typeof ModuleSchema>;
+export type ServiceManifest = z.output<typeof ServiceSchema>;
+export type SmokeProbe = z.output<typeof SmokeProbeSchema>;
+export type ExpectedState = (typeof EXPECTED_STATES)[number];
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];

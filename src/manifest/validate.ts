@@ -1,0 +1,256 @@
+// Pure validation of manifests: one file (parse, schema, module rules, strict rules) and a catalog (cross-module rules).
+import { createHash } from "node:crypto";
+import { ModuleSchema, PATTERNS, type ModuleManifest } from "./schema.js";
+import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
+import { issuesToProblems, formatPath } from "./schema-issues.js";
+import { isBindSource, toModule, type Module } from "./module.js";
+import { isPureReference } from "./interpolation.js";
+import { PROBLEM_CODES, sortProblems, type Problem, type ProblemCode } from "./problems.js";
+
+export interface ValidateOptions {
+  /** Apply the strict rules (CI): pinned images, secret references, explicit one-shot restart, descriptions. */
+  strict?: boolean;
+}
+
+/** One manifest's source: its path for messages, the directory name it must match, and its bytes. */
+export interface ManifestSource {
+  file: string;
+  dir: string;
+  /** The directory's base name; `metadata.name` must equal it. */
+  dirName: string;
+  bytes: Uint8Array;
+}
+
+export interface ManifestResult {
+  file: string;
+  module: Module | undefined;
+  problems: Problem[];
+}
+
+export interface CatalogResult {
+  valid: boolean;
+  /** Every module that validated, in dependency order (dependencies first, then by name). */
+  modules: Module[];
+  problems: Problem[];
+}
+
+const SECRET_KEY = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL/i;
+
+/** Validates one manifest. Never throws; every problem found is returned, not just the first. */
+export function validateManifest(src: ManifestSource, options: ValidateOptions = {}): ManifestResult {
+  const parsed = parseYaml(src.file, src.bytes);
+  if (!parsed.ok) return { file: src.file, module: undefined, problems: parsed.problems };
+  const result = ModuleSchema.safeParse(parsed.parsed.value);
+  if (!result.success) {
+    const problems = issuesToProblems(src.file, result.error.issues, parsed.parsed);
+    // name mismatch is still worth reporting when the rest is broken
+    problems.push(...nameProblems(src, parsed.parsed));
+    return { file: src.file, module: undefined, problems: dedupe(problems) };
+  }
+  const manifest = result.data;
+  const problems = [...nameProblems(src, parsed.parsed), ...moduleRules(src.file, manifest, parsed.parsed)];
+  if (options.strict) problems.push(...strictRules(src.file, manifest, parsed.parsed));
+  const contentDigest = `sha256:${createHash("sha256").update(src.bytes).digest("hex")}`;
+  const module = toModule(manifest, { file: src.file, dir: src.dir, contentDigest });
+  return { file: src.file, module, problems };
+}
+
+/** Validates a whole catalog: every manifest, then names, `depends_on` and `backup_ref_modules` across modules. */
+export function validateCatalog(
+  sources: readonly ManifestSource[],
+  options: ValidateOptions = {},
+  context: { problems?: readonly Problem[]; /** names of modules beside the validated ones (validating one module of a catalog) */ knownNames?: readonly string[] } = {},
+): CatalogResult {
+  const results = sources.map((s) => validateManifest(s, options));
+  const problems: Problem[] = [...(context.problems ?? []), ...results.flatMap((r) => r.problems)];
+  const modules = results.flatMap((r) => (r.module ? [r.module] : []));
+  // Names of every manifest that at least parsed far enough to know its name count as "in the catalog",
+  // so one broken module does not cascade into unknown-dependency errors in the others.
+  const known = new Set([...sources.map((s) => s.dirName), ...(context.knownNames ?? [])]);
+  const byName = new Map<string, Module>();
+  for (const m of modules) {
+    const other = byName.get(m.name);
+    if (other) problems.push(at(m.file, 0, 0, "metadata.name", "module.duplicate_name", `module "${m.name}" is also declared in ${other.file}`));
+    byName.set(m.name, m);
+    known.add(m.name);
+  }
+  for (const m of modules) {
+    m.dependsOn.forEach((d, i) => {
+      if (!known.has(d)) problems.push(at(m.file, 0, 0, `spec.depends_on[${i}]`, "depends_on.unknown", `module "${d}" is not in the catalog`));
+    });
+    m.backupRefModules.forEach((d, i) => {
+      if (!known.has(d)) problems.push(at(m.file, 0, 0, `spec.backup_ref_modules[${i}]`, "backup_ref.unknown", `module "${d}" is not in the catalog`));
+    });
+  }
+  for (const cycle of findCycles(modules)) {
+    const first = byName.get(cycle[0] as string) as Module;
+    problems.push(at(first.file, 0, 0, "spec.depends_on", "depends_on.cycle", `depends_on cycle: ${[...cycle, cycle[0]].join(" -> ")}`));
+  }
+  const located = problems.map((p) => (p.line === 0 && p.path ? relocate(p, sources) : p));
+  const sorted = sortProblems(dedupe(located));
+  return { valid: sorted.length === 0, modules: dependencyOrder(modules), problems: sorted };
+}
+
+/** Orders modules so every module comes after the modules it depends on; ties by name. Cycles are broken by name. */
+export function dependencyOrder(modules: readonly Module[]): Module[] {
+  const byName = new Map(modules.map((m) => [m.name, m]));
+  const done = new Set<string>();
+  const out: Module[] = [];
+  const visit = (m: Module, stack: Set<string>) => {
+    if (done.has(m.name) || stack.has(m.name)) return;
+    stack.add(m.name);
+    for (const d of [...m.dependsOn].sort()) {
+      const dep = byName.get(d);
+      if (dep) visit(dep, stack);
+    }
+    stack.delete(m.name);
+    done.add(m.name);
+    out.push(m);
+  };
+  for (const m of [...modules].sort((a, b) => (a.name < b.name ? -1 : 1))) visit(m, new Set());
+  return out;
+}
+
+/** Every elementary cycle reported once, rotated to start at its smallest name. */
+function findCycles(modules: readonly Module[]): string[][] {
+  const byName = new Map(modules.map((m) => [m.name, m]));
+  const cycles = new Map<string, string[]>();
+  const visit = (name: string, path: string[]) => {
+    const idx = path.indexOf(name);
+    if (idx >= 0) {
+      const cyc = path.slice(idx);
+      const min = cyc.reduce((a, b) => (a < b ? a : b));
+      const rot = [...cyc.slice(cyc.indexOf(min)), ...cyc.slice(0, cyc.indexOf(min))];
+      cycles.set(rot.join(","), rot);
+      return;
+    }
+    if (path.length > modules.length) return;
+    for (const d of byName.get(name)?.dependsOn ?? []) if (byName.has(d)) visit(d, [...path, name]);
+  };
+  for (const m of modules) visit(m.name, []);
+  return [...cycles.values()].sort((a, b) => a.join().localeCompare(b.join()));
+}
+
+function nameProblems(src: ManifestSource, parsed: ParsedYaml): Problem[] {
+  const v = parsed.value as { metadata?: { name?: unknown } };
+  const name = v?.metadata?.name;
+  if (typeof name !== "string" || name === src.dirName) return [];
+  const { line, column } = parsed.locate(["metadata", "name"]);
+  const shown = PATTERNS.moduleName.test(name) ? `"${name}"` : "the name written";
+  return [
+    {
+      file: src.file,
+      line,
+      column,
+      path: "metadata.name",
+      code: "module.name_mismatch",
+      message: `must equal the directory name "${src.dirName}" (got ${shown})`,
+      hint: `Rename the directory or set metadata.name: ${src.dirName}.`,
+    },
+  ];
+}
+
+function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml): Problem[] {
+  const out: Problem[] = [];
+  const add = (path: (string | number)[], code: ProblemCode, message: string) => {
+    const { line, column } = parsed.locate(path);
+    out.push({ file, line, column, path: formatPath(path), code, message, hint: PROBLEM_CODES[code].fix });
+  };
+  for (const [name, s] of Object.entries(m.spec.services)) {
+    const base = ["spec", "services", name];
+    const expected = s.expected_state ?? m.spec.runtime.expected_state;
+    if (expected === "exited-success" && s.restart !== undefined && s.restart !== "no") {
+      add([...base, "restart"], "oneshot.restart_policy", `a one-shot (exited-success) must have restart "no" (got "${s.restart}")`);
+    }
+    if (Array.isArray(s.environment)) {
+      const seen = new Set<string>();
+      s.environment.forEach((item, i) => {
+        const key = item.slice(0, item.indexOf("="));
+        if (seen.has(key)) add([...base, "environment", i], "env.duplicate_key", `environment key "${key}" appears more than once`);
+        seen.add(key);
+      });
+    }
+    (s.volumes ?? []).forEach((v, i) => {
+      const path = [...base, "volumes", i];
+      if (typeof v === "string") {
+        const parts = v.split(":");
+        if (parts.length >= 2) {
+          const source = parts[0] as string;
+          if (!isBindSource(source) && !PATTERNS.volumeName.test(source)) add(path, "volume.invalid", `volume source "${source}" is neither a volume name nor a host path`);
+        }
+        return;
+      }
+      if (v.type === "tmpfs" && v.source !== undefined) add([...path, "source"], "volume.invalid", "a tmpfs mount has no source");
+      if (v.type === "volume" && v.source !== undefined && !PATTERNS.volumeName.test(v.source)) add([...path, "source"], "volume.invalid", "a named volume's source must be a volume name");
+      if (v.type === "bind" && (v.source === undefined || !isBindSource(v.source))) add([...path, "source"], "volume.invalid", "a bind mount needs a host path source starting with /, ./ or ${");
+    });
+  }
+  const probeNames = new Set<string>();
+  m.spec.smoke.forEach((p, i) => {
+    const path = ["spec", "smoke", i];
+    const kinds = (["exec", "http", "tcp", "command"] as const).filter((k) => p[k] !== undefined);
+    if (kinds.length !== 1) add(path, "smoke.kind", `a probe declares exactly one of exec, http, tcp, command (got ${kinds.length ? kinds.join(", ") : "none"})`);
+    if (p.exec && !(p.exec.service in m.spec.services)) add([...path, "exec", "service"], "smoke.unknown_service", `service "${p.exec.service}" is not declared in this module`);
+    if (probeNames.has(p.name)) add([...path, "name"], "smoke.duplicate_name", `probe name "${p.name}" is used twice`);
+    probeNames.add(p.name);
+  });
+  return out;
+}
+
+function strictRules(file: string, m: ModuleManifest, parsed: ParsedYaml): Problem[] {
+  const out: Problem[] = [];
+  const add = (path: (string | number)[], code: ProblemCode, message: string, hint: string = PROBLEM_CODES[code].fix) => {
+    const { line, column } = parsed.locate(path);
+    out.push({ file, line, column, path: formatPath(path), code, message, hint });
+  };
+  if (!m.metadata.description) add(["metadata"], "strict.description_missing", "metadata.description is required in strict mode");
+  for (const [name, s] of Object.entries(m.spec.services)) {
+    const base = ["spec", "services", name];
+    const expected = s.expected_state ?? m.spec.runtime.expected_state;
+    const withoutDigest = s.image.split("@")[0] as string;
+    const hasDigest = s.image.includes("@");
+    const lastSegment = withoutDigest.slice(withoutDigest.lastIndexOf("/") + 1);
+    const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : undefined;
+    if (!hasDigest && (tag === undefined || tag === "latest")) {
+      add([...base, "image"], "strict.image_unpinned", tag === undefined ? "image has no tag" : 'image is tagged "latest"', "Pin a version tag (e.g. :1.2.3) or a digest (@sha256:...).");
+    }
+    if (expected === "exited-success" && s.restart === undefined) add(base, "strict.oneshot_restart_implicit", 'a one-shot must declare restart: "no" explicitly');
+    if (expected === "healthy" && !s.healthcheck) add(base, "strict.healthcheck_missing", "a service expected healthy must declare a healthcheck");
+    const env = s.environment;
+    const entries: [string, string, (string | number)[]][] = Array.isArray(env)
+      ? env.map((item, i) => [item.slice(0, item.indexOf("=")), item.slice(item.indexOf("=") + 1), [...base, "environment", i]])
+      : Object.entries(env ?? {}).map(([k, v]) => [k, String(v), [...base, "environment", k]]);
+    for (const [key, value, path] of entries) {
+      if (SECRET_KEY.test(key) && !isPureReference(value)) {
+        // The value itself is never shown.
+        add(path, "strict.secret_literal", `${key} looks secret and must be a \${VAR} reference, not a literal`, `Write ${key}: \${${key}} and provide the value at apply time.`);
+      }
+    }
+  }
+  return out;
+}
+
+function at(file: string, line: number, column: number, path: string, code: ProblemCode, message: string): Problem {
+  return { file, line, column, path, code, message, hint: PROBLEM_CODES[code].fix };
+}
+
+/** Fills in line/column for catalog-level problems by re-reading the field path in their file. */
+function relocate(p: Problem, sources: readonly ManifestSource[]): Problem {
+  const src = sources.find((s) => s.file === p.file);
+  if (!src) return p;
+  const parsed = parseYaml(src.file, src.bytes);
+  if (!parsed.ok) return p;
+  const segs = p.path.split(/\.|(?=\[)/).map((s) => (s.startsWith("[") ? Number(s.slice(1, -1)) : s));
+  const { line, column } = parsed.parsed.locate(segs);
+  return { ...p, line, column };
+}
+
+function dedupe(ps: readonly Problem[]): Problem[] {
+  const seen = new Set<string>();
+  return ps.filter((p) => {
+    const k = `${p.file}|${p.line}|${p.column}|${p.path}|${p.code}|${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
