@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Makes sure a Docker engine answers: installs Debian's docker.io when dockerd is missing, starts dockerd when no
+# engine answers, and stops only an engine this script started. Usage: engine.sh ensure | stop-if-started | status
+set -euo pipefail
+cd "$(dirname "$0")/.."
+state=.engine
+mkdir -p "$state"
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else echo "platformctl setup: '$*' needs root (no sudo found)" >&2; return 1; fi; }
+
+answers() { command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; }
+
+install_engine() {
+  echo "platformctl setup: installing Debian's docker.io (no dockerd found)" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+}
+
+ensure() {
+  if answers; then echo "platformctl setup: Docker engine answers at ${DOCKER_HOST:-unix:///var/run/docker.sock}" >&2; return 0; fi
+  case "${DOCKER_HOST:-unix://}" in
+    unix://*) ;;
+    *) echo "platformctl setup: no engine answers at DOCKER_HOST=$DOCKER_HOST; start it there or unset DOCKER_HOST for a local engine" >&2; return 1 ;;
+  esac
+  if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then install_engine; fi
+  echo "platformctl setup: starting dockerd (log: $state/dockerd.log)" >&2
+  as_root sh -c "nohup dockerd >'$PWD/$state/dockerd.log' 2>&1 & echo \$! >'$PWD/$state/dockerd.pid'"
+  touch "$state/started-by-platformctl"
+  for _ in $(seq 1 120); do
+    if answers; then echo "platformctl setup: dockerd is up" >&2; return 0; fi
+    sleep 0.5
+  done
+  echo "platformctl setup: dockerd did not answer within 60 s; last log lines:" >&2
+  tail -n 20 "$state/dockerd.log" >&2 || true
+  return 1
+}
+
+stop_if_started() {
+  [ -f "$state/started-by-platformctl" ] || return 0
+  pid=$(cat "$state/dockerd.pid" 2>/dev/null || true)
+  rm -f "$state/started-by-platformctl"
+  [ -n "$pid" ] || return 0
+  echo "platformctl: stopping the dockerd this run started (pid $pid)" >&2
+  as_root kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do as_root kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+}
+
+case "${1:-ensure}" in
+  ensure) ensure ;;
+  stop-if-started) stop_if_started ;;
+  status) answers && echo up || { echo down; exit 1; } ;;
+  *) echo "usage: $0 ensure|stop-if-started|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole suite against a real engine; stops the engine afterwards only if this run started it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trap 'bash scripts/engine.sh stop-if-started' EXIT
+bash scripts/setup.sh
+npm run --silent typecheck
+npx --no-install platformctl validate --strict modules
+npx --no-install platformctl validate --strict examples/quickstart/modules
+CI=${CI:-true} npx --no-install vitest run

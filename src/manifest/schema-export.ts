@@ -1,0 +1,107 @@
+// Derives the published JSON Schema and its field reference from the zod definition (committed files are checked against these).
+import { z } from "zod";
+import { ModuleSchema } from "./schema.js";
+import { PROBLEM_CODES } from "./problems.js";
+
+type Json = Record<string, unknown>;
+
+/** The JSON Schema (draft 2020-12) for manifests as written, i.e. with defaults optional. */
+export function moduleJsonSchema(): Json {
+  const generated = z.toJSONSchema(ModuleSchema, { io: "input", target: "draft-2020-12" }) as Json;
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: "https://platformctl.dev/schema/module.schema.json",
+    title: "platformctl module manifest v1",
+    ...withoutKey(generated, "$schema"),
+  };
+}
+
+function withoutKey(o: Json, key: string): Json {
+  const { [key]: _drop, ...rest } = o;
+  return rest;
+}
+
+function typeOf(node: Json): string {
+  if (node.const !== undefined) return `\`${JSON.stringify(node.const)}\``;
+  if (Array.isArray(node.enum)) return node.enum.map((v) => `\`${JSON.stringify(v)}\``).join(" \\| ");
+  const alts = (node.anyOf ?? node.oneOf) as Json[] | undefined;
+  if (alts) return alts.map(typeOf).join(" or ");
+  const t = node.type;
+  if (t === "array") return `list of ${typeOf((node.items as Json) ?? {})}`;
+  if (t === "object") return node.properties ? "mapping" : `map of ${typeOf((node.additionalProperties as Json) ?? {})}`;
+  if (t === "integer") {
+    const range = node.minimum !== undefined || node.maximum !== undefined ? ` ${node.minimum ?? ""}..${node.maximum ?? ""}` : "";
+    return `integer${range}`;
+  }
+  return String(t ?? "any");
+}
+
+function rows(node: Json, path: string, required: boolean, out: string[][]): void {
+  const alts = ((node.anyOf ?? node.oneOf) as Json[] | undefined) ?? [];
+  const desc = String(node.description ?? alts.map((a) => a.description).find(Boolean) ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ");
+  const def = node.default !== undefined ? `\`${JSON.stringify(node.default)}\`` : "";
+  if (path) out.push([`\`${path}\``, typeOf(node), required ? "yes" : "", def, desc]);
+  const objects = [node, ...alts, ...alts.flatMap((a) => (a.type === "array" ? [a.items as Json] : []))].filter((n) => n && n.type === "object");
+  if (node.type === "array" && node.items) objects.push(node.items as Json);
+  for (const obj of objects) {
+    const props = obj.properties as Record<string, Json> | undefined;
+    const req = new Set((obj.required as string[]) ?? []);
+    const prefix = obj === node.items || alts.some((a) => a.items === obj) ? `${path}[]` : path;
+    if (props) for (const [k, v] of Object.entries(props)) rows(v, prefix ? `${prefix}.${k}` : k, req.has(k), out);
+    else if (obj.additionalProperties && typeof obj.additionalProperties === "object" && (obj.additionalProperties as Json).type === "object") {
+      rows(obj.additionalProperties as Json, `${prefix}.<name>`, false, out);
+    }
+  }
+}
+
+/** The field reference and the problem-code table, as Markdown. */
+export function moduleSchemaMarkdown(): string {
+  const schema = moduleJsonSchema();
+  const table: string[][] = [];
+  rows(schema, "", true, table);
+  const seen = new Set<string>();
+  const unique = table.filter((r) => (seen.has(r[0] as string) ? false : (seen.add(r[0] as string), true)));
+  const lines = [
+    "<!-- Generated from src/manifest/schema.ts by `npm run gen`; a test fails when this file is out of date. -->",
+    "# Module manifest v1 reference",
+    "",
+    "One file per module at `modules/<name>/module.yaml`, read as YAML 1.2 (core schema) with the hardening described below.",
+    "Editors validate with [`module.schema.json`](module.schema.json) (add `# yaml-language-server: $schema=../../schema/module.schema.json`);",
+    "`platformctl validate [--strict]` applies the same schema plus the rules that need more than one field or file.",
+    "",
+    "## Fields",
+    "",
+    "| field | type | required | default | meaning |",
+    "|---|---|---|---|---|",
+    ...unique.map((r) => `| ${r.join(" | ")} |`),
+    "",
+    "## Interpolation",
+    "",
+    "Environment values, `command`, `entrypoint` and volume sources may reference the environment of the apply:",
+    "`${VAR}` (must be set), `${VAR:-default}` (default when unset or empty), `${VAR-default}` (default when unset),",
+    "`${VAR:?message}` / `${VAR?message}` (fail with the message). `$$` is a literal `$` (as in Compose).",
+    "A lone `$` or a malformed `${...}` is an error. Resolved values are treated as secrets: they never appear in",
+    "plans, labels, logs or errors. An unset `${VAR}` without a default fails the apply instead of becoming empty.",
+    "",
+    "## Reading rules (always on)",
+    "",
+    "A manifest is refused when it is larger than 256 KiB, is not UTF-8, contains NUL/control/bidi characters or a BOM,",
+    "holds other than exactly one YAML document or a document that is not a mapping, has duplicate keys (`1` and `\"1\"`",
+    "are the same key), a `%YAML`/`%TAG` directive, a `__proto__`/`constructor`/`prototype` key, a merge key `<<`,",
+    "any explicit tag, more than 8 aliases, nesting deeper than 64 levels, or more than 1000 keys in one mapping.",
+    "Types follow the YAML 1.2 core schema: `yes`, `no`, `on`, `off` are strings, so `stateful: yes` is an error.",
+    "",
+    "## Problem codes",
+    "",
+    "Every problem is reported as `file:line:column field.path: message [code]` with a hint; `--json` gives",
+    "`{\"valid\", \"modules\", \"errors\": [{\"file\",\"line\",\"column\",\"path\",\"code\",\"message\",\"hint\"}]}`.",
+    "The layer says who finds it: `file`/`yaml` before the document is read, `schema` also by ajv with the published",
+    "JSON Schema, `semantic` only by platformctl, `strict` only with `--strict`.",
+    "",
+    "| code | layer | meaning | fix |",
+    "|---|---|---|---|",
+    ...Object.entries(PROBLEM_CODES).map(([code, d]) => `| \`${code}\` | ${d.layer} | ${d.meaning.replace(/\|/g, "\\|")} | ${d.fix.replace(/\|/g, "\\|")} |`),
+    "",
+  ];
+  return lines.join("\n");
+}
