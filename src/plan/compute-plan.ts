@@ -1,0 +1,247 @@
+// computePlan: desired modules + observed state -> Plan, with no I/O. The only place drift is decided.
+import type { Module, Service } from "../manifest/module.js";
+import type { ObservedContainer, ObservedState } from "./observed-state.js";
+import { canonicalJson, sha256Hex } from "./canonical-json.js";
+import { changedFields, moduleSpecs } from "./desired-spec.js";
+import { PLAN_FORMAT_VERSION, type Action, type Drift, type ModulePlan, type Plan } from "./plan.js";
+
+export interface PlanInputs {
+  project: string;
+  /** Every module of the catalog (orphans are judged against all of them), in dependency order. */
+  catalog: readonly Module[];
+  /** Names to plan; empty or undefined means all. */
+  selected?: readonly string[];
+  observed: ObservedState;
+  /** ISO time written into the plan; passed in so the planner stays pure and deterministic. */
+  now: string;
+  /** Plan `remove` actions for orphans and duplicates. */
+  prune?: boolean;
+  /**
+   * Keyed digests of resolved reference values per `module/service`, when the values are available. Compared with the
+   * container's `dev.platformctl.secret-digests` label; absent entries mean "compare references as written only".
+   */
+  secretDigests?: Readonly<Record<string, Record<string, string> | undefined>>;
+  /** The name a service's container gets; duplicates keep this one. */
+  containerName: (module: string, service: string) => string;
+}
+
+/** Label keys the planner reads (mirrors the engine's constants; a test keeps them equal). */
+export const PLAN_LABELS = {
+  specFields: "dev.platformctl.spec-fields",
+  secretDigests: "dev.platformctl.secret-digests",
+} as const;
+
+/**
+ * The strict "exited with code 0" predicate for one-shots: exited, code 0, not OOM-killed (exit 0 with OOMKilled
+ * happens), no start error, and it actually ran (started, and finished at or after it started). A `wait` status of 0
+ * alone proves nothing (never-started and removed containers report 0 too).
+ */
+export function exitedSuccessfully(c: ObservedContainer): boolean {
+  return (
+    c.status === "exited" &&
+    c.exitCode === 0 &&
+    !c.oomKilled &&
+    c.error === "" &&
+    c.startedAt !== undefined &&
+    c.finishedAt !== undefined &&
+    Date.parse(c.finishedAt) >= Date.parse(c.startedAt)
+  );
+}
+
+function parseJsonLabel(text: string | undefined): Record<string, string> | undefined {
+  if (!text) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")) return v as Record<string, string>;
+  } catch {
+    // a hand-edited or foreign label reads as "unknown fields"
+  }
+  return undefined;
+}
+
+function stateFacts(c: ObservedContainer) {
+  return { status: c.status, exit_code: c.exitCode, oom_killed: c.oomKilled, start_error: c.error !== "", restart_count: c.restartCount, health: c.health ?? null };
+}
+
+/** Plans one declared service. */
+function planService(m: Module, s: Service, containers: ObservedContainer[], inputs: PlanInputs, specs: ReturnType<typeof moduleSpecs>): { drift: Drift[]; actions: Action[]; warnings: string[] } {
+  const drift: Drift[] = [];
+  const actions: Action[] = [];
+  const warnings: string[] = [];
+  const want = specs.get(s.name) as { hash: string; fields: Record<string, string> };
+  const oneShot = s.expectedState === "exited-success";
+  const canonical = inputs.containerName(m.name, s.name);
+  const localImage = inputs.observed.images[s.image];
+  if (localImage === null) warnings.push(`image ${s.image} of service ${s.name} is not present on the engine; apply cannot create it until the image is loaded`);
+
+  if (containers.length === 0) {
+    drift.push({ kind: "service.missing", service: s.name, container: null, observed: { containers: 0 }, expected: { state: s.expectedState }, detail: {} });
+    actions.push({ type: "create", service: s.name, container: null, cause: "service.missing" });
+    actions.push({ type: oneShot ? "run-once" : "start", service: s.name, container: canonical, cause: "service.missing" });
+    return { drift, actions, warnings };
+  }
+
+  // Keep the canonically named container (else the newest); the rest are duplicates.
+  const sorted = [...containers].sort((a, b) => (a.name === canonical ? -1 : b.name === canonical ? 1 : b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name)));
+  const c = sorted[0] as ObservedContainer;
+  const extras = sorted.slice(1);
+  if (extras.length) {
+    drift.push({
+      kind: "container.duplicate",
+      service: s.name,
+      container: c.name,
+      observed: { containers: sorted.map((x) => x.name) },
+      expected: { containers: 1 },
+      detail: { keep: c.name },
+    });
+    if (inputs.prune) for (const x of extras) actions.push({ type: "remove", service: s.name, container: x.name, cause: "container.duplicate" });
+  }
+
+  let recreate = false;
+  if (c.imageRef !== s.image) {
+    drift.push({ kind: "image.changed", service: s.name, container: c.name, observed: { image: c.imageRef ?? c.configImage }, expected: { image: s.image }, detail: {} });
+    recreate = true;
+  } else if (typeof localImage === "string" && localImage !== c.imageId) {
+    drift.push({ kind: "image.updated", service: s.name, container: c.name, observed: { image: s.image, image_id: c.imageId }, expected: { image: s.image, image_id: localImage }, detail: {} });
+    recreate = true;
+  }
+  const observedFields = parseJsonLabel(c.labels[PLAN_LABELS.specFields]);
+  const fields = c.specHash === want.hash ? [] : observedFields ? changedFields(want.fields, observedFields) : ["(unknown: container has no field digests)"];
+  if (c.specHash !== want.hash) {
+    const shown = fields.length ? fields : ["(spec hash differs)"];
+    drift.push({ kind: "config.changed", service: s.name, container: c.name, observed: { spec_hash: c.specHash ?? null }, expected: { spec_hash: want.hash }, detail: { fields: shown } });
+    recreate = true;
+  } else {
+    const desiredSecrets = inputs.secretDigests?.[`${m.name}/${s.name}`];
+    const observedSecrets = parseJsonLabel(c.labels[PLAN_LABELS.secretDigests]);
+    if (desiredSecrets && observedSecrets) {
+      const changed = changedFields(desiredSecrets, observedSecrets).map((k) => `environment.${k}`);
+      if (changed.length) {
+        drift.push({ kind: "config.changed", service: s.name, container: c.name, observed: { spec_hash: c.specHash ?? null }, expected: { spec_hash: want.hash }, detail: { fields: changed, values: "resolved value changed" } });
+        recreate = true;
+      }
+    }
+  }
+  if (recreate) actions.push({ type: "recreate", service: s.name, container: c.name, cause: drift.find((d) => d.kind !== "container.duplicate")?.kind ?? "config.changed" });
+
+  if (oneShot) {
+    if (!exitedSuccessfully(c)) {
+      drift.push({ kind: "container.state.exited_success", service: s.name, container: c.name, observed: stateFacts(c), expected: { status: "exited", exit_code: 0, oom_killed: false }, detail: {} });
+      if (c.running && !recreate) actions.push({ type: "wait", service: s.name, container: c.name, cause: "container.state.exited_success" });
+      else if (!recreate) actions.push({ type: "run-once", service: s.name, container: c.name, cause: "container.state.exited_success" });
+    }
+    if (recreate) actions.push({ type: "run-once", service: s.name, container: canonical, cause: actions.find((a) => a.type === "recreate")?.cause ?? "config.changed" });
+    return { drift, actions, warnings };
+  }
+
+  const notRunning = c.status !== "running";
+  if (notRunning) {
+    drift.push({ kind: "container.state.not_running", service: s.name, container: c.name, observed: stateFacts(c), expected: { status: "running" }, detail: {} });
+  } else if (s.expectedState === "healthy" && c.health === "unhealthy") {
+    drift.push({ kind: "container.state.unhealthy", service: s.name, container: c.name, observed: stateFacts(c), expected: { health: "healthy" }, detail: {} });
+    if (!recreate) {
+      actions.push({ type: "recreate", service: s.name, container: c.name, cause: "container.state.unhealthy" });
+      recreate = true;
+    }
+  }
+  if (recreate || notRunning) {
+    actions.push({ type: "start", service: s.name, container: recreate ? canonical : c.name, cause: recreate ? (actions.find((a) => a.type === "recreate")?.cause ?? "config.changed") : "container.state.not_running" });
+  } else if (s.expectedState === "healthy" && c.health === "starting") {
+    actions.push({ type: "wait", service: s.name, container: c.name, cause: "health.starting" });
+  }
+  return { drift, actions, warnings };
+}
+
+function orphanDrift(c: ObservedContainer, reason: string): Drift {
+  return { kind: "container.orphaned", service: c.service, container: c.name, observed: { module: c.module, service: c.service, status: c.status }, expected: { declared: false }, detail: { reason } };
+}
+
+/** Computes the plan. Pure and deterministic: no clock, no I/O, stable ordering everywhere. */
+export function computePlan(inputs: PlanInputs): Plan {
+  const byModule = new Map<string, ObservedContainer[]>();
+  for (const c of inputs.observed.containers) byModule.set(c.module, [...(byModule.get(c.module) ?? []), c]);
+  const declared = new Map(inputs.catalog.map((m) => [m.name, m]));
+  const selected = inputs.selected && inputs.selected.length ? new Set(inputs.selected) : undefined;
+  const plans: ModulePlan[] = [];
+
+  for (const m of inputs.catalog) {
+    if (selected && !selected.has(m.name)) continue;
+    const specs = moduleSpecs(m);
+    const containers = byModule.get(m.name) ?? [];
+    const drift: Drift[] = [];
+    const actions: Action[] = [];
+    const warnings: string[] = [];
+    for (const s of m.services) {
+      const r = planService(m, s, containers.filter((c) => c.service === s.name), inputs, specs);
+      drift.push(...r.drift);
+      actions.push(...r.actions);
+      warnings.push(...r.warnings);
+    }
+    const serviceNames = new Set(m.services.map((s) => s.name));
+    for (const c of containers.filter((x) => !serviceNames.has(x.service))) {
+      drift.push(orphanDrift(c, `service "${c.service}" is not declared by module "${m.name}"`));
+      if (inputs.prune) actions.push({ type: "remove", service: c.service, container: c.name, cause: "container.orphaned" });
+    }
+    plans.push({ name: m.name, declared: true, stateful: m.stateful, expected_state: m.expectedState, in_sync: drift.length === 0, drift, actions, warnings });
+  }
+
+  // Modules no longer declared at all: shown when planning everything, or when named explicitly.
+  const undeclared = [...byModule.keys()].filter((name) => !declared.has(name) && (!selected || selected.has(name))).sort();
+  for (const name of undeclared) {
+    const containers = byModule.get(name) ?? [];
+    plans.push({
+      name,
+      declared: false,
+      stateful: false,
+      expected_state: null,
+      in_sync: false,
+      drift: containers.map((c) => orphanDrift(c, `module "${name}" is not declared`)),
+      actions: inputs.prune ? containers.map((c) => ({ type: "remove" as const, service: c.service, container: c.name, cause: "container.orphaned" as const })) : [],
+      warnings: [],
+    });
+  }
+
+  const fingerprint = planFingerprint(inputs, plans.map((p) => p.name));
+  return {
+    format_version: PLAN_FORMAT_VERSION,
+    project: inputs.project,
+    generated_at: inputs.now,
+    fingerprint,
+    modules: plans,
+    summary: { modules: plans.length, in_sync: plans.filter((p) => p.in_sync).length, drifted: plans.filter((p) => !p.in_sync).length },
+  };
+}
+
+/**
+ * Digest of everything a plan for these modules was computed from: manifest bytes, desired spec hashes, and each
+ * observed container's id, spec hash, image, state and exit facts, plus the local image ids. Time is excluded.
+ */
+export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string[]): string {
+  const names = new Set(moduleNames);
+  const modules = inputs.catalog
+    .filter((m) => names.has(m.name))
+    .map((m) => ({ name: m.name, manifest: m.contentDigest, specs: [...moduleSpecs(m)].map(([s, v]) => [s, v.hash]) }));
+  const containers = inputs.observed.containers
+    .filter((c) => names.has(c.module))
+    .map((c) => ({
+      id: c.id,
+      module: c.module,
+      service: c.service,
+      spec: c.specHash ?? null,
+      image: c.imageRef ?? null,
+      image_id: c.imageId,
+      status: c.status,
+      exit: c.exitCode,
+      oom: c.oomKilled,
+      error: c.error !== "",
+      started: c.startedAt ?? null,
+      finished: c.finishedAt ?? null,
+      health: c.health ?? null,
+      secrets: c.labels[PLAN_LABELS.secretDigests] ?? null,
+    }));
+  const images = Object.fromEntries(
+    inputs.catalog.filter((m) => names.has(m.name)).flatMap((m) => m.services.map((s) => [s.image, inputs.observed.images[s.image] ?? null])),
+  );
+  const secrets = Object.fromEntries(Object.entries(inputs.secretDigests ?? {}).filter(([k]) => names.has(k.split("/")[0] as string)));
+  return `sha256:${sha256Hex(canonicalJson({ v: PLAN_FORMAT_VERSION, project: inputs.project, modules, containers, images, secrets, prune: Boolean(inputs.prune) }))}`;
+}
