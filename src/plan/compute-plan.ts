@@ -159,7 +159,8 @@ function orphanDrift(c: ObservedContainer, reason: string): Drift {
 /** Computes the plan. Pure and deterministic: no clock, no I/O, stable ordering everywhere. */
 export function computePlan(inputs: PlanInputs): Plan {
   const byModule = new Map<string, ObservedContainer[]>();
-  for (const c of inputs.observed.containers) byModule.set(c.module, [...(byModule.get(c.module) ?? []), c]);
+  const ordered = [...inputs.observed.containers].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  for (const c of ordered) byModule.set(c.module, [...(byModule.get(c.module) ?? []), c]);
   const declared = new Map(inputs.catalog.map((m) => [m.name, m]));
   const selected = inputs.selected && inputs.selected.length ? new Set(inputs.selected) : undefined;
   const plans: ModulePlan[] = [];
@@ -223,6 +224,7 @@ export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string
     .map((m) => ({ name: m.name, manifest: m.contentDigest, specs: [...moduleSpecs(m)].map(([s, v]) => [s, v.hash]) }));
   const containers = inputs.observed.containers
     .filter((c) => names.has(c.module))
+    .sort((a, b) => a.module.localeCompare(b.module) || a.service.localeCompare(b.service) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
     .map((c) => ({
       id: c.id,
       module: c.module,
