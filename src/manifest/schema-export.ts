@@ -105,3 +105,4 @@ export function moduleSchemaMarkdown(): string {
   ];
   return lines.join("\n");
 }
+
