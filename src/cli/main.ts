@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { EXIT, PlatformError } from "../errors.js";
 import { processIO, styler, writeLine, type CliIO } from "./io.js";
 import { runValidate } from "./validate-command.js";
+import { runPlan, type PlanFlags } from "./plan-command.js";
 
 export interface GlobalFlags {
   modulesDir: string;
@@ -45,7 +46,24 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       setExit(await runValidate(io, paths.length ? paths : [g.modulesDir], flags));
     });
 
+  program
+    .command("plan")
+    .description("Observe the engine (read-only) and show the drift of each module as data")
+    .option("-m, --module <name>", "plan only this module (repeatable)", collect, [])
+    .option("--json", "print the plan as JSON (schema/plan.schema.json)")
+    .option("--markdown", "print a compact Markdown table (PR comments, step summaries)")
+    .option("--out <file>", "save the plan (JSON with its fingerprint) for apply --plan")
+    .option("--detailed-exitcode", "exit 2 when there is drift, 0 when there is none")
+    .option("--prune", "plan removal of orphaned and duplicate containers")
+    .action(async (flags: PlanFlags) => {
+      setExit(await runPlan(io, globalFlags(program, io), flags));
+    });
+
   return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
