@@ -6,3 +6,4 @@ bash scripts/setup.sh
 catalog=examples/quickstart/modules
 export PLATFORMCTL_MODULES_DIR=$catalog PLATFORMCTL_PROJECT=${PLATFORMCTL_PROJECT:-quickstart}
 npx --no-install platformctl validate --strict
+npx --no-install platformctl plan
