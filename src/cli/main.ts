@@ -1,9 +1,9 @@
 // Command-line entry: commander wiring, global options, and the one handler that maps errors to exit codes.
+// Each command loads its own dependencies on demand, so `--help` or `validate` never pay for the engine client.
 import { Command, CommanderError, Option } from "commander";
 import { EXIT, PlatformError } from "../errors.js";
 import { processIO, styler, writeLine, type CliIO } from "./io.js";
-import { runValidate } from "./validate-command.js";
-import { runPlan, type PlanFlags } from "./plan-command.js";
+import type { PlanFlags } from "./plan-command.js";
 
 export interface GlobalFlags {
   modulesDir: string;
@@ -43,6 +43,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--json", "print a JSON report")
     .action(async (paths: string[], flags: { strict?: boolean; json?: boolean }) => {
       const g = globalFlags(program, io);
+      const { runValidate } = await import("./validate-command.js");
       setExit(await runValidate(io, paths.length ? paths : [g.modulesDir], flags));
     });
 
@@ -56,6 +57,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
     .option("--detailed-exitcode", "exit 2 when there is drift, 0 when there is none")
     .option("--prune", "plan removal of orphaned and duplicate containers")
     .action(async (flags: PlanFlags) => {
+      const { runPlan } = await import("./plan-command.js");
       setExit(await runPlan(io, globalFlags(program, io), flags));
     });
 
