@@ -1,0 +1,132 @@
+// Connects to the Docker engine named by DOCKER_HOST (unix or tcp, optionally TLS), pinned to API v1.41.
+import Docker from "dockerode";
+import { readFileSync } from "node:fs";
+import http from "node:http";
+import https from "node:https";
+import { join } from "node:path";
+import { UsageError } from "../errors.js";
+import { requestJson } from "./dial.js";
+import { EngineError, isEngineError } from "./errors.js";
+
+/** The API version every request uses, so a daemon upgrade cannot change the shapes we read. */
+export const API_VERSION = "v1.41";
+
+const DEFAULT_SOCKET = "/var/run/docker.sock";
+const PING_TIMEOUT_MS = 10_000;
+
+/**
+ * A connected engine client. Only `src/engine` reaches into `docker`; everything else passes the Engine along.
+ */
+export interface Engine {
+  readonly docker: Docker;
+  /** Where the engine is reached, e.g. `unix:///var/run/docker.sock` or `tcp://10.0.0.5:2376 (TLS)`. */
+  readonly endpoint: string;
+  /** Resolves when the engine answers `/_ping`; otherwise throws an EngineError (`engine.unreachable`, …). */
+  ping(signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * The docker-modem constructor options platformctl sets. docker-modem merges its own reading of `process.env`
+ * underneath these, so every key it could fill from there is set here explicitly (undefined when unused):
+ * only the `env` given to `engineOptions` decides where requests go, and `timeout` stays unset.
+ * `timeout` must never be set: it is an idle timer on every request that leaves waits pending forever.
+ */
+export interface ModemOptions {
+  socketPath: string | undefined;
+  host: string | undefined;
+  port: number | undefined;
+  protocol: "http" | "https";
+  pathPrefix: string | undefined;
+  username: undefined;
+  ca: Buffer | undefined;
+  cert: Buffer | undefined;
+  key: Buffer | undefined;
+  timeout: undefined;
+  version: typeof API_VERSION;
+  /** Keep-alive agent for tcp, so long idle waits are not cut by NAT or proxies; undefined for unix sockets. */
+  agent: http.Agent | undefined;
+}
+
+export interface EngineOptions {
+  endpoint: string;
+  dockerode: ModemOptions;
+}
+
+export type ReadFile = (path: string) => Buffer;
+
+/**
+ * Dockerode options for the engine `env` names (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), following the
+ * docker CLI: unset -> the local socket; `unix:///path`; `tcp://host[:port]` (port 2375, or 2376 with TLS).
+ * TLS is on when DOCKER_TLS_VERIFY is non-empty; it reads ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH
+ * (default `~/.docker`) through `readFile`, the only I/O here.
+ */
+export function engineOptions(env: Record<string, string | undefined>, readFile: ReadFile = readFileSync): EngineOptions {
+  const host = env.DOCKER_HOST ?? "";
+  const base = { host: undefined, port: undefined, pathPrefix: undefined, username: undefined, ca: undefined, cert: undefined, key: undefined, timeout: undefined, version: API_VERSION, agent: undefined } as const;
+  if (host === "" || host.startsWith("unix://")) {
+    const socketPath = host.slice("unix://".length) || DEFAULT_SOCKET;
+    return { endpoint: `unix://${socketPath}`, dockerode: { ...base, socketPath, protocol: "http" } };
+  }
+  if (!host.startsWith("tcp://")) {
+    const scheme = /^([a-z0-9+.-]+):\/\//i.exec(host)?.[1];
+    throw new UsageError("engine.host_unsupported", `DOCKER_HOST=${host} is not supported: use unix:///path/to/docker.sock or tcp://host:port`, {
+      detail: scheme ? `The ${scheme}:// scheme is not implemented.` : "DOCKER_HOST needs a scheme.",
+      hint: "Unset DOCKER_HOST to use the local engine, or set it to unix:// or tcp://.",
+    });
+  }
+  let url: URL;
+  try {
+    url = new URL(host);
+  } catch (e) {
+    throw new UsageError("engine.host_invalid", `DOCKER_HOST=${host} is not a valid tcp://host:port address`, { cause: e, hint: "Example: DOCKER_HOST=tcp://10.0.0.5:2376" });
+  }
+  const tls = (env.DOCKER_TLS_VERIFY ?? "") !== "";
+  const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
+  const hostname = url.hostname;
+  const endpoint = `tcp://${hostname}:${port}${tls ? " (TLS)" : ""}`;
+  const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000 };
+  if (!tls) {
+    return { endpoint, dockerode: { ...base, socketPath: undefined, host: hostname, port, protocol: "http", pathPrefix: "/", agent: new http.Agent(agentOptions) } };
+  }
+  const certDir = env.DOCKER_CERT_PATH || join(env.HOME ?? "", ".docker");
+  const read = (file: string): Buffer => {
+    const path = join(certDir, file);
+    try {
+      return readFile(path);
+    } catch (e) {
+      throw new UsageError("engine.tls_config", `Cannot read the TLS file ${path} for ${endpoint}`, {
+        cause: e,
+        hint: "Set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem, or unset DOCKER_TLS_VERIFY.",
+      });
+    }
+  };
+  return {
+    endpoint,
+    dockerode: { ...base, socketPath: undefined, host: hostname, port, protocol: "https", pathPrefix: "/", ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem"), agent: new https.Agent(agentOptions) },
+  };
+}
+
+/** Creates the engine client for `env` (normally `process.env`); connects lazily, so call `ping()` to check. */
+export function connectEngine(env: Record<string, string | undefined>, readFile: ReadFile = readFileSync): Engine {
+  const { endpoint, dockerode } = engineOptions(env, readFile);
+  // @types/dockerode lacks `agent`/`pathPrefix`; docker-modem reads them.
+  const docker = new Docker(dockerode as unknown as Docker.DockerOptions);
+  const engine: Engine = {
+    docker,
+    endpoint,
+    async ping(signal?: AbortSignal): Promise<void> {
+      const timeout = AbortSignal.timeout(PING_TIMEOUT_MS);
+      const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      try {
+        await requestJson(engine, { method: "GET", path: "/_ping", operation: "ping", signal: both });
+      } catch (e) {
+        if (isEngineError(e, "unreachable") || (isEngineError(e, "aborted") && timeout.aborted && !signal?.aborted)) {
+          const errno = e.errno === "ABORT_ERR" ? "ETIMEDOUT" : e.errno;
+          throw new EngineError({ kind: "unreachable", operation: "ping", endpoint, errno, cause: e, message: `No Docker engine answers at ${endpoint} (${errno ?? "no reply"}).` });
+        }
+        throw e;
+      }
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,138 @@
+// The one way requests reach the engine: docker-modem's dial in stream mode, with status classification done here.
+import type { IncomingMessage } from "node:http";
+import type { Engine } from "./connect.js";
+import { EngineError, kindForStatus, toEngineError, type EngineCall } from "./errors.js";
+
+// Why stream mode for everything: docker-modem's buffered mode never settles when the connection drops after the
+// response headers (it listens to neither 'error' nor 'close' on the response), and it JSON-parses every body, so
+// a log line `42` comes back as a number. Here every response is read by `readBody`, which always settles.
+
+export type HttpMethod = "GET" | "POST" | "DELETE" | "PUT" | "HEAD";
+
+/** One engine request. The query goes to the URL and the body (POST only) to the request body, never both. */
+export interface EngineRequest extends Omit<EngineCall, "endpoint"> {
+  method: HttpMethod;
+  /** Path below the version prefix, e.g. `/containers/json`; ids and names in it are already encoded. */
+  path: string;
+  /** Object values (e.g. `filters`) are JSON-encoded by docker-modem. */
+  query?: Record<string, unknown> | undefined;
+  /** JSON request body for POST; `{}` and undefined send no body. */
+  body?: object | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Every status is handed back to us (docker-modem looks statuses up in this map), so classification happens once. */
+const ANY_STATUS: Record<number, true> = new Proxy({}, { get: () => true });
+
+interface Dialer {
+  dial(options: object, callback: (err: unknown, res: IncomingMessage) => void): void;
+}
+
+/** Sends the request and resolves with the response once its status line and headers arrived (any status). */
+export function dialRaw(engine: Engine, req: EngineRequest): Promise<IncomingMessage> {
+  const call = callOf(engine, req);
+  const hasQuery = req.query !== undefined && Object.keys(req.query).length > 0;
+  const modem = engine.docker.modem as Dialer;
+  return new Promise((resolve, reject) => {
+    modem.dial(
+      {
+        path: hasQuery ? `${req.path}?` : req.path,
+        method: req.method,
+        // `_query`/`_body` keep the two apart: without them docker-modem also copies a POST body into the URL.
+        options: { _query: req.query ?? {}, _body: req.body ?? {} },
+        isStream: true,
+        abortSignal: req.signal,
+        statusCodes: ANY_STATUS,
+      },
+      (err, res) => (err ? reject(toEngineError(err, call, req.signal)) : resolve(res)),
+    );
+  });
+}
+
+/**
+ * Reads a response until it ends or `signal` aborts: `complete` is false after an abort, with the bytes read so
+ * far. Rejects (never hangs) when the connection drops mid-body.
+ */
+export function readUntil(res: IncomingMessage, call: EngineCall, signal?: AbortSignal): Promise<{ body: Buffer; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const finish = (complete: boolean) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      resolve({ body: Buffer.concat(chunks), complete });
+      if (!complete) res.destroy();
+    };
+    const fail = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener("abort", onAbort);
+      reject(toEngineError(e, call, signal));
+      res.destroy();
+    };
+    const onAbort = () => finish(false);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    res.on("data", (c: Buffer) => chunks.push(c));
+    res.on("error", (e) => (signal?.aborted ? finish(false) : fail(e)));
+    res.on("close", () => {
+      if (!res.complete) fail(Object.assign(new Error("connection closed mid-response"), { code: "ECONNRESET" }));
+    });
+    res.on("end", () => finish(true));
+  });
+}
+
+/** Reads a whole response; rejects (never hangs) when the connection drops mid-body or `signal` aborts. */
+export async function readBody(res: IncomingMessage, call: EngineCall, signal?: AbortSignal): Promise<Buffer> {
+  const { body, complete } = await readUntil(res, call, signal);
+  if (!complete) throw toEngineError(signal?.reason ?? Object.assign(new Error("aborted"), { name: "AbortError" }), call, signal);
+  return body;
+}
+
+/** Opens a request whose body the caller streams; a non-2xx status is read and thrown as an EngineError. */
+export async function openStream(engine: Engine, req: EngineRequest): Promise<IncomingMessage> {
+  const res = await dialRaw(engine, req);
+  const status = res.statusCode ?? 0;
+  if (kindForStatus(status) === undefined) return res;
+  throw await statusError(res, callOf(engine, req), req.signal);
+}
+
+/** Sends a request and returns the parsed JSON reply (undefined for an empty or non-JSON body). */
+export async function requestJson(engine: Engine, req: EngineRequest): Promise<unknown> {
+  const res = await openStream(engine, req);
+  const body = await readBody(res, callOf(engine, req), req.signal);
+  try {
+    return parseJson(res, body);
+  } catch (e) {
+    throw new EngineError({ ...callOf(engine, req), kind: "unexpected", statusCode: res.statusCode, cause: e });
+  }
+}
+
+async function statusError(res: IncomingMessage, call: EngineCall, signal?: AbortSignal): Promise<EngineError> {
+  const status = res.statusCode ?? 0;
+  let engineMessage: string | undefined;
+  try {
+    const reply = parseJson(res, await readBody(res, call, signal));
+    const m = (reply as { message?: unknown } | undefined)?.message;
+    engineMessage = typeof m === "string" ? m : undefined;
+  } catch {
+    // The status is what we classify by; a lost error body only costs the detail.
+  }
+  return new EngineError({ ...call, kind: kindForStatus(status) ?? "unexpected", statusCode: status, engineMessage });
+}
+
+function parseJson(res: IncomingMessage, body: Buffer): unknown {
+  if (body.length === 0 || !String(res.headers["content-type"] ?? "").includes("json")) return undefined;
+  return JSON.parse(body.toString("utf8")) as unknown;
+}
+
+function callOf(engine: Engine, req: EngineRequest): EngineCall {
+  return { operation: req.operation, target: req.target, endpoint: engine.endpoint };
+}
+
+/** Encodes a container id or name (or any single path segment). */
+export const seg = (s: string): string => encodeURIComponent(s);
+
+/** Encodes an image reference for `/images/{ref}/…`, keeping its `/` separators as the engine's router expects. */
+export const imageSeg = (ref: string): string => ref.split("/").map(encodeURIComponent).join("/");

@@ -1,0 +1,35 @@
+// The labels platformctl writes on every resource it creates, and the names it gives them.
+
+/**
+ * Label keys under platformctl's own prefix. `project` marks ownership: a container, volume or network without it
+ * is never observed, changed or removed by platformctl.
+ */
+export const LABEL = {
+  /** Owning project (`--project`); the only label observation filters on. */
+  project: "dev.platformctl.project",
+  module: "dev.platformctl.module",
+  service: "dev.platformctl.service",
+  /** Versioned hash of the desired create body (`v1:<sha256>`), written at create time. */
+  specHash: "dev.platformctl.spec-hash",
+  /** Names of the spec fields the hash covers, so a plan can say what changed in kind (never values). */
+  specFields: "dev.platformctl.spec-fields",
+  /** The image reference as written in the manifest; list output forgets it once the tag moves. */
+  imageRef: "dev.platformctl.image-ref",
+  /** Digests of the secret values the container was created with (never the values). */
+  secretDigests: "dev.platformctl.secret-digests",
+} as const;
+
+export type LabelKey = keyof typeof LABEL;
+
+/**
+ * Container name of one service. Project and module names cannot contain `_`, so the name is unique per
+ * (project, module, service) and splits back at the first two underscores.
+ */
+export function containerName(project: string, module: string, service: string): string {
+  return `${project}_${module}_${service}`;
+}
+
+/** Name of a project-scoped network or volume: `${project}_${name}`. */
+export function resourceName(project: string, name: string): string {
+  return `${project}_${name}`;
+}

@@ -1,0 +1,220 @@
+// Waiting on containers: the ACKed one-shot run (wait registered before start) and polling for running/healthy.
+import { setTimeout as sleep } from "node:timers/promises";
+import { z } from "zod";
+import { startContainer, stopContainer } from "./actions.js";
+import { classifyState, type Outcome } from "./classify-state.js";
+import type { Engine } from "./connect.js";
+import { openStream, readBody, seg } from "./dial.js";
+import { EngineError, isEngineError, toEngineError } from "./errors.js";
+import { inspectContainer } from "./inspect-container.js";
+import type { ObservedContainer } from "./observed-state.js";
+import { waitQuery } from "./requests.js";
+
+export type WaitCondition = "not-running" | "next-exit" | "removed";
+
+/** The wait reply. StatusCode 0 is not success: a never-started or removed container also yields 0. */
+export interface WaitReply {
+  StatusCode: number;
+  Error: { Message: string } | null;
+}
+
+const WaitReplySchema = z.object({ StatusCode: z.number().int(), Error: z.object({ Message: z.string() }).nullish() });
+
+/**
+ * Registers a wait and resolves once the engine has ACKed it (the 200 header, flushed after the waiter exists), so
+ * a start issued afterwards cannot be missed however fast the container exits. `result` settles with the reply, or
+ * rejects when the connection drops or `signal` aborts (it never hangs). Abort `signal` to release the waiter.
+ */
+export async function waitRegistered(engine: Engine, id: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ result: Promise<WaitReply> }> {
+  const req = { method: "POST", path: `/containers/${seg(id)}/wait`, query: waitQuery(condition), operation: "wait for container", target: id, signal } as const;
+  const res = await openStream(engine, req);
+  const result = readBody(res, { operation: req.operation, target: id, endpoint: engine.endpoint }, signal).then((body) => {
+    const r = WaitReplySchema.parse(JSON.parse(body.toString("utf8")));
+    return { StatusCode: r.StatusCode, Error: r.Error ?? null };
+  });
+  result.catch(() => undefined); // the caller may never read it (e.g. after a failed start)
+  return { result };
+}
+
+export interface OneShotOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** SIGTERM grace when the run times out, before SIGKILL (default 10 s). */
+  graceSeconds?: number | undefined;
+}
+
+/**
+ * What one run of a one-shot container did, read from inspect after it ended.
+ * `ranThisTime` is the evidence that this run happened: `StartedAt` differs from before the start.
+ */
+export interface OneShotResult {
+  outcome: Outcome;
+  ranThisTime: boolean;
+  /** The run outlived `timeoutMs`: it was stopped (and kept, for its logs). */
+  timedOut: boolean;
+  /** The connection dropped during the start or the wait (e.g. daemon restart); the end was found by polling inspect. */
+  waitLost: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+  /** `State.Error` when the start failed (e.g. a missing binary). */
+  startError: string | undefined;
+  /** The container after the run; null when it vanished. */
+  container: ObservedContainer | null;
+  durationMs: number;
+}
+
+const POLL_MS = 250;
+
+/**
+ * Runs a created (or exited) container once: ACKed `next-exit` wait, start, read the wait reply, then inspect as
+ * the authority. A lost wait connection falls back to polling inspect. On timeout the container is stopped with
+ * `graceSeconds` and kept. With a restart policy this returns at the first exit. Throws `engine.aborted` when the
+ * caller's signal fires (the container is left as it is), and `engine.not_found` when there is no such container.
+ */
+export async function runOneShot(engine: Engine, id: string, opts: OneShotOptions): Promise<OneShotResult> {
+  const t0 = Date.now();
+  const { signal } = opts;
+  const before = await inspectContainer(engine, id, signal);
+  if (!before) throw new EngineError({ kind: "not_found", operation: "run one-shot container", target: id, statusCode: 404 });
+  const deadline = t0 + opts.timeoutMs;
+  const waitEnd = new AbortController(); // ends the wait on timeout, on caller abort, and always at the end
+  const timer = setTimeout(() => waitEnd.abort(), opts.timeoutMs);
+  const onAbort = () => waitEnd.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let timedOut = false;
+  let waitLost = false;
+  let startError: string | undefined;
+  try {
+    const wait = await waitRegistered(engine, before.id, "next-exit", waitEnd.signal).catch((e: unknown) => {
+      if (signal?.aborted || !waitEnd.signal.aborted) throw e;
+      return undefined; // the deadline passed before the engine ACKed the wait: nothing was started
+    });
+    if (!wait) timedOut = true;
+    else {
+      try {
+        // The caller's signal, not the deadline: a start cut half-way would leave us not knowing whether it ran.
+        await startContainer(engine, before.id, signal);
+      } catch (e) {
+        if (isEngineError(e, "unreachable")) {
+          // The connection dropped during the start: it may or may not have started. Poll, then let inspect
+          // (`ranThisTime`) tell.
+          waitLost = true;
+        } else if (isEngineError(e, "bad_request", "server")) {
+          // The runtime refused (missing binary, bad mount); inspect shows `created` with State.Error.
+          startError = e.detail ?? e.message;
+        } else throw e;
+      }
+      if (waitLost) timedOut = !(await pollUntilStopped(engine, before.id, deadline, signal));
+      else if (startError === undefined) {
+        try {
+          await wait.result;
+        } catch (e) {
+          if (signal?.aborted) throw toEngineError(e, { operation: "run one-shot container", target: id }, signal);
+          if (waitEnd.signal.aborted) timedOut = true;
+          else {
+            waitLost = true;
+            timedOut = !(await pollUntilStopped(engine, before.id, deadline, signal));
+          }
+        }
+      }
+    }
+    if (timedOut) await stopContainer(engine, before.id, opts.graceSeconds ?? 10, signal);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    waitEnd.abort();
+  }
+  const after = await inspectContainer(engine, before.id, signal);
+  const durationMs = Date.now() - t0;
+  if (!after) return { outcome: { kind: "vanished" }, ranThisTime: false, timedOut, waitLost, exitCode: -1, oomKilled: false, startError, container: null, durationMs };
+  return {
+    outcome: classifyState(after),
+    ranThisTime: after.startedAt !== undefined && after.startedAt !== before.startedAt,
+    timedOut,
+    waitLost,
+    exitCode: after.exitCode,
+    oomKilled: after.oomKilled,
+    startError: startError === undefined ? undefined : after.error || startError,
+    container: after,
+    durationMs,
+  };
+}
+
+/** Polls inspect until the container is not running (true) or gone (true), or the deadline passes (false). */
+async function pollUntilStopped(engine: Engine, id: string, deadline: number, signal?: AbortSignal): Promise<boolean> {
+  while (Date.now() < deadline) {
+    try {
+      const c = await inspectContainer(engine, id, signal);
+      if (!c || !c.running) return true;
+    } catch (e) {
+      if (!isEngineError(e, "unreachable")) throw e; // the daemon may be restarting: keep trying until the deadline
+    }
+    await pause(POLL_MS, signal);
+  }
+  return false;
+}
+
+/**
+ * Why `waitForState` ended: `reached`; `timed-out`; `exited` (stopped without restarting); `restart-loop` (the
+ * restart count rose, or it is between restarts); `unhealthy`; `no-healthcheck` (asked for healthy, but the
+ * container has no healthcheck); `never-started` (created, or a start error); `vanished`.
+ */
+export type WaitForStateOutcome = "reached" | "timed-out" | "exited" | "restart-loop" | "unhealthy" | "no-healthcheck" | "never-started" | "vanished";
+
+export interface WaitForStateResult {
+  outcome: WaitForStateOutcome;
+  /** The last inspect; null when the container vanished. */
+  container: ObservedContainer | null;
+  elapsedMs: number;
+}
+
+export interface WaitForStateOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Inspect interval (default 250 ms). */
+  intervalMs?: number | undefined;
+  /**
+   * How long the container must be seen running without a restart (same `StartedAt`) before `running` counts as
+   * reached (default 0: the first running observation). Set it to catch a process that crashes soon after start.
+   */
+  stableMs?: number | undefined;
+}
+
+/**
+ * Polls inspect until a started container is `running` (or `healthy`), failing early on what cannot recover in
+ * time: an exit, a restart (count rising above the first observation), an unhealthy report.
+ */
+export async function waitForState(engine: Engine, id: string, target: "running" | "healthy", opts: WaitForStateOptions): Promise<WaitForStateResult> {
+  const t0 = Date.now();
+  const done = (outcome: WaitForStateOutcome, container: ObservedContainer | null): WaitForStateResult => ({ outcome, container, elapsedMs: Date.now() - t0 });
+  let baseline: number | undefined;
+  let last: ObservedContainer | null = null;
+  let upSince: { startedAt: string | undefined; at: number } | undefined;
+  for (;;) {
+    const c = await inspectContainer(engine, id, opts.signal);
+    if (!c) return done("vanished", null);
+    last = c;
+    baseline ??= c.restartCount;
+    if (c.restartCount > baseline || c.status === "restarting") return done("restart-loop", c);
+    if (c.status === "created") return done("never-started", c);
+    if (!c.running) return done("exited", c);
+    if (c.status === "running") {
+      if (!upSince || upSince.startedAt !== c.startedAt) upSince = { startedAt: c.startedAt, at: Date.now() };
+      if (target === "running") {
+        if (Date.now() - upSince.at >= (opts.stableMs ?? 0)) return done("reached", c);
+      } else if (c.health === undefined) return done("no-healthcheck", c);
+      else if (c.health === "healthy") return done("reached", c);
+      else if (c.health === "unhealthy") return done("unhealthy", c);
+    }
+    if (Date.now() - t0 >= opts.timeoutMs) return done("timed-out", last);
+    await pause(Math.min(opts.intervalMs ?? POLL_MS, Math.max(1, t0 + opts.timeoutMs - Date.now())), opts.signal);
+  }
+}
+
+async function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (e) {
+    throw toEngineError(e, { operation: "wait for container" }, signal);
+  }
+}

@@ -1,0 +1,243 @@
+// observe(): one label-filtered list plus inspects, the fields of every container state, images, and read-only-ness.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine } from "../../src/engine/connect.js";
+import { connectEngine } from "../../src/engine/connect.js";
+import { LABEL } from "../../src/engine/labels.js";
+import { observe } from "../../src/engine/observe.js";
+import type { ObservedContainer, ObservedState } from "../../src/engine/observed-state.js";
+import { aLabelledContainer, eventually, rawInspect, removeQuietly, TEST_IMAGE, testEngine } from "../helpers/docker.js";
+import { testProject } from "../helpers/run-id.js";
+import { startRecordingProxy } from "./recording-proxy.js";
+
+const MiB = 1024 * 1024;
+const ENV_CANARY = "observe-canary-Zq81xk";
+
+let engine: Engine;
+let project: string;
+let ids: Record<string, string>;
+let unlabelledId: string | undefined;
+let state: ObservedState;
+
+const byService = (service: string): ObservedContainer => {
+  const c = state.containers.find((x) => x.service === service);
+  if (!c) throw new Error(`no observed container for service ${service}`);
+  return c;
+};
+
+beforeAll(async () => {
+  engine = testEngine();
+  project = testProject("observe");
+  const make = (service: string, s: Omit<Parameters<typeof aLabelledContainer>[1], "project" | "service">) =>
+    aLabelledContainer(engine, { project, service, module: "b-mod", ...s }).then((id) => [service, id] as const);
+  const entries = await Promise.all([
+    make("created", { cmd: ["true"], labels: { [LABEL.specHash]: "v1:abc", [LABEL.imageRef]: TEST_IMAGE }, env: [`SECRET=${ENV_CANARY}`] }),
+    make("running", { cmd: ["sleep", "3600"], start: true }),
+    make("exited0", { cmd: ["true"], start: true }),
+    make("exited3", { cmd: ["sh", "-c", "exit 3"], start: true }),
+    make("killed", { cmd: ["sleep", "3600"], start: true }),
+    make("oom", { cmd: ["tail", "/dev/zero"], memory: 16 * MiB, start: true }),
+    make("healthy", { cmd: ["sleep", "3600"], health: { shell: "exit 0" }, start: true }),
+    make("unhealthy", { cmd: ["sleep", "3600"], health: { shell: "echo failing; exit 1", retries: 1 }, start: true }),
+    make("looping", { cmd: ["sh", "-c", "exit 2"], restart: "always", start: true }),
+    make("first", { cmd: ["true"], module: "a-mod" }),
+  ]);
+  ids = Object.fromEntries(entries);
+  // Not ours: another project's container and one without any platformctl label.
+  await aLabelledContainer(engine, { project: testProject("observe-other"), cmd: ["true"] });
+  unlabelledId = await aLabelledContainer(engine, { project, name: `${project}-unlabelled`, cmd: ["true"], labels: null });
+  await engine.docker.getContainer(ids.killed as string).kill();
+  await engine.docker.createVolume({ Name: `${project}_data`, Labels: { [LABEL.project]: project, [LABEL.module]: "b-mod" } });
+  await engine.docker.createNetwork({ Name: `${project}_net`, Labels: { [LABEL.project]: project } });
+  await eventually(
+    async () => {
+      const i = Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([k, id]) => [k, await rawInspect(engine, id)] as const)));
+      expect(i.exited0?.State.Status).toBe("exited");
+      expect(i.exited3?.State.Status).toBe("exited");
+      expect(i.killed?.State.Status).toBe("exited");
+      expect(i.oom?.State.OOMKilled).toBe(true);
+      expect(i.healthy?.State.Health?.Status).toBe("healthy");
+      expect(i.unhealthy?.State.Health?.Status).toBe("unhealthy");
+      expect(i.unhealthy?.State.Health?.Log?.length).toBeGreaterThanOrEqual(2);
+      expect(i.looping?.RestartCount).toBeGreaterThanOrEqual(2);
+    },
+    { timeoutMs: 30_000, intervalMs: 200 },
+  );
+  state = await observe(engine, project, [TEST_IMAGE, "platformctl-test/absent:0", TEST_IMAGE]);
+});
+
+afterAll(async () => {
+  if (unlabelledId) await removeQuietly(engine, unlabelledId);
+});
+
+describe("observe", () => {
+  it("returns only containers labelled with the project, sorted by module, service and name", () => {
+    expect(state.project).toBe(project);
+    expect(state.containers.map((c) => `${c.module}/${c.service}`)).toEqual([
+      "a-mod/first",
+      "b-mod/created",
+      "b-mod/exited0",
+      "b-mod/exited3",
+      "b-mod/healthy",
+      "b-mod/killed",
+      "b-mod/looping",
+      "b-mod/oom",
+      "b-mod/running",
+      "b-mod/unhealthy",
+    ]);
+    expect(state.containers.map((c) => c.id)).not.toContain(unlabelledId);
+    expect(state.containers.every((c) => c.labels[LABEL.project] === project)).toBe(true);
+  });
+
+  it("describes a created container: never started, zero times undefined, labels and image facts copied", async () => {
+    const c = byService("created");
+    const raw = await rawInspect(engine, c.id);
+    expect(c).toEqual({
+      id: ids.created,
+      name: `${project}_b-mod_created`,
+      module: "b-mod",
+      service: "created",
+      labels: { [LABEL.project]: project, [LABEL.module]: "b-mod", [LABEL.service]: "created", [LABEL.specHash]: "v1:abc", [LABEL.imageRef]: TEST_IMAGE },
+      specHash: "v1:abc",
+      imageRef: TEST_IMAGE,
+      configImage: TEST_IMAGE,
+      imageId: raw.Image,
+      status: "created",
+      running: false,
+      exitCode: 0,
+      oomKilled: false,
+      error: "",
+      startedAt: undefined,
+      finishedAt: undefined,
+      health: undefined,
+      healthLog: [],
+      restartCount: 0,
+      createdAt: raw.Created,
+    });
+    expect(c.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it("never copies environment values into the observed state", () => {
+    expect(JSON.stringify(state)).not.toContain(ENV_CANARY);
+  });
+
+  it("describes a running container with a start time and no finish time", () => {
+    const c = byService("running");
+    expect(c).toMatchObject({ status: "running", running: true, exitCode: 0, oomKilled: false, finishedAt: undefined, health: undefined });
+    expect(c.startedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(c.specHash).toBeUndefined();
+  });
+
+  it("describes exits 0 and 3 by their codes with both times set", () => {
+    expect(byService("exited0")).toMatchObject({ status: "exited", running: false, exitCode: 0, oomKilled: false });
+    expect(byService("exited3")).toMatchObject({ status: "exited", running: false, exitCode: 3, oomKilled: false });
+    expect(byService("exited3").startedAt).toBeDefined();
+    expect(byService("exited3").finishedAt).toBeDefined();
+  });
+
+  it("tells a SIGKILL (137, not OOM) from an OOM kill", () => {
+    expect(byService("killed")).toMatchObject({ status: "exited", exitCode: 137, oomKilled: false });
+    expect(byService("oom")).toMatchObject({ status: "exited", oomKilled: true });
+    expect(byService("oom").exitCode).toBe(137);
+  });
+
+  it("reports health status and the last probes of healthy and unhealthy containers", () => {
+    const healthy = byService("healthy");
+    expect(healthy.health).toBe("healthy");
+    expect(healthy.healthLog.length).toBeGreaterThan(0);
+    expect(healthy.healthLog.at(-1)).toEqual({ exitCode: 0, output: "" });
+    const unhealthy = byService("unhealthy");
+    expect(unhealthy).toMatchObject({ status: "running", health: "unhealthy" });
+    expect(unhealthy.healthLog.at(-1)).toEqual({ exitCode: 1, output: "failing\n" });
+  });
+
+  it("reports the restart count of a container in a restart loop", () => {
+    const c = byService("looping");
+    expect(c.restartCount).toBeGreaterThanOrEqual(2);
+    expect(["restarting", "running", "exited"]).toContain(c.status);
+  });
+
+  it("resolves each distinct image reference once, with null for an absent image", async () => {
+    const raw = await engine.docker.getImage(TEST_IMAGE).inspect();
+    expect(state.images).toEqual({ [TEST_IMAGE]: raw.Id, "platformctl-test/absent:0": null });
+  });
+
+  it("lists the project's labelled volumes and networks", () => {
+    expect(state.volumes).toEqual([{ name: `${project}_data`, module: "b-mod" }]);
+    expect(state.networks).toEqual([{ name: `${project}_net` }]);
+  });
+
+  it("returns an empty state for a project with nothing", async () => {
+    expect(await observe(engine, testProject("observe-empty"), [])).toEqual({ project: expect.any(String), containers: [], images: {}, volumes: [], networks: [] });
+  });
+});
+
+describe("observe through a recording proxy", () => {
+  it("issues only GET requests: one list, one inspect per container, one lookup per distinct image, one volume and one network list", async () => {
+    const proxy = await startRecordingProxy();
+    try {
+      const viaProxy = connectEngine({ DOCKER_HOST: proxy.dockerHost });
+      const s = await observe(viaProxy, project, [TEST_IMAGE, TEST_IMAGE, "platformctl-test/absent:0"], { concurrency: 3 });
+      expect(s.containers).toHaveLength(10);
+      expect(proxy.requests.filter((r) => r.method !== "GET")).toEqual([]);
+      const paths = proxy.requests.map((r) => r.url.split("?")[0]);
+      expect(paths.filter((p) => p === "/v1.41/containers/json")).toHaveLength(1);
+      expect(paths.filter((p) => /^\/v1\.41\/containers\/[0-9a-f]{64}\/json$/.test(p ?? ""))).toHaveLength(10);
+      expect(paths.filter((p) => p?.startsWith("/v1.41/images/"))).toHaveLength(2);
+      expect(paths.filter((p) => p === "/v1.41/volumes")).toHaveLength(1);
+      expect(paths.filter((p) => p === "/v1.41/networks")).toHaveLength(1);
+      expect(proxy.requests).toHaveLength(15);
+      const list = proxy.requests.find((r) => r.url.startsWith("/v1.41/containers/json?"));
+      expect(decodeURIComponent(list?.url ?? "")).toBe(`/v1.41/containers/json?all=1&filters={"label":["dev.platformctl.project=${project}"]}`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("skips a container removed between the list and its inspect", async () => {
+    const p = testProject("observe-vanish");
+    const keep = await aLabelledContainer(engine, { project: p, service: "keep", cmd: ["true"] });
+    const gone = await aLabelledContainer(engine, { project: p, service: "gone", cmd: ["true"] });
+    const proxy = await startRecordingProxy();
+    try {
+      proxy.beforeForward = async (r) => {
+        if (r.url.includes(`/containers/${gone}/json`)) await removeQuietly(engine, gone);
+      };
+      const s = await observe(connectEngine({ DOCKER_HOST: proxy.dockerHost }), p, []);
+      expect(proxy.requests.some((r) => r.url.includes(`/containers/${gone}/json`))).toBe(true);
+      expect(s.containers.map((c) => c.id)).toEqual([keep]);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("image drift", () => {
+  it("reports the new image id after a tag moves, while the container keeps the id it was created from", async () => {
+    const p = testProject("observe-retag");
+    const repo = `platformctl-test/${p}`;
+    const ref = `${repo}:1`;
+    const base = await engine.docker.getImage(TEST_IMAGE).inspect();
+    await engine.docker.getImage(TEST_IMAGE).tag({ repo, tag: "1" });
+    let variantId: string | undefined;
+    try {
+      const id = await aLabelledContainer(engine, { project: p, cmd: ["true"], image: ref, labels: { [LABEL.imageRef]: ref } });
+      const before = await observe(engine, p, [ref]);
+      expect(before.images[ref]).toBe(base.Id);
+      expect(before.containers[0]).toMatchObject({ id, imageId: base.Id, configImage: ref, imageRef: ref });
+
+      const committed = (await engine.docker.getContainer(id).commit({ repo, tag: "1", comment: "variant" })) as { Id: string };
+      variantId = committed.Id;
+      expect(variantId).not.toBe(base.Id);
+
+      const after = await observe(engine, p, [ref]);
+      expect(after.images[ref]).toBe(variantId);
+      expect(after.containers[0]).toMatchObject({ id, imageId: base.Id, configImage: ref });
+    } finally {
+      const containers = await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL.project}=${p}`] } });
+      await Promise.all(containers.map((c) => removeQuietly(engine, c.Id)));
+      await engine.docker.getImage(ref).remove().catch(() => undefined);
+      if (variantId) await engine.docker.getImage(variantId).remove().catch(() => undefined);
+    }
+    expect(await engine.docker.getImage(ref).inspect().catch((e: { statusCode?: number }) => e.statusCode)).toBe(404);
+  });
+});

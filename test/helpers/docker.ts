@@ -1,0 +1,93 @@
+// Test helpers for the real engine: a client, labelled scenario containers made directly, and one polling helper.
+import type Docker from "dockerode";
+import { connectEngine, type Engine } from "../../src/engine/connect.js";
+import { containerName, LABEL } from "../../src/engine/labels.js";
+
+/** The local image every engine test runs (built by scripts/test-images.sh; nothing is pulled). */
+export const TEST_IMAGE = process.env.PLATFORMCTL_TEST_IMAGE ?? "platformctl-test/busybox:1";
+
+/** An engine client for the environment the tests run in. */
+export function testEngine(env: Record<string, string | undefined> = process.env): Engine {
+  return connectEngine(env);
+}
+
+export interface ContainerScenario {
+  project: string;
+  module?: string;
+  service?: string;
+  /** Defaults to `${project}_${module}_${service}`. */
+  name?: string;
+  cmd: string[];
+  /** Extra labels; `null` drops the platformctl labels entirely (an unmanaged container). */
+  labels?: Record<string, string> | null;
+  /** Docker restart policy name, e.g. `no`, `always`, `on-failure`. */
+  restart?: "no" | "always" | "unless-stopped" | "on-failure";
+  maxRetries?: number;
+  /** Memory limit in bytes; swap is limited to the same value, so exceeding it OOM-kills. */
+  memory?: number;
+  /** `CMD-SHELL` healthcheck command with a fast interval. */
+  health?: { shell: string; retries?: number; intervalMs?: number };
+  image?: string;
+  env?: string[];
+  tty?: boolean;
+  /** Start it after creating (default false). */
+  start?: boolean;
+}
+
+/** Creates a container for a scenario directly through dockerode (independent of the code under test); returns its id. */
+export async function aLabelledContainer(engine: Engine, s: ContainerScenario): Promise<string> {
+  const module = s.module ?? "mod";
+  const service = s.service ?? "svc";
+  const labels =
+    s.labels === null ? {} : { [LABEL.project]: s.project, [LABEL.module]: module, [LABEL.service]: service, ...(s.labels ?? {}) };
+  const ms = 1_000_000;
+  const body: Docker.ContainerCreateOptions = {
+    name: s.name ?? containerName(s.project, module, service),
+    Image: s.image ?? TEST_IMAGE,
+    Cmd: s.cmd,
+    Labels: labels,
+    Tty: s.tty ?? false,
+    ...(s.env ? { Env: s.env } : {}),
+    ...(s.health
+      ? { Healthcheck: { Test: ["CMD-SHELL", s.health.shell], Interval: (s.health.intervalMs ?? 200) * ms, Timeout: 2000 * ms, Retries: s.health.retries ?? 1, StartPeriod: 0 } }
+      : {}),
+    HostConfig: {
+      RestartPolicy: { Name: s.restart ?? "no", ...(s.maxRetries !== undefined ? { MaximumRetryCount: s.maxRetries } : {}) },
+      ...(s.memory !== undefined ? { Memory: s.memory, MemorySwap: s.memory } : {}),
+    },
+  };
+  const c = await engine.docker.createContainer(body);
+  if (s.start) await c.start();
+  return c.id;
+}
+
+/** Removes a container if it exists (for containers the global teardown cannot find, e.g. unlabelled ones). */
+export async function removeQuietly(engine: Engine, id: string): Promise<void> {
+  await engine.docker
+    .getContainer(id)
+    .remove({ force: true, v: true })
+    .catch((e: { statusCode?: number }) => {
+      if (e.statusCode !== 404) throw e;
+    });
+}
+
+/** Inspect through dockerode directly, for assertions that must not depend on the code under test. */
+export function rawInspect(engine: Engine, id: string): Promise<Docker.ContainerInspectInfo> {
+  return engine.docker.getContainer(id).inspect();
+}
+
+/**
+ * Retries `check` until it stops throwing (or returns a value) and returns that value; after `timeoutMs` rethrows
+ * the last failure. The only way engine tests poll.
+ */
+export async function eventually<T>(check: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}
