@@ -1,5 +1,5 @@
 // Reads manifests from disk (the only file-system code of the manifest phase) and hands the bytes to the pure validator.
-import { lstat, open, readdir } from "node:fs/promises";
+import { lstat, open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { MAX_MANIFEST_BYTES } from "../manifest/parse-yaml.js";
 import { PROBLEM_CODES, type Problem, type ProblemCode } from "../manifest/problems.js";
@@ -24,8 +24,16 @@ export async function findManifests(target: string): Promise<{ files: string[]; 
   const own = path.join(target, MANIFEST_FILE);
   if (await lstat(own).catch(() => undefined)) return { files: [own], problems: [], single: true };
   let entries: string[];
+  const problems: Problem[] = [];
   try {
-    entries = (await readdir(target, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    const all = await readdir(target, { withFileTypes: true });
+    entries = all.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    // A symlinked module directory would otherwise be skipped without a word, and the module would silently
+    // drop out of the catalog.
+    for (const e of all.filter((x) => x.isSymbolicLink()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const linked = path.join(target, e.name);
+      if ((await stat(linked).catch(() => undefined))?.isDirectory()) problems.push(fileProblem(linked, "file.symlink", "module directory is a symbolic link; commit the module itself"));
+    }
   } catch {
     return { files: [], problems: [fileProblem(target, "file.unreadable", "directory cannot be read")] };
   }
@@ -34,8 +42,8 @@ export async function findManifests(target: string): Promise<{ files: string[]; 
     const f = path.join(target, name, MANIFEST_FILE);
     if (await lstat(f).catch(() => undefined)) files.push(f);
   }
-  if (files.length === 0) return { files, problems: [fileProblem(target, "file.not_found", `no */${MANIFEST_FILE} found in this directory`)] };
-  return { files, problems: [] };
+  if (files.length === 0 && problems.length === 0) return { files, problems: [fileProblem(target, "file.not_found", `no */${MANIFEST_FILE} found in this directory`)] };
+  return { files, problems };
 }
 
 /** Reads one manifest without following a symlink and without reading more than the size limit (+1 byte to detect excess). */
@@ -44,6 +52,8 @@ export async function readManifest(file: string): Promise<{ source?: ManifestSou
   if (!st) return { problem: fileProblem(file, "file.not_found", "file does not exist") };
   if (st.isSymbolicLink()) return { problem: fileProblem(file, "file.symlink", "module.yaml is a symbolic link") };
   if (!st.isFile()) return { problem: fileProblem(file, "file.unreadable", "not a regular file") };
+  // Reported with the real size; the reader below never loads more than the limit.
+  if (st.size > MAX_MANIFEST_BYTES) return { problem: fileProblem(file, "file.too_large", `file is ${st.size} bytes; the limit is ${MAX_MANIFEST_BYTES}`) };
   let bytes: Uint8Array;
   try {
     const fh = await open(file, "r");
@@ -73,7 +83,8 @@ export async function loadModules(targets: string | readonly string[], options: 
     problems.push(...found.problems);
     if (found.single && found.files[0]) {
       // One module of a catalog: its siblings are the catalog its depends_on may name.
-      const catalogDir = path.dirname(path.dirname(found.files[0]));
+      // Resolved first: for `validate .` inside a module directory the catalog is the parent, not `.` itself.
+      const catalogDir = path.dirname(path.dirname(path.resolve(found.files[0])));
       const siblings = await findManifests(catalogDir).catch(() => ({ files: [] as string[] }));
       knownNames.push(...siblings.files.map((f) => path.basename(path.dirname(f))));
     }

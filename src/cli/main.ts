@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { EXIT, PlatformError } from "../errors.js";
 import { processIO, styler, writeLine, type CliIO } from "./io.js";
 import type { PlanFlags } from "./plan-command.js";
+import type { ApplyFlags } from "./apply-command.js";
 
 export interface GlobalFlags {
   modulesDir: string;
@@ -21,7 +22,7 @@ export function globalFlags(program: Command, io: CliIO): GlobalFlags {
   };
 }
 
-export function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: readonly string[] = []): Command {
   const program = new Command("platformctl")
     .description("Plan, gate and apply Docker-hosted platform modules safely.")
     .version("0.1.0")
@@ -61,6 +62,46 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void): Comman
       setExit(await runPlan(io, globalFlags(program, io), flags));
     });
 
+  program
+    .command("apply")
+    .description("Converge modules: execute their plan (policy-gated, locked, audited); one-shots must exit 0")
+    .option("-m, --module <name>", "module to apply (repeatable; applied in depends_on order)", collect, [])
+    .option("--plan <file>", "execute this saved plan; refused (exit 5) when the live state moved on")
+    .option("--timeout <duration>", "bound for each wait (default: the module's timeout_seconds), e.g. 300 or 5m")
+    .option("--allow-stateful", "allow changes to a stateful module (policy gate)")
+    .option("--backup-ref <path>", "verified backup covering the module (policy gate)", collect, [])
+    .option("--confirm <token>", "typed confirmation token (policy gate)", collect, [])
+    .option("--bootstrap", "first creation of a stateful module (no backup exists yet)")
+    .option("--backup-max-age <duration>", "maximum backup age, e.g. 24h (default 24h)")
+    .option("--rerun", "re-run one-shots that are in sync, on purpose (still gated and recorded)")
+    .option("--lock-wait <duration>", "wait this long for another apply's lock instead of failing with exit 4")
+    .option("--prune", "also remove orphaned and duplicate containers")
+    .option("--json", "print the result as JSON")
+    .action(async (flags: ApplyFlags) => {
+      const { runApply } = await import("./apply-command.js");
+      setExit(await runApply(io, globalFlags(program, io), flags, argv));
+    });
+
+  program
+    .command("unlock")
+    .description("Remove a held apply lock (operators only; see runbooks/held-lock.md)")
+    .option("--force", "required: confirms no apply is running")
+    .action(async (flags: { force?: boolean }) => {
+      const { runUnlock } = await import("./apply-command.js");
+      setExit(await runUnlock(io, globalFlags(program, io), flags));
+    });
+
+  program
+    .command("audit")
+    .description("Read the audit log (STATE_DIR/audit.jsonl)")
+    .option("-m, --module <name>", "only records about this module (repeatable)", collect, [])
+    .option("--limit <n>", "show the last N records (default 20)")
+    .option("--json", "print records as JSON")
+    .action(async (flags: { module?: string[]; json?: boolean; limit?: string }) => {
+      const { runAudit } = await import("./apply-command.js");
+      setExit(await runAudit(io, globalFlags(program, io), flags));
+    });
+
   return program;
 }
 
@@ -71,9 +112,13 @@ function collect(value: string, previous: string[]): string[] {
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: readonly string[], io: CliIO = processIO()): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
+  const program = buildProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    argv,
+  );
   try {
     await program.parseAsync([...argv]);
     return code;

@@ -1,5 +1,5 @@
 // What a container's state means for a run: the single classification both planning and one-shot runs use.
-import type { ObservedContainer } from "./observed-state.js";
+import type { ObservedContainer } from "../plan/observed-state.js";
 
 /**
  * How a container ended up, judged from inspect (never from a wait status code alone: `wait` reports 0 for a

@@ -4,7 +4,7 @@ import type { Engine } from "./connect.js";
 import { requestJson, seg } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
 import { LABEL } from "./labels.js";
-import { CONTAINER_STATUSES, type ContainerStatus, type HealthStatus, type ObservedContainer } from "./observed-state.js";
+import { CONTAINER_STATUSES, type ContainerStatus, type HealthStatus, type ObservedContainer } from "../plan/observed-state.js";
 
 // Only the fields platformctl reads; zod drops the rest, so `Config.Env` (secrets) never leaves this function.
 const InspectSchema = z.object({

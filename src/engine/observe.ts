@@ -5,7 +5,7 @@ import { imageSeg, requestJson } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
 import { inspectContainer } from "./inspect-container.js";
 import { LABEL } from "./labels.js";
-import type { ObservedContainer, ObservedNetwork, ObservedState, ObservedVolume } from "./observed-state.js";
+import type { ObservedContainer, ObservedNetwork, ObservedState, ObservedVolume } from "../plan/observed-state.js";
 import { labelledListQuery, listContainersQuery } from "./requests.js";
 
 export interface ObserveOptions {

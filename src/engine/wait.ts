@@ -7,7 +7,7 @@ import type { Engine } from "./connect.js";
 import { openStream, readBody, seg } from "./dial.js";
 import { EngineError, isEngineError, toEngineError } from "./errors.js";
 import { inspectContainer } from "./inspect-container.js";
-import type { ObservedContainer } from "./observed-state.js";
+import type { ObservedContainer } from "../plan/observed-state.js";
 import { waitQuery } from "./requests.js";
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";

@@ -70,10 +70,15 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
     const cp = (bad[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
     return { ok: false, problems: [problem("file.bad_character", `forbidden character U+${cp}`, line, col)] };
   }
-  const flowDepth = maxFlowDepth(text);
-  if (flowDepth.depth > MAX_DEPTH) {
-    const { line, col } = positionOf(text, flowDepth.at);
+  const flow = scanFlow(text);
+  const nesting = flow.depth > MAX_DEPTH ? flow : maxCompactDepth(text);
+  if (nesting.depth > MAX_DEPTH) {
+    const { line, col } = positionOf(text, nesting.at);
     return { ok: false, problems: [problem("yaml.too_deep", `nesting deeper than ${MAX_DEPTH} levels`, line, col)] };
+  }
+  if (flow.wideMapAt !== undefined) {
+    const { line, col } = positionOf(text, flow.wideMapAt);
+    return { ok: false, problems: [problem("yaml.too_many_keys", `mapping has more than ${MAX_KEYS_PER_MAP} keys`, line, col)] };
   }
 
   let docs: Document.Parsed[];
@@ -98,10 +103,20 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
 
   if (!Array.isArray(docs) || docs.length !== 1) {
     const n = Array.isArray(docs) ? docs.length : 0;
-    return { ok: false, problems: [problem("yaml.document_count", n === 0 ? "file holds no YAML document" : `file holds ${n} YAML documents; expected exactly one`)] };
+    if (n === 0) return { ok: false, problems: [problem("yaml.document_count", "file holds no YAML document")] };
+    // Point at the second document, where the file stops being one manifest.
+    const { line, column } = at((docs[1] as Document.Parsed).range?.[0] ?? 0);
+    return { ok: false, problems: [problem("yaml.document_count", `file holds ${n} YAML documents; expected exactly one`, line, column)] };
   }
   const doc = docs[0] as Document.Parsed;
   const problems: Problem[] = [];
+  // The library catches its own stack overflow on deep block nesting (`- - - …`) and reports it as an error;
+  // that is a nesting problem, not a syntax one, and its message is an engine internal, so it is replaced.
+  const exhausted = doc.errors.find((e) => e.code === "RESOURCE_EXHAUSTION");
+  if (exhausted) {
+    const { line, column } = at(exhausted.pos[0]);
+    return { ok: false, problems: [problem("yaml.too_deep", `nesting deeper than ${MAX_DEPTH} levels`, line, column)] };
+  }
   for (const err of doc.errors) {
     const { line, column } = at(err.pos[0]);
     problems.push(problem("yaml.syntax", firstLine(err.message), line, column));
@@ -111,8 +126,10 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
     return { ok: false, problems: [problem("yaml.directive", "YAML directives (%YAML, %TAG) are not allowed", 1, 1)] };
   }
   for (const w of doc.warnings) {
+    // Tag warnings are left to the walk below, which reports every tagged node once.
+    if (w.code === "TAG_RESOLVE_FAILED" || w.code === "BAD_COLLECTION_TYPE") continue;
     const { line, column } = at(w.pos[0]);
-    problems.push(problem(w.code === "TAG_RESOLVE_FAILED" ? "yaml.tag" : "yaml.syntax", firstLine(w.message), line, column));
+    problems.push(problem("yaml.syntax", firstLine(w.message), line, column));
   }
 
   let aliases = 0;
@@ -132,7 +149,7 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
     }
     const n = node as Node | null;
     if (n && "tag" in n && n.tag && !isPair(n)) {
-      const { line, column } = at(n.range?.[0] ?? 0);
+      const { line, column } = at(tagOffset(text, n.range?.[0] ?? 0));
       problems.push(problem("yaml.tag", `explicit tag ${n.tag} is not allowed`, line, column, path));
     }
     if (isMap(node)) {
@@ -149,7 +166,10 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
           problems.push(problem("yaml.non_scalar_key", "keys must be plain scalars", kpos.line, kpos.column, path));
           continue;
         }
-        if (k.tag) problems.push(problem("yaml.tag", `explicit tag ${k.tag} is not allowed`, kpos.line, kpos.column, path));
+        if (k.tag) {
+          const tpos = at(tagOffset(text, k.range?.[0] ?? 0));
+          problems.push(problem("yaml.tag", `explicit tag ${k.tag} is not allowed`, tpos.line, tpos.column, path));
+        }
         const name = String(k.value);
         const childPath = path ? `${path}.${name}` : name;
         if (PROTOTYPE_KEYS.has(name)) problems.push(problem("yaml.prototype_key", `key "${name}" is not allowed`, kpos.line, kpos.column, childPath));
@@ -189,7 +209,9 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
         const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
         if (!pair) return best;
         const last = i === path.length - 1;
-        const target = (last && key) || pair.value === null ? (pair.key as Node) : (pair.value as Node);
+        // An empty value (`stateful:`) has a zero-width range after the colon; the key is the useful place to point.
+        const empty = pair.value === null || (isScalar(pair.value) && pair.value.range?.[0] === pair.value.range?.[1]);
+        const target = (last && key) || empty ? (pair.key as Node) : (pair.value as Node);
         best = at(target.range?.[0] ?? 0);
         node = pair.value;
       } else if (isSeq(node) && typeof seg === "number") {
@@ -208,6 +230,25 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
 
 class StopWalk extends Error {}
 
+/**
+ * Where the tag of the node starting at `start` is written: a node's range begins after its properties
+ * (`!tag`, `&anchor`, in either order), so the tag is found by stepping back over them. Falls back to `start`.
+ */
+function tagOffset(text: string, start: number): number {
+  let end = start;
+  for (let props = 0; props < 2; props++) {
+    let j = end - 1;
+    while (j >= 0 && /\s/.test(text[j] ?? "")) j--;
+    if (j < 0) return start;
+    let k = j;
+    while (k > 0 && !/[\s[{,]/.test(text[k - 1] ?? "")) k--;
+    if (text[k] === "!") return k;
+    if (text[k] !== "&") return start;
+    end = k;
+  }
+  return start;
+}
+
 function firstLine(s: string): string {
   return (s.split("\n")[0] ?? s).replace(/ at line \d+, column \d+:?$/, "");
 }
@@ -224,11 +265,39 @@ function positionOf(text: string, index: number): { line: number; col: number } 
   return { line, col: index - last };
 }
 
-/** Deepest `[`/`{` nesting outside quotes and comments: checked before parsing, so deep flow input cannot overflow the parser's stack. */
-function maxFlowDepth(text: string): { depth: number; at: number } {
-  let depth = 0;
+/**
+ * Deepest run of compact block indicators on one line (`- - - x`, `? ? x`): each opens a nested collection, so a
+ * long run overflows the parser's stack like deep flow nesting does. Checked before parsing, for the same reason.
+ */
+function maxCompactDepth(text: string): { depth: number; at: number } {
   let max = 0;
   let at = 0;
+  const indicators = /^[ \t]*((?:[-?][ \t]+)+)/gm;
+  for (let m = indicators.exec(text); m; m = indicators.exec(text)) {
+    const run = m[1] as string;
+    let depth = 0;
+    for (let i = 0; i < run.length; i++) {
+      if (run[i] !== "-" && run[i] !== "?") continue;
+      depth++;
+      if (depth > max) {
+        max = depth;
+        at = m.index + (m[0].length - run.length) + i;
+      }
+      if (max > MAX_DEPTH) return { depth: max, at };
+    }
+  }
+  return { depth: max, at };
+}
+
+/**
+ * Deepest `[`/`{` nesting outside quotes and comments, and the first flow mapping with more than
+ * {@link MAX_KEYS_PER_MAP} entries: both checked before parsing, so deep flow input cannot overflow the parser's
+ * stack and a huge flow mapping is refused without the parser's slow pass over it.
+ */
+function scanFlow(text: string): { depth: number; at: number; wideMapAt: number | undefined } {
+  let max = 0;
+  let at = 0;
+  const open: { map: boolean; at: number; commas: number }[] = [];
   let quote: string | null = null;
   let comment = false;
   for (let i = 0; i < text.length; i++) {
@@ -242,16 +311,23 @@ function maxFlowDepth(text: string): { depth: number; at: number } {
       else if (c === quote) quote = null;
       continue;
     }
-    if (c === '"' || c === "'") quote = c;
+    // A quote opens a quoted scalar only where a scalar can start; an apostrophe inside a plain scalar
+    // (`don't`) must not hide the brackets that follow it.
+    if ((c === '"' || c === "'") && (i === 0 || /[\s[{,:]/.test(text[i - 1] ?? ""))) quote = c;
     else if (c === "#" && (i === 0 || /\s/.test(text[i - 1] ?? ""))) comment = true;
     else if (c === "[" || c === "{") {
-      depth++;
-      if (depth > max) {
-        max = depth;
+      open.push({ map: c === "{", at: i, commas: 0 });
+      if (open.length > max) {
+        max = open.length;
         at = i;
       }
-      if (max > MAX_DEPTH) return { depth: max, at };
-    } else if (c === "]" || c === "}") depth = Math.max(0, depth - 1);
+      if (max > MAX_DEPTH) return { depth: max, at, wideMapAt: undefined };
+    } else if (c === "]" || c === "}") open.pop();
+    else if (c === ",") {
+      const top = open[open.length - 1];
+      // n commas separate at least n entries (a trailing comma is allowed), so this never refuses 1000 keys.
+      if (top && ++top.commas > MAX_KEYS_PER_MAP && top.map) return { depth: max, at, wideMapAt: top.at };
+    }
   }
-  return { depth: max, at };
+  return { depth: max, at, wideMapAt: undefined };
 }

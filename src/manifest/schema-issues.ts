@@ -168,10 +168,23 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
           return;
         }
         const expected = typeName(String(issue.expected));
+        if (typeof value === "number" && Number.isNaN(value)) {
+          push(path, "schema.type", `must be ${expected === "int" ? "an integer" : "a number"} (got .nan)`, "Write a number.");
+          return;
+        }
+        if (typeof value === "number" && !Number.isFinite(value)) {
+          // `1e400` and `.inf` read as Infinity: out of every range, so not a type mix-up.
+          push(path, "schema.range", `must be a finite number (got ${value > 0 ? "" : "-"}infinity)`, "Use a value inside the documented range.");
+          return;
+        }
         push(path, "schema.type", `must be ${expected === "int" ? "an integer" : `a ${expected}`} (got ${shown(value, path)})`, typeHint(value, expected));
         return;
       }
       case "invalid_value": {
+        if (value === undefined) {
+          push(path, "schema.required", "is required", `Add "${String(path[path.length - 1] ?? "")}".`);
+          return;
+        }
         const allowed = issue.values.map((v) => (typeof v === "string" ? v : JSON.stringify(v)));
         push(path, "schema.enum", `must be ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(", ")}`} (got ${shown(value, path)})`, `Use ${allowed.length === 1 ? allowed[0] : `one of: ${allowed.join(", ")}`}.`);
         return;
@@ -179,6 +192,15 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
       case "invalid_format": {
         const raw = (issue as { pattern?: string }).pattern ?? "";
         const pattern = /^\/.*\/[a-z]*$/s.test(raw) ? raw.slice(1, raw.lastIndexOf("/")) : raw;
+        if (pattern === PATTERNS.envListItem.source) {
+          // Name whichever half is wrong; the value itself is never shown.
+          const item = typeof value === "string" ? value : "";
+          const eq = item.indexOf("=");
+          if (eq < 0) push(path, "env.invalid_key", "must be KEY=value", "Write KEY=value, or use the mapping form.");
+          else if (!PATTERNS.envKey.test(item.slice(0, eq))) push(path, "env.invalid_key", "the name before '=' is not a valid environment variable name", "Use letters, digits and '_', not starting with a digit.");
+          else push(path, "env.invalid_reference", `the value of ${item.slice(0, eq)} holds a malformed \${...} reference or a lone '$'`, "Write ${VAR}, ${VAR:-default} or ${VAR:?message}; write $$ for a literal $.");
+          return;
+        }
         const text = PATTERN_TEXT.get(pattern);
         if (text) push(path, text.code, text.message, text.hint, text.code === "env.invalid_key");
         else push(path, "schema.pattern", `must match ${pattern}`, "See schema/module.schema.md.");
@@ -193,7 +215,7 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
           const min = small ? bound : undefined;
           push(path, "schema.range", `must be ${small ? `at least ${min}` : `at most ${bound}`} (got ${shown(value, path)})`, "Use a value inside the documented range.");
         } else {
-          const unit = origin === "array" ? "items" : "characters";
+          const unit = origin === "array" ? "items" : origin === "object" || origin === "record" ? "entries" : "characters";
           push(path, "schema.range", `must have ${small ? `at least ${bound}` : `at most ${bound}`} ${unit}`, "See schema/module.schema.md for limits.");
         }
         return;
@@ -214,6 +236,8 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
     }
   };
   issues.forEach(visit);
+  // A failed parse must never look like a pass.
+  if (issues.length > 0 && out.length === 0) push([], "schema.invalid", "does not match the manifest schema", "See schema/module.schema.md.");
   return out;
 }
 
@@ -227,6 +251,7 @@ function typeHint(value: unknown, expected?: string): string {
   }
   if (typeof value === "string" && expected === "number") return "Write the number without quotes.";
   if (typeof value === "string" && expected === "int") return "Write a whole number without quotes.";
+  if (typeof value === "number" && expected === "int") return "Write a whole number.";
   if (typeof value === "boolean" && expected === "string") return "Quote the value if it is meant as text.";
   if (value === null) return "The field has no value; give it one or remove it.";
   return "See schema/module.schema.md.";

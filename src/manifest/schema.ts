@@ -13,6 +13,8 @@ export const PATTERNS = {
   envKey: /^[A-Za-z_][A-Za-z0-9_]*$/,
   /** A string in which every `$` is either `$$` or a well-formed `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `${NAME:?message}` or `${NAME?message}`. */
   interpolated: /^(?:[^$]|\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?-|:?\?)[^}]*)?\})*$/,
+  /** Compose list form of one environment entry: `KEY=value`, the value interpolated as above. */
+  envListItem: /^[A-Za-z_][A-Za-z0-9_]*=(?:[^$]|\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?-|:?\?)[^}]*)?\})*$/,
   /** Docker image reference: [registry[:port]/]path[:tag][@sha256:digest], path components lower-case. */
   image:
     /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/,
@@ -25,6 +27,24 @@ export const PATTERNS = {
   /** Label keys: reverse-DNS style; the `dev.platformctl.` prefix is reserved for platformctl's own labels. */
   labelKey: /^(?!dev\.platformctl\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/,
 } as const;
+
+/**
+ * A string whose length bounds count characters (code points), as JSON Schema's `minLength`/`maxLength` do;
+ * zod's own `.min()`/`.max()` count UTF-16 units, so `"😀".repeat(600)` would pass ajv and fail here. The bounds
+ * are published through `.meta` so the JSON Schema keeps them.
+ */
+const text = (bounds: { min?: number; max: number }) =>
+  z
+    .string()
+    .check((ctx) => {
+      const length = [...ctx.value].length;
+      if (bounds.min !== undefined && length < bounds.min) {
+        ctx.issues.push({ code: "too_small", origin: "string", minimum: bounds.min, inclusive: true, input: ctx.value });
+      } else if (length > bounds.max) {
+        ctx.issues.push({ code: "too_big", origin: "string", maximum: bounds.max, inclusive: true, input: ctx.value });
+      }
+    })
+    .meta(bounds.min === undefined ? { maxLength: bounds.max } : { minLength: bounds.min, maxLength: bounds.max });
 
 export const EXPECTED_STATES = ["running", "healthy", "exited-success"] as const;
 export const RESTART_POLICIES = ["no", "always", "unless-stopped", "on-failure"] as const;
@@ -54,19 +74,19 @@ const EnvValueSchema = z.union([
 export const EnvironmentSchema = z
   .union([
     z.record(z.string().regex(PATTERNS.envKey), EnvValueSchema),
-    z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=(?:[^$]|\$\$|\$\{[A-Za-z_][A-Za-z0-9_]*(?:(?::?-|:?\?)[^}]*)?\})*$/)).max(1024),
+    z.array(z.string().regex(PATTERNS.envListItem)).max(1024),
   ])
   .describe("Map `KEY: value` or Compose list form `[\"KEY=value\"]`. Keys are variable names (`^[A-Za-z_][A-Za-z0-9_]*$`). Values that look secret must be `${VAR}` references (strict mode).");
 
 const VolumeLongSchema = z.strictObject({
   type: z.enum(["volume", "bind", "tmpfs"]).describe("`volume` (named volume), `bind` (host path) or `tmpfs`."),
-  source: z.string().min(1).max(4096).optional().describe("Volume name or host path; not used for tmpfs."),
-  target: z.string().regex(PATTERNS.absolutePath).max(4096).describe("Absolute path inside the container."),
+  source: text({ min: 1, max: 4096 }).optional().describe("Volume name or host path; not used for tmpfs."),
+  target: text({ max: 4096 }).regex(PATTERNS.absolutePath).describe("Absolute path inside the container."),
   read_only: z.boolean().optional().describe("Mount read-only."),
 });
 
 export const VolumeSchema = z
-  .union([z.string().regex(PATTERNS.volumeShort).max(4096), VolumeLongSchema])
+  .union([text({ max: 4096 }).regex(PATTERNS.volumeShort), VolumeLongSchema])
   .describe("Compose short syntax `SOURCE:TARGET[:ro]` (SOURCE a volume name or a host path starting with `/`, `./` or `${...}`) or long syntax. Targets are absolute.");
 
 export const HealthcheckSchema = z
@@ -84,13 +104,13 @@ export const HealthcheckSchema = z
 const PortLongSchema = z.strictObject({
   target: z.number().int().min(1).max(65535).describe("Container port."),
   published: z.number().int().min(1).max(65535).optional().describe("Host port."),
-  host_ip: z.string().min(1).max(64).optional().describe("Host address to bind, e.g. `127.0.0.1`."),
+  host_ip: text({ min: 1, max: 64 }).optional().describe("Host address to bind, e.g. `127.0.0.1`."),
   protocol: z.enum(["tcp", "udp", "sctp"]).optional().describe("Protocol, default tcp."),
 });
 
 export const ServiceSchema = z
   .strictObject({
-    image: z.string().max(512).regex(PATTERNS.image).describe("Image reference `[registry/]name[:tag][@sha256:digest]`; strict mode requires a tag other than `latest` or a digest."),
+    image: text({ max: 512 }).regex(PATTERNS.image).describe("Image reference `[registry/]name[:tag][@sha256:digest]`; strict mode requires a tag other than `latest` or a digest."),
     entrypoint: stringOrList("Entrypoint").optional().describe("Overrides the image entrypoint. A string is one argument; use a list for several."),
     command: stringOrList("Command").optional().describe("Overrides the image command. A string is one argument; use a list for several."),
     environment: EnvironmentSchema.optional(),
@@ -99,9 +119,9 @@ export const ServiceSchema = z
     networks: z.array(z.string().regex(PATTERNS.networkName)).max(32).optional().describe("Networks to attach; platformctl creates them with its labels."),
     volumes: z.array(VolumeSchema).max(64).optional(),
     healthcheck: HealthcheckSchema.optional(),
-    labels: z.record(z.string().regex(PATTERNS.labelKey), z.string().max(4096)).optional().describe("Extra container labels. The `dev.platformctl.` prefix is reserved."),
-    user: z.string().min(1).max(256).optional().describe("`user[:group]` to run as."),
-    working_dir: z.string().regex(PATTERNS.absolutePath).max(4096).optional().describe("Absolute working directory."),
+    labels: z.record(z.string().regex(PATTERNS.labelKey), text({ max: 4096 })).optional().describe("Extra container labels. The `dev.platformctl.` prefix is reserved."),
+    user: text({ min: 1, max: 256 }).optional().describe("`user[:group]` to run as."),
+    working_dir: text({ max: 4096 }).regex(PATTERNS.absolutePath).optional().describe("Absolute working directory."),
     ports: z.array(z.union([z.string().regex(PATTERNS.port), PortLongSchema])).max(64).optional().describe("Published ports, Compose short (`127.0.0.1:8080:80/tcp`) or long syntax."),
     stop_grace_period: z.string().regex(PATTERNS.duration).optional().describe("Time to wait after SIGTERM before SIGKILL, e.g. `10s`."),
     mem_limit: z.string().regex(PATTERNS.memory).optional().describe("Memory limit, e.g. `256m`."),
@@ -120,13 +140,13 @@ export const SmokeProbeSchema = z
       .optional(),
     http: z
       .strictObject({
-        url: z.string().regex(/^https?:\/\/[^\s]+$/).max(2048).describe("URL requested with GET."),
+        url: text({ max: 2048 }).regex(/^https?:\/\/[^\s]+$/).describe("URL requested with GET."),
         expect_status: z.number().int().min(100).max(599).optional().describe("Expected status, default 200."),
       })
       .optional(),
     tcp: z
       .strictObject({
-        host: z.string().min(1).max(255).describe("Host to connect to."),
+        host: text({ min: 1, max: 255 }).describe("Host to connect to."),
         port: z.number().int().min(1).max(65535).describe("Port to connect to."),
       })
       .optional(),
@@ -142,7 +162,7 @@ export const ModuleSchema = z
     kind: z.literal("Module").describe("Always `Module`."),
     metadata: z.strictObject({
       name: z.string().regex(PATTERNS.moduleName).describe("Module name, equal to its directory name."),
-      description: z.string().min(1).max(1024).optional().describe("What the module is for; required by strict mode."),
+      description: text({ min: 1, max: 1024 }).optional().describe("What the module is for; required by strict mode."),
     }),
     spec: z.strictObject({
       stateful: z.boolean().default(false).describe("Stateful modules are guarded by the backup-ref policy rule."),
@@ -159,8 +179,12 @@ export const ModuleSchema = z
       }),
       services: z
         .record(z.string().regex(PATTERNS.serviceName), ServiceSchema)
-        .refine((s) => Object.keys(s).length >= 1, "must declare at least one service")
-        .describe("Map of service name to service."),
+        .check((ctx) => {
+          if (Object.keys(ctx.value).length === 0) ctx.issues.push({ code: "too_small", origin: "object", minimum: 1, inclusive: true, input: ctx.value });
+        })
+        // A check does not reach the JSON Schema; the bound is published here so ajv and editors enforce it too.
+        .meta({ minProperties: 1 })
+        .describe("Map of service name to service; at least one."),
       smoke: z.array(SmokeProbeSchema).max(64).default([]).describe("Smoke probes run by `platformctl smoke`."),
     }),
   })

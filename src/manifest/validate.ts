@@ -111,24 +111,87 @@ export function dependencyOrder(modules: readonly Module[]): Module[] {
   return out;
 }
 
-/** Every elementary cycle reported once, rotated to start at its smallest name. */
+/**
+ * One cycle per strongly connected component that has one (Tarjan), rotated to start at its smallest name.
+ * Listing every elementary cycle instead is exponential: eight modules that all depend on each other have
+ * thousands, which made validation hang; one cycle per component is enough to act on, and linear.
+ */
 function findCycles(modules: readonly Module[]): string[][] {
-  const byName = new Map(modules.map((m) => [m.name, m]));
-  const cycles = new Map<string, string[]>();
-  const visit = (name: string, path: string[]) => {
-    const idx = path.indexOf(name);
-    if (idx >= 0) {
-      const cyc = path.slice(idx);
-      const min = cyc.reduce((a, b) => (a < b ? a : b));
-      const rot = [...cyc.slice(cyc.indexOf(min)), ...cyc.slice(0, cyc.indexOf(min))];
-      cycles.set(rot.join(","), rot);
-      return;
+  const names = modules.map((m) => m.name).sort();
+  const edges = new Map(modules.map((m) => [m.name, [...new Set(m.dependsOn)].filter((d) => names.includes(d)).sort()]));
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const onStack = new Set<string>();
+  const stack: string[] = [];
+  const components: string[][] = [];
+  let next = 0;
+  // Iterative Tarjan, so a long dependency chain cannot overflow the call stack.
+  for (const root of names) {
+    if (index.has(root)) continue;
+    const work: { name: string; i: number }[] = [{ name: root, i: 0 }];
+    index.set(root, next);
+    low.set(root, next++);
+    stack.push(root);
+    onStack.add(root);
+    while (work.length) {
+      const top = work[work.length - 1] as { name: string; i: number };
+      const out = edges.get(top.name) ?? [];
+      if (top.i < out.length) {
+        const d = out[top.i++] as string;
+        if (!index.has(d)) {
+          index.set(d, next);
+          low.set(d, next++);
+          stack.push(d);
+          onStack.add(d);
+          work.push({ name: d, i: 0 });
+        } else if (onStack.has(d)) low.set(top.name, Math.min(low.get(top.name) as number, index.get(d) as number));
+        continue;
+      }
+      work.pop();
+      const parent = work[work.length - 1];
+      if (parent) low.set(parent.name, Math.min(low.get(parent.name) as number, low.get(top.name) as number));
+      if (low.get(top.name) === index.get(top.name)) {
+        const component: string[] = [];
+        let n: string;
+        do {
+          n = stack.pop() as string;
+          onStack.delete(n);
+          component.push(n);
+        } while (n !== top.name);
+        components.push(component);
+      }
     }
-    if (path.length > modules.length) return;
-    for (const d of byName.get(name)?.dependsOn ?? []) if (byName.has(d)) visit(d, [...path, name]);
-  };
-  for (const m of modules) visit(m.name, []);
-  return [...cycles.values()].sort((a, b) => a.join().localeCompare(b.join()));
+  }
+  const cycles: string[][] = [];
+  for (const component of components) {
+    const members = new Set(component);
+    const start = [...component].sort()[0] as string;
+    if (component.length === 1 && !(edges.get(start) ?? []).includes(start)) continue;
+    cycles.push(cycleThrough(start, members, edges));
+  }
+  return cycles.sort((a, b) => a.join().localeCompare(b.join()));
+}
+
+/** A shortest cycle from `start` back to itself inside one strongly connected component (breadth-first, ties by name). */
+function cycleThrough(start: string, members: ReadonlySet<string>, edges: ReadonlyMap<string, readonly string[]>): string[] {
+  const previous = new Map<string, string>();
+  const queue = [start];
+  for (let q = 0; q < queue.length; q++) {
+    const name = queue[q] as string;
+    for (const d of edges.get(name) ?? []) {
+      if (!members.has(d)) continue;
+      if (d === start) {
+        const path = [name];
+        while (path[0] !== start) path.unshift(previous.get(path[0] as string) as string);
+        return path;
+      }
+      if (!previous.has(d)) {
+        previous.set(d, name);
+        queue.push(d);
+      }
+    }
+  }
+  return [start];
 }
 
 function nameProblems(src: ManifestSource, parsed: ParsedYaml): Problem[] {
@@ -190,7 +253,7 @@ function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml): Probl
     const path = ["spec", "smoke", i];
     const kinds = (["exec", "http", "tcp", "command"] as const).filter((k) => p[k] !== undefined);
     if (kinds.length !== 1) add(path, "smoke.kind", `a probe declares exactly one of exec, http, tcp, command (got ${kinds.length ? kinds.join(", ") : "none"})`);
-    if (p.exec && !(p.exec.service in m.spec.services)) add([...path, "exec", "service"], "smoke.unknown_service", `service "${p.exec.service}" is not declared in this module`);
+    if (p.exec && !Object.hasOwn(m.spec.services, p.exec.service)) add([...path, "exec", "service"], "smoke.unknown_service", `service "${p.exec.service}" is not declared in this module`);
     if (probeNames.has(p.name)) add([...path, "name"], "smoke.duplicate_name", `probe name "${p.name}" is used twice`);
     probeNames.add(p.name);
   });

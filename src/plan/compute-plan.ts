@@ -16,6 +16,8 @@ export interface PlanInputs {
   now: string;
   /** Plan `remove` actions for orphans and duplicates. */
   prune?: boolean;
+  /** Plan a `run-once` (cause `rerun`) for one-shots that are in sync: a deliberate re-run, still gated by policy. */
+  rerun?: boolean;
   /**
    * Keyed digests of resolved reference values per `module/service`, when the values are available. Compared with the
    * container's `dev.platformctl.secret-digests` label; absent entries mean "compare references as written only".
@@ -125,6 +127,9 @@ function planService(m: Module, s: Service, containers: ObservedContainer[], inp
   if (recreate) actions.push({ type: "recreate", service: s.name, container: c.name, cause: drift.find((d) => d.kind !== "container.duplicate")?.kind ?? "config.changed" });
 
   if (oneShot) {
+    if (exitedSuccessfully(c) && inputs.rerun && !recreate) {
+      actions.push({ type: "run-once", service: s.name, container: c.name, cause: "rerun" });
+    }
     if (!exitedSuccessfully(c)) {
       drift.push({ kind: "container.state.exited_success", service: s.name, container: c.name, observed: stateFacts(c), expected: { status: "exited", exit_code: 0, oom_killed: false }, detail: {} });
       if (c.running && !recreate) actions.push({ type: "wait", service: s.name, container: c.name, cause: "container.state.exited_success" });
@@ -245,5 +250,5 @@ export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string
     inputs.catalog.filter((m) => names.has(m.name)).flatMap((m) => m.services.map((s) => [s.image, inputs.observed.images[s.image] ?? null])),
   );
   const secrets = Object.fromEntries(Object.entries(inputs.secretDigests ?? {}).filter(([k]) => names.has(k.split("/")[0] as string)));
-  return `sha256:${sha256Hex(canonicalJson({ v: PLAN_FORMAT_VERSION, project: inputs.project, modules, containers, images, secrets, prune: Boolean(inputs.prune) }))}`;
+  return `sha256:${sha256Hex(canonicalJson({ v: PLAN_FORMAT_VERSION, project: inputs.project, modules, containers, images, secrets, prune: Boolean(inputs.prune), rerun: Boolean(inputs.rerun) }))}`;
 }

@@ -1,45 +1,89 @@
 // What the engine adapter observed, as plain data: the planner's second input. Never holds an environment value.
 
+/** `State.Status` as the engine derives it (moby `StateString()`). */
 export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "removing" | "exited" | "dead";
 
-/** One container carrying this project's label, with the facts the planner and health checks need. */
+export const CONTAINER_STATUSES: readonly ContainerStatus[] = ["created", "running", "paused", "restarting", "removing", "exited", "dead"];
+
+/** `State.Health.Status`; absent when neither the image nor the container defines a healthcheck. */
+export type HealthStatus = "starting" | "healthy" | "unhealthy";
+
+/** One healthcheck probe result; `output` is cut by the engine to 4096 bytes plus `...`. */
+export interface HealthProbe {
+  exitCode: number;
+  output: string;
+}
+
+/**
+ * One container carrying the project label, as inspect reports it.
+ *
+ * Invariants:
+ * - Built only from inspect; list output is used to find containers, never to describe them.
+ * - Holds no environment values: `Config.Env` is never read, so secrets cannot leak through a plan or its JSON.
+ * - Labels are copied as they are; `specHash`, `imageRef`, `module` and `service` are taken from them
+ *   (`module`/`service` are `""` when the label is missing, which only a hand-made container can cause).
+ */
 export interface ObservedContainer {
   id: string;
+  /** Container name without the leading `/`. */
   name: string;
   module: string;
   service: string;
   labels: Record<string, string>;
-  /** `dev.platformctl.spec-hash` label written at create time (`v1:<sha256>`), if any. */
+  /** `dev.platformctl.spec-hash`; undefined for a container platformctl did not create. */
   specHash: string | undefined;
-  /** `dev.platformctl.image-ref` label: the image reference as written in the manifest at create time. */
+  /** `dev.platformctl.image-ref`: the image reference as written in the manifest. */
   imageRef: string | undefined;
-  /** `Config.Image` as the engine reports it. */
+  /** `Config.Image`: the reference the container was created from. */
   configImage: string;
-  /** The image id the container runs. */
+  /** The id of the image the container runs (`Image`), e.g. `sha256:…`; compare with `ObservedState.images`. */
   imageId: string;
   status: ContainerStatus;
+  /** `State.Running`: also true while paused and while restarting. */
   running: boolean;
+  /** Last exit code; 0 while running again after a restart, 127/126/128 after a start error. */
   exitCode: number;
+  /** Killed by the kernel OOM killer; can be true with exit code 0 or 137. */
   oomKilled: boolean;
-  /** `State.Error`: set when a start failed. */
+  /** `State.Error`: the last start/stop/remove error, `""` when none. */
   error: string;
-  /** ISO timestamps; undefined for Docker's zero time (never started / never finished). */
+  /** Undefined for the engine's zero time `0001-01-01T00:00:00Z` (never started). */
   startedAt: string | undefined;
+  /** Undefined for the zero time. After restarts it may be earlier than `startedAt`. */
   finishedAt: string | undefined;
-  health: "starting" | "healthy" | "unhealthy" | undefined;
-  /** The last healthcheck probes (redacted by whoever shows them). */
-  healthLog: { exitCode: number; output: string }[];
+  health: HealthStatus | undefined;
+  /** The last probes (the engine keeps 5), oldest first; empty without a healthcheck. */
+  healthLog: HealthProbe[];
+  /** Restarts done by the restart policy since the last manual start. */
   restartCount: number;
   createdAt: string;
 }
 
-/** Everything observed for one project in one pass. */
+/** A named volume carrying the project label. */
+export interface ObservedVolume {
+  name: string;
+  /** `dev.platformctl.module`; undefined for project-wide volumes. */
+  module: string | undefined;
+}
+
+/** A network carrying the project label. */
+export interface ObservedNetwork {
+  name: string;
+}
+
+/**
+ * Everything one observation found for a project, taken in one pass and never mutated afterwards.
+ *
+ * Resources without the project label are never included: platformctl does not plan for what it does not own.
+ */
 export interface ObservedState {
   project: string;
   /** Sorted by module, service, name. */
   containers: ObservedContainer[];
-  /** Image reference -> local image id; null when the image is not present locally. */
+  /** Image reference (as asked for) -> local image id, `null` when the engine has no such image. */
   images: Record<string, string | null>;
-  volumes: { name: string; module: string | undefined }[];
-  networks: { name: string }[];
+  /** Sorted by name. */
+  volumes: ObservedVolume[];
+  /** Sorted by name. */
+  networks: ObservedNetwork[];
 }

@@ -60,7 +60,7 @@ export const ActionSchema = z.strictObject({
   type: z.enum(actionTypes).describe("What apply will do."),
   service: z.string(),
   container: z.string().nullable().describe("The container acted on (for create: null)."),
-  cause: z.union([z.enum(driftKinds), z.literal("health.starting")]).describe("The drift kind that caused the action."),
+  cause: z.union([z.enum(driftKinds), z.literal("health.starting"), z.literal("rerun")]).describe("The drift kind that caused the action; `rerun` for a deliberate re-run of an in-sync one-shot (apply --rerun)."),
 });
 export type Action = z.infer<typeof ActionSchema>;
 

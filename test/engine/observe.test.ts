@@ -4,7 +4,7 @@ import type { Engine } from "../../src/engine/connect.js";
 import { connectEngine } from "../../src/engine/connect.js";
 import { LABEL } from "../../src/engine/labels.js";
 import { observe } from "../../src/engine/observe.js";
-import type { ObservedContainer, ObservedState } from "../../src/engine/observed-state.js";
+import type { ObservedContainer, ObservedState } from "../../src/plan/observed-state.js";
 import { aLabelledContainer, eventually, rawInspect, removeQuietly, TEST_IMAGE, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
 import { startRecordingProxy } from "./recording-proxy.js";

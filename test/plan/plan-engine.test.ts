@@ -47,7 +47,7 @@ beforeAll(async () => {
   await catalog.write("app", APP());
   await catalog.write("job", JOB);
   await catalog.write("hc", HC);
-  await docker.getImage(TEST_IMAGE).tag({ repo: TAG().split(":")[0], tag: "1" });
+  await docker.getImage(TEST_IMAGE).tag({ repo: `platformctl-test/plan-${runId()}`, tag: "1" });
   tagsToRemove.push(TAG());
   const schema = JSON.parse(await readFile(path.join(REPO, "schema/plan.schema.json"), "utf8"));
   validatePlan = new Ajv2020({ strict: false }).compile(schema);

@@ -1,0 +1,267 @@
+// apply: lock, audit intent, gate every module, execute approved plans in dependency order, audit result, unlock.
+import os from "node:os";
+import type { Logger } from "pino";
+import type { Engine } from "../engine/connect.js";
+import { observe } from "../engine/observe.js";
+import { inspectContainer } from "../engine/inspect-container.js";
+import { containerName } from "../engine/labels.js";
+import type { Module } from "../manifest/module.js";
+import { computePlan, type PlanInputs } from "../plan/compute-plan.js";
+import { secretDigests } from "../plan/desired-spec.js";
+import { PlanSchema, type ModulePlan, type Plan } from "../plan/plan.js";
+import type { ObservedState } from "../plan/observed-state.js";
+import type { Decision, DispatchInputs } from "../policy/policy.js";
+import { EXIT, PlatformError } from "../errors.js";
+import { ensureDigestKey, ensureStateDir } from "../state/state-dir.js";
+import { actorFrom, appendAudit, newAuditId, readAudit, unfinishedIntents, type ActionRecord } from "./audit.js";
+import { acquireLock, processStartTime, type LockHandle } from "./lock.js";
+import { decide, type PolicyContext } from "./decide.js";
+import { approve, PolicyBlockedError } from "./gate.js";
+import { ActionFailedError, executeModule } from "./execute-module.js";
+
+export type ApplyOutcome = "applied" | "no-op" | "failed" | "blocked" | "interrupted";
+
+export interface ModuleResult {
+  module: string;
+  outcome: ApplyOutcome;
+  actions: ActionRecord[];
+  decision: Decision | undefined;
+  message: string | undefined;
+  detail: string | undefined;
+}
+
+export interface ApplyResult {
+  outcome: ApplyOutcome;
+  audit_id: string;
+  modules: ModuleResult[];
+  /** Exit code for the CLI (0 applied/no-op, 1 failed, 3 blocked, 128+n interrupted). */
+  exitCode: number;
+}
+
+export interface ApplyRequest {
+  engine: Engine;
+  project: string;
+  catalog: Module[];
+  /** Modules to apply, any order (applied in dependency order). */
+  modules: string[];
+  env: Readonly<Record<string, string | undefined>>;
+  stateDir: string;
+  inputs: DispatchInputs;
+  maxBackupAgeSeconds: number;
+  timeoutSeconds: number | undefined;
+  lockWaitMs: number;
+  /** A saved plan (apply --plan): refused with exit 5 unless it still matches the live state. */
+  savedPlan: unknown;
+  prune: boolean;
+  command: string;
+  signal: AbortSignal;
+  log: Logger;
+  progress: (module: string, service: string, text: string) => void;
+  actionDone: (module: string, r: ActionRecord) => void;
+  /** The signal number when interrupted (for the exit code). */
+  interruptedBy: () => number | undefined;
+}
+
+export class StalePlanError extends PlatformError {
+  constructor(detail: string) {
+    super("plan.stale", "stale plan: the live state no longer matches the saved plan; nothing was changed", {
+      exitCode: EXIT.stalePlan,
+      detail,
+      hint: "Run `platformctl plan --out plan.json` again, review it, and apply the new plan (runbooks/stale-plan.md).",
+    });
+  }
+}
+
+function planInputsFor(req: ApplyRequest, observed: ObservedState, selected: string[], key: Uint8Array): PlanInputs {
+  const digests: Record<string, Record<string, string> | undefined> = {};
+  for (const m of req.catalog.filter((x) => selected.includes(x.name))) for (const s of m.services) digests[`${m.name}/${s.name}`] = secretDigests(s, req.env, key);
+  return {
+    project: req.project,
+    catalog: req.catalog,
+    selected,
+    observed,
+    now: new Date().toISOString(),
+    prune: req.prune,
+    rerun: Boolean(req.inputs.rerun),
+    secretDigests: digests,
+    containerName: (m, s) => containerName(req.project, m, s),
+  };
+}
+
+async function freshPlan(req: ApplyRequest, selected: string[], key: Uint8Array): Promise<{ plan: Plan; observed: ObservedState }> {
+  const refs = [...new Set(req.catalog.filter((m) => selected.includes(m.name)).flatMap((m) => m.services.map((s) => s.image)))];
+  const observed = await observe(req.engine, req.project, refs, { signal: req.signal });
+  return { plan: computePlan(planInputsFor(req, observed, selected, key)), observed };
+}
+
+/** Why a dependency is not ready, or undefined when it is in sync and every service healthy/running/exited 0. */
+function dependencyProblem(dep: ModulePlan | undefined, name: string, observed: ObservedState, catalog: readonly Module[]): string | undefined {
+  if (!dep) return `dependency ${name} could not be planned`;
+  if (!dep.in_sync) return `dependency ${name} is not in sync (${[...new Set(dep.drift.map((d) => d.kind))].join(", ")})`;
+  const m = catalog.find((x) => x.name === name);
+  for (const s of m?.services ?? []) {
+    const c = observed.containers.find((x) => x.module === name && x.service === s.name);
+    if (s.expectedState === "healthy" && c?.health !== "healthy") return `dependency ${name} service ${s.name} is not healthy (${c?.health ?? "no health"})`;
+  }
+  return undefined;
+}
+
+/** Orders the requested modules so dependencies come first (the catalog is already in dependency order). */
+export function applyOrder(catalog: readonly Module[], requested: readonly string[]): string[] {
+  const want = new Set(requested);
+  return catalog.filter((m) => want.has(m.name)).map((m) => m.name);
+}
+
+/** Runs an apply end to end. Every engine mutation happens inside `executeModule`, after `approve`. */
+export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
+  const stateDir = await ensureStateDir(req.stateDir);
+  const { key } = await ensureDigestKey(stateDir);
+  const order = applyOrder(req.catalog, req.modules);
+  const user = os.userInfo().username;
+  const host = os.hostname();
+  const actor = actorFrom(req.env, user, host);
+
+  const lock: LockHandle = await acquireLock(
+    stateDir,
+    { pid: process.pid, pid_start: processStartTime(process.pid), host, user, command: req.command, started_at: new Date().toISOString(), ci_run_url: actor.ci.run_url ?? null, project: req.project, one_shot: null },
+    {
+      waitMs: req.lockWaitMs,
+      oneShotRunning: async (id) => (await inspectContainer(req.engine, id).catch(() => null))?.running ?? false,
+      onTakeover: (prev) => req.log.warn({ previous: prev }, "took over a stale apply lock whose holder is gone"),
+    },
+  );
+  const auditId = newAuditId();
+  const results: ModuleResult[] = [];
+  let intentWritten = false;
+  try {
+    const audit = await readAudit(stateDir);
+    for (const open of unfinishedIntents(audit.records)) {
+      req.log.warn({ intent: open.id, modules: open.modules, time: open.time }, "an earlier apply left an intent record without a result (crashed or killed); reconciling");
+      await appendAudit(stateDir, { type: "reconciled", id: newAuditId(), time: new Date().toISOString(), intent_id: open.id, note: `found unfinished by ${auditId}; its effects are what the next plan observes` });
+    }
+
+    // 1. Plan (fresh), and the stale check for a saved plan — before anything is written or changed.
+    const { plan, observed } = await freshPlan(req, order, key);
+    if (req.savedPlan !== undefined) {
+      const saved = PlanSchema.safeParse(req.savedPlan);
+      if (!saved.success) throw new PlatformError("plan.invalid_file", "the plan file is not a platformctl plan (format_version 1)", { hint: "Pass a file written by `platformctl plan --out`." });
+      const savedNames = saved.data.modules.map((m) => m.name).sort();
+      if (saved.data.project !== req.project) throw new StalePlanError(`the plan was made for project ${saved.data.project}, not ${req.project}`);
+      if (savedNames.join() !== [...order].sort().join()) throw new StalePlanError(`the plan covers ${savedNames.join(", ")}; this apply covers ${order.join(", ")}`);
+      if (saved.data.fingerprint !== plan.fingerprint) throw new StalePlanError(`fingerprint then ${saved.data.fingerprint.slice(0, 19)}…, now ${plan.fingerprint.slice(0, 19)}…`);
+    }
+
+    // 2. The gate, for every module, on the plan about to be executed.
+    const policyCtx: PolicyContext = { env: req.env, stateDir, project: req.project, inputs: req.inputs, maxBackupAgeSeconds: req.maxBackupAgeSeconds, audit: audit.records, now: new Date() };
+    const decisions = new Map<string, Decision>();
+    for (const mp of plan.modules) {
+      const m = req.catalog.find((x) => x.name === mp.name);
+      if (m) decisions.set(m.name, await decide(policyCtx, m, mp, observed));
+    }
+
+    // 3. Intent, flushed to disk before the first mutation. If it cannot be written, nothing happens.
+    await appendAudit(stateDir, {
+      type: "intent",
+      id: auditId,
+      time: new Date().toISOString(),
+      project: req.project,
+      command: req.command,
+      modules: order,
+      actor,
+      plan_fingerprint: plan.fingerprint,
+      inputs: { allow_stateful: req.inputs.allowStateful, backup_ref: req.inputs.backupRef ?? null, confirm_given: req.inputs.confirm !== undefined, bootstrap: req.inputs.bootstrap, rerun: Boolean(req.inputs.rerun) },
+      decisions: [...decisions.values()].map((d) => ({ module: d.module, eligible: d.eligible, rule: d.rule, reasons: d.reasons.map((r) => r.code) })),
+    });
+    intentWritten = true;
+
+    // A module with nothing to do needs no approval: it changes nothing (its decision is still recorded above).
+    const hasActions = (name: string) => (plan.modules.find((x) => x.name === name)?.actions.length ?? 0) > 0;
+    const blocked = [...decisions.values()].filter((d) => !d.eligible && hasActions(d.module));
+    if (blocked.length) {
+      for (const name of order) results.push({ module: name, outcome: blocked.some((d) => d.module === name) ? "blocked" : "no-op", actions: [], decision: decisions.get(name), message: undefined, detail: undefined });
+      await appendAudit(stateDir, { type: "result", id: auditId, time: new Date().toISOString(), outcome: "blocked", modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: [] })) });
+      throw new PolicyBlockedError(blocked[0] as Decision);
+    }
+
+    // 4. Execute in dependency order. Later modules are re-planned after an earlier one changed things, and must
+    //    come out identical to what was gated (apply decides nothing new).
+    let current = { plan, observed };
+    let changed = false;
+    for (const name of order) {
+      const m = req.catalog.find((x) => x.name === name) as Module;
+      if (changed) current = await freshPlan(req, order, key);
+      const mp = current.plan.modules.find((x) => x.name === name) as ModulePlan;
+      const gated = plan.modules.find((x) => x.name === name) as ModulePlan;
+      if (changed && JSON.stringify(mp.actions.map((a) => [a.type, a.service])) !== JSON.stringify(gated.actions.map((a) => [a.type, a.service]))) {
+        throw new StalePlanError(`${name}: its plan changed while earlier modules were applied`);
+      }
+      if (m.dependsOn.length) {
+        const deps = await freshPlan(req, m.dependsOn, key);
+        for (const d of m.dependsOn) {
+          const problem = dependencyProblem(deps.plan.modules.find((x) => x.name === d), d, deps.observed, req.catalog);
+          if (problem) {
+            throw new PlatformError("apply.dependency_not_ready", `cannot apply ${name}: ${problem}`, { hint: `Apply ${d} first (platformctl apply --module ${d}) and check platformctl health --module ${d}.` });
+          }
+        }
+      }
+      if (mp.actions.length === 0) {
+        results.push({ module: name, outcome: "no-op", actions: [], decision: decisions.get(name), message: "no changes", detail: undefined });
+        continue;
+      }
+      const approved = approve(mp, decisions.get(name) as Decision);
+      const records: ActionRecord[] = [];
+      try {
+        await executeModule(
+          { engine: req.engine, project: req.project, module: m, env: req.env, digestKey: key, timeoutSeconds: req.timeoutSeconds, signal: req.signal, log: req.log, lock, progress: (s, t) => req.progress(name, s, t), secrets: new Set() },
+          approved,
+          (r) => {
+            records.push(r);
+            req.actionDone(name, r);
+          },
+        );
+        changed = true;
+        results.push({ module: name, outcome: "applied", actions: records, decision: decisions.get(name), message: undefined, detail: undefined });
+      } catch (e) {
+        changed = true;
+        const interrupted = req.signal.aborted;
+        const rec = e instanceof ActionFailedError ? e.record : ((e as { record?: ActionRecord }).record ?? undefined);
+        if (rec) records.push(interrupted ? { ...rec, outcome: "interrupted" } : rec);
+        results.push({
+          module: name,
+          outcome: interrupted ? "interrupted" : "failed",
+          actions: records,
+          decision: decisions.get(name),
+          message: interrupted ? "interrupted by a signal; containers are left as they are" : e instanceof Error ? e.message : String(e),
+          detail: e instanceof PlatformError ? e.detail : undefined,
+        });
+        break;
+      }
+    }
+    const outcome: ApplyOutcome = results.some((r) => r.outcome === "interrupted")
+      ? "interrupted"
+      : results.some((r) => r.outcome === "failed")
+        ? "failed"
+        : results.some((r) => r.outcome === "applied")
+          ? "applied"
+          : "no-op";
+    await appendAudit(stateDir, { type: "result", id: auditId, time: new Date().toISOString(), outcome, modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions })) });
+    const signal = req.interruptedBy();
+    return { outcome, audit_id: auditId, modules: results, exitCode: outcome === "interrupted" ? 128 + (signal ?? 2) : outcome === "failed" ? EXIT.error : EXIT.ok };
+  } catch (e) {
+    // Errors before or between modules: complete the intent record if one was written.
+    if (intentWritten && !(e instanceof PolicyBlockedError) && e instanceof Error && !(e instanceof PlatformError && e.code.startsWith("audit."))) {
+      const interrupted = req.signal.aborted;
+      await appendAudit(stateDir, {
+        type: "result",
+        id: auditId,
+        time: new Date().toISOString(),
+        outcome: interrupted ? "interrupted" : "failed",
+        modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions })),
+        message: e.message,
+      }).catch(() => undefined);
+    }
+    throw e;
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,141 @@
+// The append-only audit log (STATE_DIR/audit.jsonl): an intent record flushed before any mutation, a result after.
+import { open, readFile } from "node:fs/promises";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { PlatformError } from "../errors.js";
+
+export const AUDIT_FILE = "audit.jsonl";
+
+/** Who ran the apply: user and host, plus the CI run when the environment names one. Never an environment value beyond these names. */
+export interface Actor {
+  user: string;
+  host: string;
+  ci: Record<string, string>;
+}
+
+export interface ActionRecord {
+  type: string;
+  service: string;
+  container: string | null;
+  outcome: "done" | "failed" | "skipped" | "interrupted";
+  exit_code: number | null;
+  oom_killed?: boolean;
+  duration_ms: number;
+  message?: string;
+}
+
+export type AuditRecord =
+  | {
+      type: "intent";
+      id: string;
+      time: string;
+      project: string;
+      command: string;
+      modules: string[];
+      actor: Actor;
+      plan_fingerprint: string;
+      inputs: { allow_stateful: boolean; backup_ref: string | null; confirm_given: boolean; bootstrap: boolean; rerun: boolean };
+      decisions: { module: string; eligible: boolean; rule: string; reasons: string[] }[];
+    }
+  | {
+      type: "result";
+      id: string;
+      time: string;
+      outcome: "applied" | "no-op" | "failed" | "blocked" | "interrupted";
+      modules: { module: string; outcome: string; actions: ActionRecord[] }[];
+      message?: string;
+    }
+  | { type: "reconciled"; id: string; time: string; intent_id: string; note: string }
+  | { type: "unlock"; id: string; time: string; actor: Actor; holder: unknown };
+
+export const newAuditId = (): string => `${new Date().toISOString().replace(/[-:.]/g, "").slice(0, 15)}Z-${randomBytes(4).toString("hex")}`;
+
+/** CI context from GITHUB_*, FORGEJO_*, GITEA_* and CI_* variables: run ids, actors and URLs only (no tokens). */
+export function actorFrom(env: Readonly<Record<string, string | undefined>>, user: string, host: string): Actor {
+  const ci: Record<string, string> = {};
+  const wanted = [
+    "GITHUB_ACTOR", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_REPOSITORY", "GITHUB_WORKFLOW", "GITHUB_SHA", "GITHUB_REF", "GITHUB_SERVER_URL", "GITHUB_EVENT_NAME",
+    "FORGEJO_ACTOR", "FORGEJO_RUN_NUMBER", "FORGEJO_REPOSITORY", "GITEA_ACTOR", "CI_PIPELINE_ID", "CI_JOB_URL", "CI_COMMIT_SHA", "CI_PROJECT_PATH",
+  ];
+  for (const k of wanted) {
+    const v = env[k];
+    if (v && v.length <= 512) ci[k] = v;
+  }
+  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) ci.run_url = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+  return { user, host, ci };
+}
+
+/**
+ * Appends one record as one line and fsyncs it. If the file does not end with a newline (a torn last line from a
+ * full disk), a newline is written first so the torn line is never merged into this record.
+ */
+export async function appendAudit(stateDir: string, record: AuditRecord): Promise<void> {
+  const file = path.join(stateDir, AUDIT_FILE);
+  let fh;
+  try {
+    fh = await open(file, "a+", 0o600);
+    const { size } = await fh.stat();
+    let prefix = "";
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await fh.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) prefix = "\n";
+    }
+    await fh.write(`${prefix}${JSON.stringify(record)}\n`);
+    await fh.sync();
+  } catch (e) {
+    throw new PlatformError("audit.write_failed", `cannot write the audit log ${file}`, {
+      detail: `(${(e as NodeJS.ErrnoException).code ?? "error"}) nothing was changed on the engine.`,
+      hint: "Free space or fix permissions on STATE_DIR, then run again: no audit record, no apply.",
+      cause: e,
+    });
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+export interface AuditReadResult {
+  records: AuditRecord[];
+  /** Lines that could not be read (a torn write): reported, never merged. */
+  skipped: number[];
+}
+
+/** Reads every complete record; torn or foreign lines are skipped and their line numbers reported. */
+export async function readAudit(stateDir: string): Promise<AuditReadResult> {
+  const text = await readFile(path.join(stateDir, AUDIT_FILE), "utf8").catch((e: NodeJS.ErrnoException) => {
+    if (e.code === "ENOENT") return "";
+    throw new PlatformError("audit.read_failed", `cannot read the audit log in ${stateDir}`, { cause: e });
+  });
+  const records: AuditRecord[] = [];
+  const skipped: number[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      const v = JSON.parse(line) as AuditRecord;
+      if (v && typeof v === "object" && typeof v.type === "string" && typeof v.id === "string") records.push(v);
+      else skipped.push(i + 1);
+    } catch {
+      skipped.push(i + 1);
+    }
+  });
+  return { records, skipped };
+}
+
+/** Intent records with neither a result nor a reconciliation: applies that crashed or were killed mid-way. */
+export function unfinishedIntents(records: readonly AuditRecord[]): Extract<AuditRecord, { type: "intent" }>[] {
+  const closed = new Set(records.flatMap((r) => (r.type === "result" ? [r.id] : r.type === "reconciled" ? [r.intent_id] : [])));
+  return records.filter((r): r is Extract<AuditRecord, { type: "intent" }> => r.type === "intent" && !closed.has(r.id));
+}
+
+/**
+ * True when the audit log records an earlier apply of `module` in `project` that may have changed something: an intent
+ * whose result was not `blocked` or `no-op` (an unfinished intent counts: it may have acted before it crashed).
+ */
+export function auditRecordsApply(records: readonly AuditRecord[], project: string, module: string): boolean {
+  const results = new Map(records.flatMap((r) => (r.type === "result" ? [[r.id, r.outcome] as const] : [])));
+  return records.some((r) => {
+    if (r.type !== "intent" || r.project !== project || !r.modules.includes(module)) return false;
+    const outcome = results.get(r.id);
+    return outcome !== "blocked" && outcome !== "no-op";
+  });
+}

@@ -1,0 +1,117 @@
+// Gathers the facts the policy gate needs (backup file, backup catalog, bootstrap history) and asks the pure gate.
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readFile, realpath, stat } from "node:fs/promises";
+import path from "node:path";
+import type { Module } from "../manifest/module.js";
+import type { ModulePlan, Plan } from "../plan/plan.js";
+import type { ObservedState } from "../plan/observed-state.js";
+import { evaluatePolicy } from "../policy/evaluate-policy.js";
+import { DEFAULT_CONFIRM_TOKEN, DEFAULT_MAX_BACKUP_AGE_SECONDS, type BackupFacts, type Decision, type DispatchInputs } from "../policy/policy.js";
+import { auditRecordsApply, type AuditRecord } from "./audit.js";
+import { UsageError } from "../errors.js";
+
+export const BACKUP_CATALOG_FILE = "backup-catalog.jsonl";
+
+export interface BackupCatalogEntry {
+  file: string;
+  module: string;
+  size: number;
+  sha256: string;
+  created_at: string;
+}
+
+export async function readBackupCatalog(stateDir: string): Promise<BackupCatalogEntry[]> {
+  const text = await readFile(path.join(stateDir, BACKUP_CATALOG_FILE), "utf8").catch(() => "");
+  return text.split("\n").flatMap((l) => {
+    try {
+      const e = JSON.parse(l) as BackupCatalogEntry;
+      return typeof e.file === "string" && typeof e.sha256 === "string" ? [e] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+export async function sha256File(file: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+/** Facts about the backup ref, from the file system. Never throws for a bad path: the gate turns facts into reasons. */
+export async function gatherBackupFacts(ref: string, env: Readonly<Record<string, string | undefined>>, stateDir: string): Promise<BackupFacts> {
+  const rootRaw = env.PLATFORMCTL_BACKUP_DIR;
+  const backupRoot = rootRaw ? await realpath(rootRaw).catch(() => undefined) : undefined;
+  const real = ref.includes("\0") ? undefined : await realpath(ref).catch(() => undefined);
+  const st = real ? await stat(real).catch(() => undefined) : undefined;
+  const isFile = Boolean(st?.isFile());
+  const sha = isFile && real && backupRoot && real.startsWith(backupRoot + path.sep) ? await sha256File(real).catch(() => undefined) : undefined;
+  const entry = real ? (await readBackupCatalog(stateDir)).find((e) => e.file === real) : undefined;
+  return {
+    path: ref,
+    realPath: real,
+    backupRoot,
+    isFile,
+    isDirectory: Boolean(st?.isDirectory()),
+    size: st?.size ?? 0,
+    sha256: sha,
+    catalogEntry: entry ? { size: entry.size, sha256: entry.sha256 } : undefined,
+  };
+}
+
+export interface PolicyContext {
+  env: Readonly<Record<string, string | undefined>>;
+  stateDir: string;
+  project: string;
+  inputs: DispatchInputs;
+  maxBackupAgeSeconds: number;
+  audit: readonly AuditRecord[];
+  now: Date;
+}
+
+/** `--backup-max-age`: `24h`, `90m`, `3600s`, `2d` or plain seconds. */
+export function parseMaxAge(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_MAX_BACKUP_AGE_SECONDS;
+  const m = /^([0-9]{1,7})([smhd]?)$/.exec(text);
+  if (!m) throw new UsageError("usage.backup_max_age", `invalid --backup-max-age "${text.slice(0, 40)}"`, { hint: "Write a duration such as 24h, 90m or 3600s." });
+  return Number(m[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as string] ?? 1);
+}
+
+/** The policy decision for one module of a plan, facts gathered fresh. */
+export async function decide(ctx: PolicyContext, module: Module, modulePlan: ModulePlan, observed: ObservedState): Promise<Decision> {
+  const backup = ctx.inputs.backupRef !== undefined ? await gatherBackupFacts(ctx.inputs.backupRef, ctx.env, ctx.stateDir) : undefined;
+  const volumeNames = new Set(module.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => `${ctx.project}_${v.source}`)));
+  return evaluatePolicy({
+    module,
+    plan: modulePlan,
+    inputs: ctx.inputs,
+    backup,
+    bootstrap: {
+      containersExist: observed.containers.some((c) => c.module === module.name),
+      volumesExist: observed.volumes.some((v) => v.module === module.name || volumeNames.has(v.name)),
+      auditRecordsApply: auditRecordsApply(ctx.audit, ctx.project, module.name),
+    },
+    now: ctx.now,
+    confirmToken: ctx.env.PLATFORMCTL_CONFIRM_TOKEN ?? DEFAULT_CONFIRM_TOKEN,
+    maxBackupAgeSeconds: ctx.maxBackupAgeSeconds,
+  });
+}
+
+/** Decisions for every module of a plan, in plan order. */
+export async function decideAll(ctx: PolicyContext, plan: Plan, catalog: readonly Module[], observed: ObservedState): Promise<Decision[]> {
+  const out: Decision[] = [];
+  for (const mp of plan.modules) {
+    const m = catalog.find((x) => x.name === mp.name);
+    if (m) out.push(await decide(ctx, m, mp, observed));
+  }
+  return out;
+}
+
+/** Rejects a backup ref written with control characters before anything looks at it. */
+export function checkBackupRefSyntax(ref: string | undefined): void {
+  if (ref === undefined) return;
+  if (ref.trim() === "" || /[\u0000-\u001f]/.test(ref)) {
+    throw new UsageError("usage.backup_ref", "--backup-ref must be a non-empty path without control characters", { hint: "Pass the path printed by `platformctl backup <module>`." });
+  }
+}

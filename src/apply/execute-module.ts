@@ -1,0 +1,244 @@
+// Executes one approved module plan through the engine, action by action, in plan order. Decides nothing new.
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import type { Logger } from "pino";
+import type { Engine } from "../engine/connect.js";
+import { createContainer, ensureNetwork, ensureVolume, removeContainer, renameContainer, startContainer, stopContainer } from "../engine/actions.js";
+import { connectNetwork } from "../engine/network-connect.js";
+import { buildContainer } from "../engine/container-body.js";
+import { inspectContainer } from "../engine/inspect-container.js";
+import { tailLogs } from "../engine/logs.js";
+import { runOneShot, waitForState } from "../engine/wait.js";
+import { isEngineError } from "../engine/errors.js";
+import type { Module, Service } from "../manifest/module.js";
+import type { Action } from "../plan/plan.js";
+import { exitedSuccessfully } from "../plan/compute-plan.js";
+import { redact } from "../redact.js";
+import { PlatformError } from "../errors.js";
+import { assertApproved, type ApprovedModulePlan } from "./gate.js";
+import type { ActionRecord } from "./audit.js";
+import type { LockHandle } from "./lock.js";
+
+export interface ExecuteContext {
+  engine: Engine;
+  project: string;
+  module: Module;
+  env: Readonly<Record<string, string | undefined>>;
+  digestKey: Uint8Array;
+  /** Overrides the module's timeout_seconds. */
+  timeoutSeconds: number | undefined;
+  signal: AbortSignal;
+  log: Logger;
+  lock: LockHandle;
+  /** Progress for the live display: a service, what it is doing, and the latest log line (already redacted). */
+  progress: (service: string, text: string) => void;
+  /** Every secret value resolved so far; everything shown is masked with these. */
+  secrets: Set<string>;
+}
+
+export class ActionFailedError extends PlatformError {
+  readonly record: ActionRecord;
+  constructor(record: ActionRecord, message: string, detail: string | undefined) {
+    super("apply.action_failed", message, { detail, hint: "See runbooks/ for the situation; the container is kept for inspection." });
+    this.record = record;
+  }
+}
+
+const LOG_LINES_ON_FAILURE = 50;
+
+/** Reads env files (KEY=VALUE lines; `#` comments) relative to the module directory. Values are secrets. */
+export async function readEnvFiles(module: Module, service: Service): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const f of service.envFiles) {
+    const file = path.resolve(module.dir, f);
+    let text: string;
+    try {
+      text = await readFile(file, "utf8");
+    } catch (e) {
+      throw new PlatformError("apply.env_file", `${module.name}/${service.name}: env file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`, {
+        hint: "Create the file or remove it from env_file.",
+      });
+    }
+    text.split(/\r?\n/).forEach((line, i) => {
+      const t = line.trim();
+      if (!t || t.startsWith("#")) return;
+      const eq = t.indexOf("=");
+      const key = eq > 0 ? t.slice(0, eq).replace(/^export\s+/, "") : "";
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new PlatformError("apply.env_file", `${file}:${i + 1}: expected KEY=VALUE`, { hint: "Fix the line (its value is not shown)." });
+      out[key] = t.slice(eq + 1).replace(/^(["'])(.*)\1$/, "$2");
+    });
+  }
+  return out;
+}
+
+/** The last lines of a container's output, every secret masked. */
+async function lastLines(ctx: ExecuteContext, id: string, n = LOG_LINES_ON_FAILURE): Promise<string> {
+  const lines = await tailLogs(ctx.engine, id, n).catch(() => []);
+  return redact(lines.map((l) => `${l.stream === "stderr" ? "! " : "  "}${l.text}`).join("\n"), [...ctx.secrets]);
+}
+
+function serviceOf(ctx: ExecuteContext, name: string): Service {
+  const s = ctx.module.services.find((x) => x.name === name);
+  if (!s) throw new PlatformError("internal", `plan names service ${name} which module ${ctx.module.name} does not declare`);
+  return s;
+}
+
+/** Creates a service's container (networks and volumes first) under `name`; returns its id. */
+async function createFor(ctx: ExecuteContext, service: Service, name: string): Promise<string> {
+  const built = buildContainer({ project: ctx.project, module: ctx.module, service, env: ctx.env, digestKey: ctx.digestKey, envFileValues: await readEnvFiles(ctx.module, service) });
+  for (const s of built.secrets) ctx.secrets.add(s);
+  for (const n of service.networks) await ensureNetwork(ctx.engine, ctx.project, n, ctx.signal);
+  for (const v of Object.values(built.volumes)) await ensureVolume(ctx.engine, ctx.project, ctx.module.name, v, ctx.signal);
+  const id = await createContainer(ctx.engine, name, built.body, ctx.signal);
+  for (const n of built.extraNetworks) await connectNetwork(ctx.engine, n, id, [service.name], ctx.signal);
+  return id;
+}
+
+const canonicalName = (ctx: ExecuteContext, service: string) => `${ctx.project}_${ctx.module.name}_${service}`;
+
+async function runOnce(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
+  const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
+  const before = await inspectContainer(ctx.engine, target, ctx.signal);
+  if (!before) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished before it could run`, undefined);
+  await ctx.lock.setOneShot(before.id);
+  ctx.progress(service.name, "running");
+  const r = await runOneShot(ctx.engine, before.id, { timeoutMs, signal: ctx.signal, graceSeconds: service.stopGracePeriodSeconds ?? 10 });
+  await ctx.lock.setOneShot(null);
+  rec.exit_code = r.exitCode;
+  rec.oom_killed = r.oomKilled;
+  const ok = r.outcome.kind === "succeeded" && r.ranThisTime && r.container !== null && exitedSuccessfully(r.container);
+  if (ok) return;
+  const logs = await lastLines(ctx, before.id);
+  const why = r.timedOut
+    ? `did not finish within ${timeoutMs / 1000}s; it was stopped and kept for inspection`
+    : r.outcome.kind === "oom-killed"
+      ? `was OOM-killed (exit ${r.exitCode}, OOMKilled=true)`
+      : r.outcome.kind === "start-error"
+        ? `failed to start: ${redact(r.startError ?? "", [...ctx.secrets])}`
+        : r.outcome.kind === "vanished"
+          ? "vanished while it ran (removed by someone else?)"
+          : r.waitLost && !r.ranThisTime
+            ? "lost contact with the engine and cannot prove the run happened"
+            : `exited ${r.exitCode}${r.oomKilled ? " (OOM-killed)" : ""}`;
+  throw new ActionFailedError({ ...rec, outcome: "failed", message: why }, `one-shot ${ctx.module.name}/${service.name} ${why}`, logs ? `last ${LOG_LINES_ON_FAILURE} log lines:\n${logs}` : undefined);
+}
+
+async function startAndWait(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
+  const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
+  const c = await inspectContainer(ctx.engine, target, ctx.signal);
+  if (!c) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished`, undefined);
+  if (c.status === "paused") throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${c.name} is paused`, "Unpause it (docker unpause) or let apply recreate it after a manifest change.");
+  await startContainer(ctx.engine, c.id, ctx.signal);
+  const want = service.expectedState === "healthy" ? "healthy" : "running";
+  ctx.progress(service.name, `waiting until ${want}`);
+  const r = await waitForState(ctx.engine, c.id, want, { timeoutMs, signal: ctx.signal, stableMs: 1000 });
+  if (r.outcome === "reached") return;
+  const logs = await lastLines(ctx, c.id, 20);
+  const why = {
+    "timed-out": `was not ${want} within ${timeoutMs / 1000}s`,
+    exited: `exited (code ${r.container?.exitCode ?? "?"}) instead of running`,
+    "restart-loop": `is in a restart loop (restart count ${r.container?.restartCount ?? "?"})`,
+    unhealthy: `reports unhealthy${r.container?.healthLog.length ? `: ${redact(r.container.healthLog.at(-1)?.output ?? "", [...ctx.secrets]).trim().slice(0, 500)}` : ""}`,
+    "no-healthcheck": "is expected healthy but has no healthcheck",
+    "never-started": `did not start${r.container?.error ? `: ${redact(r.container.error, [...ctx.secrets])}` : ""}`,
+    vanished: "vanished while starting",
+    reached: "",
+  }[r.outcome];
+  throw new ActionFailedError({ ...rec, outcome: "failed", exit_code: r.container?.exitCode ?? null, message: why }, `${ctx.module.name}/${service.name} ${why}`, logs ? `last log lines:\n${logs}` : undefined);
+}
+
+async function waitFor(ctx: ExecuteContext, service: Service, action: Action, rec: ActionRecord): Promise<void> {
+  const target = action.container ?? canonicalName(ctx, service.name);
+  const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
+  if (action.cause === "health.starting") {
+    const r = await waitForState(ctx.engine, target, "healthy", { timeoutMs, signal: ctx.signal });
+    if (r.outcome !== "reached") throw new ActionFailedError({ ...rec, outcome: "failed", message: r.outcome }, `${ctx.module.name}/${service.name} did not become healthy (${r.outcome})`, await lastLines(ctx, target, 20));
+    return;
+  }
+  // A one-shot already running: wait for its exit, never start it again.
+  ctx.progress(service.name, "waiting for the running one-shot");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await inspectContainer(ctx.engine, target, ctx.signal);
+    if (!c) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished while running`, undefined);
+    if (!c.running) {
+      rec.exit_code = c.exitCode;
+      rec.oom_killed = c.oomKilled;
+      if (exitedSuccessfully(c)) return;
+      throw new ActionFailedError({ ...rec, outcome: "failed" }, `one-shot ${ctx.module.name}/${service.name} exited ${c.exitCode}${c.oomKilled ? " (OOM-killed)" : ""}`, await lastLines(ctx, c.id));
+    }
+    if (Date.now() > deadline) throw new ActionFailedError({ ...rec, outcome: "failed" }, `one-shot ${ctx.module.name}/${service.name} still running after ${timeoutMs / 1000}s (left running)`, undefined);
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Runs one action; returns its record. Throws ActionFailedError (with the record) on failure. */
+async function executeAction(ctx: ExecuteContext, action: Action): Promise<ActionRecord> {
+  const t0 = Date.now();
+  const service = serviceOf(ctx, action.service);
+  const rec: ActionRecord = { type: action.type, service: action.service, container: action.container, outcome: "done", exit_code: null, duration_ms: 0 };
+  const name = canonicalName(ctx, service.name);
+  try {
+    switch (action.type) {
+      case "create":
+        ctx.progress(service.name, "creating");
+        rec.container = name;
+        await createFor(ctx, service, name);
+        break;
+      case "recreate": {
+        // The replacement exists before the old container goes: a failed create leaves the old one untouched.
+        ctx.progress(service.name, "recreating");
+        const old = action.container ? await inspectContainer(ctx.engine, action.container, ctx.signal) : null;
+        const next = `${name}-next`;
+        const stray = await inspectContainer(ctx.engine, next, ctx.signal);
+        if (stray) await removeContainer(ctx.engine, stray.id, { force: true, signal: ctx.signal });
+        const id = await createFor(ctx, service, next);
+        if (old) {
+          if (old.running) await stopContainer(ctx.engine, old.id, service.stopGracePeriodSeconds ?? 10, ctx.signal);
+          await removeContainer(ctx.engine, old.id, { force: true, signal: ctx.signal });
+        }
+        await renameContainer(ctx.engine, id, name, ctx.signal);
+        rec.container = name;
+        break;
+      }
+      case "start":
+        await startAndWait(ctx, service, action.container ?? name, rec);
+        break;
+      case "run-once":
+        await runOnce(ctx, service, action.container ?? name, rec);
+        break;
+      case "wait":
+        await waitFor(ctx, service, action, rec);
+        break;
+      case "remove":
+        ctx.progress(service.name, "removing");
+        if (action.container) await removeContainer(ctx.engine, action.container, { force: true, signal: ctx.signal });
+        break;
+    }
+  } catch (e) {
+    rec.duration_ms = Date.now() - t0;
+    if (e instanceof ActionFailedError) throw new ActionFailedError({ ...e.record, duration_ms: rec.duration_ms }, e.message, e.detail);
+    if (ctx.signal.aborted || isEngineError(e, "aborted")) throw Object.assign(e as object, { record: { ...rec, outcome: "interrupted" as const } });
+    const msg = e instanceof PlatformError ? e.message : String(e);
+    throw new ActionFailedError({ ...rec, outcome: "failed", message: redact(msg, [...ctx.secrets]) }, redact(msg, [...ctx.secrets]), e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined);
+  }
+  rec.duration_ms = Date.now() - t0;
+  ctx.log.info({ module: ctx.module.name, action: rec }, "action done");
+  return rec;
+}
+
+/**
+ * Executes every action of an approved module plan, in order; stops at the first failure (the error carries the
+ * records so far). Only plans that passed `approve` get here: the brand is checked again at run time.
+ */
+export async function executeModule(ctx: ExecuteContext, plan: ApprovedModulePlan, done: (r: ActionRecord) => void): Promise<ActionRecord[]> {
+  assertApproved(plan);
+  const records: ActionRecord[] = [];
+  for (const action of plan.actions) {
+    const r = await executeAction(ctx, action);
+    records.push(r);
+    done(r);
+  }
+  return records;
+}

@@ -1,0 +1,194 @@
+// The policy gate: judges one module's finished plan against the dispatch inputs and gathered facts, and returns a Decision as data.
+import { InternalError } from "../errors.js";
+import type { Drift } from "../plan/plan.js";
+import { checkBackup } from "./check-backup.js";
+import type { AllowingRule, Decision, DriftRef, PolicyInput, PolicyRule, Reason } from "./policy.js";
+
+const EXITED_SUCCESS = "container.state.exited_success";
+const SERVICE_MISSING = "service.missing";
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const byKindThenService = (a: DriftRef, b: DriftRef): number => compare(a.kind, b.kind) || compare(a.service, b.service);
+const show = (d: DriftRef): string => `${d.kind} on ${d.service}`;
+
+/** The plan's drift as unique (kind, service) pairs, sorted: the gate's view is independent of order and repetition. */
+function uniqueDrift(drift: readonly Drift[]): DriftRef[] {
+  const seen = new Map<string, DriftRef>();
+  for (const d of drift) seen.set(JSON.stringify([d.kind, d.service]), { kind: d.kind, service: d.service });
+  return [...seen.values()].sort(byKindThenService);
+}
+
+function toMillis(now: Date | string): number {
+  const ms = typeof now === "string" ? Date.parse(now) : now.getTime();
+  if (!Number.isFinite(ms)) throw new InternalError("evaluatePolicy was given an invalid `now`.", { detail: "Pass a Date or an ISO 8601 string." });
+  return ms;
+}
+
+/**
+ * Describes the given confirmation without showing it (or anything about the token): only properties of the value
+ * itself that explain a typical mistake.
+ */
+function confirmHint(given: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (given !== given.trim() || /[\u0000-\u001f\u007f]/.test(given)) return "the value given has leading or trailing whitespace or a control character, such as a trailing newline";
+  if (/[^\u0020-\u007e]/.test(given)) return "the value given contains non-ASCII characters, such as a look-alike letter";
+  return "check spelling and letter case";
+}
+
+/** The ways a string can show up in a message: as is, and as escaped inside a JSON string (how paths are shown). */
+function forms(secret: string): string[] {
+  return [...new Set([secret, JSON.stringify(secret).slice(1, -1)])].filter((s) => s.length > 0);
+}
+
+/**
+ * Replaces every occurrence of a secret in `text` with a placeholder, so no message can contain the confirmation or
+ * the token even when a path or a name happens to include one. Overlapping matches are merged; a placeholder that
+ * would itself contain a secret is not used.
+ */
+function withhold(text: string, secrets: readonly string[]): string {
+  const spans: [number, number][] = [];
+  for (const s of secrets) {
+    for (let i = text.indexOf(s); i !== -1; i = text.indexOf(s, i + 1)) spans.push([i, i + s.length]);
+  }
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const merged: [number, number][] = [];
+  for (const [a, b] of spans) {
+    const last = merged.at(-1);
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else merged.push([a, b]);
+  }
+  for (const placeholder of ["[withheld]", "***", "###", ""]) {
+    let out = "";
+    let at = 0;
+    for (const [a, b] of merged) {
+      out += text.slice(at, a) + placeholder;
+      at = b;
+    }
+    out += text.slice(at);
+    if (secrets.every((s) => !out.includes(s))) return out;
+  }
+  return "";
+}
+
+/**
+ * Judges `input.plan` for `input.module`. Pure: no file system, clock, engine or environment; every fact is an input.
+ *
+ * - A stateless module is eligible whatever its plan (rule `stateless`).
+ * - A stateful module (the manifest or the plan says so) needs allow_stateful, the exact confirmation token and a
+ *   verified backup ref, and its plan must be a no-op (`stateful-noop`) or hold only container.state.exited_success
+ *   on one-shot services, or be a re-run of an in-sync one-shot (`stateful-oneshot-exception`).
+ * - Instead of the backup, a first creation (only service.missing drift, no container, no volume, no earlier apply in
+ *   the audit log, no re-run) may be dispatched with --bootstrap (`bootstrap`).
+ *
+ * Every problem is its own Reason; eligible ⇔ no reasons. Never weaken a check here without a matching change to the
+ * reference model in test/policy and to docs/policy.md. Throws InternalError only for a caller bug (`now` invalid,
+ * a negative or non-finite maximum age).
+ */
+export function evaluatePolicy(input: PolicyInput): Decision {
+  const { module, plan, inputs } = input;
+  const nowMs = toMillis(input.now);
+  if (!Number.isFinite(input.maxBackupAgeSeconds) || input.maxBackupAgeSeconds < 0) {
+    throw new InternalError("evaluatePolicy was given an invalid maximum backup age.", { detail: "maxBackupAgeSeconds must be a finite number ≥ 0." });
+  }
+  // Either source saying stateful is enough: a disagreement must never relax the gate.
+  const stateful = module.stateful || plan.stateful;
+  const drift = uniqueDrift(plan.drift);
+  const reasons: Reason[] = [];
+
+  if (plan.name !== module.name) {
+    reasons.push({ code: "plan.module_mismatch", message: `The plan entry is for module "${plan.name}", not for module "${module.name}".` });
+  }
+
+  let decided: PolicyRule;
+  let allowing: AllowingRule;
+  if (!stateful) {
+    decided = "stateless";
+    allowing = "stateless";
+  } else {
+    const m = `Module "${module.name}" is stateful`;
+    if (!inputs.allowStateful) {
+      reasons.push({ code: "input.allow_stateful_missing", message: `${m}: --allow-stateful is required.`, input: "allow_stateful" });
+    }
+    if (inputs.confirm === undefined || inputs.confirm === "") {
+      reasons.push({ code: "input.confirm_missing", message: `${m}: the confirmation token is required.`, input: "confirm" });
+    } else if (inputs.confirm !== input.confirmToken) {
+      reasons.push({
+        code: "input.confirm_mismatch",
+        message: `The confirmation given does not match the configured token, compared exactly (${confirmHint(inputs.confirm)}).`,
+        input: "confirm",
+      });
+    }
+
+    const oneShots = new Set(module.services.filter((s) => s.expectedState === "exited-success").map((s) => s.name));
+    const rerun = inputs.rerun === true;
+
+    // Bootstrap: trusted only when the gathered facts, not just the plan, say nothing was ever created.
+    const notFirst: string[] = [];
+    const nonMissing = drift.filter((d) => d.kind !== SERVICE_MISSING);
+    if (inputs.bootstrap) {
+      if (input.bootstrap.containersExist) notFirst.push("a container of the module exists");
+      if (input.bootstrap.volumesExist) notFirst.push("a volume of the module exists");
+      if (input.bootstrap.auditRecordsApply) notFirst.push("the audit log records an earlier apply");
+      if (nonMissing.length > 0) notFirst.push(`the plan has drift other than service.missing (${nonMissing.map(show).join(", ")})`);
+      if (rerun) notFirst.push("a re-run was requested");
+    }
+
+    if (inputs.bootstrap && notFirst.length === 0) {
+      decided = "bootstrap";
+      allowing = "bootstrap";
+    } else {
+      if (inputs.bootstrap) {
+        reasons.push({
+          code: "bootstrap.not_first_creation",
+          message: `--bootstrap is only for the first creation of module "${module.name}", but ${notFirst.join("; ")}.`,
+          input: "bootstrap",
+          ...(nonMissing.length > 0 ? { drift: nonMissing } : {}),
+        });
+      }
+
+      const ref = inputs.backupRef;
+      if (ref === undefined || ref.trim() === "") {
+        const covering = module.backupRefModules.join(", ") || "(none declared)";
+        reasons.push({ code: "input.backup_ref_missing", message: `${m}: a backup ref is required (a backup of: ${covering}).`, input: "backup_ref" });
+      } else if (input.backup === undefined || input.backup.path !== ref) {
+        reasons.push({ code: "backup.unverified", message: "No facts were gathered for the backup ref given, so it cannot be verified.", input: "backup_ref" });
+      } else {
+        reasons.push(...checkBackup(input.backup, module, nowMs, input.maxBackupAgeSeconds));
+      }
+
+      if (rerun && oneShots.size === 0) {
+        reasons.push({ code: "input.rerun_not_one_shot", message: `${m} and declares no one-shot service, so there is nothing to re-run.`, input: "rerun" });
+      }
+
+      // The narrow exception: exited_success on a service the manifest declares as a one-shot; nothing else.
+      const offending = drift.filter((d) => !(d.kind === EXITED_SUCCESS && oneShots.has(d.service)));
+      if (offending.length > 0) {
+        const items = offending.map((d) => (d.kind === EXITED_SUCCESS ? `${show(d)} (not a one-shot service)` : show(d)));
+        reasons.push({
+          code: "drift.not_allowed",
+          message: `${m}; its plan has drift the gate does not allow: ${items.join(", ")}. Only container.state.exited_success on a one-shot service may be applied.`,
+          drift: offending,
+        });
+      }
+
+      decided = drift.length > 0 || rerun ? "stateful-oneshot-exception" : "stateful-noop";
+      allowing = "stateful-oneshot-exception";
+    }
+  }
+
+  const secrets = [input.confirmToken, inputs.confirm ?? ""].flatMap(forms);
+  const finished = reasons
+    .map((r) => ({ ...r, message: withhold(r.message, secrets) }))
+    .sort((a, b) => compare(a.code, b.code) || compare(a.message, b.message));
+  const eligible = finished.length === 0;
+  return {
+    module: module.name,
+    stateful,
+    eligible,
+    reasons: finished,
+    drift_kinds: [...new Set(drift.map((d) => d.kind))].sort(compare),
+    allowed_drift: eligible ? drift.map((d) => ({ kind: d.kind, service: d.service, rule: allowing })) : [],
+    rule: eligible ? decided : "blocked",
+  };
+}

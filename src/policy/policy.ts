@@ -1,0 +1,215 @@
+// The policy gate's vocabulary: its inputs (facts gathered by the shell), the Decision it returns, the closed rules and reason codes.
+import type { Module } from "../manifest/module.js";
+import type { DriftKind, ModulePlan } from "../plan/plan.js";
+
+/** The confirmation an operator types for a stateful apply unless configuration sets another. */
+export const DEFAULT_CONFIRM_TOKEN = "BACKUP_DONE_F3";
+
+/** A backup older than this (by the timestamp in its file name) is stale unless configuration sets another age. */
+export const DEFAULT_MAX_BACKUP_AGE_SECONDS = 86_400;
+
+/**
+ * The top-level rules, each with its meaning. `Decision.rule` names the one that decided; `blocked` when any reason
+ * was found. Adding a rule is a contract change: docs/policy.md and the CLI views match on these strings.
+ */
+export const POLICY_RULES = {
+  stateless: "A stateless module: every plan is eligible and no gate input is needed.",
+  "stateful-noop": "A stateful module whose plan has no drift, with every gate input given and a verified backup.",
+  "stateful-oneshot-exception":
+    "A stateful module whose only drift is container.state.exited_success on one-shot services (or an in-sync one-shot re-run), with every gate input given and a verified backup.",
+  bootstrap: "The first creation of a stateful module: only service.missing drift, nothing created before, allow_stateful and the exact confirmation, no backup needed.",
+  blocked: "At least one reason blocks the plan.",
+} as const;
+
+export type PolicyRule = keyof typeof POLICY_RULES;
+
+/** The rules that can allow a drift item (`blocked` never allows anything). */
+export type AllowingRule = Exclude<PolicyRule, "blocked" | "stateful-noop">;
+
+/**
+ * The closed set of reason codes, each with its meaning and the fix an operator can apply. Codes are stable: scripts
+ * and docs match on them; the message of a Reason is for humans and may change. A test checks that every code is
+ * documented in docs/policy.md.
+ */
+export const REASON_CODES = {
+  "plan.module_mismatch": {
+    meaning: "The plan entry handed to the gate belongs to a different module than the manifest being judged.",
+    fix: "A bug in the caller: pass the module's own entry of the plan (Plan.modules[].name equal to the module name).",
+  },
+  "input.allow_stateful_missing": {
+    meaning: "The module is stateful and allow_stateful was not set.",
+    fix: "Take a backup, then dispatch again with --allow-stateful (workflow input allow_stateful=true).",
+  },
+  "input.backup_ref_missing": {
+    meaning: "The module is stateful and no backup ref was given (and this is not a valid bootstrap).",
+    fix: "Run `platformctl backup <module>` and pass the file it wrote with --backup-ref PATH.",
+  },
+  "input.confirm_missing": {
+    meaning: "The module is stateful and no confirmation (or an empty one) was given.",
+    fix: "Pass --confirm with the configured confirmation token (default BACKUP_DONE_F3), typed exactly.",
+  },
+  "input.confirm_mismatch": {
+    meaning: "The confirmation given is not byte-for-byte equal to the configured token (no trimming, case folding or Unicode normalisation).",
+    fix: "Type the token exactly: no trailing newline or spaces, same letter case, ASCII letters only (no look-alikes).",
+  },
+  "input.rerun_not_one_shot": {
+    meaning: "A re-run was requested for a stateful module that declares no one-shot (expected_state exited-success) service.",
+    fix: "Drop --rerun; only one-shot services can be re-run.",
+  },
+  "backup.unverified": {
+    meaning: "A backup ref was given but the facts about that exact path were not gathered, so it cannot be verified.",
+    fix: "A bug in the caller: gather BackupFacts for the path given as backup ref before evaluating the policy.",
+  },
+  "backup.not_found": {
+    meaning: "The backup ref does not exist (or a symlink in it points nowhere).",
+    fix: "Check the path; list backups with `ls $PLATFORMCTL_BACKUP_DIR` or take one with `platformctl backup <module>`.",
+  },
+  "backup.not_regular_file": {
+    meaning: "The backup ref resolves to a directory or another non-regular file (device, FIFO, socket).",
+    fix: "Pass the backup archive file itself, not its directory.",
+  },
+  "backup.empty": {
+    meaning: "The backup ref is a 0-byte file, which cannot be a backup.",
+    fix: "Take a new backup with `platformctl backup <module>` and check that it succeeded.",
+  },
+  "backup.root_missing": {
+    meaning: "The backup root (PLATFORMCTL_BACKUP_DIR) is unset, missing, or not an absolute real path, so no backup can be checked against it.",
+    fix: "Set PLATFORMCTL_BACKUP_DIR to the existing backup directory.",
+  },
+  "backup.outside_root": {
+    meaning: "The backup ref, with every symlink followed, is not inside the backup root (traversal, prefix collision like /backups-evil, or a symlink escape).",
+    fix: "Pass a file that really lies inside PLATFORMCTL_BACKUP_DIR; do not link to files elsewhere.",
+  },
+  "backup.name_invalid": {
+    meaning: "The backup file name is not <module>-<YYYYMMDDTHHMMSSZ>.tar.gz with a real UTC date and time.",
+    fix: "Use the file written by `platformctl backup <module>`; do not rename backups.",
+  },
+  "backup.wrong_module": {
+    meaning: "The backup file name names a module whose backup does not cover this module (see spec.backup_ref_modules).",
+    fix: "Pass a backup of one of the modules in the module's backup_ref_modules.",
+  },
+  "backup.future": {
+    meaning: "The timestamp in the backup file name is later than now.",
+    fix: "Check the host clock and the file name; take a new backup.",
+  },
+  "backup.stale": {
+    meaning: "The timestamp in the backup file name is older than the maximum backup age.",
+    fix: "Take a fresh backup with `platformctl backup <module>` just before applying.",
+  },
+  "backup.checksum_mismatch": {
+    meaning: "The backup catalog records a different size or sha256 for this file than it has now (or it could not be read to check).",
+    fix: "The file changed or is truncated since `platformctl backup` recorded it: take a new backup.",
+  },
+  "drift.not_allowed": {
+    meaning:
+      "The plan of a stateful module has drift the gate never allows: anything but container.state.exited_success on a one-shot service (outside a valid bootstrap).",
+    fix: "Stateful modules are applied only as no-ops or one-shot re-runs: apply this change by the stateful runbook, by hand, with a backup.",
+  },
+  "bootstrap.not_first_creation": {
+    meaning:
+      "--bootstrap was given but this is not the first creation: a container or volume exists, the audit log records an earlier apply, the plan has drift other than service.missing, or a re-run was requested.",
+    fix: "Drop --bootstrap and dispatch with a backup ref (the normal stateful gate).",
+  },
+} as const satisfies Record<string, { meaning: string; fix: string }>;
+
+export type ReasonCode = keyof typeof REASON_CODES;
+
+/** What the operator passed to the dispatch (argv or workflow inputs; never the environment). */
+export interface DispatchInputs {
+  allowStateful: boolean;
+  /** The backup path as given; the shell gathers BackupFacts about it. */
+  backupRef: string | undefined;
+  /** The confirmation as typed; compared byte for byte with the configured token and never shown. */
+  confirm: string | undefined;
+  /** The operator claims this is the first creation of the module; checked against BootstrapFacts. */
+  bootstrap: boolean;
+  /** Re-run the one-shot services of a module that is in sync. */
+  rerun?: boolean;
+}
+
+/** Facts about the backup ref, gathered by the shell from the file system beforehand. */
+export interface BackupFacts {
+  /** The path as given (must equal DispatchInputs.backupRef). */
+  path: string;
+  /** realpath of `path` (symlinks followed); undefined when it does not exist. */
+  realPath: string | undefined;
+  /** realpath of PLATFORMCTL_BACKUP_DIR; undefined when unset or missing. */
+  backupRoot: string | undefined;
+  isFile: boolean;
+  isDirectory: boolean;
+  size: number;
+  /** Lower-case hex sha256 of the content, when the file was readable. */
+  sha256: string | undefined;
+  /** What `platformctl backup` recorded for this file in STATE_DIR, if anything. */
+  catalogEntry: { size: number; sha256: string } | undefined;
+}
+
+/** Facts about the module's past, gathered by the shell: the bootstrap rule trusts these, never the plan alone. */
+export interface BootstrapFacts {
+  /** Any container labelled with this module exists (running or not). */
+  containersExist: boolean;
+  /** Any volume labelled with this module, or named by its services, exists. */
+  volumesExist: boolean;
+  /** The audit log records an earlier apply of this module. */
+  auditRecordsApply: boolean;
+}
+
+export interface PolicyInput {
+  module: Module;
+  /** The module's entry of the Plan. */
+  plan: ModulePlan;
+  inputs: DispatchInputs;
+  /** Undefined when no backup ref was given (or the shell gathered nothing). */
+  backup: BackupFacts | undefined;
+  bootstrap: BootstrapFacts;
+  /** The time the decision is made for (a Date or an ISO 8601 string); the gate reads no clock. */
+  now: Date | string;
+  /** The configured confirmation token (default DEFAULT_CONFIRM_TOKEN). Never shown in any message. */
+  confirmToken: string;
+  /** Maximum backup age in seconds (default DEFAULT_MAX_BACKUP_AGE_SECONDS). */
+  maxBackupAgeSeconds: number;
+}
+
+/** A drift item as the gate names it: kind and service (containers and facts are the plan's business). */
+export interface DriftRef {
+  kind: string;
+  service: string;
+}
+
+/**
+ * One reason the plan is blocked. `message` is for humans: it may show paths, module and service names, but never the
+ * confirmation given, the configured token or any environment value.
+ */
+export interface Reason {
+  code: ReasonCode;
+  message: string;
+  /** The drift items the reason is about, unique and sorted by kind, then service. */
+  drift?: DriftRef[];
+  /** The dispatch input the reason is about: allow_stateful, backup_ref, confirm, bootstrap or rerun. */
+  input?: string;
+}
+
+/** A drift item the gate allowed and the rule that allowed it. */
+export interface AllowedDrift {
+  kind: DriftKind | string;
+  service: string;
+  rule: AllowingRule;
+}
+
+/**
+ * The gate's answer for one module. Invariants: `eligible` ⇔ `reasons` is empty ⇔ `rule` ≠ "blocked"; when eligible,
+ * `allowed_drift` holds every (kind, service) of the plan's drift exactly once, otherwise it is empty. Every list is
+ * sorted, so the same input gives the same JSON whatever the order or repetition of drift items.
+ */
+export interface Decision {
+  module: string;
+  stateful: boolean;
+  eligible: boolean;
+  /** Sorted by code, then message. */
+  reasons: Reason[];
+  /** Sorted unique drift kinds of the plan. */
+  drift_kinds: string[];
+  /** Sorted by kind, then service. */
+  allowed_drift: AllowedDrift[];
+  rule: PolicyRule;
+}

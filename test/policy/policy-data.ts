@@ -1,0 +1,87 @@
+// Plain-data builders for the policy gate: drift items, module plans, dispatch inputs, backup and bootstrap facts.
+import type { Module } from "../../src/manifest/module.js";
+import type { Drift, DriftKind, ModulePlan } from "../../src/plan/plan.js";
+import type { BackupFacts, BootstrapFacts, DispatchInputs, PolicyInput } from "../../src/policy/policy.js";
+import { DEFAULT_CONFIRM_TOKEN, DEFAULT_MAX_BACKUP_AGE_SECONDS } from "../../src/policy/policy.js";
+import { aModule, aService } from "../helpers/plan-data.js";
+
+export const TOKEN = DEFAULT_CONFIRM_TOKEN;
+export const ROOT = "/opt/pdurlej-platform/backups";
+export const NOW = "2026-05-17T12:00:00.000Z";
+/** The backup ref of the seed scenario (PR #379), 10 h 51 min before NOW. */
+export const SEED_REF = `${ROOT}/minio-20260517T010847Z.tar.gz`;
+export const SHA = "a".repeat(64);
+
+/** MinIO itself: stateful, healthy, its own backup. */
+export const minio = aModule({
+  name: "minio",
+  stateful: true,
+  expectedState: "healthy",
+  services: [aService({ name: "minio", expectedState: "healthy", restart: "unless-stopped" })],
+});
+
+/** The sidecar one-shot that creates buckets in MinIO: stateful, covered by a MinIO backup. */
+export const minioInit = aModule({
+  name: "minio-init",
+  stateful: true,
+  expectedState: "exited-success",
+  backupRefModules: ["minio"],
+  services: [aService({ name: "minio-init", expectedState: "exited-success", command: ["/bin/sh", "-c", "mc mb --ignore-existing local/data"] })],
+});
+
+/** A stateful module with a long-running service and a one-shot migration. */
+export const dbWithMigrate = aModule({
+  name: "db",
+  stateful: true,
+  expectedState: "running",
+  services: [aService({ name: "db" }), aService({ name: "migrate", expectedState: "exited-success" })],
+});
+
+export const web = aModule({ name: "web" });
+
+export function aDrift(kind: DriftKind, service: string, over: Partial<Drift> = {}): Drift {
+  return { kind, service, container: kind === "service.missing" ? null : `p_${service}`, observed: {}, expected: {}, detail: {}, ...over };
+}
+
+export function aModulePlan(module: Module, drift: Drift[] = [], over: Partial<ModulePlan> = {}): ModulePlan {
+  return {
+    name: module.name,
+    declared: true,
+    stateful: module.stateful,
+    expected_state: module.expectedState,
+    in_sync: drift.length === 0,
+    drift,
+    actions: [],
+    warnings: [],
+    ...over,
+  };
+}
+
+/** Every gate input given and right for the seed scenario. */
+export function goodInputs(over: Partial<DispatchInputs> = {}): DispatchInputs {
+  return { allowStateful: true, backupRef: SEED_REF, confirm: TOKEN, bootstrap: false, ...over };
+}
+
+/** Facts of a valid backup at `path` (inside ROOT, non-empty, recorded in the catalog). */
+export function aBackup(path: string = SEED_REF, over: Partial<BackupFacts> = {}): BackupFacts {
+  return { path, realPath: path, backupRoot: ROOT, isFile: true, isDirectory: false, size: 4096, sha256: SHA, catalogEntry: { size: 4096, sha256: SHA }, ...over };
+}
+
+export const NOTHING_BEFORE: BootstrapFacts = { containersExist: false, volumesExist: false, auditRecordsApply: false };
+export const ALREADY_APPLIED: BootstrapFacts = { containersExist: true, volumesExist: true, auditRecordsApply: true };
+
+/** A complete gate input: the seed scenario's inputs and facts unless overridden. */
+export function aPolicyInput(module: Module, drift: Drift[] = [], over: Partial<PolicyInput> = {}): PolicyInput {
+  const inputs = over.inputs ?? goodInputs();
+  return {
+    module,
+    plan: aModulePlan(module, drift),
+    inputs,
+    backup: inputs.backupRef === undefined ? undefined : aBackup(inputs.backupRef),
+    bootstrap: ALREADY_APPLIED,
+    now: NOW,
+    confirmToken: TOKEN,
+    maxBackupAgeSeconds: DEFAULT_MAX_BACKUP_AGE_SECONDS,
+    ...over,
+  };
+}

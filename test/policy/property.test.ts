@@ -1,0 +1,148 @@
+// Property tests of the policy gate (fast-check, fixed seed): safety invariants, order independence, monotonicity, redaction, and agreement with an independent reference model.
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { evaluatePolicy } from "../../src/policy/evaluate-policy.js";
+import type { Decision, PolicyInput } from "../../src/policy/policy.js";
+import { extraDriftArb, policyInputArb } from "./policy-arbitraries.js";
+import { referenceBackupValid, referenceEligible, referenceTrueBootstrap } from "./reference-model.js";
+
+/** Fixed so a run is reproducible; fast-check prints it (with the shrink path) on failure. Override to explore. */
+const SEED = Number(process.env.PLATFORMCTL_FC_SEED ?? 379_310);
+const RUNS = Number(process.env.PLATFORMCTL_FC_RUNS ?? 2_000);
+const params = { seed: SEED, numRuns: RUNS, verbose: 1 } as const;
+
+/** Cases executed per property, and decisions seen, so the suite can show it exercised both outcomes of every rule. */
+const ran = new Map<string, number>();
+const seen = new Map<string, number>();
+const count = (property: string) => ran.set(property, (ran.get(property) ?? 0) + 1);
+const observe = (d: Decision) => {
+  const key = `${d.stateful ? "stateful" : "stateless"}:${d.rule}`;
+  seen.set(key, (seen.get(key) ?? 0) + 1);
+};
+
+const withInputs = (x: PolicyInput, over: Partial<PolicyInput["inputs"]>): PolicyInput => ({ ...x, inputs: { ...x.inputs, ...over } });
+const EXITED_SUCCESS = "container.state.exited_success";
+
+describe("evaluatePolicy properties", () => {
+  it("eligible stateful ⇒ allow_stateful ∧ confirm === token ∧ (valid backup ∨ true bootstrap)", () => {
+    fc.assert(
+      fc.property(policyInputArb, (x) => {
+        count("safety");
+        const d = evaluatePolicy(x);
+        observe(d);
+        if (!(d.stateful && d.eligible)) return;
+        expect(x.inputs.allowStateful).toBe(true);
+        expect(x.inputs.confirm).toBe(x.confirmToken);
+        expect(referenceBackupValid(x) || referenceTrueBootstrap(x)).toBe(true);
+      }),
+      params,
+    );
+  });
+
+  it("eligible stateful with drift ⇒ only exited_success on one-shot services, or a bootstrap with only service.missing", () => {
+    fc.assert(
+      fc.property(policyInputArb, (x) => {
+        count("narrow-exception");
+        const d = evaluatePolicy(x);
+        if (!(d.stateful && d.eligible) || x.plan.drift.length === 0) return;
+        const oneShot = new Set(x.module.services.filter((s) => s.expectedState === "exited-success").map((s) => s.name));
+        const exception = x.plan.drift.every((i) => i.kind === EXITED_SUCCESS && oneShot.has(i.service));
+        const bootstrap = d.rule === "bootstrap" && referenceTrueBootstrap(x) && x.plan.drift.every((i) => i.kind === "service.missing");
+        expect(exception || bootstrap).toBe(true);
+        expect(d.rule).toBe(exception && !x.inputs.bootstrap ? "stateful-oneshot-exception" : "bootstrap");
+      }),
+      params,
+    );
+  });
+
+  it("blocked ⇔ at least one reason; eligible decisions allow every drift item exactly once, blocked ones none", () => {
+    fc.assert(
+      fc.property(policyInputArb, (x) => {
+        count("shape");
+        const d = evaluatePolicy(x);
+        expect(d.eligible).toBe(d.reasons.length === 0);
+        expect(d.rule === "blocked").toBe(!d.eligible);
+        const pairs = [...new Set(x.plan.drift.map((i) => `${i.kind} ${i.service}`))].sort();
+        expect(d.allowed_drift.map((a) => `${a.kind} ${a.service}`).sort()).toEqual(d.eligible ? pairs : []);
+        expect(d.drift_kinds).toEqual([...new Set(x.plan.drift.map((i) => i.kind))].sort());
+        const keys = d.reasons.map((r) => `${r.code}\u0000${r.message}`);
+        expect(keys).toEqual([...keys].sort());
+      }),
+      params,
+    );
+  });
+
+  it("is deterministic and independent of the order and repetition of drift items", () => {
+    const arb = policyInputArb.chain((x) =>
+      fc.tuple(fc.constant(x), fc.shuffledSubarray(x.plan.drift, { minLength: x.plan.drift.length, maxLength: x.plan.drift.length }), fc.subarray(x.plan.drift)),
+    );
+    fc.assert(
+      fc.property(arb, ([x, shuffled, repeated]) => {
+        count("order-and-duplicates");
+        const d = evaluatePolicy(x);
+        expect(evaluatePolicy(x)).toEqual(d);
+        const drift = [...shuffled, ...repeated];
+        expect(evaluatePolicy({ ...x, plan: { ...x.plan, drift } })).toEqual(d);
+      }),
+      params,
+    );
+  });
+
+  it("never shows the confirmation given or the configured token in a reason message", () => {
+    fc.assert(
+      fc.property(policyInputArb, (x) => {
+        count("no-echo");
+        const d = evaluatePolicy(x);
+        for (const r of d.reasons) {
+          expect(r.message.includes(x.confirmToken)).toBe(false);
+          if (x.inputs.confirm) expect(r.message.includes(x.inputs.confirm)).toBe(false);
+        }
+      }),
+      params,
+    );
+  });
+
+  it("is monotonic: adding a drift item or removing an input never turns blocked into eligible", () => {
+    const arb = policyInputArb.chain((x) => fc.tuple(fc.constant(x), extraDriftArb(x.module)));
+    fc.assert(
+      fc.property(arb, ([x, extra]) => {
+        count("monotonic");
+        if (evaluatePolicy(x).eligible) return;
+        const variants: PolicyInput[] = [
+          { ...x, plan: { ...x.plan, drift: [...x.plan.drift, extra], in_sync: false } },
+          withInputs(x, { allowStateful: false }),
+          { ...withInputs(x, { backupRef: undefined }), backup: undefined },
+          withInputs(x, { confirm: undefined }),
+        ];
+        for (const v of variants) expect(evaluatePolicy(v).eligible).toBe(false);
+      }),
+      params,
+    );
+  });
+
+  it("agrees with the independent reference model on every generated input", () => {
+    const disagreements: PolicyInput[] = [];
+    fc.assert(
+      fc.property(policyInputArb, (x) => {
+        count("reference-model");
+        const ok = evaluatePolicy(x).eligible === referenceEligible(x);
+        if (!ok) disagreements.push(x);
+        return ok;
+      }),
+      { ...params, numRuns: RUNS * 3 },
+    );
+    expect(disagreements).toEqual([]);
+  });
+});
+
+afterAll(() => {
+  const total = [...ran.values()].reduce((a, b) => a + b, 0);
+  console.info(`policy properties: seed ${SEED}, ${total} cases`, Object.fromEntries(ran), "decisions seen:", Object.fromEntries([...seen].sort()));
+  // Positive controls: a gate that always blocks (or always allows) must fail here, not pass silently.
+  if (RUNS >= 2_000) {
+    expect(total).toBeGreaterThanOrEqual(10_000);
+    for (const rule of ["stateless:stateless", "stateful:stateful-noop", "stateful:stateful-oneshot-exception", "stateful:bootstrap", "stateful:blocked"]) {
+      expect(seen.get(rule) ?? 0, `decisions with ${rule}`).toBeGreaterThanOrEqual(20);
+    }
+  }
+});

@@ -1,0 +1,104 @@
+// An independent reference model of the policy gate, written from docs/policy.md (not from evaluatePolicy): it only answers eligible or not.
+import type { PolicyInput } from "../../src/policy/policy.js";
+
+/** Path segments of a clean absolute path (`/a/b` -> [a, b]; `/` -> []), or null when the path is not one. */
+function segments(path: string): string[] | null {
+  if (path.length === 0 || path[0] !== "/" || path.indexOf("\0") >= 0) return null;
+  let p = path;
+  while (p.length > 1 && p.endsWith("/")) p = p.slice(0, -1);
+  if (p === "/") return [];
+  const segs = p.slice(1).split("/");
+  for (const s of segs) if (s === "" || s === "." || s === "..") return null;
+  return segs;
+}
+
+function strictlyInside(child: string, root: string): boolean {
+  const c = segments(child);
+  const r = segments(root);
+  if (c === null || r === null || c.length <= r.length) return false;
+  return r.every((seg, i) => c[i] === seg);
+}
+
+/** `<module>-<YYYYMMDDTHHMMSSZ>.tar.gz` -> [module, epoch ms], or null. */
+function backupName(file: string): [string, number] | null {
+  const suffix = ".tar.gz";
+  if (!file.endsWith(suffix)) return null;
+  const stem = file.slice(0, file.length - suffix.length);
+  if (stem.length < 18) return null;
+  const stamp = stem.slice(stem.length - 16);
+  const dash = stem[stem.length - 17];
+  const module = stem.slice(0, stem.length - 17);
+  if (dash !== "-" || !/^[a-z][a-z0-9-]{0,62}$/.test(module)) return null;
+  const digits = "0123456789";
+  for (let i = 0; i < 16; i++) {
+    const ch = stamp[i] as string;
+    if (i === 8 ? ch !== "T" : i === 15 ? ch !== "Z" : !digits.includes(ch)) return null;
+  }
+  const n = (a: number, b: number) => parseInt(stamp.slice(a, b), 10);
+  const [y, mo, d, h, mi, s] = [n(0, 4), n(4, 6), n(6, 8), n(9, 11), n(11, 13), n(13, 15)];
+  if (y < 1970) return null;
+  const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  // A date that does not exist rolls over; comparing every field back catches it.
+  if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d || t.getUTCHours() !== h || t.getUTCMinutes() !== mi || t.getUTCSeconds() !== s) {
+    return null;
+  }
+  return [module, t.getTime()];
+}
+
+function backupIsValid(x: PolicyInput, nowMs: number): boolean {
+  const ref = x.inputs.backupRef;
+  if (ref === undefined || ref.trim().length === 0) return false;
+  const f = x.backup;
+  if (!f || f.path !== ref || f.realPath === undefined || f.backupRoot === undefined) return false;
+  if (!strictlyInside(f.realPath, f.backupRoot)) return false;
+  if (!f.isFile || f.isDirectory || !(f.size > 0)) return false;
+  const realSegs = segments(f.realPath) as string[];
+  const parsed = backupName(realSegs[realSegs.length - 1] ?? "");
+  if (parsed === null || !x.module.backupRefModules.includes(parsed[0])) return false;
+  const age = nowMs - parsed[1];
+  if (age < 0 || age > x.maxBackupAgeSeconds * 1000) return false;
+  if (f.catalogEntry) {
+    if (f.sha256 === undefined || f.size !== f.catalogEntry.size || f.sha256.toLowerCase() !== f.catalogEntry.sha256.toLowerCase()) return false;
+  }
+  return true;
+}
+
+/** Eligible per the rules of docs/policy.md. */
+export function referenceEligible(x: PolicyInput): boolean {
+  if (x.plan.name !== x.module.name) return false;
+  const stateful = x.plan.stateful || x.module.stateful;
+  if (!stateful) return true;
+
+  const given = x.inputs;
+  const tokenOk = typeof given.confirm === "string" && given.confirm.length > 0 && given.confirm === x.confirmToken;
+  if (!given.allowStateful || !tokenOk) return false;
+
+  const kinds = x.plan.drift;
+  const nowMs = new Date(x.now).getTime();
+  const rerun = given.rerun === true;
+
+  if (given.bootstrap) {
+    const history = x.bootstrap.containersExist || x.bootstrap.volumesExist || x.bootstrap.auditRecordsApply;
+    // A refused bootstrap is itself a reason, so it can only end in "blocked".
+    return !history && !rerun && kinds.every((d) => d.kind === "service.missing");
+  }
+
+  const oneShotNames = x.module.services.filter((s) => s.expectedState === "exited-success").map((s) => s.name);
+  if (rerun && oneShotNames.length === 0) return false;
+  for (const d of kinds) {
+    if (d.kind !== "container.state.exited_success") return false;
+    if (!oneShotNames.includes(d.service)) return false;
+  }
+  return backupIsValid(x, nowMs);
+}
+
+/** The reference model's view of "a valid backup" (for properties that state what an eligible decision implies). */
+export function referenceBackupValid(x: PolicyInput): boolean {
+  return backupIsValid(x, new Date(x.now).getTime());
+}
+
+/** The reference model's view of "a true first creation" that --bootstrap may claim. */
+export function referenceTrueBootstrap(x: PolicyInput): boolean {
+  const b = x.bootstrap;
+  return x.inputs.bootstrap && x.inputs.rerun !== true && !b.containersExist && !b.volumesExist && !b.auditRecordsApply && x.plan.drift.every((d) => d.kind === "service.missing");
+}
