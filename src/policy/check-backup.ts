@@ -83,7 +83,7 @@ export function checkBackup(facts: BackupFacts, module: Module, nowMs: number, m
     const ageMs = nowMs - parsed.time.getTime();
     if (ageMs < 0) {
       reasons.push({ code: "backup.future", message: `Backup ${showPath(name)} is dated ${parsed.time.toISOString()}, later than now (${new Date(nowMs).toISOString()}).`, input });
-    } else if (ageMs >= maxAgeSeconds * 1000) {
+    } else if (ageMs > maxAgeSeconds * 1000) {
       reasons.push({
         code: "backup.stale",
         message: `Backup ${showPath(name)} is dated ${parsed.time.toISOString()}: ${Math.floor(ageMs / 1000)} s old, more than the maximum of ${maxAgeSeconds} s.`,

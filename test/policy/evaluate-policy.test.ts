@@ -1,5 +1,5 @@
 // Table tests of the policy gate: one per rule and per reason code, the seed scenario of PR #379, and the docs contract.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InternalError } from "../../src/errors.js";
 import { aModule } from "../helpers/plan-data.js";
@@ -366,5 +366,22 @@ describe("docs/policy.md", () => {
 
   it.each(Object.keys(POLICY_RULES))("documents the rule %s", (rule) => {
     expect(doc).toContain(`\`${rule}\``);
+  });
+
+  it("shows the decisions of the seed scenario exactly as evaluatePolicy returns them", () => {
+    const example = doc.slice(doc.indexOf("## Example: the seed scenario"));
+    const blocks = [...example.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1] as string) as unknown);
+    expect(blocks).toEqual([evaluatePolicy(aPolicyInput(minioInit, [exited1])), evaluatePolicy(aPolicyInput(minio, [aDrift("image.changed", "minio")]))]);
+  });
+});
+
+describe("src/policy purity", () => {
+  const dir = new URL("../../src/policy/", import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+
+  it.each(files)("%s imports no file system, process, engine or logger and reads no clock", (file) => {
+    const src = readFileSync(new URL(file, dir), "utf8");
+    expect(src).not.toMatch(/from "(node:)?(fs|fs\/promises|child_process|process|os)"|from "dockerode"|from "pino"|\bprocess\.|Date\.now\(|new Date\(\)|Math\.random/);
+    expect(src).not.toMatch(/from "\.\.\/(engine|cli|apply)\//);
   });
 });
