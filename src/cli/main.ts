@@ -5,6 +5,7 @@ import { EXIT, PlatformError } from "../errors.js";
 import { processIO, styler, writeLine, type CliIO } from "./io.js";
 import type { PlanFlags } from "./plan-command.js";
 import type { ApplyFlags } from "./apply-command.js";
+import type { ScopeFlags } from "./scope-command.js";
 
 export interface GlobalFlags {
   modulesDir: string;
@@ -80,6 +81,34 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: r
     .action(async (flags: ApplyFlags) => {
       const { runApply } = await import("./apply-command.js");
       setExit(await runApply(io, globalFlags(program, io), flags, argv));
+    });
+
+  program
+    .command("scope")
+    .description("Print the policy decision for a module without acting (the CI pre-check before apply)")
+    .option("-m, --module <name>", "module to judge (repeatable)", collect, [])
+    .option("--allow-stateful", "as for apply")
+    .option("--backup-ref <path>", "as for apply", collect, [])
+    .option("--confirm <token>", "as for apply", collect, [])
+    .option("--bootstrap", "as for apply")
+    .option("--backup-max-age <duration>", "as for apply (default 24h)")
+    .option("--rerun", "as for apply")
+    .option("--plan <file>", "judge this saved plan instead of a fresh one")
+    .option("--fail-on-blocked", "exit 3 when the decision is blocked")
+    .option("--json", "print the decision as JSON")
+    .action(async (flags: ScopeFlags) => {
+      const { runScope } = await import("./scope-command.js");
+      setExit(await runScope(io, globalFlags(program, io), flags));
+    });
+
+  program
+    .command("backup")
+    .description("Archive a module's volumes into PLATFORMCTL_BACKUP_DIR and print the path to pass as --backup-ref")
+    .argument("<module>", "module to back up")
+    .option("--json", "print {file, size, sha256, volumes, binds}")
+    .action(async (module: string, flags: { json?: boolean }) => {
+      const { runBackup } = await import("./scope-command.js");
+      setExit(await runBackup(io, globalFlags(program, io), module, flags));
     });
 
   program

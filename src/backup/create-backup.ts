@@ -1,0 +1,122 @@
+// `platformctl backup`: archives a module's named volumes and bind mounts with a helper container, records size and sha256.
+import { access, appendFile, mkdir, realpath, rename, rm, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import path from "node:path";
+import type { Engine } from "../engine/connect.js";
+import { createContainer, removeContainer } from "../engine/actions.js";
+import { runOneShot } from "../engine/wait.js";
+import { tailLogs } from "../engine/logs.js";
+import { LABEL, resourceName } from "../engine/labels.js";
+import { imageId } from "../engine/observe.js";
+import type { Module } from "../manifest/module.js";
+import { resolveInterpolation } from "../manifest/interpolation.js";
+import { formatBackupName } from "../policy/parse-backup-name.js";
+import { PlatformError } from "../errors.js";
+import { BACKUP_CATALOG_FILE, sha256File, type BackupCatalogEntry } from "../apply/decide.js";
+import { ensureStateDir } from "../state/state-dir.js";
+import { redact } from "../redact.js";
+
+export interface BackupRequest {
+  engine: Engine;
+  project: string;
+  module: Module;
+  env: Readonly<Record<string, string | undefined>>;
+  stateDir: string;
+  now: Date;
+  signal?: AbortSignal;
+}
+
+export interface BackupResult {
+  file: string;
+  size: number;
+  sha256: string;
+  volumes: string[];
+  binds: string[];
+}
+
+/** Checks PLATFORMCTL_BACKUP_DIR: set, an existing writable directory; returns its real path. */
+export async function backupRoot(env: Readonly<Record<string, string | undefined>>): Promise<string> {
+  const raw = env.PLATFORMCTL_BACKUP_DIR;
+  if (!raw) throw new PlatformError("backup.root_unset", "PLATFORMCTL_BACKUP_DIR is not set", { hint: "Set it to the directory backups live in, e.g. PLATFORMCTL_BACKUP_DIR=/srv/backups." });
+  try {
+    const real = await realpath(raw);
+    if (!(await stat(real)).isDirectory()) throw new Error("not a directory");
+    await access(real, constants.W_OK);
+    return real;
+  } catch {
+    throw new PlatformError("backup.root_unusable", `backup root ${raw} is missing or not a writable directory`, { hint: `Create it (mkdir -p ${raw}) and make it writable, or point PLATFORMCTL_BACKUP_DIR elsewhere.` });
+  }
+}
+
+/**
+ * Archives every named volume (and declared bind mount) of the module into `<root>/<module>-<UTC>.tar.gz` with a
+ * helper container on a local image (PLATFORMCTL_BACKUP_IMAGE, default the module's first image; it needs sh and tar),
+ * then records size and sha256 in STATE_DIR/backup-catalog.jsonl. The archive appears under its final name only when
+ * complete.
+ */
+export async function createBackup(req: BackupRequest): Promise<BackupResult> {
+  const root = await backupRoot(req.env);
+  const stateDir = await ensureStateDir(req.stateDir);
+  const m = req.module;
+  const volumes = [...new Set(m.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => v.source as string)))].sort();
+  const binds = [
+    ...new Set(
+      m.services.flatMap((s) =>
+        s.volumes
+          .filter((v) => v.type === "bind" && v.source)
+          .map((v) => {
+            const r = resolveInterpolation(v.source as string, req.env);
+            if (!r.ok) throw new PlatformError("backup.unresolved", `bind source of ${m.name}/${s.name}: ${r.message}`, { hint: "Set the variable and run again." });
+            return path.resolve(m.dir, r.value);
+          }),
+      ),
+    ),
+  ].sort();
+  if (volumes.length === 0 && binds.length === 0) {
+    throw new PlatformError("backup.nothing", `module ${m.name} declares no named volume or bind mount to back up`, { hint: "Back up the module whose data this one uses (see its backup_ref_modules)." });
+  }
+  const image = req.env.PLATFORMCTL_BACKUP_IMAGE ?? m.services[0]?.image ?? "";
+  if ((await imageId(req.engine, image, req.signal)) === null) {
+    throw new PlatformError("backup.image_missing", `backup helper image ${image} is not present on the engine`, { hint: "Set PLATFORMCTL_BACKUP_IMAGE to a local image that has sh and tar." });
+  }
+  const name = formatBackupName(m.name, req.now);
+  const partial = `.${name}.partial`;
+  const mounts = [
+    ...volumes.map((v) => ({ Type: "volume" as const, Source: resourceName(req.project, v), Target: `/backup/volumes/${v}`, ReadOnly: true })),
+    ...binds.map((b, i) => ({ Type: "bind" as const, Source: b, Target: `/backup/binds/${i}`, ReadOnly: true })),
+    { Type: "bind" as const, Source: root, Target: "/out", ReadOnly: false },
+  ];
+  const helper = `${req.project}_${m.name}_backup-${process.pid}`;
+  const id = await createContainer(
+    req.engine,
+    helper,
+    {
+      Image: image,
+      Entrypoint: ["/bin/sh", "-c"],
+      Cmd: [`tar czf /out/${partial} -C /backup .`],
+      Labels: { [LABEL.project]: req.project, [LABEL.module]: m.name, [LABEL.service]: "_backup" },
+      HostConfig: { Mounts: mounts, RestartPolicy: { Name: "no" } },
+    },
+    req.signal,
+  );
+  try {
+    const r = await runOneShot(req.engine, id, { timeoutMs: 3_600_000, signal: req.signal });
+    if (!(r.outcome.kind === "succeeded" && r.ranThisTime)) {
+      const logs = (await tailLogs(req.engine, id, 20).catch(() => [])).map((l) => l.text).join("\n");
+      throw new PlatformError("backup.failed", `backup helper for ${m.name} failed (exit ${r.exitCode})`, { detail: redact(logs, []), hint: "Check that the helper image has sh and tar (PLATFORMCTL_BACKUP_IMAGE) and that the volumes exist." });
+    }
+  } catch (e) {
+    await rm(path.join(root, partial), { force: true }).catch(() => undefined);
+    throw e;
+  } finally {
+    await removeContainer(req.engine, id, { force: true }).catch(() => undefined);
+  }
+  const file = path.join(root, name);
+  await rename(path.join(root, partial), file);
+  const size = (await stat(file)).size;
+  const sha256 = await sha256File(file);
+  const entry: BackupCatalogEntry = { file, module: m.name, size, sha256, created_at: req.now.toISOString() };
+  await mkdir(stateDir, { recursive: true });
+  await appendFile(path.join(stateDir, BACKUP_CATALOG_FILE), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  return { file, size, sha256, volumes: volumes.map((v) => resourceName(req.project, v)), binds };
+}
