@@ -92,12 +92,19 @@ export function secretDigests(service: Service, env: Readonly<Record<string, str
   return out;
 }
 
-/** The desired spec of every service of a module, keyed by service name. */
-export function moduleSpecs(module: Module): Map<string, { spec: DesiredSpec; hash: string; fields: Record<string, string> }> {
-  return new Map(
+type ModuleSpecs = Map<string, { spec: DesiredSpec; hash: string; fields: Record<string, string> }>;
+const specCache = new WeakMap<Module, ModuleSpecs>();
+
+/** The desired spec of every service of a module, keyed by service name (memoised per Module object; Modules are not mutated). */
+export function moduleSpecs(module: Module): ModuleSpecs {
+  const cached = specCache.get(module);
+  if (cached) return cached;
+  const computed: ModuleSpecs = new Map(
     module.services.map((s) => {
       const spec = desiredSpec(s);
       return [s.name, { spec, hash: specHash(spec), fields: fieldDigests(spec) }];
     }),
   );
+  specCache.set(module, computed);
+  return computed;
 }
