@@ -1,7 +1,7 @@
 // Every bad-input rule: the exact problems (code, position, field path) a broken catalog produces, with no stack
 // traces and no secret value in any output, read from disk the way `platformctl validate` reads it.
 import path from "node:path";
-import { readFile } from "node:fs/promises";
+import { readFile, symlink } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModules } from "../../src/catalog/load-modules.js";
 import type { Problem } from "../../src/manifest/problems.js";
@@ -114,7 +114,6 @@ describe("what the rules accept", () => {
   });
 
   it("reports a module directory that is a symbolic link instead of silently skipping it", async () => {
-    const { symlink } = await import("node:fs/promises");
     const { root } = await validate({ demo: aManifest() });
     const elsewhere = await writeCatalog(await temp.make("elsewhere"), { other: aManifest({ name: "other" }) });
     await symlink(path.join(elsewhere, "other"), path.join(root, "other"));

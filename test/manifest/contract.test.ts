@@ -133,8 +133,8 @@ describe("ajv and the CLI judge every fixture the same way", () => {
         const cli = validateManifest({ file: base, dir: path.dirname(base), dirName: path.basename(path.dirname(base)), bytes });
         expect(validate(read.parsed.value), `ajv on ${lines[i] ?? "(dropped)"}`).toBe(!cli.problems.some((p) => isSchemaProblem(p.code)));
       }),
-      { numRuns: 3000, seed: 4_242_017 },
+      { numRuns: 1500, seed: 4_242_017 },
     );
-    expect(parsedCount).toBeGreaterThan(1000);
+    expect(parsedCount).toBeGreaterThan(500);
   });
 });

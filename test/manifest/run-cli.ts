@@ -12,13 +12,13 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `node bin/platformctl.js ...args` in the repository root; colour variables are cleared unless given. */
-export function runCli(args: readonly string[], env: Record<string, string> = {}): Promise<CliRun> {
+/** Runs `node bin/platformctl.js ...args` (in the repository root unless `cwd` is given); colour variables are cleared unless given. */
+export function runCli(args: readonly string[], env: Record<string, string> = {}, cwd = REPO): Promise<CliRun> {
   const base = { ...process.env };
   delete base.NO_COLOR;
   delete base.FORCE_COLOR;
   return new Promise((resolve) => {
-    execFile(process.execPath, ["bin/platformctl.js", ...args], { cwd: REPO, env: { ...base, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [path.join(REPO, "bin/platformctl.js"), ...args], { cwd, env: { ...base, ...env }, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
