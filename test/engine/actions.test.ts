@@ -15,7 +15,7 @@ import { EngineError } from "../../src/engine/errors.js";
 import { LABEL } from "../../src/engine/labels.js";
 import { aLabelledContainer, rawInspect, TEST_IMAGE, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
-import { startRecordingProxy } from "./recording-proxy.js";
+import { startRecordingProxy } from "../helpers/recording-proxy.js";
 
 const engine = testEngine();
 const CANARY = "create-canary-Hq7Lw0pX";

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { PlatformError, UsageError } from "../../src/errors.js";
 import { connectEngine, engineOptions } from "../../src/engine/connect.js";
 import { EngineError } from "../../src/engine/errors.js";
-import { startRecordingProxy } from "./recording-proxy.js";
+import { startRecordingProxy } from "../helpers/recording-proxy.js";
 
 const none = { host: undefined, port: undefined, pathPrefix: undefined, username: undefined, ca: undefined, cert: undefined, key: undefined, timeout: undefined, agent: undefined };
 

@@ -7,7 +7,7 @@ import { observe } from "../../src/engine/observe.js";
 import type { ObservedContainer, ObservedState } from "../../src/plan/observed-state.js";
 import { aLabelledContainer, eventually, rawInspect, removeQuietly, TEST_IMAGE, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
-import { startRecordingProxy } from "./recording-proxy.js";
+import { startRecordingProxy } from "../helpers/recording-proxy.js";
 
 const MiB = 1024 * 1024;
 const ENV_CANARY = "observe-canary-Zq81xk";

@@ -7,7 +7,7 @@ import { inspectContainer } from "../../src/engine/inspect-container.js";
 import { runOneShot, waitForState, waitRegistered } from "../../src/engine/wait.js";
 import { aLabelledContainer, eventually, rawInspect, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
-import { startRecordingProxy } from "./recording-proxy.js";
+import { startRecordingProxy } from "../helpers/recording-proxy.js";
 
 const engine = testEngine();
 const oneShot = (service: string, cmd: string[], extra: Partial<Parameters<typeof aLabelledContainer>[1]> = {}) =>

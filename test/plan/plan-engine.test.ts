@@ -7,6 +7,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { aCatalog, cli, createAsPlatformctl, eventually, manifest, REPO, TEST_IMAGE } from "../helpers/platform.js";
 import { testProject, runId } from "../helpers/run-id.js";
 import type { Plan } from "../../src/plan/plan.js";
+import { startRecordingProxy } from "../helpers/recording-proxy.js";
 
 const docker = new Docker();
 const CANARY = "plan-canary-7Qx9Zr2w";
@@ -196,6 +197,24 @@ describe("plan against the real engine", () => {
     await c.kill();
     await eventually(async () => (await c.inspect()).State.Status === "exited");
     expect((await plan(p, ["--module", "app"])).plan.fingerprint).not.toBe(a.plan.fingerprint);
+  });
+
+  it("issues only GET requests to the engine: plan is read-only, with drift present and --out written", async () => {
+    const p = testProject("readonly");
+    const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "app", env: { PLAN_TOKEN: CANARY }, start: true });
+    await c.kill();
+    const proxy = await startRecordingProxy();
+    try {
+      const out = path.join(catalog.dir, "..", "ro-plan.json");
+      const r = await cli(["plan", "--json", "--out", out, "--prune", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY, DOCKER_HOST: proxy.dockerHost });
+      expect(r.code, r.stderr).toBe(0);
+      expect(proxy.requests.length).toBeGreaterThanOrEqual(3);
+      expect(proxy.requests.filter((q) => q.method !== "GET")).toEqual([]);
+      expect(proxy.requests.filter((q) => q.url.includes("/containers/json")).length).toBe(1);
+      expect(proxy.sent()).not.toContain(CANARY);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("fails with one clear line naming the endpoint when no engine answers", async () => {
