@@ -1,0 +1,193 @@
+// judgeHealth on plain data: every state a service can be in, restart loops from two observations, masking.
+import { describe, expect, it } from "vitest";
+import { judgeHealth, type HealthInputs } from "../../src/health/judge-health.js";
+import type { Module } from "../../src/manifest/module.js";
+import type { ObservedContainer } from "../../src/plan/observed-state.js";
+import { aModule, aService, anObservedContainer, nameOf } from "../helpers/plan-data.js";
+
+const web = aModule({ name: "web", services: [aService({ name: "web", expectedState: "running" })] });
+const api = aModule({ name: "api", expectedState: "healthy", services: [aService({ name: "api", expectedState: "healthy" })] });
+const job = aModule({ name: "job", expectedState: "exited-success", services: [aService({ name: "job", expectedState: "exited-success" })] });
+
+function judge(modules: Module[], first: ObservedContainer[], over: Partial<HealthInputs> = {}) {
+  return judgeHealth({ modules, first, containerName: nameOf("p"), secrets: [], ...over });
+}
+
+const only = (modules: Module[], first: ObservedContainer[], over: Partial<HealthInputs> = {}) => {
+  const v = judge(modules, first, over).modules[0]?.services[0];
+  if (!v) throw new Error("no verdict");
+  return v;
+};
+
+describe("judgeHealth: services expected running", () => {
+  it("judges a running container healthy", () => {
+    const v = only([web], [anObservedContainer(web, "web")]);
+    expect(v).toMatchObject({ state: "running", healthy: true, exitCode: null, health: null, pending: false });
+  });
+
+  it("judges a missing container unhealthy and says to apply", () => {
+    const r = judge([web], []);
+    expect(r.healthy).toBe(false);
+    expect(r.modules[0]?.services[0]).toMatchObject({ state: "missing", healthy: false, exitCode: null, container: null });
+    expect(r.modules[0]?.services[0]?.reason).toContain("platformctl apply");
+  });
+
+  it("judges an exited container unhealthy with its exit code", () => {
+    const v = only([web], [anObservedContainer(web, "web", { status: "exited", running: false, exitCode: 137, finishedAt: "2026-11-22T10:05:00.000Z" })]);
+    expect(v).toMatchObject({ state: "exited", healthy: false, exitCode: 137 });
+    expect(v.reason).toBe("exited with code 137");
+  });
+
+  it("judges a container in status restarting as a restart loop, with its last exit code", () => {
+    const v = only([web], [anObservedContainer(web, "web", { status: "restarting", running: true, exitCode: 1, restartCount: 4 })]);
+    expect(v).toMatchObject({ state: "restarting", healthy: false, exitCode: 1 });
+    expect(v.reason).toContain("restart loop");
+  });
+
+  it("judges a momentarily running container whose restart count rose between observations as a restart loop", () => {
+    const a = anObservedContainer(web, "web", { restartCount: 2 });
+    const b = anObservedContainer(web, "web", { restartCount: 3, startedAt: "2026-11-22T10:00:01.000Z" });
+    const v = only([web], [a], { second: [b] });
+    // running again: the engine reports exit code 0, so the failed run's code is unknown rather than 0
+    expect(v).toMatchObject({ state: "restarting", healthy: false, exitCode: null });
+    expect(v.reason).toBe("restart loop: restarted while observed (restart count 3)");
+  });
+
+  it("keeps a container that restarted once long ago and stays up healthy, saying it restarted", () => {
+    const a = anObservedContainer(web, "web", { restartCount: 1 });
+    const v = only([web], [a], { second: [{ ...a }] });
+    expect(v).toMatchObject({ state: "running", healthy: true });
+    expect(v.reason).toContain("restarted 1 time");
+  });
+
+  it("does not call a recreated container (new id) a restart loop", () => {
+    const a = anObservedContainer(web, "web", { restartCount: 0 });
+    const b = anObservedContainer(web, "web", { id: "other", restartCount: 5 });
+    expect(only([web], [a], { second: [b] })).toMatchObject({ state: "running", healthy: true });
+  });
+
+  it("does not require a healthcheck's verdict of a service expected only running", () => {
+    const v = only([web], [anObservedContainer(web, "web", { health: "unhealthy" })]);
+    expect(v).toMatchObject({ state: "unhealthy", healthy: true, health: "unhealthy" });
+    expect(v.reason).toContain("not required");
+  });
+
+  it("judges a paused container unhealthy", () => {
+    expect(only([web], [anObservedContainer(web, "web", { status: "paused" })])).toMatchObject({ state: "paused", healthy: false });
+  });
+
+  it("prefers the canonically named container when a service has two", () => {
+    const stray = anObservedContainer(web, "web", { id: "stray", name: "p_web_web-copy", status: "exited", running: false, exitCode: 1 });
+    const canonical = anObservedContainer(web, "web");
+    expect(only([web], [stray, canonical])).toMatchObject({ healthy: true, container: "p_web_web" });
+  });
+});
+
+describe("judgeHealth: services expected healthy", () => {
+  it("judges a healthy healthcheck healthy", () => {
+    expect(only([api], [anObservedContainer(api, "api", { health: "healthy" })])).toMatchObject({ state: "healthy", healthy: true, health: "healthy" });
+  });
+
+  it("judges a starting healthcheck not healthy yet, and pending (waiting may help)", () => {
+    const v = only([api], [anObservedContainer(api, "api", { health: "starting" })]);
+    expect(v).toMatchObject({ state: "starting", healthy: false, pending: true });
+    expect(judge([api], [anObservedContainer(api, "api", { health: "starting" })]).modules[0]?.pending).toBe(true);
+  });
+
+  it("says how long it waited for a healthcheck still starting", () => {
+    const v = only([api], [anObservedContainer(api, "api", { health: "starting" })], { waitedSeconds: { api: 2 } });
+    expect(v.reason).toBe("healthcheck still starting after waiting 2 s (timeout_seconds)");
+  });
+
+  it("judges an unhealthy healthcheck unhealthy and quotes its last probe output, secrets masked", () => {
+    const c = anObservedContainer(api, "api", {
+      health: "unhealthy",
+      healthLog: [
+        { exitCode: 1, output: "old" },
+        { exitCode: 2, output: "db refused password hunter2-secret\n" },
+      ],
+    });
+    const v = only([api], [c], { secrets: ["hunter2-secret"] });
+    expect(v).toMatchObject({ state: "unhealthy", healthy: false, pending: false });
+    expect(v.reason).toBe("healthcheck reports unhealthy; last probe exited 2: db refused password ***");
+  });
+
+  it("judges a running container without a healthcheck unhealthy", () => {
+    const v = only([api], [anObservedContainer(api, "api", { health: undefined })]);
+    expect(v).toMatchObject({ state: "running", healthy: false });
+    expect(v.reason).toContain("no healthcheck");
+  });
+
+  it("judges a healthy-looking container in a restart loop unhealthy", () => {
+    const a = anObservedContainer(api, "api", { health: "healthy", restartCount: 7 });
+    expect(only([api], [a], { second: [{ ...a, restartCount: 8 }] })).toMatchObject({ state: "restarting", healthy: false });
+  });
+});
+
+describe("judgeHealth: one-shots (exited-success)", () => {
+  it("judges a one-shot that exited 0 healthy", () => {
+    expect(only([job], [anObservedContainer(job, "job")])).toMatchObject({ state: "exited", healthy: true, exitCode: 0, reason: "exited 0" });
+  });
+
+  it("judges a one-shot that exited 3 unhealthy, with its exit code", () => {
+    const v = only([job], [anObservedContainer(job, "job", { exitCode: 3 })]);
+    expect(v).toMatchObject({ state: "exited", healthy: false, exitCode: 3 });
+    expect(v.reason).toBe("exited with code 3 (a one-shot must exit 0)");
+  });
+
+  it("judges an OOM-killed one-shot unhealthy even when it reports exit code 0", () => {
+    expect(only([job], [anObservedContainer(job, "job", { oomKilled: true, exitCode: 137 })])).toMatchObject({ state: "oom-killed", healthy: false, exitCode: 137 });
+    expect(only([job], [anObservedContainer(job, "job", { oomKilled: true, exitCode: 0 })])).toMatchObject({ state: "oom-killed", healthy: false });
+  });
+
+  it("judges a one-shot that never ran unhealthy", () => {
+    const v = only([job], [anObservedContainer(job, "job", { status: "created", running: false, startedAt: undefined, finishedAt: undefined })]);
+    expect(v).toMatchObject({ state: "never-started", healthy: false, exitCode: null });
+  });
+
+  it("judges a one-shot whose start failed unhealthy with the engine's error, masked", () => {
+    const c = anObservedContainer(job, "job", { status: "created", running: false, exitCode: 127, error: "exec: tok-1234567 not found", startedAt: undefined, finishedAt: undefined });
+    const v = only([job], [c], { secrets: ["tok-1234567"] });
+    expect(v).toMatchObject({ state: "start-error", healthy: false, exitCode: 127 });
+    expect(v.reason).toBe("failed to start (exit code 127): exec: *** not found");
+  });
+
+  it("judges an exit 0 with an engine error unhealthy (the strict predicate)", () => {
+    expect(only([job], [anObservedContainer(job, "job", { error: "mount failed" })])).toMatchObject({ state: "exited", healthy: false });
+  });
+
+  // Known planner bug, reused here on purpose (one predicate for plan and health): for a process that exits within
+  // ~1 ms, dockerd 20.10 stamps StartedAt after FinishedAt (timestamps below measured on the engine), and
+  // exitedSuccessfully() requires FinishedAt >= StartedAt. apply's ranToSuccess already ignores the order. When
+  // compute-plan.ts drops that clause this test starts failing: turn `it.fails` into `it`.
+  it.fails("judges a fast one-shot healthy although the engine stamped FinishedAt 4 ms before StartedAt", () => {
+    const c = anObservedContainer(job, "job", { startedAt: "2026-11-22T15:01:05.179952169Z", finishedAt: "2026-11-22T15:01:05.17562093Z" });
+    expect(only([job], [c])).toMatchObject({ healthy: true });
+  });
+
+  it("judges a one-shot still running as pending, not healthy", () => {
+    expect(only([job], [anObservedContainer(job, "job", { status: "running", running: true, finishedAt: undefined })])).toMatchObject({ state: "running", healthy: false, pending: true });
+  });
+
+  it("never calls a one-shot's restart count a loop", () => {
+    const a = anObservedContainer(job, "job", { restartCount: 0 });
+    expect(only([job], [a], { second: [{ ...a, restartCount: 1 }] })).toMatchObject({ healthy: true });
+  });
+});
+
+describe("judgeHealth: modules", () => {
+  it("is healthy only when every service of every module is", () => {
+    const two = aModule({ name: "two", services: [aService({ name: "a" }), aService({ name: "b" })] });
+    const r = judge([two, web], [anObservedContainer(two, "a"), anObservedContainer(web, "web")]);
+    expect(r.healthy).toBe(false);
+    expect(r.modules.map((m) => [m.name, m.healthy])).toEqual([
+      ["two", false],
+      ["web", true],
+    ]);
+    expect(r.modules[0]?.services.map((s) => s.state)).toEqual(["running", "missing"]);
+  });
+
+  it("is healthy for an empty selection", () => {
+    expect(judge([], []).healthy).toBe(true);
+  });
+});
