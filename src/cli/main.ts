@@ -6,6 +6,7 @@ import { processIO, styler, writeLine, type CliIO } from "./io.js";
 import type { PlanFlags } from "./plan-command.js";
 import type { ApplyFlags } from "./apply-command.js";
 import type { ScopeFlags } from "./scope-command.js";
+import { registerHealthCommands } from "./health-command.js";
 
 export interface GlobalFlags {
   modulesDir: string;
@@ -131,6 +132,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: r
       setExit(await runAudit(io, globalFlags(program, io), flags));
     });
 
+  registerHealthCommands(program, io, setExit, () => globalFlags(program, io));
   return program;
 }
 

@@ -35,19 +35,13 @@ export const PLAN_LABELS = {
 
 /**
  * The strict "exited with code 0" predicate for one-shots: exited, code 0, not OOM-killed (exit 0 with OOMKilled
- * happens), no start error, and it actually ran (started, and finished at or after it started). A `wait` status of 0
- * alone proves nothing (never-started and removed containers report 0 too).
+ * happens), no start error, and it actually ran (both StartedAt and FinishedAt set). A `wait` status of 0 alone proves
+ * nothing (never-started and removed containers report 0 too). The order of the two times is not checked: on Docker
+ * 20.10 a process that exits within a millisecond can get a FinishedAt a few ms before its StartedAt (measured), and
+ * status `exited` already rules out a container that is running again.
  */
 export function exitedSuccessfully(c: ObservedContainer): boolean {
-  return (
-    c.status === "exited" &&
-    c.exitCode === 0 &&
-    !c.oomKilled &&
-    c.error === "" &&
-    c.startedAt !== undefined &&
-    c.finishedAt !== undefined &&
-    Date.parse(c.finishedAt) >= Date.parse(c.startedAt)
-  );
+  return c.status === "exited" && c.exitCode === 0 && !c.oomKilled && c.error === "" && c.startedAt !== undefined && c.finishedAt !== undefined;
 }
 
 function parseJsonLabel(text: string | undefined): Record<string, string> | undefined {

@@ -156,11 +156,9 @@ describe("judgeHealth: one-shots (exited-success)", () => {
     expect(only([job], [anObservedContainer(job, "job", { error: "mount failed" })])).toMatchObject({ state: "exited", healthy: false });
   });
 
-  // Known planner bug, reused here on purpose (one predicate for plan and health): for a process that exits within
-  // ~1 ms, dockerd 20.10 stamps StartedAt after FinishedAt (timestamps below measured on the engine), and
-  // exitedSuccessfully() requires FinishedAt >= StartedAt. apply's ranToSuccess already ignores the order. When
-  // compute-plan.ts drops that clause this test starts failing: turn `it.fails` into `it`.
-  it.fails("judges a fast one-shot healthy although the engine stamped FinishedAt 4 ms before StartedAt", () => {
+  // For a process that exits within ~1 ms, dockerd 20.10 stamps StartedAt after FinishedAt (timestamps below measured
+  // on the engine); plan and health share exitedSuccessfully(), which therefore does not compare the two.
+  it("judges a fast one-shot healthy although the engine stamped FinishedAt 4 ms before StartedAt", () => {
     const c = anObservedContainer(job, "job", { startedAt: "2026-11-22T15:01:05.179952169Z", finishedAt: "2026-11-22T15:01:05.17562093Z" });
     expect(only([job], [c])).toMatchObject({ healthy: true });
   });

@@ -55,7 +55,6 @@ describe("computePlan", () => {
     ["OOM-killed with exit code 0", { oomKilled: true }],
     ["a start error", { status: "created" as const, error: "exec: no such file", exitCode: 127, startedAt: undefined, finishedAt: undefined }],
     ["never started", { status: "created" as const, startedAt: undefined, finishedAt: undefined }],
-    ["finished before it started", { finishedAt: "2026-11-22T09:00:00.000Z" }],
   ])("reports exited_success drift and plans run-once for a one-shot that %s", (_label, over) => {
     const p = planOf([oneShot], [anObservedContainer(oneShot, "minio-init", over)]);
     expect(kinds(p, "minio-init")).toEqual(["container.state.exited_success"]);
@@ -180,11 +179,17 @@ describe("computePlan", () => {
 });
 
 describe("exitedSuccessfully", () => {
+  it("accepts an exit 0 whose FinishedAt is a few ms before StartedAt (sub-millisecond runs on Docker 20.10)", () => {
+    const ok = anObservedContainer(oneShot, "minio-init", { startedAt: "2026-11-22T10:00:00.004Z", finishedAt: "2026-11-22T10:00:00.000Z" });
+    expect(exitedSuccessfully(ok)).toBe(true);
+  });
+
   it("accepts only exited, code 0, not OOM-killed, no start error, started and finished", () => {
     const ok = anObservedContainer(oneShot, "minio-init");
     expect(exitedSuccessfully(ok)).toBe(true);
     expect(exitedSuccessfully({ ...ok, oomKilled: true })).toBe(false);
     expect(exitedSuccessfully({ ...ok, startedAt: undefined })).toBe(false);
+    expect(exitedSuccessfully({ ...ok, finishedAt: undefined })).toBe(false);
     expect(exitedSuccessfully({ ...ok, error: "boom" })).toBe(false);
     expect(exitedSuccessfully({ ...ok, status: "dead" })).toBe(false);
   });
