@@ -11,6 +11,8 @@ import type { Module } from "../manifest/module.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import { readDigestKey, resolveStateDir } from "../state/state-dir.js";
 import { EXIT, PlatformError } from "../errors.js";
+import { gatherMountFacts } from "../health/gather-mount-facts.js";
+import { mountWarnings } from "../health/mount-sanity.js";
 import { checkProject, loadCatalogOrFail, makeLogger, selectModules } from "./context.js";
 import { renderPlanMarkdown, renderPlanText } from "./render-plan.js";
 import { styler, type CliIO } from "./io.js";
@@ -55,6 +57,13 @@ export async function makePlan(
     secretDigests: digests,
     containerName: (module, service) => containerName(project, module, service),
   });
+  // Mount sanity as warnings: host-side checks only (missing bind sources, two writers, STATE_DIR inside a bind).
+  // The shadowed-mount check needs an exec in each container, so it stays in `health`: plan issues only GETs.
+  const facts = await gatherMountFacts({ engine, catalog, selected: plan.modules.map((m) => m.name), containers: [], env: io.env, cwd: io.cwd });
+  for (const f of mountWarnings(facts)) {
+    const mp = plan.modules.find((m) => m.name === f.module);
+    if (mp && f.code !== "mount.not_checked") mp.warnings.push(`${f.message} (${f.code}; ${f.remedy})`);
+  }
   return { plan, catalog, observed };
 }
 

@@ -217,6 +217,20 @@ describe("plan against the real engine", () => {
     }
   });
 
+  it("shows mount sanity findings as warnings, not drift: a bind source that does not exist", async () => {
+    const p = testProject("mounts");
+    const cat = await aCatalog();
+    try {
+      await cat.write("binder", manifest("binder", { services: `    binder:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n      volumes: ["/nonexistent/platformctl-${runId()}:/data"]\n` }));
+      const r = await cli(["plan", "--json", "--project", p, "--modules-dir", cat.dir]);
+      const parsed = JSON.parse(r.stdout) as Plan;
+      expect(moduleOf(parsed, "binder")?.warnings.join("\n")).toContain("bind.source_missing");
+      expect(kindsOf(parsed, "binder")).toEqual(["service.missing"]);
+    } finally {
+      await cat.remove();
+    }
+  });
+
   it("fails with one clear line naming the endpoint when no engine answers", async () => {
     const r = await cli(["plan", "--modules-dir", catalog.dir], { DOCKER_HOST: "unix:///nonexistent/docker.sock" });
     expect(r.code).toBe(1);
