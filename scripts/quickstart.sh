@@ -28,4 +28,6 @@ if pctl plan --module minio --module minio-init --detailed-exitcode >/dev/null; 
 else
   pctl apply --module minio --module minio-init --allow-stateful --confirm "${PLATFORMCTL_CONFIRM_TOKEN:-BACKUP_DONE_F3}" --bootstrap
 fi
+pctl health
+for m in migrate web minio minio-init; do pctl smoke "$m"; done
 pctl plan --detailed-exitcode

@@ -10,3 +10,15 @@ export type { Problem, ProblemCode, ProblemLayer } from "./manifest/problems.js"
 export { parseInterpolation, resolveInterpolation, referencedNames } from "./manifest/interpolation.js";
 export { EXIT, PlatformError, UsageError, InternalError, exitForSignal } from "./errors.js";
 export { main } from "./cli/main.js";
+export { computePlan, exitedSuccessfully, planFingerprint } from "./plan/compute-plan.js";
+export type { PlanInputs } from "./plan/compute-plan.js";
+export { PlanSchema, DRIFT_KINDS, ACTION_TYPES, PLAN_FORMAT_VERSION } from "./plan/plan.js";
+export type { Plan, ModulePlan, Drift, Action, DriftKind, ActionType } from "./plan/plan.js";
+export type { ObservedState, ObservedContainer } from "./plan/observed-state.js";
+export { evaluatePolicy } from "./policy/evaluate-policy.js";
+export { REASON_CODES, DEFAULT_CONFIRM_TOKEN } from "./policy/policy.js";
+export type { Decision, Reason, DispatchInputs, BackupFacts, BootstrapFacts, PolicyInput } from "./policy/policy.js";
+export { connectEngine } from "./engine/connect.js";
+export { observe } from "./engine/observe.js";
+export { judgeHealth } from "./health/judge-health.js";
+export { mountWarnings } from "./health/mount-sanity.js";
