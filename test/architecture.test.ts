@@ -1,0 +1,39 @@
+// The dependency rules of the house style, checked on the source: a pure core, one dockerode user, nothing imports cli.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO } from "./helpers/platform.js";
+
+const SRC = path.join(REPO, "src");
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+}
+const all = files(SRC).map((f) => {
+  const text = readFileSync(f, "utf8");
+  const imports = [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/gm), ...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] as string);
+  return { rel: path.relative(SRC, f), layer: path.relative(SRC, f).split(path.sep)[0] as string, imports, text };
+});
+
+describe("architecture", () => {
+  it("keeps manifest, plan and policy pure: no fs, no dockerode, no pino, no process, no engine/apply/cli imports", () => {
+    const offenders = all
+      .filter((f) => ["manifest", "plan", "policy"].includes(f.layer))
+      .flatMap((f) => f.imports.filter((i) => /^(node:)?(fs|fs\/promises|child_process|net|http|https)$|^dockerode$|^pino$|\/(engine|apply|cli|health|state|catalog|backup)\//.test(i)).map((i) => `${f.rel} -> ${i}`))
+      .concat(all.filter((f) => ["manifest", "plan", "policy"].includes(f.layer) && /\bprocess\./.test(f.text)).map((f) => `${f.rel} uses process`));
+    expect(offenders).toEqual([]);
+  });
+
+  it("lets only src/engine import dockerode", () => {
+    expect(all.filter((f) => f.imports.includes("dockerode") && f.layer !== "engine").map((f) => f.rel)).toEqual([]);
+  });
+
+  it("lets nothing outside src/cli import src/cli (index.ts re-exports main only)", () => {
+    const offenders = all.filter((f) => f.layer !== "cli" && f.rel !== "index.ts" && f.imports.some((i) => i.includes("/cli/"))).map((f) => f.rel);
+    expect(offenders).toEqual([]);
+  });
+
+  it("keeps src/engine free of apply, health and cli imports (dependencies point inward)", () => {
+    const offenders = all.filter((f) => f.layer === "engine").flatMap((f) => f.imports.filter((i) => /\/(apply|health|cli|backup)\//.test(i)).map((i) => `${f.rel} -> ${i}`));
+    expect(offenders).toEqual([]);
+  });
+});
