@@ -14,7 +14,7 @@ import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { EXIT, PlatformError } from "../errors.js";
 import { ensureDigestKey, ensureStateDir } from "../state/state-dir.js";
 import { actorFrom, appendAudit, newAuditId, readAudit, unfinishedIntents, type ActionRecord } from "./audit.js";
-import { acquireLock, processStartTime, type LockHandle } from "./lock.js";
+import { acquireLock, describeHolder, processStartTime, type LockHandle } from "./lock.js";
 import { decide, type PolicyContext } from "./decide.js";
 import { approve, PolicyBlockedError } from "./gate.js";
 import { ActionFailedError, executeModule } from "./execute-module.js";
@@ -97,13 +97,39 @@ async function freshPlan(req: ApplyRequest, selected: string[], key: Uint8Array)
 /** Why a dependency is not ready, or undefined when it is in sync and every service healthy/running/exited 0. */
 function dependencyProblem(dep: ModulePlan | undefined, name: string, observed: ObservedState, catalog: readonly Module[]): string | undefined {
   if (!dep) return `dependency ${name} could not be planned`;
-  if (!dep.in_sync) return `dependency ${name} is not in sync (${[...new Set(dep.drift.map((d) => d.kind))].join(", ")})`;
+  if (!dep.in_sync) {
+    const what = dep.drift.map((d) => {
+      const o = d.observed as { status?: unknown; exit_code?: unknown };
+      const state = typeof o.status === "string" ? ` (${o.status}${o.status === "exited" && typeof o.exit_code === "number" ? ` ${o.exit_code}` : ""})` : "";
+      return `${d.service}: ${d.kind}${state}`;
+    });
+    return `dependency ${name} is not ready: ${[...new Set(what)].join("; ")}`;
+  }
   const m = catalog.find((x) => x.name === name);
   for (const s of m?.services ?? []) {
     const c = observed.containers.find((x) => x.module === name && x.service === s.name);
     if (s.expectedState === "healthy" && c?.health !== "healthy") return `dependency ${name} service ${s.name} is not healthy (${c?.health ?? "no health"})`;
   }
   return undefined;
+}
+
+/**
+ * Why a saved plan may not be executed, or undefined when it still matches the live state. A match is the same
+ * fingerprint; or, for a plan made while STATE_DIR had no digest key yet (`plan` never creates it, apply does), the
+ * fingerprint computed without the resolved-value digests together with exactly the same actions, so a changed
+ * `${VAR}` value that the reviewed plan could not show still makes it stale.
+ */
+function stalePlanProblem(req: ApplyRequest, savedPlan: unknown, plan: Plan, observed: ObservedState, order: string[], key: Uint8Array): string | undefined {
+  const saved = PlanSchema.safeParse(savedPlan);
+  if (!saved.success) throw new PlatformError("plan.invalid_file", "the plan file is not a platformctl plan (format_version 1)", { hint: "Pass a file written by `platformctl plan --out`." });
+  const savedNames = saved.data.modules.map((m) => m.name).sort();
+  if (saved.data.project !== req.project) return `the plan was made for project ${saved.data.project}, not ${req.project}`;
+  if (savedNames.join() !== [...order].sort().join()) return `the plan covers ${savedNames.join(", ")}; this apply covers ${order.join(", ")}`;
+  if (saved.data.fingerprint === plan.fingerprint) return undefined;
+  const actions = (p: Pick<Plan, "modules">) => JSON.stringify(p.modules.map((m) => [m.name, m.actions.map((a) => [a.type, a.service, a.container, a.cause])]));
+  const keyless = computePlan({ ...planInputsFor(req, observed, order, key), secretDigests: {} });
+  if (saved.data.fingerprint === keyless.fingerprint && actions(saved.data) === actions(plan)) return undefined;
+  return `fingerprint then ${saved.data.fingerprint.slice(0, 19)}…, now ${plan.fingerprint.slice(0, 19)}…`;
 }
 
 /** Orders the requested modules so dependencies come first (the catalog is already in dependency order). */
@@ -128,6 +154,8 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
       waitMs: req.lockWaitMs,
       oneShotRunning: async (id) => (await inspectContainer(req.engine, id).catch(() => null))?.running ?? false,
       onTakeover: (prev) => req.log.warn({ previous: prev }, "took over a stale apply lock whose holder is gone"),
+      onWait: (holder) => req.log.warn({ holder: describeHolder(holder), wait_ms: req.lockWaitMs }, "waiting for the apply lock held by another apply"),
+      signal: req.signal,
     },
   );
   const auditId = newAuditId();
@@ -140,16 +168,10 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
       await appendAudit(stateDir, { type: "reconciled", id: newAuditId(), time: new Date().toISOString(), intent_id: open.id, note: `found unfinished by ${auditId}; its effects are what the next plan observes` });
     }
 
-    // 1. Plan (fresh), and the stale check for a saved plan — before anything is written or changed.
+    // 1. Plan (fresh), and the stale check for a saved plan — before anything is changed. A stale plan is refused
+    //    after the intent is recorded, so the refusal is audited too.
     const { plan, observed } = await freshPlan(req, order, key);
-    if (req.savedPlan !== undefined) {
-      const saved = PlanSchema.safeParse(req.savedPlan);
-      if (!saved.success) throw new PlatformError("plan.invalid_file", "the plan file is not a platformctl plan (format_version 1)", { hint: "Pass a file written by `platformctl plan --out`." });
-      const savedNames = saved.data.modules.map((m) => m.name).sort();
-      if (saved.data.project !== req.project) throw new StalePlanError(`the plan was made for project ${saved.data.project}, not ${req.project}`);
-      if (savedNames.join() !== [...order].sort().join()) throw new StalePlanError(`the plan covers ${savedNames.join(", ")}; this apply covers ${order.join(", ")}`);
-      if (saved.data.fingerprint !== plan.fingerprint) throw new StalePlanError(`fingerprint then ${saved.data.fingerprint.slice(0, 19)}…, now ${plan.fingerprint.slice(0, 19)}…`);
-    }
+    const stale = req.savedPlan === undefined ? undefined : stalePlanProblem(req, req.savedPlan, plan, observed, order, key);
 
     // 2. The gate, for every module, on the plan about to be executed.
     const policyCtx: PolicyContext = { env: req.env, stateDir, project: req.project, inputs: req.inputs, maxBackupAgeSeconds: req.maxBackupAgeSeconds, audit: audit.records, now: new Date() };
@@ -173,6 +195,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
       decisions: [...decisions.values()].map((d) => ({ module: d.module, eligible: d.eligible, rule: d.rule, reasons: d.reasons.map((r) => r.code) })),
     });
     intentWritten = true;
+    if (stale !== undefined) throw new StalePlanError(stale);
 
     // A module with nothing to do needs no approval: it changes nothing (its decision is still recorded above).
     const hasActions = (name: string) => (plan.modules.find((x) => x.name === name)?.actions.length ?? 0) > 0;
@@ -255,7 +278,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
         type: "result",
         id: auditId,
         time: new Date().toISOString(),
-        outcome: interrupted ? "interrupted" : "failed",
+        outcome: interrupted ? "interrupted" : e instanceof StalePlanError && results.length === 0 ? "refused" : "failed",
         modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions })),
         message: e.message,
       }).catch(() => undefined);

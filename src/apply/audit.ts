@@ -41,7 +41,8 @@ export type AuditRecord =
       type: "result";
       id: string;
       time: string;
-      outcome: "applied" | "no-op" | "failed" | "blocked" | "interrupted";
+      /** `refused`: stopped before any engine change (a stale saved plan). */
+      outcome: "applied" | "no-op" | "failed" | "blocked" | "interrupted" | "refused";
       modules: { module: string; outcome: string; actions: ActionRecord[] }[];
       message?: string;
     }
@@ -129,13 +130,13 @@ export function unfinishedIntents(records: readonly AuditRecord[]): Extract<Audi
 
 /**
  * True when the audit log records an earlier apply of `module` in `project` that may have changed something: an intent
- * whose result was not `blocked` or `no-op` (an unfinished intent counts: it may have acted before it crashed).
+ * whose result was not `blocked`, `no-op` or `refused` (an unfinished intent counts: it may have acted before it crashed).
  */
 export function auditRecordsApply(records: readonly AuditRecord[], project: string, module: string): boolean {
   const results = new Map(records.flatMap((r) => (r.type === "result" ? [[r.id, r.outcome] as const] : [])));
   return records.some((r) => {
     if (r.type !== "intent" || r.project !== project || !r.modules.includes(module)) return false;
     const outcome = results.get(r.id);
-    return outcome !== "blocked" && outcome !== "no-op";
+    return outcome !== "blocked" && outcome !== "no-op" && outcome !== "refused";
   });
 }

@@ -12,6 +12,7 @@ import { runOneShot, waitForState } from "../engine/wait.js";
 import { isEngineError } from "../engine/errors.js";
 import type { Module, Service } from "../manifest/module.js";
 import type { Action } from "../plan/plan.js";
+import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
 import { redact } from "../redact.js";
 import { PlatformError } from "../errors.js";
@@ -96,6 +97,14 @@ async function createFor(ctx: ExecuteContext, service: Service, name: string): P
 
 const canonicalName = (ctx: ExecuteContext, service: string) => `${ctx.project}_${ctx.module.name}_${service}`;
 
+/**
+ * Success of a run apply itself started and saw end (`ranThisTime`): exited 0, not OOM-killed, no start error. Unlike
+ * the planner's `exitedSuccessfully` it does not require FinishedAt >= StartedAt: for a process that exits within
+ * about a millisecond, dockerd stamps StartedAt after containerd's exit time (measured on 20.10: `true` showed
+ * FinishedAt < StartedAt in 5 runs of 10), and that run still happened and succeeded.
+ */
+const ranToSuccess = (c: ObservedContainer): boolean => c.status === "exited" && c.exitCode === 0 && !c.oomKilled && c.error === "" && c.startedAt !== undefined;
+
 async function runOnce(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
   const before = await inspectContainer(ctx.engine, target, ctx.signal);
@@ -106,7 +115,7 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
   await ctx.lock.setOneShot(null);
   rec.exit_code = r.exitCode;
   rec.oom_killed = r.oomKilled;
-  const ok = r.outcome.kind === "succeeded" && r.ranThisTime && r.container !== null && exitedSuccessfully(r.container);
+  const ok = r.outcome.kind === "succeeded" && r.ranThisTime && r.container !== null && ranToSuccess(r.container);
   if (ok) return;
   const logs = await lastLines(ctx, before.id);
   const why = r.timedOut
@@ -119,8 +128,11 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
           ? "vanished while it ran (removed by someone else?)"
           : r.waitLost && !r.ranThisTime
             ? "lost contact with the engine and cannot prove the run happened"
-            : `exited ${r.exitCode}${r.oomKilled ? " (OOM-killed)" : ""}`;
-  throw new ActionFailedError({ ...rec, outcome: "failed", message: why }, `one-shot ${ctx.module.name}/${service.name} ${why}`, logs ? `last ${LOG_LINES_ON_FAILURE} log lines:\n${logs}` : undefined);
+            : r.outcome.kind === "killed"
+              ? `was killed by signal ${r.outcome.signal} (exit ${r.exitCode}) from outside platformctl: docker stop/kill, or the engine stopping it in a shutdown or restart`
+              : `exited ${r.exitCode}${r.oomKilled ? " (OOM-killed)" : ""}`;
+  const lost = r.waitLost && r.ranThisTime ? "; the connection to the engine dropped during the wait (engine restart?), the end was read from inspect" : "";
+  throw new ActionFailedError({ ...rec, outcome: "failed", message: why + lost }, `one-shot ${ctx.module.name}/${service.name} ${why}${lost}`, logs ? `last ${LOG_LINES_ON_FAILURE} log lines:\n${logs}` : undefined);
 }
 
 async function startAndWait(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {

@@ -23,11 +23,17 @@ export class PolicyBlockedError extends PlatformError {
   }
 }
 
-/** Approves a module plan for execution, or throws PolicyBlockedError (exit 3) when the decision is not eligible. */
+/**
+ * Approves a module plan for execution, or throws PolicyBlockedError (exit 3) when the decision is not eligible.
+ * The brand is not enumerable, so a spread copy (`{ ...approved, actions }`) does not carry it, and the approved
+ * actions are a frozen copy: what executes is exactly what was judged.
+ */
 export function approve(plan: ModulePlan, decision: Decision): ApprovedModulePlan {
   if (decision.module !== plan.name) throw new InternalError(`policy decision for ${decision.module} applied to plan of ${plan.name}`);
   if (!decision.eligible || decision.reasons.length > 0) throw new PolicyBlockedError(decision);
-  return Object.freeze({ ...plan, [APPROVAL]: decision });
+  const approved = { ...plan, actions: Object.freeze(plan.actions.map((a) => Object.freeze({ ...a }))) as ModulePlan["actions"] };
+  Object.defineProperty(approved, APPROVAL, { value: decision, enumerable: false });
+  return Object.freeze(approved) as ApprovedModulePlan;
 }
 
 /** The run-time half of the guarantee: refuses anything that did not come out of `approve`. */

@@ -2,6 +2,7 @@
 import { link, open, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { EXIT, PlatformError } from "../errors.js";
 
 /** Who holds the lock. `pid_start` is the process start time (clock ticks since boot), so a reused pid is not mistaken for the holder. */
@@ -72,6 +73,10 @@ export interface AcquireOptions {
   /** True when the one-shot a dead holder recorded is still running (asked of the engine by the caller). */
   oneShotRunning: (id: string) => Promise<boolean>;
   onTakeover?: (previous: LockHolder) => void;
+  /** Called once when the lock is held by a live apply and `waitMs` allows waiting for it. */
+  onWait?: (holder: LockHolder) => void;
+  /** Stops waiting (throws the signal's reason) when it fires, e.g. on SIGTERM during --lock-wait. */
+  signal?: AbortSignal | undefined;
 }
 
 /** Takes the project lock with O_EXCL; a dead holder's lock is moved aside (only one contender can) and retaken. */
@@ -79,6 +84,7 @@ export async function acquireLock(stateDir: string, holder: LockHolder, opts: Ac
   const file = lockFile(stateDir, holder.project);
   const deadline = Date.now() + opts.waitMs;
   let tookOverFrom: LockHolder | undefined;
+  let announced = false;
   for (;;) {
     try {
       const fh = await open(file, "wx", 0o600);
@@ -130,7 +136,12 @@ export async function acquireLock(stateDir: string, holder: LockHolder, opts: Ac
         hint: "Wait for it, or pass --lock-wait 5m; if the holder is gone for good: platformctl unlock --force.",
       });
     }
-    await new Promise((r) => setTimeout(r, Math.min(500, Math.max(50, deadline - Date.now()))));
+    if (!announced) {
+      announced = true;
+      opts.onWait?.(current as LockHolder);
+    }
+    await sleep(Math.min(500, Math.max(50, deadline - Date.now())), undefined, { signal: opts.signal }).catch(() => undefined);
+    if (opts.signal?.aborted) throw opts.signal.reason;
   }
 }
 

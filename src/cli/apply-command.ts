@@ -9,7 +9,7 @@ import { forceUnlock, describeHolder } from "../apply/lock.js";
 import { actorFrom, appendAudit, newAuditId, readAudit } from "../apply/audit.js";
 import type { ActionRecord } from "../apply/audit.js";
 import { ensureStateDir, resolveStateDir } from "../state/state-dir.js";
-import { EXIT, PlatformError, UsageError } from "../errors.js";
+import { EXIT, exitForSignal, PlatformError, UsageError } from "../errors.js";
 import { checkProject, loadCatalogOrFail, makeLogger, selectModules } from "./context.js";
 import { styler, writeLine, type CliIO } from "./io.js";
 import type { GlobalFlags } from "./main.js";
@@ -160,6 +160,16 @@ export async function runApply(io: CliIO, g: GlobalFlags, flags: ApplyFlags, arg
     }
     return result.exitCode;
   } catch (e) {
+    const n = signalNumber();
+    if (n !== undefined) {
+      // Interrupted outside a module's actions (lock wait, planning): still 128+n, never a plain failure.
+      const text = e instanceof Error ? e.message : String(e);
+      throw new PlatformError("interrupted", text.startsWith("interrupted") ? `apply ${text}` : `apply interrupted: ${text}`, {
+        exitCode: exitForSignal(n),
+        detail: e instanceof PlatformError ? e.detail : undefined,
+        hint: "Run `platformctl plan` to see the state it left, then apply again.",
+      });
+    }
     if (e instanceof PolicyBlockedError && flags.json) {
       writeLine(io.stdout, JSON.stringify({ module: e.decision.module, outcome: "blocked", actions: [], reasons: e.decision.reasons.map((r) => ({ code: r.code, message: r.message })) }, null, 2));
       return EXIT.blocked;

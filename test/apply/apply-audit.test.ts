@@ -1,0 +1,92 @@
+// The audit log and STATE_DIR on the real engine: a torn last line is tolerated and never merged, and an apply that
+// cannot write its state or its intent record changes nothing.
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterEach, describe, expect, it } from "vitest";
+import { aScenario, expectAuditOutcomes, oneShot, type Scenario } from "./apply-scenario.js";
+
+const run = promisify(execFile);
+const JOB = oneShot("job", '["sh", "-c", "sleep 0.1"]');
+
+const scenarios: Scenario[] = [];
+const cleanups: (() => Promise<unknown>)[] = [];
+async function scenario(label: string): Promise<Scenario> {
+  const s = await aScenario(label, { job: JOB });
+  scenarios.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  for (const s of scenarios.splice(0)) await s.remove();
+});
+
+describe("the audit log", () => {
+  it("tolerates a torn last line: `audit` reports it, and the next apply's records start on their own lines", async () => {
+    const s = await scenario("torn");
+    await mkdir(s.stateDir, { recursive: true });
+    const torn = '{"type":"intent","id":"20260101T000000Z-deadbeef","time":"2026-01-01T00:00:00.000Z","proj';
+    await writeFile(path.join(s.stateDir, "audit.jsonl"), torn);
+
+    const audit = await s.run("audit");
+    expect(audit.code, audit.stderr).toBe(0);
+    expect(audit.stderr).toContain("skipped unreadable audit lines 1");
+    const json = await s.run("audit", ["--json"]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ records: [], skipped_lines: [1] });
+
+    const r = await s.apply(["--module", "job"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const lines = (await readFile(path.join(s.stateDir, "audit.jsonl"), "utf8")).split("\n");
+    expect(lines[0]).toBe(torn);
+    expect(JSON.parse(lines[1] as string)).toMatchObject({ type: "intent", modules: ["job"] });
+    expect(JSON.parse(lines[2] as string)).toMatchObject({ type: "result", outcome: "applied" });
+    expect(lines.slice(3)).toEqual([""]);
+    const after = await s.run("audit", ["--json"]);
+    expect(JSON.parse(after.stdout)).toMatchObject({ skipped_lines: [1], records: [{ type: "intent" }, { type: "result", outcome: "applied" }] });
+  });
+});
+
+describe("an unusable STATE_DIR", () => {
+  it("fails with exit 1 and touches nothing when a file stands where STATE_DIR should be", async () => {
+    const s = await scenario("statefile");
+    await mkdir(path.dirname(s.stateDir), { recursive: true });
+    await writeFile(s.stateDir, "not a directory\n");
+    const r = await s.apply(["--module", "job"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`STATE_DIR ${s.stateDir} is not a writable directory`);
+    expect(await s.containers()).toEqual([]);
+    expect(await readFile(s.stateDir, "utf8")).toBe("not a directory\n");
+  });
+
+  it("fails with exit 1, releases the lock and creates nothing when the intent record cannot be written", async () => {
+    // The audit log lives on a read-only file system (a tmpfs remounted read-only): reading it works, appending fails.
+    const s = await scenario("auditro");
+    const ro = await mkdtemp(path.join(tmpdir(), "platformctl-ro-"));
+    await run("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", ro]);
+    cleanups.push(() => rm(ro, { recursive: true, force: true }));
+    cleanups.push(() => run("umount", [ro]));
+    await writeFile(path.join(ro, "audit.jsonl"), "");
+    await run("mount", ["-o", "remount,ro", ro]);
+    await mkdir(s.stateDir, { recursive: true });
+    await symlink(path.join(ro, "audit.jsonl"), path.join(s.stateDir, "audit.jsonl"));
+
+    const r = await s.apply(["--module", "job"]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain("cannot write the audit log");
+    expect(r.stderr).toContain("nothing was changed on the engine");
+    expect(await s.containers()).toEqual([]);
+    expect(await s.lockExists()).toBe(false);
+    expect(await s.audit()).toEqual([]);
+  });
+
+  it("flushes the intent record before the first engine change: the intent predates the container it created", async () => {
+    const s = await scenario("pair");
+    expect((await s.apply(["--module", "job"])).code).toBe(0);
+    const [runRecord] = expectAuditOutcomes(await s.audit(), ["applied"]);
+    const created = Date.parse((await s.container("job")).Created);
+    expect(Date.parse(runRecord?.intent.time ?? "")).toBeLessThanOrEqual(created);
+    expect(Date.parse(runRecord?.result.time ?? "")).toBeGreaterThanOrEqual(created);
+  });
+});

@@ -1,0 +1,93 @@
+// The apply lock and signals on the real engine: one apply per project at a time, --lock-wait, and SIGTERM mid-wait.
+import { afterEach, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/platform.js";
+import { aScenario, expectAuditOutcomes, oneShot, type Scenario } from "./apply-scenario.js";
+
+const scenarios: Scenario[] = [];
+async function scenario(label: string, modules: Record<string, string>): Promise<Scenario> {
+  const s = await aScenario(label, modules);
+  scenarios.push(s);
+  return s;
+}
+afterEach(async () => {
+  for (const s of scenarios.splice(0)) await s.remove();
+});
+
+describe("the apply lock", () => {
+  it("lets exactly one of two applies started at once act; the other exits 4 saying an apply is already running", async () => {
+    const s = await scenario("race", { job: oneShot("job", '["sleep", "3"]') });
+    const [a, b] = await Promise.all([s.apply(["--module", "job"]), s.apply(["--module", "job"])]);
+    const codes = [a.code, b.code].sort();
+    expect(codes, a.stderr + b.stderr).toEqual([0, 4]);
+    const loser = a.code === 4 ? a : b;
+    expect(loser.stderr).toContain("apply already running");
+    const containers = await s.containers();
+    expect(containers).toHaveLength(1);
+    expect(containers[0]?.State).toMatchObject({ Status: "exited", ExitCode: 0 });
+    // Only the winner recorded an intent: the loser never got past the lock.
+    expectAuditOutcomes(await s.audit(), ["applied"]);
+    expect(await s.lockExists()).toBe(false);
+  });
+
+  it("with --lock-wait, waits for the running apply and then finds nothing to do", async () => {
+    const s = await scenario("lockwait", { job: oneShot("job", '["sleep", "3"]') });
+    const first = s.spawnApply(["--module", "job"]);
+    await eventually(() => s.lockExists());
+    const second = await s.apply(["--module", "job", "--lock-wait", "30s"]);
+    const one = await first.done;
+    expect(one.code, one.stdout + one.stderr).toBe(0);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    expect(second.stdout).toContain("job: no changes");
+    const c = await s.container("job");
+    expect(c.State).toMatchObject({ Status: "exited", ExitCode: 0 });
+    expectAuditOutcomes(await s.audit(), ["applied", "no-op"]);
+  });
+});
+
+describe("signals", () => {
+  it("on SIGTERM mid-wait exits 143 within seconds, records interrupted, releases the lock and leaves the one-shot running", async () => {
+    const s = await scenario("sigterm", { job: oneShot("job", '["sleep", "30"]'), quick: oneShot("quick", '["sh", "-c", "sleep 0.1"]') });
+    const p = s.spawnApply(["--module", "job"]);
+    const running = await eventually(async () => {
+      const c = await s.container("job").catch(() => undefined);
+      return c?.State.Running ? c : undefined;
+    });
+    const t0 = Date.now();
+    process.kill(p.pid, "SIGTERM");
+    const r = await p.done;
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stdout + r.stderr).toBe(143);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(r.stdout).toContain("apply interrupted");
+
+    const [run] = expectAuditOutcomes(await s.audit(), ["interrupted"]);
+    expect(run?.result.modules[0]?.actions.at(-1)).toMatchObject({ type: "run-once", outcome: "interrupted" });
+    expect(await s.lockExists()).toBe(false);
+    const c = await s.container("job");
+    expect(c.Id).toBe(running.Id);
+    expect(c.State.Running).toBe(true);
+    expect(c.State.StartedAt).toBe(running.State.StartedAt);
+
+    // The lock is free: another apply of the same project takes it and acts.
+    const next = await s.apply(["--module", "quick"]);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect((await s.container("job")).State.StartedAt).toBe(running.State.StartedAt);
+  });
+
+  it("on SIGTERM while waiting for the lock exits 143 without acting", async () => {
+    const s = await scenario("sigwait", { job: oneShot("job", '["sleep", "30"]') });
+    const holder = s.spawnApply(["--module", "job"]);
+    await eventually(async () => (await s.container("job").catch(() => undefined))?.State.Running);
+    const waiter = s.spawnApply(["--module", "job", "--lock-wait", "5m"]);
+    await eventually(async () => waiter.output().stderr.includes("waiting for the apply lock"));
+    process.kill(waiter.pid, "SIGTERM");
+    const w = await waiter.done;
+    expect(w.signal).toBeNull();
+    expect(w.code, w.stdout + w.stderr).toBe(143);
+    expect(w.ms).toBeLessThan(60_000);
+    expect(w.stderr).toContain("interrupted by SIGTERM");
+    process.kill(holder.pid, "SIGTERM");
+    expect((await holder.done).code).toBe(143);
+    expectAuditOutcomes(await s.audit(), ["interrupted"]);
+  });
+});
