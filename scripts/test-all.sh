@@ -7,4 +7,5 @@ bash scripts/setup.sh
 npm run --silent typecheck
 npx --no-install platformctl validate --strict modules
 npx --no-install platformctl validate --strict examples/quickstart/modules
+npx --no-install platformctl lint-workflows
 CI=${CI:-true} npx --no-install vitest run

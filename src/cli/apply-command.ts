@@ -47,6 +47,12 @@ export function parseDurationMs(flag: string, text: string | undefined, fallback
   return Number(m[1]) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"] ?? 1000);
 }
 
+/** The command line for the audit log and the lock file, with the confirmation value withheld. */
+export function commandLine(argv: readonly string[]): string {
+  const args = argv.slice(2).map((a, i, all) => (all[i - 1] === "--confirm" ? "***" : a.startsWith("--confirm=") ? "--confirm=***" : a));
+  return ["platformctl", ...args].join(" ").slice(0, 500);
+}
+
 export function dispatchInputs(flags: DispatchFlags, rerun = false) {
   const backupRef = single("--backup-ref", flags.backupRef);
   checkBackupRefSyntax(backupRef);
@@ -127,7 +133,7 @@ export async function runApply(io: CliIO, g: GlobalFlags, flags: ApplyFlags, arg
       lockWaitMs,
       savedPlan,
       prune: Boolean(flags.prune),
-      command: ["platformctl", ...argv.slice(2)].join(" ").slice(0, 500),
+      command: commandLine(argv),
       signal: controller.signal,
       log,
       progress: (module, service, text) => {

@@ -7,6 +7,7 @@ import type { PlanFlags } from "./plan-command.js";
 import type { ApplyFlags } from "./apply-command.js";
 import type { ScopeFlags } from "./scope-command.js";
 import { registerHealthCommands } from "./health-command.js";
+import { registerWorkflowCommands } from "./workflow-command.js";
 
 export interface GlobalFlags {
   modulesDir: string;
@@ -133,6 +134,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: r
     });
 
   registerHealthCommands(program, io, setExit, () => globalFlags(program, io));
+  registerWorkflowCommands(program, io, setExit, () => globalFlags(program, io));
   return program;
 }
 

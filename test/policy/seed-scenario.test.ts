@@ -90,6 +90,8 @@ describe("seed scenario: re-running a failed stateful one-shot after a backup", 
     expect(plan.modules.every((m) => m.in_sync)).toBe(true);
     const audit = await readFile(path.join(env.STATE_DIR as string, "audit.jsonl"), "utf8");
     expect(audit).toContain("stateful-oneshot-exception");
+    expect(audit).not.toContain("BACKUP_DONE_F3");
+    expect(audit).toContain("--confirm ***");
     for (const text of [r.stdout, r.stderr, audit, JSON.stringify(c.Config.Labels)]) expect(text).not.toContain(PASSWORD);
   });
 
