@@ -1,18 +1,10 @@
 // apply converging services on the real engine: saved plans refused when stale, dependencies that are down, recreates.
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/platform.js";
-import { aScenario, aService, docker, expectAuditOutcomes, oneShot, type Scenario } from "./apply-scenario.js";
+import { useScenarios, aService, docker, expectAuditOutcomes, oneShot, type Scenario } from "./apply-scenario.js";
 
-const scenarios: Scenario[] = [];
-async function scenario(label: string, modules: Record<string, string>): Promise<Scenario> {
-  const s = await aScenario(label, modules);
-  scenarios.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of scenarios.splice(0)) await s.remove();
-});
+const scenario = useScenarios();
 
 const WEB = aService("web", '["sleep", "100000"]');
 const WEB_WITH_SECRET = WEB.replace('      restart: "no"\n', '      restart: "no"\n      environment:\n        TOKEN: ${APPLY_CANARY}\n');

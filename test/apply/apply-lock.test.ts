@@ -1,17 +1,9 @@
 // The apply lock and signals on the real engine: one apply per project at a time, --lock-wait, and SIGTERM mid-wait.
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../helpers/platform.js";
-import { aScenario, expectAuditOutcomes, oneShot, type Scenario } from "./apply-scenario.js";
+import { useScenarios, expectAuditOutcomes, oneShot } from "./apply-scenario.js";
 
-const scenarios: Scenario[] = [];
-async function scenario(label: string, modules: Record<string, string>): Promise<Scenario> {
-  const s = await aScenario(label, modules);
-  scenarios.push(s);
-  return s;
-}
-afterEach(async () => {
-  for (const s of scenarios.splice(0)) await s.remove();
-});
+const scenario = useScenarios();
 
 describe("the apply lock", () => {
   it("lets exactly one of two applies started at once act; the other exits 4 saying an apply is already running", async () => {

@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import type { AuditRecord } from "../../src/apply/audit.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { aCatalog, BIN, cli, manifest, REPO, TEST_IMAGE, type CliResult } from "../helpers/platform.js";
@@ -160,4 +160,17 @@ export function spawnCli(args: string[], env: Record<string, string | undefined>
 /** Every string platformctl produced in a scenario must be free of the canary. */
 export function expectNoCanary(...texts: string[]): void {
   for (const t of texts) expect(t).not.toContain(CANARY);
+}
+
+/** Returns a scenario factory whose scenarios are removed after each test of the calling file. */
+export function useScenarios(): (label: string, modules: Record<string, string>) => Promise<Scenario> {
+  const live: Scenario[] = [];
+  afterEach(async () => {
+    for (const s of live.splice(0)) await s.remove();
+  });
+  return async (label, modules) => {
+    const s = await aScenario(label, modules);
+    live.push(s);
+    return s;
+  };
 }
