@@ -13,10 +13,10 @@ import type { ObservedState } from "../plan/observed-state.js";
 import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { EXIT, PlatformError } from "../errors.js";
 import { ensureDigestKey, ensureStateDir } from "../state/state-dir.js";
-import { actorFrom, appendAudit, newAuditId, readAudit, unfinishedIntents, type ActionRecord } from "./audit.js";
-import { acquireLock, describeHolder, processStartTime, type LockHandle } from "./lock.js";
-import { decide, type PolicyContext } from "./decide.js";
-import { approve, PolicyBlockedError } from "./gate.js";
+import { actorFrom, appendAudit, newAuditId, readAudit, unfinishedIntents, type ActionRecord } from "../state/audit.js";
+import { acquireLock, describeHolder, processStartTime, type LockHandle } from "../state/lock.js";
+import { decide, type PolicyContext } from "../gate/decide.js";
+import { approve, PolicyBlockedError } from "../gate/approve.js";
 import { ActionFailedError, executeModule } from "./execute-module.js";
 
 export type ApplyOutcome = "applied" | "no-op" | "failed" | "blocked" | "interrupted";

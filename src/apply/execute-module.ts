@@ -1,6 +1,4 @@
 // Executes one approved module plan through the engine, action by action, in plan order. Decides nothing new.
-import { readFile } from "node:fs/promises";
-import path from "node:path";
 import type { Logger } from "pino";
 import type { Engine } from "../engine/connect.js";
 import { createContainer, ensureNetwork, ensureVolume, removeContainer, renameContainer, startContainer, stopContainer } from "../engine/actions.js";
@@ -14,11 +12,12 @@ import type { Module, Service } from "../manifest/module.js";
 import type { Action } from "../plan/plan.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
-import { redact } from "../redact.js";
+import { redact } from "../secrets/masker.js";
+import { readEnvFiles } from "../secrets/env-files.js";
 import { PlatformError } from "../errors.js";
-import { assertApproved, type ApprovedModulePlan } from "./gate.js";
-import type { ActionRecord } from "./audit.js";
-import type { LockHandle } from "./lock.js";
+import { assertApproved, type ApprovedModulePlan } from "../gate/approve.js";
+import type { ActionRecord } from "../state/audit.js";
+import type { LockHandle } from "../state/lock.js";
 
 export interface ExecuteContext {
   engine: Engine;
@@ -46,31 +45,6 @@ export class ActionFailedError extends PlatformError {
 }
 
 const LOG_LINES_ON_FAILURE = 50;
-
-/** Reads env files (KEY=VALUE lines; `#` comments) relative to the module directory. Values are secrets. */
-export async function readEnvFiles(module: Module, service: Service): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const f of service.envFiles) {
-    const file = path.resolve(module.dir, f);
-    let text: string;
-    try {
-      text = await readFile(file, "utf8");
-    } catch (e) {
-      throw new PlatformError("apply.env_file", `${module.name}/${service.name}: env file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`, {
-        hint: "Create the file or remove it from env_file.",
-      });
-    }
-    text.split(/\r?\n/).forEach((line, i) => {
-      const t = line.trim();
-      if (!t || t.startsWith("#")) return;
-      const eq = t.indexOf("=");
-      const key = eq > 0 ? t.slice(0, eq).replace(/^export\s+/, "") : "";
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new PlatformError("apply.env_file", `${file}:${i + 1}: expected KEY=VALUE`, { hint: "Fix the line (its value is not shown)." });
-      out[key] = t.slice(eq + 1).replace(/^(["'])(.*)\1$/, "$2");
-    });
-  }
-  return out;
-}
 
 /** The last lines of a container's output, every secret masked. */
 async function lastLines(ctx: ExecuteContext, id: string, n = LOG_LINES_ON_FAILURE): Promise<string> {

@@ -12,9 +12,9 @@ import type { Module } from "../manifest/module.js";
 import { resolveInterpolation } from "../manifest/interpolation.js";
 import { formatBackupName } from "../policy/parse-backup-name.js";
 import { PlatformError } from "../errors.js";
-import { BACKUP_CATALOG_FILE, sha256File, type BackupCatalogEntry } from "../apply/decide.js";
+import { BACKUP_CATALOG_FILE, sha256File, type BackupCatalogEntry } from "../state/backup-catalog.js";
 import { ensureStateDir } from "../state/state-dir.js";
-import { redact } from "../redact.js";
+import { redact } from "../secrets/masker.js";
 
 export interface BackupRequest {
   engine: Engine;

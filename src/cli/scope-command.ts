@@ -1,8 +1,8 @@
 // `platformctl scope` (the policy decision, without acting) and `platformctl backup` (a verified backup ref to pass on).
 import { readFile } from "node:fs/promises";
 import { connectEngine } from "../engine/connect.js";
-import { decide, parseMaxAge, type PolicyContext } from "../apply/decide.js";
-import { readAudit } from "../apply/audit.js";
+import { decide, parseMaxAge, type PolicyContext } from "../gate/decide.js";
+import { readAudit } from "../state/audit.js";
 import { createBackup } from "../backup/create-backup.js";
 import { PlanSchema, type ModulePlan } from "../plan/plan.js";
 import type { Decision } from "../policy/policy.js";

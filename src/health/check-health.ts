@@ -3,7 +3,7 @@ import { setTimeout as sleepMs } from "node:timers/promises";
 import type { Engine } from "../engine/connect.js";
 import { containerName } from "../engine/labels.js";
 import { observe } from "../engine/observe.js";
-import { readEnvFiles } from "../apply/execute-module.js";
+import { readEnvFiles } from "../secrets/env-files.js";
 import { resolveInterpolation } from "../manifest/interpolation.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedState } from "../plan/observed-state.js";

@@ -2,7 +2,7 @@
 import type { ExpectedState, Module, Service } from "../manifest/module.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
 import type { HealthStatus, ObservedContainer } from "../plan/observed-state.js";
-import { redact } from "../redact.js";
+import { redact } from "../secrets/masker.js";
 
 /**
  * What a service's container is doing, as far as health is concerned. A closed union: machines match on it, the

@@ -9,7 +9,7 @@ import type { Engine } from "../engine/connect.js";
 import { containerName } from "../engine/labels.js";
 import type { Module, SmokeProbe } from "../manifest/module.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
-import { redact } from "../redact.js";
+import { redact } from "../secrets/masker.js";
 import { pickContainer } from "./judge-health.js";
 
 export type ProbeKind = "exec" | "http" | "tcp" | "command";

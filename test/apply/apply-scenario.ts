@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, expect } from "vitest";
-import type { AuditRecord } from "../../src/apply/audit.js";
+import type { AuditRecord } from "../../src/state/audit.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { aCatalog, BIN, cli, manifest, REPO, TEST_IMAGE, type CliResult } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";

@@ -1,43 +1,14 @@
 // Gathers the facts the policy gate needs (backup file, backup catalog, bootstrap history) and asks the pure gate.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { readFile, realpath, stat } from "node:fs/promises";
+import { realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Module } from "../manifest/module.js";
 import type { ModulePlan, Plan } from "../plan/plan.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import { evaluatePolicy } from "../policy/evaluate-policy.js";
 import { DEFAULT_CONFIRM_TOKEN, DEFAULT_MAX_BACKUP_AGE_SECONDS, type BackupFacts, type Decision, type DispatchInputs } from "../policy/policy.js";
-import { auditRecordsApply, type AuditRecord } from "./audit.js";
+import { auditRecordsApply, type AuditRecord } from "../state/audit.js";
+import { readBackupCatalog, sha256File } from "../state/backup-catalog.js";
 import { UsageError } from "../errors.js";
-
-export const BACKUP_CATALOG_FILE = "backup-catalog.jsonl";
-
-export interface BackupCatalogEntry {
-  file: string;
-  module: string;
-  size: number;
-  sha256: string;
-  created_at: string;
-}
-
-export async function readBackupCatalog(stateDir: string): Promise<BackupCatalogEntry[]> {
-  const text = await readFile(path.join(stateDir, BACKUP_CATALOG_FILE), "utf8").catch(() => "");
-  return text.split("\n").flatMap((l) => {
-    try {
-      const e = JSON.parse(l) as BackupCatalogEntry;
-      return typeof e.file === "string" && typeof e.sha256 === "string" ? [e] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const h = createHash("sha256");
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
-  return h.digest("hex");
-}
 
 /** Facts about the backup ref, from the file system. Never throws for a bad path: the gate turns facts into reasons. */
 export async function gatherBackupFacts(ref: string, env: Readonly<Record<string, string | undefined>>, stateDir: string): Promise<BackupFacts> {

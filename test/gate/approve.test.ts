@@ -2,9 +2,9 @@
 // and on the real engine a stateful module without gate inputs is refused before anything is created.
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { approve, assertApproved, PolicyBlockedError, type ApprovedModulePlan } from "../../src/apply/gate.js";
+import { approve, assertApproved, PolicyBlockedError, type ApprovedModulePlan } from "../../src/gate/approve.js";
 import { executeModule, type ExecuteContext } from "../../src/apply/execute-module.js";
-import type { LockHandle } from "../../src/apply/lock.js";
+import type { LockHandle } from "../../src/state/lock.js";
 import { loadModules } from "../../src/catalog/load-modules.js";
 import { connectEngine } from "../../src/engine/connect.js";
 import { containerName } from "../../src/engine/labels.js";
@@ -16,7 +16,7 @@ import { evaluatePolicy } from "../../src/policy/evaluate-policy.js";
 import { DEFAULT_CONFIRM_TOKEN, type Decision } from "../../src/policy/policy.js";
 import { aCatalog } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
-import { aScenario, docker, expectAuditOutcomes, oneShot, projectContainers } from "./apply-scenario.js";
+import { aScenario, docker, expectAuditOutcomes, oneShot, projectContainers } from "../apply/apply-scenario.js";
 
 const engine = connectEngine(process.env);
 let catalog: Awaited<ReturnType<typeof aCatalog>>;
