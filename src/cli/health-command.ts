@@ -5,7 +5,7 @@ import type { Engine } from "../engine/connect.js";
 import { EXIT, InternalError, UsageError } from "../errors.js";
 import type { HealthResult } from "../health/check-health.js";
 import type { ModuleVerdict, ServiceVerdict } from "../health/judge-health.js";
-import type { MountFinding } from "../health/mount-sanity.js";
+import { mountSeverity, type MountFinding } from "../health/mount-sanity.js";
 import type { Module } from "../manifest/module.js";
 import type { ProbeResult } from "../health/run-probes.js";
 import { styler, writeLine, type CliIO } from "./io.js";
@@ -14,6 +14,7 @@ import type { GlobalFlags } from "./main.js";
 export interface HealthFlags {
   module?: string[];
   wait?: boolean;
+  strict?: boolean;
   json?: boolean;
 }
 
@@ -29,6 +30,7 @@ export function registerHealthCommands(program: Command, io: CliIO, setExit: (c:
     .description("Judge each module's health (running, healthy, one-shots exited 0, restart loops) and check its mounts")
     .option("-m, --module <name>", "check only this module (repeatable)", collect, [])
     .option("--wait", "wait for starting healthchecks and running one-shots, within each module's timeout_seconds")
+    .option("--strict", "layout warnings (two writers, STATE_DIR in a bind, unverifiable nested mount) make the service unhealthy too")
     .option("--json", "print the report as JSON")
     .action(async (flags: HealthFlags) => {
       setExit(await runHealth(io, globals(), flags));
@@ -56,7 +58,7 @@ interface Checked {
   engine: Engine;
 }
 
-async function healthOf(io: CliIO, g: GlobalFlags, requested: readonly string[], opts: { wait: boolean; mounts: boolean }): Promise<Checked> {
+async function healthOf(io: CliIO, g: GlobalFlags, requested: readonly string[], opts: { wait: boolean; mounts: boolean; strict?: boolean }): Promise<Checked> {
   const [{ checkProject, loadCatalogOrFail, selectModules }, { connectEngine }, { checkHealth }] = await Promise.all([
     import("./context.js"),
     import("../engine/connect.js"),
@@ -66,20 +68,21 @@ async function healthOf(io: CliIO, g: GlobalFlags, requested: readonly string[],
   const catalog = await loadCatalogOrFail(g.modulesDir);
   const selected = requested.length ? selectModules(catalog, requested) : catalog.map((m) => m.name);
   const engine = connectEngine(io.env);
-  const result = await checkHealth({ engine, project, catalog, selected, wait: opts.wait, mounts: opts.mounts, env: io.env, cwd: io.cwd });
+  const result = await checkHealth({ engine, project, catalog, selected, wait: opts.wait, mounts: opts.mounts, strict: opts.strict, env: io.env, cwd: io.cwd });
   return { result, catalog, project, engine };
 }
 
 export async function runHealth(io: CliIO, g: GlobalFlags, flags: HealthFlags): Promise<number> {
-  const { result: r } = await healthOf(io, g, flags.module ?? [], { wait: Boolean(flags.wait), mounts: true });
+  const strict = Boolean(flags.strict);
+  const { result: r } = await healthOf(io, g, flags.module ?? [], { wait: Boolean(flags.wait), mounts: true, strict });
   if (flags.json) {
-    const json = { healthy: r.report.healthy, modules: r.report.modules.map(moduleJson), mounts: r.mounts.map(findingJson) };
+    const json = { healthy: r.report.healthy, modules: r.report.modules.map(moduleJson), mounts: r.mounts.map((f) => findingJson(f, strict)) };
     io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   } else {
     const s = styler(io);
     for (const m of r.report.modules) renderModule(io, m, s);
     if (!r.report.modules.length) writeLine(io.stdout, "no modules in the catalog");
-    renderMounts(io, r.mounts, s);
+    renderMounts(io, r.mounts, s, strict);
     writeLine(io.stdout, r.report.healthy ? s.green("all healthy") : s.red(`unhealthy: ${r.report.modules.filter((m) => !m.healthy).map((m) => m.name).join(", ")}`));
   }
   return r.report.healthy ? EXIT.ok : EXIT.error;
@@ -132,8 +135,8 @@ function moduleJson(m: ModuleVerdict) {
   return { name: m.name, healthy: m.healthy, services: m.services.map(serviceJson) };
 }
 
-function findingJson(f: MountFinding) {
-  return { code: f.code, module: f.module, service: f.service, path: f.path, message: f.message, remedy: f.remedy };
+function findingJson(f: MountFinding, strict: boolean) {
+  return { code: f.code, severity: mountSeverity(f.code, strict), module: f.module, service: f.service, path: f.path, message: f.message, remedy: f.remedy };
 }
 
 function probeJson(p: ProbeResult) {
@@ -151,9 +154,10 @@ function renderModule(io: CliIO, m: ModuleVerdict, s: Styler): void {
   }
 }
 
-function renderMounts(io: CliIO, findings: readonly MountFinding[], s: Styler): void {
+function renderMounts(io: CliIO, findings: readonly MountFinding[], s: Styler, strict: boolean): void {
   for (const f of findings) {
-    writeLine(io.stdout, `${s.yellow("warning:")} ${f.code}: ${f.message}`);
+    const label = mountSeverity(f.code, strict) === "unhealthy" ? s.red("error:") : s.yellow("warning:");
+    writeLine(io.stdout, `${label} ${f.code}: ${f.message}`);
     writeLine(io.stdout, `  ${s.dim("remedy:")} ${f.remedy}`);
   }
 }

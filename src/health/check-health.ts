@@ -8,7 +8,7 @@ import { resolveInterpolation } from "../manifest/interpolation.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import { gatherMountFacts } from "./gather-mount-facts.js";
-import { judgeHealth, type HealthReport } from "./judge-health.js";
+import { judgeHealth, judgeMounts, type HealthReport } from "./judge-health.js";
 import { mountWarnings, type MountFinding } from "./mount-sanity.js";
 
 export interface HealthContext {
@@ -22,6 +22,8 @@ export interface HealthContext {
   wait: boolean;
   /** Gather mount facts and report mount findings. */
   mounts: boolean;
+  /** Layout warnings (two writers, STATE_DIR in a bind, an unverifiable nested mount) make the service unhealthy too. */
+  strict?: boolean | undefined;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   /** Gap between the two observations that reveal a restart loop (default 1000 ms). */
@@ -65,13 +67,14 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
       containerName: (m, s) => containerName(ctx.project, m, s),
       secrets,
       waitedSeconds,
+      now,
     });
     const waiting = ctx.wait && report.modules.some((m) => m.pending && now < (deadline.get(m.name) ?? 0));
     if (!waiting) {
       const mounts = ctx.mounts
         ? mountWarnings(await gatherMountFacts({ engine: ctx.engine, catalog: ctx.catalog, selected: ctx.selected, containers: second.containers, env: ctx.env, cwd: ctx.cwd, signal: ctx.signal }))
         : [];
-      return { report, mounts, observed: second, secrets };
+      return { report: judgeMounts(report, mounts, ctx.strict === true), mounts, observed: second, secrets };
     }
     first = second;
   }

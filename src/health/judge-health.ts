@@ -3,6 +3,7 @@ import type { ExpectedState, Module, Service } from "../manifest/module.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
 import type { HealthStatus, ObservedContainer } from "../plan/observed-state.js";
 import { redact } from "../secrets/masker.js";
+import { mountSeverity, type MountFinding } from "./mount-sanity.js";
 
 /**
  * What a service's container is doing, as far as health is concerned. A closed union: machines match on it, the
@@ -11,8 +12,10 @@ import { redact } from "../secrets/masker.js";
  * - `missing`: no container for the service.
  * - `never-started`: created, never started (no start error recorded).
  * - `start-error`: a start was tried and failed (`State.Error`, e.g. a missing binary).
- * - `restarting`: a restart loop — status `restarting` in either observation, or the restart count rose between
- *   them. A loop is reported even when the container is momentarily running.
+ * - `restarting`: a restart loop — status `restarting` in either observation, the restart count rose between
+ *   them, or the restart policy restarted it recently (restart count > 0 and started within RESTART_WINDOW_MS, or
+ *   within its healthcheck's start period when that is longer). A loop is reported even when the container is
+ *   momentarily running: health has no memory across runs, so a recent restart is the evidence inspect gives.
  * - `running`: running, with no healthcheck.
  * - `starting` / `healthy` / `unhealthy`: running, and that is what its healthcheck reports.
  * - `paused`, `removing`: as the engine says.
@@ -34,7 +37,10 @@ export type ServiceState =
   | "dead"
   | "oom-killed";
 
-/** One service's verdict. Invariant: `healthy` follows from `expectedState` and `state` alone (see `judgeService`). */
+/**
+ * One service's verdict. Invariant: `healthy` follows from `expectedState` and `state` alone (see `judgeService`),
+ * except that a mount finding judged unhealthy (see `judgeMounts`) turns a healthy verdict unhealthy.
+ */
 export interface ServiceVerdict {
   name: string;
   expectedState: ExpectedState;
@@ -68,7 +74,14 @@ export interface HealthReport {
 }
 
 /** The parts of a module the judgement reads. */
-export type JudgedModule = Pick<Module, "name"> & { services: Pick<Service, "name" | "expectedState">[] };
+export type JudgedModule = Pick<Module, "name"> & { services: (Pick<Service, "name" | "expectedState"> & Partial<Pick<Service, "healthcheck">>)[] };
+
+/**
+ * A container the restart policy restarted (restart count > 0) that started less than this long ago is in a restart
+ * loop: a service crashing every few seconds is running at most moments, so two samples 1 s apart miss it most of
+ * the time. A service that restarted once long ago and stays up is not affected.
+ */
+export const RESTART_WINDOW_MS = 60_000;
 
 export interface HealthInputs {
   modules: readonly JudgedModule[];
@@ -82,6 +95,8 @@ export interface HealthInputs {
   secrets: readonly string[];
   /** Seconds already spent waiting per module (with --wait), so a reason can say how long it waited. */
   waitedSeconds?: Readonly<Record<string, number>> | undefined;
+  /** The time of the second observation (epoch ms): a recent restart (see RESTART_WINDOW_MS) is a restart loop. */
+  now: number;
 }
 
 /** Longest healthcheck output quoted in a reason. */
@@ -102,7 +117,16 @@ export function pickContainer(containers: readonly ObservedContainer[], module: 
   return mine.find((c) => c.name === canonical) ?? mine[0];
 }
 
-function judgeService(inputs: HealthInputs, module: string, s: Pick<Service, "name" | "expectedState">): ServiceVerdict {
+/** Restarted by its restart policy within the window (or within its healthcheck's start period, when longer). */
+function restartedRecently(c: ObservedContainer, s: JudgedModule["services"][number], now: number): boolean {
+  if (c.restartCount <= 0 || c.startedAt === undefined) return false;
+  const started = Date.parse(c.startedAt);
+  if (!Number.isFinite(started)) return false;
+  const window = Math.max(RESTART_WINDOW_MS, (s.healthcheck?.startPeriodNs ?? 0) / 1e6);
+  return now - started < window;
+}
+
+function judgeService(inputs: HealthInputs, module: string, s: JudgedModule["services"][number]): ServiceVerdict {
   const canonical = inputs.containerName(module, s.name);
   const first = pickContainer(inputs.first, module, s.name, canonical);
   const second = inputs.second ? pickContainer(inputs.second, module, s.name, canonical) : first;
@@ -111,7 +135,9 @@ function judgeService(inputs: HealthInputs, module: string, s: Pick<Service, "na
   const c = second ?? first;
   if (!c) return { ...base, state: "missing", exitCode: null, health: null, healthy: false, pending: false, reason: "no container: run platformctl apply", container: null };
   const earlier = first && second && first.id === second.id ? first : undefined;
-  const looping = s.expectedState !== "exited-success" && (c.status === "restarting" || earlier?.status === "restarting" || (earlier !== undefined && c.restartCount > earlier.restartCount));
+  const rose = earlier !== undefined && c.restartCount > earlier.restartCount;
+  const recent = !rose && c.status === "running" && restartedRecently(c, s, inputs.now);
+  const looping = s.expectedState !== "exited-success" && (c.status === "restarting" || earlier?.status === "restarting" || rose || recent);
   const state = stateOf(c, looping);
   const mask = (text: string) => redact(text, inputs.secrets);
   // A container running again after a restart reports exit code 0; the code of the failed run is only known while restarting.
@@ -135,7 +161,8 @@ function judgeService(inputs: HealthInputs, module: string, s: Pick<Service, "na
   }
   if (state === "restarting") {
     const last = loopExit === null ? "" : `, last exit code ${loopExit}`;
-    return verdict(false, `restart loop: ${c.status === "restarting" ? "restarting" : "restarted while observed"} (restart count ${c.restartCount}${last}${c.oomKilled ? ", OOM-killed" : ""})`);
+    const how = c.status === "restarting" ? "restarting" : recent ? `restarted by its restart policy ${Math.max(0, Math.round((inputs.now - Date.parse(c.startedAt ?? "")) / 1000))} s ago` : "restarted while observed";
+    return verdict(false, `restart loop: ${how} (restart count ${c.restartCount}${last}${c.oomKilled ? ", OOM-killed" : ""})`);
   }
   const isRunning = state === "running" || state === "starting" || state === "healthy" || state === "unhealthy";
   if (!isRunning) return verdict(false, failureReason(c, state, s.expectedState, mask));
@@ -214,4 +241,24 @@ function lastProbe(c: ObservedContainer, mask: (t: string) => string): string {
   const output = mask(probe.output).trim();
   const cut = output.length > PROBE_OUTPUT_CHARS ? `…${output.slice(-PROBE_OUTPUT_CHARS)}` : output;
   return `; last probe exited ${probe.exitCode}${cut ? `: ${cut}` : ""}`;
+}
+
+/**
+ * Turns mount findings into service verdicts: a finding whose severity is `unhealthy` (see `mountSeverity`; with
+ * `strict`, warnings count too) makes its service unhealthy, its reason naming the finding. Findings about no
+ * service (`mount.not_checked`) never change a verdict. Pure.
+ */
+export function judgeMounts(report: HealthReport, findings: readonly MountFinding[], strict: boolean): HealthReport {
+  const failing = findings.filter((f) => f.module !== null && f.service !== null && mountSeverity(f.code, strict) === "unhealthy");
+  if (failing.length === 0) return report;
+  const modules = report.modules.map((m): ModuleVerdict => {
+    const services = m.services.map((v): ServiceVerdict => {
+      const mine = failing.filter((f) => f.module === m.name && f.service === v.name);
+      if (mine.length === 0) return v;
+      const what = [...new Set(mine.map((f) => `${f.code} at ${f.path}`))].join(", ");
+      return { ...v, healthy: false, pending: false, reason: v.healthy ? `mount problem: ${what} (see the mount findings)` : `${v.reason}; mount problem: ${what}` };
+    });
+    return { ...m, healthy: services.every((v) => v.healthy), pending: services.some((v) => v.pending), services };
+  });
+  return { healthy: modules.every((m) => m.healthy), modules };
 }

@@ -60,6 +60,26 @@ export interface MountFacts {
  */
 export type MountFindingCode = "bind.source_missing" | "mount.shadowed" | "mount.unverified" | "bind.two_writers" | "state_dir.in_bind" | "mount.not_checked";
 
+/**
+ * What a finding does to the service it names. A shadowed mount and a missing bind source lose data or fail the next
+ * start, so they make the service unhealthy; the layout warnings (two writers, STATE_DIR in a bind, an unverifiable
+ * nested mount) do so only with `--strict`; `mount.not_checked` is about the host and never does.
+ */
+export const MOUNT_SEVERITY: Record<MountFindingCode, "unhealthy" | "strict" | "warning"> = {
+  "mount.shadowed": "unhealthy",
+  "bind.source_missing": "unhealthy",
+  "mount.unverified": "strict",
+  "bind.two_writers": "strict",
+  "state_dir.in_bind": "strict",
+  "mount.not_checked": "warning",
+};
+
+/** `unhealthy` when the finding makes its service unhealthy (in strict mode or not), else `warning`. */
+export function mountSeverity(code: MountFindingCode, strict: boolean): "unhealthy" | "warning" {
+  const s = MOUNT_SEVERITY[code];
+  return s === "unhealthy" || (s === "strict" && strict) ? "unhealthy" : "warning";
+}
+
 export interface MountFinding {
   code: MountFindingCode;
   /** The module concerned; null for findings about the host as a whole. */
@@ -81,7 +101,7 @@ export function isWithin(outer: string, inner: string): boolean {
   return inner === outer || inner.startsWith(`${outer}/`);
 }
 
-/** Every mount finding for the facts; sorted by code, module, service, path. Warnings: they never change health. */
+/** Every mount finding for the facts; sorted by code, module, service, path. `judgeMounts` decides what they do to health. */
 export function mountWarnings(facts: MountFacts): MountFinding[] {
   const selected = new Set(facts.modules);
   const out: MountFinding[] = [];

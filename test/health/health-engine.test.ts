@@ -41,6 +41,8 @@ const HC_BAD = manifest("hc-bad", {
   ]),
 });
 const LOOP = manifest("loop", { services: svc("loop", ['command: ["sh", "-c", "sleep 0.3; exit 1"]', "restart: on-failure"]) });
+// Crashes every ~4 s: at almost every moment it is running, which two samples 1 s apart alone mistake for healthy.
+const CRASH = manifest("crash", { services: svc("crash", ['command: ["sh", "-c", "sleep 4; exit 1"]', "restart: on-failure"]) });
 const RUN = manifest("run", { services: svc("run", ['command: ["sleep", "100000"]', 'restart: "no"']) });
 // The sleep keeps the run longer than dockerd's start bookkeeping: a process that exits within ~1 ms can get
 // FinishedAt < StartedAt, which the planner's strict exitedSuccessfully() rejects (see judge-health.test.ts).
@@ -64,7 +66,7 @@ const serviceOf = (j: HealthJson, module: string) => j.modules.find((m) => m.nam
 
 beforeAll(async () => {
   catalog = await aCatalog();
-  for (const [name, yaml] of Object.entries({ "hc-ok": HC_OK, "hc-slow": HC_SLOW, "hc-bad": HC_BAD, loop: LOOP, run: RUN, job: JOB, oom: OOM })) await catalog.write(name, yaml);
+  for (const [name, yaml] of Object.entries({ "hc-ok": HC_OK, "hc-slow": HC_SLOW, "hc-bad": HC_BAD, loop: LOOP, crash: CRASH, run: RUN, job: JOB, oom: OOM })) await catalog.write(name, yaml);
 });
 
 afterAll(async () => {
@@ -118,6 +120,25 @@ describe("health against the real engine", () => {
     // 1 while waiting to restart; null when caught running again (the engine then reports exit code 0)
     expect([1, null]).toContain(serviceOf(r.json, "loop")?.exit_code);
     expect(serviceOf(r.json, "loop")?.reason).toContain("restart loop");
+  });
+
+  it("reports a service crashing every 4 s as a restart loop on every run, each checked while it runs again after a restart", async () => {
+    const p = testProject("crash");
+    const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "crash", start: true });
+    let seen = 0;
+    for (let round = 1; round <= 3; round++) {
+      // Deterministic: wait for the next restart to have happened and the container to run again, then judge it.
+      seen = await eventually(async () => {
+        const s = (await c.inspect()).State as { Status: string };
+        const n = (await c.inspect()).RestartCount;
+        return n > seen && s.Status === "running" ? n : undefined;
+      }, 30_000, 100);
+      const r = await health(p, ["-m", "crash"]);
+      expect(r.code).toBe(1);
+      expect(serviceOf(r.json, "crash")).toMatchObject({ state: "restarting", healthy: false });
+      expect(serviceOf(r.json, "crash")?.reason).toContain("restart loop");
+    }
+    expect(seen).toBeGreaterThanOrEqual(3);
   });
 
   it("reports a running service healthy and a missing one unhealthy, in one report", async () => {

@@ -1,6 +1,7 @@
 // judgeHealth on plain data: every state a service can be in, restart loops from two observations, masking.
 import { describe, expect, it } from "vitest";
-import { judgeHealth, type HealthInputs } from "../../src/health/judge-health.js";
+import { judgeHealth, judgeMounts, RESTART_WINDOW_MS, type HealthInputs } from "../../src/health/judge-health.js";
+import type { MountFinding } from "../../src/health/mount-sanity.js";
 import type { Module } from "../../src/manifest/module.js";
 import type { ObservedContainer } from "../../src/plan/observed-state.js";
 import { aModule, aService, anObservedContainer, nameOf } from "../helpers/plan-data.js";
@@ -10,7 +11,8 @@ const api = aModule({ name: "api", expectedState: "healthy", services: [aService
 const job = aModule({ name: "job", expectedState: "exited-success", services: [aService({ name: "job", expectedState: "exited-success" })] });
 
 function judge(modules: Module[], first: ObservedContainer[], over: Partial<HealthInputs> = {}) {
-  return judgeHealth({ modules, first, containerName: nameOf("p"), secrets: [], ...over });
+  // Two hours after anObservedContainer's startedAt: a restart back then is long ago.
+  return judgeHealth({ modules, first, containerName: nameOf("p"), secrets: [], now: Date.parse("2026-11-22T12:00:00.000Z"), ...over });
 }
 
 const only = (modules: Module[], first: ObservedContainer[], over: Partial<HealthInputs> = {}) => {
@@ -58,6 +60,32 @@ describe("judgeHealth: services expected running", () => {
     const v = only([web], [a], { second: [{ ...a }] });
     expect(v).toMatchObject({ state: "running", healthy: true });
     expect(v.reason).toContain("restarted 1 time");
+  });
+
+  it("judges a running container the restart policy restarted seconds ago as a restart loop, though the count did not rise while observed", () => {
+    const a = anObservedContainer(web, "web", { restartCount: 3, startedAt: "2026-11-22T10:00:00.000Z" });
+    const v = only([web], [a], { second: [{ ...a }], now: Date.parse("2026-11-22T10:00:04.000Z") });
+    expect(v).toMatchObject({ state: "restarting", healthy: false });
+    expect(v.reason).toBe("restart loop: restarted by its restart policy 4 s ago (restart count 3)");
+  });
+
+  it("keeps a container restarted just over the window ago healthy, and one started just inside it unhealthy", () => {
+    const a = anObservedContainer(web, "web", { restartCount: 1, startedAt: "2026-11-22T10:00:00.000Z" });
+    const started = Date.parse("2026-11-22T10:00:00.000Z");
+    expect(only([web], [a], { now: started + RESTART_WINDOW_MS })).toMatchObject({ state: "running", healthy: true });
+    expect(only([web], [a], { now: started + RESTART_WINDOW_MS - 1 })).toMatchObject({ state: "restarting", healthy: false });
+  });
+
+  it("does not call a container started seconds ago by hand (restart count 0) a restart loop", () => {
+    const a = anObservedContainer(web, "web", { restartCount: 0, startedAt: "2026-11-22T10:00:00.000Z" });
+    expect(only([web], [a], { now: Date.parse("2026-11-22T10:00:01.000Z") })).toMatchObject({ state: "running", healthy: true });
+  });
+
+  it("extends the window to the healthcheck's start period when that is longer", () => {
+    const slow = aModule({ name: "slow", expectedState: "healthy", services: [aService({ name: "slow", expectedState: "healthy", healthcheck: { test: ["CMD", "true"], intervalNs: undefined, timeoutNs: undefined, startPeriodNs: 300e9, retries: undefined } })] });
+    const a = anObservedContainer(slow, "slow", { restartCount: 1, startedAt: "2026-11-22T10:00:00.000Z", health: "healthy" });
+    expect(only([slow], [a], { now: Date.parse("2026-11-22T10:04:00.000Z") })).toMatchObject({ state: "restarting", healthy: false });
+    expect(only([slow], [a], { now: Date.parse("2026-11-22T10:05:00.000Z") })).toMatchObject({ state: "healthy", healthy: true });
   });
 
   it("does not call a recreated container (new id) a restart loop", () => {
@@ -187,5 +215,32 @@ describe("judgeHealth: modules", () => {
 
   it("is healthy for an empty selection", () => {
     expect(judge([], []).healthy).toBe(true);
+  });
+});
+
+describe("judgeMounts", () => {
+  const finding = (code: MountFinding["code"], module: string | null, service: string | null): MountFinding => ({ code, module, service, path: "/data/state", message: "m", remedy: "r" });
+  const report = () => judge([web, api], [anObservedContainer(web, "web"), anObservedContainer(api, "api")]);
+
+  it("makes the service with a shadowed nested mount unhealthy, naming the finding", () => {
+    const r = judgeMounts(report(), [finding("mount.shadowed", "web", "web")], false);
+    expect(r.healthy).toBe(false);
+    expect(r.modules.map((m) => [m.name, m.healthy])).toEqual([["web", false], ["api", true]]);
+    expect(r.modules[0]?.services[0]?.reason).toBe("mount problem: mount.shadowed at /data/state (see the mount findings)");
+  });
+
+  it("makes the service with a missing bind source unhealthy", () => {
+    expect(judgeMounts(report(), [finding("bind.source_missing", "api", "api")], false).modules[1]?.healthy).toBe(false);
+  });
+
+  it("keeps two writers, STATE_DIR in a bind and an unverified mount as warnings, unless strict", () => {
+    const layout = [finding("bind.two_writers", "web", "web"), finding("state_dir.in_bind", "api", "api"), finding("mount.unverified", "api", "api")];
+    expect(judgeMounts(report(), layout, false).healthy).toBe(true);
+    const strict = judgeMounts(report(), layout, true);
+    expect(strict.modules.map((m) => m.healthy)).toEqual([false, false]);
+  });
+
+  it("never lets a finding about no service (engine not local) change a verdict, even when strict", () => {
+    expect(judgeMounts(report(), [finding("mount.not_checked", null, null)], true).healthy).toBe(true);
   });
 });

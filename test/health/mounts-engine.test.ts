@@ -16,6 +16,7 @@ const docker = new Docker();
 
 interface Finding {
   code: string;
+  severity?: string;
   module: string | null;
   service: string | null;
   path: string;
@@ -28,33 +29,51 @@ let catalog: Awaited<ReturnType<typeof aCatalog>>;
 let dataDir: string;
 /** Bound read-write into both `w1` and `w2`. */
 let sharedDir: string;
+/** Bound into `gone`, removed from the host while its container runs. */
+let goneDir: string;
 let mounted = false;
 
 const bindModule = (name: string, volume: string) =>
   manifest(name, { services: `    ${name}:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100000"]\n      restart: "no"\n      volumes:\n        - ${volume}\n` });
 
-async function mounts(project: string, modules: string[], env: Record<string, string> = {}): Promise<Finding[]> {
-  const r = await runHealthCli(["--project", project, "--modules-dir", catalog.dir, "health", "--json", ...modules.flatMap((m) => ["-m", m])], env);
+interface HealthRun {
+  code: number;
+  healthy: boolean;
+  services: Record<string, { healthy: boolean; reason: string }>;
+  mounts: Finding[];
+}
+
+async function healthRun(project: string, modules: string[], env: Record<string, string> = {}, extra: string[] = []): Promise<HealthRun> {
+  const r = await runHealthCli(["--project", project, "--modules-dir", catalog.dir, "health", "--json", ...extra, ...modules.flatMap((m) => ["-m", m])], env);
   if (!r.stdout) throw new Error(`health printed nothing: ${r.stderr}`);
-  return (JSON.parse(r.stdout) as { mounts: Finding[] }).mounts;
+  const j = JSON.parse(r.stdout) as { healthy: boolean; modules: { name: string; services: { name: string; healthy: boolean; reason: string }[] }[]; mounts: Finding[] };
+  const services = Object.fromEntries(j.modules.flatMap((m) => m.services.map((s) => [`${m.name}/${s.name}`, { healthy: s.healthy, reason: s.reason }])));
+  return { code: r.code, healthy: j.healthy, services, mounts: j.mounts };
+}
+
+async function mounts(project: string, modules: string[], env: Record<string, string> = {}): Promise<Finding[]> {
+  return (await healthRun(project, modules, env)).mounts;
 }
 
 beforeAll(async () => {
   dataDir = await realpath(await mkdtemp(path.join(tmpdir(), "platformctl-shadow-")));
   await mkdir(path.join(dataDir, "sub"));
   sharedDir = await realpath(await mkdtemp(path.join(tmpdir(), "platformctl-shared-")));
+  goneDir = await realpath(await mkdtemp(path.join(tmpdir(), "platformctl-gone-")));
   catalog = await aCatalog();
   await catalog.write("shadow", bindModule("shadow", `${dataDir}:/data`));
   await catalog.write("late", bindModule("late", `${dataDir}:/data:ro`));
   await catalog.write("w1", bindModule("w1", `${sharedDir}:/srv/shared`));
   await catalog.write("w2", bindModule("w2", `${sharedDir}:/var/lib/w2`));
   await catalog.write("lost", bindModule("lost", `${sharedDir}-does-not-exist:/data:ro`));
+  await catalog.write("gone", bindModule("gone", `${goneDir}:/data`));
 });
 
 afterAll(async () => {
   if (mounted) await run("umount", ["-l", path.join(dataDir, "sub")]).catch(() => undefined);
   await rm(dataDir, { recursive: true, force: true });
   await rm(sharedDir, { recursive: true, force: true });
+  await rm(goneDir, { recursive: true, force: true });
   await catalog.remove();
 });
 
@@ -73,7 +92,13 @@ describe("mount sanity against the real engine", () => {
     await new Promise<void>((resolve, reject) => exec.start({}, (e, stream) => (e ? reject(e) : stream?.on("end", () => resolve()).resume())));
     expect(await readdir(sub)).toEqual([]);
 
-    const found = await mounts(p, ["shadow", "late"]);
+    const before = await healthRun(p, ["shadow", "late"]);
+    // A shadow write loses data: the service is unhealthy and health exits 1 (the ro `late` is not affected).
+    expect(before.code).toBe(1);
+    expect(before.services["shadow/shadow"]).toMatchObject({ healthy: false });
+    expect(before.services["shadow/shadow"]?.reason).toContain(`mount.shadowed at ${sub}`);
+    expect(before.services["late/late"]?.healthy).toBe(true);
+    const found = before.mounts;
     expect(found.map((f) => [f.code, f.module, f.path])).toEqual([["mount.shadowed", "shadow", sub]]);
     expect(found[0]?.message).toContain(`does not see it at /data/sub`);
     expect(found[0]?.message).toContain("tmpfs");
@@ -83,7 +108,9 @@ describe("mount sanity against the real engine", () => {
 
     // The remedy works: a restarted container binds the tree again, recursively, and sees the tmpfs.
     await shadow.restart({ t: 0 });
-    expect(await mounts(p, ["shadow", "late"])).toEqual([]);
+    const after = await healthRun(p, ["shadow", "late"]);
+    expect(after.mounts).toEqual([]);
+    expect(after.code).toBe(0);
   });
 
   it("reports one host directory bound read-write into two modules as two writers", async () => {
@@ -92,6 +119,30 @@ describe("mount sanity against the real engine", () => {
     expect(writers).toHaveLength(1);
     expect(writers[0]).toMatchObject({ module: "w1", path: sharedDir });
     expect(writers[0]?.message).toBe(`${sharedDir} is bound read-write into w1/w1 (/srv/shared) and w2/w2 (/var/lib/w2): two modules write one tree`);
+  });
+
+  it("makes a running service whose bind source vanished from the host unhealthy, exit 1", async () => {
+    const p = testProject("gone");
+    await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "gone", start: true });
+    expect((await healthRun(p, ["gone"])).code).toBe(0);
+    await rm(goneDir, { recursive: true, force: true });
+    const r = await healthRun(p, ["gone"]);
+    expect(r.code).toBe(1);
+    expect(r.services["gone/gone"]?.reason).toContain(`bind.source_missing at ${goneDir}`);
+    expect(r.mounts.find((f) => f.code === "bind.source_missing")).toMatchObject({ severity: "unhealthy", path: goneDir });
+  });
+
+  it("keeps two running writers of one host directory a warning (exit 0), and unhealthy with --strict (exit 1)", async () => {
+    const p = testProject("writers-strict");
+    await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "w1", start: true });
+    await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "w2", start: true });
+    const relaxed = await healthRun(p, ["w1", "w2"]);
+    expect(relaxed.code).toBe(0);
+    expect(relaxed.mounts.find((f) => f.code === "bind.two_writers")).toMatchObject({ severity: "warning" });
+    const strict = await healthRun(p, ["w1", "w2"], {}, ["--strict"]);
+    expect(strict.code).toBe(1);
+    expect(strict.services["w1/w1"]?.reason).toContain("bind.two_writers");
+    expect(strict.mounts.find((f) => f.code === "bind.two_writers")).toMatchObject({ severity: "unhealthy" });
   });
 
   it("reports a bind source missing on the host", async () => {
