@@ -2,13 +2,12 @@
 import os from "node:os";
 import type { Logger } from "pino";
 import type { Engine } from "../engine/connect.js";
-import { observe } from "../engine/observe.js";
 import { inspectContainer } from "../engine/inspect-container.js";
-import { containerName } from "../engine/labels.js";
 import type { Module } from "../manifest/module.js";
-import { computePlan, type PlanInputs } from "../plan/compute-plan.js";
-import { secretDigests } from "../plan/desired-spec.js";
-import { PlanSchema, type ModulePlan, type Plan } from "../plan/plan.js";
+import { computePlan } from "../plan/compute-plan.js";
+import type { ModulePlan, Plan } from "../plan/plan.js";
+import type { Clock } from "../clock.js";
+import { computeLivePlan, type LivePlan } from "../live-plan/compute-live-plan.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { EXIT, PlatformError } from "../errors.js";
@@ -50,8 +49,11 @@ export interface ApplyRequest {
   maxBackupAgeSeconds: number;
   timeoutSeconds: number | undefined;
   lockWaitMs: number;
-  /** A saved plan (apply --plan): refused with exit 5 unless it still matches the live state. */
-  savedPlan: unknown;
+  /** A saved plan (apply --plan, read by loadSavedPlan): refused with exit 5 unless it still matches the live state. */
+  savedPlan: Plan | undefined;
+  /** The working directory (relative bind sources and STATE_DIR in the plan's mount warnings). */
+  cwd: string;
+  clock: Clock;
   prune: boolean;
   command: string;
   signal: AbortSignal;
@@ -72,26 +74,8 @@ export class StalePlanError extends PlatformError {
   }
 }
 
-function planInputsFor(req: ApplyRequest, observed: ObservedState, selected: string[], key: Uint8Array): PlanInputs {
-  const digests: Record<string, Record<string, string> | undefined> = {};
-  for (const m of req.catalog.filter((x) => selected.includes(x.name))) for (const s of m.services) digests[`${m.name}/${s.name}`] = secretDigests(s, req.env, key);
-  return {
-    project: req.project,
-    catalog: req.catalog,
-    selected,
-    observed,
-    now: new Date().toISOString(),
-    prune: req.prune,
-    rerun: Boolean(req.inputs.rerun),
-    secretDigests: digests,
-    containerName: (m, s) => containerName(req.project, m, s),
-  };
-}
-
-async function freshPlan(req: ApplyRequest, selected: string[], key: Uint8Array): Promise<{ plan: Plan; observed: ObservedState }> {
-  const refs = [...new Set(req.catalog.filter((m) => selected.includes(m.name)).flatMap((m) => m.services.map((s) => s.image)))];
-  const observed = await observe(req.engine, req.project, refs, { signal: req.signal });
-  return { plan: computePlan(planInputsFor(req, observed, selected, key)), observed };
+function livePlan(req: ApplyRequest, selected: string[], key: Uint8Array): Promise<LivePlan> {
+  return computeLivePlan({ engine: req.engine, project: req.project, catalog: req.catalog, selected, env: req.env, cwd: req.cwd, digestKey: key, prune: req.prune, rerun: Boolean(req.inputs.rerun), clock: req.clock, signal: req.signal });
 }
 
 /** Why a dependency is not ready, or undefined when it is in sync and every service healthy/running/exited 0. */
@@ -119,17 +103,16 @@ function dependencyProblem(dep: ModulePlan | undefined, name: string, observed: 
  * fingerprint computed without the resolved-value digests together with exactly the same actions, so a changed
  * `${VAR}` value that the reviewed plan could not show still makes it stale.
  */
-function stalePlanProblem(req: ApplyRequest, savedPlan: unknown, plan: Plan, observed: ObservedState, order: string[], key: Uint8Array): string | undefined {
-  const saved = PlanSchema.safeParse(savedPlan);
-  if (!saved.success) throw new PlatformError("plan.invalid_file", "the plan file is not a platformctl plan (format_version 1)", { hint: "Pass a file written by `platformctl plan --out`." });
-  const savedNames = saved.data.modules.map((m) => m.name).sort();
-  if (saved.data.project !== req.project) return `the plan was made for project ${saved.data.project}, not ${req.project}`;
+function stalePlanProblem(req: ApplyRequest, saved: Plan, live: LivePlan, order: string[]): string | undefined {
+  const { plan } = live;
+  const savedNames = saved.modules.map((m) => m.name).sort();
+  if (saved.project !== req.project) return `the plan was made for project ${saved.project}, not ${req.project}`;
   if (savedNames.join() !== [...order].sort().join()) return `the plan covers ${savedNames.join(", ")}; this apply covers ${order.join(", ")}`;
-  if (saved.data.fingerprint === plan.fingerprint) return undefined;
+  if (saved.fingerprint === plan.fingerprint) return undefined;
   const actions = (p: Pick<Plan, "modules">) => JSON.stringify(p.modules.map((m) => [m.name, m.actions.map((a) => [a.type, a.service, a.container, a.cause])]));
-  const keyless = computePlan({ ...planInputsFor(req, observed, order, key), secretDigests: {} });
-  if (saved.data.fingerprint === keyless.fingerprint && actions(saved.data) === actions(plan)) return undefined;
-  return `fingerprint then ${saved.data.fingerprint.slice(0, 19)}…, now ${plan.fingerprint.slice(0, 19)}…`;
+  const keyless = computePlan({ ...live.inputs, secretDigests: {} });
+  if (saved.fingerprint === keyless.fingerprint && actions(saved) === actions(plan)) return undefined;
+  return `fingerprint then ${saved.fingerprint.slice(0, 19)}…, now ${plan.fingerprint.slice(0, 19)}…`;
 }
 
 /** Orders the requested modules so dependencies come first (the catalog is already in dependency order). */
@@ -149,7 +132,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
 
   const lock: LockHandle = await acquireLock(
     stateDir,
-    { pid: process.pid, pid_start: processStartTime(process.pid), host, user, command: req.command, started_at: new Date().toISOString(), ci_run_url: actor.ci.run_url ?? null, project: req.project, one_shot: null },
+    { pid: process.pid, pid_start: processStartTime(process.pid), host, user, command: req.command, started_at: req.clock.now().toISOString(), ci_run_url: actor.ci.run_url ?? null, project: req.project, one_shot: null },
     {
       waitMs: req.lockWaitMs,
       oneShotRunning: async (id) => (await inspectContainer(req.engine, id).catch(() => null))?.running ?? false,
@@ -165,16 +148,17 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
     const audit = await readAudit(stateDir);
     for (const open of unfinishedIntents(audit.records)) {
       req.log.warn({ intent: open.id, modules: open.modules, time: open.time }, "an earlier apply left an intent record without a result (crashed or killed); reconciling");
-      await appendAudit(stateDir, { type: "reconciled", id: newAuditId(), time: new Date().toISOString(), intent_id: open.id, note: `found unfinished by ${auditId}; its effects are what the next plan observes` });
+      await appendAudit(stateDir, { type: "reconciled", id: newAuditId(), time: req.clock.now().toISOString(), intent_id: open.id, note: `found unfinished by ${auditId}; its effects are what the next plan observes` });
     }
 
     // 1. Plan (fresh), and the stale check for a saved plan — before anything is changed. A stale plan is refused
     //    after the intent is recorded, so the refusal is audited too.
-    const { plan, observed } = await freshPlan(req, order, key);
-    const stale = req.savedPlan === undefined ? undefined : stalePlanProblem(req, req.savedPlan, plan, observed, order, key);
+    const live = await livePlan(req, order, key);
+    const { plan, observed } = live;
+    const stale = req.savedPlan === undefined ? undefined : stalePlanProblem(req, req.savedPlan, live, order);
 
     // 2. The gate, for every module, on the plan about to be executed.
-    const policyCtx: PolicyContext = { env: req.env, stateDir, project: req.project, inputs: req.inputs, maxBackupAgeSeconds: req.maxBackupAgeSeconds, audit: audit.records, now: new Date() };
+    const policyCtx: PolicyContext = { env: req.env, stateDir, project: req.project, inputs: req.inputs, maxBackupAgeSeconds: req.maxBackupAgeSeconds, audit: audit.records, now: req.clock.now() };
     const decisions = new Map<string, Decision>();
     for (const mp of plan.modules) {
       const m = req.catalog.find((x) => x.name === mp.name);
@@ -185,7 +169,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
     await appendAudit(stateDir, {
       type: "intent",
       id: auditId,
-      time: new Date().toISOString(),
+      time: req.clock.now().toISOString(),
       project: req.project,
       command: req.command,
       modules: order,
@@ -202,7 +186,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
     const blocked = [...decisions.values()].filter((d) => !d.eligible && hasActions(d.module));
     if (blocked.length) {
       for (const name of order) results.push({ module: name, outcome: blocked.some((d) => d.module === name) ? "blocked" : "no-op", actions: [], decision: decisions.get(name), message: undefined, detail: undefined });
-      await appendAudit(stateDir, { type: "result", id: auditId, time: new Date().toISOString(), outcome: "blocked", modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: [] })) });
+      await appendAudit(stateDir, { type: "result", id: auditId, time: req.clock.now().toISOString(), outcome: "blocked", modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: [] })) });
       throw new PolicyBlockedError(blocked[0] as Decision);
     }
 
@@ -212,14 +196,14 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
     let changed = false;
     for (const name of order) {
       const m = req.catalog.find((x) => x.name === name) as Module;
-      if (changed) current = await freshPlan(req, order, key);
+      if (changed) current = await livePlan(req, order, key);
       const mp = current.plan.modules.find((x) => x.name === name) as ModulePlan;
       const gated = plan.modules.find((x) => x.name === name) as ModulePlan;
       if (changed && JSON.stringify(mp.actions.map((a) => [a.type, a.service])) !== JSON.stringify(gated.actions.map((a) => [a.type, a.service]))) {
         throw new StalePlanError(`${name}: its plan changed while earlier modules were applied`);
       }
       if (m.dependsOn.length) {
-        const deps = await freshPlan(req, m.dependsOn, key);
+        const deps = await livePlan(req, m.dependsOn, key);
         for (const d of m.dependsOn) {
           const problem = dependencyProblem(deps.plan.modules.find((x) => x.name === d), d, deps.observed, req.catalog);
           if (problem) {
@@ -267,7 +251,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
         : results.some((r) => r.outcome === "applied")
           ? "applied"
           : "no-op";
-    await appendAudit(stateDir, { type: "result", id: auditId, time: new Date().toISOString(), outcome, modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions })) });
+    await appendAudit(stateDir, { type: "result", id: auditId, time: req.clock.now().toISOString(), outcome, modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions })) });
     const signal = req.interruptedBy();
     return { outcome, audit_id: auditId, modules: results, exitCode: outcome === "interrupted" ? 128 + (signal ?? 2) : outcome === "failed" ? EXIT.error : EXIT.ok };
   } catch (e) {
@@ -277,7 +261,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
       await appendAudit(stateDir, {
         type: "result",
         id: auditId,
-        time: new Date().toISOString(),
+        time: req.clock.now().toISOString(),
         outcome: interrupted ? "interrupted" : e instanceof StalePlanError && results.length === 0 ? "refused" : "failed",
         modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions })),
         message: e.message,

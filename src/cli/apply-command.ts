@@ -1,8 +1,9 @@
 // `platformctl apply`, `unlock` and `audit`: flags, signals, live progress, and the result as text or JSON.
-import { readFile } from "node:fs/promises";
 import os from "node:os";
 import { connectEngine } from "../engine/connect.js";
 import { applyModules, type ApplyResult } from "../apply/apply-modules.js";
+import { loadSavedPlan } from "../live-plan/load-saved-plan.js";
+import { systemClock } from "../clock.js";
 import { PolicyBlockedError } from "../gate/approve.js";
 import { checkBackupRefSyntax, parseMaxAge } from "../gate/decide.js";
 import { forceUnlock, describeHolder } from "../state/lock.js";
@@ -102,17 +103,7 @@ export async function runApply(io: CliIO, g: GlobalFlags, flags: ApplyFlags, arg
   const timeoutMs = flags.timeout === undefined ? undefined : parseDurationMs("--timeout", flags.timeout, 0);
   if (timeoutMs !== undefined && (timeoutMs < 1000 || timeoutMs > 86_400_000)) throw new UsageError("usage.timeout", "--timeout must be between 1s and 24h", { hint: "e.g. --timeout 300 or --timeout 5m" });
   const lockWaitMs = parseDurationMs("--lock-wait", flags.lockWait, 0);
-  let savedPlan: unknown;
-  if (flags.plan) {
-    const text = await readFile(flags.plan, "utf8").catch((e: NodeJS.ErrnoException) => {
-      throw new UsageError("usage.plan_file", `cannot read the plan file ${flags.plan} (${e.code ?? "error"})`, { hint: "Write one with platformctl plan --out FILE." });
-    });
-    try {
-      savedPlan = JSON.parse(text);
-    } catch {
-      throw new UsageError("plan.invalid_file", `${flags.plan} is not JSON`, { hint: "Write one with platformctl plan --out FILE." });
-    }
-  }
+  const savedPlan = flags.plan ? await loadSavedPlan(flags.plan) : undefined;
   const log = makeLogger(io, g.verbose);
   const s = styler(io);
   const tty = Boolean(io.stdout.isTTY) && !flags.json;
@@ -132,6 +123,8 @@ export async function runApply(io: CliIO, g: GlobalFlags, flags: ApplyFlags, arg
       timeoutSeconds: timeoutMs === undefined ? undefined : Math.ceil(timeoutMs / 1000),
       lockWaitMs,
       savedPlan,
+      cwd: io.cwd,
+      clock: systemClock,
       prune: Boolean(flags.prune),
       command: commandLine(argv),
       signal: controller.signal,

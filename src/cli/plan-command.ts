@@ -2,17 +2,13 @@
 import { writeFile, rename } from "node:fs/promises";
 import path from "node:path";
 import { connectEngine } from "../engine/connect.js";
-import { observe } from "../engine/observe.js";
-import { containerName } from "../engine/labels.js";
-import { computePlan } from "../plan/compute-plan.js";
-import { secretDigests } from "../plan/desired-spec.js";
 import type { Plan } from "../plan/plan.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import { readDigestKey, resolveStateDir } from "../state/state-dir.js";
 import { EXIT, PlatformError } from "../errors.js";
-import { gatherMountFacts } from "../health/gather-mount-facts.js";
-import { mountWarnings } from "../health/mount-sanity.js";
+import { systemClock } from "../clock.js";
+import { computeLivePlan } from "../live-plan/compute-live-plan.js";
 import { checkProject, loadCatalogOrFail, makeLogger, selectModules } from "./context.js";
 import { renderPlanMarkdown, renderPlanText } from "./render-plan.js";
 import { styler, type CliIO } from "./io.js";
@@ -27,43 +23,31 @@ export interface PlanFlags {
   prune?: boolean;
 }
 
-/** Observes and plans; shared by plan, apply and scope so all three see the same plan for the same state. */
+/** Observes and plans through the one live-plan path, so plan, scope and apply see the same plan for the same state. */
 export async function makePlan(
   io: CliIO,
   g: GlobalFlags,
   requested: readonly string[],
-  options: { prune?: boolean } = {},
+  options: { prune?: boolean; rerun?: boolean } = {},
 ): Promise<{ plan: Plan; catalog: Module[]; observed: ObservedState }> {
   const project = checkProject(g.project);
   const catalog = await loadCatalogOrFail(g.modulesDir);
   const selected = selectModules(catalog, requested);
   const log = makeLogger(io, g.verbose);
-  const engine = connectEngine(io.env);
-  const chosen = selected.length ? catalog.filter((m) => selected.includes(m.name)) : catalog;
-  const refs = [...new Set(chosen.flatMap((m) => m.services.map((s) => s.image)))].sort();
   const started = Date.now();
-  const observed = await observe(engine, project, refs);
-  log.debug({ containers: observed.containers.length, ms: Date.now() - started }, "observed engine state");
-  const key = await readDigestKey(resolveStateDir(io.env, io.cwd));
-  const digests: Record<string, Record<string, string> | undefined> = {};
-  if (key) for (const m of chosen) for (const s of m.services) digests[`${m.name}/${s.name}`] = secretDigests(s, io.env, key);
-  const plan = computePlan({
+  const { plan, observed } = await computeLivePlan({
+    engine: connectEngine(io.env),
     project,
     catalog,
     selected,
-    observed,
-    now: new Date().toISOString(),
+    env: io.env,
+    cwd: io.cwd,
+    digestKey: await readDigestKey(resolveStateDir(io.env, io.cwd)),
     prune: Boolean(options.prune),
-    secretDigests: digests,
-    containerName: (module, service) => containerName(project, module, service),
+    rerun: Boolean(options.rerun),
+    clock: systemClock,
   });
-  // Mount sanity as warnings: host-side checks only (missing bind sources, two writers, STATE_DIR inside a bind).
-  // The shadowed-mount check needs an exec in each container, so it stays in `health`: plan issues only GETs.
-  const facts = await gatherMountFacts({ engine, catalog, selected: plan.modules.map((m) => m.name), containers: [], env: io.env, cwd: io.cwd });
-  for (const f of mountWarnings(facts)) {
-    const mp = plan.modules.find((m) => m.name === f.module);
-    if (mp && f.code !== "mount.not_checked") mp.warnings.push(`${f.message} (${f.code}; ${f.remedy})`);
-  }
+  log.debug({ containers: observed.containers.length, ms: Date.now() - started }, "observed engine state and planned");
   return { plan, catalog, observed };
 }
 

@@ -1,10 +1,10 @@
 // `platformctl scope` (the policy decision, without acting) and `platformctl backup` (a verified backup ref to pass on).
-import { readFile } from "node:fs/promises";
 import { connectEngine } from "../engine/connect.js";
 import { decide, parseMaxAge, type PolicyContext } from "../gate/decide.js";
 import { readAudit } from "../state/audit.js";
 import { createBackup } from "../backup/create-backup.js";
-import { PlanSchema, type ModulePlan } from "../plan/plan.js";
+import type { ModulePlan } from "../plan/plan.js";
+import { loadSavedPlan } from "../live-plan/load-saved-plan.js";
 import type { Decision } from "../policy/policy.js";
 import { resolveStateDir } from "../state/state-dir.js";
 import { EXIT, UsageError } from "../errors.js";
@@ -41,22 +41,12 @@ export async function runScope(io: CliIO, g: GlobalFlags, flags: ScopeFlags): Pr
   const maxAge = parseMaxAge(flags.backupMaxAge);
   const catalog = await loadCatalogOrFail(g.modulesDir);
   const names = selectModules(catalog, flags.module);
-  const { plan, observed } = await makePlan(io, g, names);
+  const { plan, observed } = await makePlan(io, g, names, { rerun: Boolean(flags.rerun) });
   let planned: ModulePlan[] = plan.modules;
   if (flags.plan) {
-    const text = await readFile(flags.plan, "utf8").catch(() => {
-      throw new UsageError("usage.plan_file", `cannot read the plan file ${flags.plan}`, { hint: "Write one with platformctl plan --out FILE." });
-    });
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      throw new UsageError("plan.invalid_file", `${flags.plan} is not JSON`, { hint: "Write one with platformctl plan --out FILE." });
-    }
-    const saved = PlanSchema.safeParse(raw);
-    if (!saved.success) throw new UsageError("plan.invalid_file", `${flags.plan} is not a platformctl plan (format_version 1)`, { hint: "Write one with platformctl plan --out FILE." });
-    if (saved.data.project !== project) throw new UsageError("plan.project_mismatch", `${flags.plan} was made for project ${saved.data.project}, not ${project}`, { hint: "Pass the same --project as the plan." });
-    planned = saved.data.modules;
+    const saved = await loadSavedPlan(flags.plan);
+    if (saved.project !== project) throw new UsageError("plan.project_mismatch", `${flags.plan} was made for project ${saved.project}, not ${project}`, { hint: "Pass the same --project as the plan." });
+    planned = saved.modules;
   }
   const stateDir = resolveStateDir(io.env, io.cwd);
   const ctx: PolicyContext = { env: io.env, stateDir, project, inputs, maxBackupAgeSeconds: maxAge, audit: (await readAudit(stateDir)).records, now: new Date() };

@@ -5,6 +5,7 @@ import { execInContainer } from "./actions.js";
 import type { Engine } from "./connect.js";
 import { requestJson, seg } from "./dial.js";
 import { EngineError } from "./errors.js";
+import { isWithin } from "../policy/path-containment.js";
 
 /** One mount of a container as inspect reports it (`Mounts[]`). */
 export interface ContainerMount {
@@ -69,7 +70,7 @@ function unescapeOctal(s: string): string {
 export function deviceAt(entries: readonly MountinfoEntry[], path: string): number | undefined {
   let best: MountinfoEntry | undefined;
   for (const e of entries) {
-    const inside = e.mountPoint === "/" || path === e.mountPoint || path.startsWith(`${e.mountPoint}/`);
+    const inside = isWithin(path, e.mountPoint);
     if (inside && (!best || e.mountPoint.length >= best.mountPoint.length)) best = e;
   }
   return best?.dev;

@@ -1,9 +1,9 @@
 // Gathers the facts the policy gate needs (backup file, backup catalog, bootstrap history) and asks the pure gate.
 import { realpath, stat } from "node:fs/promises";
-import path from "node:path";
 import type { Module } from "../manifest/module.js";
 import type { ModulePlan, Plan } from "../plan/plan.js";
 import type { ObservedState } from "../plan/observed-state.js";
+import { isWithin } from "../policy/path-containment.js";
 import { evaluatePolicy } from "../policy/evaluate-policy.js";
 import { DEFAULT_CONFIRM_TOKEN, DEFAULT_MAX_BACKUP_AGE_SECONDS, type BackupFacts, type Decision, type DispatchInputs } from "../policy/policy.js";
 import { auditRecordsApply, type AuditRecord } from "../state/audit.js";
@@ -17,7 +17,7 @@ export async function gatherBackupFacts(ref: string, env: Readonly<Record<string
   const real = ref.includes("\0") ? undefined : await realpath(ref).catch(() => undefined);
   const st = real ? await stat(real).catch(() => undefined) : undefined;
   const isFile = Boolean(st?.isFile());
-  const sha = isFile && real && backupRoot && real.startsWith(backupRoot + path.sep) ? await sha256File(real).catch(() => undefined) : undefined;
+  const sha = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) ? await sha256File(real).catch(() => undefined) : undefined;
   const entry = real ? (await readBackupCatalog(stateDir)).find((e) => e.file === real) : undefined;
   return {
     path: ref,

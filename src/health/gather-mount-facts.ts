@@ -7,7 +7,8 @@ import { resolveInterpolation } from "../manifest/interpolation.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
 import { resolveStateDir } from "../state/state-dir.js";
-import { isWithin, type DeclaredBind, type MountFacts, type NestedMountFact } from "./mount-sanity.js";
+import { isWithin } from "../policy/path-containment.js";
+import { type DeclaredBind, type MountFacts, type NestedMountFact } from "./mount-sanity.js";
 
 export interface MountFactsContext {
   engine: Engine;
@@ -58,7 +59,7 @@ export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFac
     for (const b of mounts) {
       const source = await canonical(b.source);
       for (const hm of hostMounts) {
-        if (PSEUDO_FS.has(hm.fsType) || !isWithin(source, hm.mountPoint) || probed >= MAX_NESTED_PER_CONTAINER) continue;
+        if (PSEUDO_FS.has(hm.fsType) || !isWithin(hm.mountPoint, source) || probed >= MAX_NESTED_PER_CONTAINER) continue;
         probed += 1;
         const hostDev = await stat(hm.mountPoint).then((st) => st.dev, () => undefined);
         if (hostDev === undefined) continue;

@@ -1,4 +1,5 @@
 // Pure mount sanity checks over facts the shell gathered: missing bind sources, shadowed nested mounts, two writers, STATE_DIR inside a bind.
+import { isWithin } from "../policy/path-containment.js";
 
 /** A bind mount a module declares, its source resolved to a host path the way apply resolves it. */
 export interface DeclaredBind {
@@ -95,11 +96,6 @@ export interface MountFinding {
 
 const FLAT_LAYOUT = "move to the flat layout (each disk mounted at its own path, e.g. /data and /data-state, each bound separately; see docs/health.md)";
 
-/** True when `inner` is `outer` or lies below it. Both are absolute, normalised paths. */
-export function isWithin(outer: string, inner: string): boolean {
-  if (outer === "/") return inner.startsWith("/");
-  return inner === outer || inner.startsWith(`${outer}/`);
-}
 
 /** Every mount finding for the facts; sorted by code, module, service, path. `judgeMounts` decides what they do to health. */
 export function mountWarnings(facts: MountFacts): MountFinding[] {
@@ -164,7 +160,7 @@ export function mountWarnings(facts: MountFacts): MountFinding[] {
     for (const b of writers) {
       if (a.module >= b.module) continue; // different modules only, each pair once
       if (!selected.has(a.module) && !selected.has(b.module)) continue;
-      const [outer, inner] = isWithin(a.source, b.source) ? [a, b] : isWithin(b.source, a.source) ? [b, a] : [undefined, undefined];
+      const [outer, inner] = isWithin(b.source, a.source) ? [a, b] : isWithin(a.source, b.source) ? [b, a] : [undefined, undefined];
       if (!outer || !inner) continue;
       const key = `${a.module}/${a.service}|${b.module}/${b.service}|${inner.source}`;
       if (seen.has(key)) continue;
@@ -185,7 +181,7 @@ export function mountWarnings(facts: MountFacts): MountFinding[] {
   }
 
   for (const b of writers) {
-    if (!selected.has(b.module) || !isWithin(b.source, facts.stateDir)) continue;
+    if (!selected.has(b.module) || !isWithin(facts.stateDir, b.source)) continue;
     out.push({
       code: "state_dir.in_bind",
       module: b.module,

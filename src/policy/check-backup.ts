@@ -1,38 +1,14 @@
 // Verifies a backup ref from facts the shell gathered: a regular, non-empty file inside the backup root, named for a covering module, fresh, matching its catalog entry.
 import type { Module } from "../manifest/module.js";
+import { isCleanAbsolute, isWithin } from "./path-containment.js";
 import { parseBackupName } from "./parse-backup-name.js";
 import type { BackupFacts, Reason } from "./policy.js";
 
 /** How a path is shown in a message: quoted and escaped, so a newline or control character in a name cannot forge output. */
 export const showPath = (p: string): string => JSON.stringify(p);
 
-/** Drops trailing slashes (`/backups/` -> `/backups`), keeping `/` itself. */
+/** Drops trailing slashes (`/backups/` -> `/backups`), keeping `/` itself (for showing and naming, not containment). */
 const trimSlashes = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, "") || "/" : p);
-
-/**
- * True for an absolute POSIX path with no empty, `.` or `..` segment and no NUL: the shape realpath returns. A path of
- * another shape is never trusted for the containment check.
- */
-export function isCleanAbsolute(p: string): boolean {
-  if (!p.startsWith("/") || p.includes("\0")) return false;
-  if (p === "/") return true;
-  return p
-    .slice(1)
-    .split("/")
-    .every((seg) => seg !== "" && seg !== "." && seg !== "..");
-}
-
-/**
- * `child` lies strictly inside `root`, compared as clean absolute paths with a separator check: `/backups-evil/x` is
- * not inside `/backups`, and `/backups` is not inside itself. Both must already be realpaths (symlinks followed), so a
- * link inside the root that points outside is judged by where it points.
- */
-export function isInside(child: string, root: string): boolean {
-  const c = trimSlashes(child);
-  const r = trimSlashes(root);
-  if (!isCleanAbsolute(c) || !isCleanAbsolute(r) || c === r) return false;
-  return c.startsWith(r === "/" ? "/" : `${r}/`);
-}
 
 const baseName = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
 
@@ -50,9 +26,9 @@ export function checkBackup(facts: BackupFacts, module: Module, nowMs: number, m
   const real = facts.realPath;
   const resolves = trimSlashes(real) === trimSlashes(facts.path) ? "" : ` (it resolves to ${showPath(real)})`;
 
-  if (facts.backupRoot === undefined || !isCleanAbsolute(trimSlashes(facts.backupRoot))) {
+  if (facts.backupRoot === undefined || !isCleanAbsolute(facts.backupRoot)) {
     reasons.push({ code: "backup.root_missing", message: `The backup root is unknown (PLATFORMCTL_BACKUP_DIR unset or missing), so backup ref ${shown} cannot be checked.`, input });
-  } else if (!isInside(real, facts.backupRoot)) {
+  } else if (!isWithin(real, facts.backupRoot, { strict: true })) {
     reasons.push({ code: "backup.outside_root", message: `Backup ref ${shown}${resolves} is not inside the backup root ${showPath(facts.backupRoot)}.`, input });
   }
 

@@ -1,6 +1,6 @@
 // mountWarnings on plain facts, and the mountinfo reading the facts are built from.
 import { describe, expect, it } from "vitest";
-import { isWithin, mountWarnings, type DeclaredBind, type MountFacts, type NestedMountFact } from "../../src/health/mount-sanity.js";
+import { mountWarnings, type DeclaredBind, type MountFacts, type NestedMountFact } from "../../src/health/mount-sanity.js";
 import { deviceAt, makeDev, parseMountinfo } from "../../src/engine/mount-probe.js";
 
 function aBind(over: Partial<DeclaredBind> = {}): DeclaredBind {
@@ -109,15 +109,6 @@ describe("mountWarnings", () => {
 
   it("reports only the selected modules' findings", () => {
     expect(codes(facts({ binds: [aBind({ module: "zzz", sourceExists: false })] }))).toEqual([]);
-  });
-});
-
-describe("isWithin", () => {
-  it("matches the path itself and paths below it, never a sibling with the same prefix", () => {
-    expect(isWithin("/data", "/data")).toBe(true);
-    expect(isWithin("/data", "/data/state")).toBe(true);
-    expect(isWithin("/data", "/data-state")).toBe(false);
-    expect(isWithin("/", "/anything")).toBe(true);
   });
 });
 

@@ -1,0 +1,12 @@
+// The clock every shell is given instead of reading the time itself, so tests can pass a fixed one.
+
+/** Where "now" comes from. The pure core never reads a clock; shells take one and pass times in as data. */
+export interface Clock {
+  now(): Date;
+}
+
+/** The host's wall clock. */
+export const systemClock: Clock = { now: () => new Date() };
+
+/** A clock stopped at `at` (tests, and replaying a decision for a given time). */
+export const fixedClock = (at: Date | string): Clock => ({ now: () => new Date(at) });

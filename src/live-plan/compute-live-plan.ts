@@ -1,0 +1,69 @@
+// The one live-plan path shared by plan, scope and apply: observe -> secret digests -> computePlan -> mount warnings.
+import type { Clock } from "../clock.js";
+import type { Engine } from "../engine/connect.js";
+import { containerName } from "../engine/labels.js";
+import { observe } from "../engine/observe.js";
+import { gatherMountFacts } from "../health/gather-mount-facts.js";
+import { mountWarnings } from "../health/mount-sanity.js";
+import type { Module } from "../manifest/module.js";
+import { computePlan, type PlanInputs } from "../plan/compute-plan.js";
+import { secretDigests } from "../plan/desired-spec.js";
+import type { ObservedState } from "../plan/observed-state.js";
+import type { Plan } from "../plan/plan.js";
+
+export interface LivePlanRequest {
+  engine: Engine;
+  project: string;
+  /** The whole catalog, in dependency order. */
+  catalog: readonly Module[];
+  /** Modules to plan; empty means all. */
+  selected: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  /** STATE_DIR's digest key, when there is one (`plan` never creates it; `apply` does). */
+  digestKey: Uint8Array | undefined;
+  prune: boolean;
+  rerun: boolean;
+  clock: Clock;
+  signal?: AbortSignal | undefined;
+}
+
+/** A plan of the live state, with what it was computed from. */
+export interface LivePlan {
+  plan: Plan;
+  observed: ObservedState;
+  /** The inputs `computePlan` was given (for re-computing variants, e.g. without digests). */
+  inputs: PlanInputs;
+}
+
+/**
+ * Observes the engine (read-only: GETs only), computes the plan, and adds the host-side mount findings as warnings
+ * (missing bind sources, two writers, STATE_DIR inside a bind). The shadowed-mount check needs an exec in each
+ * container, so it stays in `health`.
+ */
+export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
+  const chosen = req.selected.length ? req.catalog.filter((m) => req.selected.includes(m.name)) : [...req.catalog];
+  const refs = [...new Set(chosen.flatMap((m) => m.services.map((s) => s.image)))].sort();
+  const observed = await observe(req.engine, req.project, refs, { signal: req.signal });
+  const digests: Record<string, Record<string, string> | undefined> = {};
+  const key = req.digestKey;
+  if (key) for (const m of chosen) for (const s of m.services) digests[`${m.name}/${s.name}`] = secretDigests(s, req.env, key);
+  const inputs: PlanInputs = {
+    project: req.project,
+    catalog: req.catalog,
+    selected: req.selected,
+    observed,
+    now: req.clock.now().toISOString(),
+    prune: req.prune,
+    rerun: req.rerun,
+    secretDigests: digests,
+    containerName: (module, service) => containerName(req.project, module, service),
+  };
+  const plan = computePlan(inputs);
+  const facts = await gatherMountFacts({ engine: req.engine, catalog: req.catalog, selected: plan.modules.map((m) => m.name), containers: [], env: req.env, cwd: req.cwd, signal: req.signal });
+  for (const f of mountWarnings(facts)) {
+    const mp = plan.modules.find((m) => m.name === f.module);
+    if (mp && f.code !== "mount.not_checked") mp.warnings.push(`${f.message} (${f.code}; ${f.remedy})`);
+  }
+  return { plan, observed, inputs };
+}
