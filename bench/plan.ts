@@ -85,11 +85,11 @@ async function main() {
   } finally {
     if (process.argv.includes("--keep")) {
       console.log(`kept: project ${project}, catalog ${dir}`);
-      return;
+    } else {
+      const left = await docker.listContainers({ all: true, filters: { label: [`dev.platformctl.project=${project}`] } });
+      await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+      await rm(root, { recursive: true, force: true });
     }
-    const left = await docker.listContainers({ all: true, filters: { label: [`dev.platformctl.project=${project}`] } });
-    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-    await rm(root, { recursive: true, force: true });
   }
 }
 

@@ -2,6 +2,4 @@
 // Entry point: runs the compiled CLI (built by `npm ci` through the `prepare` script).
 import { main } from "../dist/cli/main.js";
 
-main(process.argv).then((code) => {
-  process.exitCode = code;
-});
+process.exitCode = await main(process.argv);

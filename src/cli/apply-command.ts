@@ -72,7 +72,10 @@ function interruptible(): { controller: AbortController; signalNumber: () => num
     }
   };
   for (const s of Object.keys(numbers)) process.on(s, handler);
-  return { controller, signalNumber: () => seen, dispose: () => Object.keys(numbers).forEach((s) => process.off(s, handler)) };
+  const dispose = () => {
+    for (const s of Object.keys(numbers)) process.off(s, handler);
+  };
+  return { controller, signalNumber: () => seen, dispose };
 }
 
 function actionLine(module: string, r: ActionRecord): string {
@@ -198,7 +201,7 @@ export async function runAudit(io: CliIO, _g: GlobalFlags, flags: { module?: str
   const { records, skipped } = await readAudit(stateDir);
   const limit = flags.limit === undefined ? 20 : Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError("usage.limit", "--limit must be a whole number from 1 to 100000", { hint: "e.g. --limit 50" });
-  const wanted = flags.module && flags.module.length ? new Set(flags.module) : undefined;
+  const wanted = flags.module?.length ? new Set(flags.module) : undefined;
   const intents = new Map(records.flatMap((r) => (r.type === "intent" ? [[r.id, r] as const] : [])));
   const matches = records.filter((r) => {
     if (!wanted) return true;

@@ -135,7 +135,10 @@ export function buildContainer(ctx: BuildContext): BuiltContainer {
     for (const p of s.ports) {
       const key = `${p.target}/${p.protocol}`;
       body.ExposedPorts[key] = {};
-      if (p.published !== undefined) (body.HostConfig.PortBindings[key] ??= []).push({ HostIp: p.hostIp ?? "", HostPort: String(p.published) });
+      if (p.published === undefined) continue;
+      const bindings = body.HostConfig.PortBindings[key] ?? [];
+      bindings.push({ HostIp: p.hostIp ?? "", HostPort: String(p.published) });
+      body.HostConfig.PortBindings[key] = bindings;
     }
   }
   if (networks.length) {

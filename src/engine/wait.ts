@@ -145,7 +145,7 @@ async function pollUntilStopped(engine: Engine, id: string, deadline: number, si
   while (Date.now() < deadline) {
     try {
       const c = await inspectContainer(engine, id, signal);
-      if (!c || !c.running) return true;
+      if (!c?.running) return true;
     } catch (e) {
       if (!isEngineError(e, "unreachable")) throw e; // the daemon may be restarting: keep trying until the deadline
     }

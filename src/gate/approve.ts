@@ -39,7 +39,7 @@ export function approve(plan: ModulePlan, decision: Decision): ApprovedModulePla
 /** The run-time half of the guarantee: refuses anything that did not come out of `approve`. */
 export function assertApproved(plan: ModulePlan): asserts plan is ApprovedModulePlan {
   const d = (plan as Partial<ApprovedModulePlan>)[APPROVAL];
-  if (!d || !d.eligible || d.module !== plan.name) throw new InternalError(`refusing to execute an unapproved plan for ${plan.name}`);
+  if (!d?.eligible || d.module !== plan.name) throw new InternalError(`refusing to execute an unapproved plan for ${plan.name}`);
 }
 
 export function decisionOf(plan: ApprovedModulePlan): Decision {

@@ -56,7 +56,7 @@ export function referencedNames(text: string): string[] {
 /** True when the whole string is exactly one reference without a literal default, e.g. `${DB_PASSWORD}` or `${X:?set X}`. */
 export function isPureReference(text: string): boolean {
   const segs = parseInterpolation(text);
-  if (!segs || segs.length !== 1) return false;
+  if (segs?.length !== 1) return false;
   const only = segs[0] as Segment;
   return "ref" in only && (only.ref.operator === undefined || only.ref.operator === ":?" || only.ref.operator === "?");
 }

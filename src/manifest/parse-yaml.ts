@@ -179,7 +179,7 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
         walk(pair.value, depth + 1, childPath);
       }
     } else if (isSeq(node)) {
-      node.items.forEach((item, i) => walk(item, depth + 1, `${path}[${i}]`));
+      for (const [i, item] of node.items.entries()) walk(item, depth + 1, `${path}[${i}]`);
     }
   };
   try {

@@ -75,7 +75,7 @@ export const layerOf = (code: ProblemCode): ProblemLayer => PROBLEM_CODES[code].
 /** The usual one-line rendering: `file:line:column path: message`. */
 export function formatProblem(p: Problem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
-  return `${where} ${p.path ? p.path + ": " : ""}${p.message} [${p.code}]`;
+  return `${where} ${p.path ? `${p.path}: ` : ""}${p.message} [${p.code}]`;
 }
 
 /** Problems sorted by file, then position, then code, so output is stable. */

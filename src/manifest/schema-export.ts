@@ -60,7 +60,11 @@ export function moduleSchemaMarkdown(): string {
   const table: string[][] = [];
   rows(schema, "", true, table);
   const seen = new Set<string>();
-  const unique = table.filter((r) => (seen.has(r[0] as string) ? false : (seen.add(r[0] as string), true)));
+  const unique = table.filter((r) => {
+    if (seen.has(r[0] as string)) return false;
+    seen.add(r[0] as string);
+    return true;
+  });
   const lines = [
     "<!-- Generated from src/manifest/schema.ts by `npm run gen`; a test fails when this file is out of date. -->",
     "# Module manifest v1 reference",

@@ -161,7 +161,7 @@ export function computePlan(inputs: PlanInputs): Plan {
   const ordered = [...inputs.observed.containers].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   for (const c of ordered) byModule.set(c.module, [...(byModule.get(c.module) ?? []), c]);
   const declared = new Map(inputs.catalog.map((m) => [m.name, m]));
-  const selected = inputs.selected && inputs.selected.length ? new Set(inputs.selected) : undefined;
+  const selected = inputs.selected?.length ? new Set(inputs.selected) : undefined;
   const plans: ModulePlan[] = [];
 
   for (const m of inputs.catalog) {

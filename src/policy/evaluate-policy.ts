@@ -29,7 +29,6 @@ function toMillis(now: Date | string): number {
  * itself that explain a typical mistake.
  */
 function confirmHint(given: string): string {
-  // eslint-disable-next-line no-control-regex
   if (given !== given.trim() || /[\u0000-\u001f\u007f]/.test(given)) return "the value given has leading or trailing whitespace or a control character, such as a trailing newline";
   if (/[^\u0020-\u007e]/.test(given)) return "the value given contains non-ASCII characters, such as a look-alike letter";
   return "check spelling and letter case";

@@ -1,5 +1,5 @@
 // The append-only audit log (STATE_DIR/audit.jsonl): an intent record flushed before any mutation, a result after.
-import { open, readFile } from "node:fs/promises";
+import { type FileHandle, open, readFile } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { PlatformError } from "../errors.js";
@@ -72,7 +72,7 @@ export function actorFrom(env: Readonly<Record<string, string | undefined>>, use
  */
 export async function appendAudit(stateDir: string, record: AuditRecord): Promise<void> {
   const file = path.join(stateDir, AUDIT_FILE);
-  let fh;
+  let fh: FileHandle | undefined;
   try {
     fh = await open(file, "a+", 0o600);
     const { size } = await fh.stat();

@@ -32,7 +32,6 @@ const firstLine = (text: string): string => text.trim().split("\n")[0]?.slice(0,
 
 /** A base ref as typed: refused when it could be read as an option or carries control characters. */
 export function checkBaseRef(ref: string): void {
-  // eslint-disable-next-line no-control-regex
   if (ref === "" || ref.startsWith("-") || /[\u0000-\u0020\u007f]/.test(ref) || ref.length > 256) {
     throw new UsageError("changed.bad_ref", `invalid base ${JSON.stringify(ref.slice(0, 80))}`, {
       hint: "Pass a commit, branch or tag, e.g. --base origin/main or the pull request's base SHA.",

@@ -96,7 +96,7 @@ function pairOf(map: unknown, key: string): Pair | undefined {
   return (map as YAMLMap).items.find((p) => isScalar(p.key) && String((p.key as Scalar).value) === key) as Pair | undefined;
 }
 
-const valueOf = (map: unknown, key: string): unknown => pairOf(map, key)?.value;
+const valueAt = (map: unknown, key: string): unknown => pairOf(map, key)?.value;
 const scalarText = (node: unknown): string | undefined => (isScalar(node) && node.value !== null && node.value !== undefined ? String(node.value) : undefined);
 
 function at(ctx: Ctx, node: unknown): { line: number; column: number } {
@@ -185,11 +185,11 @@ interface StepInfo {
 }
 
 function stepName(step: YAMLMap, index: number): string {
-  const name = scalarText(valueOf(step, "name"));
+  const name = scalarText(valueAt(step, "name"));
   if (name) return name;
-  const uses = scalarText(valueOf(step, "uses"));
+  const uses = scalarText(valueAt(step, "uses"));
   if (uses) return uses;
-  const run = scalarText(valueOf(step, "run"));
+  const run = scalarText(valueAt(step, "run"));
   return run ? run.split("\n")[0]!.slice(0, 60) : `step ${index + 1}`;
 }
 
@@ -226,9 +226,9 @@ export function lintWorkflow(file: string, text: string): WorkflowFinding[] {
     add(ctx, { line: 1, column: 1 }, "yaml.invalid", "the document is not a mapping with `on:` and `jobs:`");
     return ctx.out;
   }
-  const workflowEnv = envBindings(valueOf(root, "env"));
+  const workflowEnv = envBindings(valueAt(root, "env"));
   const onPair = pairOf(root, "on");
-  const jobs = valueOf(root, "jobs");
+  const jobs = valueAt(root, "jobs");
   const applySteps: { job: string; jobNode: YAMLMap; step: StepInfo; invocation: Invocation }[] = [];
 
   if (isMap(jobs)) {
@@ -236,14 +236,14 @@ export function lintWorkflow(file: string, text: string): WorkflowFinding[] {
       const job = scalarText(jobPair.key) ?? "job";
       const jobNode = jobPair.value;
       if (!isMap(jobNode)) continue;
-      const jobUses = valueOf(jobNode, "uses");
+      const jobUses = valueAt(jobNode, "uses");
       const jobUsesText = scalarText(jobUses);
       if (jobUsesText !== undefined) {
         const why = unpinnedReason(jobUsesText);
         if (why) add(ctx, at(ctx, jobUses), "action.unpinned", `${why} (job ${job})`, { job });
       }
-      const jobEnv = envBindings(valueOf(jobNode, "env"));
-      const steps = valueOf(jobNode, "steps");
+      const jobEnv = envBindings(valueAt(jobNode, "env"));
+      const steps = valueAt(jobNode, "steps");
       if (!isSeq(steps)) continue;
       const infos: StepInfo[] = [];
       steps.items.forEach((s, index) => {
@@ -251,16 +251,16 @@ export function lintWorkflow(file: string, text: string): WorkflowFinding[] {
         const step = s as YAMLMap;
         const name = stepName(step, index);
         const names = { job, step: name };
-        const uses = valueOf(step, "uses");
+        const uses = valueAt(step, "uses");
         const usesText = scalarText(uses);
         if (usesText !== undefined) {
           const why = unpinnedReason(usesText);
           if (why) add(ctx, at(ctx, uses), "action.unpinned", why, names);
-          const script = valueOf(valueOf(step, "with"), "script");
+          const script = valueAt(valueAt(step, "with"), "script");
           if (/github-script/.test(usesText) && isScalar(script)) checkExpressionsInScript(ctx, script, "github-script", names);
         }
-        const stepEnv = envBindings(valueOf(step, "env"));
-        const runNode = valueOf(step, "run");
+        const stepEnv = envBindings(valueAt(step, "env"));
+        const runNode = valueAt(step, "run");
         let script: string | undefined;
         let invocations: Invocation[] = [];
         if (isScalar(runNode)) {
@@ -281,8 +281,8 @@ export function lintWorkflow(file: string, text: string): WorkflowFinding[] {
           invocations,
           inputs: inputBindings(stepEnv.expressions),
           flags: script === undefined ? [] : gateFlags(script),
-          ifText: scalarText(valueOf(step, "if")),
-          continueOnError: isTruthy(valueOf(step, "continue-on-error")),
+          ifText: scalarText(valueAt(step, "if")),
+          continueOnError: isTruthy(valueAt(step, "continue-on-error")),
         };
         infos.push(info);
         for (const inv of invocations) if (inv.sub === "apply") applySteps.push({ job, jobNode, step: info, invocation: inv });
@@ -311,20 +311,20 @@ export function lintWorkflow(file: string, text: string): WorkflowFinding[] {
           }
         }
         if (a.step.ifText !== undefined && /\b(always|failure|cancelled)\s*\(/.test(a.step.ifText)) {
-          add(ctx, at(ctx, valueOf(a.step.node, "if")), "apply.gate_bypassed", `step "${a.step.name}" runs platformctl apply with \`if: ${a.step.ifText}\`, also after the gate failed`, names);
+          add(ctx, at(ctx, valueAt(a.step.node, "if")), "apply.gate_bypassed", `step "${a.step.name}" runs platformctl apply with \`if: ${a.step.ifText}\`, also after the gate failed`, names);
         }
         if (a.step.continueOnError) {
-          add(ctx, at(ctx, valueOf(a.step.node, "continue-on-error")), "apply.gate_bypassed", `step "${a.step.name}" has continue-on-error: a failed apply would not fail the run`, names);
+          add(ctx, at(ctx, valueAt(a.step.node, "continue-on-error")), "apply.gate_bypassed", `step "${a.step.name}" has continue-on-error: a failed apply would not fail the run`, names);
         }
-        const concurrency = valueOf(jobNode, "concurrency") ?? valueOf(root, "concurrency");
+        const concurrency = valueAt(jobNode, "concurrency") ?? valueAt(root, "concurrency");
         const concWhere = at(ctx, pairOf(jobNode, "concurrency")?.key ?? pairOf(root, "concurrency")?.key ?? jobPair.key);
         if (concurrency === undefined || concurrency === null) {
           add(ctx, at(ctx, jobPair.key), "apply.no_concurrency", `job ${job} runs platformctl apply without a concurrency group`, names);
         } else if (isScalar(concurrency)) {
           if (!scalarText(concurrency)?.trim()) add(ctx, concWhere, "apply.no_concurrency", `job ${job} has an empty concurrency group`, names);
         } else if (isMap(concurrency)) {
-          const group = scalarText(valueOf(concurrency, "group"));
-          const cancel = valueOf(concurrency, "cancel-in-progress");
+          const group = scalarText(valueAt(concurrency, "group"));
+          const cancel = valueAt(concurrency, "cancel-in-progress");
           if (!group?.trim()) add(ctx, concWhere, "apply.no_concurrency", `job ${job}: the concurrency block has no group`, names);
           if (cancel !== undefined && !(isScalar(cancel) && (cancel.value === false || cancel.value === "false"))) {
             add(ctx, at(ctx, cancel), "apply.no_concurrency", `job ${job}: cancel-in-progress must be false for an apply (it is \`${scalarText(cancel) ?? "not false"}\`)`, names);

@@ -67,7 +67,10 @@ describe("engineOptions", () => {
 
   it("reads TLS files from ~/.docker when DOCKER_CERT_PATH is unset", () => {
     const read: string[] = [];
-    engineOptions({ DOCKER_HOST: "tcp://h:1", DOCKER_TLS_VERIFY: "1", HOME: "/home/op" }, (p) => (read.push(p), Buffer.alloc(0)));
+    engineOptions({ DOCKER_HOST: "tcp://h:1", DOCKER_TLS_VERIFY: "1", HOME: "/home/op" }, (p) => {
+      read.push(p);
+      return Buffer.alloc(0);
+    });
     expect(read).toEqual(["/home/op/.docker/ca.pem", "/home/op/.docker/cert.pem", "/home/op/.docker/key.pem"]);
   });
 

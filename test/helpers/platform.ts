@@ -1,5 +1,5 @@
 // Scenario helpers for CLI tests: temporary catalogs, running the built CLI, and creating containers exactly as platformctl does.
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { execFile } from "node:child_process";
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";

@@ -161,7 +161,7 @@ describe("keys", () => {
 describe("limits at their exact boundaries", () => {
   const aliases = (n: number) => `a: &x 1\n${Array.from({ length: n }, (_, i) => `b${i}: *x`).join("\n")}\n`;
   const flow = (depth: number) => `a: ${"[".repeat(depth)}${"]".repeat(depth)}\n`;
-  const keys = (n: number) => Array.from({ length: n }, (_, i) => `k${i}: 1`).join("\n") + "\n";
+  const keys = (n: number) => `${Array.from({ length: n }, (_, i) => `k${i}: 1`).join("\n")}\n`;
   const flowKeys = (n: number) => `a: {${Array.from({ length: n }, (_, i) => `k${i}: 1`).join(", ")},}\n`;
 
   it(`accepts ${MAX_ALIASES} aliases and refuses one more`, () => {

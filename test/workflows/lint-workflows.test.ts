@@ -197,7 +197,7 @@ describe("apply steps", () => {
 
 describe("pinned actions", () => {
   it("accepts a full commit SHA, a version tag, a local action and a container image digest", () => {
-    for (const ok of [CHECKOUT, "actions/checkout@v4", "actions/checkout@v4.2.2", "actions/upload-artifact@4.6.2", "./.github/actions/setup", "docker://alpine@sha256:" + "a".repeat(64), "https://code.forgejo.org/actions/checkout@v4"]) {
+    for (const ok of [CHECKOUT, "actions/checkout@v4", "actions/checkout@v4.2.2", "actions/upload-artifact@4.6.2", "./.github/actions/setup", `docker://alpine@sha256:${"a".repeat(64)}`, "https://code.forgejo.org/actions/checkout@v4"]) {
       expect(unpinnedReason(ok), ok).toBeUndefined();
     }
   });
