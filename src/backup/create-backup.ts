@@ -1,6 +1,7 @@
 // `platformctl backup`: archives a module's named volumes and bind mounts with a helper container, records size and sha256.
-import { access, appendFile, mkdir, realpath, rename, rm, stat } from "node:fs/promises";
+import { access, appendFile, chmod, link, mkdir, open, realpath, rm, stat } from "node:fs/promises";
 import { constants } from "node:fs";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import type { Engine } from "../engine/connect.js";
 import { createContainer, removeContainer } from "../engine/actions.js";
@@ -48,11 +49,20 @@ export async function backupRoot(env: Readonly<Record<string, string | undefined
   }
 }
 
+/** Mode of every archive and temporary file: backups hold credential hashes and data, readable by the owner only. */
+export const BACKUP_FILE_MODE = 0o600;
+/** Names tried per second (`<module>-<UTC>.tar.gz`, then `-1` … `-999`) before giving up. */
+const MAX_SEQ = 999;
+
 /**
- * Archives every named volume (and declared bind mount) of the module into `<root>/<module>-<UTC>.tar.gz` with a
- * helper container on a local image (PLATFORMCTL_BACKUP_IMAGE, default the module's first image; it needs sh and tar),
- * then records size and sha256 in STATE_DIR/backup-catalog.jsonl. The archive appears under its final name only when
- * complete.
+ * Archives every named volume (and declared bind mount) of the module into `<root>/<module>-<UTC>[-<n>].tar.gz` with
+ * a helper container on a local image (PLATFORMCTL_BACKUP_IMAGE, default the module's first image; it needs sh and
+ * tar), then records size and sha256 in STATE_DIR/backup-catalog.jsonl.
+ *
+ * The archive is written into a temporary file platformctl creates itself, mode 0600 and unique per run, which is the
+ * only thing of the backup root the helper sees (a file bind); it is fsynced, then linked to the first free name of
+ * that second (`link` never replaces a file, so two runs in the same second get `…Z.tar.gz` and `…Z-1.tar.gz`), then
+ * the temporary name is removed. The archive appears under its final name only when complete.
  */
 export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const root = await backupRoot(req.env);
@@ -79,44 +89,78 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   if ((await imageId(req.engine, image, req.signal)) === null) {
     throw new PlatformError("backup.image_missing", `backup helper image ${image} is not present on the engine`, { hint: "Set PLATFORMCTL_BACKUP_IMAGE to a local image that has sh and tar." });
   }
-  const name = formatBackupName(m.name, req.now);
-  const partial = `.${name}.partial`;
+  const partial = path.join(root, `.${m.name}.${process.pid}.${randomBytes(6).toString("hex")}.partial`);
+  await (await open(partial, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, BACKUP_FILE_MODE)).close();
   const mounts = [
     ...volumes.map((v) => ({ Type: "volume" as const, Source: resourceName(req.project, v), Target: `/backup/volumes/${v}`, ReadOnly: true })),
     ...binds.map((b, i) => ({ Type: "bind" as const, Source: b, Target: `/backup/binds/${i}`, ReadOnly: true })),
-    { Type: "bind" as const, Source: root, Target: "/out", ReadOnly: false },
+    { Type: "bind" as const, Source: partial, Target: "/out/archive.tar.gz", ReadOnly: false },
   ];
-  const helper = `${req.project}_${m.name}_backup-${process.pid}`;
-  const id = await createContainer(
-    req.engine,
-    helper,
-    {
-      Image: image,
-      Entrypoint: ["/bin/sh", "-c"],
-      Cmd: [`tar czf /out/${partial} -C /backup .`],
-      Labels: { [LABEL.project]: req.project, [LABEL.module]: m.name, [LABEL.service]: "_backup" },
-      HostConfig: { Mounts: mounts, RestartPolicy: { Name: "no" } },
-    },
-    req.signal,
-  );
+  const helper = `${req.project}_${m.name}_backup-${process.pid}-${randomBytes(3).toString("hex")}`;
+  let file: string;
   try {
-    const r = await runOneShot(req.engine, id, { timeoutMs: 3_600_000, signal: req.signal });
-    if (!(r.outcome.kind === "succeeded" && r.ranThisTime)) {
-      const logs = (await tailLogs(req.engine, id, 20).catch(() => [])).map((l) => l.text).join("\n");
-      throw new PlatformError("backup.failed", `backup helper for ${m.name} failed (exit ${r.exitCode})`, { detail: redact(logs, []), hint: "Check that the helper image has sh and tar (PLATFORMCTL_BACKUP_IMAGE) and that the volumes exist." });
+    const id = await createContainer(
+      req.engine,
+      helper,
+      {
+        Image: image,
+        Entrypoint: ["/bin/sh", "-c"],
+        Cmd: ["tar czf /out/archive.tar.gz -C /backup ."],
+        Labels: { [LABEL.project]: req.project, [LABEL.module]: m.name, [LABEL.service]: "_backup" },
+        HostConfig: { Mounts: mounts, RestartPolicy: { Name: "no" } },
+      },
+      req.signal,
+    );
+    try {
+      const r = await runOneShot(req.engine, id, { timeoutMs: 3_600_000, signal: req.signal });
+      if (!(r.outcome.kind === "succeeded" && r.ranThisTime)) {
+        const logs = (await tailLogs(req.engine, id, 20).catch(() => [])).map((l) => l.text).join("\n");
+        throw new PlatformError("backup.failed", `backup helper for ${m.name} failed (exit ${r.exitCode})`, { detail: redact(logs, []), hint: "Check that the helper image has sh and tar (PLATFORMCTL_BACKUP_IMAGE) and that the volumes exist." });
+      }
+    } finally {
+      await removeContainer(req.engine, id, { force: true }).catch(() => undefined);
     }
-  } catch (e) {
-    await rm(path.join(root, partial), { force: true }).catch(() => undefined);
-    throw e;
+    // tar truncates the file it was given, keeping its owner and mode; set the mode again in case the helper replaced it.
+    await chmod(partial, BACKUP_FILE_MODE);
+    const fh = await open(partial, constants.O_RDONLY);
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    file = await claimName(root, m.name, req.now, partial);
   } finally {
-    await removeContainer(req.engine, id, { force: true }).catch(() => undefined);
+    await rm(partial, { force: true }).catch(() => undefined);
   }
-  const file = path.join(root, name);
-  await rename(path.join(root, partial), file);
+  await syncDir(root);
   const size = (await stat(file)).size;
   const sha256 = await sha256File(file);
   const entry: BackupCatalogEntry = { file, module: m.name, size, sha256, created_at: req.now.toISOString() };
   await mkdir(stateDir, { recursive: true });
   await appendFile(path.join(stateDir, BACKUP_CATALOG_FILE), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
   return { file, size, sha256, volumes: volumes.map((v) => resourceName(req.project, v)), binds };
+}
+
+/** Links `partial` to the first free `<module>-<UTC>[-<n>].tar.gz` of that second; `link` fails rather than replace a file. */
+async function claimName(root: string, module: string, time: Date, partial: string): Promise<string> {
+  for (let seq = 0; seq <= MAX_SEQ; seq++) {
+    const file = path.join(root, formatBackupName(module, time, seq));
+    try {
+      await link(partial, file);
+      return file;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+  throw new PlatformError("backup.name_taken", `every backup name of ${module} for ${time.toISOString()} is taken (${MAX_SEQ + 1} backups in one second)`, {
+    hint: "Run the backup again a second later.",
+  });
+}
+
+/** Makes the new directory entry durable (best effort: some file systems refuse to fsync a directory). */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, constants.O_RDONLY).catch(() => undefined);
+  if (!fh) return;
+  await fh.sync().catch(() => undefined);
+  await fh.close();
 }

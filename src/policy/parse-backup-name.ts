@@ -1,4 +1,4 @@
-// Parses a backup file name `<module>-<YYYYMMDDTHHMMSSZ>.tar.gz` into the module it covers and the UTC time it was taken.
+// Parses a backup file name `<module>-<YYYYMMDDTHHMMSSZ>[-<n>].tar.gz` into the module it covers and the UTC time it was taken.
 import { PATTERNS } from "../manifest/schema.js";
 
 /** A parsed backup file name. */
@@ -6,13 +6,17 @@ export interface BackupName {
   module: string;
   /** The UTC instant written in the name. */
   time: Date;
+  /** The sequence number of a later backup in the same second (`-1` … `-999`); 0 for the first. */
+  seq: number;
 }
 
 /**
  * The timestamp is fixed-width and anchored at the end, so a module name containing `-` (minio-init) is whatever
- * precedes the last `-YYYYMMDDTHHMMSSZ.tar.gz`. ASCII only: `[0-9]` rather than `\d`, no `i` or `u` flag.
+ * precedes the last `-YYYYMMDDTHHMMSSZ[-n].tar.gz`. The optional `-n` (1-999, no leading zero) follows the `Z`; a
+ * module name cannot hold the upper-case `T` and `Z`, so the split is unambiguous. ASCII only: `[0-9]` rather than
+ * `\d`, no `i` or `u` flag.
  */
-const NAME = /^(.+)-([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z\.tar\.gz$/;
+const NAME = /^(.+)-([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z(?:-([1-9][0-9]{0,2}))?\.tar\.gz$/;
 
 const isLeap = (y: number): boolean => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 const daysIn = (y: number, m: number): number => (m === 2 ? (isLeap(y) ? 29 : 28) : [4, 6, 9, 11].includes(m) ? 30 : 31);
@@ -25,15 +29,15 @@ const daysIn = (y: number, m: number): number => (m === 2 ? (isLeap(y) ? 29 : 28
 export function parseBackupName(fileName: string): BackupName | undefined {
   const m = NAME.exec(fileName);
   if (!m) return undefined;
-  const [, module, ys, mos, ds, hs, mis, ss] = m as unknown as [string, string, string, string, string, string, string, string];
+  const [, module, ys, mos, ds, hs, mis, ss, seq] = m as unknown as [string, string, string, string, string, string, string, string, string | undefined];
   if (!PATTERNS.moduleName.test(module)) return undefined;
   const [y, mo, d, h, mi, s] = [ys, mos, ds, hs, mis, ss].map(Number) as [number, number, number, number, number, number];
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;
-  return { module, time: new Date(Date.UTC(y, mo - 1, d, h, mi, s)) };
+  return { module, time: new Date(Date.UTC(y, mo - 1, d, h, mi, s)), seq: seq === undefined ? 0 : Number(seq) };
 }
 
-/** The file name `platformctl backup` writes for `module` at `time` (seconds precision, UTC). */
-export function formatBackupName(module: string, time: Date): string {
+/** The file name `platformctl backup` writes for `module` at `time` (seconds precision, UTC); `seq` > 0 for a later backup in the same second. */
+export function formatBackupName(module: string, time: Date, seq = 0): string {
   const iso = time.toISOString(); // 2026-05-17T01:08:47.000Z
-  return `${module}-${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z.tar.gz`;
+  return `${module}-${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z${seq > 0 ? `-${seq}` : ""}.tar.gz`;
 }

@@ -10,7 +10,15 @@ describe("parseBackupName", () => {
     ["db2-19700101T000000Z.tar.gz", "db2", "1970-01-01T00:00:00.000Z"],
     ["x--20001231T120000Z.tar.gz", "x-", "2000-12-31T12:00:00.000Z"],
   ])("parses %s as module %s at %s, taking the timestamp from the end", (name, module, iso) => {
-    expect(parseBackupName(name)).toEqual({ module, time: new Date(iso) });
+    expect(parseBackupName(name)).toEqual({ module, time: new Date(iso), seq: 0 });
+  });
+
+  it.each([
+    ["minio-20260517T010847Z-1.tar.gz", "minio", 1],
+    ["minio-init-20260517T010847Z-2.tar.gz", "minio-init", 2],
+    ["x-1-20260517T010847Z-999.tar.gz", "x-1", 999],
+  ])("parses %s, a later backup in the same second, as module %s with sequence %i", (name, module, seq) => {
+    expect(parseBackupName(name)).toEqual({ module, time: new Date("2026-05-17T01:08:47.000Z"), seq });
   });
 
   it.each([
@@ -39,6 +47,11 @@ describe("parseBackupName", () => {
     ["a path", "backups/minio-20260517T010847Z.tar.gz"],
     ["a module name longer than 63 characters", `${"a".repeat(64)}-20260517T010847Z.tar.gz`],
     ["the empty string", ""],
+    ["sequence 0", "minio-20260517T010847Z-0.tar.gz"],
+    ["a sequence with a leading zero", "minio-20260517T010847Z-01.tar.gz"],
+    ["a sequence above 999", "minio-20260517T010847Z-1000.tar.gz"],
+    ["an empty sequence", "minio-20260517T010847Z-.tar.gz"],
+    ["a sequence before the Z", "minio-20260517T010847-1Z.tar.gz"],
   ])("rejects %s", (_label, name) => {
     expect(parseBackupName(name)).toBeUndefined();
   });
@@ -47,6 +60,8 @@ describe("parseBackupName", () => {
     const time = new Date("2026-05-17T01:08:47.000Z");
     const name = formatBackupName("minio-init", time);
     expect(name).toBe("minio-init-20260517T010847Z.tar.gz");
-    expect(parseBackupName(name)).toEqual({ module: "minio-init", time });
+    expect(parseBackupName(name)).toEqual({ module: "minio-init", time, seq: 0 });
+    expect(formatBackupName("minio-init", time, 7)).toBe("minio-init-20260517T010847Z-7.tar.gz");
+    expect(parseBackupName(formatBackupName("minio-init", time, 7))).toEqual({ module: "minio-init", time, seq: 7 });
   });
 });

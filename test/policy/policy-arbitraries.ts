@@ -87,6 +87,8 @@ function fileNameArb(module: Module, time: Date, token: string, confirm: string 
         `${module.name.replace("i", "\u0456")}-20260517T010847Z.tar.gz`,
         formatBackupName(module.name, time).toUpperCase(),
         formatBackupName(module.name, time).replace(".tar.gz", ".tgz"),
+        formatBackupName(module.name, time).replace(".tar.gz", "-0.tar.gz"),
+        formatBackupName(module.name, time).replace(".tar.gz", "-01.tar.gz"),
         `${token}.tar.gz`,
         `${confirm ?? "none"}-backup.tar.gz`,
       ),
@@ -126,7 +128,8 @@ function backupArb(module: Module, nowMs: number, maxAge: number, token: string,
     const offset = [inRange, -3600, maxAge * 2, maxAge, -1][c.time] as number;
     const time = new Date(Math.floor((nowMs - offset * 1000) / 1000) * 1000);
     const covering = module.backupRefModules.length ? module.backupRefModules : [module.name];
-    const name = c.name === 0 ? fc.constantFrom(...covering).map((m) => formatBackupName(m, time)) : fileNameArb(module, time, token, confirm);
+    // A later backup in the same second carries -1 … -999 after the Z.
+    const name = c.name === 0 ? fc.tuple(fc.constantFrom(...covering), fc.constantFrom(0, 0, 1, 999)).map(([m, seq]) => formatBackupName(m, time, seq)) : fileNameArb(module, time, token, confirm);
     return name.map((file) => {
       const root = [ROOT, undefined, `${ROOT}/`, "backups", ROOT][c.root];
       const dir = [ROOT, `${ROOT}-evil`, "/tmp", `${ROOT}/../etc`, `${ROOT}/${token}`, ROOT, ROOT, `${ROOT}/sub`][c.dir] as string;

@@ -19,11 +19,18 @@ function strictlyInside(child: string, root: string): boolean {
   return r.every((seg, i) => c[i] === seg);
 }
 
-/** `<module>-<YYYYMMDDTHHMMSSZ>.tar.gz` -> [module, epoch ms], or null. */
+/** `<module>-<YYYYMMDDTHHMMSSZ>[-<n>].tar.gz` -> [module, epoch ms], or null. */
 function backupName(file: string): [string, number] | null {
   const suffix = ".tar.gz";
   if (!file.endsWith(suffix)) return null;
-  const stem = file.slice(0, file.length - suffix.length);
+  let stem = file.slice(0, file.length - suffix.length);
+  // A later backup in the same second: `Z-<n>`, n from 1 to 999 without a leading zero.
+  // A module name has no upper-case Z, so a "Z-" can only follow the timestamp.
+  const z = stem.lastIndexOf("Z-");
+  if (z >= 0) {
+    if (!/^[1-9][0-9]{0,2}$/.test(stem.slice(z + 2))) return null;
+    stem = stem.slice(0, z + 1);
+  }
   if (stem.length < 18) return null;
   const stamp = stem.slice(stem.length - 16);
   const dash = stem[stem.length - 17];

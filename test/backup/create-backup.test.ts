@@ -1,0 +1,80 @@
+// `platformctl backup` against the real engine: archives are private (0600) and two runs in the same second both succeed.
+import Docker from "dockerode";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBackup } from "../../src/backup/create-backup.js";
+import { loadModules } from "../../src/catalog/load-modules.js";
+import { connectEngine } from "../../src/engine/connect.js";
+import { parseBackupName } from "../../src/policy/parse-backup-name.js";
+import { aCatalog, cli, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { testProject } from "../helpers/run-id.js";
+
+const docker = new Docker();
+let catalog: Awaited<ReturnType<typeof aCatalog>>;
+let root: string;
+let project: string;
+let env: Record<string, string>;
+
+const STORE = manifest("store", {
+  stateful: true,
+  services: `    store:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100000"]\n      restart: "no"\n      volumes: ["store-data:/data"]\n`,
+});
+
+beforeAll(async () => {
+  catalog = await aCatalog();
+  await catalog.write("store", STORE);
+  root = await mkdtemp(path.join(tmpdir(), "platformctl-backup-"));
+  env = { STATE_DIR: path.join(root, "state"), PLATFORMCTL_BACKUP_DIR: path.join(root, "backups"), PLATFORMCTL_BACKUP_IMAGE: TEST_IMAGE };
+  await mkdir(env.PLATFORMCTL_BACKUP_DIR as string);
+  project = testProject("backup");
+  // The module's volume, labelled for this run (teardown removes it), with a file holding a credential-like secret.
+  await docker.createVolume({ Name: `${project}_store-data`, Labels: { "dev.platformctl.project": project, "dev.platformctl.module": "store" } });
+  const seed = await docker.createContainer({
+    Image: TEST_IMAGE,
+    Cmd: ["sh", "-c", "echo 'admin:$2y$hash' > /data/users"],
+    Labels: { "dev.platformctl.project": project },
+    HostConfig: { Mounts: [{ Type: "volume", Source: `${project}_store-data`, Target: "/data" }] },
+  });
+  await seed.start();
+  await seed.wait();
+  await seed.remove();
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+  await catalog.remove();
+});
+
+const backup = () => cli(["backup", "store", "--project", project, "--modules-dir", catalog.dir], env);
+
+describe("backup against the real engine", () => {
+  it("writes the archive readable by its owner only (0600), with no temporary file left", async () => {
+    const r = await backup();
+    expect(r.code, r.stderr).toBe(0);
+    const file = r.stdout.trim();
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    expect((await readdir(env.PLATFORMCTL_BACKUP_DIR as string)).filter((f) => f.endsWith(".partial"))).toEqual([]);
+  });
+
+  it("gives two backups taken at the same second two names, both parseable, both complete, both in the catalog", async () => {
+    const module = (await loadModules(catalog.dir)).modules.find((m) => m.name === "store");
+    if (!module) throw new Error("store not loaded");
+    // The same clock reading for both runs: the collision is certain, not left to timing.
+    const now = new Date("2026-05-17T01:08:47.250Z");
+    const run = () => createBackup({ engine: connectEngine(env), project, module, env, stateDir: env.STATE_DIR as string, now });
+    const [a, b] = await Promise.all([run(), run()]);
+    const files = [a.file, b.file];
+    expect(files.map((f) => path.basename(f)).sort()).toEqual(["store-20260517T010847Z-1.tar.gz", "store-20260517T010847Z.tar.gz"]);
+    expect(new Set(files).size).toBe(2);
+    for (const f of files) {
+      expect(parseBackupName(path.basename(f))?.module).toBe("store");
+      expect((await stat(f)).size).toBeGreaterThan(0);
+      expect((await stat(f)).mode & 0o777).toBe(0o600);
+    }
+    const catalogText = await readFile(path.join(env.STATE_DIR as string, "backup-catalog.jsonl"), "utf8");
+    for (const f of files) expect(catalogText).toContain(JSON.stringify(f));
+    expect((await readdir(env.PLATFORMCTL_BACKUP_DIR as string)).filter((f) => f.endsWith(".partial"))).toEqual([]);
+  });
+});
