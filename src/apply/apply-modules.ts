@@ -8,6 +8,7 @@ import { computePlan } from "../plan/compute-plan.js";
 import type { ModulePlan, Plan } from "../plan/plan.js";
 import type { Clock } from "../clock.js";
 import { computeLivePlan, type LivePlan } from "../live-plan/compute-live-plan.js";
+import { readModuleSecrets } from "../secrets/module-secrets.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { EXIT, PlatformError } from "../errors.js";
@@ -219,7 +220,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
       const records: ActionRecord[] = [];
       try {
         await executeModule(
-          { engine: req.engine, project: req.project, module: m, env: req.env, digestKey: key, timeoutSeconds: req.timeoutSeconds, signal: req.signal, log: req.log, lock, progress: (s, t) => req.progress(name, s, t), secrets: new Set() },
+          { engine: req.engine, project: req.project, module: m, env: req.env, digestKey: key, timeoutSeconds: req.timeoutSeconds, signal: req.signal, log: req.log, lock, progress: (s, t) => req.progress(name, s, t), secrets: new Set(await readModuleSecrets(m, req.env)) },
           approved,
           (r) => {
             records.push(r);

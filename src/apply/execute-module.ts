@@ -14,6 +14,8 @@ import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
 import { redact } from "../secrets/masker.js";
 import { readEnvFiles } from "../secrets/env-files.js";
+import { heldSecrets } from "../secrets/module-secrets.js";
+import { inspectHeldValues } from "../engine/held-values.js";
 import { PlatformError } from "../errors.js";
 import { assertApproved, type ApprovedModulePlan } from "../gate/approve.js";
 import type { ActionRecord } from "../state/audit.js";
@@ -32,7 +34,10 @@ export interface ExecuteContext {
   lock: LockHandle;
   /** Progress for the live display: a service, what it is doing, and the latest log line (already redacted). */
   progress: (service: string, text: string) => void;
-  /** Every secret value resolved so far; everything shown is masked with these. */
+  /**
+   * The module's mask set, built up front (`readModuleSecrets`) so every action masks, not only a create; the values
+   * an existing container holds are added before it is run, started or waited for (`maskHeld`).
+   */
   secrets: Set<string>;
 }
 
@@ -61,12 +66,19 @@ function serviceOf(ctx: ExecuteContext, name: string): Service {
 /** Creates a service's container (networks and volumes first) under `name`; returns its id. */
 async function createFor(ctx: ExecuteContext, service: Service, name: string): Promise<string> {
   const built = buildContainer({ project: ctx.project, module: ctx.module, service, env: ctx.env, digestKey: ctx.digestKey, envFileValues: await readEnvFiles(ctx.module, service) });
-  for (const s of built.secrets) ctx.secrets.add(s);
   for (const n of service.networks) await ensureNetwork(ctx.engine, ctx.project, n, ctx.signal);
   for (const v of Object.values(built.volumes)) await ensureVolume(ctx.engine, ctx.project, ctx.module.name, v, ctx.signal);
   const id = await createContainer(ctx.engine, name, built.body, ctx.signal);
   for (const n of built.extraNetworks) await connectNetwork(ctx.engine, n, id, [service.name], ctx.signal);
   return id;
+}
+
+/** Adds what an existing container holds for the manifest's references (it may predate a rotation) to the mask set. */
+async function maskHeld(ctx: ExecuteContext, service: Service, target: string): Promise<void> {
+  const held = await inspectHeldValues(ctx.engine, target, ctx.signal);
+  if (!held) return;
+  const fileKeys = Object.keys(await readEnvFiles(ctx.module, service).catch(() => ({})));
+  for (const v of heldSecrets(service, held, fileKeys)) ctx.secrets.add(v);
 }
 
 const canonicalName = (ctx: ExecuteContext, service: string) => `${ctx.project}_${ctx.module.name}_${service}`;
@@ -81,6 +93,7 @@ const ranToSuccess = (c: ObservedContainer): boolean => c.status === "exited" &&
 
 async function runOnce(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
+  await maskHeld(ctx, service, target);
   const before = await inspectContainer(ctx.engine, target, ctx.signal);
   if (!before) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished before it could run`, undefined);
   await ctx.lock.setOneShot(before.id);
@@ -111,6 +124,7 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
 
 async function startAndWait(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
+  await maskHeld(ctx, service, target);
   const c = await inspectContainer(ctx.engine, target, ctx.signal);
   if (!c) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished`, undefined);
   if (c.status === "paused") throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${c.name} is paused`, "Unpause it (docker unpause) or let apply recreate it after a manifest change.");
@@ -136,6 +150,7 @@ async function startAndWait(ctx: ExecuteContext, service: Service, target: strin
 async function waitFor(ctx: ExecuteContext, service: Service, action: Action, rec: ActionRecord): Promise<void> {
   const target = action.container ?? canonicalName(ctx, service.name);
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
+  await maskHeld(ctx, service, target);
   if (action.cause === "health.starting") {
     const r = await waitForState(ctx.engine, target, "healthy", { timeoutMs, signal: ctx.signal });
     if (r.outcome !== "reached") throw new ActionFailedError({ ...rec, outcome: "failed", message: r.outcome }, `${ctx.module.name}/${service.name} did not become healthy (${r.outcome})`, await lastLines(ctx, target, 20));

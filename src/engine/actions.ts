@@ -5,6 +5,7 @@ import { demuxFrames } from "./demux.js";
 import { openStream, readUntil, requestJson, seg } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
 import { LABEL, resourceName } from "./labels.js";
+import { redact } from "../secrets/masker.js";
 import {
   createBodyRequest,
   execCreateBody,
@@ -173,9 +174,8 @@ function parseId(reply: unknown, operation: string): string {
 function maskEnv(e: unknown, body: object): unknown {
   if (!(e instanceof EngineError) || !e.detail) return e;
   const env = (body as { Env?: unknown }).Env;
-  const values = Array.isArray(env) ? env.filter((x): x is string => typeof x === "string").map((x) => x.slice(x.indexOf("=") + 1)).filter((v) => v.length >= 4) : [];
-  let detail = e.detail;
-  for (const v of values) detail = detail.split(v).join("***");
+  const values = Array.isArray(env) ? env.filter((x): x is string => typeof x === "string").map((x) => x.slice(x.indexOf("=") + 1)) : [];
+  const detail = redact(e.detail, values);
   if (detail === e.detail) return e;
   return new EngineError({ kind: e.kind, operation: e.operation, target: e.target, statusCode: e.statusCode, errno: e.errno, engineMessage: detail, cause: e.cause, message: e.message });
 }

@@ -3,10 +3,11 @@ import { setTimeout as sleepMs } from "node:timers/promises";
 import type { Engine } from "../engine/connect.js";
 import { containerName } from "../engine/labels.js";
 import { observe } from "../engine/observe.js";
+import { inspectHeldValues } from "../engine/held-values.js";
 import { readEnvFiles } from "../secrets/env-files.js";
-import { resolveInterpolation } from "../manifest/interpolation.js";
+import { heldSecrets, readModuleSecrets } from "../secrets/module-secrets.js";
 import type { Module } from "../manifest/module.js";
-import type { ObservedState } from "../plan/observed-state.js";
+import type { ObservedContainer, ObservedState } from "../plan/observed-state.js";
 import { gatherMountFacts } from "./gather-mount-facts.js";
 import { judgeHealth, judgeMounts, type HealthReport } from "./judge-health.js";
 import { mountWarnings, type MountFinding } from "./mount-sanity.js";
@@ -49,7 +50,7 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
   const sampleMs = ctx.sampleMs ?? 1000;
   const wanted = new Set(ctx.selected);
   const modules = ctx.catalog.filter((m) => wanted.has(m.name));
-  const secrets = (await Promise.all(modules.map((m) => moduleSecrets(m, ctx.env)))).flat();
+  const resolved = (await Promise.all(modules.map((m) => readModuleSecrets(m, ctx.env)))).flat();
   const look = () => observe(ctx.engine, ctx.project, [], { signal: ctx.signal });
   const started = clock();
   const deadline = new Map(modules.map((m) => [m.name, started + m.timeoutSeconds * 1000]));
@@ -58,6 +59,7 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
   for (;;) {
     await sleep(sampleMs);
     const second = await look();
+    const secrets = [...resolved, ...(await containerSecrets(ctx, modules, second.containers))];
     const now = clock();
     const waitedSeconds = ctx.wait ? Object.fromEntries(modules.map((m) => [m.name, Math.round((Math.min(now, deadline.get(m.name) ?? now) - started) / 1000)])) : undefined;
     const report = judgeHealth({
@@ -80,16 +82,18 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
   }
 }
 
-/** Values a module's containers were given from the environment and env files: masked in reasons and probe output. */
-export async function moduleSecrets(m: Module, env: Readonly<Record<string, string | undefined>>): Promise<string[]> {
-  const out = new Set<string>();
-  for (const s of m.services) {
-    for (const text of [...Object.values(s.environment), ...(s.entrypoint ?? []), ...(s.command ?? [])]) {
-      const r = resolveInterpolation(text, env);
-      if (r.ok) for (const v of r.secrets) out.add(v);
-    }
-    const fromFiles = await readEnvFiles(m, s).catch(() => ({}));
-    for (const v of Object.values(fromFiles)) if (v !== "") out.add(v);
+/**
+ * What the modules' containers actually hold for the manifest's `${VAR}` references and env-file keys: the values to
+ * mask when the variable is not set here or was rotated since the container was created (never shown or stored).
+ */
+async function containerSecrets(ctx: HealthContext, modules: readonly Module[], containers: readonly ObservedContainer[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const c of containers) {
+    const s = modules.find((m) => m.name === c.module)?.services.find((x) => x.name === c.service);
+    if (!s) continue;
+    const m = modules.find((x) => x.name === c.module) as Module;
+    const held = await inspectHeldValues(ctx.engine, c.id, ctx.signal);
+    if (held) out.push(...heldSecrets(s, held, Object.keys(await readEnvFiles(m, s).catch(() => ({})))));
   }
-  return [...out];
+  return out;
 }

@@ -1,6 +1,7 @@
 // The policy gate: judges one module's finished plan against the dispatch inputs and gathered facts, and returns a Decision as data.
 import { InternalError } from "../errors.js";
 import type { Drift } from "../plan/plan.js";
+import { redact } from "../secrets/masker.js";
 import { checkBackup } from "./check-backup.js";
 import type { AllowingRule, Decision, DriftRef, PolicyInput, PolicyRule, Reason } from "./policy.js";
 
@@ -34,41 +35,8 @@ function confirmHint(given: string): string {
   return "check spelling and letter case";
 }
 
-/** The ways a string can show up in a message: as is, and as escaped inside a JSON string (how paths are shown). */
-function forms(secret: string): string[] {
-  return [...new Set([secret, JSON.stringify(secret).slice(1, -1)])].filter((s) => s.length > 0);
-}
-
-/**
- * Replaces every occurrence of a secret in `text` with a placeholder, so no message can contain the confirmation or
- * the token even when a path or a name happens to include one. Overlapping matches are merged; a placeholder that
- * would itself contain a secret is not used.
- */
-function withhold(text: string, secrets: readonly string[]): string {
-  const spans: [number, number][] = [];
-  for (const s of secrets) {
-    for (let i = text.indexOf(s); i !== -1; i = text.indexOf(s, i + 1)) spans.push([i, i + s.length]);
-  }
-  if (spans.length === 0) return text;
-  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  const merged: [number, number][] = [];
-  for (const [a, b] of spans) {
-    const last = merged.at(-1);
-    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
-    else merged.push([a, b]);
-  }
-  for (const placeholder of ["[withheld]", "***", "###", ""]) {
-    let out = "";
-    let at = 0;
-    for (const [a, b] of merged) {
-      out += text.slice(at, a) + placeholder;
-      at = b;
-    }
-    out += text.slice(at);
-    if (secrets.every((s) => !out.includes(s))) return out;
-  }
-  return "";
-}
+/** Masks the confirmation and the token in a message, whatever their length, with the one masker. */
+const withhold = (text: string, secrets: readonly string[]): string => redact(text, secrets, { placeholder: "[withheld]", minLength: 1 });
 
 /**
  * Judges `input.plan` for `input.module`. Pure: no file system, clock, engine or environment; every fact is an input.
@@ -176,7 +144,7 @@ export function evaluatePolicy(input: PolicyInput): Decision {
     }
   }
 
-  const secrets = [input.confirmToken, inputs.confirm ?? ""].flatMap(forms);
+  const secrets = [input.confirmToken, inputs.confirm ?? ""].filter((x) => x.length > 0);
   const finished = reasons
     .map((r) => ({ ...r, message: withhold(r.message, secrets) }))
     .sort((a, b) => compare(a.code, b.code) || compare(a.message, b.message));

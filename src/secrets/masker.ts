@@ -1,34 +1,138 @@
-// Masking of secret values in anything platformctl shows (container logs, probe output, engine messages). Pure.
+// THE masker: every output path (container logs, probe output, engine messages, policy reasons, audit) masks through it. Pure.
 
 export const MASK = "***";
 
-/** The forms a value commonly takes in output: as is, JSON-escaped, URL-encoded, and base64 at each alignment. */
-export function secretForms(secret: string): string[] {
-  const forms = new Set<string>([secret]);
-  forms.add(JSON.stringify(secret).slice(1, -1));
-  forms.add(encodeURIComponent(secret));
-  for (const enc of ["base64", "base64url"] as const) {
-    for (let shift = 0; shift < 3; shift++) {
-      // Base64 of the secret at three byte alignments; drop the edges that depend on neighbouring bytes.
-      const padded = Buffer.concat([Buffer.alloc(shift, 0), Buffer.from(secret, "utf8")]);
-      const b = padded.toString(enc).replace(/=+$/, "");
-      const start = Math.ceil((shift * 4) / 3);
-      const end = b.length - ((padded.length % 3) ? 2 : 0);
-      const core = b.slice(start, end);
-      if (core.length >= 6) forms.add(core);
+/** Values shorter than this are not masked by default: they would blank out ordinary text. */
+export const MIN_SECRET_LENGTH = 4;
+
+export interface RedactOptions {
+  /** What replaces a secret (default `***`). If it would itself spell a secret, `***`, `###` and then nothing are used. */
+  placeholder?: string;
+  /** Shortest value masked (default 4). The policy gate masks confirmation values of any length (1). */
+  minLength?: number;
+}
+
+const STD = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const URL_SAFE = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+const escapeRe = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
+
+/**
+ * Patterns matching the secret wherever it sits in a base64 stream: for each of the 3 byte alignments, the
+ * characters fully made of the secret's bits, plus the edge characters that mix the secret's bits with its
+ * neighbours' (a class of the characters agreeing on the secret's bits) and the `=` padding after a final partial
+ * character. Masking only the full characters would leave the edge characters (`***D4=`), which carry secret bits.
+ */
+function base64Patterns(bytes: Uint8Array, alphabet: string): string[] {
+  const out: string[] = [];
+  const bits = (i: number): number => ((bytes[i >> 3] as number) >> (7 - (i & 7))) & 1;
+  const total = bytes.length * 8;
+  for (let shift = 0; shift < 3; shift++) {
+    const offset = shift * 8; // bit position of the secret's first bit in its 24-bit group
+    const first = Math.floor(offset / 6);
+    const last = Math.ceil((offset + total) / 6); // exclusive
+    let pattern = "";
+    for (let c = first; c < last; c++) {
+      // Character c covers stream bits [6c, 6c+6); secret bits are stream bits [offset, offset+total).
+      const chars: string[] = [];
+      for (let v = 0; v < 64; v++) {
+        let ok = true;
+        for (let b = 0; b < 6 && ok; b++) {
+          const s = 6 * c + b - offset;
+          if (s >= 0 && s < total && ((v >> (5 - b)) & 1) !== bits(s)) ok = false;
+        }
+        if (ok) chars.push(alphabet[v] as string);
+      }
+      pattern += chars.length === 1 ? escapeRe(chars[0] as string) : `[${chars.map(escapeRe).join("")}]`;
     }
+    const partialTail = (offset + total) % 6 !== 0;
+    out.push(partialTail ? `${pattern}=*` : pattern);
   }
-  for (const line of secret.split(/\r?\n/)) if (line.length >= 4) forms.add(line);
-  return [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
+  return out;
+}
+
+/** Literal forms of a value as it commonly shows up in output: as is, JSON-escaped, URL-encoded, each line of it. */
+function literalForms(secret: string): string[] {
+  const forms = new Set<string>([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
+  for (const line of secret.split(/\r?\n/)) if (line.length >= MIN_SECRET_LENGTH) forms.add(line);
+  return [...forms].filter((f) => f.length > 0);
+}
+
+// Compiling the patterns costs milliseconds; output paths mask the same set again and again. Bounded memo.
+const compiled = new Map<string, RegExp | undefined>();
+
+/** One regular expression matching every form of every secret (literal, escaped, base64 at any alignment). */
+function matcherFor(secrets: readonly string[], minLength: number): RegExp | undefined {
+  const key = JSON.stringify([minLength, ...secrets]);
+  if (compiled.has(key)) return compiled.get(key);
+  const re = compile(secrets, minLength);
+  if (compiled.size >= 64) compiled.delete(compiled.keys().next().value as string);
+  compiled.set(key, re);
+  return re;
+}
+
+function compile(secrets: readonly string[], minLength: number): RegExp | undefined {
+  const alternatives = new Set<string>();
+  for (const s of new Set(secrets)) {
+    if (s.length < minLength || s.length === 0) continue;
+    for (const f of literalForms(s)) alternatives.add(escapeRe(f));
+    // Base64 of a very short value would match ordinary text; 3 bytes give at least 4 fully determined characters.
+    const bytes = new TextEncoder().encode(s);
+    if (bytes.length >= 3) for (const a of [STD, URL_SAFE]) for (const p of base64Patterns(bytes, a)) alternatives.add(p);
+  }
+  if (alternatives.size === 0) return undefined;
+  return new RegExp([...alternatives].sort((a, b) => b.length - a.length).join("|"), "g");
+}
+
+/** Every match of `re` in `text`, overlapping ones included, merged into disjoint spans. */
+function spans(text: string, re: RegExp): [number, number][] {
+  const found: [number, number][] = [];
+  for (let i = 0; i < text.length; ) {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m) break;
+    const end = m.index + Math.max(1, m[0].length);
+    found.push([m.index, end]);
+    i = m.index + 1; // overlapping matches: a later one may reach further
+  }
+  const merged: [number, number][] = [];
+  for (const [a, b] of found) {
+    const lastSpan = merged.at(-1);
+    if (lastSpan && a <= lastSpan[1]) lastSpan[1] = Math.max(lastSpan[1], b);
+    else merged.push([a, b]);
+  }
+  return merged;
 }
 
 /**
- * Replaces every occurrence of every secret (and its encoded forms) with `***`. Values shorter than 4 characters
- * are not masked (they would blank out ordinary text, and are too short to be a credential).
+ * Replaces every occurrence of every secret (as is, JSON-escaped, URL-encoded, per line, and base64/base64url at
+ * every alignment including the edge characters and padding) with a placeholder. Overlapping matches are merged.
  */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  const forms = [...new Set(secrets.filter((s) => s.length >= 4).flatMap(secretForms))].sort((a, b) => b.length - a.length);
-  for (const f of forms) out = out.split(f).join(MASK);
-  return out;
+export function redact(text: string, secrets: readonly string[], opts: RedactOptions = {}): string {
+  const minLength = opts.minLength ?? MIN_SECRET_LENGTH;
+  const re = matcherFor(secrets, minLength);
+  if (!re) return text;
+  const found = spans(text, re);
+  if (found.length === 0) return text;
+  const live = secrets.filter((s) => s.length >= minLength && s.length > 0);
+  for (const placeholder of [opts.placeholder ?? MASK, MASK, "###", ""]) {
+    let out = "";
+    let at = 0;
+    for (const [a, b] of found) {
+      out += text.slice(at, a) + placeholder;
+      at = b;
+    }
+    out += text.slice(at);
+    if (live.every((s) => !out.includes(s))) return out;
+  }
+  return "";
+}
+
+/** A masking function bound to a set of secrets: what output paths are handed. */
+export type Mask = (text: string) => string;
+
+/** Binds `redact` to `secrets` (compiled once). */
+export function maskerFor(secrets: readonly string[], opts: RedactOptions = {}): Mask {
+  const list = [...secrets];
+  return (text) => redact(text, list, opts);
 }

@@ -1,0 +1,62 @@
+// apply on the real engine: every resolved ${VAR} value is masked in text, --json and audit.jsonl, whichever action ran.
+import { describe, expect, it } from "vitest";
+import { expectNoCanary, oneShot, useScenarios, type Scenario } from "./apply-scenario.js";
+import { manifest, TEST_IMAGE } from "../helpers/platform.js";
+
+const scenario = useScenarios();
+
+/** Applies twice (text, then --json) and returns everything platformctl wrote, the audit log included. */
+async function applyTwice(s: Scenario, module: string): Promise<{ first: string; second: string; json: string; audit: string }> {
+  const first = await s.apply(["--module", module]);
+  expect(first.code, first.stdout + first.stderr).toBe(1);
+  const second = await s.apply(["--module", module]);
+  expect(second.code, second.stdout + second.stderr).toBe(1);
+  const json = await s.apply(["--module", module, "--json"]);
+  expect(json.code, json.stdout + json.stderr).toBe(1);
+  return { first: first.stdout + first.stderr, second: second.stdout + second.stderr, json: json.stdout + json.stderr, audit: await s.auditText() };
+}
+
+/** The action types of the second apply's result record. */
+function secondActions(audit: string): string[] {
+  const results = audit.split("\n").filter((l) => l.includes('"type":"result"')).map((l) => JSON.parse(l) as { modules: { actions: { type: string }[] }[] });
+  return results[1]?.modules.flatMap((m) => m.actions.map((a) => a.type)) ?? [];
+}
+
+describe("apply masks the module's secrets on every action, not only after creating a container", () => {
+  it("masks a failed one-shot's stdout and stderr when it is run again on its existing container", async () => {
+    const command = '["sh", "-c", "echo out:$$PW; echo err:$$PW >&2; exit 1"]';
+    const s = await scenario("rerun-mask", { job: oneShot("job", command, { more: "      environment:\n        PW: ${APPLY_CANARY}\n" }) });
+    const out = await applyTwice(s, "job");
+    // The second apply runs the existing container again (no create): the path the runbook prescribes.
+    expect(secondActions(out.audit)).toEqual(["run-once"]);
+    for (const text of [out.first, out.second]) {
+      expect(text).toContain("out:***");
+      expect(text).toContain("err:***");
+    }
+    expectNoCanary(out.first, out.second, out.json, out.audit);
+  });
+
+  it("masks the output of a long-running service that exits when it is started again", async () => {
+    const yaml = manifest("svc", {
+      services: `    svc:\n      image: ${TEST_IMAGE}\n      command: ["sh", "-c", "echo out:$$PW; echo err:$$PW >&2; exit 1"]\n      restart: "no"\n      stop_grace_period: 1s\n      environment:\n        PW: \${APPLY_CANARY}\n`,
+    });
+    const s = await scenario("start-mask", { svc: yaml });
+    const out = await applyTwice(s, "svc");
+    expect(secondActions(out.audit)).toEqual(["start"]);
+    expect(out.second).toContain("out:***");
+    expectNoCanary(out.first, out.second, out.json, out.audit);
+  });
+
+  it("masks a start error that echoes a secret from the entrypoint, on the existing container too", async () => {
+    const yaml = manifest("bad", {
+      expected: "exited-success",
+      services: `    bad:\n      image: ${TEST_IMAGE}\n      entrypoint: ["/nonexistent-\${APPLY_CANARY}"]\n      restart: "no"\n      stop_grace_period: 1s\n`,
+    });
+    const s = await scenario("start-error-mask", { bad: yaml });
+    const out = await applyTwice(s, "bad");
+    expect(secondActions(out.audit)).toEqual(["run-once"]);
+    // The value the container holds for the reference is masked whole (`exec: "***"`), the reference part too.
+    expect(out.second).toMatch(/failed to start: .*"\*\*\*"/);
+    expectNoCanary(out.first, out.second, out.json, out.audit);
+  });
+});
