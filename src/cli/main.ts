@@ -57,7 +57,7 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: r
     .option("-m, --module <name>", "plan only this module (repeatable)", collect, [])
     .option("--json", "print the plan as JSON (schema/plan.schema.json)")
     .option("--markdown", "print a compact Markdown table (PR comments, step summaries)")
-    .option("--out <file>", "save the plan (JSON with its fingerprint) for apply --plan")
+    .option("--out <file>", "save the plan (JSON with its fingerprint) for apply --plan; a new path or a regular file, or - for stdout")
     .option("--detailed-exitcode", "exit 2 when there is drift, 0 when there is none")
     .option("--prune", "plan removal of orphaned and duplicate containers")
     .action(async (flags: PlanFlags) => {
