@@ -14,7 +14,7 @@ import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { EXIT, PlatformError } from "../errors.js";
 import { ensureDigestKey, ensureStateDir } from "../state/state-dir.js";
 import { actorFrom, appendAudit, newAuditId, readAudit, unfinishedIntents, type ActionRecord } from "../state/audit.js";
-import { acquireLock, describeHolder, processStartTime, type LockHandle } from "../state/lock.js";
+import { acquireLock, describeHolder, type LockHandle } from "../state/lock.js";
 import { decide, type PolicyContext } from "../gate/decide.js";
 import { approve, PolicyBlockedError } from "../gate/approve.js";
 import { ActionFailedError, executeModule } from "./execute-module.js";
@@ -133,13 +133,16 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
 
   const lock: LockHandle = await acquireLock(
     stateDir,
-    { pid: process.pid, pid_start: processStartTime(process.pid), host, user, command: req.command, started_at: req.clock.now().toISOString(), ci_run_url: actor.ci.run_url ?? null, project: req.project, one_shot: null },
+    { user, command: req.command, ci_run_url: actor.ci.run_url ?? null, project: req.project },
     {
       waitMs: req.lockWaitMs,
-      oneShotRunning: async (id) => (await inspectContainer(req.engine, id).catch(() => null))?.running ?? false,
-      onTakeover: (prev) => req.log.warn({ previous: prev }, "took over a stale apply lock whose holder is gone"),
+      // An engine error propagates: "cannot tell" must never read as "not running" (the lock then stays held).
+      oneShotRunning: async (id) => (await inspectContainer(req.engine, id, req.signal))?.running ?? false,
+      onTakeover: (t) => req.log.warn(t, `took over a stale apply lock: ${t.reason}`),
+      onLost: (current) => req.log.error({ current }, "the apply lock is no longer ours (unlock --force, or the lease ran out); the next change will stop"),
       onWait: (holder) => req.log.warn({ holder: describeHolder(holder), wait_ms: req.lockWaitMs }, "waiting for the apply lock held by another apply"),
       signal: req.signal,
+      now: () => req.clock.now().getTime(),
     },
   );
   const auditId = newAuditId();

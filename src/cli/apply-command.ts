@@ -182,17 +182,21 @@ export async function runApply(io: CliIO, g: GlobalFlags, flags: ApplyFlags, arg
   }
 }
 
-export async function runUnlock(io: CliIO, g: GlobalFlags, flags: { force?: boolean }): Promise<number> {
+export async function runUnlock(io: CliIO, g: GlobalFlags, flags: { force?: boolean; pid?: string }): Promise<number> {
   const project = checkProject(g.project);
   if (!flags.force) throw new UsageError("usage.unlock_force", "unlock removes another apply's lock and needs --force", { hint: "Check first that no apply runs (runbooks/held-lock.md), then: platformctl unlock --force" });
+  const pid = flags.pid === undefined ? undefined : Number(flags.pid);
+  if (pid !== undefined && !(Number.isInteger(pid) && pid > 0)) throw new UsageError("usage.unlock_pid", `--pid must be a process id (a whole number above 0), got ${JSON.stringify(flags.pid)}`, { hint: "Take it from the error that named the holder, or from the lock file: runbooks/held-lock.md" });
   const stateDir = await ensureStateDir(resolveStateDir(io.env, io.cwd));
-  const removed = await forceUnlock(stateDir, project);
-  if (removed === undefined) {
+  const r = await forceUnlock(stateDir, project, { pid });
+  if (!r.removed) {
     writeLine(io.stdout, `no apply lock held for project ${project}`);
     return EXIT.ok;
   }
-  await appendAudit(stateDir, { type: "unlock", id: newAuditId(), time: new Date().toISOString(), actor: actorFrom(io.env, os.userInfo().username, os.hostname()), holder: removed });
-  writeLine(io.stdout, `removed the apply lock of project ${project}${removed === "corrupt" ? " (it was unreadable)" : ` held by ${describeHolder(removed)}`}`);
+  await appendAudit(stateDir, { type: "unlock", id: newAuditId(), time: new Date().toISOString(), actor: actorFrom(io.env, os.userInfo().username, os.hostname()), holder: r.holder });
+  const whose = r.holder === "corrupt" ? " (it was unreadable)" : ` held by ${describeHolder(r.holder)}`;
+  const state = r.verdict?.kind === "alive" ? " (its holder was still running)" : r.verdict?.kind === "leased" ? ` (its pid could not be checked here: ${r.verdict.why})` : "";
+  writeLine(io.stdout, `removed the apply lock of project ${project}${whose}${state}`);
   return EXIT.ok;
 }
 

@@ -116,8 +116,9 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: r
   program
     .command("unlock")
     .description("Remove a held apply lock (operators only; see runbooks/held-lock.md)")
-    .option("--force", "required: confirms no apply is running")
-    .action(async (flags: { force?: boolean }) => {
+    .option("--force", "required: confirms the holder is gone (or, with --pid, that a live one may lose it)")
+    .option("--pid <pid>", "the pid of a running holder whose lock is to be removed anyway (refused without it)")
+    .action(async (flags: { force?: boolean; pid?: string }) => {
       const { runUnlock } = await import("./apply-command.js");
       setExit(await runUnlock(io, globalFlags(program, io), flags));
     });

@@ -12,10 +12,26 @@ export function resolveStateDir(env: Readonly<Record<string, string | undefined>
   return path.join(dataDir, "state");
 }
 
+/**
+ * `mkdir -p` one level at a time. Node's `mkdir({ recursive: true })` never returns for a path under a directory that
+ * exists but refuses new entries with ENOENT (`/proc/nope`: it retries forever at full CPU and the process cannot
+ * act on signals); here every level is tried once, so it fails with that level's error.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const st = await stat(d).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
+    if (st) break;
+    missing.unshift(d);
+    if (path.dirname(d) === d) break;
+  }
+  for (const d of missing) await mkdir(d, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => (e.code === "EEXIST" ? undefined : Promise.reject(e)));
+}
+
 /** Makes sure the state directory exists (creating it) and is writable; otherwise a clear error naming it. */
 export async function ensureStateDir(dir: string): Promise<string> {
   try {
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await makeDirs(dir);
     const st = await stat(dir);
     if (!st.isDirectory()) throw new Error("not a directory");
     await access(dir, constants.W_OK);
