@@ -18,7 +18,9 @@ export type { ObservedState, ObservedContainer } from "./plan/observed-state.js"
 export { evaluatePolicy } from "./policy/evaluate-policy.js";
 export { REASON_CODES, DEFAULT_CONFIRM_TOKEN } from "./policy/policy.js";
 export type { Decision, Reason, DispatchInputs, BackupFacts, BootstrapFacts, PolicyInput } from "./policy/policy.js";
-export { connectEngine } from "./engine/connect.js";
-export { observe } from "./engine/observe.js";
+export { openRuntime } from "./runtime/open-runtime.js";
+export { isRuntimeError, RuntimeError } from "./runtime/runtime.js";
+export type { Runtime, UnitRef, UnitSpec, OneShotResult, WaitForStateResult, ExecResult, LogLine } from "./runtime/runtime.js";
+export { unitName, resourceName } from "./plan/unit-name.js";
 export { judgeHealth } from "./health/judge-health.js";
 export { mountWarnings } from "./health/mount-sanity.js";

@@ -32,6 +32,39 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("lets only the runtime chooser (src/runtime/open-runtime.ts), src/engine itself and src/cli import src/engine", () => {
+    const offenders = all
+      .filter((f) => f.layer !== "engine" && f.layer !== "cli" && f.rel !== path.join("runtime", "open-runtime.ts"))
+      .flatMap((f) => f.imports.filter((i) => /(^|\/)engine\//.test(i)).map((i) => `${f.rel} -> ${i}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it("keeps apply, health and backup on the runtime port: they never import src/engine", () => {
+    const offenders = all
+      .filter((f) => ["apply", "health", "backup"].includes(f.layer))
+      .flatMap((f) => f.imports.filter((i) => /(^|\/)engine\//.test(i)).map((i) => `${f.rel} -> ${i}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it("keeps the port runtime-neutral: src/runtime (but the chooser) imports only the pure core, errors, secrets and itself", () => {
+    const offenders = all
+      .filter((f) => f.layer === "runtime" && f.rel !== path.join("runtime", "open-runtime.ts"))
+      .flatMap((f) => f.imports.filter((i) => !/^\.\.\/(manifest|plan|policy|secrets)\/|^\.\.\/errors\.js$|^\.\/|^node:stream$/.test(i)).map((i) => `${f.rel} -> ${i}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it("lets src/engine reach src/runtime only for the port's pure files, never the chooser (no cycle)", () => {
+    const offenders = all
+      .filter((f) => f.layer === "engine")
+      .flatMap((f) => f.imports.filter((i) => /\/runtime\//.test(i) && !/\/runtime\/(runtime|mountinfo)\.js$/.test(i)).map((i) => `${f.rel} -> ${i}`));
+    expect(offenders).toEqual([]);
+  });
+
+  it("names units and project resources only in src/plan/unit-name.ts: nobody else joins a project name with `_`", () => {
+    const offenders = all.filter((f) => f.rel !== path.join("plan", "unit-name.ts") && /`\$\{[^}`]*project\}_/.test(f.text)).map((f) => f.rel);
+    expect(offenders).toEqual([]);
+  });
+
   it("keeps src/engine free of apply, health and cli imports (dependencies point inward)", () => {
     const offenders = all.filter((f) => f.layer === "engine").flatMap((f) => f.imports.filter((i) => /\/(apply|health|cli|backup)\//.test(i)).map((i) => `${f.rel} -> ${i}`));
     expect(offenders).toEqual([]);

@@ -1,8 +1,6 @@
 // apply: lock, audit intent, gate every module, execute approved plans in dependency order, audit result, unlock.
 import os from "node:os";
 import type { Logger } from "pino";
-import type { Engine } from "../engine/connect.js";
-import { inspectContainer } from "../engine/inspect-container.js";
 import type { Module } from "../manifest/module.js";
 import { computePlan } from "../plan/compute-plan.js";
 import type { ModulePlan, Plan } from "../plan/plan.js";
@@ -10,6 +8,8 @@ import type { Clock } from "../clock.js";
 import { computeLivePlan, type LivePlan } from "../live-plan/compute-live-plan.js";
 import { readModuleSecrets } from "../secrets/module-secrets.js";
 import type { ObservedState } from "../plan/observed-state.js";
+import { unitName } from "../plan/unit-name.js";
+import type { Runtime } from "../runtime/runtime.js";
 import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { EXIT, PlatformError } from "../errors.js";
 import { ensureDigestKey, ensureStateDir } from "../state/state-dir.js";
@@ -39,7 +39,7 @@ export interface ApplyResult {
 }
 
 export interface ApplyRequest {
-  engine: Engine;
+  runtime: Runtime;
   project: string;
   catalog: Module[];
   /** Modules to apply, any order (applied in dependency order). */
@@ -76,7 +76,7 @@ export class StalePlanError extends PlatformError {
 }
 
 function livePlan(req: ApplyRequest, selected: string[], key: Uint8Array): Promise<LivePlan> {
-  return computeLivePlan({ engine: req.engine, project: req.project, catalog: req.catalog, selected, env: req.env, cwd: req.cwd, digestKey: key, prune: req.prune, rerun: Boolean(req.inputs.rerun), clock: req.clock, signal: req.signal });
+  return computeLivePlan({ runtime: req.runtime, project: req.project, catalog: req.catalog, selected, env: req.env, cwd: req.cwd, digestKey: key, prune: req.prune, rerun: Boolean(req.inputs.rerun), clock: req.clock, signal: req.signal });
 }
 
 /** Why a dependency is not ready, or undefined when it is in sync and every service healthy/running/exited 0. */
@@ -137,7 +137,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
     {
       waitMs: req.lockWaitMs,
       // An engine error propagates: "cannot tell" must never read as "not running" (the lock then stays held).
-      oneShotRunning: async (id) => (await inspectContainer(req.engine, id, req.signal))?.running ?? false,
+      oneShotRunning: async (id) => (await req.runtime.inspectUnit(id, req.signal))?.running ?? false,
       onTakeover: (t) => req.log.warn(t, `took over a stale apply lock: ${t.reason}`),
       onLost: (current) => req.log.error({ current }, "the apply lock is no longer ours (unlock --force, or the lease ran out); the next change will stop"),
       onWait: (holder) => req.log.warn({ holder: describeHolder(holder), wait_ms: req.lockWaitMs }, "waiting for the apply lock held by another apply"),
@@ -223,7 +223,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
       const records: ActionRecord[] = [];
       try {
         await executeModule(
-          { engine: req.engine, project: req.project, module: m, env: req.env, digestKey: key, timeoutSeconds: req.timeoutSeconds, signal: req.signal, log: req.log, lock, progress: (s, t) => req.progress(name, s, t), secrets: new Set(await readModuleSecrets(m, req.env)) },
+          { runtime: req.runtime, project: req.project, module: m, env: req.env, digestKey: key, timeoutSeconds: req.timeoutSeconds, signal: req.signal, log: req.log, lock, progress: (s, t) => req.progress(name, s, t), secrets: new Set(await readModuleSecrets(m, req.env)) },
           approved,
           (r) => {
             records.push(r);

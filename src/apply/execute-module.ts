@@ -1,28 +1,21 @@
-// Executes one approved module plan through the engine, action by action, in plan order. Decides nothing new.
+// Executes one approved module plan through the runtime, action by action, in plan order. Decides nothing new.
 import type { Logger } from "pino";
-import type { Engine } from "../engine/connect.js";
-import { createContainer, ensureNetwork, ensureVolume, removeContainer, renameContainer, startContainer, stopContainer } from "../engine/actions.js";
-import { connectNetwork } from "../engine/network-connect.js";
-import { buildContainer } from "../engine/container-body.js";
-import { inspectContainer } from "../engine/inspect-container.js";
-import { tailLogs } from "../engine/logs.js";
-import { runOneShot, waitForState } from "../engine/wait.js";
-import { isEngineError } from "../engine/errors.js";
 import type { Module, Service } from "../manifest/module.js";
 import type { Action } from "../plan/plan.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
+import { replacementUnitName, unitName } from "../plan/unit-name.js";
+import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { readEnvFiles } from "../secrets/env-files.js";
 import { heldSecrets } from "../secrets/module-secrets.js";
-import { inspectHeldValues } from "../engine/held-values.js";
 import { PlatformError } from "../errors.js";
 import { assertApproved, type ApprovedModulePlan } from "../gate/approve.js";
 import type { ActionRecord } from "../state/audit.js";
 import type { LockHandle } from "../state/lock.js";
 
 export interface ExecuteContext {
-  engine: Engine;
+  runtime: Runtime;
   project: string;
   module: Module;
   env: Readonly<Record<string, string | undefined>>;
@@ -53,7 +46,7 @@ const LOG_LINES_ON_FAILURE = 50;
 
 /** The last lines of a container's output, every secret masked. */
 async function lastLines(ctx: ExecuteContext, id: string, n = LOG_LINES_ON_FAILURE): Promise<string> {
-  const lines = await tailLogs(ctx.engine, id, n).catch(() => []);
+  const lines = await ctx.runtime.tailLogs(id, n).catch(() => []); // logs only decorate a failure already being reported
   return redact(lines.map((l) => `${l.stream === "stderr" ? "! " : "  "}${l.text}`).join("\n"), [...ctx.secrets]);
 }
 
@@ -63,25 +56,22 @@ function serviceOf(ctx: ExecuteContext, name: string): Service {
   return s;
 }
 
-/** Creates a service's container (networks and volumes first) under `name`; returns its id. */
+/** Creates a service's unit (networks and volumes first) under `name`; returns its id. */
 async function createFor(ctx: ExecuteContext, service: Service, name: string): Promise<string> {
-  const built = buildContainer({ project: ctx.project, module: ctx.module, service, env: ctx.env, digestKey: ctx.digestKey, envFileValues: await readEnvFiles(ctx.module, service) });
-  for (const n of service.networks) await ensureNetwork(ctx.engine, ctx.project, n, ctx.signal);
-  for (const v of Object.values(built.volumes)) await ensureVolume(ctx.engine, ctx.project, ctx.module.name, v, ctx.signal);
-  const id = await createContainer(ctx.engine, name, built.body, ctx.signal);
-  for (const n of built.extraNetworks) await connectNetwork(ctx.engine, n, id, [service.name], ctx.signal);
-  return id;
+  const spec = { project: ctx.project, module: ctx.module, service, env: ctx.env, digestKey: ctx.digestKey, envFileValues: await readEnvFiles(ctx.module, service) };
+  const created = await ctx.runtime.createUnit(spec, { name, signal: ctx.signal, onSecrets: (values) => values.forEach((v) => ctx.secrets.add(v)) });
+  return created.id;
 }
 
 /** Adds what an existing container holds for the manifest's references (it may predate a rotation) to the mask set. */
 async function maskHeld(ctx: ExecuteContext, service: Service, target: string): Promise<void> {
-  const held = await inspectHeldValues(ctx.engine, target, ctx.signal);
+  const held = await ctx.runtime.heldValues(target, ctx.signal);
   if (!held) return;
   const fileKeys = Object.keys(await readEnvFiles(ctx.module, service).catch(() => ({})));
   for (const v of heldSecrets(service, held, fileKeys)) ctx.secrets.add(v);
 }
 
-const canonicalName = (ctx: ExecuteContext, service: string) => `${ctx.project}_${ctx.module.name}_${service}`;
+const canonicalName = (ctx: ExecuteContext, service: string) => unitName(ctx.project, ctx.module.name, service);
 
 /**
  * Success of a run apply itself started and saw end (`ranThisTime`): exited 0, not OOM-killed, no start error. Unlike
@@ -94,15 +84,15 @@ const ranToSuccess = (c: ObservedContainer): boolean => c.status === "exited" &&
 async function runOnce(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
   await maskHeld(ctx, service, target);
-  const before = await inspectContainer(ctx.engine, target, ctx.signal);
+  const before = await ctx.runtime.inspectUnit(target, ctx.signal);
   if (!before) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished before it could run`, undefined);
   await ctx.lock.setOneShot(before.id);
   ctx.progress(service.name, "running");
-  const r = await runOneShot(ctx.engine, before.id, { timeoutMs, signal: ctx.signal, graceSeconds: service.stopGracePeriodSeconds ?? 10 });
+  const r = await ctx.runtime.runOneShot(before.id, { timeoutMs, signal: ctx.signal, graceSeconds: service.stopGracePeriodSeconds ?? 10 });
   await ctx.lock.setOneShot(null);
   rec.exit_code = r.exitCode;
   rec.oom_killed = r.oomKilled;
-  const ok = r.outcome.kind === "succeeded" && r.ranThisTime && r.container !== null && ranToSuccess(r.container);
+  const ok = r.outcome.kind === "succeeded" && r.ranThisTime && r.unit !== null && ranToSuccess(r.unit);
   if (ok) return;
   const logs = await lastLines(ctx, before.id);
   const why = r.timedOut
@@ -125,26 +115,26 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
 async function startAndWait(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
   await maskHeld(ctx, service, target);
-  const c = await inspectContainer(ctx.engine, target, ctx.signal);
+  const c = await ctx.runtime.inspectUnit(target, ctx.signal);
   if (!c) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished`, undefined);
   if (c.status === "paused") throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${c.name} is paused`, "Unpause it (docker unpause) or let apply recreate it after a manifest change.");
-  await startContainer(ctx.engine, c.id, ctx.signal);
+  await ctx.runtime.startUnit(c.id, ctx.signal);
   const want = service.expectedState === "healthy" ? "healthy" : "running";
   ctx.progress(service.name, `waiting until ${want}`);
-  const r = await waitForState(ctx.engine, c.id, want, { timeoutMs, signal: ctx.signal, stableMs: 1000 });
+  const r = await ctx.runtime.waitForState(c.id, want, { timeoutMs, signal: ctx.signal, stableMs: 1000 });
   if (r.outcome === "reached") return;
   const logs = await lastLines(ctx, c.id, 20);
   const why = {
     "timed-out": `was not ${want} within ${timeoutMs / 1000}s`,
-    exited: `exited (code ${r.container?.exitCode ?? "?"}) instead of running`,
-    "restart-loop": `is in a restart loop (restart count ${r.container?.restartCount ?? "?"})`,
-    unhealthy: `reports unhealthy${r.container?.healthLog.length ? `: ${redact(r.container.healthLog.at(-1)?.output ?? "", [...ctx.secrets]).trim().slice(0, 500)}` : ""}`,
+    exited: `exited (code ${r.unit?.exitCode ?? "?"}) instead of running`,
+    "restart-loop": `is in a restart loop (restart count ${r.unit?.restartCount ?? "?"})`,
+    unhealthy: `reports unhealthy${r.unit?.healthLog.length ? `: ${redact(r.unit.healthLog.at(-1)?.output ?? "", [...ctx.secrets]).trim().slice(0, 500)}` : ""}`,
     "no-healthcheck": "is expected healthy but has no healthcheck",
-    "never-started": `did not start${r.container?.error ? `: ${redact(r.container.error, [...ctx.secrets])}` : ""}`,
+    "never-started": `did not start${r.unit?.error ? `: ${redact(r.unit.error, [...ctx.secrets])}` : ""}`,
     vanished: "vanished while starting",
     reached: "",
   }[r.outcome];
-  throw new ActionFailedError({ ...rec, outcome: "failed", exit_code: r.container?.exitCode ?? null, message: why }, `${ctx.module.name}/${service.name} ${why}`, logs ? `last log lines:\n${logs}` : undefined);
+  throw new ActionFailedError({ ...rec, outcome: "failed", exit_code: r.unit?.exitCode ?? null, message: why }, `${ctx.module.name}/${service.name} ${why}`, logs ? `last log lines:\n${logs}` : undefined);
 }
 
 async function waitFor(ctx: ExecuteContext, service: Service, action: Action, rec: ActionRecord): Promise<void> {
@@ -152,26 +142,20 @@ async function waitFor(ctx: ExecuteContext, service: Service, action: Action, re
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
   await maskHeld(ctx, service, target);
   if (action.cause === "health.starting") {
-    const r = await waitForState(ctx.engine, target, "healthy", { timeoutMs, signal: ctx.signal });
+    const r = await ctx.runtime.waitForState(target, "healthy", { timeoutMs, signal: ctx.signal });
     if (r.outcome !== "reached") throw new ActionFailedError({ ...rec, outcome: "failed", message: r.outcome }, `${ctx.module.name}/${service.name} did not become healthy (${r.outcome})`, await lastLines(ctx, target, 20));
     return;
   }
   // A one-shot already running: wait for its exit, never start it again.
   ctx.progress(service.name, "waiting for the running one-shot");
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const c = await inspectContainer(ctx.engine, target, ctx.signal);
-    if (!c) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished while running`, undefined);
-    if (!c.running) {
-      rec.exit_code = c.exitCode;
-      rec.oom_killed = c.oomKilled;
-      if (exitedSuccessfully(c)) return;
-      throw new ActionFailedError({ ...rec, outcome: "failed" }, `one-shot ${ctx.module.name}/${service.name} exited ${c.exitCode}${c.oomKilled ? " (OOM-killed)" : ""}`, await lastLines(ctx, c.id));
-    }
-    if (Date.now() > deadline) throw new ActionFailedError({ ...rec, outcome: "failed" }, `one-shot ${ctx.module.name}/${service.name} still running after ${timeoutMs / 1000}s (left running)`, undefined);
-    if (ctx.signal.aborted) throw ctx.signal.reason;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const r = await ctx.runtime.waitForExit(target, { timeoutMs, signal: ctx.signal });
+  const c = r.unit;
+  if (r.outcome === "vanished" || !c) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished while running`, undefined);
+  if (r.outcome === "timed-out") throw new ActionFailedError({ ...rec, outcome: "failed" }, `one-shot ${ctx.module.name}/${service.name} still running after ${timeoutMs / 1000}s (left running)`, undefined);
+  rec.exit_code = c.exitCode;
+  rec.oom_killed = c.oomKilled;
+  if (exitedSuccessfully(c)) return;
+  throw new ActionFailedError({ ...rec, outcome: "failed" }, `one-shot ${ctx.module.name}/${service.name} exited ${c.exitCode}${c.oomKilled ? " (OOM-killed)" : ""}`, await lastLines(ctx, c.id));
 }
 
 /** Runs one action; returns its record. Throws ActionFailedError (with the record) on failure. */
@@ -190,16 +174,16 @@ async function executeAction(ctx: ExecuteContext, action: Action): Promise<Actio
       case "recreate": {
         // The replacement exists before the old container goes: a failed create leaves the old one untouched.
         ctx.progress(service.name, "recreating");
-        const old = action.container ? await inspectContainer(ctx.engine, action.container, ctx.signal) : null;
-        const next = `${name}-next`;
-        const stray = await inspectContainer(ctx.engine, next, ctx.signal);
-        if (stray) await removeContainer(ctx.engine, stray.id, { force: true, signal: ctx.signal });
+        const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
+        const next = replacementUnitName(name);
+        const stray = await ctx.runtime.inspectUnit(next, ctx.signal);
+        if (stray) await ctx.runtime.removeUnit(stray.id, { force: true, signal: ctx.signal });
         const id = await createFor(ctx, service, next);
         if (old) {
-          if (old.running) await stopContainer(ctx.engine, old.id, service.stopGracePeriodSeconds ?? 10, ctx.signal);
-          await removeContainer(ctx.engine, old.id, { force: true, signal: ctx.signal });
+          if (old.running) await ctx.runtime.stopUnit(old.id, service.stopGracePeriodSeconds ?? 10, ctx.signal);
+          await ctx.runtime.removeUnit(old.id, { force: true, signal: ctx.signal });
         }
-        await renameContainer(ctx.engine, id, name, ctx.signal);
+        await ctx.runtime.renameUnit(id, name, ctx.signal);
         rec.container = name;
         break;
       }
@@ -214,13 +198,13 @@ async function executeAction(ctx: ExecuteContext, action: Action): Promise<Actio
         break;
       case "remove":
         ctx.progress(service.name, "removing");
-        if (action.container) await removeContainer(ctx.engine, action.container, { force: true, signal: ctx.signal });
+        if (action.container) await ctx.runtime.removeUnit(action.container, { force: true, signal: ctx.signal });
         break;
     }
   } catch (e) {
     rec.duration_ms = Date.now() - t0;
     if (e instanceof ActionFailedError) throw new ActionFailedError({ ...e.record, duration_ms: rec.duration_ms }, e.message, e.detail);
-    if (ctx.signal.aborted || isEngineError(e, "aborted")) throw Object.assign(e as object, { record: { ...rec, outcome: "interrupted" as const } });
+    if (ctx.signal.aborted || isRuntimeError(e, "aborted")) throw Object.assign(e as object, { record: { ...rec, outcome: "interrupted" as const } });
     const msg = e instanceof PlatformError ? e.message : String(e);
     throw new ActionFailedError({ ...rec, outcome: "failed", message: redact(msg, [...ctx.secrets]) }, redact(msg, [...ctx.secrets]), e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined);
   }

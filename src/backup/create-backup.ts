@@ -3,22 +3,18 @@ import { access, appendFile, chmod, link, mkdir, open, realpath, rm, stat } from
 import { constants } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import type { Engine } from "../engine/connect.js";
-import { createContainer, removeContainer } from "../engine/actions.js";
-import { runOneShot } from "../engine/wait.js";
-import { tailLogs } from "../engine/logs.js";
-import { LABEL, resourceName } from "../engine/labels.js";
-import { imageId } from "../engine/observe.js";
 import type { Module } from "../manifest/module.js";
 import { resolveInterpolation } from "../manifest/interpolation.js";
 import { formatBackupName } from "../policy/parse-backup-name.js";
+import { resourceName } from "../plan/unit-name.js";
+import type { HelperMount, Runtime } from "../runtime/runtime.js";
 import { PlatformError } from "../errors.js";
 import { BACKUP_CATALOG_FILE, sha256File, type BackupCatalogEntry } from "../state/backup-catalog.js";
 import { ensureStateDir } from "../state/state-dir.js";
 import { redact } from "../secrets/masker.js";
 
 export interface BackupRequest {
-  engine: Engine;
+  runtime: Runtime;
   project: string;
   module: Module;
   env: Readonly<Record<string, string | undefined>>;
@@ -86,39 +82,31 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     throw new PlatformError("backup.nothing", `module ${m.name} declares no named volume or bind mount to back up`, { hint: "Back up the module whose data this one uses (see its backup_ref_modules)." });
   }
   const image = req.env.PLATFORMCTL_BACKUP_IMAGE ?? m.services[0]?.image ?? "";
-  if ((await imageId(req.engine, image, req.signal)) === null) {
+  if ((await req.runtime.imageId(image, req.signal)) === null) {
     throw new PlatformError("backup.image_missing", `backup helper image ${image} is not present on the engine`, { hint: "Set PLATFORMCTL_BACKUP_IMAGE to a local image that has sh and tar." });
   }
   const partial = path.join(root, `.${m.name}.${process.pid}.${randomBytes(6).toString("hex")}.partial`);
   await (await open(partial, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, BACKUP_FILE_MODE)).close();
-  const mounts = [
-    ...volumes.map((v) => ({ Type: "volume" as const, Source: resourceName(req.project, v), Target: `/backup/volumes/${v}`, ReadOnly: true })),
-    ...binds.map((b, i) => ({ Type: "bind" as const, Source: b, Target: `/backup/binds/${i}`, ReadOnly: true })),
-    { Type: "bind" as const, Source: partial, Target: "/out/archive.tar.gz", ReadOnly: false },
+  const mounts: HelperMount[] = [
+    ...volumes.map((v) => ({ type: "volume" as const, volume: v, target: `/backup/volumes/${v}`, readOnly: true })),
+    ...binds.map((b, i) => ({ type: "bind" as const, source: b, target: `/backup/binds/${i}`, readOnly: true })),
+    { type: "bind", source: partial, target: "/out/archive.tar.gz", readOnly: false },
   ];
-  const helper = `${req.project}_${m.name}_backup-${process.pid}-${randomBytes(3).toString("hex")}`;
+  const nonce = `${process.pid}-${randomBytes(3).toString("hex")}`;
   let file: string;
   try {
-    const id = await createContainer(
-      req.engine,
-      helper,
-      {
-        Image: image,
-        Entrypoint: ["/bin/sh", "-c"],
-        Cmd: ["tar czf /out/archive.tar.gz -C /backup ."],
-        Labels: { [LABEL.project]: req.project, [LABEL.module]: m.name, [LABEL.service]: "_backup" },
-        HostConfig: { Mounts: mounts, RestartPolicy: { Name: "no" } },
-      },
+    const { id } = await req.runtime.createHelper(
+      { project: req.project, module: m.name, role: "backup", nonce, image, command: ["/bin/sh", "-c", "tar czf /out/archive.tar.gz -C /backup ."], mounts },
       req.signal,
     );
     try {
-      const r = await runOneShot(req.engine, id, { timeoutMs: 3_600_000, signal: req.signal });
+      const r = await req.runtime.runOneShot(id, { timeoutMs: 3_600_000, signal: req.signal });
       if (!(r.outcome.kind === "succeeded" && r.ranThisTime)) {
-        const logs = (await tailLogs(req.engine, id, 20).catch(() => [])).map((l) => l.text).join("\n");
+        const logs = (await req.runtime.tailLogs(id, 20).catch(() => [])).map((l) => l.text).join("\n"); // logs only decorate the failure
         throw new PlatformError("backup.failed", `backup helper for ${m.name} failed (exit ${r.exitCode})`, { detail: redact(logs, []), hint: "Check that the helper image has sh and tar (PLATFORMCTL_BACKUP_IMAGE) and that the volumes exist." });
       }
     } finally {
-      await removeContainer(req.engine, id, { force: true }).catch(() => undefined);
+      await req.runtime.removeUnit(id, { force: true }).catch(() => undefined);
     }
     // tar truncates the file it was given, keeping its owner and mode; set the mode again in case the helper replaced it.
     await chmod(partial, BACKUP_FILE_MODE);

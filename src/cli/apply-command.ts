@@ -1,6 +1,6 @@
 // `platformctl apply`, `unlock` and `audit`: flags, signals, live progress, and the result as text or JSON.
 import os from "node:os";
-import { connectEngine } from "../engine/connect.js";
+import { openRuntime } from "../runtime/open-runtime.js";
 import { applyModules, type ApplyResult } from "../apply/apply-modules.js";
 import { loadSavedPlan } from "../live-plan/load-saved-plan.js";
 import { systemClock } from "../clock.js";
@@ -115,7 +115,7 @@ export async function runApply(io: CliIO, g: GlobalFlags, flags: ApplyFlags, arg
   const { controller, signalNumber, dispose } = interruptible();
   try {
     const result = await applyModules({
-      engine: connectEngine(io.env),
+      runtime: openRuntime(io.env),
       project,
       catalog,
       modules,

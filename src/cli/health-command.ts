@@ -1,7 +1,7 @@
 // `platformctl health` and `platformctl smoke`: commander wiring, rendering (text and JSON) and exit codes.
-// The health and engine code is imported on demand, so registering the commands costs nothing at start-up.
+// The health and runtime code is imported on demand, so registering the commands costs nothing at start-up.
 import type { Command } from "commander";
-import type { Engine } from "../engine/connect.js";
+import type { Runtime } from "../runtime/runtime.js";
 import { EXIT, InternalError, UsageError } from "../errors.js";
 import type { HealthResult } from "../health/check-health.js";
 import type { ModuleVerdict, ServiceVerdict } from "../health/judge-health.js";
@@ -55,21 +55,21 @@ interface Checked {
   result: HealthResult;
   catalog: Module[];
   project: string;
-  engine: Engine;
+  runtime: Runtime;
 }
 
 async function healthOf(io: CliIO, g: GlobalFlags, requested: readonly string[], opts: { wait: boolean; mounts: boolean; strict?: boolean }): Promise<Checked> {
-  const [{ checkProject, loadCatalogOrFail, selectModules }, { connectEngine }, { checkHealth }] = await Promise.all([
+  const [{ checkProject, loadCatalogOrFail, selectModules }, { openRuntime }, { checkHealth }] = await Promise.all([
     import("./context.js"),
-    import("../engine/connect.js"),
+    import("../runtime/open-runtime.js"),
     import("../health/check-health.js"),
   ]);
   const project = checkProject(g.project);
   const catalog = await loadCatalogOrFail(g.modulesDir);
   const selected = requested.length ? selectModules(catalog, requested) : catalog.map((m) => m.name);
-  const engine = connectEngine(io.env);
-  const result = await checkHealth({ engine, project, catalog, selected, wait: opts.wait, mounts: opts.mounts, strict: opts.strict, env: io.env, cwd: io.cwd });
-  return { result, catalog, project, engine };
+  const runtime = openRuntime(io.env);
+  const result = await checkHealth({ runtime, project, catalog, selected, wait: opts.wait, mounts: opts.mounts, strict: opts.strict, env: io.env, cwd: io.cwd });
+  return { result, catalog, project, runtime };
 }
 
 export async function runHealth(io: CliIO, g: GlobalFlags, flags: HealthFlags): Promise<number> {
@@ -95,13 +95,13 @@ export async function runSmoke(io: CliIO, g: GlobalFlags, module: string, flags:
       hint: "Set PLATFORMCTL_SMOKE_REMOTE_MODE=skip to report remote probes as skipped, or unset it to run them.",
     });
   }
-  const { result: r, catalog, project, engine } = await healthOf(io, g, [module], { wait: Boolean(flags.wait), mounts: false });
+  const { result: r, catalog, project, runtime } = await healthOf(io, g, [module], { wait: Boolean(flags.wait), mounts: false });
   const verdict = r.report.modules[0];
   const m = catalog.find((x) => x.name === module);
   if (!verdict || !m) throw new InternalError(`module ${module} was selected but not judged`);
   const { runProbes } = await import("../health/run-probes.js");
   const probes = await runProbes({
-    engine,
+    runtime,
     project,
     module: m,
     containers: r.observed.containers,

@@ -1,7 +1,7 @@
 // `platformctl plan`: observe the engine (read-only), compute drift, print it, optionally save it for apply.
 import { lstat, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { connectEngine } from "../engine/connect.js";
+import { openRuntime } from "../runtime/open-runtime.js";
 import type { Plan } from "../plan/plan.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedState } from "../plan/observed-state.js";
@@ -36,7 +36,7 @@ export async function makePlan(
   const log = makeLogger(io, g.verbose);
   const started = Date.now();
   const { plan, observed } = await computeLivePlan({
-    engine: connectEngine(io.env),
+    runtime: openRuntime(io.env),
     project,
     catalog,
     selected,

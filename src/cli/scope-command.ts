@@ -1,5 +1,5 @@
 // `platformctl scope` (the policy decision, without acting) and `platformctl backup` (a verified backup ref to pass on).
-import { connectEngine } from "../engine/connect.js";
+import { openRuntime } from "../runtime/open-runtime.js";
 import { decide, parseMaxAge, type PolicyContext } from "../gate/decide.js";
 import { readAudit } from "../state/audit.js";
 import { createBackup } from "../backup/create-backup.js";
@@ -74,7 +74,7 @@ export async function runBackup(io: CliIO, g: GlobalFlags, moduleName: string, f
   const catalog = await loadCatalogOrFail(g.modulesDir);
   const [name] = selectModules(catalog, [moduleName]);
   const module = catalog.find((m) => m.name === name)!;
-  const result = await createBackup({ engine: connectEngine(io.env), project, module, env: io.env, stateDir: resolveStateDir(io.env, io.cwd), now: new Date() });
+  const result = await createBackup({ runtime: openRuntime(io.env), project, module, env: io.env, stateDir: resolveStateDir(io.env, io.cwd), now: new Date() });
   if (flags.json) writeLine(io.stdout, JSON.stringify(result, null, 2));
   else {
     writeLine(io.stderr, `backed up ${[...result.volumes, ...result.binds].join(", ")}: ${result.size} bytes, sha256 ${result.sha256}`);

@@ -4,8 +4,10 @@ import type { Engine } from "./connect.js";
 import { demuxFrames } from "./demux.js";
 import { openStream, readUntil, requestJson, seg } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
-import { LABEL, resourceName } from "./labels.js";
 import { redact } from "../secrets/masker.js";
+import { LABEL } from "./labels.js";
+import { resourceName } from "../plan/unit-name.js";
+import type { EnsuredResource, ExecResult } from "../runtime/runtime.js";
 import {
   createBodyRequest,
   execCreateBody,
@@ -76,14 +78,8 @@ export async function renameContainer(engine: Engine, id: string, newName: strin
   await requestJson(engine, { method: "POST", path: `/containers/${seg(id)}/rename`, query: { name: newName }, operation: "rename container", target: id, signal });
 }
 
-export interface EnsuredResource {
-  /** The engine name, `${project}_${name}`. */
-  name: string;
-  created: boolean;
-}
-
 /**
- * Makes sure the project network `${project}_${name}` exists, creating it labelled when absent. A network of that
+ * Makes sure the project network `resourceName(project, name)` exists, creating it labelled when absent. A network of that
  * name without this project's label is not adopted: that throws `engine.conflict`.
  */
 export async function ensureNetwork(engine: Engine, project: string, name: string, signal?: AbortSignal): Promise<EnsuredResource> {
@@ -101,7 +97,7 @@ export async function ensureNetwork(engine: Engine, project: string, name: strin
 }
 
 /**
- * Makes sure the module volume `${project}_${name}` exists, creating it labelled when absent. A volume of that
+ * Makes sure the module volume `resourceName(project, name)` exists, creating it labelled when absent. A volume of that
  * name without this project's label is not adopted: that throws `engine.conflict`.
  */
 export async function ensureVolume(engine: Engine, project: string, module: string, name: string, signal?: AbortSignal): Promise<EnsuredResource> {
@@ -113,15 +109,10 @@ export async function ensureVolume(engine: Engine, project: string, module: stri
   return { name: full, created: true };
 }
 
-export interface ExecResult {
-  /** Null when the command did not finish within the timeout (it keeps running: the engine cannot kill an exec). */
-  exitCode: number | null;
-  /** stdout and stderr interleaved as the engine framed them, at most the last 64 KiB. */
-  output: string;
-  timedOut: boolean;
-}
-
-/** Runs `cmd` in a running container (no shell added) and returns its exit code and output, bounded by `timeoutMs`. */
+/**
+ * Runs `cmd` in a running container (no shell added) and returns its exit code and output, bounded by `timeoutMs`.
+ * A timed-out command keeps running: the engine cannot kill an exec.
+ */
 export async function execInContainer(engine: Engine, id: string, cmd: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const both = signal ? AbortSignal.any([signal, deadline]) : deadline;

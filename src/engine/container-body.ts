@@ -4,7 +4,8 @@ import type { Module, Service } from "../manifest/module.js";
 import { resolveInterpolation } from "../manifest/interpolation.js";
 import { moduleSpecs, secretDigests } from "../plan/desired-spec.js";
 import { PlatformError } from "../errors.js";
-import { LABEL, containerName, resourceName } from "./labels.js";
+import { LABEL } from "./labels.js";
+import { resourceName, unitName } from "../plan/unit-name.js";
 
 /** The body of `POST /containers/create` (API 1.41 field names). */
 export interface CreateBody {
@@ -146,5 +147,5 @@ export function buildContainer(ctx: BuildContext): BuiltContainer {
     body.HostConfig.NetworkMode = first;
     body.NetworkingConfig = { EndpointsConfig: { [first]: { Aliases: [s.name] } } };
   }
-  return { name: containerName(project, m.name, s.name), body, extraNetworks: networks.slice(1), volumes, secrets: [...new Set(secrets)].filter((x) => x.length > 0) };
+  return { name: unitName(project, m.name, s.name), body, extraNetworks: networks.slice(1), volumes, secrets: [...new Set(secrets)].filter((x) => x.length > 0) };
 }

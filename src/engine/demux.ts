@@ -1,10 +1,8 @@
 // Splits the engine's multiplexed output (8-byte frame headers) into stdout/stderr lines.
 
-/** One line of container output; `text` has no line terminator. */
-export interface LogLine {
-  stream: "stdout" | "stderr";
-  text: string;
-}
+import type { LogLine } from "../runtime/runtime.js";
+
+export type { LogLine };
 
 /** One frame: `[type u8 (0 stdin, 1 stdout, 2 stderr), 0, 0, 0, length u32 BE]` then the payload. */
 export interface Frame {

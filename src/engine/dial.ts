@@ -18,6 +18,8 @@ export interface EngineRequest extends Omit<EngineCall, "endpoint"> {
   query?: Record<string, unknown> | undefined;
   /** JSON request body for POST; `{}` and undefined send no body. */
   body?: object | undefined;
+  /** A byte stream sent as the body (`application/x-tar`, chunked) instead of `body`, e.g. for PUT archive. */
+  upload?: NodeJS.ReadableStream | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -40,6 +42,7 @@ export function dialRaw(engine: Engine, req: EngineRequest): Promise<IncomingMes
         method: req.method,
         // `_query`/`_body` keep the two apart: without them docker-modem also copies a POST body into the URL.
         options: { _query: req.query ?? {}, _body: req.body ?? {} },
+        ...(req.upload ? { file: req.upload, headers: { "Content-Type": "application/x-tar" } } : {}),
         isStream: true,
         abortSignal: req.signal,
         statusCodes: ANY_STATUS,

@@ -1,5 +1,5 @@
 // Engine failures, classified once here from HTTP status codes and errno values (never from message text).
-import { PlatformError } from "../errors.js";
+import { RuntimeError, type RuntimeErrorKind } from "../runtime/runtime.js";
 
 /**
  * What went wrong talking to the engine:
@@ -9,7 +9,7 @@ import { PlatformError } from "../errors.js";
  * - `aborted`: the caller's AbortSignal fired;
  * - `unexpected`: any other status, or a reply platformctl cannot read.
  */
-export type EngineErrorKind = "not_found" | "conflict" | "not_modified" | "bad_request" | "server" | "unreachable" | "aborted" | "unexpected";
+export type EngineErrorKind = RuntimeErrorKind;
 
 const STATUS_KINDS: Record<number, EngineErrorKind> = { 304: "not_modified", 400: "bad_request", 404: "not_found", 409: "conflict", 500: "server" };
 
@@ -54,9 +54,9 @@ export interface EngineErrorFacts extends EngineCall {
 /**
  * A classified engine failure. `code` is `engine.<kind>`. The message names the operation, target and status or
  * errno; it never includes a request body (create bodies carry secrets). The engine's reply text goes to `detail`.
+ * The Docker adapter's RuntimeError.
  */
-export class EngineError extends PlatformError {
-  readonly kind: EngineErrorKind;
+export class EngineError extends RuntimeError {
   readonly statusCode: number | undefined;
   readonly errno: string | undefined;
   readonly operation: string;
@@ -66,12 +66,11 @@ export class EngineError extends PlatformError {
     const where = f.target === undefined ? f.operation : `${f.operation} ${f.target}`;
     const why = f.statusCode !== undefined ? `HTTP ${f.statusCode}` : (f.errno ?? "no status");
     const at = f.kind === "unreachable" && f.endpoint ? ` at ${f.endpoint}` : "";
-    super(`engine.${f.kind}`, f.message ?? `Docker engine: ${where} failed: ${KIND_WORDS[f.kind]}${at} (${why})`, {
+    super(f.kind, `engine.${f.kind}`, f.message ?? `Docker engine: ${where} failed: ${KIND_WORDS[f.kind]}${at} (${why})`, {
       detail: f.engineMessage ? oneLine(f.engineMessage) : undefined,
       hint: f.kind === "unreachable" ? unreachableHint(f.errno) : undefined,
       cause: f.cause,
     });
-    this.kind = f.kind;
     this.statusCode = f.statusCode;
     this.errno = f.errno;
     this.operation = f.operation;

@@ -1,4 +1,4 @@
-// The labels platformctl writes on every resource it creates, and the names it gives them.
+// The labels platformctl writes on every resource it creates (names come from src/plan/unit-name.ts).
 
 /**
  * Label keys under platformctl's own prefix. `project` marks ownership: a container, volume or network without it
@@ -20,16 +20,3 @@ export const LABEL = {
 } as const;
 
 export type LabelKey = keyof typeof LABEL;
-
-/**
- * Container name of one service. Project and module names cannot contain `_`, so the name is unique per
- * (project, module, service) and splits back at the first two underscores.
- */
-export function containerName(project: string, module: string, service: string): string {
-  return `${project}_${module}_${service}`;
-}
-
-/** Name of a project-scoped network or volume: `${project}_${name}`. */
-export function resourceName(project: string, name: string): string {
-  return `${project}_${name}`;
-}

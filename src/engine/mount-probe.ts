@@ -1,22 +1,15 @@
-// What a container's mounts are and which device it sees at a path: inspect's Mounts, an exec'd stat, mountinfo parsing.
+// What a container's mounts are and which device it sees at a path: inspect's Mounts and an exec'd stat.
 import { posix } from "node:path";
 import { z } from "zod";
 import { execInContainer } from "./actions.js";
 import type { Engine } from "./connect.js";
 import { requestJson, seg } from "./dial.js";
 import { EngineError } from "./errors.js";
-import { isWithin } from "../policy/path-containment.js";
+import type { DeviceReading, UnitMount } from "../runtime/runtime.js";
+import { deviceAt, parseMountinfo } from "../runtime/mountinfo.js";
 
 /** One mount of a container as inspect reports it (`Mounts[]`). */
-export interface ContainerMount {
-  type: string;
-  /** Host path for binds; the volume's data path for volumes. */
-  source: string;
-  destination: string;
-  readOnly: boolean;
-  /** `rprivate`, `rshared`, … ("" for volumes). */
-  propagation: string;
-}
+export type ContainerMount = UnitMount;
 
 const MountsSchema = z.object({
   Mounts: z
@@ -30,59 +23,6 @@ export async function inspectMounts(engine: Engine, id: string, signal?: AbortSi
   const r = MountsSchema.safeParse(reply);
   if (!r.success) throw new EngineError({ kind: "unexpected", operation: "inspect container mounts", engineMessage: r.error.issues[0]?.message, cause: r.error });
   return (r.data.Mounts ?? []).map((m) => ({ type: m.Type, source: m.Source, destination: m.Destination, readOnly: !m.RW, propagation: m.Propagation ?? "" }));
-}
-
-/** One line of `/proc/<pid>/mountinfo`. */
-export interface MountinfoEntry {
-  mountPoint: string;
-  /** `st_dev` of the mounted filesystem, encoded as the kernel's `stat` encodes it. */
-  dev: number;
-  fsType: string;
-}
-
-/** `major:minor` -> the `st_dev` value stat reports (Linux new_encode_dev; also what glibc's makedev gives for these). */
-export function makeDev(major: number, minor: number): number {
-  return (minor & 0xff) + major * 0x100 + (minor - (minor & 0xff)) * 0x1000;
-}
-
-/** Parses mountinfo text (proc(5)); mount points are unescaped (`\040` -> space). Malformed lines are skipped. */
-export function parseMountinfo(text: string): MountinfoEntry[] {
-  const out: MountinfoEntry[] = [];
-  for (const line of text.split("\n")) {
-    const fields = line.trim().split(" ");
-    const dash = fields.indexOf("-");
-    const devField = fields[2];
-    const point = fields[4];
-    const fsType = fields[dash + 1];
-    if (dash < 6 || !devField || !point || !fsType) continue;
-    const m = /^(\d+):(\d+)$/.exec(devField);
-    if (!m) continue;
-    out.push({ mountPoint: unescapeOctal(point), dev: makeDev(Number(m[1]), Number(m[2])), fsType });
-  }
-  return out;
-}
-
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-/** The device at `path` according to mountinfo: the last-listed mount whose mount point is the longest prefix. */
-export function deviceAt(entries: readonly MountinfoEntry[], path: string): number | undefined {
-  let best: MountinfoEntry | undefined;
-  for (const e of entries) {
-    const inside = isWithin(path, e.mountPoint);
-    if (inside && (!best || e.mountPoint.length >= best.mountPoint.length)) best = e;
-  }
-  return best?.dev;
-}
-
-export interface DeviceReading {
-  /** `st_dev` at the path inside the container; null when no method worked. */
-  dev: number | null;
-  /** How it was read. */
-  method: "stat" | "busybox stat" | "mountinfo" | null;
-  /** Why each method failed, when none worked. */
-  error: string | undefined;
 }
 
 /**

@@ -1,14 +1,24 @@
-// Waiting on containers: the ACKed one-shot run (wait registered before start) and polling for running/healthy.
+// Waiting on containers, the one home of polling: the ACKed one-shot run, waiting for running/healthy or for an exit.
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { startContainer, stopContainer } from "./actions.js";
-import { classifyState, type Outcome } from "./classify-state.js";
+import { classifyState } from "./classify-state.js";
 import type { Engine } from "./connect.js";
 import { openStream, readBody, seg } from "./dial.js";
 import { EngineError, isEngineError, toEngineError } from "./errors.js";
 import { inspectContainer } from "./inspect-container.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
 import { waitQuery } from "./requests.js";
+import type {
+  OneShotOptions,
+  OneShotResult,
+  WaitForExitResult,
+  WaitForStateOptions,
+  WaitForStateOutcome,
+  WaitForStateResult,
+} from "../runtime/runtime.js";
+
+export type { OneShotOptions, OneShotResult, WaitForExitResult, WaitForStateOptions, WaitForStateOutcome, WaitForStateResult };
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
 
@@ -34,33 +44,6 @@ export async function waitRegistered(engine: Engine, id: string, condition: Wait
   });
   result.catch(() => undefined); // the caller may never read it (e.g. after a failed start)
   return { result };
-}
-
-export interface OneShotOptions {
-  timeoutMs: number;
-  signal?: AbortSignal | undefined;
-  /** SIGTERM grace when the run times out, before SIGKILL (default 10 s). */
-  graceSeconds?: number | undefined;
-}
-
-/**
- * What one run of a one-shot container did, read from inspect after it ended.
- * `ranThisTime` is the evidence that this run happened: `StartedAt` differs from before the start.
- */
-export interface OneShotResult {
-  outcome: Outcome;
-  ranThisTime: boolean;
-  /** The run outlived `timeoutMs`: it was stopped (and kept, for its logs). */
-  timedOut: boolean;
-  /** The connection dropped during the start or the wait (e.g. daemon restart); the end was found by polling inspect. */
-  waitLost: boolean;
-  exitCode: number;
-  oomKilled: boolean;
-  /** `State.Error` when the start failed (e.g. a missing binary). */
-  startError: string | undefined;
-  /** The container after the run; null when it vanished. */
-  container: ObservedContainer | null;
-  durationMs: number;
 }
 
 const POLL_MS = 250;
@@ -126,7 +109,7 @@ export async function runOneShot(engine: Engine, id: string, opts: OneShotOption
   }
   const after = await inspectContainer(engine, before.id, signal);
   const durationMs = Date.now() - t0;
-  if (!after) return { outcome: { kind: "vanished" }, ranThisTime: false, timedOut, waitLost, exitCode: -1, oomKilled: false, startError, container: null, durationMs };
+  if (!after) return { outcome: { kind: "vanished" }, ranThisTime: false, timedOut, waitLost, exitCode: -1, oomKilled: false, startError, unit: null, durationMs };
   return {
     outcome: classifyState(after),
     ranThisTime: after.startedAt !== undefined && after.startedAt !== before.startedAt,
@@ -135,7 +118,7 @@ export async function runOneShot(engine: Engine, id: string, opts: OneShotOption
     exitCode: after.exitCode,
     oomKilled: after.oomKilled,
     startError: startError === undefined ? undefined : after.error || startError,
-    container: after,
+    unit: after,
     durationMs,
   };
 }
@@ -155,38 +138,12 @@ async function pollUntilStopped(engine: Engine, id: string, deadline: number, si
 }
 
 /**
- * Why `waitForState` ended: `reached`; `timed-out`; `exited` (stopped without restarting); `restart-loop` (the
- * restart count rose, or it is between restarts); `unhealthy`; `no-healthcheck` (asked for healthy, but the
- * container has no healthcheck); `never-started` (created, or a start error); `vanished`.
- */
-export type WaitForStateOutcome = "reached" | "timed-out" | "exited" | "restart-loop" | "unhealthy" | "no-healthcheck" | "never-started" | "vanished";
-
-export interface WaitForStateResult {
-  outcome: WaitForStateOutcome;
-  /** The last inspect; null when the container vanished. */
-  container: ObservedContainer | null;
-  elapsedMs: number;
-}
-
-export interface WaitForStateOptions {
-  timeoutMs: number;
-  signal?: AbortSignal | undefined;
-  /** Inspect interval (default 250 ms). */
-  intervalMs?: number | undefined;
-  /**
-   * How long the container must be seen running without a restart (same `StartedAt`) before `running` counts as
-   * reached (default 0: the first running observation). Set it to catch a process that crashes soon after start.
-   */
-  stableMs?: number | undefined;
-}
-
-/**
  * Polls inspect until a started container is `running` (or `healthy`), failing early on what cannot recover in
  * time: an exit, a restart (count rising above the first observation), an unhealthy report.
  */
 export async function waitForState(engine: Engine, id: string, target: "running" | "healthy", opts: WaitForStateOptions): Promise<WaitForStateResult> {
   const t0 = Date.now();
-  const done = (outcome: WaitForStateOutcome, container: ObservedContainer | null): WaitForStateResult => ({ outcome, container, elapsedMs: Date.now() - t0 });
+  const done = (outcome: WaitForStateOutcome, unit: ObservedContainer | null): WaitForStateResult => ({ outcome, unit, elapsedMs: Date.now() - t0 });
   let baseline: number | undefined;
   let last: ObservedContainer | null = null;
   let upSince: { startedAt: string | undefined; at: number } | undefined;
@@ -208,6 +165,26 @@ export async function waitForState(engine: Engine, id: string, target: "running"
     }
     if (Date.now() - t0 >= opts.timeoutMs) return done("timed-out", last);
     await pause(Math.min(opts.intervalMs ?? POLL_MS, Math.max(1, t0 + opts.timeoutMs - Date.now())), opts.signal);
+  }
+}
+
+/**
+ * Polls inspect until a running container stops (`exited`), vanishes, or `timeoutMs` passes (`timed-out`; it is
+ * left running). Never starts it. An unreachable engine is retried until the bound, as a daemon may be restarting.
+ */
+export async function waitForExit(engine: Engine, id: string, opts: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<WaitForExitResult> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let last: ObservedContainer | null = null;
+  for (;;) {
+    try {
+      last = await inspectContainer(engine, id, opts.signal);
+      if (!last) return { outcome: "vanished", unit: null };
+      if (!last.running) return { outcome: "exited", unit: last };
+    } catch (e) {
+      if (!isEngineError(e, "unreachable")) throw e;
+    }
+    if (Date.now() >= deadline) return { outcome: "timed-out", unit: last };
+    await pause(Math.min(POLL_MS, Math.max(1, deadline - Date.now())), opts.signal);
   }
 }
 

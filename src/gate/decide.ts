@@ -4,6 +4,7 @@ import type { Module } from "../manifest/module.js";
 import type { ModulePlan, Plan } from "../plan/plan.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import { isWithin } from "../policy/path-containment.js";
+import { resourceName } from "../plan/unit-name.js";
 import { evaluatePolicy } from "../policy/evaluate-policy.js";
 import { DEFAULT_CONFIRM_TOKEN, DEFAULT_MAX_BACKUP_AGE_SECONDS, type BackupFacts, type Decision, type DispatchInputs } from "../policy/policy.js";
 import { auditRecordsApply, type AuditRecord } from "../state/audit.js";
@@ -52,7 +53,7 @@ export function parseMaxAge(text: string | undefined): number {
 /** The policy decision for one module of a plan, facts gathered fresh. */
 export async function decide(ctx: PolicyContext, module: Module, modulePlan: ModulePlan, observed: ObservedState): Promise<Decision> {
   const backup = ctx.inputs.backupRef !== undefined ? await gatherBackupFacts(ctx.inputs.backupRef, ctx.env, ctx.stateDir) : undefined;
-  const volumeNames = new Set(module.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => `${ctx.project}_${v.source}`)));
+  const volumeNames = new Set(module.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => resourceName(ctx.project, v.source as string))));
   return evaluatePolicy({
     module,
     plan: modulePlan,

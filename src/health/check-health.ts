@@ -1,19 +1,17 @@
 // The shell around judgeHealth: observes twice ~1 s apart (restart loops), waits for starting services, gathers mount facts.
 import { setTimeout as sleepMs } from "node:timers/promises";
-import type { Engine } from "../engine/connect.js";
-import { containerName } from "../engine/labels.js";
-import { observe } from "../engine/observe.js";
-import { inspectHeldValues } from "../engine/held-values.js";
 import { readEnvFiles } from "../secrets/env-files.js";
 import { heldSecrets, readModuleSecrets } from "../secrets/module-secrets.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedContainer, ObservedState } from "../plan/observed-state.js";
+import { unitName } from "../plan/unit-name.js";
+import type { Runtime } from "../runtime/runtime.js";
 import { gatherMountFacts } from "./gather-mount-facts.js";
 import { judgeHealth, judgeMounts, type HealthReport } from "./judge-health.js";
 import { mountWarnings, type MountFinding } from "./mount-sanity.js";
 
 export interface HealthContext {
-  engine: Engine;
+  runtime: Runtime;
   project: string;
   /** The whole catalog (mount checks count writers outside the selection). */
   catalog: readonly Module[];
@@ -51,7 +49,7 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
   const wanted = new Set(ctx.selected);
   const modules = ctx.catalog.filter((m) => wanted.has(m.name));
   const resolved = (await Promise.all(modules.map((m) => readModuleSecrets(m, ctx.env)))).flat();
-  const look = () => observe(ctx.engine, ctx.project, [], { signal: ctx.signal });
+  const look = () => ctx.runtime.observe(ctx.project, [], { signal: ctx.signal });
   const started = clock();
   const deadline = new Map(modules.map((m) => [m.name, started + m.timeoutSeconds * 1000]));
 
@@ -66,7 +64,7 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
       modules,
       first: first.containers,
       second: second.containers,
-      containerName: (m, s) => containerName(ctx.project, m, s),
+      containerName: (m, s) => unitName(ctx.project, m, s),
       secrets,
       waitedSeconds,
       now,
@@ -74,7 +72,7 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
     const waiting = ctx.wait && report.modules.some((m) => m.pending && now < (deadline.get(m.name) ?? 0));
     if (!waiting) {
       const mounts = ctx.mounts
-        ? mountWarnings(await gatherMountFacts({ engine: ctx.engine, catalog: ctx.catalog, selected: ctx.selected, containers: second.containers, env: ctx.env, cwd: ctx.cwd, signal: ctx.signal }))
+        ? mountWarnings(await gatherMountFacts({ runtime: ctx.runtime, catalog: ctx.catalog, selected: ctx.selected, containers: second.containers, env: ctx.env, cwd: ctx.cwd, signal: ctx.signal }))
         : [];
       return { report: judgeMounts(report, mounts, ctx.strict === true), mounts, observed: second, secrets };
     }
@@ -92,7 +90,7 @@ async function containerSecrets(ctx: HealthContext, modules: readonly Module[], 
     const s = modules.find((m) => m.name === c.module)?.services.find((x) => x.name === c.service);
     if (!s) continue;
     const m = modules.find((x) => x.name === c.module) as Module;
-    const held = await inspectHeldValues(ctx.engine, c.id, ctx.signal);
+    const held = await ctx.runtime.heldValues(c.id, ctx.signal);
     if (held) out.push(...heldSecrets(s, held, Object.keys(await readEnvFiles(m, s).catch(() => ({})))));
   }
   return out;

@@ -1,17 +1,17 @@
 // Gathers the facts mount sanity judges: declared bind sources on the host, host mounts below them, what containers see.
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import type { Engine } from "../engine/connect.js";
-import { inspectMounts, parseMountinfo, readDeviceInContainer, type MountinfoEntry } from "../engine/mount-probe.js";
 import { resolveInterpolation } from "../manifest/interpolation.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
+import { parseMountinfo, type MountinfoEntry } from "../runtime/mountinfo.js";
+import type { Runtime } from "../runtime/runtime.js";
 import { resolveStateDir } from "../state/state-dir.js";
 import { isWithin } from "../policy/path-containment.js";
 import { type DeclaredBind, type MountFacts, type NestedMountFact } from "./mount-sanity.js";
 
 export interface MountFactsContext {
-  engine: Engine;
+  runtime: Runtime;
   /** The whole catalog: writers outside the selection count too. */
   catalog: readonly Module[];
   /** Modules whose findings are reported. */
@@ -32,7 +32,7 @@ const MAX_NESTED_PER_CONTAINER = 32;
 
 /** Reads everything `mountWarnings` needs. Host-side facts only when the engine is local (a unix socket). */
 export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFacts> {
-  const local = ctx.engine.endpoint.startsWith("unix://");
+  const local = ctx.runtime.local;
   const binds: DeclaredBind[] = [];
   for (const m of ctx.catalog) {
     for (const s of m.services) {
@@ -47,14 +47,14 @@ export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFac
   }
   const stateDir = await canonical(resolveStateDir(ctx.env, ctx.cwd));
   const facts: MountFacts = { binds, nested: [], stateDir, modules: [...ctx.selected] };
-  if (!local) return { ...facts, remoteEndpoint: ctx.engine.endpoint };
+  if (!local) return { ...facts, remoteEndpoint: ctx.runtime.endpoint };
 
   const hostMounts = topMounts(parseMountinfo(await (ctx.readMountinfo ?? (() => readFile("/proc/self/mountinfo", "utf8")))()));
   const selected = new Set(ctx.selected);
   const nested: NestedMountFact[] = [];
   for (const c of ctx.containers) {
     if (!selected.has(c.module) || c.status !== "running") continue;
-    const mounts = (await inspectMounts(ctx.engine, c.id, ctx.signal)).filter((m) => m.type === "bind");
+    const mounts = (await ctx.runtime.unitMounts(c.id, ctx.signal)).filter((m) => m.type === "bind");
     let probed = 0;
     for (const b of mounts) {
       const source = await canonical(b.source);
@@ -64,7 +64,7 @@ export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFac
         const hostDev = await stat(hm.mountPoint).then((st) => st.dev, () => undefined);
         if (hostDev === undefined) continue;
         const containerPath = path.posix.join(b.destination, path.posix.relative(source, hm.mountPoint));
-        const reading = await readDeviceInContainer(ctx.engine, c.id, containerPath, 5_000, ctx.signal);
+        const reading = await ctx.runtime.readDevice(c.id, containerPath, 5_000, ctx.signal);
         nested.push({
           module: c.module,
           service: c.service,

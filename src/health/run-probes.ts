@@ -4,11 +4,10 @@ import http from "node:http";
 import https from "node:https";
 import net from "node:net";
 import path from "node:path";
-import { execInContainer } from "../engine/actions.js";
-import type { Engine } from "../engine/connect.js";
-import { containerName } from "../engine/labels.js";
 import type { Module, SmokeProbe } from "../manifest/module.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
+import { unitName } from "../plan/unit-name.js";
+import type { Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { pickContainer } from "./judge-health.js";
 
@@ -29,7 +28,7 @@ export interface ProbeResult {
 }
 
 export interface ProbeContext {
-  engine: Engine;
+  runtime: Runtime;
   project: string;
   module: Module;
   /** Containers of the project from the health check that ran first. */
@@ -96,10 +95,10 @@ export async function runProbe(ctx: ProbeContext, p: SmokeProbe): Promise<ProbeR
 }
 
 async function execProbe(ctx: ProbeContext, spec: NonNullable<SmokeProbe["exec"]>, timeoutMs: number): Promise<Outcome> {
-  const c = pickContainer(ctx.containers, ctx.module.name, spec.service, containerName(ctx.project, ctx.module.name, spec.service));
+  const c = pickContainer(ctx.containers, ctx.module.name, spec.service, unitName(ctx.project, ctx.module.name, spec.service));
   if (!c) return { ok: false, reason: `service ${spec.service} has no container`, output: "" };
   if (c.status !== "running") return { ok: false, reason: `service ${spec.service} is not running (${c.status})`, output: "" };
-  const r = await execInContainer(ctx.engine, c.id, spec.command, timeoutMs, ctx.signal);
+  const r = await ctx.runtime.exec(c.id, spec.command, timeoutMs, ctx.signal);
   if (r.timedOut) return { ok: false, reason: `timed out after ${timeoutMs / 1000} s (the command keeps running in ${c.name}: the engine cannot stop an exec)`, output: r.output };
   if (r.exitCode === 0) return { ok: true, reason: null, output: r.output };
   return { ok: false, reason: r.exitCode === null ? "the engine did not report an exit code" : `exited with code ${r.exitCode}`, output: r.output };

@@ -1,8 +1,5 @@
 // The one live-plan path shared by plan, scope and apply: observe -> secret digests -> computePlan -> mount warnings.
 import type { Clock } from "../clock.js";
-import type { Engine } from "../engine/connect.js";
-import { containerName } from "../engine/labels.js";
-import { observe } from "../engine/observe.js";
 import { gatherMountFacts } from "../health/gather-mount-facts.js";
 import { mountWarnings } from "../health/mount-sanity.js";
 import type { Module } from "../manifest/module.js";
@@ -10,9 +7,11 @@ import { computePlan, type PlanInputs } from "../plan/compute-plan.js";
 import { secretDigests } from "../plan/desired-spec.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import type { Plan } from "../plan/plan.js";
+import { unitName } from "../plan/unit-name.js";
+import type { Runtime } from "../runtime/runtime.js";
 
 export interface LivePlanRequest {
-  engine: Engine;
+  runtime: Runtime;
   project: string;
   /** The whole catalog, in dependency order. */
   catalog: readonly Module[];
@@ -37,14 +36,14 @@ export interface LivePlan {
 }
 
 /**
- * Observes the engine (read-only: GETs only), computes the plan, and adds the host-side mount findings as warnings
+ * Observes the runtime (read-only: GETs only on Docker), computes the plan, and adds the host-side mount findings as warnings
  * (missing bind sources, two writers, STATE_DIR inside a bind). The shadowed-mount check needs an exec in each
  * container, so it stays in `health`.
  */
 export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   const chosen = req.selected.length ? req.catalog.filter((m) => req.selected.includes(m.name)) : [...req.catalog];
   const refs = [...new Set(chosen.flatMap((m) => m.services.map((s) => s.image)))].sort();
-  const observed = await observe(req.engine, req.project, refs, { signal: req.signal });
+  const observed = await req.runtime.observe(req.project, refs, { signal: req.signal });
   const digests: Record<string, Record<string, string> | undefined> = {};
   const key = req.digestKey;
   if (key) for (const m of chosen) for (const s of m.services) digests[`${m.name}/${s.name}`] = secretDigests(s, req.env, key);
@@ -57,10 +56,10 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
     prune: req.prune,
     rerun: req.rerun,
     secretDigests: digests,
-    containerName: (module, service) => containerName(req.project, module, service),
+    containerName: (module, service) => unitName(req.project, module, service),
   };
   const plan = computePlan(inputs);
-  const facts = await gatherMountFacts({ engine: req.engine, catalog: req.catalog, selected: plan.modules.map((m) => m.name), containers: [], env: req.env, cwd: req.cwd, signal: req.signal });
+  const facts = await gatherMountFacts({ runtime: req.runtime, catalog: req.catalog, selected: plan.modules.map((m) => m.name), containers: [], env: req.env, cwd: req.cwd, signal: req.signal });
   for (const f of mountWarnings(facts)) {
     const mp = plan.modules.find((m) => m.name === f.module);
     if (mp && f.code !== "mount.not_checked") mp.warnings.push(`${f.message} (${f.code}; ${f.remedy})`);

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBackup } from "../../src/backup/create-backup.js";
 import { loadModules } from "../../src/catalog/load-modules.js";
-import { connectEngine } from "../../src/engine/connect.js";
+import { openRuntime } from "../../src/runtime/open-runtime.js";
 import { parseBackupName } from "../../src/policy/parse-backup-name.js";
 import { aCatalog, cli, manifest, TEST_IMAGE } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
@@ -63,7 +63,7 @@ describe("backup against the real engine", () => {
     if (!module) throw new Error("store not loaded");
     // The same clock reading for both runs: the collision is certain, not left to timing.
     const now = new Date("2026-05-17T01:08:47.250Z");
-    const run = () => createBackup({ engine: connectEngine(env), project, module, env, stateDir: env.STATE_DIR as string, now });
+    const run = () => createBackup({ runtime: openRuntime(env), project, module, env, stateDir: env.STATE_DIR as string, now });
     const [a, b] = await Promise.all([run(), run()]);
     const files = [a.file, b.file];
     expect(files.map((f) => path.basename(f)).sort()).toEqual(["store-20260517T010847Z-1.tar.gz", "store-20260517T010847Z.tar.gz"]);

@@ -1,6 +1,6 @@
-// Pure request builders and names, checked on exact output.
+// Pure request builders and labels, checked on exact output (names: test/plan/unit-name.test.ts).
 import { describe, expect, it } from "vitest";
-import { containerName, LABEL, resourceName } from "../../src/engine/labels.js";
+import { LABEL } from "../../src/engine/labels.js";
 import {
   createBodyRequest,
   execCreateBody,
@@ -16,7 +16,7 @@ import {
   waitQuery,
 } from "../../src/engine/requests.js";
 
-describe("labels and names", () => {
+describe("labels", () => {
   it("keeps every label under the dev.platformctl prefix", () => {
     expect(LABEL).toStrictEqual({
       project: "dev.platformctl.project",
@@ -29,11 +29,6 @@ describe("labels and names", () => {
     });
   });
 
-  it("names a container project_module_service and a project resource project_name", () => {
-    expect(containerName("platform", "minio-init", "init")).toBe("platform_minio-init_init");
-    expect(containerName("p", "m", "svc_with_underscore")).toBe("p_m_svc_with_underscore");
-    expect(resourceName("platform", "backend")).toBe("platform_backend");
-  });
 });
 
 describe("request builders", () => {

@@ -18,7 +18,7 @@ describe("runOneShot", () => {
     const id = await oneShot("ok", ["sh", "-c", "echo done"]);
     const r = await runOneShot(engine, id, { timeoutMs: 20_000 });
     expect(r).toMatchObject({ outcome: { kind: "succeeded" }, ranThisTime: true, timedOut: false, waitLost: false, exitCode: 0, oomKilled: false, startError: undefined });
-    expect(r.container?.status).toBe("exited");
+    expect(r.unit?.status).toBe("exited");
   });
 
   it("reports exit 3 as failed with its code", async () => {
@@ -32,7 +32,7 @@ describe("runOneShot", () => {
     const results = [];
     for (let i = 0; i < 10; i++) results.push(await runOneShot(engine, id, { timeoutMs: 10_000 }));
     expect(results.map((r) => `${r.outcome.kind}/${r.ranThisTime}/${r.timedOut}`)).toEqual(Array(10).fill("succeeded/true/false"));
-    const starts = new Set(results.map((r) => r.container?.startedAt));
+    const starts = new Set(results.map((r) => r.unit?.startedAt));
     expect(starts.size).toBe(10);
     const ms = results.map((r) => r.durationMs).sort((a, b) => a - b);
     console.info(`one-shot cycle for \`true\`: median ${ms[5]} ms, max ${ms[9]} ms`);
@@ -53,7 +53,7 @@ describe("runOneShot", () => {
     expect(r.outcome.kind).toBe("start-error");
     expect(r).toMatchObject({ ranThisTime: false, timedOut: false, exitCode: 127 });
     expect(r.startError).toContain("/nonexistent");
-    expect(r.container?.status).toBe("created");
+    expect(r.unit?.status).toBe("created");
   });
 
   it("reports an OOM kill as oom-killed", async () => {
@@ -128,14 +128,14 @@ describe("waitForState", () => {
     const id = await oneShot("up", ["sleep", "3600"], { start: true });
     const r = await waitForState(engine, id, "running", { timeoutMs: 10_000 });
     expect(r.outcome).toBe("reached");
-    expect(r.container?.status).toBe("running");
+    expect(r.unit?.status).toBe("running");
   });
 
   it("reaches healthy once the healthcheck passes", async () => {
     const id = await oneShot("hc-ok", ["sleep", "3600"], { start: true, health: { shell: "exit 0" } });
     const r = await waitForState(engine, id, "healthy", { timeoutMs: 15_000 });
     expect(r.outcome).toBe("reached");
-    expect(r.container?.health).toBe("healthy");
+    expect(r.unit?.health).toBe("healthy");
   });
 
   it("fails early on unhealthy instead of waiting out the timeout", async () => {
@@ -174,7 +174,7 @@ describe("waitForState", () => {
     const id = await oneShot("slowhc", ["sleep", "3600"], { start: true, health: { shell: "exit 0", intervalMs: 60_000 } });
     const r = await waitForState(engine, id, "healthy", { timeoutMs: 600 });
     expect(r.outcome).toBe("timed-out");
-    expect(r.container?.health).toBe("starting");
+    expect(r.unit?.health).toBe("starting");
     expect(r.elapsedMs).toBeGreaterThanOrEqual(600);
     expect(r.elapsedMs).toBeLessThan(3_000);
   });

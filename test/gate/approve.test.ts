@@ -6,8 +6,8 @@ import { approve, assertApproved, PolicyBlockedError, type ApprovedModulePlan } 
 import { executeModule, type ExecuteContext } from "../../src/apply/execute-module.js";
 import type { LockHandle } from "../../src/state/lock.js";
 import { loadModules } from "../../src/catalog/load-modules.js";
-import { connectEngine } from "../../src/engine/connect.js";
-import { containerName } from "../../src/engine/labels.js";
+import { unitName } from "../../src/plan/unit-name.js";
+import { openRuntime } from "../../src/runtime/open-runtime.js";
 import { EXIT, InternalError } from "../../src/errors.js";
 import type { Module } from "../../src/manifest/module.js";
 import { computePlan } from "../../src/plan/compute-plan.js";
@@ -18,7 +18,7 @@ import { aCatalog } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
 import { aScenario, docker, expectAuditOutcomes, oneShot, projectContainers } from "../apply/apply-scenario.js";
 
-const engine = connectEngine(process.env);
+const runtime = openRuntime(process.env);
 let catalog: Awaited<ReturnType<typeof aCatalog>>;
 let modules: Module[];
 
@@ -40,7 +40,7 @@ function planOf(project: string, name: string): ModulePlan {
     selected: [name],
     observed: { project, containers: [], images: {}, volumes: [], networks: [] },
     now: "2026-01-01T00:00:00Z",
-    containerName: (m, s) => containerName(project, m, s),
+    containerName: (m, s) => unitName(project, m, s),
   });
   return plan.modules[0] as ModulePlan;
 }
@@ -61,7 +61,7 @@ function decisionFor(name: string, plan: ModulePlan): Decision {
 function contextFor(project: string, name: string): ExecuteContext {
   const lock: LockHandle = { holder: {} as LockHandle["holder"], tookOverFrom: undefined, setOneShot: async () => undefined, release: async () => undefined };
   return {
-    engine,
+    runtime,
     project,
     module: modules.find((m) => m.name === name) as Module,
     env: {},

@@ -1,7 +1,7 @@
 // mountWarnings on plain facts, and the mountinfo reading the facts are built from.
 import { describe, expect, it } from "vitest";
 import { mountWarnings, type DeclaredBind, type MountFacts, type NestedMountFact } from "../../src/health/mount-sanity.js";
-import { deviceAt, makeDev, parseMountinfo } from "../../src/engine/mount-probe.js";
+import { deviceAt, makeDev, parseMountinfo } from "../../src/runtime/mountinfo.js";
 
 function aBind(over: Partial<DeclaredBind> = {}): DeclaredBind {
   return { module: "app", service: "app", source: "/data/app", target: "/data", readOnly: false, sourceExists: true, ...over };

@@ -1,7 +1,8 @@
 // Test helpers for the real engine: a client, labelled scenario containers made directly, and one polling helper.
 import type Docker from "dockerode";
 import { connectEngine, type Engine } from "../../src/engine/connect.js";
-import { containerName, LABEL } from "../../src/engine/labels.js";
+import { LABEL } from "../../src/engine/labels.js";
+import { unitName } from "../../src/plan/unit-name.js";
 
 /** The local image every engine test runs (built by scripts/test-images.sh; nothing is pulled). */
 export const TEST_IMAGE = process.env.PLATFORMCTL_TEST_IMAGE ?? "platformctl-test/busybox:1";
@@ -42,7 +43,7 @@ export async function aLabelledContainer(engine: Engine, s: ContainerScenario): 
     s.labels === null ? {} : { [LABEL.project]: s.project, [LABEL.module]: module, [LABEL.service]: service, ...(s.labels ?? {}) };
   const ms = 1_000_000;
   const body: Docker.ContainerCreateOptions = {
-    name: s.name ?? containerName(s.project, module, service),
+    name: s.name ?? unitName(s.project, module, service),
     Image: s.image ?? TEST_IMAGE,
     Cmd: s.cmd,
     Labels: labels,

@@ -1,0 +1,29 @@
+// The one place that chooses the runtime implementation: add a runtime by adding its adapter to RUNTIMES.
+import { connectEngine } from "../engine/connect.js";
+import { dockerRuntime } from "../engine/docker-runtime.js";
+import { UsageError } from "../errors.js";
+import type { Runtime } from "./runtime.js";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The runtimes platformctl can drive, by the name PLATFORMCTL_RUNTIME selects (default `docker`). Each entry opens
+ * its adapter from the environment (Docker: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH); opening connects
+ * lazily, so call `ping()` to check. A new runtime (e.g. Swarm) is one more entry here and one adapter implementing
+ * `Runtime`; no caller changes.
+ */
+const RUNTIMES: Readonly<Record<string, (env: Env) => Runtime>> = {
+  docker: (env) => dockerRuntime(connectEngine({ ...env })),
+};
+
+/** Opens the runtime the environment selects; an unknown PLATFORMCTL_RUNTIME is a usage error (nothing is touched). */
+export function openRuntime(env: Env): Runtime {
+  const name = env.PLATFORMCTL_RUNTIME || "docker";
+  const open = Object.hasOwn(RUNTIMES, name) ? RUNTIMES[name] : undefined;
+  if (!open) {
+    throw new UsageError("usage.runtime", `PLATFORMCTL_RUNTIME=${name.slice(0, 40)} is not a runtime platformctl knows`, {
+      hint: `Unset it, or set one of: ${Object.keys(RUNTIMES).join(", ")}.`,
+    });
+  }
+  return open(env);
+}

@@ -1,0 +1,314 @@
+// The runtime port: everything plan, apply, health, smoke and backup need from a runtime, in runtime-neutral terms.
+import type { Readable } from "node:stream";
+import { PlatformError, type PlatformErrorOptions } from "../errors.js";
+import type { Module, Service } from "../manifest/module.js";
+import type { ObservedContainer, ObservedState } from "../plan/observed-state.js";
+import type { HeldValues } from "../secrets/module-secrets.js";
+
+/*
+ * Vocabulary. A *unit* is what runs one service of one module (a container on Docker; a service task elsewhere).
+ * Units, networks and volumes carry the project's ownership mark; a runtime never observes, changes or removes what
+ * lacks it. A `UnitRef` is a unit's id or its name as `unitName` (src/plan/unit-name.ts) gives it.
+ *
+ * Errors. Runtime failures are `RuntimeError`s (below) of a closed `kind`: `unreachable` (no connection, or it
+ * dropped), `aborted` (the caller's signal fired), `not_found`, `conflict`, `bad_request`, `server`, `unexpected`.
+ * Callers that must react to one ask `isRuntimeError(e, kind)`, never message text. Where a method documents a
+ * return value for a case (`absent`, `null`, `already-running`), that case does not throw. Other PlatformErrors
+ * (e.g. `apply.unresolved_reference`) are named where they occur.
+ *
+ * Bounds. Every method that can wait takes a bound (`timeoutMs`) or is a single request under the runtime's request
+ * deadline; `signal` always cuts it short with `aborted`.
+ */
+
+/** A unit's id, or its name. */
+export type UnitRef = string;
+
+/** What a service's unit is created from: the module, the service and the values its `${VAR}` references take. */
+export interface UnitSpec {
+  project: string;
+  module: Module;
+  service: Service;
+  /** The environment `${VAR}` references resolve against. Never printed or persisted. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Key for the digests of resolved values written on the unit; undefined omits them. */
+  digestKey: Uint8Array | undefined;
+  /** Values read from the service's env files (KEY -> value). */
+  envFileValues: Record<string, string>;
+}
+
+export interface CreateUnitOptions {
+  /** The unit's name; `unitName(...)` for the service's own unit, `replacementUnitName(...)` during a recreate. */
+  name: string;
+  signal?: AbortSignal | undefined;
+  /**
+   * Receives every value resolved for the unit (from `${VAR}` and env files) before anything is changed, so the
+   * caller can mask them in whatever a later failure shows.
+   */
+  onSecrets?: ((values: readonly string[]) => void) | undefined;
+}
+
+export interface CreatedUnit {
+  id: string;
+  name: string;
+}
+
+/** A mount of a helper unit: a project volume (by its manifest name) or a host path. */
+export type HelperMount =
+  | { type: "volume"; volume: string; target: string; readOnly: boolean }
+  | { type: "bind"; source: string; target: string; readOnly: boolean };
+
+/** A short-lived unit that is not a module's service (e.g. a backup archiver). Marked as `service` `_<role>`. */
+export interface HelperSpec {
+  project: string;
+  module: string;
+  /** What it is for, e.g. `backup`; its name comes from `helperUnitName`. */
+  role: string;
+  /** Distinguishes parallel helpers of the same role (e.g. the process id). */
+  nonce: string | number;
+  image: string;
+  /** argv; the image's entrypoint is replaced by `command[0]`. */
+  command: readonly string[];
+  mounts: readonly HelperMount[];
+}
+
+/** A project network or volume made sure of: its runtime name, and whether this call created it. */
+export interface EnsuredResource {
+  /** `resourceName(project, name)`. */
+  name: string;
+  created: boolean;
+}
+
+/**
+ * How a unit ended up, judged from its inspected state (never from a wait reply alone).
+ *
+ * - `never-started`: created, never started.
+ * - `start-error`: a start was tried and failed (e.g. a missing binary, 127).
+ * - `running`: running, including paused.
+ * - `restarting`: between attempts of a restart policy.
+ * - `succeeded`: exited 0 and not OOM-killed.
+ * - `failed`: exited with a code that is not a signal.
+ * - `oom-killed`: the kernel OOM killer fired; checked before the exit code, which may be 137 or even 0.
+ * - `killed`: exit code 129–159, read as 128 + signal (heuristic: a program may exit 130 by itself).
+ * - `vanished`: the unit no longer exists (only a run reports this; inspect cannot).
+ */
+export type Outcome =
+  | { kind: "never-started" }
+  | { kind: "start-error"; exitCode: number; error: string }
+  | { kind: "running" }
+  | { kind: "restarting"; restartCount: number }
+  | { kind: "succeeded" }
+  | { kind: "failed"; exitCode: number }
+  | { kind: "oom-killed"; exitCode: number }
+  | { kind: "killed"; signal: number; exitCode: number }
+  | { kind: "vanished" };
+
+export type OutcomeKind = Outcome["kind"];
+
+export interface OneShotOptions {
+  /** The run's bound; past it the unit is stopped (SIGTERM, then SIGKILL after `graceSeconds`) and kept. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** SIGTERM grace when the run times out, before SIGKILL (default 10 s). */
+  graceSeconds?: number | undefined;
+}
+
+/** What one run of a one-shot unit did. `ranThisTime` is the evidence that this run happened. */
+export interface OneShotResult {
+  outcome: Outcome;
+  ranThisTime: boolean;
+  /** The run outlived `timeoutMs`: it was stopped (and kept, for its logs). */
+  timedOut: boolean;
+  /** The connection dropped during the start or the wait (e.g. a daemon restart); the end was found by polling. */
+  waitLost: boolean;
+  exitCode: number;
+  oomKilled: boolean;
+  /** The runtime's message when the start failed (e.g. a missing binary). May hold resolved values: mask it. */
+  startError: string | undefined;
+  /** The unit after the run; null when it vanished. */
+  unit: ObservedContainer | null;
+  durationMs: number;
+}
+
+/**
+ * Why `waitForState` ended: `reached`; `timed-out`; `exited` (stopped without restarting); `restart-loop` (the
+ * restart count rose, or it is between restarts); `unhealthy`; `no-healthcheck` (asked for healthy, but the unit
+ * has no healthcheck); `never-started` (created, or a start error); `vanished`.
+ */
+export type WaitForStateOutcome = "reached" | "timed-out" | "exited" | "restart-loop" | "unhealthy" | "no-healthcheck" | "never-started" | "vanished";
+
+export interface WaitForStateOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** Observation interval (default 250 ms). */
+  intervalMs?: number | undefined;
+  /**
+   * How long the unit must be seen running without a restart before `running` counts as reached (default 0: the
+   * first running observation). Set it to catch a process that crashes soon after start.
+   */
+  stableMs?: number | undefined;
+}
+
+export interface WaitForStateResult {
+  outcome: WaitForStateOutcome;
+  /** The last observation; null when the unit vanished. */
+  unit: ObservedContainer | null;
+  elapsedMs: number;
+}
+
+/** Why `waitForExit` ended: the unit stopped running (`exited`), the bound passed (`timed-out`, left running), or it is gone. */
+export type WaitForExitOutcome = "exited" | "timed-out" | "vanished";
+
+export interface WaitForExitResult {
+  outcome: WaitForExitOutcome;
+  /** The last observation; null when the unit vanished. */
+  unit: ObservedContainer | null;
+}
+
+export interface ExecResult {
+  /** Null when the command did not finish within the bound (it may keep running: not every runtime can stop it). */
+  exitCode: number | null;
+  /** stdout and stderr interleaved, at most the last 64 KiB. May hold resolved values: mask it. */
+  output: string;
+  timedOut: boolean;
+}
+
+/** One line of a unit's output; `text` has no line terminator. */
+export interface LogLine {
+  stream: "stdout" | "stderr";
+  text: string;
+}
+
+/** One mount of a unit as the runtime reports it. */
+export interface UnitMount {
+  type: string;
+  /** Host path for binds; the volume's data path for volumes. */
+  source: string;
+  destination: string;
+  readOnly: boolean;
+  /** `rprivate`, `rshared`, … ("" for volumes). */
+  propagation: string;
+}
+
+export interface DeviceReading {
+  /** `st_dev` at the path inside the unit; null when no method worked. */
+  dev: number | null;
+  /** How it was read. */
+  method: "stat" | "busybox stat" | "mountinfo" | null;
+  /** Why each method failed, when none worked. */
+  error: string | undefined;
+}
+
+export interface VolumeAccessOptions {
+  /**
+   * An image present on the runtime for the helper unit that holds the volume. The helper is created and never
+   * started, so the image needs no shell or tools.
+   */
+  helperImage: string;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * A runtime platformctl plans for and acts on. Implementations: `src/engine/docker-runtime.ts` (the Docker engine).
+ * Chosen in one place, `src/runtime/open-runtime.ts`; callers never ask which one they hold.
+ */
+export interface Runtime {
+  /** Where the runtime is reached, for messages, e.g. `unix:///var/run/docker.sock`. */
+  readonly endpoint: string;
+  /** The runtime runs on this machine: the host paths its units mount are this machine's paths. */
+  readonly local: boolean;
+
+  /** Resolves when the runtime answers; throws `unreachable` (within a few seconds) otherwise. */
+  ping(signal?: AbortSignal): Promise<void>;
+
+  /**
+   * One read-only snapshot of `project`: every unit carrying its mark, the local image id of each of `imageRefs`
+   * (null when absent), its volumes and networks. Issues no mutation. A unit removed mid-observation is skipped.
+   */
+  observe(project: string, imageRefs: readonly string[], opts?: { signal?: AbortSignal | undefined }): Promise<ObservedState>;
+  /** One unit as observe would describe it; null when it does not exist. */
+  inspectUnit(unit: UnitRef, signal?: AbortSignal): Promise<ObservedContainer | null>;
+  /** The local id of image `ref`; null when the runtime does not have it (nothing is pulled). */
+  imageId(ref: string, signal?: AbortSignal): Promise<string | null>;
+  /**
+   * The values a unit was created with (environment, entrypoint, command), only so they can be masked: never shown,
+   * stored or put in an observation. Null when the unit does not exist or its values cannot be read.
+   */
+  heldValues(unit: UnitRef, signal?: AbortSignal): Promise<HeldValues | null>;
+
+  /**
+   * Creates (never starts) the unit of `spec.service` under `opts.name`, making sure of its networks and volumes
+   * first. Throws `apply.unresolved_reference` naming the variable (never a value) before any change when a
+   * required `${VAR}` is unset, and `conflict` when the name is taken. Errors never carry a resolved value.
+   */
+  createUnit(spec: UnitSpec, opts: CreateUnitOptions): Promise<CreatedUnit>;
+  /** Creates (never starts) a helper unit marked with the project and module; returns it. Remove it when done. */
+  createHelper(spec: HelperSpec, signal?: AbortSignal): Promise<CreatedUnit>;
+  /** Starts a unit; `already-running` when it was. A start the runtime refuses (bad binary) throws `bad_request`. */
+  startUnit(unit: UnitRef, signal?: AbortSignal): Promise<"started" | "already-running">;
+  /** Stops a unit: SIGTERM, then SIGKILL after `graceSeconds`; resolves once it stopped. */
+  stopUnit(unit: UnitRef, graceSeconds: number, signal?: AbortSignal): Promise<"stopped" | "already-stopped">;
+  /** Removes a unit, never its volumes; `absent` when it was already gone. `force` kills a running one first. */
+  removeUnit(unit: UnitRef, opts?: { force?: boolean; signal?: AbortSignal | undefined }): Promise<"removed" | "absent">;
+  /** Renames a unit (the last step of a recreate); `conflict` when the name is taken. */
+  renameUnit(unit: UnitRef, newName: string, signal?: AbortSignal): Promise<void>;
+  /** Makes sure project network `name` exists; one of that name not marked with `project` throws `conflict`. */
+  ensureNetwork(project: string, name: string, signal?: AbortSignal): Promise<EnsuredResource>;
+  /** Makes sure module volume `name` exists; one of that name not marked with `project` throws `conflict`. */
+  ensureVolume(project: string, module: string, name: string, signal?: AbortSignal): Promise<EnsuredResource>;
+
+  /**
+   * Runs a created (or exited) unit once and reports how it ended; never misses an exit however fast. Past
+   * `timeoutMs` the unit is stopped and kept (`timedOut`). A lost connection falls back to polling within the same
+   * bound. Throws `not_found` when there is no such unit and `aborted` when `signal` fires (the unit is left).
+   */
+  runOneShot(unit: UnitRef, opts: OneShotOptions): Promise<OneShotResult>;
+  /**
+   * Waits, within `timeoutMs`, until a started unit is `running` (or `healthy`), ending early on what cannot recover
+   * in time: an exit, a restart, an unhealthy report, no healthcheck, a unit that never started or vanished.
+   */
+  waitForState(unit: UnitRef, target: "running" | "healthy", opts: WaitForStateOptions): Promise<WaitForStateResult>;
+  /** Waits, within `timeoutMs`, until a running unit (a one-shot someone else started) stops; never starts it. */
+  waitForExit(unit: UnitRef, opts: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<WaitForExitResult>;
+  /** Runs `cmd` (argv, no shell added) in a running unit, bounded by `timeoutMs`; see `ExecResult`. */
+  exec(unit: UnitRef, cmd: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult>;
+  /** The last `lines` lines of the unit's stdout and stderr, demuxed, oldest first. Unmasked: mask before showing. */
+  tailLogs(unit: UnitRef, lines: number, signal?: AbortSignal): Promise<LogLine[]>;
+
+  /** The unit's mounts (one read). */
+  unitMounts(unit: UnitRef, signal?: AbortSignal): Promise<UnitMount[]>;
+  /** The device a running unit sees at `path`, by probes each bounded by `timeoutMs`; never throws for a failed probe. */
+  readDevice(unit: UnitRef, path: string, timeoutMs: number, signal?: AbortSignal): Promise<DeviceReading>;
+
+  /**
+   * Reads the content of project volume `volume` (its manifest name) as a tar stream handed to `consume`; entries
+   * are relative to the volume's root (`./a/b`). The volume is only read (mounted read-only by a helper unit that
+   * is never started and is removed afterwards, also on failure). Throws `not_found` when the volume does not
+   * exist. Resolves with what `consume` returns, after it settles.
+   */
+  readVolume<T>(project: string, volume: string, consume: (tar: Readable) => Promise<T>, opts: VolumeAccessOptions): Promise<T>;
+  /**
+   * Extracts tar stream `tar` into project volume `volume` (its manifest name), over what is there (nothing is
+   * deleted first). Same helper and errors as `readVolume`; the volume must exist.
+   */
+  writeVolume(project: string, volume: string, tar: Readable, opts: VolumeAccessOptions): Promise<void>;
+}
+
+/** The failure kinds every runtime classifies its errors into (see the vocabulary above). */
+export type RuntimeErrorKind = "not_found" | "conflict" | "not_modified" | "bad_request" | "server" | "unreachable" | "aborted" | "unexpected";
+
+/**
+ * A classified runtime failure. Each adapter throws its own subclass (Docker: `EngineError`, code `engine.<kind>`),
+ * classified once in the adapter from status codes and errno values; callers match on `kind` only.
+ */
+export class RuntimeError extends PlatformError {
+  readonly kind: RuntimeErrorKind;
+  constructor(kind: RuntimeErrorKind, code: string, message: string, options: PlatformErrorOptions = {}) {
+    super(code, message, options);
+    this.kind = kind;
+  }
+}
+
+/** True when `e` is a RuntimeError, optionally of one of `kinds`. */
+export function isRuntimeError(e: unknown, ...kinds: RuntimeErrorKind[]): e is RuntimeError {
+  return e instanceof RuntimeError && (kinds.length === 0 || kinds.includes(e.kind));
+}
