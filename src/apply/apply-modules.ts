@@ -8,7 +8,6 @@ import type { Clock } from "../clock.js";
 import { computeLivePlan, type LivePlan } from "../live-plan/compute-live-plan.js";
 import { readModuleSecrets } from "../secrets/module-secrets.js";
 import type { ObservedState } from "../plan/observed-state.js";
-import { unitName } from "../plan/unit-name.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { EXIT, PlatformError } from "../errors.js";

@@ -59,7 +59,10 @@ function serviceOf(ctx: ExecuteContext, name: string): Service {
 /** Creates a service's unit (networks and volumes first) under `name`; returns its id. */
 async function createFor(ctx: ExecuteContext, service: Service, name: string): Promise<string> {
   const spec = { project: ctx.project, module: ctx.module, service, env: ctx.env, digestKey: ctx.digestKey, envFileValues: await readEnvFiles(ctx.module, service) };
-  const created = await ctx.runtime.createUnit(spec, { name, signal: ctx.signal, onSecrets: (values) => values.forEach((v) => ctx.secrets.add(v)) });
+  const onSecrets = (values: readonly string[]) => {
+    for (const v of values) ctx.secrets.add(v);
+  };
+  const created = await ctx.runtime.createUnit(spec, { name, signal: ctx.signal, onSecrets });
   return created.id;
 }
 

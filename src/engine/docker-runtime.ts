@@ -1,5 +1,14 @@
 // The Docker engine adapter: the Runtime port carried out with the engine functions of src/engine (units are containers).
-import { createContainer, ensureNetwork, ensureVolume, execInContainer, removeContainer, renameContainer, startContainer, stopContainer } from "./actions.js";
+import {
+  createContainer,
+  ensureNetwork,
+  ensureVolume,
+  execInContainer,
+  removeContainer,
+  renameContainer,
+  startContainer,
+  stopContainer,
+} from "./actions.js";
 import type { Engine } from "./connect.js";
 import { buildContainer } from "./container-body.js";
 import { inspectHeldValues } from "./held-values.js";

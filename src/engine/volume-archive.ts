@@ -26,12 +26,22 @@ export function volumeHelperBody(project: string, module: string, volume: string
     Image: image,
     Entrypoint: NEVER_RUN,
     Labels: { [LABEL.project]: project, [LABEL.module]: module, [LABEL.service]: "_volume" },
-    HostConfig: { Mounts: [{ Type: "volume" as const, Source: volume, Target: MOUNT_POINT, ReadOnly: readOnly }], NetworkMode: "none", RestartPolicy: { Name: "no" } },
+    HostConfig: {
+      Mounts: [{ Type: "volume" as const, Source: volume, Target: MOUNT_POINT, ReadOnly: readOnly }],
+      NetworkMode: "none",
+      RestartPolicy: { Name: "no" },
+    },
   };
 }
 
 /** Streams the content of project volume `volume` as tar (entries `./…`) into `consume`; the helper is always removed. */
-export async function readVolume<T>(engine: Engine, project: string, volume: string, consume: (tar: Readable) => Promise<T>, opts: VolumeAccessOptions): Promise<T> {
+export async function readVolume<T>(
+  engine: Engine,
+  project: string,
+  volume: string,
+  consume: (tar: Readable) => Promise<T>,
+  opts: VolumeAccessOptions,
+): Promise<T> {
   return withHelper(engine, project, volume, true, opts, async (id) => {
     // `/volume/.` archives the directory's content with entries rooted at `.`, as `docker cp vol/. dest` does.
     const res = await openStream(engine, {
@@ -51,15 +61,35 @@ export async function readVolume<T>(engine: Engine, project: string, volume: str
 }
 
 /** Extracts tar stream `tar` into project volume `volume`; the helper is always removed. */
-export async function writeVolume(engine: Engine, project: string, volume: string, tar: Readable, opts: VolumeAccessOptions): Promise<void> {
+export async function writeVolume(
+  engine: Engine,
+  project: string,
+  volume: string,
+  tar: Readable,
+  opts: VolumeAccessOptions,
+): Promise<void> {
   await withHelper(engine, project, volume, false, opts, async (id) => {
     const call = { operation: "write volume archive", target: resourceName(project, volume) };
-    const res = await openStream(engine, { method: "PUT", path: `/containers/${seg(id)}/archive`, query: { path: MOUNT_POINT }, upload: tar, ...call, signal: opts.signal });
+    const res = await openStream(engine, {
+      method: "PUT",
+      path: `/containers/${seg(id)}/archive`,
+      query: { path: MOUNT_POINT },
+      upload: tar,
+      ...call,
+      signal: opts.signal,
+    });
     await readBody(res, { ...call, endpoint: engine.endpoint }, opts.signal);
   });
 }
 
-async function withHelper<T>(engine: Engine, project: string, volume: string, readOnly: boolean, opts: VolumeAccessOptions, use: (id: string) => Promise<T>): Promise<T> {
+async function withHelper<T>(
+  engine: Engine,
+  project: string,
+  volume: string,
+  readOnly: boolean,
+  opts: VolumeAccessOptions,
+  use: (id: string) => Promise<T>,
+): Promise<T> {
   const full = resourceName(project, volume);
   const module = await ownedVolumeModule(engine, project, full, opts.signal);
   const name = helperUnitName(project, module, readOnly ? "volume-read" : "volume-write", randomBytes(4).toString("hex"));
@@ -78,12 +108,24 @@ async function ownedVolumeModule(engine: Engine, project: string, full: string, 
   try {
     reply = await requestJson(engine, { method: "GET", path: `/volumes/${seg(full)}`, operation: "inspect volume", target: full, signal });
   } catch (e) {
-    if (isEngineError(e, "not_found")) throw new EngineError({ kind: "not_found", operation: "inspect volume", target: full, statusCode: 404, message: `Docker engine: volume ${full} does not exist` });
+    if (isEngineError(e, "not_found"))
+      throw new EngineError({
+        kind: "not_found",
+        operation: "inspect volume",
+        target: full,
+        statusCode: 404,
+        message: `Docker engine: volume ${full} does not exist`,
+      });
     throw e;
   }
   const v = VolumeSchema.parse(reply);
   if (v.Labels?.[LABEL.project] !== project) {
-    throw new EngineError({ kind: "conflict", operation: "access volume", target: full, message: `Docker engine: volume ${full} is not labelled ${LABEL.project}=${project}; platformctl does not touch it` });
+    throw new EngineError({
+      kind: "conflict",
+      operation: "access volume",
+      target: full,
+      message: `Docker engine: volume ${full} is not labelled ${LABEL.project}=${project}; platformctl does not touch it`,
+    });
   }
   return v.Labels[LABEL.module] ?? "project";
 }

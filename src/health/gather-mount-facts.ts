@@ -8,7 +8,7 @@ import { parseMountinfo, type MountinfoEntry } from "../runtime/mountinfo.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { resolveStateDir } from "../state/state-dir.js";
 import { isWithin } from "../policy/path-containment.js";
-import { type DeclaredBind, type MountFacts, type NestedMountFact } from "./mount-sanity.js";
+import type { DeclaredBind, MountFacts, NestedMountFact } from "./mount-sanity.js";
 
 export interface MountFactsContext {
   runtime: Runtime;

@@ -134,7 +134,15 @@ export interface OneShotResult {
  * restart count rose, or it is between restarts); `unhealthy`; `no-healthcheck` (asked for healthy, but the unit
  * has no healthcheck); `never-started` (created, or a start error); `vanished`.
  */
-export type WaitForStateOutcome = "reached" | "timed-out" | "exited" | "restart-loop" | "unhealthy" | "no-healthcheck" | "never-started" | "vanished";
+export type WaitForStateOutcome =
+  | "reached"
+  | "timed-out"
+  | "exited"
+  | "restart-loop"
+  | "unhealthy"
+  | "no-healthcheck"
+  | "never-started"
+  | "vanished";
 
 export interface WaitForStateOptions {
   timeoutMs: number;
@@ -294,7 +302,15 @@ export interface Runtime {
 }
 
 /** The failure kinds every runtime classifies its errors into (see the vocabulary above). */
-export type RuntimeErrorKind = "not_found" | "conflict" | "not_modified" | "bad_request" | "server" | "unreachable" | "aborted" | "unexpected";
+export type RuntimeErrorKind =
+  | "not_found"
+  | "conflict"
+  | "not_modified"
+  | "bad_request"
+  | "server"
+  | "unreachable"
+  | "aborted"
+  | "unexpected";
 
 /**
  * A classified runtime failure. Each adapter throws its own subclass (Docker: `EngineError`, code `engine.<kind>`),

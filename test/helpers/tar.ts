@@ -22,7 +22,11 @@ export async function readTar(stream: Readable): Promise<TarEntry[]> {
     const size = parseInt(field(header, 124, 12).trim() || "0", 8);
     const flag = String.fromCharCode(header[156] ?? 0);
     const type = flag === "0" || flag === "\0" ? "file" : flag === "5" ? "dir" : "other";
-    entries.push({ name: prefix ? `${prefix}/${name}` : name, type, content: type === "file" ? Buffer.from(buf.subarray(off + 512, off + 512 + size)) : Buffer.alloc(0) });
+    entries.push({
+      name: prefix ? `${prefix}/${name}` : name,
+      type,
+      content: type === "file" ? Buffer.from(buf.subarray(off + 512, off + 512 + size)) : Buffer.alloc(0),
+    });
     off += 512 + Math.ceil(size / 512) * 512;
   }
   return entries;
@@ -39,7 +43,12 @@ export function tarOf(files: Record<string, string>): Readable {
     h.write("0000000\0", 108);
     h.write("0000000\0", 116);
     h.write(`${content.length.toString(8).padStart(11, "0")}\0`, 124);
-    h.write(`${Math.floor(Date.now() / 1000).toString(8).padStart(11, "0")}\0`, 136);
+    h.write(
+      `${Math.floor(Date.now() / 1000)
+        .toString(8)
+        .padStart(11, "0")}\0`,
+      136,
+    );
     h.write("        ", 148);
     h.write("0", 156);
     h.write("ustar\0", 257);

@@ -42,7 +42,11 @@ describe("Docker adapter request bodies", () => {
       Image: "img:1",
       Entrypoint: ["/platformctl-volume-helper-is-never-started"],
       Labels: { "dev.platformctl.project": "p", "dev.platformctl.module": "minio", "dev.platformctl.service": "_volume" },
-      HostConfig: { Mounts: [{ Type: "volume", Source: "p_minio-data", Target: "/volume", ReadOnly: true }], NetworkMode: "none", RestartPolicy: { Name: "no" } },
+      HostConfig: {
+        Mounts: [{ Type: "volume", Source: "p_minio-data", Target: "/volume", ReadOnly: true }],
+        NetworkMode: "none",
+        RestartPolicy: { Name: "no" },
+      },
     });
   });
 });

@@ -5,12 +5,17 @@ import { openRuntime } from "../../src/runtime/open-runtime.js";
 describe("openRuntime", () => {
   it("opens the Docker engine named by DOCKER_HOST when PLATFORMCTL_RUNTIME is unset or docker", () => {
     expect(openRuntime({ DOCKER_HOST: "unix:///tmp/some.sock" })).toMatchObject({ endpoint: "unix:///tmp/some.sock", local: true });
-    expect(openRuntime({ PLATFORMCTL_RUNTIME: "docker", DOCKER_HOST: "tcp://10.0.0.5:2375" })).toMatchObject({ endpoint: "tcp://10.0.0.5:2375", local: false });
+    expect(openRuntime({ PLATFORMCTL_RUNTIME: "docker", DOCKER_HOST: "tcp://10.0.0.5:2375" })).toMatchObject({
+      endpoint: "tcp://10.0.0.5:2375",
+      local: false,
+    });
   });
 
   it("refuses a runtime it does not know with a usage error naming the known ones", () => {
     for (const name of ["swarm", "toString"]) {
-      expect(() => openRuntime({ PLATFORMCTL_RUNTIME: name })).toThrow(expect.objectContaining({ code: "usage.runtime", hint: expect.stringContaining("docker") }));
+      expect(() => openRuntime({ PLATFORMCTL_RUNTIME: name })).toThrow(
+        expect.objectContaining({ code: "usage.runtime", hint: expect.stringContaining("docker") }),
+      );
     }
   });
 });

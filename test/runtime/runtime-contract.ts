@@ -15,7 +15,14 @@ export interface RuntimeContractFixture {
 
 const ms = 1_000_000;
 /** A healthcheck probing every 200 ms: `test` is a `CMD-SHELL` command. */
-const fastCheck = (shell: string, over: Partial<Healthcheck> = {}): Healthcheck => ({ test: ["CMD-SHELL", shell], intervalNs: 200 * ms, timeoutNs: 2000 * ms, startPeriodNs: 0, retries: 1, ...over });
+const fastCheck = (shell: string, over: Partial<Healthcheck> = {}): Healthcheck => ({
+  test: ["CMD-SHELL", shell],
+  intervalNs: 200 * ms,
+  timeoutNs: 2000 * ms,
+  startPeriodNs: 0,
+  retries: 1,
+  ...over,
+});
 
 /**
  * Registers the contract tests for the runtime `make` opens. Every project they use starts with the test run's id,
@@ -57,7 +64,10 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
       });
 
       it("observes a populated project: its unit, volume and network with their module, and nothing of another project", async () => {
-        const s = scene("populated", { networks: ["backend"], volumes: [{ type: "volume", source: "data", target: "/data", readOnly: false }] });
+        const s = scene("populated", {
+          networks: ["backend"],
+          volumes: [{ type: "volume", source: "data", target: "/data", readOnly: false }],
+        });
         const other = scene("other");
         const created = await s.create();
         await other.create();
@@ -90,7 +100,10 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
       it("refuses a unit under a name already taken with a conflict, and renames a replacement into place", async () => {
         const s = scene("rename", { command: ["true"] });
         await s.create();
-        const taken = await s.create().then(() => undefined, (e: unknown) => e);
+        const taken = await s.create().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(isRuntimeError(taken, "conflict")).toBe(true);
         await runtime.removeUnit(s.name, { force: true });
         const next = await s.create(replacementUnitName(s.name));
@@ -101,7 +114,10 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
 
       it("stops before creating when a ${VAR} the unit needs is unset, naming the variable and creating nothing", async () => {
         const s = scene("unresolved", { environment: { PW: "${CONTRACT_UNSET_VAR}" } });
-        const e = await s.create().then(() => undefined, (x: unknown) => x as { code?: string; message?: string });
+        const e = await s.create().then(
+          () => undefined,
+          (x: unknown) => x as { code?: string; message?: string },
+        );
         expect(e?.code).toBe("apply.unresolved_reference");
         expect(e?.message).toContain("CONTRACT_UNSET_VAR");
         expect(await runtime.inspectUnit(s.name)).toBeNull();
@@ -110,7 +126,10 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
       it("hands the resolved values to onSecrets before creating the unit", async () => {
         const s = scene("secrets", { command: ["true"], environment: { PW: "${CONTRACT_PW}" } });
         const seen: string[] = [];
-        await runtime.createUnit({ ...s.spec, env: { CONTRACT_PW: "contract-secret-value" } }, { name: s.name, onSecrets: (v) => seen.push(...v) });
+        await runtime.createUnit(
+          { ...s.spec, env: { CONTRACT_PW: "contract-secret-value" } },
+          { name: s.name, onSecrets: (v) => seen.push(...v) },
+        );
         expect(seen).toEqual(["contract-secret-value"]);
       });
 
@@ -128,7 +147,14 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
         const s = scene("exit0", { command: ["sh", "-c", "echo done"] });
         const { id } = await s.create();
         const r = await runtime.runOneShot(id, { timeoutMs: 30_000 });
-        expect(r).toMatchObject({ outcome: { kind: "succeeded" }, ranThisTime: true, timedOut: false, exitCode: 0, oomKilled: false, startError: undefined });
+        expect(r).toMatchObject({
+          outcome: { kind: "succeeded" },
+          ranThisTime: true,
+          timedOut: false,
+          exitCode: 0,
+          oomKilled: false,
+          startError: undefined,
+        });
         expect(r.unit?.status).toBe("exited");
       });
 
@@ -157,7 +183,10 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
       });
 
       it("throws not_found for a one-shot that does not exist", async () => {
-        const e = await runtime.runOneShot(`${testProject("rt-missing")}_mod_svc`, { timeoutMs: 5_000 }).then(() => undefined, (x: unknown) => x);
+        const e = await runtime.runOneShot(`${testProject("rt-missing")}_mod_svc`, { timeoutMs: 5_000 }).then(
+          () => undefined,
+          (x: unknown) => x,
+        );
         expect(isRuntimeError(e, "not_found")).toBe(true);
       });
 
@@ -198,7 +227,10 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
       });
 
       it("gives up at its bound on a healthcheck that is still starting", async () => {
-        const s = scene("starting", { command: ["sleep", "3600"], healthcheck: fastCheck("true", { intervalNs: 3600_000 * ms, startPeriodNs: 3600_000 * ms }) });
+        const s = scene("starting", {
+          command: ["sleep", "3600"],
+          healthcheck: fastCheck("true", { intervalNs: 3600_000 * ms, startPeriodNs: 3600_000 * ms }),
+        });
         const { id } = await s.create();
         await runtime.startUnit(id);
         const r = await runtime.waitForState(id, "healthy", { timeoutMs: 1_000 });
@@ -247,17 +279,24 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
       it("lists a unit's mounts with their destination", async () => {
         const s = scene("mounts", { volumes: [{ type: "volume", source: "data", target: "/data", readOnly: true }] });
         const { id } = await s.create();
-        expect((await runtime.unitMounts(id)).map((m) => ({ type: m.type, destination: m.destination, readOnly: m.readOnly }))).toEqual([{ type: "volume", destination: "/data", readOnly: true }]);
+        expect((await runtime.unitMounts(id)).map((m) => ({ type: m.type, destination: m.destination, readOnly: m.readOnly }))).toEqual([
+          { type: "volume", destination: "/data", readOnly: true },
+        ]);
       });
     });
 
     describe("volume content", () => {
       it("reads a volume's content as a tar stream, and leaves no helper unit behind", async () => {
-        const s = scene("vol-read", { command: ["sh", "-c", "mkdir -p /data/sub && echo hello > /data/a.txt && echo deep > /data/sub/b.txt"], volumes: [{ type: "volume", source: "data", target: "/data", readOnly: false }] });
+        const s = scene("vol-read", {
+          command: ["sh", "-c", "mkdir -p /data/sub && echo hello > /data/a.txt && echo deep > /data/sub/b.txt"],
+          volumes: [{ type: "volume", source: "data", target: "/data", readOnly: false }],
+        });
         const { id } = await s.create();
         expect((await runtime.runOneShot(id, { timeoutMs: 30_000 })).outcome.kind).toBe("succeeded");
         const entries = await runtime.readVolume(s.project, "data", readTar, { helperImage: image });
-        const files = Object.fromEntries(entries.filter((e) => e.type === "file").map((e) => [e.name.replace(/^\.\//, ""), e.content.toString("utf8")]));
+        const files = Object.fromEntries(
+          entries.filter((e) => e.type === "file").map((e) => [e.name.replace(/^\.\//, ""), e.content.toString("utf8")]),
+        );
         expect(files).toEqual({ "a.txt": "hello\n", "sub/b.txt": "deep\n" });
         expect((await runtime.observe(s.project, [])).containers.map((c) => c.id)).toEqual([id]);
       });
@@ -267,12 +306,17 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
         await runtime.ensureVolume(s.project, "mod", "data");
         await runtime.writeVolume(s.project, "data", tarOf({ "restored.txt": "from the archive\n" }), { helperImage: image });
         const entries = await runtime.readVolume(s.project, "data", readTar, { helperImage: image });
-        expect(entries.filter((e) => e.type === "file").map((e) => [e.name.replace(/^\.\//, ""), e.content.toString("utf8")])).toEqual([["restored.txt", "from the archive\n"]]);
+        expect(entries.filter((e) => e.type === "file").map((e) => [e.name.replace(/^\.\//, ""), e.content.toString("utf8")])).toEqual([
+          ["restored.txt", "from the archive\n"],
+        ]);
         expect((await runtime.observe(s.project, [])).containers).toEqual([]);
       });
 
       it("throws not_found for a volume that does not exist", async () => {
-        const e = await runtime.readVolume(testProject("rt-novol"), "data", readTar, { helperImage: image }).then(() => undefined, (x: unknown) => x);
+        const e = await runtime.readVolume(testProject("rt-novol"), "data", readTar, { helperImage: image }).then(
+          () => undefined,
+          (x: unknown) => x,
+        );
         expect(isRuntimeError(e, "not_found")).toBe(true);
       });
     });
