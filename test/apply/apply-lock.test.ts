@@ -1,9 +1,18 @@
 // The apply lock and signals on the real engine: one apply per project at a time, --lock-wait, and SIGTERM mid-wait.
-import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { afterEach, describe, expect, it } from "vitest";
+import { lockFile } from "../../src/state/lock.js";
+import { aLockChild } from "../helpers/lock-processes.js";
 import { eventually } from "../helpers/platform.js";
 import { useScenarios, expectAuditOutcomes, oneShot } from "./apply-scenario.js";
 
 const scenario = useScenarios();
+const children: (() => void)[] = [];
+afterEach(() => {
+  for (const kill of children.splice(0)) kill();
+});
 
 describe("the apply lock", () => {
   it("lets exactly one of two applies started at once act; the other exits 4 saying an apply is already running", async () => {
@@ -33,6 +42,35 @@ describe("the apply lock", () => {
     const c = await s.container("job");
     expect(c.State).toMatchObject({ Status: "exited", ExitCode: 0 });
     expectAuditOutcomes(await s.audit(), ["applied", "no-op"]);
+  });
+});
+
+describe("judging the lock's holder", () => {
+  it("exits 4 while an apply in another PID namespace holds the lock, instead of calling it dead and taking over", async () => {
+    const s = await scenario("pidns", { job: oneShot("job", '["true"]') });
+    await mkdir(s.stateDir, { recursive: true });
+    const holder = aLockChild(["hold", s.stateDir, s.project], ["unshare", "--pid", "--fork", "--mount-proc"]);
+    children.push(() => holder.kill());
+    expect(await holder.line("held")).toBe("held 1");
+    const before = await readFile(lockFile(s.stateDir, s.project), "utf8");
+    const r = await s.apply(["--module", "job"]);
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stderr).toContain("another PID namespace");
+    expect(r.stderr).toContain("held until its lease runs out");
+    expect(await readFile(lockFile(s.stateDir, s.project), "utf8")).toBe(before);
+    expect(await s.containers()).toEqual([]);
+  });
+
+  it("does not take over a dead apply's lock when the engine that would say whether its one-shot runs cannot be reached", async () => {
+    const s = await scenario("unreach", { job: oneShot("job", '["true"]') });
+    await mkdir(s.stateDir, { recursive: true });
+    const dead = { pid: spawnSync("true").pid as number, pid_start: "1", host: hostname(), user: "ci", command: "platformctl apply --module job", started_at: new Date(0).toISOString(), ci_run_url: null, project: s.project, one_shot: "4f3c2b1a" };
+    await writeFile(lockFile(s.stateDir, s.project), JSON.stringify(dead));
+    const r = await s.apply(["--module", "job"], { DOCKER_HOST: `unix://${s.stateDir}/no-engine.sock` });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stderr).toContain("whose one-shot 4f3c2b1a may still run: the engine cannot tell");
+    expect(r.stderr).toContain("DOCKER_HOST");
+    expect(JSON.parse(await readFile(lockFile(s.stateDir, s.project), "utf8"))).toEqual(dead);
   });
 });
 

@@ -1,14 +1,13 @@
 // The apply lock across real processes: one holder at a time under a barrier, other PID namespaces, unreadable and odd lock paths, bounded waits.
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { acquireLock, forceUnlock, LEASE_MS, lockFile, type AcquireOptions, type LockHolder, type Takeover } from "../../src/state/lock.js";
-import { eventually, REPO } from "../helpers/platform.js";
+import { aLockChild, type LockChild } from "../helpers/lock-processes.js";
+import { eventually } from "../helpers/platform.js";
 
-const CHILD = path.join(REPO, "test/helpers/lock-child.mjs");
 const request = (project: string) => ({ project, user: "test", command: "lock.test", ci_run_url: null });
 const options = (o: Partial<AcquireOptions> = {}): AcquireOptions => ({ waitMs: 0, oneShotRunning: async () => false, ...o });
 
@@ -23,35 +22,10 @@ async function aStateDir(): Promise<string> {
   return dir;
 }
 
-/** A child process running test/helpers/lock-child.mjs (optionally wrapped, e.g. in `unshare`), killed after the test. */
-function aChild(args: string[], wrap: string[] = []): { p: ChildProcessWithoutNullStreams; line: (prefix: string) => Promise<string>; stderr: () => string } {
-  const [cmd, ...rest] = [...wrap, process.execPath, CHILD, ...args];
-  const p = spawn(cmd as string, rest, { stdio: "pipe" });
-  cleanups.push(() => {
-    if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
-  });
-  const seen: string[] = [];
-  const waiters: { prefix: string; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
-  let err = "";
-  let exited: string | undefined;
-  p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-  p.once("exit", (code) => {
-    exited = `child exited (${code})`;
-    for (const w of waiters.splice(0)) w.reject(new Error(`${exited} before printing "${w.prefix}": ${err}`));
-  });
-  createInterface({ input: p.stdout }).on("line", (l) => {
-    const w = waiters.findIndex((x) => l.startsWith(x.prefix));
-    if (w >= 0) waiters.splice(w, 1)[0]?.resolve(l);
-    else seen.push(l);
-  });
-  const line = (prefix: string) =>
-    new Promise<string>((resolve, reject) => {
-      const i = seen.findIndex((l) => l.startsWith(prefix));
-      if (i >= 0) return resolve(seen.splice(i, 1)[0] as string);
-      if (exited) return reject(new Error(`${exited} before printing "${prefix}": ${err}`));
-      waiters.push({ prefix, resolve, reject });
-    });
-  return { p, line, stderr: () => err };
+function aChild(args: string[], wrap: string[] = []): LockChild {
+  const c = aLockChild(args, wrap);
+  cleanups.push(() => c.kill());
+  return c;
 }
 
 const readHolder = async (dir: string, project: string) => JSON.parse(await readFile(lockFile(dir, project), "utf8")) as LockHolder;
