@@ -60,6 +60,11 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 
+  it("keeps polling in the runtime adapter: apply and backup set no timers and never sleep", () => {
+    const offenders = all.filter((f) => ["apply", "backup"].includes(f.layer) && /\bset(Timeout|Interval)\(|node:timers/.test(f.text)).map((f) => f.rel);
+    expect(offenders).toEqual([]);
+  });
+
   it("names units and project resources only in src/plan/unit-name.ts: nobody else joins a project name with `_`", () => {
     const offenders = all.filter((f) => f.rel !== path.join("plan", "unit-name.ts") && /`\$\{[^}`]*project\}_/.test(f.text)).map((f) => f.rel);
     expect(offenders).toEqual([]);

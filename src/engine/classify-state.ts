@@ -2,7 +2,7 @@
 import type { ObservedContainer } from "../plan/observed-state.js";
 import type { Outcome } from "../runtime/runtime.js";
 
-export type { Outcome, OutcomeKind } from "../runtime/runtime.js";
+export type { Outcome } from "../runtime/runtime.js";
 
 /** The state fields classification reads. */
 export type ContainerStateFacts = Pick<ObservedContainer, "status" | "running" | "exitCode" | "oomKilled" | "error" | "restartCount">;

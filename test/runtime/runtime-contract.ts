@@ -14,13 +14,16 @@ export interface RuntimeContractFixture {
 }
 
 const ms = 1_000_000;
-/** A healthcheck probing every 200 ms: `test` is a `CMD-SHELL` command. */
+/**
+ * A healthcheck probing every 200 ms: `test` is a `CMD-SHELL` command. Its timeout is generous and it takes 3
+ * failures to be unhealthy, so a probe that passes is never judged unhealthy on a loaded machine.
+ */
 const fastCheck = (shell: string, over: Partial<Healthcheck> = {}): Healthcheck => ({
   test: ["CMD-SHELL", shell],
   intervalNs: 200 * ms,
-  timeoutNs: 2000 * ms,
+  timeoutNs: 20_000 * ms,
   startPeriodNs: 0,
-  retries: 1,
+  retries: 3,
   ...over,
 });
 
@@ -139,6 +142,38 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
         expect(await runtime.ensureNetwork(s.project, "net")).toEqual({ name: resourceName(s.project, "net"), created: false });
         expect(await runtime.ensureVolume(s.project, "mod", "vol")).toEqual({ name: resourceName(s.project, "vol"), created: true });
         expect(await runtime.ensureVolume(s.project, "mod", "vol")).toEqual({ name: resourceName(s.project, "vol"), created: false });
+      });
+    });
+
+    describe("values held and helpers", () => {
+      it("reads the values a unit was created with (for masking only), and null for a unit that does not exist", async () => {
+        const s = scene("held", { command: ["echo", "${CONTRACT_ARG}"], environment: { PW: "${CONTRACT_PW}" } });
+        await runtime.createUnit({ ...s.spec, env: { CONTRACT_PW: "held-secret-1", CONTRACT_ARG: "held-arg-2" } }, { name: s.name });
+        const held = await runtime.heldValues(s.name);
+        expect(held?.env).toContain("PW=held-secret-1");
+        expect(held?.cmd).toEqual(["echo", "held-arg-2"]);
+        expect(await runtime.heldValues(`${s.name}-absent`)).toBeNull();
+      });
+
+      it("creates a helper unit with a project volume mounted, marked as its module's `_role` service, that runs once", async () => {
+        const s = scene("helper");
+        await runtime.ensureVolume(s.project, "mod", "data");
+        const helper = await runtime.createHelper({
+          project: s.project,
+          module: "mod",
+          role: "probe",
+          nonce: 1,
+          image,
+          command: ["sh", "-c", "echo made > /v/file && cat /v/file"],
+          mounts: [{ type: "volume", volume: "data", target: "/v", readOnly: false }],
+        });
+        const seen = await runtime.inspectUnit(helper.id);
+        expect(seen).toMatchObject({ name: helper.name, module: "mod", service: "_probe" });
+        expect((await runtime.runOneShot(helper.id, { timeoutMs: 30_000 })).outcome.kind).toBe("succeeded");
+        expect((await runtime.tailLogs(helper.id, 5)).map((l) => l.text)).toEqual(["made"]);
+        expect(await runtime.removeUnit(helper.id, { force: true })).toBe("removed");
+        const files = await runtime.readVolume(s.project, "data", readTar, { helperImage: image });
+        expect(files.filter((e) => e.type === "file").map((e) => e.name.replace(/^\.\//, ""))).toEqual(["file"]);
       });
     });
 
