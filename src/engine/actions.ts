@@ -54,7 +54,7 @@ export async function startContainer(engine: Engine, id: string, signal?: AbortS
 /** Stops a container: SIGTERM, then SIGKILL after `graceSeconds`. Resolves once it stopped; 304 -> `already-stopped`. */
 export async function stopContainer(engine: Engine, id: string, graceSeconds: number, signal?: AbortSignal): Promise<"stopped" | "already-stopped"> {
   try {
-    await requestJson(engine, { method: "POST", path: `/containers/${seg(id)}/stop`, query: stopQuery(graceSeconds), operation: "stop container", target: id, signal });
+    await requestJson(engine, { method: "POST", path: `/containers/${seg(id)}/stop`, query: stopQuery(graceSeconds), operation: "stop container", target: id, signal, headersMs: (stopQuery(graceSeconds).t + 60) * 1000 });
     return "stopped";
   } catch (e) {
     if (isEngineError(e, "not_modified")) return "already-stopped";
@@ -120,7 +120,7 @@ export async function execInContainer(engine: Engine, id: string, cmd: readonly 
   const execId = parseId(created, "create exec");
   const call = { operation: "run exec in container", target: id, endpoint: engine.endpoint };
   const res = await openStream(engine, { method: "POST", path: `/exec/${seg(execId)}/start`, body: execStartBody(), operation: call.operation, target: id, signal: both });
-  const { body, complete } = await readUntil(res, call, both);
+  const { body, complete } = await readUntil(res, call, both, null); // a probe may be silent; `both` bounds it
   if (signal?.aborted) throw new EngineError({ ...call, kind: "aborted", errno: "ABORT_ERR" });
   const text = Buffer.concat(demuxFrames(body, false).map((f) => f.data));
   const output = text.subarray(Math.max(0, text.length - EXEC_OUTPUT_LIMIT)).toString("utf8");

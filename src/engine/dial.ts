@@ -21,7 +21,22 @@ export interface EngineRequest extends Omit<EngineCall, "endpoint"> {
   /** A byte stream sent as the body (`application/x-tar`, chunked) instead of `body`, e.g. for PUT archive. */
   upload?: NodeJS.ReadableStream | undefined;
   signal?: AbortSignal | undefined;
+  /**
+   * Deadline for connecting and receiving the response headers (default: `HEADERS_DEADLINE_MS` for reads, longer for
+   * mutations). A request that needs longer before it answers, such as a stop with a grace period, says so here.
+   */
+  headersMs?: number | undefined;
 }
+
+/**
+ * Every request has deadlines, so an engine that accepts a connection and never answers fails the command with
+ * `engine.unresponsive` instead of hanging it. Reads answer in milliseconds on a healthy engine; the first request of
+ * every command is a read, so a command fails within about 10 s. Mutations (create, start, remove) may take longer.
+ */
+export const HEADERS_DEADLINE_MS = 10_000;
+export const MUTATION_HEADERS_DEADLINE_MS = 60_000;
+/** Longest silence while a response body streams; waits and probe output opt out (they carry their own bound). */
+export const BODY_IDLE_MS = 30_000;
 
 /** Every status is handed back to us (docker-modem looks statuses up in this map), so classification happens once. */
 const ANY_STATUS: Record<number, true> = new Proxy({}, { get: () => true });
@@ -35,6 +50,11 @@ export function dialRaw(engine: Engine, req: EngineRequest): Promise<IncomingMes
   const call = callOf(engine, req);
   const hasQuery = req.query !== undefined && Object.keys(req.query).length > 0;
   const modem = engine.docker.modem as Dialer;
+  const headersMs = req.headersMs ?? (req.method === "GET" || req.method === "HEAD" ? HEADERS_DEADLINE_MS : MUTATION_HEADERS_DEADLINE_MS);
+  // Aborting this ends the request before its headers; it is never aborted once they arrived (the body has its own limits).
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), headersMs);
+  const signal = req.signal ? AbortSignal.any([req.signal, deadline.signal]) : deadline.signal;
   return new Promise((resolve, reject) => {
     modem.dial(
       {
@@ -44,25 +64,49 @@ export function dialRaw(engine: Engine, req: EngineRequest): Promise<IncomingMes
         options: { _query: req.query ?? {}, _body: req.body ?? {} },
         ...(req.upload ? { file: req.upload, headers: { "Content-Type": "application/x-tar" } } : {}),
         isStream: true,
-        abortSignal: req.signal,
+        abortSignal: signal,
         statusCodes: ANY_STATUS,
       },
-      (err, res) => (err ? reject(toEngineError(err, call, req.signal)) : resolve(res)),
+      (err, res) => {
+        clearTimeout(timer);
+        if (!err) return resolve(res);
+        if (deadline.signal.aborted && !req.signal?.aborted) return reject(unresponsive(call, `no response within ${headersMs / 1000} s`, err));
+        reject(toEngineError(err, call, req.signal));
+      },
     );
+  });
+}
+
+function unresponsive(call: EngineCall, what: string, cause: unknown): EngineError {
+  const where = call.target === undefined ? call.operation : `${call.operation} ${call.target}`;
+  return new EngineError({
+    ...call,
+    kind: "unresponsive",
+    errno: "ETIMEDOUT",
+    cause,
+    message: `The Docker engine at ${call.endpoint ?? "DOCKER_HOST"} accepted the connection but did not answer (${where}: ${what}).`,
   });
 }
 
 /**
  * Reads a response until it ends or `signal` aborts: `complete` is false after an abort, with the bytes read so
- * far. Rejects (never hangs) when the connection drops mid-body.
+ * far. Rejects (never hangs) when the connection drops mid-body, and with `engine.unresponsive` after `idleMs`
+ * without a byte (null: no idle limit, for a wait or a probe that the caller's `signal` bounds).
  */
-export function readUntil(res: IncomingMessage, call: EngineCall, signal?: AbortSignal): Promise<{ body: Buffer; complete: boolean }> {
+export function readUntil(res: IncomingMessage, call: EngineCall, signal?: AbortSignal, idleMs: number | null = BODY_IDLE_MS): Promise<{ body: Buffer; complete: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let settled = false;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (idleMs === null) return;
+      clearTimeout(idle);
+      idle = setTimeout(() => fail(unresponsive(call, `the reply stalled for ${idleMs / 1000} s`, undefined)), idleMs);
+    };
     const finish = (complete: boolean) => {
       if (settled) return;
       settled = true;
+      clearTimeout(idle);
       signal?.removeEventListener("abort", onAbort);
       resolve({ body: Buffer.concat(chunks), complete });
       if (!complete) res.destroy();
@@ -70,6 +114,7 @@ export function readUntil(res: IncomingMessage, call: EngineCall, signal?: Abort
     const fail = (e: unknown) => {
       if (settled) return;
       settled = true;
+      clearTimeout(idle);
       signal?.removeEventListener("abort", onAbort);
       reject(toEngineError(e, call, signal));
       res.destroy();
@@ -77,7 +122,11 @@ export function readUntil(res: IncomingMessage, call: EngineCall, signal?: Abort
     const onAbort = () => finish(false);
     if (signal?.aborted) return onAbort();
     signal?.addEventListener("abort", onAbort, { once: true });
-    res.on("data", (c: Buffer) => chunks.push(c));
+    arm();
+    res.on("data", (c: Buffer) => {
+      chunks.push(c);
+      arm();
+    });
     res.on("error", (e) => (signal?.aborted ? finish(false) : fail(e)));
     res.on("close", () => {
       if (!res.complete) fail(Object.assign(new Error("connection closed mid-response"), { code: "ECONNRESET" }));
@@ -86,9 +135,9 @@ export function readUntil(res: IncomingMessage, call: EngineCall, signal?: Abort
   });
 }
 
-/** Reads a whole response; rejects (never hangs) when the connection drops mid-body or `signal` aborts. */
-export async function readBody(res: IncomingMessage, call: EngineCall, signal?: AbortSignal): Promise<Buffer> {
-  const { body, complete } = await readUntil(res, call, signal);
+/** Reads a whole response; rejects (never hangs) when the connection drops mid-body, stalls (`idleMs`) or `signal` aborts. */
+export async function readBody(res: IncomingMessage, call: EngineCall, signal?: AbortSignal, idleMs: number | null = BODY_IDLE_MS): Promise<Buffer> {
+  const { body, complete } = await readUntil(res, call, signal, idleMs);
   if (!complete) throw toEngineError(signal?.reason ?? Object.assign(new Error("aborted"), { name: "AbortError" }), call, signal);
   return body;
 }

@@ -6,6 +6,8 @@ import { RuntimeError, type RuntimeErrorKind } from "../runtime/runtime.js";
  * - `not_found` (404), `conflict` (409), `not_modified` (304, e.g. start of a running container),
  *   `bad_request` (400, e.g. a start that failed in the runtime), `server` (500);
  * - `unreachable`: no connection, or it dropped (ECONNREFUSED, ENOENT, EACCES, ECONNRESET, TLS failures …);
+ * - `unresponsive`: connected (or connecting), but no response headers, or no body bytes, within the request's
+ *   deadline: an engine that accepts and never answers must not hang a command;
  * - `aborted`: the caller's AbortSignal fired;
  * - `unexpected`: any other status, or a reply platformctl cannot read.
  */
@@ -28,6 +30,7 @@ const KIND_WORDS: Record<EngineErrorKind, string> = {
   bad_request: "rejected as a bad request",
   server: "engine error",
   unreachable: "engine unreachable",
+  unresponsive: "engine did not answer in time",
   aborted: "aborted",
   unexpected: "unexpected reply",
 };
@@ -65,10 +68,10 @@ export class EngineError extends RuntimeError {
   constructor(f: EngineErrorFacts) {
     const where = f.target === undefined ? f.operation : `${f.operation} ${f.target}`;
     const why = f.statusCode !== undefined ? `HTTP ${f.statusCode}` : (f.errno ?? "no status");
-    const at = f.kind === "unreachable" && f.endpoint ? ` at ${f.endpoint}` : "";
+    const at = (f.kind === "unreachable" || f.kind === "unresponsive") && f.endpoint ? ` at ${f.endpoint}` : "";
     super(f.kind, `engine.${f.kind}`, f.message ?? `Docker engine: ${where} failed: ${KIND_WORDS[f.kind]}${at} (${why})`, {
       detail: f.engineMessage ? oneLine(f.engineMessage) : undefined,
-      hint: f.kind === "unreachable" ? unreachableHint(f.errno) : undefined,
+      hint: f.kind === "unreachable" ? unreachableHint(f.errno) : f.kind === "unresponsive" ? UNRESPONSIVE_HINT : undefined,
       cause: f.cause,
     });
     this.statusCode = f.statusCode;
@@ -77,6 +80,9 @@ export class EngineError extends RuntimeError {
     this.target = f.target;
   }
 }
+
+const UNRESPONSIVE_HINT =
+  "The engine accepted the connection but sent no answer: check that dockerd is healthy (`docker info`, its logs), or point DOCKER_HOST at a working engine.";
 
 export function unreachableHint(errno: string | undefined): string {
   if (errno === "EACCES") return "Permission denied on the engine socket: run as a user in the `docker` group, or point DOCKER_HOST at an engine you may use.";

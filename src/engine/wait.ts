@@ -38,7 +38,8 @@ const WaitReplySchema = z.object({ StatusCode: z.number().int(), Error: z.object
 export async function waitRegistered(engine: Engine, id: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ result: Promise<WaitReply> }> {
   const req = { method: "POST", path: `/containers/${seg(id)}/wait`, query: waitQuery(condition), operation: "wait for container", target: id, signal } as const;
   const res = await openStream(engine, req);
-  const result = readBody(res, { operation: req.operation, target: id, endpoint: engine.endpoint }, signal).then((body) => {
+  // The reply comes when the container exits: no idle limit here, the caller's signal carries the module's timeout.
+  const result = readBody(res, { operation: req.operation, target: id, endpoint: engine.endpoint }, signal, null).then((body) => {
     const r = WaitReplySchema.parse(JSON.parse(body.toString("utf8")));
     return { StatusCode: r.StatusCode, Error: r.Error ?? null };
   });

@@ -309,6 +309,7 @@ export type RuntimeErrorKind =
   | "bad_request"
   | "server"
   | "unreachable"
+  | "unresponsive"
   | "aborted"
   | "unexpected";
 

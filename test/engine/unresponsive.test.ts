@@ -1,0 +1,83 @@
+// An engine that accepts connections and never answers: every command fails with engine.unresponsive instead of hanging.
+// A FAKE engine is used here on purpose: the real engine cannot be made to accept a connection and stay silent on
+// demand. The fake is a plain unix-socket or TCP server that accepts and never writes a byte.
+import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectEngine } from "../../src/engine/connect.js";
+import { observe } from "../../src/engine/observe.js";
+import { isEngineError } from "../../src/engine/errors.js";
+import { aCatalog, cli, manifest, TEST_IMAGE } from "../helpers/platform.js";
+
+interface Silent {
+  dockerHost: string;
+  close(): Promise<void>;
+}
+
+/** A server that accepts every connection and never answers (sockets are kept so they stay open). */
+async function aSilentEngine(kind: "unix" | "tcp", dir: string): Promise<Silent> {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((s) => {
+    sockets.push(s);
+    s.on("error", () => undefined);
+  });
+  const socketPath = path.join(dir, `silent-${servers.length}.sock`);
+  await new Promise<void>((resolve) => (kind === "unix" ? server.listen(socketPath, resolve) : server.listen(0, "127.0.0.1", resolve)));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    dockerHost: kind === "unix" ? `unix://${socketPath}` : `tcp://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let dir: string;
+let catalog: Awaited<ReturnType<typeof aCatalog>>;
+const servers: Silent[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "platformctl-silent-"));
+  catalog = await aCatalog();
+  await catalog.write("web", manifest("web", { services: `    web:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n` }));
+});
+
+afterAll(async () => {
+  for (const s of servers.splice(0)) await s.close();
+  await catalog.remove();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe.each(["unix", "tcp"] as const)("an engine over %s that accepts and never answers", (kind) => {
+  it("fails the engine client's request with engine.unresponsive", async () => {
+    const silent = await aSilentEngine(kind, dir);
+    servers.push(silent);
+    const engine = connectEngine({ DOCKER_HOST: silent.dockerHost });
+    const err = await observe(engine, "silent", []).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isEngineError(err, "unresponsive"), String(err)).toBe(true);
+    expect((err as { code: string }).code).toBe("engine.unresponsive");
+    expect((err as { hint?: string }).hint).toContain("DOCKER_HOST");
+  });
+
+  it("makes plan, health and apply exit 1 with the unresponsive engine named, instead of hanging", async () => {
+    const silent = await aSilentEngine(kind, dir);
+    servers.push(silent);
+    const env = { DOCKER_HOST: silent.dockerHost, STATE_DIR: path.join(dir, `state-${kind}`) };
+    const base = ["--project", "silent", "--modules-dir", catalog.dir];
+    const results = await Promise.all([cli(["plan", ...base], env), cli(["health", ...base], env), cli(["apply", ...base, "--module", "web"], env)]);
+    for (const [i, r] of results.entries()) {
+      const name = ["plan", "health", "apply"][i];
+      expect(r.code, `${name}: ${r.stderr}`).toBe(1);
+      expect(r.stderr, name).toContain("accepted the connection but did not answer");
+      expect(r.stderr, name).toContain("DOCKER_HOST");
+      expect(r.stderr, name).not.toContain("internal error");
+    }
+  });
+});
