@@ -11,7 +11,7 @@ import type { HeldValues } from "../secrets/module-secrets.js";
  * lacks it. A `UnitRef` is a unit's id or its name as `unitName` (src/plan/unit-name.ts) gives it.
  *
  * Errors. Runtime failures are `RuntimeError`s (below) of a closed `kind`: `unreachable` (no connection, or it
- * dropped), `aborted` (the caller's signal fired), `not_found`, `conflict`, `bad_request`, `server`, `unexpected`.
+ * dropped), `unresponsive` (connected but no answer within the request's deadline), `aborted` (the caller's signal fired), `not_found`, `conflict`, `bad_request`, `server`, `unexpected`.
  * Callers that must react to one ask `isRuntimeError(e, kind)`, never message text. Where a method documents a
  * return value for a case (`absent`, `null`, `already-running`), that case does not throw. Other PlatformErrors
  * (e.g. `apply.unresolved_reference`) are named where they occur.
