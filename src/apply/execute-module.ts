@@ -7,7 +7,7 @@ import { exitedSuccessfully } from "../plan/compute-plan.js";
 import { replacementUnitName, unitName } from "../plan/unit-name.js";
 import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
-import { readEnvFiles } from "../secrets/env-files.js";
+import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
 import { heldSecrets } from "../secrets/module-secrets.js";
 import { PlatformError } from "../errors.js";
 import { assertApproved, type ApprovedModulePlan } from "../gate/approve.js";
@@ -58,7 +58,7 @@ function serviceOf(ctx: ExecuteContext, name: string): Service {
 
 /** Creates a service's unit (networks and volumes first) under `name`; returns its id. */
 async function createFor(ctx: ExecuteContext, service: Service, name: string): Promise<string> {
-  const spec = { project: ctx.project, module: ctx.module, service, env: ctx.env, digestKey: ctx.digestKey, envFileValues: await readEnvFiles(ctx.module, service) };
+  const spec = { project: ctx.project, module: ctx.module, service, env: ctx.env, digestKey: ctx.digestKey, envFileValues: await readEnvFiles(ctx.module, service, envFileDirs(ctx.env)) };
   const onSecrets = (values: readonly string[]) => {
     for (const v of values) ctx.secrets.add(v);
   };
@@ -70,7 +70,7 @@ async function createFor(ctx: ExecuteContext, service: Service, name: string): P
 async function maskHeld(ctx: ExecuteContext, service: Service, target: string): Promise<void> {
   const held = await ctx.runtime.heldValues(target, ctx.signal);
   if (!held) return;
-  const fileKeys = Object.keys(await readEnvFiles(ctx.module, service).catch(() => ({})));
+  const fileKeys = Object.keys(await readEnvFiles(ctx.module, service, envFileDirs(ctx.env)).catch(() => ({})));
   for (const v of heldSecrets(service, held, fileKeys)) ctx.secrets.add(v);
 }
 

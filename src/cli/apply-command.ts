@@ -99,7 +99,7 @@ export function applyJson(result: ApplyResult): unknown {
 export async function runApply(io: CliIO, g: GlobalFlags, flags: ApplyFlags, argv: readonly string[]): Promise<number> {
   const project = checkProject(g.project);
   if (!flags.module || flags.module.length === 0) throw new UsageError("usage.module_required", "apply needs at least one --module", { hint: "e.g. platformctl apply --module minio-init" });
-  const catalog = await loadCatalogOrFail(g.modulesDir);
+  const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const modules = selectModules(catalog, flags.module);
   const inputs = dispatchInputs(flags, Boolean(flags.rerun));
   const maxAge = parseMaxAge(flags.backupMaxAge);

@@ -1,6 +1,7 @@
 // Shared glue for commands: project and module selection, catalog loading with a clear failure, the logger.
 import pino, { type Logger } from "pino";
 import { loadModules } from "../catalog/load-modules.js";
+import { envFileDirs } from "../secrets/env-files.js";
 import { formatProblem } from "../manifest/problems.js";
 import type { Module } from "../manifest/module.js";
 import { UsageError, PlatformError } from "../errors.js";
@@ -18,8 +19,8 @@ export function checkProject(project: string): string {
 }
 
 /** Loads the catalog; invalid manifests stop every command except validate, with the problems listed. */
-export async function loadCatalogOrFail(modulesDir: string): Promise<Module[]> {
-  const result = await loadModules(modulesDir);
+export async function loadCatalogOrFail(modulesDir: string, env: Readonly<Record<string, string | undefined>>): Promise<Module[]> {
+  const result = await loadModules(modulesDir, { envFileDirs: envFileDirs(env) });
   if (!result.valid) {
     const shown = result.problems.slice(0, 20).map(formatProblem);
     throw new PlatformError("catalog.invalid", `the manifests in ${modulesDir} are invalid (${result.problems.length} problem${result.problems.length === 1 ? "" : "s"})`, {

@@ -65,7 +65,7 @@ async function healthOf(io: CliIO, g: GlobalFlags, requested: readonly string[],
     import("../health/check-health.js"),
   ]);
   const project = checkProject(g.project);
-  const catalog = await loadCatalogOrFail(g.modulesDir);
+  const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const selected = requested.length ? selectModules(catalog, requested) : catalog.map((m) => m.name);
   const runtime = openRuntime(io.env);
   const result = await checkHealth({ runtime, project, catalog, selected, wait: opts.wait, mounts: opts.mounts, strict: opts.strict, env: io.env, cwd: io.cwd });

@@ -31,7 +31,7 @@ export async function makePlan(
   options: { prune?: boolean; rerun?: boolean } = {},
 ): Promise<{ plan: Plan; catalog: Module[]; observed: ObservedState }> {
   const project = checkProject(g.project);
-  const catalog = await loadCatalogOrFail(g.modulesDir);
+  const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const selected = selectModules(catalog, requested);
   const log = makeLogger(io, g.verbose);
   const started = Date.now();

@@ -39,7 +39,7 @@ export async function runScope(io: CliIO, g: GlobalFlags, flags: ScopeFlags): Pr
   if (!flags.module || flags.module.length === 0) throw new UsageError("usage.module_required", "scope needs --module", { hint: "e.g. platformctl scope --module minio-init" });
   const inputs = dispatchInputs(flags, Boolean(flags.rerun));
   const maxAge = parseMaxAge(flags.backupMaxAge);
-  const catalog = await loadCatalogOrFail(g.modulesDir);
+  const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const names = selectModules(catalog, flags.module);
   const { plan, observed } = await makePlan(io, g, names, { rerun: Boolean(flags.rerun) });
   let planned: ModulePlan[] = plan.modules;
@@ -71,7 +71,7 @@ export async function runScope(io: CliIO, g: GlobalFlags, flags: ScopeFlags): Pr
 
 export async function runBackup(io: CliIO, g: GlobalFlags, moduleName: string, flags: { json?: boolean }): Promise<number> {
   const project = checkProject(g.project);
-  const catalog = await loadCatalogOrFail(g.modulesDir);
+  const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const [name] = selectModules(catalog, [moduleName]);
   const module = catalog.find((m) => m.name === name)!;
   const result = await createBackup({ runtime: openRuntime(io.env), project, module, env: io.env, stateDir: resolveStateDir(io.env, io.cwd), now: new Date() });

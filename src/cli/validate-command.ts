@@ -1,5 +1,6 @@
 // `platformctl validate`: reports every manifest problem with its location, as text or JSON.
 import { loadModules } from "../catalog/load-modules.js";
+import { envFileDirs } from "../secrets/env-files.js";
 import { formatProblem } from "../manifest/problems.js";
 import { EXIT } from "../errors.js";
 import { styler, writeLine, type CliIO } from "./io.js";
@@ -10,7 +11,7 @@ export interface ValidateFlags {
 }
 
 export async function runValidate(io: CliIO, paths: string[], flags: ValidateFlags): Promise<number> {
-  const result = await loadModules(paths, { strict: Boolean(flags.strict) });
+  const result = await loadModules(paths, { strict: Boolean(flags.strict), envFileDirs: envFileDirs(io.env) });
   if (flags.json) {
     const payload = {
       valid: result.valid,

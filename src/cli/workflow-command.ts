@@ -49,7 +49,7 @@ export async function runChanged(io: CliIO, g: GlobalFlags, flags: ChangedFlags)
   const modulesDir = path.resolve(io.cwd, g.modulesDir);
   const repo = await repositoryOf(modulesDir);
   const files = await changedFilesSince(repo.root, flags.base);
-  const catalog = await loadCatalogOrFail(modulesDir);
+  const catalog = await loadCatalogOrFail(modulesDir, io.env);
   const entries = await Promise.all(
     catalog.map(async (m) => ({
       name: m.name,

@@ -120,7 +120,8 @@ export function buildContainer(ctx: BuildContext): BuiltContainer {
   if (s.stopGracePeriodSeconds !== undefined) body.StopTimeout = s.stopGracePeriodSeconds;
   if (s.healthcheck) {
     const hc = s.healthcheck;
-    body.Healthcheck = { Test: hc.test };
+    // Interpolated like command (Compose's rule): `$$` reaches the container as `$`, `${VAR}` as its value.
+    body.Healthcheck = { Test: hc.test.map((a, i) => resolveOrFail(a, ctx, `healthcheck.test[${i}]`, secrets)) };
     if (hc.intervalNs !== undefined) body.Healthcheck.Interval = hc.intervalNs;
     if (hc.timeoutNs !== undefined) body.Healthcheck.Timeout = hc.timeoutNs;
     if (hc.startPeriodNs !== undefined) body.Healthcheck.StartPeriod = hc.startPeriodNs;

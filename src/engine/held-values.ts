@@ -1,4 +1,4 @@
-// Reads what a container holds (Env, Entrypoint, Cmd) only to mask it: never shown, never stored, never in ObservedState.
+// Reads what a container holds (Env, Entrypoint, Cmd, Healthcheck) only to mask it: never shown, never stored, never in ObservedState.
 import { z } from "zod";
 import type { HeldValues } from "../secrets/module-secrets.js";
 import type { Engine } from "./connect.js";
@@ -10,6 +10,7 @@ const HeldSchema = z.object({
     Env: z.array(z.string()).nullish(),
     Entrypoint: z.array(z.string()).nullish(),
     Cmd: z.array(z.string()).nullish(),
+    Healthcheck: z.object({ Test: z.array(z.string()).nullish() }).nullish(),
   }),
 });
 
@@ -19,7 +20,7 @@ export async function inspectHeldValues(engine: Engine, idOrName: string, signal
     const reply = await requestJson(engine, { method: "GET", path: `/containers/${seg(idOrName)}/json`, operation: "inspect container", target: idOrName, signal });
     const r = HeldSchema.safeParse(reply);
     if (!r.success) return null;
-    return { env: r.data.Config.Env ?? [], entrypoint: r.data.Config.Entrypoint ?? null, cmd: r.data.Config.Cmd ?? null };
+    return { env: r.data.Config.Env ?? [], entrypoint: r.data.Config.Entrypoint ?? null, cmd: r.data.Config.Cmd ?? null, healthcheck: r.data.Config.Healthcheck?.Test ?? null };
   } catch (e) {
     if (isEngineError(e, "not_found")) return null;
     throw e;

@@ -35,7 +35,17 @@ export const PROBLEM_CODES = {
   "env.invalid_key": { layer: "schema", meaning: "An environment key is not a valid variable name.", fix: "Use letters, digits and `_`, not starting with a digit." },
   "env.invalid_reference": { layer: "schema", meaning: "A malformed `${...}` reference or a lone `$`.", fix: "Write `${VAR}`, `${VAR:-default}` or `${VAR:?message}`; write `$$` for a literal `$`." },
   "volume.relative_target": { layer: "schema", meaning: "A volume target is not an absolute path.", fix: "Targets are paths inside the container and start with `/`." },
-  "volume.invalid": { layer: "semantic", meaning: "A volume whose source does not fit its type.", fix: "Named volumes match `^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`; bind sources start with `/`, `./` or `${`; tmpfs has no source." },
+  "volume.invalid": { layer: "semantic", meaning: "A volume whose source does not fit its type.", fix: "Named volumes match `^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`; bind sources start with `/`, `.` (`./`, `../`: relative to the module directory) or `${`; tmpfs has no source." },
+  "volume.home_path": {
+    layer: "semantic",
+    meaning: "A bind source starting with `~`: Compose would expand it to the home directory of whoever runs it, which differs between an operator's shell and the CI runner; platformctl does not expand it.",
+    fix: "Write an absolute path, or `${HOME}/…` to mean the home directory of the apply's environment explicitly.",
+  },
+  "env_file.outside_catalog": {
+    layer: "semantic",
+    meaning: "An `env_file` outside the catalog's directory tree (`../` climbing out of the modules directory, a `~` path, or an absolute path in no directory the operator allowed): its values would be handed to a container.",
+    fix: "Keep env files inside the modules directory (paths relative to the module directory), or list the file's directory in `PLATFORMCTL_ENV_FILE_DIRS` (absolute directories, `:`-separated) on the host that validates and applies.",
+  },
   "module.name_mismatch": { layer: "semantic", meaning: "`metadata.name` differs from the module's directory name.", fix: "Rename one so both are equal." },
   "module.duplicate_name": { layer: "semantic", meaning: "Two manifests declare the same module name.", fix: "Give each module its own name." },
   "depends_on.unknown": { layer: "semantic", meaning: "`depends_on` names a module that is not in the catalog.", fix: "Add that module or remove the entry." },

@@ -87,13 +87,17 @@ const VolumeLongSchema = z.strictObject({
 
 export const VolumeSchema = z
   .union([text({ max: 4096 }).regex(PATTERNS.volumeShort), VolumeLongSchema])
-  .describe("Compose short syntax `SOURCE:TARGET[:ro]` (SOURCE a volume name or a host path starting with `/`, `./` or `${...}`) or long syntax. Targets are absolute.");
+  .describe(
+    "Compose short syntax `SOURCE:TARGET[:ro]` (SOURCE a volume name or a host path starting with `/`, `.` or `${...}`; `./` and `../` are relative to the module directory, as Compose resolves them against the project directory; `~` is refused, write `${HOME}/…`) or long syntax. Targets are absolute.",
+  );
 
 export const HealthcheckSchema = z
   .strictObject({
     test: z
-      .union([z.string().min(1), z.array(z.string()).min(1)])
-      .describe("`[\"CMD\", ...]`, `[\"CMD-SHELL\", \"...\"]`, `[\"NONE\"]` or a shell string."),
+      .union([z.string().min(1).regex(PATTERNS.interpolated), z.array(z.string().regex(PATTERNS.interpolated)).min(1)])
+      .describe(
+        "`[\"CMD\", ...]`, `[\"CMD-SHELL\", \"...\"]`, `[\"NONE\"]` or a shell string. Interpolated like `command` (as in Compose): `${VAR}` is resolved at apply time and `$$` is a literal `$`, so write `$$VAR` for a variable the container's shell expands.",
+      ),
     interval: z.string().regex(PATTERNS.duration).optional().describe("Duration between probes, e.g. `10s`."),
     timeout: z.string().regex(PATTERNS.duration).optional().describe("Probe timeout, e.g. `5s`."),
     start_period: z.string().regex(PATTERNS.duration).optional().describe("Grace period during which failures do not count."),
@@ -114,7 +118,9 @@ export const ServiceSchema = z
     entrypoint: stringOrList("Entrypoint").optional().describe("Overrides the image entrypoint. A string is one argument; use a list for several."),
     command: stringOrList("Command").optional().describe("Overrides the image command. A string is one argument; use a list for several."),
     environment: EnvironmentSchema.optional(),
-    env_file: z.union([z.string().min(1), z.array(z.string().min(1)).max(16)]).optional().describe("Env files read at apply time, relative to the module directory. Their values are treated as secrets."),
+    env_file: z.union([z.string().min(1), z.array(z.string().min(1)).max(16)]).optional().describe(
+        "Env files read at apply time, relative to the module directory and inside the catalog's directory tree (symbolic links resolved); an absolute path only under a directory listed in `PLATFORMCTL_ENV_FILE_DIRS`. Their values are treated as secrets.",
+      ),
     restart: z.enum(RESTART_POLICIES).optional().describe("Restart policy; default `\"no\"`. One-shots (`exited-success`) must use `\"no\"` (quote it: YAML 1.2 keeps `no` a string, but quoting is clearer)."),
     networks: z.array(z.string().regex(PATTERNS.networkName)).max(32).optional().describe("Networks to attach; platformctl creates them with its labels."),
     volumes: z.array(VolumeSchema).max(64).optional(),

@@ -1,5 +1,6 @@
 // Pure validation of manifests: one file (parse, schema, module rules, strict rules) and a catalog (cross-module rules).
 import { createHash } from "node:crypto";
+import path from "node:path";
 import { ModuleSchema, PATTERNS, type ModuleManifest } from "./schema.js";
 import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
 import { issuesToProblems, formatPath } from "./schema-issues.js";
@@ -10,6 +11,11 @@ import { PROBLEM_CODES, sortProblems, type Problem, type ProblemCode } from "./p
 export interface ValidateOptions {
   /** Apply the strict rules (CI): pinned images, secret references, explicit one-shot restart, descriptions. */
   strict?: boolean;
+  /**
+   * Absolute directories outside the catalog where an `env_file` may be (the operator's opt-in, from
+   * `PLATFORMCTL_ENV_FILE_DIRS`). Without them every env file must stay inside the catalog's directory tree.
+   */
+  envFileDirs?: readonly string[];
 }
 
 /** One manifest's source: its path for messages, the directory name it must match, and its bytes. */
@@ -48,7 +54,7 @@ export function validateManifest(src: ManifestSource, options: ValidateOptions =
     return { file: src.file, module: undefined, problems: dedupe(problems) };
   }
   const manifest = result.data;
-  const problems = [...nameProblems(src, parsed.parsed), ...moduleRules(src.file, manifest, parsed.parsed)];
+  const problems = [...nameProblems(src, parsed.parsed), ...moduleRules(src.file, manifest, parsed.parsed, options)];
   if (options.strict) problems.push(...strictRules(src.file, manifest, parsed.parsed));
   const contentDigest = `sha256:${createHash("sha256").update(src.bytes).digest("hex")}`;
   const module = toModule(manifest, { file: src.file, dir: src.dir, contentDigest });
@@ -213,7 +219,26 @@ function nameProblems(src: ManifestSource, parsed: ParsedYaml): Problem[] {
   ];
 }
 
-function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml): Problem[] {
+/**
+ * Why an `env_file` entry is outside what a module may read, or undefined when it is inside. Decided on the text
+ * alone (pure): a relative path is resolved from the module directory and must not climb above the modules
+ * directory; an absolute path must lie under an allowed directory. Apply re-checks with symbolic links resolved.
+ */
+function envFileEscape(file: string, allowedDirs: readonly string[]): string | undefined {
+  if (file.startsWith("~")) return "starts with ~, which is not expanded (it would name a directory called ~ inside the module)";
+  if (file.startsWith("/")) {
+    const n = path.posix.normalize(file);
+    const inside = allowedDirs.some((d) => {
+      const dir = path.posix.normalize(d).replace(/\/+$/, "");
+      return dir === "" || n === dir || n.startsWith(`${dir}/`);
+    });
+    return inside ? undefined : `is an absolute path outside the catalog${allowedDirs.length ? ` and outside ${allowedDirs.join(", ")}` : ""}`;
+  }
+  const n = path.posix.normalize(`module/${file}`);
+  return n === ".." || n.startsWith("../") ? "leaves the catalog's directory tree" : undefined;
+}
+
+function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml, options: ValidateOptions): Problem[] {
   const out: Problem[] = [];
   const add = (path: (string | number)[], code: ProblemCode, message: string) => {
     const { line, column } = parsed.locate(path);
@@ -233,14 +258,25 @@ function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml): Probl
         seen.add(key);
       });
     }
+    const envFiles = s.env_file === undefined ? [] : typeof s.env_file === "string" ? [[s.env_file, [...base, "env_file"]] as const] : s.env_file.map((f, i) => [f, [...base, "env_file", i]] as const);
+    for (const [f, path] of envFiles) {
+      const why = envFileEscape(f, options.envFileDirs ?? []);
+      // The path is shown: it names a file, never a value read from one.
+      if (why) add([...path], "env_file.outside_catalog", `env file "${f}" ${why}`);
+    }
     (s.volumes ?? []).forEach((v, i) => {
       const path = [...base, "volumes", i];
       if (typeof v === "string") {
         const parts = v.split(":");
         if (parts.length >= 2) {
           const source = parts[0] as string;
-          if (!isBindSource(source) && !PATTERNS.volumeName.test(source)) add(path, "volume.invalid", `volume source "${source}" is neither a volume name nor a host path`);
+          if (source.startsWith("~")) add(path, "volume.home_path", "a bind source starting with ~ is not expanded to a home directory");
+          else if (!isBindSource(source) && !PATTERNS.volumeName.test(source)) add(path, "volume.invalid", `volume source "${source}" is neither a volume name nor a host path`);
         }
+        return;
+      }
+      if (v.type === "bind" && v.source?.startsWith("~")) {
+        add([...path, "source"], "volume.home_path", "a bind source starting with ~ is not expanded to a home directory");
         return;
       }
       if (v.type === "tmpfs" && v.source !== undefined) add([...path, "source"], "volume.invalid", "a tmpfs mount has no source");

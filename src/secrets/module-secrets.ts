@@ -1,17 +1,18 @@
 // A module's mask set, built up front in one place: resolved `${VAR}` values, env-file values, and what containers hold.
 import type { Module, Service } from "../manifest/module.js";
 import { parseInterpolation, resolveInterpolation } from "../manifest/interpolation.js";
-import { readEnvFiles } from "./env-files.js";
+import { envFileDirs, readEnvFiles } from "./env-files.js";
 
 /** Env-file values per service name (KEY -> value), as read for the module. */
 export type EnvFileValues = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
 /** The strings of a service that may hold `${VAR}` references, with the container field each one ends up in. */
-export function referenceSites(s: Service): { field: "env" | "entrypoint" | "cmd"; key: string | number; written: string }[] {
+export function referenceSites(s: Service): { field: "env" | "entrypoint" | "cmd" | "healthcheck"; key: string | number; written: string }[] {
   return [
     ...Object.entries(s.environment).map(([key, written]) => ({ field: "env" as const, key, written })),
     ...(s.entrypoint ?? []).map((written, key) => ({ field: "entrypoint" as const, key, written })),
     ...(s.command ?? []).map((written, key) => ({ field: "cmd" as const, key, written })),
+    ...(s.healthcheck?.test ?? []).map((written, key) => ({ field: "healthcheck" as const, key, written })),
   ].filter((x) => x.written.includes("${"));
 }
 
@@ -35,7 +36,7 @@ export function moduleSecrets(module: Module, env: Readonly<Record<string, strin
 /** `moduleSecrets` with the module's env files read from disk (an unreadable file contributes nothing here). */
 export async function readModuleSecrets(module: Module, env: Readonly<Record<string, string | undefined>>): Promise<string[]> {
   const files: Record<string, Record<string, string>> = {};
-  for (const s of module.services) files[s.name] = await readEnvFiles(module, s).catch(() => ({}));
+  for (const s of module.services) files[s.name] = await readEnvFiles(module, s, envFileDirs(env)).catch(() => ({}));
   return moduleSecrets(module, env, files);
 }
 
@@ -44,6 +45,8 @@ export interface HeldValues {
   env: readonly string[];
   entrypoint: readonly string[] | null;
   cmd: readonly string[] | null;
+  /** `Config.Healthcheck.Test`. */
+  healthcheck: readonly string[] | null;
 }
 
 /**
@@ -59,7 +62,7 @@ export function heldSecrets(service: Service, held: HeldValues, envFileKeys: rea
   }
   const out = new Set<string>();
   for (const site of referenceSites(service)) {
-    const actual = site.field === "env" ? envMap.get(site.key as string) : (site.field === "entrypoint" ? held.entrypoint : held.cmd)?.[site.key as number];
+    const actual = site.field === "env" ? envMap.get(site.key as string) : { entrypoint: held.entrypoint, cmd: held.cmd, healthcheck: held.healthcheck }[site.field]?.[site.key as number];
     if (actual === undefined || actual === "") continue;
     for (const v of referencedParts(site.written, actual)) out.add(v);
   }

@@ -35,7 +35,7 @@ const HC_BAD = manifest("hc-bad", {
     "environment:",
     "  TOKEN: ${HC_TOKEN}",
     "healthcheck:",
-    '  test: ["CMD-SHELL", "echo db rejected token=$TOKEN; exit 1"]',
+    '  test: ["CMD-SHELL", "echo db rejected token=$$TOKEN; exit 1"]',
     "  interval: 1s",
     "  retries: 1",
   ]),

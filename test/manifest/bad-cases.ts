@@ -222,6 +222,7 @@ function schemaCases(): BadCase[] {
     ["a lone $", "costs $5"],
     ["a $ at the end", "'costs 5$'"],
   ];
+  const dollarHealthcheck = aManifest({ serviceExtra: ["healthcheck:", '  test: ["CMD-SHELL", "test -n \\"$PW\\""]'] });
   const shortTarget = aManifest({ serviceExtra: ['volumes: ["data:data"]'] });
   const longTarget = aManifest({ serviceExtra: ["volumes:", "  - {type: volume, source: data, target: data}"] });
   const timeouts: [string, ProblemCode, string][] = [
@@ -295,6 +296,11 @@ function schemaCases(): BadCase[] {
       };
     }),
     {
+      rule: "refuses a lone $ in a healthcheck, which is interpolated like command (write $$ for the container's shell)",
+      catalog: demo(dollarHealthcheck),
+      problems: [{ code: "env.invalid_reference", ...at(dollarHealthcheck, "test:", '"test -n'), path: "spec.services.app.healthcheck.test[1]" }],
+    },
+    {
       rule: "refuses a relative volume target in short syntax",
       catalog: demo(shortTarget),
       problems: [{ code: "volume.relative_target", ...at(shortTarget, "volumes:", '"data:data"'), path: "spec.services.app.volumes[0]" }],
@@ -341,6 +347,11 @@ function semanticCases(): BadCase[] {
   const dupProbe = aManifest({ smoke: ["- name: probe", "  tcp: {host: 127.0.0.1, port: 80}", "- name: probe # again", "  tcp: {host: 127.0.0.1, port: 81}"] });
   const badVolume = aManifest({ serviceExtra: ['volumes: ["bad name!:/data"]'] });
   const badBind = aManifest({ serviceExtra: ["volumes:", "  - {type: bind, source: relative/dir, target: /data}"] });
+  const homeShort = aManifest({ serviceExtra: ['volumes: ["~/data:/data"]'] });
+  const homeLong = aManifest({ serviceExtra: ["volumes:", "  - {type: bind, source: ~/data, target: /data}"] });
+  const envFileUp = aManifest({ serviceExtra: ["env_file: ../../../../../etc/passwd"] });
+  const envFileAbsolute = aManifest({ serviceExtra: ["env_file: [./app.env, /etc/passwd]"] });
+  const envFileHome = aManifest({ serviceExtra: ["env_file: ~/app.env"] });
   return [
     {
       rule: "refuses depends_on naming a module that is not in the catalog",
@@ -391,6 +402,31 @@ function semanticCases(): BadCase[] {
       rule: "refuses a bind mount whose source is not a host path",
       catalog: demo(badBind),
       problems: [{ code: "volume.invalid", ...at(badBind, "type: bind", "relative/dir"), path: "spec.services.app.volumes[0].source" }],
+    },
+    {
+      rule: "refuses a short-syntax bind source starting with ~ instead of binding <module dir>/~",
+      catalog: demo(homeShort),
+      problems: [{ code: "volume.home_path", ...at(homeShort, "volumes:", '"~'), path: "spec.services.app.volumes[0]", hint: ["${HOME}"] }],
+    },
+    {
+      rule: "refuses a long-syntax bind source starting with ~",
+      catalog: demo(homeLong),
+      problems: [{ code: "volume.home_path", ...at(homeLong, "type: bind", "~/data"), path: "spec.services.app.volumes[0].source" }],
+    },
+    {
+      rule: "refuses an env_file that climbs out of the catalog's directory tree, also without --strict",
+      catalog: demo(envFileUp),
+      problems: [{ code: "env_file.outside_catalog", ...at(envFileUp, "env_file:", "../"), path: "spec.services.app.env_file", message: ["../../../../../etc/passwd"] }],
+    },
+    {
+      rule: "refuses an absolute env_file unless PLATFORMCTL_ENV_FILE_DIRS allows its directory",
+      catalog: demo(envFileAbsolute),
+      problems: [{ code: "env_file.outside_catalog", ...at(envFileAbsolute, "env_file:", "/etc/passwd"), path: "spec.services.app.env_file[1]", hint: ["PLATFORMCTL_ENV_FILE_DIRS"] }],
+    },
+    {
+      rule: "refuses an env_file starting with ~, which would name <module dir>/~",
+      catalog: demo(envFileHome),
+      problems: [{ code: "env_file.outside_catalog", ...at(envFileHome, "env_file:", "~"), path: "spec.services.app.env_file", message: ["~"] }],
     },
   ];
 }

@@ -121,6 +121,44 @@ describe("what the rules accept", () => {
     expect(result.problems.map((p) => [p.code, path.basename(p.file)])).toEqual([["file.symlink", "other"]]);
   });
 
+  it("accepts bind sources relative to the module directory, ../ included, as Compose resolves them against the project directory", async () => {
+    const text = aManifest({ serviceExtra: ['volumes: ["./data:/data", "../shared:/shared:ro", ".:/module", "${HOME}/x:/x"]'] });
+    const { result } = await validate({ demo: text }, true);
+    expect(result.problems).toEqual([]);
+    expect(result.modules[0]?.services[0]?.volumes.map((v) => [v.type, v.source])).toEqual([
+      ["bind", "./data"],
+      ["bind", "../shared"],
+      ["bind", "."],
+      ["bind", "${HOME}/x"],
+    ]);
+  });
+
+  it("accepts env files inside the catalog's tree, and an absolute one under a directory the operator allowed", async () => {
+    const inside = aManifest({ serviceExtra: ["env_file: [app.env, ./env/app.env, ../shared/common.env]"] });
+    expect((await validate({ demo: inside }, true)).result.problems).toEqual([]);
+    const absolute = aManifest({ serviceExtra: ["env_file: /etc/platformctl/env/../env/app.env"] });
+    const root = await writeCatalog(await temp.make("env-dirs"), { demo: absolute });
+    expect((await loadModules(root, { strict: true, envFileDirs: ["/etc/platformctl/env"] })).problems).toEqual([]);
+    expect((await loadModules(root, { strict: true, envFileDirs: ["/etc/platformctl/env-other"] })).problems.map((p) => p.code)).toEqual(["env_file.outside_catalog"]);
+    const escapes = aManifest({ serviceExtra: ["env_file: /etc/platformctl/env/../../passwd"] });
+    const root2 = await writeCatalog(await temp.make("env-dirs-escape"), { demo: escapes });
+    expect((await loadModules(root2, { envFileDirs: ["/etc/platformctl/env"] })).problems.map((p) => p.code)).toEqual(["env_file.outside_catalog"]);
+  });
+
+  it("refuses an env_file outside the catalog through the CLI, and accepts it once PLATFORMCTL_ENV_FILE_DIRS names its directory", async () => {
+    assertFreshBuild();
+    const root = await writeCatalog(await temp.make("env-dirs-cli"), { demo: aManifest({ serviceExtra: ["env_file: /etc/platformctl/app.env"] }) });
+    const refused = await runCli(["validate", "--strict", root]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toContain("[env_file.outside_catalog]");
+    const allowed = await runCli(["validate", "--strict", root], { PLATFORMCTL_ENV_FILE_DIRS: "/etc/platformctl" });
+    expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
+    const relative = await runCli(["validate", root], { PLATFORMCTL_ENV_FILE_DIRS: "etc/platformctl" });
+    expect(relative.code).toBe(1);
+    expect(relative.stderr).toContain("PLATFORMCTL_ENV_FILE_DIRS");
+    expect(relative.stderr).not.toMatch(STACK_FRAME);
+  });
+
   it("refuses a smoke probe naming the service \"constructor\", which only exists on the object prototype", async () => {
     const text = aManifest({ smoke: ["- name: probe", '  exec: {service: constructor, command: ["true"]}'] });
     const { result } = await validate({ demo: text });
