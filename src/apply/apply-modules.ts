@@ -161,7 +161,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
     const stale = req.savedPlan === undefined ? undefined : stalePlanProblem(req, req.savedPlan, live, order);
 
     // 2. The gate, for every module, on the plan about to be executed.
-    const policyCtx: PolicyContext = { env: req.env, stateDir, project: req.project, inputs: req.inputs, maxBackupAgeSeconds: req.maxBackupAgeSeconds, audit: audit.records, now: req.clock.now() };
+    const policyCtx: PolicyContext = { env: req.env, stateDir, project: req.project, inputs: req.inputs, maxBackupAgeSeconds: req.maxBackupAgeSeconds, audit: audit.records, now: req.clock.now(), catalog: req.catalog };
     const decisions = new Map<string, Decision>();
     for (const mp of plan.modules) {
       const m = req.catalog.find((x) => x.name === mp.name);

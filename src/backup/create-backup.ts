@@ -1,5 +1,5 @@
 // `platformctl backup`: archives a module's named volumes and bind mounts with a helper container, records size and sha256.
-import { access, appendFile, chmod, link, mkdir, open, realpath, rm, stat } from "node:fs/promises";
+import { access, chmod, link, mkdir, open, realpath, rm, stat } from "node:fs/promises";
 import { constants } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -9,7 +9,7 @@ import { formatBackupName } from "../policy/parse-backup-name.js";
 import { resourceName } from "../plan/unit-name.js";
 import type { HelperMount, Runtime } from "../runtime/runtime.js";
 import { PlatformError } from "../errors.js";
-import { BACKUP_CATALOG_FILE, sha256File, type BackupCatalogEntry } from "../state/backup-catalog.js";
+import { appendBackupCatalog, sha256File, type BackupCatalogEntry } from "../state/backup-catalog.js";
 import { ensureStateDir } from "../state/state-dir.js";
 import { redact } from "../secrets/masker.js";
 
@@ -125,7 +125,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const sha256 = await sha256File(file);
   const entry: BackupCatalogEntry = { file, module: m.name, size, sha256, created_at: req.now.toISOString() };
   await mkdir(stateDir, { recursive: true });
-  await appendFile(path.join(stateDir, BACKUP_CATALOG_FILE), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  await appendBackupCatalog(stateDir, entry);
   return { file, size, sha256, volumes: volumes.map((v) => resourceName(req.project, v)), binds };
 }
 

@@ -111,6 +111,16 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: r
     .action(async (module: string, flags: { json?: boolean }) => {
       const { runBackup } = await import("./scope-command.js");
       setExit(await runBackup(io, globalFlags(program, io), module, flags));
+    })
+    .command("import")
+    .description("Verify an archive another tool made (a complete gzip tar holding the module's volumes) and record it in the backup catalog")
+    .argument("<file>", "archive inside PLATFORMCTL_BACKUP_DIR, named <module>-<YYYYMMDDTHHMMSSZ>.tar.gz")
+    .option("--json", "print {file, module, size, sha256, volumes, recorded}")
+    .action(async (file: string, flags: { json?: boolean }, cmd: Command) => {
+      const { runBackupImport } = await import("./scope-command.js");
+      // `--json` after the subcommand is parsed by `backup`, which has the same option.
+      const json = Boolean(flags.json || cmd.parent?.opts<{ json?: boolean }>().json);
+      setExit(await runBackupImport(io, globalFlags(program, io), file, { json }));
     });
 
   program

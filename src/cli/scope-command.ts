@@ -1,5 +1,6 @@
 // `platformctl scope` (the policy decision, without acting) and `platformctl backup` (a verified backup ref to pass on).
 import { openRuntime } from "../runtime/open-runtime.js";
+import path from "node:path";
 import { decide, parseMaxAge, type PolicyContext } from "../gate/decide.js";
 import { readAudit } from "../state/audit.js";
 import { createBackup } from "../backup/create-backup.js";
@@ -49,7 +50,7 @@ export async function runScope(io: CliIO, g: GlobalFlags, flags: ScopeFlags): Pr
     planned = saved.modules;
   }
   const stateDir = resolveStateDir(io.env, io.cwd);
-  const ctx: PolicyContext = { env: io.env, stateDir, project, inputs, maxBackupAgeSeconds: maxAge, audit: (await readAudit(stateDir)).records, now: new Date() };
+  const ctx: PolicyContext = { env: io.env, stateDir, project, inputs, maxBackupAgeSeconds: maxAge, audit: (await readAudit(stateDir)).records, now: new Date(), catalog };
   const decisions: Decision[] = [];
   for (const name of names) {
     const mp = planned.find((p) => p.name === name);
@@ -79,6 +80,18 @@ export async function runBackup(io: CliIO, g: GlobalFlags, moduleName: string, f
   else {
     writeLine(io.stderr, `backed up ${[...result.volumes, ...result.binds].join(", ")}: ${result.size} bytes, sha256 ${result.sha256}`);
     writeLine(io.stdout, result.file);
+  }
+  return EXIT.ok;
+}
+
+export async function runBackupImport(io: CliIO, g: GlobalFlags, file: string, flags: { json?: boolean }): Promise<number> {
+  const catalog = await loadCatalogOrFail(g.modulesDir);
+  const { importBackup } = await import("../backup/import-backup.js");
+  const r = await importBackup({ file: path.resolve(io.cwd, file), catalog, env: io.env, stateDir: resolveStateDir(io.env, io.cwd), now: new Date() });
+  if (flags.json) writeLine(io.stdout, JSON.stringify(r, null, 2));
+  else {
+    writeLine(io.stderr, `${r.recorded ? "verified and recorded" : "already recorded"}: a backup of ${r.module} holding ${r.volumes.join(", ") || "no named volume"}, ${r.size} bytes, sha256 ${r.sha256}`);
+    writeLine(io.stdout, r.file);
   }
   return EXIT.ok;
 }

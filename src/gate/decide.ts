@@ -10,8 +10,12 @@ import { DEFAULT_CONFIRM_TOKEN, DEFAULT_MAX_BACKUP_AGE_SECONDS, type BackupFacts
 import { auditRecordsApply, type AuditRecord } from "../state/audit.js";
 import { readBackupCatalog, sha256File } from "../state/backup-catalog.js";
 import { UsageError } from "../errors.js";
+import { verifyArchive } from "../backup/verify-archive.js";
 
-/** Facts about the backup ref, from the file system. Never throws for a bad path: the gate turns facts into reasons. */
+/**
+ * Facts about the backup ref, from the file system. Never throws for a bad path: the gate turns facts into reasons.
+ * A file inside the root that the catalog does not record is read to its end (verifyArchive) for structural evidence.
+ */
 export async function gatherBackupFacts(ref: string, env: Readonly<Record<string, string | undefined>>, stateDir: string): Promise<BackupFacts> {
   const rootRaw = env.PLATFORMCTL_BACKUP_DIR;
   const backupRoot = rootRaw ? await realpath(rootRaw).catch(() => undefined) : undefined;
@@ -19,7 +23,10 @@ export async function gatherBackupFacts(ref: string, env: Readonly<Record<string
   const st = real ? await stat(real).catch(() => undefined) : undefined;
   const isFile = Boolean(st?.isFile());
   const sha = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) ? await sha256File(real).catch(() => undefined) : undefined;
-  const entry = real ? (await readBackupCatalog(stateDir)).find((e) => e.file === real) : undefined;
+  const catalog = await readBackupCatalog(stateDir);
+  const entry = real && catalog.ok ? catalog.entries.find((e) => e.file === real) : undefined;
+  const readable = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) && (st?.size ?? 0) > 0;
+  const archive = catalog.ok && entry === undefined && readable ? await verifyArchive(real) : undefined;
   return {
     path: ref,
     realPath: real,
@@ -29,6 +36,8 @@ export async function gatherBackupFacts(ref: string, env: Readonly<Record<string
     size: st?.size ?? 0,
     sha256: sha,
     catalogEntry: entry ? { size: entry.size, sha256: entry.sha256 } : undefined,
+    catalogUnreadable: catalog.ok ? undefined : catalog.problem,
+    archive,
   };
 }
 
@@ -40,6 +49,8 @@ export interface PolicyContext {
   maxBackupAgeSeconds: number;
   audit: readonly AuditRecord[];
   now: Date;
+  /** The whole catalog: the volumes a covering module's backup must hold, and who owns each named volume. */
+  catalog: readonly Module[];
 }
 
 /** `--backup-max-age`: `24h`, `90m`, `3600s`, `2d` or plain seconds. */
@@ -56,6 +67,7 @@ export async function decide(ctx: PolicyContext, module: Module, modulePlan: Mod
   const volumeNames = new Set(module.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => resourceName(ctx.project, v.source as string))));
   return evaluatePolicy({
     module,
+    catalog: ctx.catalog,
     plan: modulePlan,
     inputs: ctx.inputs,
     backup,

@@ -2,7 +2,7 @@
 import type { Module } from "../manifest/module.js";
 import { isCleanAbsolute, isWithin } from "./path-containment.js";
 import { parseBackupName } from "./parse-backup-name.js";
-import type { BackupFacts, Reason } from "./policy.js";
+import type { ArchiveFacts, BackupFacts, Reason } from "./policy.js";
 
 /** How a path is shown in a message: quoted and escaped, so a newline or control character in a name cannot forge output. */
 export const showPath = (p: string): string => JSON.stringify(p);
@@ -15,8 +15,11 @@ const baseName = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
 /**
  * Every problem with the backup, each its own Reason with input "backup_ref". A backup that does not exist stops the
  * checks (the other facts mean nothing); otherwise containment, file type, size, name, age and checksum are all checked.
+ * A file the catalog records must match its size and sha256; a file it does not record must be a complete gzip tar
+ * holding at least one entry and every named volume of the module its name covers (else `backup.unverified`). An
+ * unreadable catalog blocks (`backup.catalog_unreadable`): "no entry" would skip the checksum.
  */
-export function checkBackup(facts: BackupFacts, module: Module, nowMs: number, maxAgeSeconds: number): Reason[] {
+export function checkBackup(facts: BackupFacts, module: Module, catalog: readonly Module[], nowMs: number, maxAgeSeconds: number): Reason[] {
   const input = "backup_ref";
   const shown = showPath(facts.path);
   if (facts.realPath === undefined) {
@@ -69,13 +72,37 @@ export function checkBackup(facts: BackupFacts, module: Module, nowMs: number, m
   }
 
   const entry = facts.catalogEntry;
-  if (entry !== undefined) {
+  if (facts.catalogUnreadable !== undefined) {
+    reasons.push({ code: "backup.catalog_unreadable", message: `The backup catalog could not be read (${facts.catalogUnreadable}), so backup ref ${shown} cannot be checked against it.`, input });
+  } else if (entry !== undefined) {
     if (facts.sha256 === undefined) {
       reasons.push({ code: "backup.checksum_mismatch", message: `Backup ref ${shown} could not be read to check it against the backup catalog.`, input });
     } else if (facts.size !== entry.size || facts.sha256.toLowerCase() !== entry.sha256.toLowerCase()) {
       const which = facts.size !== entry.size ? `size ${facts.size} bytes, the catalog recorded ${entry.size}` : "its sha256 differs from the one the catalog recorded";
       reasons.push({ code: "backup.checksum_mismatch", message: `Backup ref ${shown} changed since it was recorded: ${which}.`, input });
     }
+  } else {
+    const problem = archiveProblem(facts.archive, parsed?.module, catalog);
+    if (problem !== undefined) {
+      reasons.push({ code: "backup.unverified", message: `Backup ref ${shown} is not in the backup catalog and ${problem}.`, input });
+    }
   }
   return reasons;
+}
+
+/**
+ * Why an archive the catalog does not record is not evidence of a backup of `covering` (a module name, from the file
+ * name); undefined when it is. Shared by the gate and by `backup import`, so both accept exactly the same archives.
+ */
+export function archiveProblem(a: ArchiveFacts | undefined, covering: string | undefined, catalog: readonly Module[]): string | undefined {
+  if (a === undefined) return "it was not read to verify it";
+  if (!a.complete) return `is not a complete gzip tar archive: ${a.problem ?? "unreadable"}`;
+  if (a.entries === 0) return "the archive holds nothing";
+  if (covering === undefined) return undefined; // backup.name_invalid blocks on its own
+  const owner = catalog.find((m) => m.name === covering);
+  if (owner === undefined) return `module "${covering}", whose backup it claims to be, is not in the catalog, so what it must hold is unknown`;
+  const expected = [...new Set(owner.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => v.source as string)))].sort();
+  const missing = expected.filter((v) => !a.volumes.includes(v));
+  if (missing.length > 0) return `the archive does not hold ${missing.length === 1 ? "volume" : "volumes"} ${missing.join(", ")} of module "${covering}" (it holds: ${a.volumes.join(", ") || "no volume"})`;
+  return undefined;
 }

@@ -121,7 +121,7 @@ export function evaluatePolicy(input: PolicyInput): Decision {
       } else if (input.backup === undefined || input.backup.path !== ref) {
         reasons.push({ code: "backup.unverified", message: "No facts were gathered for the backup ref given, so it cannot be verified.", input: "backup_ref" });
       } else {
-        reasons.push(...checkBackup(input.backup, module, nowMs, input.maxBackupAgeSeconds));
+        reasons.push(...checkBackup(input.backup, module, input.catalog, nowMs, input.maxBackupAgeSeconds));
       }
 
       if (rerun && oneShots.size === 0) {

@@ -57,8 +57,9 @@ export const REASON_CODES = {
     fix: "Drop --rerun; only one-shot services can be re-run.",
   },
   "backup.unverified": {
-    meaning: "A backup ref was given but the facts about that exact path were not gathered, so it cannot be verified.",
-    fix: "A bug in the caller: gather BackupFacts for the path given as backup ref before evaluating the policy.",
+    meaning:
+      "The backup ref cannot be verified: it is not in the backup catalog and reading it found no complete, non-empty gzip tar holding the covering module's volumes (or no facts were gathered for that exact path).",
+    fix: "Pass a backup `platformctl backup <module>` wrote, or check another tool's archive in with `platformctl backup import FILE` (see runbooks/backup-import.md).",
   },
   "backup.not_found": {
     meaning: "The backup ref does not exist (or a symlink in it points nowhere).",
@@ -96,6 +97,10 @@ export const REASON_CODES = {
     meaning: "The timestamp in the backup file name is older than the maximum backup age.",
     fix: "Take a fresh backup with `platformctl backup <module>` just before applying.",
   },
+  "backup.catalog_unreadable": {
+    meaning: "The backup catalog (STATE_DIR/backup-catalog.jsonl) exists but could not be read or holds a corrupt line, so no backup can be checked against it.",
+    fix: "Fix or restore STATE_DIR/backup-catalog.jsonl (permissions, disk, a torn line), then dispatch again.",
+  },
   "backup.checksum_mismatch": {
     meaning: "The backup catalog records a different size or sha256 for this file than it has now (or it could not be read to check).",
     fix: "The file changed or is truncated since `platformctl backup` recorded it: take a new backup.",
@@ -127,6 +132,21 @@ export interface DispatchInputs {
   rerun?: boolean;
 }
 
+/**
+ * What reading a backup archive to its end found (src/backup/verify-archive.ts): the structural evidence for a backup
+ * the catalog does not record. `complete` means a gzip stream that decompresses to its end holding a tar archive whose
+ * every header checksum is right, ending with the end-of-archive marker.
+ */
+export interface ArchiveFacts {
+  complete: boolean;
+  /** What is wrong when not complete (gzip error, bad header, truncated), for the message. */
+  problem: string | undefined;
+  /** Tar entries (files, directories, links) in the archive. */
+  entries: number;
+  /** Sorted names of the volumes the archive holds (`volumes/<name>/…`, the layout `platformctl backup` writes). */
+  volumes: string[];
+}
+
 /** Facts about the backup ref, gathered by the shell from the file system beforehand. */
 export interface BackupFacts {
   /** The path as given (must equal DispatchInputs.backupRef). */
@@ -140,8 +160,12 @@ export interface BackupFacts {
   size: number;
   /** Lower-case hex sha256 of the content, when the file was readable. */
   sha256: string | undefined;
-  /** What `platformctl backup` recorded for this file in STATE_DIR, if anything. */
+  /** What `platformctl backup` (or `backup import`) recorded for this file in STATE_DIR, if anything. */
   catalogEntry: { size: number; sha256: string } | undefined;
+  /** Set when the backup catalog exists but could not be read (or holds a corrupt line): what went wrong. */
+  catalogUnreadable: string | undefined;
+  /** The archive read to its end; gathered only when the catalog has no entry for the file, else undefined. */
+  archive: ArchiveFacts | undefined;
 }
 
 /** Facts about the module's past, gathered by the shell: the bootstrap rule trusts these, never the plan alone. */
@@ -156,6 +180,11 @@ export interface BootstrapFacts {
 
 export interface PolicyInput {
   module: Module;
+  /**
+   * Every module of the catalog (the judged one included): the volumes a covering module's backup must hold, and who
+   * owns a named volume. Never a subset chosen by the caller: a missing module must not relax a check.
+   */
+  catalog: readonly Module[];
   /** The module's entry of the Plan. */
   plan: ModulePlan;
   inputs: DispatchInputs;

@@ -48,6 +48,7 @@ function planOf(project: string, name: string): ModulePlan {
 function decisionFor(name: string, plan: ModulePlan): Decision {
   return evaluatePolicy({
     module: modules.find((m) => m.name === name) as Module,
+    catalog: modules,
     plan,
     inputs: { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false },
     backup: undefined,

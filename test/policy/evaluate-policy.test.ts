@@ -6,9 +6,11 @@ import { aModule } from "../helpers/plan-data.js";
 import type { DriftKind } from "../../src/plan/plan.js";
 import { DRIFT_KINDS } from "../../src/plan/plan.js";
 import { evaluatePolicy } from "../../src/policy/evaluate-policy.js";
-import { POLICY_RULES, REASON_CODES, type Decision, type PolicyInput, type ReasonCode } from "../../src/policy/policy.js";
+import { POLICY_RULES, REASON_CODES, type ArchiveFacts, type Decision, type PolicyInput, type ReasonCode } from "../../src/policy/policy.js";
 import {
   aBackup,
+  anUncataloguedBackup,
+  MINIO_ARCHIVE,
   aDrift,
   aModulePlan,
   aPolicyInput,
@@ -201,8 +203,34 @@ describe("evaluatePolicy: backup verification", () => {
     expect(d.eligible).toBe(true);
   });
 
-  it("accepts a backup with no catalog entry (nothing recorded to compare)", () => {
-    expect(withBackup(SEED_REF, { catalogEntry: undefined, sha256: undefined }).eligible).toBe(true);
+  it("accepts a backup with no catalog entry when reading it found a complete gzip tar holding the covering module's volumes", () => {
+    expect(withBackup(SEED_REF, { catalogEntry: undefined, archive: MINIO_ARCHIVE }).eligible).toBe(true);
+  });
+
+  it.each<[string, ArchiveFacts | undefined, string]>([
+    ["not read at all", undefined, "it was not read to verify it"],
+    ["junk (not gzip)", { complete: false, problem: "not a readable gzip stream (incorrect header check)", entries: 0, volumes: [] }, "incorrect header check"],
+    ["truncated", { complete: false, problem: "the archive ends inside an entry (truncated)", entries: 3, volumes: ["minio-data"] }, "truncated"],
+    ["an empty tar", { complete: true, problem: undefined, entries: 0, volumes: [] }, "holds nothing"],
+    ["a tar without minio's volume", { complete: true, problem: undefined, entries: 2, volumes: ["other"] }, 'volume minio-data of module "minio"'],
+  ])("refuses a backup the catalog does not record that is %s (backup.unverified)", (_label, archive, says) => {
+    const d = withBackup(SEED_REF, { catalogEntry: undefined, archive });
+    expect(codes(d)).toEqual(["backup.unverified"]);
+    expect(d.reasons[0]?.message).toContain("is not in the backup catalog");
+    expect(d.reasons[0]?.message).toContain(says);
+  });
+
+  it("refuses an uncatalogued backup whose covering module is not in the catalog (what it must hold is unknown)", () => {
+    const lone = aModule({ name: "lone", stateful: true, backupRefModules: ["ghost"] });
+    const ref = `${ROOT}/ghost-20260517T010847Z.tar.gz`;
+    const d = evaluatePolicy(aPolicyInput(lone, [], { inputs: goodInputs({ backupRef: ref }), backup: anUncataloguedBackup(ref) }));
+    expect(codes(d)).toEqual(["backup.unverified"]);
+  });
+
+  it("blocks every backup while the catalog cannot be read, even a well-formed archive (backup.catalog_unreadable)", () => {
+    const d = withBackup(SEED_REF, { catalogEntry: undefined, catalogUnreadable: "/state/backup-catalog.jsonl: EACCES", archive: undefined });
+    expect(codes(d)).toEqual(["backup.catalog_unreadable"]);
+    expect(d.reasons[0]?.message).toContain("EACCES");
   });
 
   it("accepts a symlink inside the root that resolves to a valid backup inside the root", () => {
@@ -218,7 +246,7 @@ describe("evaluatePolicy: backup verification", () => {
     ["a path that does not exist", SEED_REF, { realPath: undefined }, ["backup.not_found"]],
     ["a directory", `${ROOT}/minio-20260517T010847Z.tar.gz`, { isFile: false, isDirectory: true }, ["backup.not_regular_file"]],
     ["a FIFO (neither file nor directory)", SEED_REF, { isFile: false, isDirectory: false }, ["backup.not_regular_file"]],
-    ["an empty file", SEED_REF, { size: 0, catalogEntry: undefined }, ["backup.empty"]],
+    ["an empty file", SEED_REF, { size: 0, catalogEntry: undefined, archive: MINIO_ARCHIVE }, ["backup.empty"]],
     ["an unknown backup root", SEED_REF, { backupRoot: undefined }, ["backup.root_missing"]],
     ["a relative backup root", SEED_REF, { backupRoot: "backups" }, ["backup.root_missing"]],
     ["a prefix-collision root (/backups-evil is not inside /backups)", `${ROOT}-evil/minio-20260517T010847Z.tar.gz`, {}, ["backup.outside_root"]],

@@ -4,7 +4,8 @@ import type { Module } from "../../src/manifest/module.js";
 import { EXPECTED_STATES } from "../../src/manifest/schema.js";
 import { DRIFT_KINDS, type Drift, type DriftKind } from "../../src/plan/plan.js";
 import { formatBackupName } from "../../src/policy/parse-backup-name.js";
-import { DEFAULT_CONFIRM_TOKEN, type BackupFacts, type BootstrapFacts, type DispatchInputs, type PolicyInput } from "../../src/policy/policy.js";
+import { DEFAULT_CONFIRM_TOKEN, type ArchiveFacts, type BackupFacts, type BootstrapFacts, type DispatchInputs, type PolicyInput } from "../../src/policy/policy.js";
+import type { Mount } from "../../src/manifest/module.js";
 import { aModule, aService } from "../helpers/plan-data.js";
 import { aDrift, aModulePlan } from "./policy-data.js";
 
@@ -12,29 +13,54 @@ const KINDS = Object.keys(DRIFT_KINDS) as DriftKind[];
 const MODULE_NAMES = ["minio", "minio-init", "db", "x-y-z"];
 const SERVICE_NAMES = ["minio", "minio-init", "web", "job"];
 export const ROOT = "/srv/backups";
+/** Named volumes modules of a generated catalog mount, so two modules often share one. */
+export const VOLUME_POOL = ["vol-a", "vol-b"];
 
-/** A module: stateful or not, 1–3 services with mixed expected states, a random set of covering modules. */
-export const moduleArb: fc.Arbitrary<Module> = fc
-  .record({
-    name: fc.constantFrom(...MODULE_NAMES),
-    stateful: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    services: fc.uniqueArray(fc.record({ name: fc.constantFrom(...SERVICE_NAMES), expectedState: fc.constantFrom(...EXPECTED_STATES) }), {
-      minLength: 1,
-      maxLength: 3,
-      selector: (s) => s.name,
-    }),
-    coverSelf: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    coverOthers: fc.subarray(MODULE_NAMES, { maxLength: 2 }),
-  })
-  .map(({ name, stateful, services, coverSelf, coverOthers }) =>
-    aModule({
-      name,
-      stateful,
-      expectedState: services[0]!.expectedState,
-      backupRefModules: [...new Set([...(coverSelf ? [name] : []), ...coverOthers])],
-      services: services.map((s) => aService({ name: s.name, expectedState: s.expectedState })).sort((a, b) => (a.name < b.name ? -1 : 1)),
-    }),
-  );
+/** 0–2 named volumes from the pool, each read-only or not (no volumes most of the time). */
+const mountsArb: fc.Arbitrary<Mount[]> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant<Mount[]>([]) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .uniqueArray(fc.record({ source: fc.constantFrom(...VOLUME_POOL), readOnly: fc.boolean() }), { minLength: 1, maxLength: 2, selector: (m) => m.source })
+      .map((ms) => ms.map((m): Mount => ({ type: "volume", source: m.source, target: `/${m.source}`, readOnly: m.readOnly }))),
+  },
+);
+
+/** A module named `name` (any when undefined): stateful or not, 1–3 services with mixed expected states and volumes, a random set of covering modules. */
+function moduleNamedArb(names: readonly string[]): fc.Arbitrary<Module> {
+  return fc
+    .record({
+      name: fc.constantFrom(...names),
+      stateful: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      services: fc.uniqueArray(fc.record({ name: fc.constantFrom(...SERVICE_NAMES), expectedState: fc.constantFrom(...EXPECTED_STATES), volumes: mountsArb }), {
+        minLength: 1,
+        maxLength: 3,
+        selector: (s) => s.name,
+      }),
+      coverSelf: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      coverOthers: fc.subarray(MODULE_NAMES, { maxLength: 2 }),
+    })
+    .map(({ name, stateful, services, coverSelf, coverOthers }) =>
+      aModule({
+        name,
+        stateful,
+        expectedState: services[0]!.expectedState,
+        backupRefModules: [...new Set([...(coverSelf ? [name] : []), ...coverOthers])],
+        services: services.map((s) => aService({ name: s.name, expectedState: s.expectedState, volumes: s.volumes })).sort((a, b) => (a.name < b.name ? -1 : 1)),
+      }),
+    );
+}
+
+export const moduleArb: fc.Arbitrary<Module> = moduleNamedArb(MODULE_NAMES);
+
+/** The judged module and 0–2 other modules (other names), in a random catalog order. */
+export function catalogArb(module: Module): fc.Arbitrary<Module[]> {
+  const others = MODULE_NAMES.filter((n) => n !== module.name);
+  return fc
+    .uniqueArray(moduleNamedArb(others), { maxLength: 2, selector: (m) => m.name })
+    .chain((ms) => fc.shuffledSubarray([module, ...ms], { minLength: ms.length + 1, maxLength: ms.length + 1 }));
+}
 
 /** Drift on the module's services (and an undeclared one): random multisets, or shapes the exceptions care about. */
 export function driftArb(module: Module): fc.Arbitrary<Drift[]> {
@@ -104,7 +130,8 @@ const FAULTS = {
   type: 2, // directory, neither file nor directory
   size: 1, // empty
   sha: 3, // upper-case hex (valid), different, unreadable
-  catalog: 2, // no entry (valid), size differs
+  catalog: 3, // no entry (valid when the archive verifies), size differs, catalog unreadable
+  archive: 4, // not read, incomplete, no entries, without the covering module's volumes
   facts: 5, // ref undefined, "", whitespace, no facts, facts for another path
   time: 4, // future, stale, exactly the maximum age, one second in the future
   name: 2, // any module's name, an invalid name
@@ -138,8 +165,18 @@ function backupArb(module: Module, nowMs: number, maxAge: number, token: string,
       const [isFile, isDirectory] = [[true, false], [false, true], [false, false]][c.type] as [boolean, boolean];
       const size = c.size === 0 ? 4096 : 0;
       const sha = ["b".repeat(64), "B".repeat(64), "c".repeat(64), undefined][c.sha];
-      const catalogEntry = [{ size, sha256: "b".repeat(64) }, undefined, { size: size + 1, sha256: "b".repeat(64) }][c.catalog];
-      const facts: BackupFacts = { path, realPath, backupRoot: root, isFile, isDirectory, size, sha256: sha, catalogEntry };
+      const catalogEntry = [{ size, sha256: "b".repeat(64) }, undefined, { size: size + 1, sha256: "b".repeat(64) }, undefined][c.catalog];
+      const catalogUnreadable = c.catalog === 3 ? "/state/backup-catalog.jsonl:3: not a JSON line" : undefined;
+      // Read only when the catalog has no entry (as the shell does); the valid choice holds every pool volume.
+      const archives: (ArchiveFacts | undefined)[] = [
+        { complete: true, problem: undefined, entries: 12, volumes: [...VOLUME_POOL] },
+        undefined,
+        { complete: false, problem: "the archive ends inside an entry (truncated)", entries: 3, volumes: [...VOLUME_POOL] },
+        { complete: true, problem: undefined, entries: 0, volumes: [] },
+        { complete: true, problem: undefined, entries: 4, volumes: [] },
+      ];
+      const archive = catalogEntry === undefined && catalogUnreadable === undefined ? archives[c.archive] : undefined;
+      const facts: BackupFacts = { path, realPath, backupRoot: root, isFile, isDirectory, size, sha256: sha, catalogEntry, catalogUnreadable, archive };
       const ref = [path, undefined, "", "  ", path, path][c.facts];
       const given = c.facts === 4 ? undefined : c.facts === 5 ? { ...facts, path: `${path}.other` } : facts;
       return { ref, facts: ref === undefined ? undefined : given };
@@ -178,12 +215,13 @@ export const policyInputArb: fc.Arbitrary<PolicyInput> = fc
         nowAsDate: fc.boolean(),
       })
       .chain((r) =>
-        backupArb(module, now, maxAge, token, r.confirm).map(({ ref, facts }): PolicyInput => {
+        fc.tuple(backupArb(module, now, maxAge, token, r.confirm), catalogArb(module)).map(([{ ref, facts }, catalog]): PolicyInput => {
           const inputs: DispatchInputs = { allowStateful: r.allowStateful, backupRef: ref, confirm: r.confirm, bootstrap: r.bootstrapFlag };
           if (r.rerun !== undefined) inputs.rerun = r.rerun;
           const plan = aModulePlan(module, r.drift, { name: planName ?? module.name, stateful: planStatefulFlip ? !module.stateful : module.stateful });
           return {
             module,
+            catalog,
             plan,
             inputs,
             backup: facts,

@@ -1,7 +1,7 @@
 // Plain-data builders for the policy gate: drift items, module plans, dispatch inputs, backup and bootstrap facts.
 import type { Module } from "../../src/manifest/module.js";
 import type { Drift, DriftKind, ModulePlan } from "../../src/plan/plan.js";
-import type { BackupFacts, BootstrapFacts, DispatchInputs, PolicyInput } from "../../src/policy/policy.js";
+import type { ArchiveFacts, BackupFacts, BootstrapFacts, DispatchInputs, PolicyInput } from "../../src/policy/policy.js";
 import { DEFAULT_CONFIRM_TOKEN, DEFAULT_MAX_BACKUP_AGE_SECONDS } from "../../src/policy/policy.js";
 import { aModule, aService } from "../helpers/plan-data.js";
 
@@ -17,7 +17,9 @@ export const minio = aModule({
   name: "minio",
   stateful: true,
   expectedState: "healthy",
-  services: [aService({ name: "minio", expectedState: "healthy", restart: "unless-stopped" })],
+  services: [
+    aService({ name: "minio", expectedState: "healthy", restart: "unless-stopped", volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: false }] }),
+  ],
 });
 
 /** The sidecar one-shot that creates buckets in MinIO: stateful, covered by a MinIO backup. */
@@ -64,7 +66,27 @@ export function goodInputs(over: Partial<DispatchInputs> = {}): DispatchInputs {
 
 /** Facts of a valid backup at `path` (inside ROOT, non-empty, recorded in the catalog). */
 export function aBackup(path: string = SEED_REF, over: Partial<BackupFacts> = {}): BackupFacts {
-  return { path, realPath: path, backupRoot: ROOT, isFile: true, isDirectory: false, size: 4096, sha256: SHA, catalogEntry: { size: 4096, sha256: SHA }, ...over };
+  return {
+    path,
+    realPath: path,
+    backupRoot: ROOT,
+    isFile: true,
+    isDirectory: false,
+    size: 4096,
+    sha256: SHA,
+    catalogEntry: { size: 4096, sha256: SHA },
+    catalogUnreadable: undefined,
+    archive: undefined,
+    ...over,
+  };
+}
+
+/** What reading a complete archive of minio (layout of `platformctl backup`) finds. */
+export const MINIO_ARCHIVE: ArchiveFacts = { complete: true, problem: undefined, entries: 7, volumes: ["minio-data"] };
+
+/** Facts of a backup the catalog does not record (made by another tool), read to its end. */
+export function anUncataloguedBackup(path: string = SEED_REF, archive: ArchiveFacts | undefined = MINIO_ARCHIVE, over: Partial<BackupFacts> = {}): BackupFacts {
+  return aBackup(path, { catalogEntry: undefined, archive, ...over });
 }
 
 export const NOTHING_BEFORE: BootstrapFacts = { containersExist: false, volumesExist: false, auditRecordsApply: false };
@@ -75,6 +97,7 @@ export function aPolicyInput(module: Module, drift: Drift[] = [], over: Partial<
   const inputs = over.inputs ?? goodInputs();
   return {
     module,
+    catalog: [minio, minioInit, dbWithMigrate, web, ...(module === minio || module === minioInit || module === dbWithMigrate || module === web ? [] : [module])],
     plan: aModulePlan(module, drift),
     inputs,
     backup: inputs.backupRef === undefined ? undefined : aBackup(inputs.backupRef),

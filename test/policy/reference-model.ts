@@ -64,9 +64,17 @@ function backupIsValid(x: PolicyInput, nowMs: number): boolean {
   if (parsed === null || !x.module.backupRefModules.includes(parsed[0])) return false;
   const age = nowMs - parsed[1];
   if (age < 0 || age > x.maxBackupAgeSeconds * 1000) return false;
+  // An unreadable catalog proves nothing; a recorded file must match; any other file must read as a complete archive
+  // holding something and every named volume of the module its name says it backs up.
+  if (f.catalogUnreadable !== undefined) return false;
   if (f.catalogEntry) {
-    if (f.sha256 === undefined || f.size !== f.catalogEntry.size || f.sha256.toLowerCase() !== f.catalogEntry.sha256.toLowerCase()) return false;
+    return f.sha256 !== undefined && f.size === f.catalogEntry.size && f.sha256.toLowerCase() === f.catalogEntry.sha256.toLowerCase();
   }
+  const a = f.archive;
+  if (!a || !a.complete || a.entries < 1) return false;
+  const covering = x.catalog.find((m) => m.name === parsed[0]);
+  if (!covering) return false;
+  for (const s of covering.services) for (const v of s.volumes) if (v.type === "volume" && v.source && !a.volumes.includes(v.source)) return false;
   return true;
 }
 

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, createAsPlatformctl, eventually, REPO } from "../helpers/platform.js";
 import { aLabelledContainer, testEngine } from "../helpers/docker.js";
 import { aWorkspace, PASSWORD, runnerEnv, type Workspace } from "./workspace.js";
+import { formatBackupName } from "../../src/policy/parse-backup-name.js";
 
 const RUNBOOKS = path.join(REPO, "runbooks");
 const docker = new Docker();
@@ -55,6 +56,17 @@ async function failMinioInit(s: Scene): Promise<void> {
 
 /** For each runbook, how the test creates the situation it is for (and checks that it did). */
 const SCENES: Record<string, (s: Scene) => Promise<void>> = {
+  "backup-import.md": async (s) => {
+    // Another tool's archive of minio's data, fresh, in its own layout (data/… rather than volumes/minio-data/…).
+    const src = await mkdtemp(path.join(s.w.root, "other-tool-"));
+    await mkdir(path.join(src, "data", ".minio.sys"), { recursive: true });
+    await writeFile(path.join(src, "data", ".minio.sys", "format.json"), '{"version":"1"}\n');
+    const name = formatBackupName("minio", new Date());
+    const made = spawnSync("tar", ["-czf", path.join(s.w.env.PLATFORMCTL_BACKUP_DIR as string, name), "-C", src, "data"]);
+    expect(made.status, String(made.stderr)).toBe(0);
+    const r = await s.run(["scope", "--module", "minio-init", "--allow-stateful", "--backup-ref", path.join(s.w.env.PLATFORMCTL_BACKUP_DIR as string, name), "--confirm", "BACKUP_DONE_F3", "--json"]);
+    expect(JSON.parse(r.stdout).reasons.map((x: { code: string }) => x.code)).toContain("backup.unverified");
+  },
   "rerun-failed-one-shot.md": async (s) => {
     await bootstrap(s, ["minio"]);
     await failMinioInit(s);
