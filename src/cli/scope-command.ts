@@ -85,7 +85,7 @@ export async function runBackup(io: CliIO, g: GlobalFlags, moduleName: string, f
 }
 
 export async function runBackupImport(io: CliIO, g: GlobalFlags, file: string, flags: { json?: boolean }): Promise<number> {
-  const catalog = await loadCatalogOrFail(g.modulesDir);
+  const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const { importBackup } = await import("../backup/import-backup.js");
   const r = await importBackup({ file: path.resolve(io.cwd, file), catalog, env: io.env, stateDir: resolveStateDir(io.env, io.cwd), now: new Date() });
   if (flags.json) writeLine(io.stdout, JSON.stringify(r, null, 2));
