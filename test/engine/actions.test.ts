@@ -147,9 +147,9 @@ describe("execInContainer", () => {
 
   it("gives up at the timeout with a null exit code and the output so far", async () => {
     const id = await aLabelledContainer(engine, { project: testProject("exec-slow"), cmd: ["sleep", "3600"], start: true });
-    const t0 = Date.now();
-    const r = await execInContainer(engine, id, ["sh", "-c", "echo started; sleep 30"], 500);
-    expect(Date.now() - t0).toBeLessThan(3_000);
+    // Returning with no exit code while `sleep 3600` still runs is the proof that the bound held (no wall-clock
+    // threshold: CI load varies); the bound leaves the shell time to print under load.
+    const r = await execInContainer(engine, id, ["sh", "-c", "echo started; sleep 3600"], 5_000);
     expect(r).toEqual({ exitCode: null, output: "started\n", timedOut: true });
   });
 });
