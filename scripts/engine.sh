@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers: installs Debian's docker.io when dockerd is missing, starts dockerd when no
-# engine answers, and stops only an engine this script started. Usage: engine.sh ensure | stop-if-started | status
+# engine answers, and stops only an engine the same command started.
+# Usage: engine.sh ensure | stop-if-started TOKEN | status
+# `ensure` records in .engine/started-by-platformctl the token of the command that started dockerd
+# ($PLATFORMCTL_ENGINE_TOKEN, else a fresh one nobody else knows): `stop-if-started TOKEN` stops dockerd only when
+# TOKEN is that token, so one command (test-all.sh) never stops an engine another one (quickstart.sh) started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 state=.engine
@@ -25,7 +29,7 @@ ensure() {
   if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then install_engine; fi
   echo "platformctl setup: starting dockerd (log: $state/dockerd.log)" >&2
   as_root sh -c "nohup dockerd >'$PWD/$state/dockerd.log' 2>&1 & echo \$! >'$PWD/$state/dockerd.pid'"
-  touch "$state/started-by-platformctl"
+  printf '%s\n' "${PLATFORMCTL_ENGINE_TOKEN:-unclaimed-$$-$(date +%s%N)}" >"$state/started-by-platformctl"
   for _ in $(seq 1 120); do
     if answers; then echo "platformctl setup: dockerd is up" >&2; return 0; fi
     sleep 0.5
@@ -36,7 +40,13 @@ ensure() {
 }
 
 stop_if_started() {
+  token=${1:-}
   [ -f "$state/started-by-platformctl" ] || return 0
+  starter=$(head -n 1 "$state/started-by-platformctl" 2>/dev/null || true)
+  if [ -z "$token" ] || [ "$starter" != "$token" ]; then
+    echo "platformctl: leaving the Docker engine running (this command did not start it)" >&2
+    return 0
+  fi
   pid=$(cat "$state/dockerd.pid" 2>/dev/null || true)
   rm -f "$state/started-by-platformctl"
   [ -n "$pid" ] || return 0
@@ -47,7 +57,7 @@ stop_if_started() {
 
 case "${1:-ensure}" in
   ensure) ensure ;;
-  stop-if-started) stop_if_started ;;
+  stop-if-started) stop_if_started "${2:-}" ;;
   status) answers && echo up || { echo down; exit 1; } ;;
-  *) echo "usage: $0 ensure|stop-if-started|status" >&2; exit 2 ;;
+  *) echo "usage: $0 ensure|stop-if-started TOKEN|status" >&2; exit 2 ;;
 esac

@@ -2,7 +2,10 @@
 # Sets up and runs the whole suite against a real engine; stops the engine afterwards only if this run started it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-trap 'bash scripts/engine.sh stop-if-started' EXIT
+# This run's own token: the engine is stopped afterwards only if this very run started it (not a quick start before).
+PLATFORMCTL_ENGINE_TOKEN="test-all-$$-$(date +%s%N)"
+export PLATFORMCTL_ENGINE_TOKEN
+trap 'bash scripts/engine.sh stop-if-started "$PLATFORMCTL_ENGINE_TOKEN"' EXIT
 bash scripts/setup.sh
 npm run --silent typecheck
 npx --no-install platformctl validate --strict modules

@@ -51,14 +51,14 @@ export interface ProcessIdentity {
 /** The lease a holder takes; its heartbeat renews it four times per lease. */
 export const LEASE_MS = 60_000;
 /** An unreadable lock younger than this is taken to be written right now, never stale. */
-export const CORRUPT_GRACE_MS = 10_000;
+const CORRUPT_GRACE_MS = 10_000;
 /** A takeover guard older than this was left by a crashed contender. */
 const GUARD_STALE_MS = 10_000;
 
 export const lockFile = (stateDir: string, project: string): string => path.join(stateDir, `apply-${project}.lock`);
 
 /** Start time of a process from /proc (field 22 of stat); null when unknown (no /proc, or the process is gone). */
-export function processStartTime(pid: number): string | null {
+function processStartTime(pid: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -68,7 +68,7 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
-export function currentIdentity(): ProcessIdentity {
+function currentIdentity(): ProcessIdentity {
   const read = (f: () => string): string | null => {
     try {
       return f().trim() || null;
@@ -76,11 +76,15 @@ export function currentIdentity(): ProcessIdentity {
       return null;
     }
   };
-  return { host: os.hostname(), boot_id: read(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8")), pid_ns: read(() => readlinkSync("/proc/self/ns/pid")) };
+  return {
+    host: os.hostname(),
+    boot_id: read(() => readFileSync("/proc/sys/kernel/random/boot_id", "utf8")),
+    pid_ns: read(() => readlinkSync("/proc/self/ns/pid")),
+  };
 }
 
 /** Why the holder's pid cannot be checked from here, or undefined when it can (same host, boot and PID namespace). */
-export function pidUncheckableReason(h: LockHolder, here: ProcessIdentity): string | undefined {
+function pidUncheckableReason(h: LockHolder, here: ProcessIdentity): string | undefined {
   if (h.host !== here.host) return `it runs on host ${h.host}`;
   if (h.boot_id && here.boot_id && h.boot_id !== here.boot_id) return "it was taken in another boot of this host";
   if (h.pid_ns && here.pid_ns && h.pid_ns !== here.pid_ns) return `it runs in another PID namespace (${h.pid_ns}; here ${here.pid_ns})`;
@@ -88,13 +92,13 @@ export function pidUncheckableReason(h: LockHolder, here: ProcessIdentity): stri
 }
 
 /** When the holder's lease runs out (ms since the epoch); an older lock without one counts from `started_at`. */
-export function leaseExpiry(h: LockHolder): number {
+function leaseExpiry(h: LockHolder): number {
   const from = Date.parse(h.renewed_at ?? h.started_at);
   return (Number.isFinite(from) ? from : 0) + (typeof h.lease_ms === "number" && h.lease_ms > 0 ? h.lease_ms : LEASE_MS);
 }
 
 /** True when the holder process still runs: the pid exists and, when recorded, with the same start time. Same namespace only. */
-export function holderAlive(h: LockHolder): boolean {
+function holderAlive(h: LockHolder): boolean {
   try {
     process.kill(h.pid, 0);
   } catch (e) {
@@ -110,7 +114,7 @@ export function holderAlive(h: LockHolder): boolean {
  */
 export type HolderVerdict = { kind: "alive" } | { kind: "dead" } | { kind: "leased" | "expired"; why: string; until: number };
 
-export function judgeHolder(h: LockHolder, here: ProcessIdentity, now: number): HolderVerdict {
+function judgeHolder(h: LockHolder, here: ProcessIdentity, now: number): HolderVerdict {
   const why = pidUncheckableReason(h, here);
   if (why === undefined) return { kind: holderAlive(h) ? "alive" : "dead" };
   const until = leaseExpiry(h);
@@ -132,7 +136,8 @@ interface Snapshot {
 function parseHolder(text: string): LockHolder | "corrupt" {
   try {
     const h = JSON.parse(text) as Partial<LockHolder> | null;
-    const ok = h !== null && typeof h === "object" && Number.isInteger(h.pid) && typeof h.host === "string" && typeof h.started_at === "string";
+    const ok =
+      h !== null && typeof h === "object" && Number.isInteger(h.pid) && typeof h.host === "string" && typeof h.started_at === "string";
     return ok ? (h as LockHolder) : "corrupt";
   } catch {
     return "corrupt";
@@ -192,7 +197,11 @@ async function withGuard<T>(file: string, now: () => number, signal: AbortSignal
     if (await createWhole(guard, String(process.pid))) break;
     const st = await lstat(guard).catch(() => undefined);
     if (st && now() - st.mtimeMs > GUARD_STALE_MS) await rm(guard, { force: true });
-    if (now() > giveUp) throw new PlatformError("lock.busy", `the apply lock ${file} is being changed by another process and stayed so`, { exitCode: EXIT.lockHeld, hint: `Try again; if it persists, remove ${guard} once no platformctl runs.` });
+    if (now() > giveUp)
+      throw new PlatformError("lock.busy", `the apply lock ${file} is being changed by another process and stayed so`, {
+        exitCode: EXIT.lockHeld,
+        hint: `Try again; if it persists, remove ${guard} once no platformctl runs.`,
+      });
     await sleep(delay + Math.random() * delay, undefined, { signal }).catch(() => undefined);
     if (signal?.aborted) throw signal.reason;
   }
@@ -267,7 +276,10 @@ export async function acquireLock(stateDir: string, request: LockRequest, opts: 
     try {
       created = await createWhole(file, JSON.stringify(holder));
     } catch (e) {
-      throw new PlatformError("lock.unusable", `cannot create the apply lock ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`, { hint: "Check that STATE_DIR is a writable directory.", cause: e });
+      throw new PlatformError("lock.unusable", `cannot create the apply lock ${file} (${(e as NodeJS.ErrnoException).code ?? "error"})`, {
+        hint: "Check that STATE_DIR is a writable directory.",
+        cause: e,
+      });
     }
     if (created) return handle(file, holder, tookOverFrom, { now, onLost: opts.onLost });
 
@@ -289,7 +301,10 @@ export async function acquireLock(stateDir: string, request: LockRequest, opts: 
     // Held (or released between our create and read): wait within the deadline, with growing, jittered sleeps.
     if (held && now() >= deadline) throw held.error;
     if (!held && now() >= deadline + 2_000) {
-      throw new PlatformError("lock.held", `the apply lock ${file} kept changing hands; gave up after ${attempt + 1} tries`, { exitCode: EXIT.lockHeld, hint: "Another apply is starting or finishing; run again, or pass --lock-wait 1m." });
+      throw new PlatformError("lock.held", `the apply lock ${file} kept changing hands; gave up after ${attempt + 1} tries`, {
+        exitCode: EXIT.lockHeld,
+        hint: "Another apply is starting or finishing; run again, or pass --lock-wait 1m.",
+      });
     }
     if (held?.holder && !announced) {
       announced = true;
@@ -300,7 +315,9 @@ export async function acquireLock(stateDir: string, request: LockRequest, opts: 
   }
 }
 
-type Staleness = { stale: true; takeover: Takeover; holder?: undefined; error?: undefined } | { stale: false; holder: LockHolder | undefined; error: PlatformError; takeover?: undefined };
+type Staleness =
+  | { stale: true; takeover: Takeover; holder?: undefined; error?: undefined }
+  | { stale: false; holder: LockHolder | undefined; error: PlatformError; takeover?: undefined };
 
 /** Whether the lock as read may be broken, and if not, the error to give when no longer waiting. */
 async function staleness(snap: Snapshot, here: ProcessIdentity, t: number, opts: AcquireOptions): Promise<Staleness> {
@@ -309,17 +326,43 @@ async function staleness(snap: Snapshot, here: ProcessIdentity, t: number, opts:
   if (h === "corrupt") {
     const age = t - snap.mtimeMs;
     if (age < CORRUPT_GRACE_MS) {
-      return { stale: false, holder: undefined, error: heldError(`the apply lock file is unreadable and was written ${Math.max(0, Math.round(age / 1000))} s ago; another apply may be taking it`, "Run again in a few seconds; an unreadable lock older than 10 s is taken over (and logged).") };
+      return {
+        stale: false,
+        holder: undefined,
+        error: heldError(
+          `the apply lock file is unreadable and was written ${Math.max(0, Math.round(age / 1000))} s ago; another apply may be taking it`,
+          "Run again in a few seconds; an unreadable lock older than 10 s is taken over (and logged).",
+        ),
+      };
     }
-    return { stale: true, takeover: { previous: "corrupt", reason: `unreadable lock file, ${Math.round(age / 1000)} s old`, bytes: Buffer.byteLength(snap.text), age_ms: Math.round(age) } };
+    return {
+      stale: true,
+      takeover: {
+        previous: "corrupt",
+        reason: `unreadable lock file, ${Math.round(age / 1000)} s old`,
+        bytes: Buffer.byteLength(snap.text),
+        age_ms: Math.round(age),
+      },
+    };
   }
   const verdict = judgeHolder(h, here, t);
-  if (verdict.kind === "alive") return { stale: false, holder: h, error: heldError(`apply already running (${describeHolder(h)})`, "Wait for it, or pass --lock-wait 5m; if the holder is gone for good: platformctl unlock --force (runbooks/held-lock.md).") };
+  if (verdict.kind === "alive")
+    return {
+      stale: false,
+      holder: h,
+      error: heldError(
+        `apply already running (${describeHolder(h)})`,
+        "Wait for it, or pass --lock-wait 5m; if the holder is gone for good: platformctl unlock --force (runbooks/held-lock.md).",
+      ),
+    };
   if (verdict.kind === "leased") {
     return {
       stale: false,
       holder: h,
-      error: heldError(`apply lock held by ${describeHolder(h)}; its pid cannot be checked from here because ${verdict.why}, so it is held until its lease runs out at ${new Date(verdict.until).toISOString()}`, "Wait for it (--lock-wait), or, knowing the holder is gone: platformctl unlock --force (runbooks/held-lock.md)."),
+      error: heldError(
+        `apply lock held by ${describeHolder(h)}; its pid cannot be checked from here because ${verdict.why}, so it is held until its lease runs out at ${new Date(verdict.until).toISOString()}`,
+        "Wait for it (--lock-wait), or, knowing the holder is gone: platformctl unlock --force (runbooks/held-lock.md).",
+      ),
     };
   }
   if (h.one_shot) {
@@ -331,21 +374,46 @@ async function staleness(snap: Snapshot, here: ProcessIdentity, t: number, opts:
       return {
         stale: false,
         holder: h,
-        error: new PlatformError("lock.one_shot_unknown", `apply lock held by a gone apply (${describeHolder(h)}) whose one-shot ${h.one_shot} may still run: the engine cannot tell (${why}); not taking the lock over`, {
-          exitCode: EXIT.lockHeld,
-          hint: "Make the engine reachable (DOCKER_HOST) and run again, so the one-shot's state is known (runbooks/held-lock.md).",
-          cause: e,
-        }),
+        error: new PlatformError(
+          "lock.one_shot_unknown",
+          `apply lock held by a gone apply (${describeHolder(h)}) whose one-shot ${h.one_shot} may still run: the engine cannot tell (${why}); not taking the lock over`,
+          {
+            exitCode: EXIT.lockHeld,
+            hint: "Make the engine reachable (DOCKER_HOST) and run again, so the one-shot's state is known (runbooks/held-lock.md).",
+            cause: e,
+          },
+        ),
       };
     }
     if (running) {
-      return { stale: false, holder: h, error: heldError(`apply lock held by a dead apply whose one-shot ${h.one_shot} is still running (${describeHolder(h)})`, "Wait for the one-shot to finish, then run again; or, knowing what runs, `platformctl unlock --force` (runbooks/held-lock.md).") };
+      return {
+        stale: false,
+        holder: h,
+        error: heldError(
+          `apply lock held by a dead apply whose one-shot ${h.one_shot} is still running (${describeHolder(h)})`,
+          "Wait for the one-shot to finish, then run again; or, knowing what runs, `platformctl unlock --force` (runbooks/held-lock.md).",
+        ),
+      };
     }
   }
-  return { stale: true, takeover: { previous: h, reason: verdict.kind === "dead" ? "its holder process is gone" : `its lease ran out at ${new Date(verdict.until).toISOString()} (${verdict.why})` } };
+  return {
+    stale: true,
+    takeover: {
+      previous: h,
+      reason:
+        verdict.kind === "dead"
+          ? "its holder process is gone"
+          : `its lease ran out at ${new Date(verdict.until).toISOString()} (${verdict.why})`,
+    },
+  };
 }
 
-function handle(file: string, holder: LockHolder, tookOverFrom: LockHandle["tookOverFrom"], o: { now: () => number; onLost: AcquireOptions["onLost"] }): LockHandle {
+function handle(
+  file: string,
+  holder: LockHolder,
+  tookOverFrom: LockHandle["tookOverFrom"],
+  o: { now: () => number; onLost: AcquireOptions["onLost"] },
+): LockHandle {
   let released = false;
   let lost = false;
   /** Rewrites our lock whole (temp file + rename) under the guard, only while it still carries our token. */
@@ -377,7 +445,12 @@ function handle(file: string, holder: LockHolder, tookOverFrom: LockHandle["took
     async setOneShot(id) {
       holder.one_shot = id;
       holder.renewed_at = new Date(o.now()).toISOString();
-      if (!(await rewrite())) throw new PlatformError("lock.lost", "the apply lock is no longer held by this apply (removed by unlock --force, or its lease ran out); stopping before the next change", { hint: "Check who holds it: runbooks/held-lock.md." });
+      if (!(await rewrite()))
+        throw new PlatformError(
+          "lock.lost",
+          "the apply lock is no longer held by this apply (removed by unlock --force, or its lease ran out); stopping before the next change",
+          { hint: "Check who holds it: runbooks/held-lock.md." },
+        );
     },
     async release() {
       if (released) return;
@@ -400,7 +473,11 @@ export type ForceUnlockResult = { removed: false } | { removed: true; holder: Lo
  * otherwise `lock.holder_alive` (exit 4) says who holds it. A holder that cannot be checked from here (another host,
  * boot or PID namespace) is removed: `--force` is the operator's word that it is gone.
  */
-export async function forceUnlock(stateDir: string, project: string, opts: { pid?: number; now?: () => number; identity?: ProcessIdentity } = {}): Promise<ForceUnlockResult> {
+export async function forceUnlock(
+  stateDir: string,
+  project: string,
+  opts: { pid?: number; now?: () => number; identity?: ProcessIdentity } = {},
+): Promise<ForceUnlockResult> {
   const file = lockFile(stateDir, project);
   const now = opts.now ?? Date.now;
   return withGuard(file, now, undefined, async () => {
@@ -408,11 +485,15 @@ export async function forceUnlock(stateDir: string, project: string, opts: { pid
     if (!snap) return { removed: false } as const;
     const verdict = snap.holder === "corrupt" ? undefined : judgeHolder(snap.holder, opts.identity ?? currentIdentity(), now());
     if (snap.holder !== "corrupt" && verdict?.kind === "alive" && opts.pid !== snap.holder.pid) {
-      throw new PlatformError("lock.holder_alive", `the apply lock of project ${project} is held by a running apply: ${describeHolder(snap.holder)}`, {
-        exitCode: EXIT.lockHeld,
-        detail: opts.pid === undefined ? undefined : `--pid ${opts.pid} does not name the holder (pid ${snap.holder.pid}).`,
-        hint: `Wait for it or stop it (kill -TERM ${snap.holder.pid}). To remove the lock of this live apply anyway: platformctl unlock --force --pid ${snap.holder.pid}`,
-      });
+      throw new PlatformError(
+        "lock.holder_alive",
+        `the apply lock of project ${project} is held by a running apply: ${describeHolder(snap.holder)}`,
+        {
+          exitCode: EXIT.lockHeld,
+          detail: opts.pid === undefined ? undefined : `--pid ${opts.pid} does not name the holder (pid ${snap.holder.pid}).`,
+          hint: `Wait for it or stop it (kill -TERM ${snap.holder.pid}). To remove the lock of this live apply anyway: platformctl unlock --force --pid ${snap.holder.pid}`,
+        },
+      );
     }
     await rm(file, { force: true });
     return { removed: true, holder: snap.holder, verdict } as const;

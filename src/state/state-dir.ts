@@ -25,7 +25,8 @@ async function makeDirs(dir: string): Promise<void> {
     missing.unshift(d);
     if (path.dirname(d) === d) break;
   }
-  for (const d of missing) await mkdir(d, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => (e.code === "EEXIST" ? undefined : Promise.reject(e)));
+  for (const d of missing)
+    await mkdir(d, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => (e.code === "EEXIST" ? undefined : Promise.reject(e)));
 }
 
 /** Makes sure the state directory exists (creating it) and is writable; otherwise a clear error naming it. */

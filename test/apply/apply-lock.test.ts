@@ -64,7 +64,17 @@ describe("judging the lock's holder", () => {
   it("does not take over a dead apply's lock when the engine that would say whether its one-shot runs cannot be reached", async () => {
     const s = await scenario("unreach", { job: oneShot("job", '["true"]') });
     await mkdir(s.stateDir, { recursive: true });
-    const dead = { pid: spawnSync("true").pid as number, pid_start: "1", host: hostname(), user: "ci", command: "platformctl apply --module job", started_at: new Date(0).toISOString(), ci_run_url: null, project: s.project, one_shot: "4f3c2b1a" };
+    const dead = {
+      pid: spawnSync("true").pid as number,
+      pid_start: "1",
+      host: hostname(),
+      user: "ci",
+      command: "platformctl apply --module job",
+      started_at: new Date(0).toISOString(),
+      ci_run_url: null,
+      project: s.project,
+      one_shot: "4f3c2b1a",
+    };
     await writeFile(lockFile(s.stateDir, s.project), JSON.stringify(dead));
     const r = await s.apply(["--module", "job"], { DOCKER_HOST: `unix://${s.stateDir}/no-engine.sock` });
     expect(r.code, r.stdout + r.stderr).toBe(4);

@@ -12,7 +12,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function aHolder(wrap: string[] = []): Promise<{ stateDir: string; child: LockChild; pid: number; unlock: (...args: string[]) => ReturnType<typeof cli> }> {
+async function aHolder(
+  wrap: string[] = [],
+): Promise<{ stateDir: string; child: LockChild; pid: number; unlock: (...args: string[]) => ReturnType<typeof cli> }> {
   const stateDir = await mkdtemp(path.join(tmpdir(), "platformctl-unlock-"));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const child = aLockChild(["hold", stateDir, "held"], wrap);
@@ -45,7 +47,10 @@ describe("unlock --force", () => {
     expect(r.stdout).toContain(`removed the apply lock of project held held by pid ${h.pid}`);
     expect(r.stdout).toContain("its holder was still running");
     expect(await lockText(h.stateDir)).toBeUndefined();
-    const audit = (await readFile(path.join(h.stateDir, "audit.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { type: string; holder: { pid: number } });
+    const audit = (await readFile(path.join(h.stateDir, "audit.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { type: string; holder: { pid: number } });
     expect(audit.filter((a) => a.type === "unlock").map((a) => a.holder.pid)).toEqual([h.pid]);
   });
 

@@ -11,8 +11,22 @@ const { acquireLock } = await import(new URL("../../dist/state/lock.js", import.
 const [mode, stateDir, project, log] = process.argv.slice(2);
 // The old API took a whole holder (pid and start time as apply recorded them); the current one reads what it needs.
 const pidStart = () => readFileSync(`/proc/${process.pid}/stat`, "utf8").split(") ")[1]?.split(" ")[19] ?? null;
-const request = () => ({ pid: process.pid, pid_start: pidStart(), host: os.hostname(), user: "test", command: `lock-child ${mode}`, started_at: new Date().toISOString(), ci_run_url: null, project, one_shot: null });
-const opts = (waitMs) => ({ waitMs, oneShotRunning: async () => false, onTakeover: (t) => process.stderr.write(`takeover ${JSON.stringify(t)}\n`) });
+const request = () => ({
+  pid: process.pid,
+  pid_start: pidStart(),
+  host: os.hostname(),
+  user: "test",
+  command: `lock-child ${mode}`,
+  started_at: new Date().toISOString(),
+  ci_run_url: null,
+  project,
+  one_shot: null,
+});
+const opts = (waitMs) => ({
+  waitMs,
+  oneShotRunning: async () => false,
+  onTakeover: (t) => process.stderr.write(`takeover ${JSON.stringify(t)}\n`),
+});
 
 if (mode === "contend") {
   const lines = createInterface({ input: process.stdin });

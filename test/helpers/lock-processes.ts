@@ -45,4 +45,3 @@ export function aLockChild(args: string[], wrap: string[] = []): LockChild {
   };
   return { p, line, stderr: () => err, kill };
 }
-

@@ -93,7 +93,11 @@ describe("unreadable and odd lock files", () => {
   it("does not take over an unreadable lock written moments ago, and takes an old one over with a logged reason", async () => {
     const dir = await aStateDir();
     await writeFile(lockFile(dir, "bad"), "");
-    await expect(acquireLock(dir, request("bad"), options())).rejects.toMatchObject({ code: "lock.held", exitCode: 4, message: expect.stringContaining("unreadable") });
+    await expect(acquireLock(dir, request("bad"), options())).rejects.toMatchObject({
+      code: "lock.held",
+      exitCode: 4,
+      message: expect.stringContaining("unreadable"),
+    });
     expect(await readFile(lockFile(dir, "bad"), "utf8")).toBe("");
 
     const takeovers: Takeover[] = [];
@@ -108,7 +112,10 @@ describe("unreadable and odd lock files", () => {
     const dir = await aStateDir();
     await mkdir(path.join(lockFile(dir, "dir"), "inside"), { recursive: true });
     const err = await acquireLock(dir, request("dir"), options({ waitMs: 60_000 })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: "lock.unusable", message: `the apply lock path ${lockFile(dir, "dir")} is a directory, not a lock file` });
+    expect(err).toMatchObject({
+      code: "lock.unusable",
+      message: `the apply lock path ${lockFile(dir, "dir")} is a directory, not a lock file`,
+    });
     await expect(readFile(path.join(lockFile(dir, "dir"), "inside"))).rejects.toMatchObject({ code: "EISDIR" });
   });
 
@@ -116,10 +123,18 @@ describe("unreadable and odd lock files", () => {
     const dir = await aStateDir();
     const first = await acquireLock(dir, request("wait"), options());
     cleanups.push(() => first.release());
-    await expect(acquireLock(dir, request("wait"), options())).rejects.toMatchObject({ code: "lock.held", exitCode: 4, message: expect.stringContaining(`pid ${process.pid} on ${hostname()}`) });
+    await expect(acquireLock(dir, request("wait"), options())).rejects.toMatchObject({
+      code: "lock.held",
+      exitCode: 4,
+      message: expect.stringContaining(`pid ${process.pid} on ${hostname()}`),
+    });
 
     const abort = new AbortController();
-    const waiting = acquireLock(dir, request("wait"), options({ waitMs: 3_600_000, signal: abort.signal, onWait: () => abort.abort(new Error("interrupted by SIGTERM")) }));
+    const waiting = acquireLock(
+      dir,
+      request("wait"),
+      options({ waitMs: 3_600_000, signal: abort.signal, onWait: () => abort.abort(new Error("interrupted by SIGTERM")) }),
+    );
     await expect(waiting).rejects.toThrow("interrupted by SIGTERM");
     expect((await readHolder(dir, "wait")).token).toBe(first.holder.token);
   });
@@ -127,7 +142,17 @@ describe("unreadable and odd lock files", () => {
   it("never takes over a gone holder's lock when the engine cannot say whether its one-shot still runs", async () => {
     const dir = await aStateDir();
     const gone = spawnSync("true").pid as number;
-    const stale: LockHolder = { pid: gone, pid_start: "1", host: hostname(), user: "ci", command: "platformctl apply --module migrate", started_at: new Date(0).toISOString(), ci_run_url: null, project: "os", one_shot: "c0ffee" };
+    const stale: LockHolder = {
+      pid: gone,
+      pid_start: "1",
+      host: hostname(),
+      user: "ci",
+      command: "platformctl apply --module migrate",
+      started_at: new Date(0).toISOString(),
+      ci_run_url: null,
+      project: "os",
+      one_shot: "c0ffee",
+    };
     await writeFile(lockFile(dir, "os"), JSON.stringify(stale));
     const unreachable = async () => {
       throw new Error("engine unreachable at unix:///nowhere.sock");
@@ -149,7 +174,12 @@ describe("unlock --force on the lock", () => {
     const holder = aChild(["hold", dir, "live"]);
     const pid = Number((await holder.line("held")).split(" ")[1]);
     const refused = await forceUnlock(dir, "live").catch((e: unknown) => e);
-    expect(refused).toMatchObject({ code: "lock.holder_alive", exitCode: 4, message: expect.stringContaining(`pid ${pid} on ${hostname()}`), hint: expect.stringContaining(`--pid ${pid}`) });
+    expect(refused).toMatchObject({
+      code: "lock.holder_alive",
+      exitCode: 4,
+      message: expect.stringContaining(`pid ${pid} on ${hostname()}`),
+      hint: expect.stringContaining(`--pid ${pid}`),
+    });
     await expect(forceUnlock(dir, "live", { pid: pid + 1 })).rejects.toMatchObject({ code: "lock.holder_alive" });
     expect((await readHolder(dir, "live")).pid).toBe(pid);
     const removed = await forceUnlock(dir, "live", { pid });
@@ -162,7 +192,11 @@ describe("unlock --force on the lock", () => {
     const holder = aChild(["hold", dir, "nsunlock"], ["unshare", "--pid", "--fork", "--mount-proc"]);
     await holder.line("held");
     const removed = await forceUnlock(dir, "nsunlock");
-    expect(removed).toMatchObject({ removed: true, holder: { pid: 1 }, verdict: { kind: "leased", why: expect.stringContaining("another PID namespace") } });
+    expect(removed).toMatchObject({
+      removed: true,
+      holder: { pid: 1 },
+      verdict: { kind: "leased", why: expect.stringContaining("another PID namespace") },
+    });
   });
 
   it("tells a holder whose lock was removed that it lost it, before its next one-shot", async () => {
@@ -178,7 +212,17 @@ describe("unlock --force on the lock", () => {
 
 it("keeps the old lock format readable: a lock without namespace fields is judged by pid on the same host", async () => {
   const dir = await aStateDir();
-  const old: LockHolder = { pid: process.pid, pid_start: null, host: hostname(), user: "ci", command: "platformctl apply", started_at: new Date(0).toISOString(), ci_run_url: null, project: "old", one_shot: null };
+  const old: LockHolder = {
+    pid: process.pid,
+    pid_start: null,
+    host: hostname(),
+    user: "ci",
+    command: "platformctl apply",
+    started_at: new Date(0).toISOString(),
+    ci_run_url: null,
+    project: "old",
+    one_shot: null,
+  };
   await writeFile(lockFile(dir, "old"), JSON.stringify(old));
   // Alive (it is this very process) even though its lease, counted from started_at, ran out long ago.
   await expect(acquireLock(dir, request("old"), options())).rejects.toMatchObject({ code: "lock.held" });

@@ -8,7 +8,11 @@ import { cli } from "../helpers/platform.js";
 
 describe("ensureStateDir", () => {
   it("fails with state.unusable for a STATE_DIR under /proc instead of retrying forever", async () => {
-    await expect(ensureStateDir("/proc/nope/state")).rejects.toMatchObject({ code: "state.unusable", message: "STATE_DIR /proc/nope/state is not a writable directory", detail: "(ENOENT)" });
+    await expect(ensureStateDir("/proc/nope/state")).rejects.toMatchObject({
+      code: "state.unusable",
+      message: "STATE_DIR /proc/nope/state is not a writable directory",
+      detail: "(ENOENT)",
+    });
   });
 
   it("creates every missing level of a fresh STATE_DIR, private to its owner", async () => {
