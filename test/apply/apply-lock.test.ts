@@ -9,9 +9,9 @@ import { eventually } from "../helpers/platform.js";
 import { useScenarios, expectAuditOutcomes, oneShot } from "./apply-scenario.js";
 
 const scenario = useScenarios();
-const children: (() => void)[] = [];
-afterEach(() => {
-  for (const kill of children.splice(0)) kill();
+const children: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const kill of children.splice(0)) await kill();
 });
 
 describe("the apply lock", () => {

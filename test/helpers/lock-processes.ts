@@ -11,8 +11,8 @@ export interface LockChild {
   /** The next stdout line starting with `prefix` (rejects when the child exits first). */
   line(prefix: string): Promise<string>;
   stderr(): string;
-  /** SIGKILL unless it already exited; call it in the test's cleanup. */
-  kill(): void;
+  /** Ends it and waits until it has exited: closes stdin (a holder releases and exits), SIGKILL after 10 s. For cleanups. */
+  kill(): Promise<void>;
 }
 
 /** A child process running test/helpers/lock-child.mjs (optionally wrapped, e.g. in `unshare`), killed after the test. */
@@ -40,8 +40,13 @@ export function aLockChild(args: string[], wrap: string[] = []): LockChild {
       if (exited) return reject(new Error(`${exited} before printing "${prefix}": ${err}`));
       waiters.push({ prefix, resolve, reject });
     });
-  const kill = () => {
-    if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
+  const gone = new Promise<void>((resolve) => p.once("exit", () => resolve()));
+  const kill = async () => {
+    if (p.exitCode !== null || p.signalCode !== null) return;
+    p.stdin.end();
+    const timer = setTimeout(() => p.kill("SIGKILL"), 10_000);
+    await gone;
+    clearTimeout(timer);
   };
   return { p, line, stderr: () => err, kill };
 }
