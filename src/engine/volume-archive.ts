@@ -1,10 +1,10 @@
 // Reads and writes a named volume's content as tar through the engine's archive endpoints, via a never-started helper.
 import { randomBytes } from "node:crypto";
-import type { Readable } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import { z } from "zod";
 import { createContainer, removeContainer } from "./actions.js";
 import type { Engine } from "./connect.js";
-import { openStream, readBody, requestJson, seg } from "./dial.js";
+import { BODY_IDLE_MS, openStream, readBody, requestJson, seg } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
 import { LABEL } from "./labels.js";
 import { helperUnitName, resourceName } from "../plan/unit-name.js";
@@ -14,6 +14,47 @@ import type { VolumeAccessOptions } from "../runtime/runtime.js";
 const MOUNT_POINT = "/volume";
 /** The helper's entrypoint: never run (the helper is never started), so the image needs no shell or binary. */
 const NEVER_RUN = ["/platformctl-volume-helper-is-never-started"];
+
+/** Bound of a volume write (upload and extraction) when the caller gives none. */
+const DEFAULT_TRANSFER_MS = 3_600_000;
+
+/**
+ * A pass-through that fails with `engine.unresponsive` when no bytes came through for `idleMs` (an engine that stops
+ * sending mid-archive), so a read of volume content is bounded like every other engine reply.
+ */
+function stallGuard(call: { operation: string; target: string; endpoint: string }, idleMs: number): Transform {
+  let timer: NodeJS.Timeout | undefined;
+  const guard: Transform = new Transform({
+    transform(chunk, _enc, done) {
+      arm();
+      done(null, chunk);
+    },
+    flush(done) {
+      clearTimeout(timer);
+      done();
+    },
+    destroy(err, done) {
+      clearTimeout(timer);
+      done(err);
+    },
+  });
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () =>
+        guard.destroy(
+          new EngineError({
+            ...call,
+            kind: "unresponsive",
+            message: `Docker engine: ${call.operation} ${call.target} stalled for ${idleMs / 1000} s`,
+          }),
+        ),
+      idleMs,
+    );
+  };
+  arm();
+  return guard;
+}
 
 const VolumeSchema = z.object({ Name: z.string(), Labels: z.record(z.string(), z.string()).nullish() });
 
@@ -52,10 +93,14 @@ export async function readVolume<T>(
       target: resourceName(project, volume),
       signal: opts.signal,
     });
+    const call = { operation: "read volume archive", target: resourceName(project, volume), endpoint: engine.endpoint };
+    const tar = stallGuard(call, BODY_IDLE_MS);
+    pipeline(res, tar, () => undefined); // errors reach the consumer through `tar`
     try {
-      return await consume(res);
+      return await consume(tar);
     } finally {
       res.destroy();
+      tar.destroy();
     }
   });
 }
@@ -71,6 +116,8 @@ export async function writeVolume(
   await withHelper(engine, project, volume, false, opts, async (id) => {
     const call = { operation: "write volume archive", target: resourceName(project, volume) };
     const res = await openStream(engine, {
+      // The engine answers once it has extracted the whole upload: the transfer's bound, not a request deadline.
+      headersMs: opts.timeoutMs ?? DEFAULT_TRANSFER_MS,
       method: "PUT",
       path: `/containers/${seg(id)}/archive`,
       query: { path: MOUNT_POINT },

@@ -213,6 +213,8 @@ export interface VolumeAccessOptions {
    */
   helperImage: string;
   signal?: AbortSignal | undefined;
+  /** Bound of a write (upload and extraction; default 1 hour). A read fails `unresponsive` when the content stalls. */
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -246,7 +248,8 @@ export interface Runtime {
   /**
    * Creates (never starts) the unit of `spec.service` under `opts.name`, making sure of its networks and volumes
    * first. Throws `apply.unresolved_reference` naming the variable (never a value) before any change when a
-   * required `${VAR}` is unset, and `conflict` when the name is taken. Errors never carry a resolved value.
+   * required `${VAR}` is unset, and `conflict` when the name is taken. The adapter masks the environment values it
+   * sent in what the runtime echoes back; mask anything shown with the values given to `onSecrets` as well.
    */
   createUnit(spec: UnitSpec, opts: CreateUnitOptions): Promise<CreatedUnit>;
   /** Creates (never starts) a helper unit marked with the project and module; returns it. Remove it when done. */
