@@ -1,6 +1,6 @@
 // The workflow linter: pure rules over one parsed workflow file, each finding with its file:line and the fix.
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Pair, type Scalar, type YAMLMap } from "yaml";
-import { exposedMentions, gateFlags, platformctlInvocations, type Invocation } from "./shell-scan.js";
+import { type Alias, type Document, isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Scalar, type YAMLMap } from "yaml";
+import { executedVariables, exposedMentions, gateFlags, type Invocation, platformctlInvocations } from "./shell-scan.js";
 import { classifyPath, contextPaths, findExpressions } from "./workflow-expressions.js";
 
 /**
@@ -15,7 +15,7 @@ export const WORKFLOW_RULES = {
   "script.injection": {
     meaning:
       "An expression that a dispatcher, a pull request author or an earlier step can shape is pasted into a run: script before the shell reads it, so crafted input runs as code.",
-    fix: "Pass the value through the step's env: (e.g. `MODULE: ${{ inputs.module }}`) and use \"$MODULE\" in the script.",
+    fix: 'Pass the value through the step\'s env: (e.g. `MODULE: ${{ inputs.module }}`) and use "$MODULE" in the script.',
   },
   "secret.exposed": {
     meaning:
@@ -23,13 +23,14 @@ export const WORKFLOW_RULES = {
     fix: "Bind it in env: and let the program read its environment (platformctl reads manifest variables from it); when a tool needs it, pipe it on stdin (`printf '%s' \"$X\" | tool --password-stdin`).",
   },
   "apply.trigger": {
-    meaning: "A workflow that runs `platformctl apply` can be started by something other than an operator's workflow_dispatch (a push, a pull request, a schedule, a call).",
+    meaning:
+      "A workflow that runs `platformctl apply` can be started by something other than an operator's workflow_dispatch (a push, a pull request, a schedule, a call).",
     fix: "Trigger apply workflows with `on: workflow_dispatch` only; keep checks for other events in a read-only workflow.",
   },
   "apply.no_gate": {
     meaning:
       "An apply step is not preceded, in its job, by a step running `platformctl scope --fail-on-blocked` with the same inputs, so a blocked dispatch is not stopped in its own visible step before apply starts.",
-    fix: "Add a step before it running `platformctl scope --module \"$MODULE\" --plan plan.json --fail-on-blocked` with the same gate flags and the same env: inputs as the apply step.",
+    fix: 'Add a step before it running `platformctl scope --module "$MODULE" --plan plan.json --fail-on-blocked` with the same gate flags and the same env: inputs as the apply step.',
   },
   "apply.gate_bypassed": {
     meaning:
@@ -37,11 +38,18 @@ export const WORKFLOW_RULES = {
     fix: "Run scope as a plain command in an unconditional step, and give the apply step no `if:` that runs after a failure.",
   },
   "apply.no_concurrency": {
-    meaning: "An apply workflow has no concurrency group, or cancels the run in progress: two dispatches race for the lock, and a cancelled apply can stop a one-shot half-way.",
+    meaning:
+      "An apply workflow has no concurrency group, or cancels the run in progress: two dispatches race for the lock, and a cancelled apply can stop a one-shot half-way.",
     fix: "Add `concurrency: { group: platformctl-apply-${{ vars.PLATFORMCTL_PROJECT || 'platform' }}, cancel-in-progress: false }`.",
   },
+  "pr_target.checkout_head": {
+    meaning:
+      "A pull_request_target workflow checks out the pull request's head: it runs with the base repository's secrets and write token, and the checked-out code (scripts, build files, actions) is the pull request author's.",
+    fix: "Use `on: pull_request` for anything that builds or runs the pull request's code; in pull_request_target check out only the base (no `ref:` from the pull request).",
+  },
   "action.unpinned": {
-    meaning: "An action or reusable workflow is referenced by a branch, or without a ref, so what runs can change without a commit in this repository.",
+    meaning:
+      "An action or reusable workflow is referenced by a branch, or without a ref, so what runs can change without a commit in this repository.",
     fix: "Pin it to a full 40-hex commit SHA (the version in a comment) or a release tag, e.g. `uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2`.",
   },
 } as const;
@@ -84,20 +92,68 @@ export function unpinnedReason(uses: string): string | undefined {
   return `\`uses: ${v}\` is pinned to \`${ref}\`, a branch or moving ref`;
 }
 
+/** Raised when resolving aliases and merge keys would visit more nodes than a real workflow has (an alias bomb or a cycle). */
+class AliasBudgetExceeded extends Error {}
+
+/** Alias resolutions and merges one file may need; real workflows use a handful. */
+const ALIAS_BUDGET = 10_000;
+
 interface Ctx {
   file: string;
   text: string;
   lc: LineCounter;
-  out: WorkflowFinding[];
+  doc: Document;
+  budget: { left: number };
+  resolved: Map<Alias, unknown>;
 }
 
-function pairOf(map: unknown, key: string): Pair | undefined {
-  if (!isMap(map)) return undefined;
-  return (map as YAMLMap).items.find((p) => isScalar(p.key) && String((p.key as Scalar).value) === key) as Pair | undefined;
+/**
+ * The node an alias stands for (the anchored node, so positions are where the value is written), bounded by the
+ * file's alias budget.
+ */
+function deref(ctx: Ctx, node: unknown): unknown {
+  let n = node;
+  for (let hops = 0; isAlias(n); hops++) {
+    if (--ctx.budget.left < 0 || hops > 64) throw new AliasBudgetExceeded();
+    const alias = n as Alias;
+    // resolve() searches the document; each alias node is resolved once
+    if (!ctx.resolved.has(alias)) ctx.resolved.set(alias, alias.resolve(ctx.doc));
+    n = ctx.resolved.get(alias);
+  }
+  return n;
 }
 
-const valueAt = (map: unknown, key: string): unknown => pairOf(map, key)?.value;
-const scalarText = (node: unknown): string | undefined => (isScalar(node) && node.value !== null && node.value !== undefined ? String(node.value) : undefined);
+/** A mapping's entries as the runner sees them: aliases resolved and `<<` merges expanded (own keys win). */
+function entries(ctx: Ctx, map: unknown): { key: string; keyNode: unknown; value: unknown }[] {
+  const m = deref(ctx, map);
+  if (!isMap(m)) return [];
+  const own: { key: string; keyNode: unknown; value: unknown }[] = [];
+  const merged: { key: string; keyNode: unknown; value: unknown }[] = [];
+  for (const p of (m as YAMLMap).items) {
+    const key = scalarText(deref(ctx, p.key));
+    if (key === undefined) continue;
+    if (key === "<<" && !(isScalar(p.key) && (p.key as Scalar).type !== "PLAIN")) {
+      const v = deref(ctx, p.value);
+      const sources = isSeq(v) ? v.items : [v];
+      for (const src of sources) {
+        if (--ctx.budget.left < 0) throw new AliasBudgetExceeded();
+        for (const e of entries(ctx, src)) if (!merged.some((x) => x.key === e.key)) merged.push(e);
+      }
+      continue;
+    }
+    own.push({ key, keyNode: p.key, value: deref(ctx, p.value) });
+  }
+  return [...own, ...merged.filter((e) => !own.some((o) => o.key === e.key))];
+}
+
+const entryOf = (ctx: Ctx, map: unknown, key: string) => entries(ctx, map).find((e) => e.key === key);
+const valueAt = (ctx: Ctx, map: unknown, key: string): unknown => entryOf(ctx, map, key)?.value;
+const itemsOf = (ctx: Ctx, seq: unknown): unknown[] => {
+  const s = deref(ctx, seq);
+  return isSeq(s) ? s.items.map((i) => deref(ctx, i)) : [];
+};
+const scalarText = (node: unknown): string | undefined =>
+  isScalar(node) && node.value !== null && node.value !== undefined ? String(node.value) : undefined;
 
 function at(ctx: Ctx, node: unknown): { line: number; column: number } {
   const range = (node as { range?: [number, number, number] } | undefined)?.range;
@@ -126,42 +182,40 @@ function within(ctx: Ctx, node: Scalar, offset: number): { line: number; column:
   return { line: start.line + k, column: k === 0 ? start.column + quoted + colInLine : colInLine + 1 };
 }
 
-function add(ctx: Ctx, where: { line: number; column: number }, rule: WorkflowRule, message: string, extra: { job?: string; step?: string } = {}): void {
-  ctx.out.push({ file: ctx.file, line: where.line, column: where.column, rule, message, fix: WORKFLOW_RULES[rule].fix, ...extra });
+/** env: entries as name -> expression text (only those holding `${{ }}`), plus the names bound to a secret and to untrusted input. */
+interface EnvBindings {
+  expressions: Map<string, string>;
+  secretNames: Set<string>;
+  untrustedNames: Set<string>;
 }
 
-/** env: entries as name -> expression text (only those holding `${{ }}`), plus every name bound to a secret. */
-function envBindings(node: unknown): { expressions: Map<string, string>; secretNames: Set<string> } {
-  const expressions = new Map<string, string>();
-  const secretNames = new Set<string>();
-  if (!isMap(node)) return { expressions, secretNames };
-  for (const p of (node as YAMLMap).items) {
-    const name = scalarText(p.key);
-    const value = scalarText(p.value);
-    if (!name || value === undefined) continue;
+function envBindings(ctx: Ctx, node: unknown): EnvBindings {
+  const out: EnvBindings = { expressions: new Map(), secretNames: new Set(), untrustedNames: new Set() };
+  for (const e of entries(ctx, node)) {
+    const value = scalarText(e.value);
+    if (value === undefined) continue;
     const exprs = findExpressions(value);
     if (exprs.length === 0) continue;
-    expressions.set(name, exprs.map((e) => e.inner.replace(/\s+/g, " ")).join(" "));
-    if (exprs.some((e) => contextPaths(e.inner).some((p2) => classifyPath(p2) === "secret"))) secretNames.add(name);
+    out.expressions.set(e.key, exprs.map((x) => x.inner.replace(/\s+/g, " ")).join(" "));
+    const classes = exprs.flatMap((x) => contextPaths(x.inner).map(classifyPath));
+    if (classes.includes("secret")) out.secretNames.add(e.key);
+    if (classes.includes("untrusted")) out.untrustedNames.add(e.key);
   }
-  return { expressions, secretNames };
+  return out;
 }
+
+const mergeEnv = (...bs: EnvBindings[]): EnvBindings => ({
+  expressions: new Map(bs.flatMap((b) => [...b.expressions])),
+  secretNames: new Set(bs.flatMap((b) => [...b.secretNames])),
+  untrustedNames: new Set(bs.flatMap((b) => [...b.untrustedNames])),
+});
 
 /** Dispatch inputs a step binds in env: (name -> expression), the part of "the same inputs" that env carries. */
 function inputBindings(expressions: Map<string, string>): string {
-  const entries = [...expressions].filter(([, e]) => contextPaths(e).some((p) => p.startsWith("inputs.") || p.startsWith("github.event.inputs.")));
-  return JSON.stringify(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
-function checkExpressionsInScript(ctx: Ctx, node: Scalar, where: string, names: { job: string; step: string }): void {
-  for (const e of findExpressions(String(node.value))) {
-    const paths = contextPaths(e.inner);
-    const secret = paths.filter((p) => classifyPath(p) === "secret");
-    const untrusted = paths.filter((p) => classifyPath(p) === "untrusted");
-    const pos = within(ctx, node, e.start);
-    if (secret.length) add(ctx, pos, "secret.exposed", `\`\${{ ${e.inner} }}\` pastes a secret into the ${where} script of step "${names.step}"`, names);
-    if (untrusted.length) add(ctx, pos, "script.injection", `untrusted \`\${{ ${e.inner} }}\` inside the ${where} script of step "${names.step}" (script injection)`, names);
-  }
+  const list = [...expressions].filter(([, e]) =>
+    contextPaths(e).some((p) => p.startsWith("inputs.") || p.startsWith("github.event.inputs.")),
+  );
+  return JSON.stringify(list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function isTruthy(node: unknown): boolean {
@@ -171,35 +225,237 @@ function isTruthy(node: unknown): boolean {
   return false;
 }
 
+/** One step as the rules see it (aliases resolved). */
 interface StepInfo {
   index: number;
   name: string;
   node: YAMLMap;
-  script: string | undefined;
+  uses: Scalar | undefined;
+  usesText: string | undefined;
   runNode: Scalar | undefined;
+  script: string | undefined;
   invocations: Invocation[];
+  env: EnvBindings;
   inputs: string;
   flags: string[];
   ifText: string | undefined;
-  continueOnError: boolean;
+  ifNode: unknown;
+  continueOnError: unknown;
 }
 
-function stepName(step: YAMLMap, index: number): string {
-  const name = scalarText(valueAt(step, "name"));
+interface JobInfo {
+  name: string;
+  keyNode: unknown;
+  node: YAMLMap;
+  uses: unknown;
+  env: EnvBindings;
+  steps: StepInfo[];
+}
+
+/** One workflow file as the runner sees it: aliases and merge keys resolved, nodes kept for positions. */
+interface Workflow {
+  ctx: Ctx;
+  root: YAMLMap;
+  onKey: unknown;
+  on: unknown;
+  env: EnvBindings;
+  jobs: JobInfo[];
+  hasJobs: boolean;
+}
+
+function stepName(ctx: Ctx, step: YAMLMap, index: number): string {
+  const name = scalarText(valueAt(ctx, step, "name"));
   if (name) return name;
-  const uses = scalarText(valueAt(step, "uses"));
+  const uses = scalarText(valueAt(ctx, step, "uses"));
   if (uses) return uses;
-  const run = scalarText(valueAt(step, "run"));
+  const run = scalarText(valueAt(ctx, step, "run"));
   return run ? run.split("\n")[0]!.slice(0, 60) : `step ${index + 1}`;
 }
 
+function readWorkflow(ctx: Ctx, root: YAMLMap): Workflow {
+  const onEntry = entryOf(ctx, root, "on");
+  const env = envBindings(ctx, valueAt(ctx, root, "env"));
+  const jobsNode = valueAt(ctx, root, "jobs");
+  const jobs: JobInfo[] = [];
+  for (const j of entries(ctx, jobsNode)) {
+    if (!isMap(j.value)) continue;
+    const node = j.value as YAMLMap;
+    const jobEnv = envBindings(ctx, valueAt(ctx, node, "env"));
+    const steps: StepInfo[] = [];
+    itemsOf(ctx, valueAt(ctx, node, "steps")).forEach((s, index) => {
+      if (!isMap(s)) return;
+      const step = s as YAMLMap;
+      const stepEnv = envBindings(ctx, valueAt(ctx, step, "env"));
+      const uses = valueAt(ctx, step, "uses");
+      const run = valueAt(ctx, step, "run");
+      const script = isScalar(run) ? String(run.value ?? "") : undefined;
+      const ifNode = valueAt(ctx, step, "if");
+      steps.push({
+        index,
+        name: stepName(ctx, step, index),
+        node: step,
+        uses: isScalar(uses) ? uses : undefined,
+        usesText: scalarText(uses),
+        runNode: isScalar(run) ? run : undefined,
+        script,
+        invocations: script === undefined ? [] : platformctlInvocations(script),
+        env: mergeEnv(env, jobEnv, stepEnv),
+        inputs: inputBindings(stepEnv.expressions),
+        flags: script === undefined ? [] : gateFlags(script),
+        ifText: scalarText(ifNode),
+        ifNode,
+        continueOnError: valueAt(ctx, step, "continue-on-error"),
+      });
+    });
+    jobs.push({ name: j.key, keyNode: j.keyNode, node, uses: valueAt(ctx, node, "uses"), env: mergeEnv(env, jobEnv), steps });
+  }
+  return { ctx, root, onKey: onEntry?.keyNode, on: onEntry?.value, env, jobs, hasJobs: isMap(jobsNode) };
+}
+
+/** The events a workflow is triggered by, as written in `on:` (scalar, list or mapping). */
+function events(w: Workflow): string[] {
+  const on = w.on;
+  if (isScalar(on)) return [String(on.value)];
+  if (isSeq(on)) return itemsOf(w.ctx, on).map((i) => scalarText(i) ?? "?");
+  if (isMap(on)) return entries(w.ctx, on).map((e) => e.key);
+  return [];
+}
+
+type Where = { line: number; column: number };
+type Finding = Omit<WorkflowFinding, "file" | "fix">;
+const finding = (where: Where, rule: WorkflowRule, message: string, names: { job?: string; step?: string } = {}): Finding => ({
+  ...where,
+  rule,
+  message,
+  ...names,
+});
+
+/** One rule: reads the workflow, returns its findings. */
+type Rule = (w: Workflow) => Finding[];
+
+const applySteps = (job: JobInfo) =>
+  job.steps.flatMap((step) => step.invocations.filter((i) => i.sub === "apply").map((invocation) => ({ step, invocation })));
+
+/** Expressions in a value that is pasted into code (a script, an action's args, a working directory). */
+function expressionFindings(w: Workflow, node: unknown, where: string, names: { job: string; step: string }): Finding[] {
+  if (!isScalar(node)) return [];
+  const out: Finding[] = [];
+  for (const e of findExpressions(String(node.value))) {
+    const paths = contextPaths(e.inner);
+    const pos = within(w.ctx, node, e.start);
+    if (paths.some((p) => classifyPath(p) === "secret"))
+      out.push(finding(pos, "secret.exposed", `\`\${{ ${e.inner} }}\` pastes a secret into the ${where} of step "${names.step}"`, names));
+    if (paths.some((p) => classifyPath(p) === "untrusted"))
+      out.push(
+        finding(
+          pos,
+          "script.injection",
+          `untrusted \`\${{ ${e.inner} }}\` inside the ${where} of step "${names.step}" (script injection)`,
+          names,
+        ),
+      );
+  }
+  return out;
+}
+
+const scriptExpressions: Rule = (w) =>
+  w.jobs.flatMap((job) =>
+    job.steps.flatMap((s) => {
+      const names = { job: job.name, step: s.name };
+      const withNode = valueAt(w.ctx, s.node, "with");
+      return [
+        ...expressionFindings(w, s.runNode, "run: script", names),
+        ...(s.usesText && /github-script/.test(s.usesText)
+          ? expressionFindings(w, valueAt(w.ctx, withNode, "script"), "github-script script", names)
+          : []),
+        ...expressionFindings(w, valueAt(w.ctx, withNode, "args"), "with: args", names),
+        ...expressionFindings(w, valueAt(w.ctx, s.node, "working-directory"), "working-directory", names),
+      ];
+    }),
+  );
+
+const secretsInScripts: Rule = (w) =>
+  w.jobs.flatMap((job) =>
+    job.steps.flatMap((s) =>
+      s.runNode && s.script !== undefined
+        ? exposedMentions(s.script, s.env.secretNames).map((m) =>
+            finding(
+              within(w.ctx, s.runNode!, Math.max(0, m.offset)),
+              "secret.exposed",
+              `$${m.name} holds a secret and is put on a command line or printed in step "${s.name}"`,
+              { job: job.name, step: s.name },
+            ),
+          )
+        : [],
+    ),
+  );
+
+const untrustedVariablesRunAsCode: Rule = (w) =>
+  w.jobs.flatMap((job) =>
+    job.steps.flatMap((s) =>
+      s.runNode && s.script !== undefined
+        ? executedVariables(s.script, s.env.untrustedNames).map((m) =>
+            finding(
+              within(w.ctx, s.runNode!, Math.max(0, m.offset)),
+              "script.injection",
+              `$${m.name} holds untrusted input (${s.env.expressions.get(m.name)}) and is run as code by eval or a shell's -c in step "${s.name}"`,
+              {
+                job: job.name,
+                step: s.name,
+              },
+            ),
+          )
+        : [],
+    ),
+  );
+
+const pinnedActions: Rule = (w) => [
+  ...w.jobs.flatMap((job) => {
+    const t = scalarText(job.uses);
+    const why = t === undefined ? undefined : unpinnedReason(t);
+    return why ? [finding(at(w.ctx, job.uses), "action.unpinned", `${why} (job ${job.name})`, { job: job.name })] : [];
+  }),
+  ...w.jobs.flatMap((job) =>
+    job.steps.flatMap((s) => {
+      const why = s.usesText === undefined ? undefined : unpinnedReason(s.usesText);
+      return why ? [finding(at(w.ctx, s.uses), "action.unpinned", why, { job: job.name, step: s.name })] : [];
+    }),
+  ),
+];
+
+const HEAD_REF = /github\.event\.pull_request\.head\.(sha|ref|repo)|github\.head_ref|github\.event\.workflow_run\.head_/;
+
+const prTargetCheckout: Rule = (w) => {
+  if (!events(w).includes("pull_request_target")) return [];
+  return w.jobs.flatMap((job) =>
+    job.steps.flatMap((s) => {
+      if (!s.usesText || !/(^|\/)checkout@/.test(s.usesText)) return [];
+      const withNode = valueAt(w.ctx, s.node, "with");
+      return ["ref", "repository"].flatMap((k) => {
+        const v = valueAt(w.ctx, withNode, k);
+        const text = scalarText(v);
+        if (text === undefined || !findExpressions(text).some((e) => HEAD_REF.test(e.inner))) return [];
+        return [
+          finding(
+            at(w.ctx, v),
+            "pr_target.checkout_head",
+            `step "${s.name}" checks out the pull request's head (\`${k}: ${text}\`) in a pull_request_target workflow`,
+            { job: job.name, step: s.name },
+          ),
+        ];
+      });
+    }),
+  );
+};
+
 /** Why a scope step's exit code would not stop the job, or undefined. */
 function gateBypass(step: StepInfo, scope: Invocation): string | undefined {
-  if (step.continueOnError) return `the gate step "${step.name}" has continue-on-error`;
-  if (step.ifText !== undefined && !/^\s*(\$\{\{\s*)?success\(\)(\s*\}\})?\s*$/.test(step.ifText)) return `the gate step "${step.name}" only runs when \`${step.ifText}\``;
+  if (isTruthy(step.continueOnError)) return `the gate step "${step.name}" has continue-on-error`;
+  if (step.ifText !== undefined && !/^\s*(\$\{\{\s*)?success\(\)(\s*\}\})?\s*$/.test(step.ifText))
+    return `the gate step "${step.name}" only runs when \`${step.ifText}\``;
   if (scope.command.conditional) return `the scope command in "${step.name}" is a condition, so its exit code does not fail the step`;
   if (scope.command.next === "||") {
-    const fallback = scope.following?.words.map((w) => w.value) ?? [];
+    const fallback = scope.following?.words.map((x) => x.value) ?? [];
     const failsAnyway = fallback[0] === "exit" && fallback[1] !== undefined && fallback[1] !== "0";
     if (!failsAnyway) return `the scope command in "${step.name}" is followed by \`|| ${fallback.join(" ")}\``;
   }
@@ -209,145 +465,196 @@ function gateBypass(step: StepInfo, scope: Invocation): string | undefined {
   return undefined;
 }
 
-/** Lints one workflow file. Pure: `text` is the file's content; nothing is read or run. */
+const applyWhere = (w: Workflow, step: StepInfo, inv: Invocation) =>
+  step.runNode ? within(w.ctx, step.runNode, Math.max(0, inv.offset)) : at(w.ctx, step.node);
+
+const applyGated: Rule = (w) =>
+  w.jobs.flatMap((job) =>
+    applySteps(job).flatMap(({ step, invocation }) => {
+      const names = { job: job.name, step: step.name };
+      const where = applyWhere(w, step, invocation);
+      const gates = job.steps
+        .filter((s) => s.index < step.index)
+        .flatMap((s) =>
+          s.invocations
+            .filter((i) => i.sub === "scope" && (i.args.includes("--fail-on-blocked") || /--fail-on-blocked\b/.test(s.script ?? "")))
+            .map((i) => ({ s, i })),
+        );
+      if (gates.length === 0)
+        return [
+          finding(
+            where,
+            "apply.no_gate",
+            `step "${step.name}" runs platformctl apply, but no earlier step of job ${job.name} runs \`platformctl scope --fail-on-blocked\``,
+            names,
+          ),
+        ];
+      const same = gates.filter(({ s }) => s.inputs === step.inputs && JSON.stringify(s.flags) === JSON.stringify(step.flags));
+      if (same.length === 0) {
+        const g = gates[gates.length - 1]!.s;
+        const diff = [
+          JSON.stringify(g.flags) !== JSON.stringify(step.flags)
+            ? `flags ${g.flags.join(" ") || "(none)"} vs ${step.flags.join(" ") || "(none)"}`
+            : "",
+          g.inputs !== step.inputs ? "different env: inputs" : "",
+        ].filter(Boolean);
+        return [
+          finding(
+            where,
+            "apply.no_gate",
+            `the gate step "${g.name}" does not pass the same inputs as "${step.name}" (${diff.join("; ")})`,
+            names,
+          ),
+        ];
+      }
+      const bypasses = same.map(({ s, i }) => gateBypass(s, i));
+      return bypasses.every((b) => b !== undefined) ? [finding(where, "apply.gate_bypassed", bypasses[0]!, names)] : [];
+    }),
+  );
+
+const applyStepRunsAfterFailure: Rule = (w) =>
+  w.jobs.flatMap((job) => {
+    const steps = [...new Set(applySteps(job).map((a) => a.step))];
+    return steps.flatMap((s) => {
+      const names = { job: job.name, step: s.name };
+      return [
+        ...(s.ifText !== undefined && /\b(always|failure|cancelled)\s*\(/.test(s.ifText)
+          ? [
+              finding(
+                at(w.ctx, s.ifNode),
+                "apply.gate_bypassed",
+                `step "${s.name}" runs platformctl apply with \`if: ${s.ifText}\`, also after the gate failed`,
+                names,
+              ),
+            ]
+          : []),
+        ...(isTruthy(s.continueOnError)
+          ? [
+              finding(
+                at(w.ctx, s.continueOnError),
+                "apply.gate_bypassed",
+                `step "${s.name}" has continue-on-error: a failed apply would not fail the run`,
+                names,
+              ),
+            ]
+          : []),
+      ];
+    });
+  });
+
+/** Concurrency: one finding per job that runs apply without a group; a bad workflow-level block is reported once. */
+const applyConcurrency: Rule = (w) => {
+  const applying = w.jobs.filter((j) => applySteps(j).length > 0);
+  if (applying.length === 0) return [];
+  const judge = (node: unknown, keyNode: unknown, whose: string, names: { job?: string }): Finding[] => {
+    const where = at(w.ctx, keyNode);
+    if (isScalar(node))
+      return scalarText(node)?.trim() ? [] : [finding(where, "apply.no_concurrency", `${whose} has an empty concurrency group`, names)];
+    if (!isMap(node)) return [finding(where, "apply.no_concurrency", `${whose} has no usable concurrency group`, names)];
+    const out: Finding[] = [];
+    const group = scalarText(valueAt(w.ctx, node, "group"));
+    const cancel = valueAt(w.ctx, node, "cancel-in-progress");
+    if (!group?.trim()) out.push(finding(where, "apply.no_concurrency", `${whose}: the concurrency block has no group`, names));
+    if (cancel !== undefined && !(isScalar(cancel) && (cancel.value === false || cancel.value === "false"))) {
+      out.push(
+        finding(
+          at(w.ctx, cancel),
+          "apply.no_concurrency",
+          `${whose}: cancel-in-progress must be false for an apply (it is \`${scalarText(cancel) ?? "not false"}\`)`,
+          names,
+        ),
+      );
+    }
+    return out;
+  };
+  const top = entryOf(w.ctx, w.root, "concurrency");
+  const out: Finding[] = [];
+  let topJudged = false;
+  for (const job of applying) {
+    const own = entryOf(w.ctx, job.node, "concurrency");
+    if (own && own.value !== null && !(isScalar(own.value) && own.value.value === null))
+      out.push(...judge(own.value, own.keyNode, `job ${job.name}`, { job: job.name }));
+    else if (top && !(isScalar(top.value) && top.value.value === null)) {
+      if (!topJudged) out.push(...judge(top.value, top.keyNode, "the workflow", {}));
+      topJudged = true;
+    } else
+      out.push(
+        finding(at(w.ctx, job.keyNode), "apply.no_concurrency", `job ${job.name} runs platformctl apply without a concurrency group`, {
+          job: job.name,
+        }),
+      );
+  }
+  return out;
+};
+
+const applyTrigger: Rule = (w) => {
+  const first = w.jobs.flatMap((j) => applySteps(j).map((a) => ({ job: j, step: a.step })))[0];
+  if (!first) return [];
+  const evs = events(w);
+  if (evs.length === 1 && evs[0] === "workflow_dispatch") return [];
+  return [
+    finding(
+      at(w.ctx, w.onKey ?? w.root),
+      "apply.trigger",
+      `step "${first.step.name}" (job ${first.job.name}) runs platformctl apply, but the workflow is triggered by ${evs.length ? evs.join(", ") : "nothing"}, not only workflow_dispatch`,
+      { job: first.job.name, step: first.step.name },
+    ),
+  ];
+};
+
+/** Every rule, in no particular order: each reads the resolved workflow and returns its findings. */
+const rules: Rule[] = [
+  scriptExpressions,
+  secretsInScripts,
+  untrustedVariablesRunAsCode,
+  pinnedActions,
+  prTargetCheckout,
+  applyGated,
+  applyStepRunsAfterFailure,
+  applyConcurrency,
+  applyTrigger,
+];
+
+/** Lints one workflow file as the runner sees it (aliases and merge keys resolved). Pure: nothing is read or run. */
 export function lintWorkflow(file: string, text: string): WorkflowFinding[] {
   const lc = new LineCounter();
-  const ctx: Ctx = { file, text, lc, out: [] };
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const ctx: Ctx = { file, text, lc, doc, budget: { left: ALIAS_BUDGET }, resolved: new Map() };
+  const done = (fs: Finding[]): WorkflowFinding[] => {
+    const seen = new Set<string>();
+    return fs
+      .map((f) => ({ file, ...f, fix: WORKFLOW_RULES[f.rule].fix }))
+      .filter((f) => {
+        const k = `${f.line}:${f.column}:${f.rule}:${f.message}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      })
+      .sort((a, b) => a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
+  };
   if (doc.errors.length) {
-    for (const e of doc.errors) {
-      const p = lc.linePos(e.pos[0]);
-      add(ctx, { line: p.line, column: p.col }, "yaml.invalid", e.message.split("\n")[0] ?? "invalid YAML");
-    }
-    return ctx.out;
+    return done(
+      doc.errors.map((e) => {
+        const p = lc.linePos(e.pos[0]);
+        return finding({ line: p.line, column: p.col }, "yaml.invalid", e.message.split("\n")[0] ?? "invalid YAML");
+      }),
+    );
   }
   const root = doc.contents;
-  if (!isMap(root)) {
-    add(ctx, { line: 1, column: 1 }, "yaml.invalid", "the document is not a mapping with `on:` and `jobs:`");
-    return ctx.out;
+  if (!isMap(root)) return done([finding({ line: 1, column: 1 }, "yaml.invalid", "the document is not a mapping with `on:` and `jobs:`")]);
+  try {
+    const w = readWorkflow(ctx, root as YAMLMap);
+    const out = rules.flatMap((r) => r(w));
+    if (!w.hasJobs) out.push(finding({ line: 1, column: 1 }, "yaml.invalid", "the workflow has no `jobs:` mapping"));
+    return done(out);
+  } catch (e) {
+    if (!(e instanceof AliasBudgetExceeded)) throw e;
+    return done([
+      finding(
+        { line: 1, column: 1 },
+        "yaml.invalid",
+        `resolving aliases and merge keys needs more than ${ALIAS_BUDGET} steps (an alias bomb or a cycle); write the values out`,
+      ),
+    ]);
   }
-  const workflowEnv = envBindings(valueAt(root, "env"));
-  const onPair = pairOf(root, "on");
-  const jobs = valueAt(root, "jobs");
-  const applySteps: { job: string; jobNode: YAMLMap; step: StepInfo; invocation: Invocation }[] = [];
-
-  if (isMap(jobs)) {
-    for (const jobPair of (jobs as YAMLMap).items) {
-      const job = scalarText(jobPair.key) ?? "job";
-      const jobNode = jobPair.value;
-      if (!isMap(jobNode)) continue;
-      const jobUses = valueAt(jobNode, "uses");
-      const jobUsesText = scalarText(jobUses);
-      if (jobUsesText !== undefined) {
-        const why = unpinnedReason(jobUsesText);
-        if (why) add(ctx, at(ctx, jobUses), "action.unpinned", `${why} (job ${job})`, { job });
-      }
-      const jobEnv = envBindings(valueAt(jobNode, "env"));
-      const steps = valueAt(jobNode, "steps");
-      if (!isSeq(steps)) continue;
-      const infos: StepInfo[] = [];
-      steps.items.forEach((s, index) => {
-        if (!isMap(s)) return;
-        const step = s as YAMLMap;
-        const name = stepName(step, index);
-        const names = { job, step: name };
-        const uses = valueAt(step, "uses");
-        const usesText = scalarText(uses);
-        if (usesText !== undefined) {
-          const why = unpinnedReason(usesText);
-          if (why) add(ctx, at(ctx, uses), "action.unpinned", why, names);
-          const script = valueAt(valueAt(step, "with"), "script");
-          if (/github-script/.test(usesText) && isScalar(script)) checkExpressionsInScript(ctx, script, "github-script", names);
-        }
-        const stepEnv = envBindings(valueAt(step, "env"));
-        const runNode = valueAt(step, "run");
-        let script: string | undefined;
-        let invocations: Invocation[] = [];
-        if (isScalar(runNode)) {
-          script = String(runNode.value ?? "");
-          checkExpressionsInScript(ctx, runNode, "run:", names);
-          const secretNames = new Set([...workflowEnv.secretNames, ...jobEnv.secretNames, ...stepEnv.secretNames]);
-          for (const m of exposedMentions(script, secretNames)) {
-            add(ctx, within(ctx, runNode, Math.max(0, m.offset)), "secret.exposed", `$${m.name} holds a secret and is put on a command line or printed in step "${name}"`, names);
-          }
-          invocations = platformctlInvocations(script);
-        }
-        const info: StepInfo = {
-          index,
-          name,
-          node: step,
-          script,
-          runNode: isScalar(runNode) ? runNode : undefined,
-          invocations,
-          inputs: inputBindings(stepEnv.expressions),
-          flags: script === undefined ? [] : gateFlags(script),
-          ifText: scalarText(valueAt(step, "if")),
-          continueOnError: isTruthy(valueAt(step, "continue-on-error")),
-        };
-        infos.push(info);
-        for (const inv of invocations) if (inv.sub === "apply") applySteps.push({ job, jobNode, step: info, invocation: inv });
-      });
-
-      for (const a of applySteps.filter((x) => x.job === job)) {
-        const names = { job, step: a.step.name };
-        const where = a.step.runNode ? within(ctx, a.step.runNode, Math.max(0, a.invocation.offset)) : at(ctx, a.step.node);
-        const gates = infos
-          .filter((s) => s.index < a.step.index)
-          .flatMap((s) => s.invocations.filter((i) => i.sub === "scope" && (i.args.includes("--fail-on-blocked") || /--fail-on-blocked\b/.test(s.script ?? ""))).map((i) => ({ s, i })));
-        if (gates.length === 0) {
-          add(ctx, where, "apply.no_gate", `step "${a.step.name}" runs platformctl apply, but no earlier step of job ${job} runs \`platformctl scope --fail-on-blocked\``, names);
-        } else {
-          const same = gates.filter(({ s }) => s.inputs === a.step.inputs && JSON.stringify(s.flags) === JSON.stringify(a.step.flags));
-          if (same.length === 0) {
-            const g = gates[gates.length - 1]!.s;
-            const diff = [
-              JSON.stringify(g.flags) !== JSON.stringify(a.step.flags) ? `flags ${g.flags.join(" ") || "(none)"} vs ${a.step.flags.join(" ") || "(none)"}` : "",
-              g.inputs !== a.step.inputs ? "different env: inputs" : "",
-            ].filter(Boolean);
-            add(ctx, where, "apply.no_gate", `the gate step "${g.name}" does not pass the same inputs as "${a.step.name}" (${diff.join("; ")})`, names);
-          } else {
-            const bypass = same.map(({ s, i }) => gateBypass(s, i)).find((b) => b !== undefined);
-            if (bypass && same.every(({ s, i }) => gateBypass(s, i) !== undefined)) add(ctx, where, "apply.gate_bypassed", bypass, names);
-          }
-        }
-        if (a.step.ifText !== undefined && /\b(always|failure|cancelled)\s*\(/.test(a.step.ifText)) {
-          add(ctx, at(ctx, valueAt(a.step.node, "if")), "apply.gate_bypassed", `step "${a.step.name}" runs platformctl apply with \`if: ${a.step.ifText}\`, also after the gate failed`, names);
-        }
-        if (a.step.continueOnError) {
-          add(ctx, at(ctx, valueAt(a.step.node, "continue-on-error")), "apply.gate_bypassed", `step "${a.step.name}" has continue-on-error: a failed apply would not fail the run`, names);
-        }
-        const concurrency = valueAt(jobNode, "concurrency") ?? valueAt(root, "concurrency");
-        const concWhere = at(ctx, pairOf(jobNode, "concurrency")?.key ?? pairOf(root, "concurrency")?.key ?? jobPair.key);
-        if (concurrency === undefined || concurrency === null) {
-          add(ctx, at(ctx, jobPair.key), "apply.no_concurrency", `job ${job} runs platformctl apply without a concurrency group`, names);
-        } else if (isScalar(concurrency)) {
-          if (!scalarText(concurrency)?.trim()) add(ctx, concWhere, "apply.no_concurrency", `job ${job} has an empty concurrency group`, names);
-        } else if (isMap(concurrency)) {
-          const group = scalarText(valueAt(concurrency, "group"));
-          const cancel = valueAt(concurrency, "cancel-in-progress");
-          if (!group?.trim()) add(ctx, concWhere, "apply.no_concurrency", `job ${job}: the concurrency block has no group`, names);
-          if (cancel !== undefined && !(isScalar(cancel) && (cancel.value === false || cancel.value === "false"))) {
-            add(ctx, at(ctx, cancel), "apply.no_concurrency", `job ${job}: cancel-in-progress must be false for an apply (it is \`${scalarText(cancel) ?? "not false"}\`)`, names);
-          }
-        }
-      }
-    }
-  } else {
-    add(ctx, { line: 1, column: 1 }, "yaml.invalid", "the workflow has no `jobs:` mapping");
-  }
-
-  if (applySteps.length) {
-    const on = onPair?.value;
-    const only =
-      (isScalar(on) && on.value === "workflow_dispatch") ||
-      (isSeq(on) && on.items.length === 1 && isScalar(on.items[0]) && (on.items[0] as Scalar).value === "workflow_dispatch") ||
-      (isMap(on) && (on as YAMLMap).items.length === 1 && isPair((on as YAMLMap).items[0]) && scalarText((on as YAMLMap).items[0]!.key) === "workflow_dispatch");
-    if (!only) {
-      const events = isScalar(on) ? String(on.value) : isSeq(on) ? on.items.map(scalarText).join(", ") : isMap(on) ? (on as YAMLMap).items.map((p) => scalarText(p.key)).join(", ") : "nothing";
-      const first = applySteps[0]!;
-      add(ctx, at(ctx, onPair?.key ?? root), "apply.trigger", `step "${first.step.name}" (job ${first.job}) runs platformctl apply, but the workflow is triggered by ${events}, not only workflow_dispatch`, { job: first.job, step: first.step.name });
-    }
-  }
-
-  return ctx.out.sort((a, b) => a.line - b.line || a.column - b.column || (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
 }

@@ -153,7 +153,8 @@ export function simpleCommands(script: string): SimpleCommand[] {
 function platformctlAliases(script: string): { functions: Set<string>; variables: Set<string> } {
   const functions = new Set<string>();
   const variables = new Set<string>();
-  for (const m of script.matchAll(/(?:^|\n)[ \t]*(?:function[ \t]+)?([A-Za-z_][\w-]*)[ \t]*\(\)[ \t]*\{[^}]*\bplatformctl\b/g)) functions.add(m[1] as string);
+  for (const m of script.matchAll(/(?:^|\n)[ \t]*(?:function[ \t]+)?([A-Za-z_][\w-]*)[ \t]*\(\)[ \t]*\{[^}]*\bplatformctl\b/g))
+    functions.add(m[1] as string);
   for (const m of script.matchAll(/(?:^|[\s;])([A-Za-z_]\w*)=(?:\(|["']?)[^\n]*\bplatformctl\b/g)) variables.add(m[1] as string);
   return { functions, variables };
 }
@@ -166,8 +167,30 @@ function isPlatformctlWord(value: string, aliases: { functions: Set<string>; var
   return Boolean(v && aliases.variables.has(v[1] as string));
 }
 
-/** The platformctl subcommand runs of a script (`npx --no-install platformctl apply …`, wrappers included). */
-export function platformctlInvocations(script: string): Invocation[] {
+const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "ash"]);
+
+/**
+ * Code a simple command hands to another shell: the `-c` argument of `sh`/`bash`/…, or the words of `eval`.
+ * `offset` is where that code starts in the script (exact for a single-line argument).
+ */
+export function nestedScripts(c: SimpleCommand): { code: string; offset: number; word: SimpleCommand["words"][number] }[] {
+  const words = c.words;
+  const head = (words[0]?.value ?? "").split("/").pop() ?? "";
+  const start = (w: SimpleCommand["words"][number]) => w.offset + (w.raw.startsWith("'") || w.raw.startsWith('"') ? 1 : 0);
+  if (head === "eval" && words.length > 1) {
+    const rest = words.slice(1);
+    return [{ code: rest.map((w) => w.value).join(" "), offset: start(rest[0]!), word: rest[0]! }];
+  }
+  if (SHELLS.has(head)) {
+    const c1 = words.findIndex((w, i) => i > 0 && /^-[a-z]*c[a-z]*$/.test(w.value));
+    const arg = c1 === -1 ? undefined : words[c1 + 1];
+    if (arg) return [{ code: arg.value, offset: start(arg), word: arg }];
+  }
+  return [];
+}
+
+/** The platformctl subcommand runs of a script (`npx --no-install platformctl apply …`, wrappers and `bash -c "…"` included). */
+export function platformctlInvocations(script: string, depth = 0): Invocation[] {
   const aliases = platformctlAliases(script);
   const commands = simpleCommands(script);
   const out: Invocation[] = [];
@@ -181,7 +204,7 @@ export function platformctlInvocations(script: string): Invocation[] {
       if (w === undefined) break;
       if (w === "npx" || w === "node" || w === "env") {
         i += 1;
-        while (i < words.length && (words[i] as string).startsWith("-")) i += (words[i] === "-p" || words[i] === "--package") ? 2 : 1;
+        while (i < words.length && (words[i] as string).startsWith("-")) i += words[i] === "-p" || words[i] === "--package" ? 2 : 1;
         continue;
       }
       if (w === "npm" && (words[i + 1] === "exec" || words[i + 1] === "x")) {
@@ -191,6 +214,12 @@ export function platformctlInvocations(script: string): Invocation[] {
       }
       break;
     }
+    if (depth < 3) {
+      for (const n of nestedScripts(c)) {
+        for (const inv of platformctlInvocations(n.code, depth + 1))
+          out.push({ ...inv, offset: n.offset + inv.offset, command: c, following: undefined });
+      }
+    }
     const name = words[i];
     if (name === undefined || !isPlatformctlWord(name, aliases)) return;
     i += 1;
@@ -199,13 +228,28 @@ export function platformctlInvocations(script: string): Invocation[] {
       i += GLOBAL_WITH_VALUE.has(w) ? 2 : 1;
     }
     const next = commands[ci + 1];
-    out.push({ sub: words[i], args: words.slice(i + 1), offset: c.offset, command: c, following: next && next.line === c.line && c.next !== "" ? next : undefined });
+    out.push({
+      sub: words[i],
+      args: words.slice(i + 1),
+      offset: c.offset,
+      command: c,
+      following: next && next.line === c.line && c.next !== "" ? next : undefined,
+    });
   });
   return out;
 }
 
 /** Flags of the policy gate (plus the module and plan selection) that a script passes, sorted: "the same inputs". */
-export const GATE_FLAGS = ["--allow-stateful", "--backup-ref", "--confirm", "--bootstrap", "--rerun", "--backup-max-age", "--plan", "--module"] as const;
+export const GATE_FLAGS = [
+  "--allow-stateful",
+  "--backup-ref",
+  "--confirm",
+  "--bootstrap",
+  "--rerun",
+  "--backup-max-age",
+  "--plan",
+  "--module",
+] as const;
 
 export function gateFlags(script: string): string[] {
   const found = new Set<string>();
@@ -227,20 +271,92 @@ export function gateFlags(script: string): string[] {
 export function exposedMentions(script: string, names: ReadonlySet<string>): { name: string; offset: number }[] {
   if (names.size === 0) return [];
   const out: { name: string; offset: number }[] = [];
-  for (const c of simpleCommands(script)) {
+  const commands = simpleCommands(script);
+  commands.forEach((c, ci) => {
     const head = c.words[0]?.value ?? "";
     const presenceTest = (head === "[" || head === "[[" || head === "test") && c.words.some((w) => w.value === "-n" || w.value === "-z");
-    const piped = (head === "echo" || head === "printf") && c.next === "|";
+    const next = commands[ci + 1];
+    const pipedInto = c.next === "|" && next ? commandName(next) : undefined;
+    // echo/printf into another program's stdin is fine, unless that program prints its input again
+    const piped = (head === "echo" || head === "printf") && pipedInto !== undefined && !PRINTS_STDIN.has(pipedInto);
+    // the whole environment, secrets included, on stdout
+    const dumpsAll =
+      (head === "printenv" || head === "env" || head === "export" || head === "declare" || head === "typeset" || head === "set") &&
+      dumpsEnvironment(c);
+    if (dumpsAll) out.push({ name: [...names][0] as string, offset: c.offset });
+    if (head === "printenv") for (const w of c.words.slice(1)) if (names.has(w.value)) out.push({ name: w.value, offset: w.offset });
     c.words.forEach((w, wi) => {
       for (const m of w.raw.matchAll(/\$\{?([A-Za-z_]\w*)/g)) {
         const name = m[1] as string;
         if (!names.has(name)) continue;
-        const hereString = wi > 0 && c.words[wi - 1]?.value === "<<<";
+        const hereString = wi > 0 && c.words[wi - 1]?.value === "<<<" && !PRINTS_STDIN.has(commandName(c));
         const check = head === ":" || presenceTest;
         if (hereString || check || piped) continue;
         out.push({ name, offset: w.offset });
       }
     });
+  });
+  return out;
+}
+
+/** Programs that copy their stdin to stdout (or an encoding of it): feeding them a secret prints it. */
+const PRINTS_STDIN = new Set([
+  "cat",
+  "tee",
+  "head",
+  "tail",
+  "base64",
+  "base32",
+  "xxd",
+  "od",
+  "hexdump",
+  "rev",
+  "tr",
+  "sed",
+  "awk",
+  "cut",
+  "sort",
+  "uniq",
+  "less",
+  "more",
+  "nl",
+  "fold",
+  "tac",
+  "strings",
+  "jq",
+]);
+
+/** A command's program name (after `VAR=x` assignments, without a path). */
+function commandName(c: SimpleCommand): string {
+  const w = c.words.find((x) => !/^[A-Za-z_]\w*=/.test(x.value));
+  return (w?.value ?? "").split("/").pop() ?? "";
+}
+
+/** `printenv`, `env` (no command), `export -p`/`export`, `declare -p`/`-x` without names, `set` without arguments. */
+function dumpsEnvironment(c: SimpleCommand): boolean {
+  const [head, ...rest] = c.words.map((w) => w.value);
+  if (head === "printenv") return rest.filter((r) => !r.startsWith("-")).length === 0;
+  if (head === "env") return rest.every((r) => r.startsWith("-") || /^[A-Za-z_]\w*=/.test(r));
+  if (head === "set") return rest.length === 0;
+  if (head === "export") return rest.length === 0 || (rest.length === 1 && rest[0] === "-p");
+  return (head === "declare" || head === "typeset") && rest.every((r) => r.startsWith("-")) && rest.some((r) => /[px]/.test(r));
+}
+
+/**
+ * Variables whose value a script runs as code: mentioned in an `eval` or in the `-c` argument of a shell. A
+ * variable bound to an untrusted expression there is a script injection, even though it came through env:.
+ */
+export function executedVariables(script: string, names: ReadonlySet<string>): { name: string; offset: number }[] {
+  if (names.size === 0) return [];
+  const out: { name: string; offset: number }[] = [];
+  for (const c of simpleCommands(script)) {
+    for (const n of nestedScripts(c)) {
+      const words = commandName(c) === "eval" ? c.words.slice(1) : [n.word];
+      for (const w of words) {
+        for (const m of w.raw.matchAll(/\$\{?([A-Za-z_]\w*)/g))
+          if (names.has(m[1] as string)) out.push({ name: m[1] as string, offset: w.offset });
+      }
+    }
   }
   return out;
 }

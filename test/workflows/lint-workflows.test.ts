@@ -12,12 +12,16 @@ const CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683";
 const found = (text: string): [string, number][] => lintWorkflow("w.yml", text).map((f) => [f.rule, f.line]);
 
 /** A dispatch-only apply workflow that passes every rule; cases change one thing in it. */
-function applyWorkflow(parts: { on?: string; concurrency?: string; gate?: string; gateStep?: string; applyIf?: string; applyEnv?: string } = {}): string {
+function applyWorkflow(
+  parts: { on?: string; concurrency?: string; gate?: string; gateStep?: string; applyIf?: string; applyEnv?: string } = {},
+): string {
   const env = parts.applyEnv ?? "          MODULE: ${{ inputs.module }}\n          CONFIRM: ${{ inputs.stateful_confirm }}";
   return [
     "name: apply",
-    parts.on ?? "on:\n  workflow_dispatch:\n    inputs:\n      module: {type: string, required: true}\n      stateful_confirm: {type: string}",
-    parts.concurrency ?? "concurrency:\n  group: platformctl-apply-${{ vars.PLATFORMCTL_PROJECT || 'platform' }}\n  cancel-in-progress: false",
+    parts.on ??
+      "on:\n  workflow_dispatch:\n    inputs:\n      module: {type: string, required: true}\n      stateful_confirm: {type: string}",
+    parts.concurrency ??
+      "concurrency:\n  group: platformctl-apply-${{ vars.PLATFORMCTL_PROJECT || 'platform' }}\n  cancel-in-progress: false",
     "jobs:",
     "  apply:",
     "    runs-on: platformctl",
@@ -82,10 +86,19 @@ describe("script injection", () => {
 
   it("reports step outputs, env, vars and github.event.inputs too, but not run ids, SHAs or runner paths", () => {
     const run = (expr: string) => found(`on: push\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: echo \${{ ${expr} }}\n`);
-    for (const bad of ["steps.changed.outputs.modules", "env.MODULE", "vars.PROJECT", "github.event.inputs.module", "github.ref_name", "matrix.module", "toJSON(github.event)"]) {
+    for (const bad of [
+      "steps.changed.outputs.modules",
+      "env.MODULE",
+      "vars.PROJECT",
+      "github.event.inputs.module",
+      "github.ref_name",
+      "matrix.module",
+      "toJSON(github.event)",
+    ]) {
       expect(run(bad), bad).toEqual([["script.injection", 6]]);
     }
-    for (const ok of ["github.run_id", "github.sha", "runner.temp", "github.repository", "steps.x.outcome", "job.status"]) expect(run(ok), ok).toEqual([]);
+    for (const ok of ["github.run_id", "github.sha", "runner.temp", "github.repository", "steps.x.outcome", "job.status"])
+      expect(run(ok), ok).toEqual([]);
   });
 
   it("allows the same expressions in env:, with: and if:", () => {
@@ -114,10 +127,13 @@ describe("script injection", () => {
 });
 
 describe("secrets", () => {
-  const job = (steps: string, env = "      PW: ${{ secrets.MINIO_ROOT_PASSWORD }}") => `on: workflow_dispatch\njobs:\n  j:\n    runs-on: x\n    env:\n${env}\n    steps:\n${steps}\n`;
+  const job = (steps: string, env = "      PW: ${{ secrets.MINIO_ROOT_PASSWORD }}") =>
+    `on: workflow_dispatch\njobs:\n  j:\n    runs-on: x\n    env:\n${env}\n    steps:\n${steps}\n`;
 
   it("reports a secret expression inside run:", () => {
-    expect(found(job('      - run: curl -u "admin:${{ secrets.MINIO_ROOT_PASSWORD }}" http://minio:9000/'))).toEqual([["secret.exposed", 8]]);
+    expect(found(job('      - run: curl -u "admin:${{ secrets.MINIO_ROOT_PASSWORD }}" http://minio:9000/'))).toEqual([
+      ["secret.exposed", 8],
+    ]);
   });
 
   it("reports a secret env var echoed or passed as an argument", () => {
@@ -144,10 +160,16 @@ describe("secrets", () => {
 
 describe("apply steps", () => {
   it("reports an apply workflow triggered by anything but workflow_dispatch, at on:", () => {
-    for (const on of ["on: push", "on: [workflow_dispatch, push]", "on:\n  workflow_dispatch:\n  schedule:\n    - cron: '0 3 * * *'", "on: workflow_call"]) {
+    for (const on of [
+      "on: push",
+      "on: [workflow_dispatch, push]",
+      "on:\n  workflow_dispatch:\n  schedule:\n    - cron: '0 3 * * *'",
+      "on: workflow_call",
+    ]) {
       expect(found(applyWorkflow({ on })), on).toEqual([["apply.trigger", 2]]);
     }
-    for (const on of ["on: workflow_dispatch", "on: [workflow_dispatch]", "on:\n  workflow_dispatch: {}"]) expect(found(applyWorkflow({ on })), on).toEqual([]);
+    for (const on of ["on: workflow_dispatch", "on: [workflow_dispatch]", "on:\n  workflow_dispatch: {}"])
+      expect(found(applyWorkflow({ on })), on).toEqual([]);
   });
 
   it("reports an apply with no scope --fail-on-blocked step before it", () => {
@@ -161,7 +183,10 @@ describe("apply steps", () => {
       '          pctl() { npx --no-install platformctl "$@"; }\n          pctl apply --module "$MODULE"',
     );
     expect(found(text).map(([r]) => r)).toEqual(["apply.no_gate"]);
-    const viaVariable = applyWorkflow({ gateStep: "      - run: echo no gate" }).replace("npx --no-install platformctl apply", 'PCTL="npx --no-install platformctl"; $PCTL apply');
+    const viaVariable = applyWorkflow({ gateStep: "      - run: echo no gate" }).replace(
+      "npx --no-install platformctl apply",
+      'PCTL="npx --no-install platformctl"; $PCTL apply',
+    );
     expect(found(viaVariable).map(([r]) => r)).toEqual(["apply.no_gate"]);
   });
 
@@ -171,45 +196,82 @@ describe("apply steps", () => {
     expect(f).toMatchObject({ rule: "apply.no_gate", line: 26, column: 11 });
     expect(f?.message).toContain("--module --plan vs --confirm --module --plan");
     const otherInput = applyWorkflow({ applyEnv: "          MODULE: ${{ inputs.module }}\n          CONFIRM: ${{ inputs.other_token }}" });
-    expect(lintWorkflow("w.yml", otherInput).map((x) => [x.rule, x.message.includes("different env: inputs")])).toEqual([["apply.no_gate", true]]);
+    expect(lintWorkflow("w.yml", otherInput).map((x) => [x.rule, x.message.includes("different env: inputs")])).toEqual([
+      ["apply.no_gate", true],
+    ]);
   });
 
   it("reports a gate that cannot stop the apply", () => {
     const cases: [Partial<Parameters<typeof applyWorkflow>[0]>, string][] = [
-      [{ gate: 'npx --no-install platformctl scope --module "$MODULE" --plan plan.json --fail-on-blocked --confirm "$CONFIRM" || true' }, "|| true"],
-      [{ gate: 'if ! npx --no-install platformctl scope --module "$MODULE" --plan plan.json --fail-on-blocked --confirm "$CONFIRM"; then echo blocked; fi' }, "condition"],
-      [{ gate: 'set +e; npx --no-install platformctl scope --module "$MODULE" --plan plan.json --fail-on-blocked --confirm "$CONFIRM"' }, "set +e"],
+      [
+        { gate: 'npx --no-install platformctl scope --module "$MODULE" --plan plan.json --fail-on-blocked --confirm "$CONFIRM" || true' },
+        "|| true",
+      ],
+      [
+        {
+          gate: 'if ! npx --no-install platformctl scope --module "$MODULE" --plan plan.json --fail-on-blocked --confirm "$CONFIRM"; then echo blocked; fi',
+        },
+        "condition",
+      ],
+      [
+        { gate: 'set +e; npx --no-install platformctl scope --module "$MODULE" --plan plan.json --fail-on-blocked --confirm "$CONFIRM"' },
+        "set +e",
+      ],
       [{ applyIf: "always()" }, "always()"],
     ];
-    for (const [parts, what] of cases) expect(found(applyWorkflow(parts)).map(([r]) => r), what).toEqual(["apply.gate_bypassed"]);
+    for (const [parts, what] of cases)
+      expect(
+        found(applyWorkflow(parts)).map(([r]) => r),
+        what,
+      ).toEqual(["apply.gate_bypassed"]);
     const continueOnError = applyWorkflow().replace("      - name: Gate\n", "      - name: Gate\n        continue-on-error: true\n");
     expect(found(continueOnError).map(([r]) => r)).toEqual(["apply.gate_bypassed"]);
-    const exitsBlocked = applyWorkflow({ gate: 'npx --no-install platformctl scope --module "$MODULE" --plan plan.json --fail-on-blocked --confirm "$CONFIRM" || exit 3' });
+    const exitsBlocked = applyWorkflow({
+      gate: 'npx --no-install platformctl scope --module "$MODULE" --plan plan.json --fail-on-blocked --confirm "$CONFIRM" || exit 3',
+    });
     expect(found(exitsBlocked)).toEqual([]);
   });
 
   it("reports an apply workflow without a concurrency group, or one that cancels runs in progress", () => {
     expect(found(applyWorkflow({ concurrency: "" }))).toEqual([["apply.no_concurrency", 9]]);
-    expect(found(applyWorkflow({ concurrency: "concurrency:\n  group: apply\n  cancel-in-progress: true" }))).toEqual([["apply.no_concurrency", 9]]);
+    expect(found(applyWorkflow({ concurrency: "concurrency:\n  group: apply\n  cancel-in-progress: true" }))).toEqual([
+      ["apply.no_concurrency", 9],
+    ]);
     expect(found(applyWorkflow({ concurrency: "concurrency: platformctl-apply" }))).toEqual([]);
   });
 });
 
 describe("pinned actions", () => {
   it("accepts a full commit SHA, a version tag, a local action and a container image digest", () => {
-    for (const ok of [CHECKOUT, "actions/checkout@v4", "actions/checkout@v4.2.2", "actions/upload-artifact@4.6.2", "./.github/actions/setup", `docker://alpine@sha256:${"a".repeat(64)}`, "https://code.forgejo.org/actions/checkout@v4"]) {
+    for (const ok of [
+      CHECKOUT,
+      "actions/checkout@v4",
+      "actions/checkout@v4.2.2",
+      "actions/upload-artifact@4.6.2",
+      "./.github/actions/setup",
+      `docker://alpine@sha256:${"a".repeat(64)}`,
+      "https://code.forgejo.org/actions/checkout@v4",
+    ]) {
       expect(unpinnedReason(ok), ok).toBeUndefined();
     }
   });
 
   it("reports a branch, a short SHA, no ref, or latest", () => {
-    for (const bad of ["actions/checkout@main", "actions/checkout@master", "actions/checkout", "actions/checkout@11bd719", "docker://alpine:latest", "owner/repo/.github/workflows/x.yml@develop"]) {
+    for (const bad of [
+      "actions/checkout@main",
+      "actions/checkout@master",
+      "actions/checkout",
+      "actions/checkout@11bd719",
+      "docker://alpine:latest",
+      "owner/repo/.github/workflows/x.yml@develop",
+    ]) {
       expect(unpinnedReason(bad), bad).toBeDefined();
     }
   });
 
   it("reports unpinned steps and reusable workflows at their line", () => {
-    const text = "on: push\njobs:\n  a:\n    uses: org/wf/.github/workflows/x.yml@main\n  b:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@main\n";
+    const text =
+      "on: push\njobs:\n  a:\n    uses: org/wf/.github/workflows/x.yml@main\n  b:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@main\n";
     expect(found(text)).toEqual([
       ["action.unpinned", 4],
       ["action.unpinned", 8],
@@ -279,5 +341,171 @@ describe("platformctl lint-workflows", () => {
     const r = await cli(["lint-workflows", "no-such-dir"], {}, dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("no such file or directory: no-such-dir");
+  });
+});
+
+describe("anchors, aliases and merge keys (the workflow as the runner sees it)", () => {
+  it("reports an injection written under an anchor and used through an alias, at the anchor's line", () => {
+    const text = [
+      "on: pull_request",
+      'x-inj: &inj "echo ${{ github.event.pull_request.title }}"',
+      "jobs:",
+      "  j:",
+      "    runs-on: x",
+      "    steps:",
+      "      - run: *inj",
+      "",
+    ].join("\n");
+    expect(found(text)).toEqual([["script.injection", 2]]);
+  });
+
+  it("finds an apply in steps that come from an alias, and in a step merged with <<", () => {
+    const aliased = [
+      "on: workflow_dispatch",
+      "x-steps: &s",
+      "  - run: npx --no-install platformctl apply --module web",
+      "jobs:",
+      "  j:",
+      "    runs-on: x",
+      "    steps: *s",
+      "",
+    ].join("\n");
+    expect(
+      found(aliased)
+        .map(([r]) => r)
+        .sort(),
+    ).toEqual(["apply.no_concurrency", "apply.no_gate"]);
+    const merged = [
+      "on: workflow_dispatch",
+      "concurrency: {group: apply, cancel-in-progress: false}",
+      "x-base: &base",
+      "  run: npx --no-install platformctl apply --module web",
+      "jobs:",
+      "  j:",
+      "    runs-on: x",
+      "    steps:",
+      "      - <<: *base",
+      "        name: Apply",
+      "",
+    ].join("\n");
+    expect(found(merged)).toEqual([["apply.no_gate", 4]]);
+  });
+
+  it("reads an aliased on: instead of calling the workflow triggered by nothing", () => {
+    const text = applyWorkflow({ on: "x-on: &on [push]\non: *on" });
+    const findings = lintWorkflow("w.yml", text);
+    expect(findings.map((f) => f.rule)).toEqual(["apply.trigger"]);
+    expect(findings[0]?.message).toContain("triggered by push");
+    expect(found(applyWorkflow({ on: "x-on: &on workflow_dispatch\non: *on" }))).toEqual([]);
+  });
+
+  it("refuses an alias bomb quickly instead of expanding it", () => {
+    const levels = ["x0: &a0 [run]"];
+    for (let i = 1; i < 12; i++) levels.push(`x${i}: &a${i} [${Array.from({ length: 9 }, () => `*a${i - 1}`).join(", ")}]`);
+    const merges = ["m0: &m0 {run: echo}"];
+    for (let i = 1; i < 12; i++) merges.push(`m${i}: &m${i} {<<: [${Array.from({ length: 9 }, () => `*m${i - 1}`).join(", ")}]}`);
+    const text = [
+      "on: push",
+      ...levels,
+      ...merges,
+      "jobs:",
+      "  j:",
+      "    runs-on: x",
+      "    steps: *a11",
+      "  k:",
+      "    runs-on: x",
+      "    steps: [*m11]",
+      "",
+    ].join("\n");
+    const findings = lintWorkflow("w.yml", text);
+    expect(findings.map((f) => f.rule)).toContain("yaml.invalid");
+    expect(findings.find((f) => f.rule === "yaml.invalid")?.message).toContain("alias");
+  });
+});
+
+describe("what lint-workflows used to miss", () => {
+  const job = (steps: string[], env: string[] = [], on = "on: push") =>
+    [
+      on,
+      "jobs:",
+      "  j:",
+      "    runs-on: x",
+      ...(env.length ? ["    env:", ...env.map((l) => `      ${l}`)] : []),
+      "    steps:",
+      ...steps.map((l) => `      ${l}`),
+      "",
+    ].join("\n");
+
+  it("finds platformctl apply inside bash -c and sh -c strings", () => {
+    const text = applyWorkflow({ gateStep: "      - run: echo no gate" }).replace(
+      "npx --no-install platformctl apply",
+      'bash -c "npx platformctl apply"; true',
+    );
+    expect(found(text).map(([r]) => r)).toEqual(["apply.no_gate"]);
+    const viaSh = applyWorkflow({ gateStep: "      - run: echo no gate" }).replace(
+      "npx --no-install platformctl apply",
+      "sh -c 'platformctl apply'; true",
+    );
+    expect(found(viaSh).map(([r]) => r)).toEqual(["apply.no_gate"]);
+  });
+
+  it("reports printenv of a secret, printenv or env without arguments, and a secret here-string into cat", () => {
+    const env = ["TOK: ${{ secrets.TOKEN }}"];
+    expect(found(job(["- run: printenv TOK"], env))).toEqual([["secret.exposed", 8]]);
+    expect(found(job(["- run: printenv"], env))).toEqual([["secret.exposed", 8]]);
+    expect(found(job(["- run: env | sort"], env))).toEqual([["secret.exposed", 8]]);
+    expect(found(job(['- run: cat <<< "$TOK"'], env))).toEqual([["secret.exposed", 8]]);
+    expect(found(job(['- run: echo "$TOK" | base64'], env))).toEqual([["secret.exposed", 8]]);
+    expect(
+      found(job(["- run: printenv HOME", '- run: docker login --password-stdin r.example <<< "$TOK"', "- run: env FOO=1 make"], env)),
+    ).toEqual([]);
+  });
+
+  it("reports eval or sh -c of a variable bound to an untrusted expression", () => {
+    const env = ["TITLE: ${{ github.event.pull_request.title }}", "SHA: ${{ github.sha }}"];
+    expect(found(job(['- run: eval "$TITLE"'], env, "on: pull_request"))).toEqual([["script.injection", 9]]);
+    expect(found(job(['- run: bash -c "echo $TITLE"'], env, "on: pull_request"))).toEqual([["script.injection", 9]]);
+    expect(found(job(['- run: eval "echo $SHA"', '- run: echo "$TITLE"'], env, "on: pull_request"))).toEqual([]);
+  });
+
+  it("reports pull_request_target workflows that check out the pull request's head", () => {
+    for (const ref of [
+      "${{ github.event.pull_request.head.sha }}",
+      "${{ github.event.pull_request.head.ref }}",
+      "${{ github.head_ref }}",
+    ]) {
+      const text = job([`- uses: ${CHECKOUT}`, "  with:", `    ref: ${ref}`, "- run: make"], [], "on: pull_request_target");
+      expect(found(text), ref).toEqual([["pr_target.checkout_head", 8]]);
+    }
+    expect(found(job([`- uses: ${CHECKOUT}`, "- run: make"], [], "on: pull_request_target"))).toEqual([]);
+    expect(
+      found(job([`- uses: ${CHECKOUT}`, "  with:", "    ref: ${{ github.event.pull_request.head.sha }}"], [], "on: pull_request")),
+    ).toEqual([]);
+  });
+
+  it("reports untrusted expressions in with: args and working-directory", () => {
+    expect(
+      found(job(["- uses: docker://alpine:3.20", "  with:", "    args: echo ${{ github.event.issue.title }}"], [], "on: issues")),
+    ).toEqual([["script.injection", 8]]);
+    expect(found(job(["- run: make", "  working-directory: ${{ github.head_ref }}"], [], "on: pull_request"))).toEqual([
+      ["script.injection", 7],
+    ]);
+    expect(found(job(["- run: make", "  working-directory: ${{ runner.temp }}"]))).toEqual([]);
+  });
+
+  it("reports a missing concurrency group once per job, however many apply steps the job has", () => {
+    const many = applyWorkflow({ concurrency: "" }).replace(
+      '          npx --no-install platformctl apply --module "$MODULE" --plan plan.json --confirm "$CONFIRM"',
+      Array.from(
+        { length: 6 },
+        () => '          npx --no-install platformctl apply --module "$MODULE" --plan plan.json --confirm "$CONFIRM"',
+      ).join("\n"),
+    );
+    expect(found(many).filter(([r]) => r === "apply.no_concurrency")).toEqual([["apply.no_concurrency", 9]]);
+    const cancels = applyWorkflow({ concurrency: "concurrency:\n  group: apply\n  cancel-in-progress: true" }).replace(
+      "jobs:\n  apply:",
+      "jobs:\n  apply2:\n    runs-on: x\n    steps:\n      - run: npx platformctl apply\n  apply:",
+    );
+    expect(found(cancels).filter(([r]) => r === "apply.no_concurrency")).toHaveLength(1);
   });
 });
