@@ -1,4 +1,5 @@
-// The one error base every layer throws; the CLI maps its class to an exit code.
+// The one error base every layer throws, and the closed registry of error codes (meaning, exit code, runbook).
+// Exit codes are looked up in the registry by the CLI's top-level handler only; throw sites never choose one.
 
 /** Exit codes shared by every command. The table in docs/exit-codes.md is checked against this object by a test. */
 export const EXIT = {
@@ -20,41 +21,154 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 /** Exit code for a process interrupted by signal number `n` (SIGINT=2 -> 130, SIGTERM=15 -> 143). */
 export const exitForSignal = (n: number): number => 128 + n;
 
-export interface PlatformErrorOptions {
-  /** What went wrong in more words than the summary; never contains a secret value. */
-  detail?: string;
-  /** The next thing to run or read. */
-  hint?: string;
-  cause?: unknown;
-  exitCode?: number;
+/** One registered error code: what it means to an operator, how the process exits, and the runbook to read. */
+export interface ErrorCodeSpec {
+  /** One sentence: the situation, not the message (messages carry the specifics). */
+  meaning: string;
+  /** A key of EXIT, or `signal` for 128+n (the error carries the signal number). */
+  exit: keyof typeof EXIT | "signal";
+  /** `runbooks/<name>.md` when one covers the situation. */
+  runbook?: string;
 }
 
 /**
- * Base error: a stable machine `code`, a one-line summary (`message`), an optional detail and a hint.
+ * Every error code platformctl throws. Closed: `PlatformError` takes only these keys, and test/errors.test.ts checks
+ * that docs/errors.md lists exactly these codes and that every throw site in src uses one of them.
+ * To add a code: add an entry here (kept in alphabetical order within its group), then a row to docs/errors.md.
+ */
+export const ERROR_CODES = {
+  // usage: bad input on the command line or in the environment; nothing was changed
+  "usage.backup_ref": { meaning: "--backup-ref is empty or contains control characters.", exit: "error" },
+  "usage.duration": { meaning: "A duration flag (--timeout, --lock-wait, --backup-max-age) is not a duration, or is out of its range.", exit: "error" },
+  "usage.env_file_dirs": { meaning: "PLATFORMCTL_ENV_FILE_DIRS holds a relative directory.", exit: "error" },
+  "usage.file_too_large": { meaning: "An input file is larger than platformctl reads.", exit: "error" },
+  "usage.limit": { meaning: "--limit is not a whole number in range.", exit: "error" },
+  "usage.module_not_in_plan": { meaning: "A module asked for is not in the saved plan file.", exit: "error" },
+  "usage.module_required": { meaning: "The command needs at least one --module.", exit: "error" },
+  "usage.no_workflows": { meaning: "No workflow file was found to lint.", exit: "error" },
+  "usage.path": { meaning: "A path argument does not exist or is neither a file nor a directory.", exit: "error" },
+  "usage.plan_file": { meaning: "The saved plan file cannot be read.", exit: "error", runbook: "runbooks/stale-plan.md" },
+  "usage.project": { meaning: "The project name is not lower-case letters, digits and '-' (at most 40).", exit: "error" },
+  "usage.repeated_flag": { meaning: "A flag that takes one value was given more than once.", exit: "error" },
+  "usage.runtime": { meaning: "PLATFORMCTL_RUNTIME names a runtime platformctl does not know.", exit: "error" },
+  "usage.smoke_remote_mode": { meaning: "PLATFORMCTL_SMOKE_REMOTE_MODE is not skip or run.", exit: "error" },
+  "usage.unknown_module": { meaning: "A module named on the command line is not in the catalog.", exit: "error" },
+  "usage.unlock_force": { meaning: "unlock was run without --force.", exit: "error", runbook: "runbooks/held-lock.md" },
+  "usage.unlock_pid": { meaning: "unlock --pid is not a process id.", exit: "error", runbook: "runbooks/held-lock.md" },
+  // the catalog and plans
+  "catalog.invalid": { meaning: "The module manifests are invalid; `platformctl validate` lists every problem.", exit: "error" },
+  "plan.invalid_file": { meaning: "The saved plan file is not JSON or not a platformctl plan.", exit: "error", runbook: "runbooks/stale-plan.md" },
+  "plan.out_not_regular_file": { meaning: "The --out target exists and is not a regular file (a symlink, directory, FIFO, device or socket).", exit: "error" },
+  "plan.project_mismatch": { meaning: "The saved plan was made for another project.", exit: "error" },
+  "plan.stale": { meaning: "The live state moved on since the saved plan was made; nothing was changed.", exit: "stalePlan", runbook: "runbooks/stale-plan.md" },
+  "plan.write_failed": { meaning: "The plan file (--out) cannot be written.", exit: "error" },
+  // the gate and apply
+  "policy.blocked": { meaning: "The policy gate refused the change; its reasons say which inputs are missing.", exit: "blocked", runbook: "runbooks/README.md" },
+  "apply.action_failed": { meaning: "An action (create, start, run a one-shot, wait, remove) failed; the container is kept.", exit: "error", runbook: "runbooks/rerun-failed-one-shot.md" },
+  "apply.dependency_not_ready": { meaning: "A module this one depends on is not applied or not healthy.", exit: "error" },
+  "apply.env_file": { meaning: "A service's env file cannot be read or has a malformed line.", exit: "error" },
+  "apply.unresolved_reference": { meaning: "A ${VAR} reference in a manifest has no value in the environment.", exit: "error" },
+  // STATE_DIR: lock, audit log
+  "lock.busy": { meaning: "The apply lock kept being changed by another process (its guard stayed taken).", exit: "lockHeld", runbook: "runbooks/held-lock.md" },
+  "lock.held": { meaning: "Another apply holds the project's lock (or left a one-shot running).", exit: "lockHeld", runbook: "runbooks/held-lock.md" },
+  "lock.holder_alive": { meaning: "unlock --force refused: the lock's holder is still running (pass its --pid to remove it anyway).", exit: "lockHeld", runbook: "runbooks/held-lock.md" },
+  "lock.lost": { meaning: "This apply no longer holds its lock (unlock --force, or its lease ran out); it stopped before the next change.", exit: "error", runbook: "runbooks/held-lock.md" },
+  "lock.one_shot_unknown": { meaning: "A gone apply's one-shot may still run and the engine cannot tell; the lock is not taken over.", exit: "lockHeld", runbook: "runbooks/held-lock.md" },
+  "lock.unusable": { meaning: "The apply lock file cannot be created.", exit: "error" },
+  "audit.read_failed": { meaning: "The audit log cannot be read.", exit: "error" },
+  "audit.write_failed": { meaning: "The audit log cannot be written; nothing is changed without its record.", exit: "error" },
+  "state.unusable": { meaning: "STATE_DIR is not a writable directory.", exit: "error" },
+  // backups
+  "backup.catalog_unreadable": { meaning: "The backup catalog in STATE_DIR cannot be read; nothing is judged or recorded against it.", exit: "error" },
+  "backup.checksum_mismatch": { meaning: "The archive is in the catalog with another size or sha256: it changed since it was recorded.", exit: "error" },
+  "backup.failed": { meaning: "The backup helper container failed.", exit: "error" },
+  "backup.image_missing": { meaning: "The backup helper image is not present on the engine.", exit: "error" },
+  "backup.name_taken": { meaning: "Every backup name for this second is taken.", exit: "error" },
+  "backup.name_invalid": { meaning: "The archive's name is not <module>-<YYYYMMDDTHHMMSSZ>.tar.gz.", exit: "error" },
+  "backup.nothing": { meaning: "The module has no named volume or bind mount to back up.", exit: "error" },
+  "backup.not_found": { meaning: "The archive to import does not exist.", exit: "error" },
+  "backup.not_regular_file": { meaning: "The archive to import is not a regular file.", exit: "error" },
+  "backup.outside_root": { meaning: "The archive to import is not inside PLATFORMCTL_BACKUP_DIR.", exit: "error" },
+  "backup.root_unset": { meaning: "PLATFORMCTL_BACKUP_DIR is not set.", exit: "error" },
+  "backup.root_unusable": { meaning: "PLATFORMCTL_BACKUP_DIR is missing or not a writable directory.", exit: "error" },
+  "backup.unresolved": { meaning: "A bind source of the module has an unset ${VAR}.", exit: "error" },
+  "backup.unverified": { meaning: "The archive is not a complete gzip tar holding the covering module's volumes.", exit: "error" },
+  // changed (git)
+  "changed.bad_ref": { meaning: "The --base ref is malformed or not a commit.", exit: "error" },
+  "changed.git_failed": { meaning: "git diff failed.", exit: "error" },
+  "changed.modules_dir": { meaning: "The modules directory does not exist.", exit: "error" },
+  "changed.no_merge_base": { meaning: "The --base ref and HEAD have no common ancestor.", exit: "error" },
+  "changed.not_a_repository": { meaning: "The modules directory is not inside a git repository.", exit: "error" },
+  "git.unavailable": { meaning: "git cannot be run.", exit: "error" },
+  // the Docker runtime (EngineError: `engine.<RuntimeErrorKind>`, classified once in src/engine/errors.ts)
+  "engine.aborted": { meaning: "An engine call was aborted (a deadline or a signal).", exit: "error" },
+  "engine.bad_request": { meaning: "The engine rejected a request (HTTP 400), e.g. a start that failed in the runtime.", exit: "error" },
+  "engine.conflict": { meaning: "The engine reported a conflict (HTTP 409), e.g. a name in use.", exit: "error" },
+  "engine.host_invalid": { meaning: "DOCKER_HOST is not a valid tcp://host:port address.", exit: "error" },
+  "engine.host_unsupported": { meaning: "DOCKER_HOST uses a scheme platformctl does not support.", exit: "error" },
+  "engine.not_found": { meaning: "The engine has no such object (HTTP 404).", exit: "error" },
+  "engine.not_modified": { meaning: "The engine had nothing to do (HTTP 304).", exit: "error" },
+  "engine.server": { meaning: "The engine failed (HTTP 5xx).", exit: "error" },
+  "engine.tls_config": { meaning: "A TLS file for the engine connection cannot be read.", exit: "error" },
+  "engine.unexpected": { meaning: "The engine replied with a status or body platformctl cannot read.", exit: "error" },
+  "engine.unreachable": { meaning: "No engine answers at the configured endpoint.", exit: "error" },
+  "engine.unresponsive": { meaning: "The engine accepted the connection but did not answer within the request's deadline.", exit: "error" },
+  // the process
+  interrupted: { meaning: "A signal (SIGINT, SIGTERM, SIGHUP) interrupted the command.", exit: "signal" },
+  internal: { meaning: "A bug in platformctl; please report it with the output of --verbose.", exit: "error" },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+/** A registered error code: the only strings `PlatformError` accepts. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface PlatformErrorOptions {
+  /** What went wrong in more words than the summary; never contains a secret value. */
+  detail?: string | undefined;
+  /** The next thing to run or read. */
+  hint?: string | undefined;
+  cause?: unknown;
+}
+
+/**
+ * Base error: a registered `code`, a one-line summary (`message`), an optional detail and a hint.
  * Messages are shown to users as they are, so they must never contain a secret value.
  */
 export class PlatformError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly detail: string | undefined;
   readonly hint: string | undefined;
-  readonly exitCode: number;
 
-  constructor(code: string, message: string, options: PlatformErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: PlatformErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.detail = options.detail;
     this.hint = options.hint;
-    this.exitCode = options.exitCode ?? EXIT.error;
   }
 }
 
 /** Bad input from the user (flags, paths, manifests): nothing was changed. */
 export class UsageError extends PlatformError {}
 
-/** A bug in platformctl itself; the CLI says so and asks for a report. */
+/** A signal ended the command; the process exits 128 + `signalNumber`. */
+export class InterruptedError extends PlatformError {
+  readonly signalNumber: number;
+  constructor(signalNumber: number, message: string, options: PlatformErrorOptions = {}) {
+    super("interrupted", message, options);
+    this.signalNumber = signalNumber;
+  }
+}
+
+/** A bug in platformctl itself; the CLI says so and asks for a report (the stack only with --verbose). */
 export class InternalError extends PlatformError {
   constructor(message: string, options: PlatformErrorOptions = {}) {
     super("internal", message, options);
   }
+}
+
+/** The exit code for an error, from the registry: the top-level handler's one lookup. */
+export function exitCodeFor(e: PlatformError): number {
+  const exit = ERROR_CODES[e.code].exit;
+  if (exit === "signal") return exitForSignal(e instanceof InterruptedError ? e.signalNumber : 2);
+  return EXIT[exit];
 }

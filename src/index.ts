@@ -9,7 +9,6 @@ export { PROBLEM_CODES, formatProblem } from "./manifest/problems.js";
 export type { Problem, ProblemCode, ProblemLayer } from "./manifest/problems.js";
 export { parseInterpolation, resolveInterpolation, referencedNames } from "./manifest/interpolation.js";
 export { EXIT, PlatformError, UsageError, InternalError, exitForSignal } from "./errors.js";
-export { main } from "./cli/main.js";
 export { computePlan, exitedSuccessfully, planFingerprint } from "./plan/compute-plan.js";
 export type { PlanInputs } from "./plan/compute-plan.js";
 export { PlanSchema, DRIFT_KINDS, ACTION_TYPES, PLAN_FORMAT_VERSION } from "./plan/plan.js";

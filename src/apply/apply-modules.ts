@@ -10,7 +10,7 @@ import { readModuleSecrets } from "../secrets/module-secrets.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Decision, DispatchInputs } from "../policy/policy.js";
-import { EXIT, PlatformError } from "../errors.js";
+import { PlatformError } from "../errors.js";
 import { ensureDigestKey, ensureStateDir } from "../state/state-dir.js";
 import { actorFrom, appendAudit, newAuditId, readAudit, unfinishedIntents, type ActionRecord } from "../state/audit.js";
 import { acquireLock, describeHolder, type LockHandle } from "../state/lock.js";
@@ -33,8 +33,6 @@ export interface ApplyResult {
   outcome: ApplyOutcome;
   audit_id: string;
   modules: ModuleResult[];
-  /** Exit code for the CLI (0 applied/no-op, 1 failed, 3 blocked, 128+n interrupted). */
-  exitCode: number;
 }
 
 export interface ApplyRequest {
@@ -60,14 +58,11 @@ export interface ApplyRequest {
   log: Logger;
   progress: (module: string, service: string, text: string) => void;
   actionDone: (module: string, r: ActionRecord) => void;
-  /** The signal number when interrupted (for the exit code). */
-  interruptedBy: () => number | undefined;
 }
 
 export class StalePlanError extends PlatformError {
   constructor(detail: string) {
     super("plan.stale", "stale plan: the live state no longer matches the saved plan; nothing was changed", {
-      exitCode: EXIT.stalePlan,
       detail,
       hint: "Run `platformctl plan --out plan.json` again, review it, and apply the new plan (runbooks/stale-plan.md).",
     });
@@ -234,7 +229,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
       } catch (e) {
         changed = true;
         const interrupted = req.signal.aborted;
-        const rec = e instanceof ActionFailedError ? e.record : ((e as { record?: ActionRecord }).record ?? undefined);
+        const rec = e instanceof ActionFailedError ? e.record : undefined;
         if (rec) records.push(interrupted ? { ...rec, outcome: "interrupted" } : rec);
         results.push({
           module: name,
@@ -255,8 +250,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
           ? "applied"
           : "no-op";
     await appendAudit(stateDir, { type: "result", id: auditId, time: req.clock.now().toISOString(), outcome, modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions })) });
-    const signal = req.interruptedBy();
-    return { outcome, audit_id: auditId, modules: results, exitCode: outcome === "interrupted" ? 128 + (signal ?? 2) : outcome === "failed" ? EXIT.error : EXIT.ok };
+    return { outcome, audit_id: auditId, modules: results };
   } catch (e) {
     // Errors before or between modules: complete the intent record if one was written.
     if (intentWritten && !(e instanceof PolicyBlockedError) && e instanceof Error && !(e instanceof PlatformError && e.code.startsWith("audit."))) {

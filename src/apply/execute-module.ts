@@ -9,7 +9,7 @@ import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
 import { heldSecrets } from "../secrets/module-secrets.js";
-import { PlatformError } from "../errors.js";
+import { InternalError, PlatformError } from "../errors.js";
 import { assertApproved, type ApprovedModulePlan } from "../gate/approve.js";
 import type { ActionRecord } from "../state/audit.js";
 import type { LockHandle } from "../state/lock.js";
@@ -34,10 +34,11 @@ export interface ExecuteContext {
   secrets: Set<string>;
 }
 
+/** An action that failed or was interrupted; `record` is what the audit log and the result show for it. */
 export class ActionFailedError extends PlatformError {
   readonly record: ActionRecord;
-  constructor(record: ActionRecord, message: string, detail: string | undefined) {
-    super("apply.action_failed", message, { detail, hint: "See runbooks/ for the situation; the container is kept for inspection." });
+  constructor(record: ActionRecord, message: string, detail: string | undefined, cause?: unknown) {
+    super("apply.action_failed", message, { detail, hint: "See runbooks/ for the situation; the container is kept for inspection.", cause });
     this.record = record;
   }
 }
@@ -52,7 +53,7 @@ async function lastLines(ctx: ExecuteContext, id: string, n = LOG_LINES_ON_FAILU
 
 function serviceOf(ctx: ExecuteContext, name: string): Service {
   const s = ctx.module.services.find((x) => x.name === name);
-  if (!s) throw new PlatformError("internal", `plan names service ${name} which module ${ctx.module.name} does not declare`);
+  if (!s) throw new InternalError(`plan names service ${name} which module ${ctx.module.name} does not declare`);
   return s;
 }
 
@@ -207,8 +208,11 @@ async function executeAction(ctx: ExecuteContext, action: Action): Promise<Actio
   } catch (e) {
     rec.duration_ms = Date.now() - t0;
     if (e instanceof ActionFailedError) throw new ActionFailedError({ ...e.record, duration_ms: rec.duration_ms }, e.message, e.detail);
-    if (ctx.signal.aborted || isRuntimeError(e, "aborted")) throw Object.assign(e as object, { record: { ...rec, outcome: "interrupted" as const } });
     const msg = e instanceof PlatformError ? e.message : String(e);
+    if (ctx.signal.aborted || isRuntimeError(e, "aborted")) {
+      const detail = e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined;
+      throw new ActionFailedError({ ...rec, outcome: "interrupted" }, redact(msg, [...ctx.secrets]), detail, e);
+    }
     throw new ActionFailedError({ ...rec, outcome: "failed", message: redact(msg, [...ctx.secrets]) }, redact(msg, [...ctx.secrets]), e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined);
   }
   rec.duration_ms = Date.now() - t0;

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Module, Service } from "../manifest/module.js";
 import { resolveInterpolation } from "../manifest/interpolation.js";
 import { moduleSpecs, secretDigests } from "../plan/desired-spec.js";
-import { PlatformError } from "../errors.js";
+import { InternalError, PlatformError } from "../errors.js";
 import { LABEL } from "./labels.js";
 import { resourceName, unitName } from "../plan/unit-name.js";
 
@@ -68,7 +68,7 @@ export function buildContainer(ctx: BuildContext): BuiltContainer {
   const { project, module: m, service: s } = ctx;
   const secrets: string[] = [];
   const spec = moduleSpecs(m).get(s.name);
-  if (!spec) throw new PlatformError("internal", `service ${s.name} is not part of module ${m.name}`);
+  if (!spec) throw new InternalError(`service ${s.name} is not part of module ${m.name}`);
   const env: string[] = [];
   for (const [k, v] of Object.entries(ctx.envFileValues ?? {}).sort()) {
     if (v !== "") secrets.push(v);

@@ -1,7 +1,7 @@
 // The single place where the policy decision is enforced: only an approved module plan can reach the executor.
 import type { Decision } from "../policy/policy.js";
 import type { ModulePlan } from "../plan/plan.js";
-import { EXIT, InternalError, PlatformError } from "../errors.js";
+import { InternalError, PlatformError } from "../errors.js";
 
 const APPROVAL = Symbol("platformctl.approval");
 
@@ -15,7 +15,6 @@ export class PolicyBlockedError extends PlatformError {
   readonly decision: Decision;
   constructor(decision: Decision) {
     super("policy.blocked", `apply of ${decision.module} is blocked by policy: ${decision.reasons.map((r) => r.code).join(", ")}`, {
-      exitCode: EXIT.blocked,
       detail: decision.reasons.map((r) => `- ${r.code}: ${r.message}`).join("\n"),
       hint: "Run `platformctl scope --module <m> ...` to see what the apply needs (docs/policy.md).",
     });

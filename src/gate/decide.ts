@@ -6,10 +6,9 @@ import type { ObservedState } from "../plan/observed-state.js";
 import { isWithin } from "../policy/path-containment.js";
 import { resourceName } from "../plan/unit-name.js";
 import { evaluatePolicy } from "../policy/evaluate-policy.js";
-import { DEFAULT_CONFIRM_TOKEN, DEFAULT_MAX_BACKUP_AGE_SECONDS, type BackupFacts, type Decision, type DispatchInputs } from "../policy/policy.js";
+import { DEFAULT_CONFIRM_TOKEN, type BackupFacts, type Decision, type DispatchInputs } from "../policy/policy.js";
 import { auditRecordsApply, type AuditRecord } from "../state/audit.js";
 import { readBackupCatalog, sha256File } from "../state/backup-catalog.js";
-import { UsageError } from "../errors.js";
 import { verifyArchive } from "../backup/verify-archive.js";
 
 /**
@@ -53,14 +52,6 @@ export interface PolicyContext {
   catalog: readonly Module[];
 }
 
-/** `--backup-max-age`: `24h`, `90m`, `3600s`, `2d` or plain seconds. */
-export function parseMaxAge(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_MAX_BACKUP_AGE_SECONDS;
-  const m = /^([0-9]{1,7})([smhd]?)$/.exec(text);
-  if (!m) throw new UsageError("usage.backup_max_age", `invalid --backup-max-age "${text.slice(0, 40)}"`, { hint: "Write a duration such as 24h, 90m or 3600s." });
-  return Number(m[1]) * ({ "": 1, s: 1, m: 60, h: 3600, d: 86400 }[m[2] as string] ?? 1);
-}
-
 /** The policy decision for one module of a plan, facts gathered fresh. */
 export async function decide(ctx: PolicyContext, module: Module, modulePlan: ModulePlan, observed: ObservedState): Promise<Decision> {
   const backup = ctx.inputs.backupRef !== undefined ? await gatherBackupFacts(ctx.inputs.backupRef, ctx.env, ctx.stateDir) : undefined;
@@ -90,12 +81,4 @@ export async function decideAll(ctx: PolicyContext, plan: Plan, catalog: readonl
     if (m) out.push(await decide(ctx, m, mp, observed));
   }
   return out;
-}
-
-/** Rejects a backup ref written with control characters before anything looks at it. */
-export function checkBackupRefSyntax(ref: string | undefined): void {
-  if (ref === undefined) return;
-  if (ref.trim() === "" || /[\u0000-\u001f]/.test(ref)) {
-    throw new UsageError("usage.backup_ref", "--backup-ref must be a non-empty path without control characters", { hint: "Pass the path printed by `platformctl backup <module>`." });
-  }
 }

@@ -1,6 +1,6 @@
 // The runtime port: everything plan, apply, health, smoke and backup need from a runtime, in runtime-neutral terms.
 import type { Readable } from "node:stream";
-import { PlatformError, type PlatformErrorOptions } from "../errors.js";
+import { PlatformError, type ErrorCode, type PlatformErrorOptions } from "../errors.js";
 import type { Module, Service } from "../manifest/module.js";
 import type { ObservedContainer, ObservedState } from "../plan/observed-state.js";
 import type { HeldValues } from "../secrets/module-secrets.js";
@@ -322,7 +322,7 @@ export type RuntimeErrorKind =
  */
 export class RuntimeError extends PlatformError {
   readonly kind: RuntimeErrorKind;
-  constructor(kind: RuntimeErrorKind, code: string, message: string, options: PlatformErrorOptions = {}) {
+  constructor(kind: RuntimeErrorKind, code: ErrorCode, message: string, options: PlatformErrorOptions = {}) {
     super(code, message, options);
     this.kind = kind;
   }

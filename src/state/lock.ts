@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { EXIT, PlatformError } from "../errors.js";
+import { PlatformError } from "../errors.js";
 
 /**
  * Who holds the lock. The file is written whole (temp file, fsync, `link()`), so a reader never sees it half written.
@@ -199,7 +199,6 @@ async function withGuard<T>(file: string, now: () => number, signal: AbortSignal
     if (st && now() - st.mtimeMs > GUARD_STALE_MS) await rm(guard, { force: true });
     if (now() > giveUp)
       throw new PlatformError("lock.busy", `the apply lock ${file} is being changed by another process and stayed so`, {
-        exitCode: EXIT.lockHeld,
         hint: `Try again; if it persists, remove ${guard} once no platformctl runs.`,
       });
     await sleep(delay + Math.random() * delay, undefined, { signal }).catch(() => undefined);
@@ -302,7 +301,6 @@ export async function acquireLock(stateDir: string, request: LockRequest, opts: 
     if (held && now() >= deadline) throw held.error;
     if (!held && now() >= deadline + 2_000) {
       throw new PlatformError("lock.held", `the apply lock ${file} kept changing hands; gave up after ${attempt + 1} tries`, {
-        exitCode: EXIT.lockHeld,
         hint: "Another apply is starting or finishing; run again, or pass --lock-wait 1m.",
       });
     }
@@ -322,7 +320,7 @@ type Staleness =
 /** Whether the lock as read may be broken, and if not, the error to give when no longer waiting. */
 async function staleness(snap: Snapshot, here: ProcessIdentity, t: number, opts: AcquireOptions): Promise<Staleness> {
   const h = snap.holder;
-  const heldError = (message: string, hint: string) => new PlatformError("lock.held", message, { exitCode: EXIT.lockHeld, hint });
+  const heldError = (message: string, hint: string) => new PlatformError("lock.held", message, { hint });
   if (h === "corrupt") {
     const age = t - snap.mtimeMs;
     if (age < CORRUPT_GRACE_MS) {
@@ -378,7 +376,6 @@ async function staleness(snap: Snapshot, here: ProcessIdentity, t: number, opts:
           "lock.one_shot_unknown",
           `apply lock held by a gone apply (${describeHolder(h)}) whose one-shot ${h.one_shot} may still run: the engine cannot tell (${why}); not taking the lock over`,
           {
-            exitCode: EXIT.lockHeld,
             hint: "Make the engine reachable (DOCKER_HOST) and run again, so the one-shot's state is known (runbooks/held-lock.md).",
             cause: e,
           },
@@ -489,7 +486,6 @@ export async function forceUnlock(
         "lock.holder_alive",
         `the apply lock of project ${project} is held by a running apply: ${describeHolder(snap.holder)}`,
         {
-          exitCode: EXIT.lockHeld,
           detail: opts.pid === undefined ? undefined : `--pid ${opts.pid} does not name the holder (pid ${snap.holder.pid}).`,
           hint: `Wait for it or stop it (kill -TERM ${snap.holder.pid}). To remove the lock of this live apply anyway: platformctl unlock --force --pid ${snap.holder.pid}`,
         },

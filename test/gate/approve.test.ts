@@ -8,7 +8,7 @@ import type { LockHandle } from "../../src/state/lock.js";
 import { loadModules } from "../../src/catalog/load-modules.js";
 import { unitName } from "../../src/plan/unit-name.js";
 import { openRuntime } from "../../src/runtime/open-runtime.js";
-import { EXIT, InternalError } from "../../src/errors.js";
+import { EXIT, exitCodeFor, InternalError } from "../../src/errors.js";
 import type { Module } from "../../src/manifest/module.js";
 import { computePlan } from "../../src/plan/compute-plan.js";
 import type { ModulePlan } from "../../src/plan/plan.js";
@@ -111,7 +111,7 @@ describe("approve and executeModule", () => {
       thrown = e;
     }
     expect(thrown).toBeInstanceOf(PolicyBlockedError);
-    expect((thrown as PolicyBlockedError).exitCode).toBe(EXIT.blocked);
+    expect(exitCodeFor(thrown as PolicyBlockedError)).toBe(EXIT.blocked);
     expect((thrown as PolicyBlockedError).message).toContain("input.allow_stateful_missing");
   });
 

@@ -1,7 +1,7 @@
 // Table tests of the pure planner: plain data in, drift and actions out, with golden plan text.
 import { describe, expect, it } from "vitest";
 import { computePlan, exitedSuccessfully } from "../../src/plan/compute-plan.js";
-import { renderPlanMarkdown, renderPlanText } from "../../src/cli/render-plan.js";
+import { renderPlanMarkdown, renderPlanText } from "../../src/cli/views/render-plan.js";
 import { DRIFT_KINDS } from "../../src/plan/plan.js";
 import { moduleSpecs } from "../../src/plan/desired-spec.js";
 import { aModule, aService, anObservedContainer, anObservedState, IMAGE, IMAGE_ID, planInputs } from "../helpers/plan-data.js";

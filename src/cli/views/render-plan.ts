@@ -1,5 +1,5 @@
 // Views of a Plan: human text and a compact Markdown table (JSON is the plan itself). Values shown are plan facts only.
-import type { Drift, Facts, ModulePlan, Plan } from "../plan/plan.js";
+import type { Drift, Facts, ModulePlan, Plan } from "../../plan/plan.js";
 
 type Style = { red: (s: string) => string; green: (s: string) => string; yellow: (s: string) => string; bold: (s: string) => string; dim: (s: string) => string };
 const plain: Style = { red: (s) => s, green: (s) => s, yellow: (s) => s, bold: (s) => s, dim: (s) => s };

@@ -1,0 +1,60 @@
+// `platformctl backup <module>` (archive a module's volumes, print the path to pass as --backup-ref) and
+// `platformctl backup import <file>` (verify another tool's archive and record it in the backup catalog).
+import type { Command } from "commander";
+import path from "node:path";
+import { EXIT } from "../../errors.js";
+import {
+  addBackupImportOptions,
+  addBackupOptions,
+  parseBackupArguments,
+  parseBackupImportArguments,
+  type BackupArguments,
+  type BackupImportArguments,
+} from "../arguments/backup-arguments.js";
+import type { CommandEnv } from "./command-env.js";
+
+export function registerBackupCommand(program: Command, env: CommandEnv): void {
+  const backup = addBackupOptions(
+    program.command("backup").description("Archive a module's volumes into PLATFORMCTL_BACKUP_DIR and print the path to pass as --backup-ref"),
+  ).action(async (module: string, flags: { json?: boolean }) => {
+    env.setExit(await runBackup(env, parseBackupArguments(module, flags)));
+  });
+  addBackupImportOptions(
+    backup.command("import").description("Verify an archive another tool made (a complete gzip tar holding the module's volumes) and record it in the backup catalog"),
+  ).action(async (file: string, flags: { json?: boolean }, cmd: Command) => {
+    env.setExit(await runBackupImport(env, parseBackupImportArguments(file, flags, Boolean(cmd.parent?.opts<{ json?: boolean }>().json))));
+  });
+}
+
+export async function runBackup(env: CommandEnv, args: BackupArguments): Promise<number> {
+  const [{ openRuntime }, { createBackup }, { resolveStateDir }, context, { backupView }] = await Promise.all([
+    import("../../runtime/open-runtime.js"),
+    import("../../backup/create-backup.js"),
+    import("../../state/state-dir.js"),
+    import("../context.js"),
+    import("../views/backup-view.js"),
+  ]);
+  const { io } = env;
+  const g = env.globals();
+  const project = context.checkProject(g.project);
+  const catalog = await context.loadCatalogOrFail(g.modulesDir, io.env);
+  const [name] = context.selectModules(catalog, [args.module]);
+  const module = catalog.find((m) => m.name === name)!;
+  const result = await createBackup({ runtime: openRuntime(io.env), project, module, env: io.env, stateDir: resolveStateDir(io.env, io.cwd), now: new Date() });
+  backupView(io, args.json).created(result);
+  return EXIT.ok;
+}
+
+export async function runBackupImport(env: CommandEnv, args: BackupImportArguments): Promise<number> {
+  const [{ importBackup }, { resolveStateDir }, { loadCatalogOrFail }, { backupView }] = await Promise.all([
+    import("../../backup/import-backup.js"),
+    import("../../state/state-dir.js"),
+    import("../context.js"),
+    import("../views/backup-view.js"),
+  ]);
+  const { io } = env;
+  const catalog = await loadCatalogOrFail(env.globals().modulesDir, io.env);
+  const r = await importBackup({ file: path.resolve(io.cwd, args.file), catalog, env: io.env, stateDir: resolveStateDir(io.env, io.cwd), now: new Date() });
+  backupView(io, args.json).imported(r);
+  return EXIT.ok;
+}

@@ -1,0 +1,24 @@
+// `platformctl validate`: reports every manifest problem with its location; nothing is changed.
+import type { Command } from "commander";
+import { EXIT } from "../../errors.js";
+import { addValidateOptions, parseValidateArguments, type ValidateArguments } from "../arguments/validate-arguments.js";
+import type { CommandEnv } from "./command-env.js";
+
+export function registerValidateCommand(program: Command, env: CommandEnv): void {
+  addValidateOptions(program.command("validate").description("Validate module manifests and report every problem with its location")).action(
+    async (paths: string[], flags: { strict?: boolean; json?: boolean }) => {
+      env.setExit(await runValidate(env, parseValidateArguments(paths, flags, env.globals().modulesDir)));
+    },
+  );
+}
+
+export async function runValidate(env: CommandEnv, args: ValidateArguments): Promise<number> {
+  const [{ loadModules }, { envFileDirs }, { validateView }] = await Promise.all([
+    import("../../catalog/load-modules.js"),
+    import("../../secrets/env-files.js"),
+    import("../views/validate-view.js"),
+  ]);
+  const result = await loadModules(args.paths, { strict: args.strict, envFileDirs: envFileDirs(env.io.env) });
+  validateView(env.io, args.json).result(result, args.strict);
+  return result.valid ? EXIT.ok : EXIT.error;
+}

@@ -1,0 +1,26 @@
+// Audit records: human (one line per record, a warning for torn lines on stderr) or JSON ({records, skipped_lines}).
+import type { AuditRecord } from "../../state/audit.js";
+import { writeLine, type CliIO } from "../io.js";
+
+export interface AuditView {
+  /** `skipped` are the line numbers that could not be read (torn writes). */
+  records(records: readonly AuditRecord[], skipped: readonly number[]): void;
+}
+
+export function auditView(io: CliIO, json: boolean): AuditView {
+  if (json) return { records: (records, skipped) => writeLine(io.stdout, JSON.stringify({ records, skipped_lines: skipped }, null, 2)) };
+  return {
+    records(records, skipped) {
+      if (skipped.length) writeLine(io.stderr, `warning: skipped unreadable audit lines ${skipped.join(", ")} (torn writes)`);
+      for (const r of records) writeLine(io.stdout, auditLine(r));
+      if (records.length === 0) writeLine(io.stdout, "no audit records");
+    },
+  };
+}
+
+function auditLine(r: AuditRecord): string {
+  if (r.type === "intent") return `${r.time} ${r.id} intent   ${r.modules.join(",")} by ${r.actor.user}@${r.actor.host} plan ${r.plan_fingerprint.slice(0, 19)}…`;
+  if (r.type === "result") return `${r.time} ${r.id} ${r.outcome.padEnd(8)} ${r.modules.map((m) => `${m.module}:${m.outcome}`).join(" ")}`;
+  if (r.type === "reconciled") return `${r.time} ${r.id} reconciled intent ${r.intent_id}: ${r.note}`;
+  return `${r.time} ${r.id} unlock by ${r.actor.user}@${r.actor.host}`;
+}

@@ -1,0 +1,24 @@
+// A finished backup or import: human (the path alone on stdout, what it holds on stderr) or JSON.
+import type { BackupResult } from "../../backup/create-backup.js";
+import type { ImportResult } from "../../backup/import-backup.js";
+import { writeLine, type CliIO } from "../io.js";
+
+export interface BackupView {
+  created(result: BackupResult): void;
+  imported(result: ImportResult): void;
+}
+
+export function backupView(io: CliIO, json: boolean): BackupView {
+  if (json) return { created: (r) => writeLine(io.stdout, JSON.stringify(r, null, 2)), imported: (r) => writeLine(io.stdout, JSON.stringify(r, null, 2)) };
+  // The path alone on stdout, so `--backup-ref "$(platformctl backup m)"` works.
+  return {
+    created(r) {
+      writeLine(io.stderr, `backed up ${[...r.volumes, ...r.binds].join(", ")}: ${r.size} bytes, sha256 ${r.sha256}`);
+      writeLine(io.stdout, r.file);
+    },
+    imported(r) {
+      writeLine(io.stderr, `${r.recorded ? "verified and recorded" : "already recorded"}: a backup of ${r.module} holding ${r.volumes.join(", ") || "no named volume"}, ${r.size} bytes, sha256 ${r.sha256}`);
+      writeLine(io.stdout, r.file);
+    },
+  };
+}
