@@ -19,7 +19,7 @@ const baseName = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
  * holding at least one entry and every named volume of the module its name covers (else `backup.unverified`). An
  * unreadable catalog blocks (`backup.catalog_unreadable`): "no entry" would skip the checksum.
  */
-export function checkBackup(facts: BackupFacts, module: Module, catalog: readonly Module[], nowMs: number, maxAgeSeconds: number): Reason[] {
+export function checkBackup(facts: BackupFacts, module: Module, covering: readonly string[], catalog: readonly Module[], nowMs: number, maxAgeSeconds: number): Reason[] {
   const input = "backup_ref";
   const shown = showPath(facts.path);
   if (facts.realPath === undefined) {
@@ -51,11 +51,10 @@ export function checkBackup(facts: BackupFacts, module: Module, catalog: readonl
       input,
     });
   } else {
-    const covering = module.backupRefModules;
     if (!covering.includes(parsed.module)) {
       reasons.push({
         code: "backup.wrong_module",
-        message: `Backup ${showPath(name)} is of module "${parsed.module}"; module "${module.name}" is covered by a backup of: ${covering.length ? covering.join(", ") : "(none declared)"}.`,
+        message: `Backup ${showPath(name)} is of module "${parsed.module}"; module "${module.name}" is covered by a backup of: ${covering.length ? covering.join(", ") : "(none declared, or no module covers all the data it writes)"}.`,
         input,
       });
     }

@@ -3,6 +3,7 @@ import { InternalError } from "../errors.js";
 import type { Drift } from "../plan/plan.js";
 import { redact } from "../secrets/masker.js";
 import { checkBackup } from "./check-backup.js";
+import { foreignStatefulWrites, type ForeignWrite } from "./volume-owners.js";
 import type { AllowingRule, Decision, DriftRef, PolicyInput, PolicyRule, Reason } from "./policy.js";
 
 const EXITED_SUCCESS = "container.state.exited_success";
@@ -39,9 +40,21 @@ function confirmHint(given: string): string {
 const withhold = (text: string, secrets: readonly string[]): string => redact(text, secrets, { placeholder: "[withheld]", minLength: 1 });
 
 /**
+ * The modules whose backup may be given: one backup must cover every stateful data the module writes, so it is the
+ * intersection of the module's own `backup_ref_modules` (when it is stateful itself) and each foreign owner's.
+ */
+function coveringModules(module: PolicyInput["module"], ownStateful: boolean, foreign: readonly ForeignWrite[]): string[] {
+  const lists = [...(ownStateful ? [module.backupRefModules] : []), ...foreign.map((f) => f.owner.backupRefModules)];
+  const [first, ...rest] = lists;
+  return (first ?? module.backupRefModules).filter((n) => rest.every((l) => l.includes(n)));
+}
+
+/**
  * Judges `input.plan` for `input.module`. Pure: no file system, clock, engine or environment; every fact is an input.
  *
  * - A stateless module is eligible whatever its plan (rule `stateless`).
+ * - A module that mounts read-write a named volume owned by another, stateful module (volume-owners.ts) is judged as
+ *   stateful too, by the owner's gate: its backup must cover the owner (`volume.foreign_stateful` explains a block).
  * - A stateful module (the manifest or the plan says so) needs allow_stateful, the exact confirmation token and a
  *   verified backup ref, and its plan must be a no-op (`stateful-noop`) or hold only container.state.exited_success
  *   on one-shot services, or be a re-run of an in-sync one-shot (`stateful-oneshot-exception`).
@@ -58,8 +71,11 @@ export function evaluatePolicy(input: PolicyInput): Decision {
   if (!Number.isFinite(input.maxBackupAgeSeconds) || input.maxBackupAgeSeconds < 0) {
     throw new InternalError("evaluatePolicy was given an invalid maximum backup age.", { detail: "maxBackupAgeSeconds must be a finite number ≥ 0." });
   }
-  // Either source saying stateful is enough: a disagreement must never relax the gate.
-  const stateful = module.stateful || plan.stateful;
+  // Writing another stateful module's volume puts the module under that owner's gate.
+  const foreign = foreignStatefulWrites(module, input.catalog);
+  // Any source saying stateful is enough: a disagreement must never relax the gate.
+  const stateful = module.stateful || plan.stateful || foreign.length > 0;
+  const covering = coveringModules(module, module.stateful || plan.stateful, foreign);
   const drift = uniqueDrift(plan.drift);
   const reasons: Reason[] = [];
 
@@ -73,7 +89,7 @@ export function evaluatePolicy(input: PolicyInput): Decision {
     decided = "stateless";
     allowing = "stateless";
   } else {
-    const m = `Module "${module.name}" is stateful`;
+    const m = module.stateful || plan.stateful ? `Module "${module.name}" is stateful` : `Module "${module.name}" writes a stateful module's volume`;
     if (!inputs.allowStateful) {
       reasons.push({ code: "input.allow_stateful_missing", message: `${m}: --allow-stateful is required.`, input: "allow_stateful" });
     }
@@ -116,12 +132,12 @@ export function evaluatePolicy(input: PolicyInput): Decision {
 
       const ref = inputs.backupRef;
       if (ref === undefined || ref.trim() === "") {
-        const covering = module.backupRefModules.join(", ") || "(none declared)";
-        reasons.push({ code: "input.backup_ref_missing", message: `${m}: a backup ref is required (a backup of: ${covering}).`, input: "backup_ref" });
+        const shown = covering.join(", ") || "(no module covers every data it writes)";
+        reasons.push({ code: "input.backup_ref_missing", message: `${m}: a backup ref is required (a backup of: ${shown}).`, input: "backup_ref" });
       } else if (input.backup === undefined || input.backup.path !== ref) {
         reasons.push({ code: "backup.unverified", message: "No facts were gathered for the backup ref given, so it cannot be verified.", input: "backup_ref" });
       } else {
-        reasons.push(...checkBackup(input.backup, module, input.catalog, nowMs, input.maxBackupAgeSeconds));
+        reasons.push(...checkBackup(input.backup, module, covering, input.catalog, nowMs, input.maxBackupAgeSeconds));
       }
 
       if (rerun && oneShots.size === 0) {
@@ -142,6 +158,14 @@ export function evaluatePolicy(input: PolicyInput): Decision {
       decided = drift.length > 0 || rerun ? "stateful-oneshot-exception" : "stateful-noop";
       allowing = "stateful-oneshot-exception";
     }
+  }
+
+  if (reasons.length > 0 && foreign.length > 0) {
+    const what = foreign.map((f) => `volume ${f.volume} of stateful module "${f.owner.name}" (read-write in ${f.services.join(", ")})`).join("; ");
+    reasons.push({
+      code: "volume.foreign_stateful",
+      message: `Module "${module.name}" mounts ${what}, so it is judged by the owner's gate: allow_stateful, the confirmation, a backup of ${covering.join(" or ") || "a module covering all of them (none does)"}.`,
+    });
   }
 
   const secrets = [input.confirmToken, inputs.confirm ?? ""].filter((x) => x.length > 0);

@@ -110,6 +110,11 @@ export const REASON_CODES = {
       "The plan of a stateful module has drift the gate never allows: anything but container.state.exited_success on a one-shot service (outside a valid bootstrap).",
     fix: "Stateful modules are applied only as no-ops or one-shot re-runs: apply this change by the stateful runbook, by hand, with a backup.",
   },
+  "volume.foreign_stateful": {
+    meaning:
+      "The module mounts read-write a named volume owned by a stateful module (the first stateful module in the catalog that mounts it), so it is judged by that owner's gate: allow_stateful, the exact confirmation and a backup covering the owner, and only one-shot re-runs.",
+    fix: "Mount the volume read-only (`:ro`) if the module only reads it; otherwise dispatch with --allow-stateful, the confirmation and a backup of the owning module (see docs/policy.md, Volume ownership).",
+  },
   "bootstrap.not_first_creation": {
     meaning:
       "--bootstrap was given but this is not the first creation: a container or volume exists, the audit log records an earlier apply, the plan has drift other than service.missing, or a re-run was requested.",

@@ -2,7 +2,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InternalError } from "../../src/errors.js";
-import { aModule } from "../helpers/plan-data.js";
+import { aModule, aService } from "../helpers/plan-data.js";
+import type { Module } from "../../src/manifest/module.js";
 import type { DriftKind } from "../../src/plan/plan.js";
 import { DRIFT_KINDS } from "../../src/plan/plan.js";
 import { evaluatePolicy } from "../../src/policy/evaluate-policy.js";
@@ -26,6 +27,7 @@ import {
   SHA,
   TOKEN,
   web,
+  wiper,
 } from "./policy-data.js";
 
 const codes = (d: Decision): ReasonCode[] => d.reasons.map((r) => r.code);
@@ -194,6 +196,52 @@ describe("evaluatePolicy: gate inputs", () => {
   it("blocks a plan entry of another module (plan.module_mismatch), even for a stateless module", () => {
     const d = evaluatePolicy(aPolicyInput(web, [], { plan: aModulePlan(aModule({ name: "api" }), []) }));
     expect(codes(d)).toEqual(["plan.module_mismatch"]);
+  });
+});
+
+describe("evaluatePolicy: volume ownership", () => {
+  const runWiper = aDrift("service.missing", "wiper");
+  const noInputs = { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false };
+  const withCatalog = (catalog: Module[], over: Partial<PolicyInput> = {}) => evaluatePolicy(aPolicyInput(wiper, [runWiper], { catalog, ...over }));
+
+  it("judges a stateless module that mounts a stateful module's volume read-write by the owner's gate, never by rule stateless", () => {
+    const d = withCatalog([minio, wiper], { inputs: noInputs, backup: undefined });
+    expect(d).toMatchObject({ stateful: true, eligible: false, rule: "blocked" });
+    expect(codes(d)).toEqual(["drift.not_allowed", "input.allow_stateful_missing", "input.backup_ref_missing", "input.confirm_missing", "volume.foreign_stateful"]);
+    expect(d.reasons.find((r) => r.code === "volume.foreign_stateful")?.message).toBe(
+      'Module "wiper" mounts volume minio-data of stateful module "minio" (read-write in wiper), so it is judged by the owner\'s gate: allow_stateful, the confirmation, a backup of minio.',
+    );
+  });
+
+  it("lets the owner win whatever the catalog order: a stateful module owns its volume even when a stateless one declares it first", () => {
+    expect(withCatalog([wiper, minio], { inputs: noInputs, backup: undefined }).stateful).toBe(true);
+  });
+
+  it("requires the owner's backup: a backup of the writer itself is the wrong module", () => {
+    const own = `${ROOT}/wiper-20260517T010847Z.tar.gz`;
+    const d = withCatalog([minio, wiper], { inputs: goodInputs({ backupRef: own }), backup: aBackup(own) });
+    expect(codes(d)).toEqual(["backup.wrong_module", "drift.not_allowed", "volume.foreign_stateful"]);
+  });
+
+  it("allows a re-run of the writer's one-shot with the three inputs and a backup of the owner, like the owner's own one-shots", () => {
+    const exited = aDrift("container.state.exited_success", "wiper");
+    const d = evaluatePolicy(aPolicyInput(wiper, [exited], { catalog: [minio, wiper] }));
+    expect(d).toMatchObject({ stateful: true, eligible: true, rule: "stateful-oneshot-exception", reasons: [] });
+  });
+
+  it("does not guard a read-only mount of the stateful volume, nor a volume no stateful module mounts", () => {
+    const reader = aModule({ name: "wiper", services: [aService({ name: "wiper", volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: true }] })] });
+    expect(evaluatePolicy(aPolicyInput(reader, [aDrift("service.missing", "wiper")], { catalog: [minio, reader], inputs: noInputs, backup: undefined }))).toMatchObject({ stateful: false, rule: "stateless" });
+    const scratch = aModule({ name: "wiper", services: [aService({ name: "wiper", volumes: [{ type: "volume", source: "scratch", target: "/s", readOnly: false }] })] });
+    const other = aModule({ name: "other", services: [aService({ name: "other", volumes: [{ type: "volume", source: "scratch", target: "/s", readOnly: false }] })] });
+    expect(evaluatePolicy(aPolicyInput(scratch, [], { catalog: [other, scratch], inputs: noInputs, backup: undefined })).rule).toBe("stateless");
+  });
+
+  it("needs one backup covering both when a stateful module also writes another stateful module's volume", () => {
+    const db = aModule({ name: "db2", stateful: true, backupRefModules: ["db2"], services: [aService({ name: "db2", volumes: [{ type: "volume", source: "minio-data", target: "/m", readOnly: false }] })] });
+    const d = evaluatePolicy(aPolicyInput(db, [], { catalog: [minio, db] }));
+    expect(codes(d)).toEqual(["backup.wrong_module", "volume.foreign_stateful"]);
+    expect(d.reasons[0]?.message).toContain("no module covers all the data it writes");
   });
 });
 

@@ -41,6 +41,15 @@ export const dbWithMigrate = aModule({
 
 export const web = aModule({ name: "web" });
 
+/** Not stateful, but mounts minio's volume read-write to `rm -rf /data/*` (the attack of issue 11 item 11). */
+export const wiper = aModule({
+  name: "wiper",
+  expectedState: "exited-success",
+  services: [
+    aService({ name: "wiper", expectedState: "exited-success", command: ["sh", "-c", "rm -rf /data/*"], volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: false }] }),
+  ],
+});
+
 export function aDrift(kind: DriftKind, service: string, over: Partial<Drift> = {}): Drift {
   return { kind, service, container: kind === "service.missing" ? null : `p_${service}`, observed: {}, expected: {}, detail: {}, ...over };
 }

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { evaluatePolicy } from "../../src/policy/evaluate-policy.js";
 import type { Decision, PolicyInput } from "../../src/policy/policy.js";
 import { extraDriftArb, policyInputArb } from "./policy-arbitraries.js";
-import { referenceBackupValid, referenceEligible, referenceTrueBootstrap } from "./reference-model.js";
+import { referenceBackupValid, referenceEligible, referenceStateful, referenceTrueBootstrap } from "./reference-model.js";
 
 /** Fixed so a run is reproducible; fast-check prints it (with the shrink path) on failure. Override to explore. */
 const SEED = Number(process.env.PLATFORMCTL_FC_SEED ?? 379_310);
@@ -118,6 +118,26 @@ describe("evaluatePolicy properties", () => {
       }),
       params,
     );
+  });
+
+  it("judges a module stateful exactly when its manifest or plan says so, or it writes a volume a stateful module owns", () => {
+    let foreignGuarded = 0;
+    fc.assert(
+      fc.property(policyInputArb, (x) => {
+        count("volume-ownership");
+        const d = evaluatePolicy(x);
+        expect(d.stateful).toBe(referenceStateful(x));
+        if (d.stateful && !x.module.stateful && !x.plan.stateful) {
+          foreignGuarded += 1;
+          // Guarded by the owner's gate: never eligible without the three inputs.
+          if (d.eligible) expect(x.inputs.allowStateful && x.inputs.confirm === x.confirmToken).toBe(true);
+          else expect(d.reasons.map((r) => r.code)).toContain("volume.foreign_stateful");
+        }
+      }),
+      params,
+    );
+    // Positive control: the generator does produce stateless writers of a stateful module's volume.
+    if (RUNS >= 2_000) expect(foreignGuarded).toBeGreaterThanOrEqual(20);
   });
 
   it("agrees with the independent reference model on every generated input", () => {

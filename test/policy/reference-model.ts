@@ -52,6 +52,43 @@ function backupName(file: string): [string, number] | null {
   return [module, t.getTime()];
 }
 
+/** Named volumes a module mounts (any mode), and those it mounts read-write. */
+function volumesOf(m: PolicyInput["module"], writable: boolean): string[] {
+  const out: string[] = [];
+  for (const s of m.services) for (const v of s.volumes) if (v.type === "volume" && v.source && (!writable || !v.readOnly) && !out.includes(v.source)) out.push(v.source);
+  return out;
+}
+
+/** Volume ownership per docs/policy.md: the first stateful module in catalog order mounting it, else the first one mounting it. */
+function ownerOf(x: PolicyInput, volume: string): PolicyInput["module"] | undefined {
+  const catalog = x.catalog.some((m) => m.name === x.module.name) ? x.catalog : [...x.catalog, x.module];
+  const mounting = catalog.filter((m) => volumesOf(m, false).includes(volume));
+  return mounting.find((m) => m.stateful) ?? mounting[0];
+}
+
+/** The stateful owners (other than the module) of the volumes the module writes. */
+function foreignOwners(x: PolicyInput): PolicyInput["module"][] {
+  const out: PolicyInput["module"][] = [];
+  for (const v of volumesOf(x.module, true)) {
+    const o = ownerOf(x, v);
+    if (o && o.stateful && o.name !== x.module.name && !out.includes(o)) out.push(o);
+  }
+  return out;
+}
+
+/** Stateful by manifest, by plan, or by writing a stateful module's volume. */
+export function referenceStateful(x: PolicyInput): boolean {
+  return x.plan.stateful || x.module.stateful || foreignOwners(x).length > 0;
+}
+
+/** Module names a single backup may be of: in every applicable backup_ref_modules list. */
+function coveringOf(x: PolicyInput): string[] {
+  const lists: string[][] = foreignOwners(x).map((o) => o.backupRefModules);
+  if (x.plan.stateful || x.module.stateful) lists.unshift(x.module.backupRefModules);
+  if (lists.length === 0) return x.module.backupRefModules;
+  return (lists[0] as string[]).filter((n) => lists.every((l) => l.includes(n)));
+}
+
 function backupIsValid(x: PolicyInput, nowMs: number): boolean {
   const ref = x.inputs.backupRef;
   if (ref === undefined || ref.trim().length === 0) return false;
@@ -61,7 +98,7 @@ function backupIsValid(x: PolicyInput, nowMs: number): boolean {
   if (!f.isFile || f.isDirectory || !(f.size > 0)) return false;
   const realSegs = segments(f.realPath) as string[];
   const parsed = backupName(realSegs[realSegs.length - 1] ?? "");
-  if (parsed === null || !x.module.backupRefModules.includes(parsed[0])) return false;
+  if (parsed === null || !coveringOf(x).includes(parsed[0])) return false;
   const age = nowMs - parsed[1];
   if (age < 0 || age > x.maxBackupAgeSeconds * 1000) return false;
   // An unreadable catalog proves nothing; a recorded file must match; any other file must read as a complete archive
@@ -81,8 +118,7 @@ function backupIsValid(x: PolicyInput, nowMs: number): boolean {
 /** Eligible per the rules of docs/policy.md. */
 export function referenceEligible(x: PolicyInput): boolean {
   if (x.plan.name !== x.module.name) return false;
-  const stateful = x.plan.stateful || x.module.stateful;
-  if (!stateful) return true;
+  if (!referenceStateful(x)) return true;
 
   const given = x.inputs;
   const tokenOk = typeof given.confirm === "string" && given.confirm.length > 0 && given.confirm === x.confirmToken;
