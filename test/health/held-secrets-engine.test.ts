@@ -1,0 +1,37 @@
+// health and smoke on the real engine mask what the container holds for ${VAR} references: variable unset, or rotated.
+import { describe, expect, it } from "vitest";
+import { CANARY, useScenarios } from "../apply/apply-scenario.js";
+import { cli, manifest, TEST_IMAGE } from "../helpers/platform.js";
+
+const scenario = useScenarios();
+
+/** A service whose start fails with an engine error naming its entrypoint, which holds the secret. */
+const leaky = manifest("leaky", {
+  services: `    leaky:\n      image: ${TEST_IMAGE}\n      entrypoint: ["/nonexistent-\${APPLY_CANARY}"]\n      environment:\n        PW: \${APPLY_CANARY}\n      restart: "no"\n      stop_grace_period: 1s\n`,
+});
+
+describe("health and smoke mask the values a container holds", () => {
+  it("masks the container's own value when the variable is not set and after it was rotated", async () => {
+    const s = await scenario("held", { leaky });
+    const applied = await s.apply(["--module", "leaky"]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(1);
+    expect((await s.container("leaky")).State.Error, "the engine's error holds the value").toContain(CANARY);
+
+    const base = ["--project", s.project, "--modules-dir", s.dir];
+    const envs: [string, Record<string, string>][] = [
+      ["unset", { STATE_DIR: s.stateDir }],
+      ["rotated", { STATE_DIR: s.stateDir, APPLY_CANARY: "rotated-value-7Tq9Zk" }],
+    ];
+    const commands = [["health", "--module", "leaky"], ["health", "--module", "leaky", "--json"], ["smoke", "leaky"], ["smoke", "leaky", "--json"]];
+    const runs = envs.flatMap(([label, env]) => commands.map((args) => ({ label, args, run: cli([...args.slice(0, 1), ...base, ...args.slice(1)], env) })));
+    for (const { label, args, run } of runs) {
+      const r = await run;
+      const out = r.stdout + r.stderr;
+      expect(r.code, `${label} ${args.join(" ")}: ${out}`).toBe(1);
+      expect(out, `${label} ${args.join(" ")}`).not.toContain(CANARY);
+      // Positive control: the reason is still shown, with the value masked.
+      expect(out, `${label} ${args.join(" ")}`).toMatch(/failed to start/);
+      expect(out, `${label} ${args.join(" ")}`).toContain("***");
+    }
+  }, 180_000);
+});
