@@ -34,19 +34,21 @@ const MAX_NESTED_PER_CONTAINER = 32;
 export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFacts> {
   const local = ctx.runtime.local;
   const binds: DeclaredBind[] = [];
+  const secrets: string[] = [];
   for (const m of ctx.catalog) {
     for (const s of m.services) {
       for (const v of s.volumes) {
         if (v.type !== "bind" || v.source === undefined) continue;
         const r = resolveInterpolation(v.source, ctx.env);
         if (!r.ok) continue; // unresolved here: apply would fail first and say why
+        secrets.push(...r.secrets);
         const source = await canonical(path.resolve(ctx.cwd, m.dir, r.value));
         binds.push({ module: m.name, service: s.name, source, target: v.target, readOnly: v.readOnly, sourceExists: local ? await exists(source) : undefined });
       }
     }
   }
   const stateDir = await canonical(resolveStateDir(ctx.env, ctx.cwd));
-  const facts: MountFacts = { binds, nested: [], stateDir, modules: [...ctx.selected] };
+  const facts: MountFacts = { binds, nested: [], stateDir, modules: [...ctx.selected], secrets };
   if (!local) return { ...facts, remoteEndpoint: ctx.runtime.endpoint };
 
   const hostMounts = topMounts(parseMountinfo(await (ctx.readMountinfo ?? (() => readFile("/proc/self/mountinfo", "utf8")))()));

@@ -1,5 +1,6 @@
 // Pure mount sanity checks over facts the shell gathered: missing bind sources, shadowed nested mounts, two writers, STATE_DIR inside a bind.
 import { isWithin } from "../policy/path-containment.js";
+import { maskerFor } from "../secrets/masker.js";
 
 /** A bind mount a module declares, its source resolved to a host path the way apply resolves it. */
 export interface DeclaredBind {
@@ -48,6 +49,8 @@ export interface MountFacts {
   modules: readonly string[];
   /** Set when host-side checks (sources, nested mounts) were not run, e.g. `tcp://10.0.0.5:2376` (remote engine). */
   remoteEndpoint?: string | undefined;
+  /** Values resolved from `${VAR}` references in bind sources: secrets, masked in every finding's path and text. */
+  secrets?: readonly string[] | undefined;
 }
 
 /**
@@ -193,7 +196,8 @@ export function mountWarnings(facts: MountFacts): MountFinding[] {
   }
 
   const order: MountFindingCode[] = ["mount.not_checked", "mount.shadowed", "mount.unverified", "bind.source_missing", "bind.two_writers", "state_dir.in_bind"];
-  return out.sort(
+  const mask = maskerFor(facts.secrets ?? []);
+  return out.map((f) => ({ ...f, path: mask(f.path), message: mask(f.message), remedy: mask(f.remedy) })).sort(
     (x, y) =>
       order.indexOf(x.code) - order.indexOf(y.code) ||
       cmp(x.module ?? "", y.module ?? "") ||

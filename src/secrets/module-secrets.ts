@@ -18,14 +18,17 @@ export function referenceSites(s: Service): { field: "env" | "entrypoint" | "cmd
 
 /**
  * Every value a module's containers get from the environment or env files: the mask set of everything shown about
- * the module (container output, engine errors, probe output, audit), whichever action runs. Pure.
- * Unresolvable references are skipped (nothing to mask); bind sources may not hold references (validation refuses them).
+ * the module (container output, engine errors, probe output, audit), whichever action runs. Pure. Covers every
+ * interpolated field: environment, entrypoint, command, healthcheck test and bind sources (a resolved bind path is
+ * masked too: the engine's "bind source path does not exist" error and mount findings would otherwise show it).
+ * Unresolvable references are skipped (nothing to mask).
  */
 export function moduleSecrets(module: Module, env: Readonly<Record<string, string | undefined>>, envFileValues: EnvFileValues = {}): string[] {
   const out = new Set<string>();
   for (const s of module.services) {
-    for (const site of referenceSites(s)) {
-      const r = resolveInterpolation(site.written, env);
+    const written = [...referenceSites(s).map((x) => x.written), ...(s.healthcheck?.test ?? []), ...s.volumes.flatMap((v) => (v.type === "bind" && v.source ? [v.source] : []))];
+    for (const text of written) {
+      const r = resolveInterpolation(text, env);
       if (r.ok) for (const v of r.secrets) out.add(v);
     }
     for (const v of Object.values(envFileValues[s.name] ?? {})) if (v !== "") out.add(v);

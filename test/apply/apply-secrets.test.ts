@@ -60,3 +60,27 @@ describe("apply masks the module's secrets on every action, not only after creat
     expectNoCanary(out.first, out.second, out.json, out.audit);
   });
 });
+
+describe("a ${VAR} in a bind source is a secret like any other", () => {
+  it("masks it in the engine's create error, in plan and health mount findings, in text, --json and the audit log", async () => {
+    const yaml = manifest("binder", {
+      services: `    binder:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n      stop_grace_period: 1s\n      volumes: ["/srv/x-\${APPLY_CANARY}:/x"]\n`,
+    });
+    const s = await scenario("bind-mask", { binder: yaml });
+    const [text, json, plan, planJson, health, healthJson] = await Promise.all([
+      s.apply(["--module", "binder"]),
+      s.apply(["--module", "binder", "--json"]),
+      s.run("plan", ["--module", "binder"]),
+      s.run("plan", ["--module", "binder", "--json"]),
+      s.run("health", ["--module", "binder"]),
+      s.run("health", ["--module", "binder", "--json"]),
+    ]);
+    const applies = [text, json].map((r) => r.stdout + r.stderr);
+    // Both applies fail (the create is refused, or the other apply holds the lock); at least one reached the engine.
+    expect(applies.some((o) => o.includes("bind source path does not exist")), applies.join("\n---\n")).toBe(true);
+    expect(plan.stdout + plan.stderr).toContain("bind.source_missing");
+    expect(plan.stdout + plan.stderr).toContain("/srv/x-***");
+    expect(health.code).toBe(1);
+    expectNoCanary(...applies, ...[plan, planJson, health, healthJson].map((r) => r.stdout + r.stderr), await s.auditText());
+  }, 120_000);
+});
