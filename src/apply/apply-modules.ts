@@ -262,7 +262,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
         outcome: interrupted ? "interrupted" : e instanceof StalePlanError && results.length === 0 ? "refused" : "failed",
         modules: results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions })),
         message: e.message,
-      }).catch(() => undefined);
+      }).catch(() => undefined); // safe: the original error is rethrown below; the open intent is reconciled by the next apply
     }
     throw e;
   } finally {

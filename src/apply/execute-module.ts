@@ -8,7 +8,7 @@ import { replacementUnitName, unitName } from "../plan/unit-name.js";
 import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
-import { heldSecrets } from "../secrets/module-secrets.js";
+import { heldEnvNames, heldSecrets } from "../secrets/module-secrets.js";
 import { InternalError, PlatformError } from "../errors.js";
 import { assertApproved, type ApprovedModulePlan } from "../gate/approve.js";
 import type { ActionRecord } from "../state/audit.js";
@@ -71,7 +71,7 @@ async function createFor(ctx: ExecuteContext, service: Service, name: string): P
 async function maskHeld(ctx: ExecuteContext, service: Service, target: string): Promise<void> {
   const held = await ctx.runtime.heldValues(target, ctx.signal);
   if (!held) return;
-  const fileKeys = Object.keys(await readEnvFiles(ctx.module, service, envFileDirs(ctx.env)).catch(() => ({})));
+  const fileKeys = Object.keys(await readEnvFiles(ctx.module, service, envFileDirs(ctx.env)).catch(() => heldEnvNames(held))); // unreadable: mask every undeclared variable
   for (const v of heldSecrets(service, held, fileKeys)) ctx.secrets.add(v);
 }
 

@@ -106,7 +106,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
         throw new PlatformError("backup.failed", `backup helper for ${m.name} failed (exit ${r.exitCode})`, { detail: redact(logs, []), hint: "Check that the helper image has sh and tar (PLATFORMCTL_BACKUP_IMAGE) and that the volumes exist." });
       }
     } finally {
-      await req.runtime.removeUnit(id, { force: true }).catch(() => undefined);
+      await req.runtime.removeUnit(id, { force: true }).catch(() => undefined); // safe: the helper is labelled and never restarts; any error above still propagates
     }
     // tar truncates the file it was given, keeping its owner and mode; set the mode again in case the helper replaced it.
     await chmod(partial, BACKUP_FILE_MODE);
@@ -118,7 +118,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     }
     file = await claimName(root, m.name, req.now, partial);
   } finally {
-    await rm(partial, { force: true }).catch(() => undefined);
+    await rm(partial, { force: true }).catch(() => undefined); // safe: a leftover partial file is never a backup (claimName links only finished ones)
   }
   await syncDir(root);
   const size = (await stat(file)).size;
@@ -149,6 +149,6 @@ async function claimName(root: string, module: string, time: Date, partial: stri
 async function syncDir(dir: string): Promise<void> {
   const fh = await open(dir, constants.O_RDONLY).catch(() => undefined);
   if (!fh) return;
-  await fh.sync().catch(() => undefined);
+  await fh.sync().catch(() => undefined); // best effort, as above: the file itself was synced before it was linked
   await fh.close();
 }

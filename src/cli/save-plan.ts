@@ -37,7 +37,7 @@ export async function savePlan(file: string, plan: Plan, io?: CliIO): Promise<vo
     await checkPlanTarget(file); // again, just before the rename: it may have changed while the plan was written
     await rename(tmp, file);
   } catch (e) {
-    await rm(tmp, { force: true }).catch(() => undefined);
+    await rm(tmp, { force: true }).catch(() => undefined); // safe: the write error is thrown next; a leftover temp file is hidden (.name.pid.tmp)
     if (e instanceof PlatformError) throw e;
     throw new PlatformError("plan.write_failed", `cannot write the plan to ${file}`, { hint: "Check that the directory exists and is writable.", cause: e });
   }

@@ -17,11 +17,13 @@ import { verifyArchive } from "../backup/verify-archive.js";
  */
 export async function gatherBackupFacts(ref: string, env: Readonly<Record<string, string | undefined>>, stateDir: string): Promise<BackupFacts> {
   const rootRaw = env.PLATFORMCTL_BACKUP_DIR;
+  // Safe: each failure below is a missing fact (no root, no file, no digest), which the gate turns into a blocking
+  // reason; a missing fact never makes a backup acceptable.
   const backupRoot = rootRaw ? await realpath(rootRaw).catch(() => undefined) : undefined;
   const real = ref.includes("\0") ? undefined : await realpath(ref).catch(() => undefined);
   const st = real ? await stat(real).catch(() => undefined) : undefined;
   const isFile = Boolean(st?.isFile());
-  const sha = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) ? await sha256File(real).catch(() => undefined) : undefined;
+  const sha = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) ? await sha256File(real).catch(() => undefined) : undefined; // safe: no digest is a missing fact, never acceptance
   const catalog = await readBackupCatalog(stateDir);
   const entry = real && catalog.ok ? catalog.entries.find((e) => e.file === real) : undefined;
   const readable = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) && (st?.size ?? 0) > 0;

@@ -1,7 +1,7 @@
 // The shell around judgeHealth: observes twice ~1 s apart (restart loops), waits for starting services, gathers mount facts.
 import { setTimeout as sleepMs } from "node:timers/promises";
 import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
-import { heldSecrets, readModuleSecrets } from "../secrets/module-secrets.js";
+import { heldEnvNames, heldSecrets, readModuleSecrets } from "../secrets/module-secrets.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedContainer, ObservedState } from "../plan/observed-state.js";
 import { unitName } from "../plan/unit-name.js";
@@ -91,7 +91,7 @@ async function containerSecrets(ctx: HealthContext, modules: readonly Module[], 
     if (!s) continue;
     const m = modules.find((x) => x.name === c.module) as Module;
     const held = await ctx.runtime.heldValues(c.id, ctx.signal);
-    if (held) out.push(...heldSecrets(s, held, Object.keys(await readEnvFiles(m, s, envFileDirs(ctx.env)).catch(() => ({})))));
+    if (held) out.push(...heldSecrets(s, held, Object.keys(await readEnvFiles(m, s, envFileDirs(ctx.env)).catch(() => heldEnvNames(held))))); // unreadable: mask every undeclared variable
   }
   return out;
 }

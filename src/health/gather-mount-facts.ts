@@ -96,5 +96,5 @@ function topMounts(entries: readonly MountinfoEntry[]): MountinfoEntry[] {
 
 const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
 
-/** The real path when it exists (symlinks resolved, as mountinfo shows them), else the normalised path. */
+/** The real path when it exists (symlinks resolved, as mountinfo shows them), else the normalised path (a missing source is reported by `exists`). */
 const canonical = (p: string): Promise<string> => realpath(p).catch(() => path.resolve(p));

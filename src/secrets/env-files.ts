@@ -48,7 +48,7 @@ export async function readEnvFiles(module: Module, service: Service, allowedDirs
     try {
       real = await realpath(file);
       const catalog = await realpath(path.dirname(path.resolve(module.dir)));
-      roots = [catalog, ...(await Promise.all(allowedDirs.map((d) => realpath(d).catch(() => path.resolve(d)))))];
+      roots = [catalog, ...(await Promise.all(allowedDirs.map((d) => realpath(d).catch(() => path.resolve(d)))))]; // safe: a missing directory holds no file to allow
     } catch (e) {
       throw unreadable(e);
     }

@@ -39,6 +39,7 @@ export function moduleSecrets(module: Module, env: Readonly<Record<string, strin
 /** `moduleSecrets` with the module's env files read from disk (an unreadable file contributes nothing here). */
 export async function readModuleSecrets(module: Module, env: Readonly<Record<string, string | undefined>>): Promise<string[]> {
   const files: Record<string, Record<string, string>> = {};
+  // Safe: values of an unreadable file cannot be known here, and every use of them reads the file again and fails loudly (apply.env_file).
   for (const s of module.services) files[s.name] = await readEnvFiles(module, s, envFileDirs(env)).catch(() => ({}));
   return moduleSecrets(module, env, files);
 }
@@ -57,6 +58,14 @@ export interface HeldValues {
  * files): they may differ from the current environment (after a rotation, or when the variable is not set here).
  * Each referenced part is recovered by matching the written template's literal runs; the whole value is kept too. Pure.
  */
+/**
+ * The variable names a unit holds, as an env-file map without values: what an unreadable env file is taken to have
+ * held, so every variable the manifest does not declare is masked (more, never less).
+ */
+export function heldEnvNames(held: HeldValues): Record<string, string> {
+  return Object.fromEntries(held.env.flatMap((kv) => (kv.indexOf("=") > 0 ? [[kv.slice(0, kv.indexOf("=")), ""]] : [])));
+}
+
 export function heldSecrets(service: Service, held: HeldValues, envFileKeys: readonly string[] = []): string[] {
   const envMap = new Map<string, string>();
   for (const kv of held.env) {

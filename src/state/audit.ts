@@ -91,7 +91,7 @@ export async function appendAudit(stateDir: string, record: AuditRecord): Promis
       cause: e,
     });
   } finally {
-    await fh?.close().catch(() => undefined);
+    await fh?.close().catch(() => undefined); // safe: the record was written and synced, or the write error is already thrown
   }
 }
 

@@ -51,6 +51,7 @@ const KEY_BYTES = 32;
 
 /** Reads the digest key without creating it; undefined when it does not exist or is unusable (plan stays read-only). */
 export async function readDigestKey(dir: string): Promise<Uint8Array | undefined> {
+  // Safe: without the key plan shows no secret digests, so a rotated secret is not seen as drift until apply (which creates or reads the key and fails loudly).
   const buf = await readFile(path.join(dir, KEY_FILE)).catch(() => undefined);
   return buf && buf.length === KEY_BYTES ? new Uint8Array(buf) : undefined;
 }
