@@ -195,12 +195,14 @@ async function withGuard<T>(file: string, now: () => number, signal: AbortSignal
   const giveUp = now() + 3 * GUARD_STALE_MS;
   for (let delay = 2; ; delay = Math.min(delay * 2, 200)) {
     if (await createWhole(guard, String(process.pid))) break;
+    // An unreadable guard is judged again on the next turn; the loop is bounded by giveUp below.
     const st = await lstat(guard).catch(() => undefined);
     if (st && now() - st.mtimeMs > GUARD_STALE_MS) await rm(guard, { force: true });
     if (now() > giveUp)
       throw new PlatformError("lock.busy", `the apply lock ${file} is being changed by another process and stayed so`, {
         hint: `Try again; if it persists, remove ${guard} once no platformctl runs.`,
       });
+    // A sleep only rejects when aborted, and the abort is rethrown on the next line.
     await sleep(delay + Math.random() * delay, undefined, { signal }).catch(() => undefined);
     if (signal?.aborted) throw signal.reason;
   }
@@ -309,6 +311,7 @@ export async function acquireLock(stateDir: string, request: LockRequest, opts: 
       opts.onWait?.(held.holder);
     }
     const left = Math.max(1, (held ? deadline : deadline + 2_000) - now());
+    // A sleep only rejects when aborted; the loop checks the signal before its next attempt.
     await sleep(Math.min(left, delay / 2 + Math.random() * delay), undefined, { signal: opts.signal }).catch(() => undefined);
   }
 }
@@ -417,6 +420,7 @@ function handle(
   const rewrite = async (): Promise<boolean> =>
     withGuard(file, o.now, undefined, async () => {
       if (released) return false;
+      // Unreadable counts as lost: the holder stops rather than act without a lock it can prove it holds.
       const current = await readSnapshot(file).catch(() => undefined);
       if (!current || current.holder === "corrupt" || current.holder.token !== holder.token) {
         if (!lost) {
@@ -455,8 +459,10 @@ function handle(
       clearInterval(timer);
       await beat;
       await withGuard(file, o.now, undefined, async () => {
+        // Unreadable: leave the file; a lock we cannot prove is ours must not be removed (its lease or pid frees it).
         const current = await readSnapshot(file).catch(() => undefined);
         if (current && current.holder !== "corrupt" && current.holder.token === holder.token) await rm(file, { force: true });
+        // A release that fails leaves a lock whose holder is gone: the next apply judges it stale by pid or lease.
       }).catch(() => undefined);
     },
   };
