@@ -60,6 +60,11 @@ export const PROBLEM_CODES = {
   "strict.secret_literal": { layer: "strict", meaning: "An environment key that looks secret (PASSWORD, SECRET, TOKEN, KEY, CREDENTIAL) holds a literal.", fix: "Use a `${VAR}` reference and provide the value at apply time." },
   "strict.oneshot_restart_implicit": { layer: "strict", meaning: "A one-shot service without an explicit `restart: \"no\"`.", fix: "Add `restart: \"no\"`." },
   "strict.description_missing": { layer: "strict", meaning: "The module has no `metadata.description`.", fix: "Say what the module is for." },
+  "strict.volume_two_writers": {
+    layer: "strict",
+    meaning: "A named volume is mounted read-write by services of two modules: two modules write one tree (and a stateless writer of a stateful module's volume is judged by the owner's gate).",
+    fix: "Mount it read-only (`:ro`) in all modules but its owner, or give each module its own volume.",
+  },
   "strict.healthcheck_missing": { layer: "strict", meaning: "A service expected `healthy` declares no healthcheck.", fix: "Add a `healthcheck`, or expect `running`." },
 } as const satisfies Record<string, { layer: ProblemLayer; meaning: string; fix: string }>;
 

@@ -88,6 +88,7 @@ export function validateCatalog(
       if (!known.has(d)) problems.push(at(m.file, 0, 0, `spec.backup_ref_modules[${i}]`, "backup_ref.unknown", `module "${d}" is not in the catalog`));
     });
   }
+  if (options.strict) problems.push(...volumeTwoWriters(modules));
   for (const cycle of findCycles(modules)) {
     const first = byName.get(cycle[0] as string) as Module;
     problems.push(at(first.file, 0, 0, "spec.depends_on", "depends_on.cycle", `depends_on cycle: ${[...cycle, cycle[0]].join(" -> ")}`));
@@ -95,6 +96,29 @@ export function validateCatalog(
   const located = problems.map((p) => (p.line === 0 && p.path ? relocate(p, sources) : p));
   const sorted = sortProblems(dedupe(located));
   return { valid: sorted.length === 0, modules: dependencyOrder(modules), problems: sorted };
+}
+
+/**
+ * Strict: a named volume mounted read-write by two modules, reported at each later module's mount (like
+ * bind.two_writers), unless the later module declares the first one in backup_ref_modules (a sidecar of its data).
+ */
+function volumeTwoWriters(modules: readonly Module[]): Problem[] {
+  const first = new Map<string, string>();
+  const out: Problem[] = [];
+  for (const m of [...modules].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    for (const s of m.services) {
+      s.volumes.forEach((v, i) => {
+        if (v.type !== "volume" || !v.source || v.readOnly) return;
+        const owner = first.get(v.source);
+        if (owner === undefined) first.set(v.source, m.name);
+        // A declared sidecar (its backup_ref_modules names the first writer, as minio-init names minio) is intended.
+        else if (owner !== m.name && !m.backupRefModules.includes(owner)) {
+          out.push(at(m.file, 0, 0, `spec.services.${s.name}.volumes[${i}]`, "strict.volume_two_writers", `volume "${v.source}" is mounted read-write by module "${owner}" and by module "${m.name}": two modules write one tree`));
+        }
+      });
+    }
+  }
+  return out;
 }
 
 /** Orders modules so every module comes after the modules it depends on; ties by name. Cycles are broken by name. */

@@ -155,6 +155,21 @@ describe("invalid catalogs", () => {
     expect(strict.stdout).toContain("1 problem in 1 file (strict); nothing was changed.");
   });
 
+  it("reports a named volume mounted read-write by two modules as two writers in strict mode only, at the second writer's mount", async () => {
+    const root = await writeCatalog(await temp.make("cli-volume-writers"), {
+      minio: aManifest({ name: "minio", stateful: "true", serviceExtra: ['volumes: ["minio-data:/data"]'] }),
+      wiper: aManifest({ name: "wiper", serviceExtra: ['volumes: ["minio-data:/data"]'] }),
+      reader: aManifest({ name: "reader", serviceExtra: ['volumes: ["minio-data:/data:ro"]'] }),
+    });
+    expect((await runCli(["validate", root])).code).toBe(0);
+    const strict = await runCli(["validate", "--strict", root]);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('spec.services.app.volumes[0]: volume "minio-data" is mounted read-write by module "minio" and by module "wiper": two modules write one tree [strict.volume_two_writers]');
+    expect(strict.stdout).toMatch(/wiper\/module\.yaml:\d+:\d+ /);
+    expect(strict.stdout).not.toContain("reader/module.yaml");
+    expect(strict.stdout).toContain("1 problem in 1 file (strict)");
+  });
+
   it("reports binary garbage, a directory named module.yaml and an unknown option without a stack trace", async () => {
     const root = await temp.make("cli-garbage");
     await writeCatalog(root, { demo: new Uint8Array(4096).map((_, i) => (i * 7919) % 256) });
