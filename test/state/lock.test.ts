@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { acquireLock, forceUnlock, LEASE_MS, lockFile, type AcquireOptions, type LockHolder, type Takeover } from "../../src/state/lock.js";
 import { aLockChild, type LockChild } from "../helpers/lock-processes.js";
 import { eventually } from "../helpers/platform.js";
+import { exitCodeFor, PlatformError } from "../../src/errors.js";
 
 const request = (project: string) => ({ project, user: "test", command: "lock.test", ci_run_url: null });
 const options = (o: Partial<AcquireOptions> = {}): AcquireOptions => ({ waitMs: 0, oneShotRunning: async () => false, ...o });
@@ -63,7 +64,7 @@ describe("the apply lock between processes", () => {
     expect(recorded.pid_ns).not.toBe((await import("node:fs")).readlinkSync("/proc/self/ns/pid"));
 
     const held = acquireLock(dir, request("ns"), options());
-    await expect(held).rejects.toMatchObject({ code: "lock.held", exitCode: 4 });
+    await expect(held).rejects.toMatchObject({ code: "lock.held" });
     await expect(held).rejects.toThrow(/another PID namespace.*held until its lease runs out/);
 
     // The holder's heartbeat stops (as if it hung); once the lease has run out the lock is taken over, and logged.
@@ -89,13 +90,20 @@ describe("the apply lock between processes", () => {
   });
 });
 
+describe("lock error codes", () => {
+  it("map every refusal because someone else holds or may hold the lock to exit 4", () => {
+    for (const code of ["lock.held", "lock.busy", "lock.holder_alive", "lock.one_shot_unknown"] as const) {
+      expect(exitCodeFor(new PlatformError(code, "x")), code).toBe(4);
+    }
+  });
+});
+
 describe("unreadable and odd lock files", () => {
   it("does not take over an unreadable lock written moments ago, and takes an old one over with a logged reason", async () => {
     const dir = await aStateDir();
     await writeFile(lockFile(dir, "bad"), "");
     await expect(acquireLock(dir, request("bad"), options())).rejects.toMatchObject({
       code: "lock.held",
-      exitCode: 4,
       message: expect.stringContaining("unreadable"),
     });
     expect(await readFile(lockFile(dir, "bad"), "utf8")).toBe("");
@@ -125,7 +133,6 @@ describe("unreadable and odd lock files", () => {
     cleanups.push(() => first.release());
     await expect(acquireLock(dir, request("wait"), options())).rejects.toMatchObject({
       code: "lock.held",
-      exitCode: 4,
       message: expect.stringContaining(`pid ${process.pid} on ${hostname()}`),
     });
 
@@ -158,7 +165,7 @@ describe("unreadable and odd lock files", () => {
       throw new Error("engine unreachable at unix:///nowhere.sock");
     };
     const err = await acquireLock(dir, request("os"), options({ oneShotRunning: unreachable })).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: "lock.one_shot_unknown", exitCode: 4 });
+    expect(err).toMatchObject({ code: "lock.one_shot_unknown" });
     expect((err as Error).message).toContain("engine unreachable at unix:///nowhere.sock");
     expect(await readHolder(dir, "os")).toEqual(stale);
     // When the engine answers that it is not running, the gone holder's lock is taken over.
@@ -176,7 +183,6 @@ describe("unlock --force on the lock", () => {
     const refused = await forceUnlock(dir, "live").catch((e: unknown) => e);
     expect(refused).toMatchObject({
       code: "lock.holder_alive",
-      exitCode: 4,
       message: expect.stringContaining(`pid ${pid} on ${hostname()}`),
       hint: expect.stringContaining(`--pid ${pid}`),
     });
