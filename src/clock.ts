@@ -7,6 +7,3 @@ export interface Clock {
 
 /** The host's wall clock. */
 export const systemClock: Clock = { now: () => new Date() };
-
-/** A clock stopped at `at` (tests, and replaying a decision for a given time). */
-export const fixedClock = (at: Date | string): Clock => ({ now: () => new Date(at) });

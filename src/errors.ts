@@ -38,7 +38,7 @@ export interface ErrorCodeSpec {
  */
 export const ERROR_CODES = {
   // usage: bad input on the command line or in the environment; nothing was changed
-  "usage.backup_ref": { meaning: "--backup-ref is empty or contains control characters.", exit: "error" },
+  "usage.backup_ref": { meaning: "--backup-ref contains control characters (a blank one is a missing backup ref, input.backup_ref_missing).", exit: "error" },
   "usage.duration": { meaning: "A duration flag (--timeout, --lock-wait, --backup-max-age) is not a duration, or is out of its range.", exit: "error" },
   "usage.env_file_dirs": { meaning: "PLATFORMCTL_ENV_FILE_DIRS holds a relative directory.", exit: "error" },
   "usage.file_too_large": { meaning: "An input file is larger than platformctl reads.", exit: "error" },
@@ -65,7 +65,6 @@ export const ERROR_CODES = {
   // the gate and apply
   "policy.blocked": { meaning: "The policy gate refused the change; its reasons say which inputs are missing.", exit: "blocked", runbook: "runbooks/README.md" },
   "apply.action_failed": { meaning: "An action (create, start, run a one-shot, wait, remove) failed; the container is kept.", exit: "error", runbook: "runbooks/rerun-failed-one-shot.md" },
-  "apply.dependency_not_ready": { meaning: "A module this one depends on is not applied or not healthy.", exit: "error" },
   "apply.env_file": { meaning: "A service's env file cannot be read or has a malformed line.", exit: "error" },
   "apply.unresolved_reference": { meaning: "A ${VAR} reference in a manifest has no value in the environment.", exit: "error" },
   // STATE_DIR: lock, audit log

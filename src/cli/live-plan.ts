@@ -5,7 +5,7 @@ import type { Module } from "../manifest/module.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import { readDigestKey, resolveStateDir } from "../state/state-dir.js";
 import { systemClock } from "../clock.js";
-import { computeLivePlan } from "../live-plan/compute-live-plan.js";
+import { computeLivePlan, type LivePlan } from "../live-plan/compute-live-plan.js";
 import type { GlobalArguments } from "./arguments/global-arguments.js";
 import { checkProject, loadCatalogOrFail, makeLogger, selectModules } from "./context.js";
 import type { CliIO } from "./io.js";
@@ -16,13 +16,13 @@ export async function makePlan(
   g: GlobalArguments,
   requested: readonly string[],
   options: { prune?: boolean; rerun?: boolean } = {},
-): Promise<{ plan: Plan; catalog: Module[]; observed: ObservedState }> {
+): Promise<{ plan: Plan; catalog: Module[]; observed: ObservedState; dependencies: LivePlan["dependencies"] }> {
   const project = checkProject(g.project);
   const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const selected = selectModules(catalog, requested);
   const log = makeLogger(io, g.verbose);
   const started = Date.now();
-  const { plan, observed } = await computeLivePlan({
+  const { plan, observed, dependencies } = await computeLivePlan({
     runtime: openRuntime(io.env),
     project,
     catalog,
@@ -35,5 +35,5 @@ export async function makePlan(
     clock: systemClock,
   });
   log.debug({ containers: observed.containers.length, ms: Date.now() - started }, "observed engine state and planned");
-  return { plan, catalog, observed };
+  return { plan, catalog, observed, dependencies };
 }

@@ -1,7 +1,9 @@
 // Gathers the facts the policy gate needs (backup file, backup catalog, bootstrap history) and asks the pure gate.
 import { realpath, stat } from "node:fs/promises";
+import path from "node:path";
 import type { Module } from "../manifest/module.js";
-import type { ModulePlan, Plan } from "../plan/plan.js";
+import type { DependencyReadiness } from "../plan/dependency-readiness.js";
+import type { ModulePlan } from "../plan/plan.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import { isWithin } from "../policy/path-containment.js";
 import { resourceName } from "../plan/unit-name.js";
@@ -14,12 +16,14 @@ import { verifyArchive } from "../backup/verify-archive.js";
 /**
  * Facts about the backup ref, from the file system. Never throws for a bad path: the gate turns facts into reasons.
  * A file inside the root that the catalog does not record is read to its end (verifyArchive) for structural evidence.
+ * The backup root must be given as an absolute path: a relative PLATFORMCTL_BACKUP_DIR would mean a different
+ * directory in every working directory, so it is treated as unknown (`backup.root_missing`).
  */
 export async function gatherBackupFacts(ref: string, env: Readonly<Record<string, string | undefined>>, stateDir: string): Promise<BackupFacts> {
   const rootRaw = env.PLATFORMCTL_BACKUP_DIR;
   // Safe: each failure below is a missing fact (no root, no file, no digest), which the gate turns into a blocking
-  // reason; a missing fact never makes a backup acceptable.
-  const backupRoot = rootRaw ? await realpath(rootRaw).catch(() => undefined) : undefined;
+  // reason; a missing fact never makes a backup acceptable. A missing or unreadable root is backup.root_missing.
+  const backupRoot = rootRaw && path.isAbsolute(rootRaw) ? await realpath(rootRaw).catch(() => undefined) : undefined;
   const real = ref.includes("\0") ? undefined : await realpath(ref).catch(() => undefined);
   const st = real ? await stat(real).catch(() => undefined) : undefined;
   const isFile = Boolean(st?.isFile());
@@ -54,9 +58,20 @@ export interface PolicyContext {
   catalog: readonly Module[];
 }
 
-/** The policy decision for one module of a plan, facts gathered fresh. */
-export async function decide(ctx: PolicyContext, module: Module, modulePlan: ModulePlan, observed: ObservedState): Promise<Decision> {
-  const backup = ctx.inputs.backupRef !== undefined ? await gatherBackupFacts(ctx.inputs.backupRef, ctx.env, ctx.stateDir) : undefined;
+/**
+ * The policy decision for one module of a plan, facts gathered fresh. `dependencies` is the planner's readiness
+ * verdict for the module's dependencies (from the live plan). A blank backup ref gathers nothing: the gate reports it
+ * as input.backup_ref_missing.
+ */
+export async function decide(
+  ctx: PolicyContext,
+  module: Module,
+  modulePlan: ModulePlan,
+  observed: ObservedState,
+  dependencies: readonly DependencyReadiness[],
+): Promise<Decision> {
+  const ref = ctx.inputs.backupRef;
+  const backup = ref !== undefined && ref.trim() !== "" ? await gatherBackupFacts(ref, ctx.env, ctx.stateDir) : undefined;
   const volumeNames = new Set(module.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => resourceName(ctx.project, v.source as string))));
   return evaluatePolicy({
     module,
@@ -64,6 +79,7 @@ export async function decide(ctx: PolicyContext, module: Module, modulePlan: Mod
     plan: modulePlan,
     inputs: ctx.inputs,
     backup,
+    dependencies,
     bootstrap: {
       containersExist: observed.containers.some((c) => c.module === module.name),
       volumesExist: observed.volumes.some((v) => v.module === module.name || volumeNames.has(v.name)),
@@ -73,14 +89,4 @@ export async function decide(ctx: PolicyContext, module: Module, modulePlan: Mod
     confirmToken: ctx.env.PLATFORMCTL_CONFIRM_TOKEN ?? DEFAULT_CONFIRM_TOKEN,
     maxBackupAgeSeconds: ctx.maxBackupAgeSeconds,
   });
-}
-
-/** Decisions for every module of a plan, in plan order. */
-export async function decideAll(ctx: PolicyContext, plan: Plan, catalog: readonly Module[], observed: ObservedState): Promise<Decision[]> {
-  const out: Decision[] = [];
-  for (const mp of plan.modules) {
-    const m = catalog.find((x) => x.name === mp.name);
-    if (m) out.push(await decide(ctx, m, mp, observed));
-  }
-  return out;
 }

@@ -1,10 +1,11 @@
-// The one live-plan path shared by plan, scope and apply: observe -> secret digests -> computePlan -> mount warnings.
+// The one live-plan path shared by plan, scope and apply: observe -> secret digests -> computePlan (+ dependency readiness) -> mount warnings.
 import type { Clock } from "../clock.js";
 import { gatherMountFacts } from "../health/gather-mount-facts.js";
 import { mountWarnings } from "../health/mount-sanity.js";
 import type { Module } from "../manifest/module.js";
 import { computePlan, type PlanInputs } from "../plan/compute-plan.js";
 import { secretDigests } from "../plan/desired-spec.js";
+import { dependencyReadiness, type DependencyReadiness } from "../plan/dependency-readiness.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import type { Plan } from "../plan/plan.js";
 import { unitName } from "../plan/unit-name.js";
@@ -31,6 +32,8 @@ export interface LivePlanRequest {
 export interface LivePlan {
   plan: Plan;
   observed: ObservedState;
+  /** Readiness of every planned module's dependencies (by module name), judged from the same observation. */
+  dependencies: ReadonlyMap<string, DependencyReadiness[]>;
   /** The inputs `computePlan` was given (for re-computing variants, e.g. without digests). */
   inputs: PlanInputs;
 }
@@ -42,11 +45,16 @@ export interface LivePlan {
  */
 export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   const chosen = req.selected.length ? req.catalog.filter((m) => req.selected.includes(m.name)) : [...req.catalog];
-  const refs = [...new Set(chosen.flatMap((m) => m.services.map((s) => s.image)))].sort();
+  const run = chosen.map((m) => m.name);
+  // Dependencies outside the run are planned from the same observation: they must be observed ready.
+  const outsideNames = new Set(chosen.flatMap((m) => m.dependsOn).filter((d) => !run.includes(d)));
+  const outside = req.catalog.filter((m) => outsideNames.has(m.name));
+  const refs = [...new Set([...chosen, ...outside].flatMap((m) => m.services.map((s) => s.image)))].sort();
   const observed = await req.runtime.observe(req.project, refs, { signal: req.signal });
   const digests: Record<string, Record<string, string> | undefined> = {};
   const key = req.digestKey;
-  if (key) for (const m of chosen) for (const s of m.services) digests[`${m.name}/${s.name}`] = secretDigests(s, req.env, key);
+  if (key)
+    for (const m of [...chosen, ...outside]) for (const s of m.services) digests[`${m.name}/${s.name}`] = secretDigests(s, req.env, key);
   const inputs: PlanInputs = {
     project: req.project,
     catalog: req.catalog,
@@ -59,10 +67,24 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
     containerName: (module, service) => unitName(req.project, module, service),
   };
   const plan = computePlan(inputs);
-  const facts = await gatherMountFacts({ runtime: req.runtime, catalog: req.catalog, selected: plan.modules.map((m) => m.name), containers: [], env: req.env, cwd: req.cwd, signal: req.signal });
+  const outsidePlans = outside.length
+    ? computePlan({ ...inputs, selected: outside.map((m) => m.name), prune: false, rerun: false }).modules
+    : [];
+  const dependencies = new Map(
+    chosen.map((m) => [m.name, dependencyReadiness({ module: m, run, outside: outsidePlans, observed, catalog: req.catalog })]),
+  );
+  const facts = await gatherMountFacts({
+    runtime: req.runtime,
+    catalog: req.catalog,
+    selected: plan.modules.map((m) => m.name),
+    containers: [],
+    env: req.env,
+    cwd: req.cwd,
+    signal: req.signal,
+  });
   for (const f of mountWarnings(facts)) {
     const mp = plan.modules.find((m) => m.name === f.module);
     if (mp && f.code !== "mount.not_checked") mp.warnings.push(`${f.message} (${f.code}; ${f.remedy})`);
   }
-  return { plan, observed, inputs };
+  return { plan, observed, dependencies, inputs };
 }

@@ -52,9 +52,13 @@ function coveringModules(module: PolicyInput["module"], ownStateful: boolean, fo
 /**
  * Judges `input.plan` for `input.module`. Pure: no file system, clock, engine or environment; every fact is an input.
  *
- * - A stateless module is eligible whatever its plan (rule `stateless`).
+ * - A plan with actions whose module depends on a module outside the run that is not ready is blocked
+ *   (`dependency.not_ready`), stateless or not.
+ * - A stateless module is otherwise eligible whatever its plan (rule `stateless`).
  * - A module that mounts read-write a named volume owned by another, stateful module (volume-owners.ts) is judged as
  *   stateful too, by the owner's gate: its backup must cover the owner (`volume.foreign_stateful` explains a block).
+ * - A stateful module whose plan has no actions is eligible without any input (`nothing-to-apply`): apply changes
+ *   nothing, so there is nothing to gate, and apply and scope must agree on that.
  * - A stateful module (the manifest or the plan says so) needs allow_stateful, the exact confirmation token and a
  *   verified backup ref, and its plan must be a no-op (`stateful-noop`) or hold only container.state.exited_success
  *   on one-shot services, or be a re-run of an in-sync one-shot (`stateful-oneshot-exception`).
@@ -83,11 +87,24 @@ export function evaluatePolicy(input: PolicyInput): Decision {
     reasons.push({ code: "plan.module_mismatch", message: `The plan entry is for module "${plan.name}", not for module "${module.name}".` });
   }
 
+  // Nothing to do changes nothing: neither dependencies nor gate inputs matter then.
+  const hasActions = plan.actions.length > 0;
+  if (hasActions) {
+    for (const dep of input.dependencies) {
+      if (dep.readiness !== "not-ready") continue;
+      const why = dep.problems.length ? dep.problems.join("; ") : "not ready";
+      reasons.push({ code: "dependency.not_ready", message: `Module "${module.name}" depends on "${dep.module}", which is not in this run and not ready: ${why}.` });
+    }
+  }
+
   let decided: PolicyRule;
   let allowing: AllowingRule;
   if (!stateful) {
     decided = "stateless";
     allowing = "stateless";
+  } else if (!hasActions) {
+    decided = "nothing-to-apply";
+    allowing = "nothing-to-apply";
   } else {
     const m = module.stateful || plan.stateful ? `Module "${module.name}" is stateful` : `Module "${module.name}" writes a stateful module's volume`;
     if (!inputs.allowStateful) {

@@ -1,5 +1,6 @@
 // The policy gate's vocabulary: its inputs (facts gathered by the shell), the Decision it returns, the closed rules and reason codes.
 import type { Module } from "../manifest/module.js";
+import type { DependencyReadiness } from "../plan/dependency-readiness.js";
 import type { DriftKind, ModulePlan } from "../plan/plan.js";
 
 /** The confirmation an operator types for a stateful apply unless configuration sets another. */
@@ -13,7 +14,9 @@ export const DEFAULT_MAX_BACKUP_AGE_SECONDS = 86_400;
  * was found. Adding a rule is a contract change: docs/policy.md and the CLI views match on these strings.
  */
 export const POLICY_RULES = {
-  stateless: "A stateless module: every plan is eligible and no gate input is needed.",
+  stateless: "A stateless module: every plan whose dependencies are ready is eligible, and no gate input is needed.",
+  "nothing-to-apply":
+    "A stateful module whose plan has no actions: apply changes nothing, so no gate input is needed and none is judged (apply reports a no-op).",
   "stateful-noop": "A stateful module whose plan has no drift, with every gate input given and a verified backup.",
   "stateful-oneshot-exception":
     "A stateful module whose only drift is container.state.exited_success on one-shot services (or an in-sync one-shot re-run), with every gate input given and a verified backup.",
@@ -104,6 +107,11 @@ export const REASON_CODES = {
   "backup.checksum_mismatch": {
     meaning: "The backup catalog records a different size or sha256 for this file than it has now (or it could not be read to check).",
     fix: "The file changed or is truncated since `platformctl backup` recorded it: take a new backup.",
+  },
+  "dependency.not_ready": {
+    meaning:
+      "The plan has actions, and a module it depends on is outside this run and not observed ready (drift, or a healthy service not healthy yet).",
+    fix: "Apply the dependency first (`platformctl apply --module <dependency>`, check `platformctl health --module <dependency>`), or apply both in one run.",
   },
   "drift.not_allowed": {
     meaning:
@@ -196,6 +204,11 @@ export interface PolicyInput {
   /** Undefined when no backup ref was given (or the shell gathered nothing). */
   backup: BackupFacts | undefined;
   bootstrap: BootstrapFacts;
+  /**
+   * Readiness of each module the module depends on, judged by the planner from the same observation
+   * (`dependencyReadiness`): `in-this-run` when applied earlier in the same run, else observed `ready` or `not-ready`.
+   */
+  dependencies: readonly DependencyReadiness[];
   /** The time the decision is made for (a Date or an ISO 8601 string); the gate reads no clock. */
   now: Date | string;
   /** The configured confirmation token (default DEFAULT_CONFIRM_TOKEN). Never shown in any message. */

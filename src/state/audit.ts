@@ -49,7 +49,7 @@ export type AuditRecord =
   | { type: "reconciled"; id: string; time: string; intent_id: string; note: string }
   | { type: "unlock"; id: string; time: string; actor: Actor; holder: unknown };
 
-export const newAuditId = (): string => `${new Date().toISOString().replace(/[-:.]/g, "").slice(0, 15)}Z-${randomBytes(4).toString("hex")}`;
+export const newAuditId = (at: Date = new Date()): string => `${at.toISOString().replace(/[-:.]/g, "").slice(0, 15)}Z-${randomBytes(4).toString("hex")}`;
 
 /** CI context from GITHUB_*, FORGEJO_*, GITEA_* and CI_* variables: run ids, actors and URLs only (no tokens). */
 export function actorFrom(env: Readonly<Record<string, string | undefined>>, user: string, host: string): Actor {

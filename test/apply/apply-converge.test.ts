@@ -63,12 +63,13 @@ describe("dependencies", () => {
     await db.kill();
     await eventually(async () => (await db.inspect()).State.Status === "exited");
 
+    // A gate outcome since the executor decides nothing: blocked (exit 3) before the intent's first change, not failed (1).
     const r = await s.apply(["--module", "app"]);
-    expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stderr).toContain("cannot apply app: dependency db is not ready: db: container.state.not_running (exited 137)");
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toContain('depends on "db", which is not in this run and not ready: db: container.state.not_running (exited 137)');
     expect((await s.containers()).map((c) => c.Name)).toEqual([`/${s.project}_db_db`]);
     expect((await db.inspect()).State.Running).toBe(false);
-    expectAuditOutcomes(await s.audit(), ["applied", "failed"]);
+    expectAuditOutcomes(await s.audit(), ["applied", "blocked"]);
   });
 });
 

@@ -53,6 +53,7 @@ function decisionFor(name: string, plan: ModulePlan): Decision {
     inputs: { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false },
     backup: undefined,
     bootstrap: { containersExist: false, volumesExist: false, auditRecordsApply: false },
+    dependencies: [],
     now: "2026-01-01T00:00:00Z",
     confirmToken: DEFAULT_CONFIRM_TOKEN,
     maxBackupAgeSeconds: 86_400,

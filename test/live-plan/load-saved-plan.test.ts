@@ -34,13 +34,19 @@ describe("loadSavedPlan", () => {
 
   it("refuses a missing file with usage.plan_file, naming it and the errno", async () => {
     const file = path.join(tmpdir(), "platformctl-no-such-dir", "plan.json");
-    await expect(loadSavedPlan(file)).rejects.toMatchObject({ code: "usage.plan_file", message: `cannot read the plan file ${file} (ENOENT)` });
+    await expect(loadSavedPlan(file)).rejects.toMatchObject({
+      code: "usage.plan_file",
+      message: `cannot read the plan file ${file} (ENOENT)`,
+    });
   });
 
   it("refuses text that is not JSON, and JSON that is not a format-1 plan, with plan.invalid_file", async () => {
     const notJson = await aFile("{ not json");
     await expect(loadSavedPlan(notJson)).rejects.toMatchObject({ code: "plan.invalid_file", message: `${notJson} is not JSON` });
     const foreign = await aFile(JSON.stringify({ ...PLAN, format_version: "2" }));
-    await expect(loadSavedPlan(foreign)).rejects.toMatchObject({ code: "plan.invalid_file", message: `${foreign} is not a platformctl plan (format_version 1)` });
+    await expect(loadSavedPlan(foreign)).rejects.toMatchObject({
+      code: "plan.invalid_file",
+      message: `${foreign} is not a platformctl plan (format_version 1)`,
+    });
   });
 });

@@ -15,6 +15,7 @@ import {
   aDrift,
   aModulePlan,
   aPolicyInput,
+  aStartingWait,
   ALREADY_APPLIED,
   dbWithMigrate,
   goodInputs,
@@ -85,14 +86,31 @@ describe("evaluatePolicy: rules", () => {
   });
 
   it("treats a module as stateful when only the plan says so", () => {
-    const d = evaluatePolicy(aPolicyInput(web, [], { plan: aModulePlan(web, [], { stateful: true }), inputs: goodInputs({ allowStateful: false }) }));
+    const d = evaluatePolicy(aPolicyInput(web, [], { plan: aModulePlan(web, [], { stateful: true, actions: [aStartingWait("web")] }), inputs: goodInputs({ allowStateful: false }) }));
     expect(d.stateful).toBe(true);
     expect(codes(d)).toContain("input.allow_stateful_missing");
   });
 
-  it("allows an in-sync stateful module with every input and a verified backup (rule stateful-noop)", () => {
-    const d = evaluatePolicy(aPolicyInput(minio, []));
+  it("allows an in-sync stateful module with actions (a healthcheck still starting) with every input and a verified backup (rule stateful-noop)", () => {
+    const d = evaluatePolicy(aPolicyInput(minio, [], { plan: aModulePlan(minio, [], { actions: [aStartingWait("minio")] }) }));
     expect(d).toMatchObject({ eligible: true, rule: "stateful-noop", reasons: [], allowed_drift: [], drift_kinds: [] });
+  });
+
+  it("allows a stateful module whose plan has no actions without any input (rule nothing-to-apply): apply and scope agree", () => {
+    const none = { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false };
+    const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: none, backup: undefined }));
+    expect(d).toEqual({ module: "minio", stateful: true, eligible: true, reasons: [], drift_kinds: [], allowed_drift: [], rule: "nothing-to-apply" });
+  });
+
+  it("ignores wrong inputs when there is nothing to apply: a blank backup ref, a wrong token, --rerun without a one-shot", () => {
+    const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: goodInputs({ backupRef: "  ", confirm: "nope", rerun: true }), backup: undefined }));
+    expect(d).toMatchObject({ eligible: true, rule: "nothing-to-apply" });
+  });
+
+  it("allows drift that plans no action (a duplicate without --prune) on a stateful module as nothing-to-apply, naming the drift", () => {
+    const dup = aDrift("container.duplicate", "minio");
+    const d = evaluatePolicy(aPolicyInput(minio, [dup], { plan: aModulePlan(minio, [dup], { actions: [] }), inputs: goodInputs({ allowStateful: false }) }));
+    expect(d).toMatchObject({ eligible: true, rule: "nothing-to-apply", allowed_drift: [{ kind: "container.duplicate", service: "minio", rule: "nothing-to-apply" }] });
   });
 
   it("treats a re-run of an in-sync stateful one-shot like the one-shot exception", () => {
@@ -189,7 +207,7 @@ describe("evaluatePolicy: gate inputs", () => {
   });
 
   it("blocks a re-run of a stateful module without a one-shot service (input.rerun_not_one_shot)", () => {
-    const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: goodInputs({ rerun: true }) }));
+    const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: goodInputs({ rerun: true }), plan: aModulePlan(minio, [], { actions: [aStartingWait("minio")] }) }));
     expect(d.reasons).toEqual([{ code: "input.rerun_not_one_shot", message: expect.stringContaining("no one-shot"), input: "rerun" }]);
   });
 
@@ -239,9 +257,46 @@ describe("evaluatePolicy: volume ownership", () => {
 
   it("needs one backup covering both when a stateful module also writes another stateful module's volume", () => {
     const db = aModule({ name: "db2", stateful: true, backupRefModules: ["db2"], services: [aService({ name: "db2", volumes: [{ type: "volume", source: "minio-data", target: "/m", readOnly: false }] })] });
-    const d = evaluatePolicy(aPolicyInput(db, [], { catalog: [minio, db] }));
+    const d = evaluatePolicy(aPolicyInput(db, [], { catalog: [minio, db], plan: aModulePlan(db, [], { actions: [aStartingWait("db2")] }) }));
     expect(codes(d)).toEqual(["backup.wrong_module", "volume.foreign_stateful"]);
     expect(d.reasons[0]?.message).toContain("no module covers all the data it writes");
+  });
+});
+
+describe("evaluatePolicy: dependencies", () => {
+  const app = aModule({ name: "app", dependsOn: ["db"] });
+  const down = { module: "db", readiness: "not-ready" as const, problems: ["db: container.state.not_running (exited 137)"] };
+  const missing = [aDrift("service.missing", "app")];
+
+  it("blocks a plan with actions whose dependency outside the run is not ready (dependency.not_ready), stateless or not", () => {
+    const d = evaluatePolicy(aPolicyInput(app, missing, { dependencies: [down] }));
+    expect(d).toMatchObject({ eligible: false, rule: "blocked", allowed_drift: [] });
+    expect(d.reasons).toEqual([{ code: "dependency.not_ready", message: 'Module "app" depends on "db", which is not in this run and not ready: db: container.state.not_running (exited 137).' }]);
+    const stateful = aModule({ name: "app", stateful: true, dependsOn: ["db"], backupRefModules: ["minio"] });
+    const plan = aModulePlan(stateful, [], { actions: [aStartingWait("app")] });
+    expect(codes(evaluatePolicy(aPolicyInput(stateful, [], { plan, dependencies: [down] })))).toEqual(["dependency.not_ready"]);
+  });
+
+  it("allows a dependency applied earlier in the same run, or one observed ready", () => {
+    for (const readiness of ["in-this-run", "ready"] as const) {
+      const d = evaluatePolicy(aPolicyInput(app, missing, { dependencies: [{ module: "db", readiness, problems: [] }] }));
+      expect(d, readiness).toMatchObject({ eligible: true, rule: "stateless" });
+    }
+  });
+
+  it("does not judge dependencies of a plan with no actions: it changes nothing", () => {
+    expect(evaluatePolicy(aPolicyInput(app, [], { dependencies: [down] }))).toMatchObject({ eligible: true, rule: "stateless" });
+    const stateful = aModule({ name: "app", stateful: true, dependsOn: ["db"] });
+    expect(evaluatePolicy(aPolicyInput(stateful, [], { dependencies: [down] }))).toMatchObject({ eligible: true, rule: "nothing-to-apply" });
+  });
+
+  it("reports every dependency that is not ready as its own reason", () => {
+    const two = aModule({ name: "app", dependsOn: ["db", "cache"] });
+    const d = evaluatePolicy(aPolicyInput(two, missing, { dependencies: [down, { module: "cache", readiness: "not-ready", problems: ["service cache is not healthy (starting)"] }] }));
+    expect(d.reasons.map((r) => r.message)).toEqual([
+      'Module "app" depends on "cache", which is not in this run and not ready: service cache is not healthy (starting).',
+      'Module "app" depends on "db", which is not in this run and not ready: db: container.state.not_running (exited 137).',
+    ]);
   });
 });
 
@@ -322,7 +377,9 @@ describe("evaluatePolicy: backup verification", () => {
   });
 
   it("parses the module from the end of the name: minio-init-<ts> is not a backup of minio", () => {
-    const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: goodInputs({ backupRef: `${ROOT}/minio-init-20260517T010847Z.tar.gz` }), backup: aBackup(`${ROOT}/minio-init-20260517T010847Z.tar.gz`) }));
+    const ref = `${ROOT}/minio-init-20260517T010847Z.tar.gz`;
+    const plan = aModulePlan(minio, [], { actions: [aStartingWait("minio")] });
+    const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: goodInputs({ backupRef: ref }), backup: aBackup(ref), plan }));
     expect(d.reasons).toEqual([{ code: "backup.wrong_module", message: expect.stringContaining('of module "minio-init"'), input: "backup_ref" }]);
   });
 
@@ -397,8 +454,9 @@ describe("evaluatePolicy: bootstrap", () => {
     expect(codes(d)).toContain("bootstrap.not_first_creation");
   });
 
-  it("treats an empty plan with --bootstrap and no history as a (no-op) bootstrap", () => {
-    expect(evaluatePolicy(bootstrapInput({}, []))).toMatchObject({ eligible: true, rule: "bootstrap" });
+  it("treats an empty plan with --bootstrap as nothing to apply, whatever the history", () => {
+    expect(evaluatePolicy(bootstrapInput({}, []))).toMatchObject({ eligible: true, rule: "nothing-to-apply" });
+    expect(evaluatePolicy(bootstrapInput({ bootstrap: ALREADY_APPLIED }, []))).toMatchObject({ eligible: true, rule: "nothing-to-apply" });
   });
 
   it("falls back to the normal gate when --bootstrap is refused: a valid backup and exited_success drift still need --bootstrap dropped", () => {

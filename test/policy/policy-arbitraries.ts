@@ -2,12 +2,13 @@
 import fc from "fast-check";
 import type { Module } from "../../src/manifest/module.js";
 import { EXPECTED_STATES } from "../../src/manifest/schema.js";
-import { DRIFT_KINDS, type Drift, type DriftKind } from "../../src/plan/plan.js";
+import type { DependencyReadiness, Readiness } from "../../src/plan/dependency-readiness.js";
+import { DRIFT_KINDS, type Action, type Drift, type DriftKind } from "../../src/plan/plan.js";
 import { formatBackupName } from "../../src/policy/parse-backup-name.js";
 import { DEFAULT_CONFIRM_TOKEN, type ArchiveFacts, type BackupFacts, type BootstrapFacts, type DispatchInputs, type PolicyInput } from "../../src/policy/policy.js";
 import type { Mount } from "../../src/manifest/module.js";
 import { aModule, aService } from "../helpers/plan-data.js";
-import { aDrift, aModulePlan } from "./policy-data.js";
+import { aDrift, aModulePlan, anActionFor, aRerun, aStartingWait } from "./policy-data.js";
 
 const KINDS = Object.keys(DRIFT_KINDS) as DriftKind[];
 const MODULE_NAMES = ["minio", "minio-init", "db", "x-y-z"];
@@ -75,7 +76,7 @@ export function driftArb(module: Module): fc.Arbitrary<Drift[]> {
     { weight: 2, arbitrary: fc.constant<Drift[]>([]) },
     { weight: 3, arbitrary: only("container.state.exited_success", oneShots) },
     { weight: 1, arbitrary: only("container.state.exited_success", names) },
-    { weight: 2, arbitrary: only("service.missing", names) },
+    { weight: 3, arbitrary: only("service.missing", names) },
   );
 }
 
@@ -213,17 +214,25 @@ export const policyInputArb: fc.Arbitrary<PolicyInput> = fc
         rerun: fc.constantFrom(undefined, false, true),
         history: bootstrapFactsArb,
         nowAsDate: fc.boolean(),
+        prune: fc.boolean(),
+        starting: fc.boolean(),
+        dependencies: dependenciesArb,
       })
       .chain((r) =>
         fc.tuple(backupArb(module, now, maxAge, token, r.confirm), catalogArb(module)).map(([{ ref, facts }, catalog]): PolicyInput => {
           const inputs: DispatchInputs = { allowStateful: r.allowStateful, backupRef: ref, confirm: r.confirm, bootstrap: r.bootstrapFlag };
           if (r.rerun !== undefined) inputs.rerun = r.rerun;
-          const plan = aModulePlan(module, r.drift, { name: planName ?? module.name, stateful: planStatefulFlip ? !module.stateful : module.stateful });
+          const plan = aModulePlan(module, r.drift, {
+            name: planName ?? module.name,
+            stateful: planStatefulFlip ? !module.stateful : module.stateful,
+            actions: plannedActions(module, r.drift, { prune: r.prune, rerun: r.rerun === true, starting: r.starting }),
+          });
           return {
             module,
             catalog,
             plan,
             inputs,
+            dependencies: r.dependencies,
             backup: facts,
             bootstrap: r.history,
             now: r.nowAsDate ? new Date(now) : new Date(now).toISOString(),
@@ -233,6 +242,35 @@ export const policyInputArb: fc.Arbitrary<PolicyInput> = fc
         }),
       ),
   );
+
+/**
+ * The actions the planner would plan: one per drift item (duplicates and orphans only with prune), a re-run of each
+ * one-shot without drift when re-running, and now and then a `wait` for a healthcheck still starting — so plans
+ * without actions (and without drift but with actions) are both common.
+ */
+function plannedActions(module: Module, drift: readonly Drift[], opts: { prune: boolean; rerun: boolean; starting: boolean }): Action[] {
+  const clean = module.services.filter((s) => !drift.some((d) => d.service === s.name));
+  return [
+    ...drift.flatMap((d) => anActionFor(d, opts.prune)),
+    ...(opts.rerun ? clean.filter((s) => s.expectedState === "exited-success").map((s) => aRerun(s.name)) : []),
+    ...(opts.starting ? clean.filter((s) => s.expectedState === "healthy").map((s) => aStartingWait(s.name)) : []),
+  ];
+}
+
+/** Readiness of dependencies: mostly none declared, else a mix of verdicts. */
+const dependenciesArb: fc.Arbitrary<DependencyReadiness[]> = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<DependencyReadiness[]>([]) },
+  {
+    weight: 1,
+    arbitrary: fc.uniqueArray(
+      fc.record({ module: fc.constantFrom("dep-a", "dep-b"), readiness: fc.constantFrom<Readiness>("in-this-run", "ready", "not-ready") }).map((d) => ({
+        ...d,
+        problems: d.readiness === "not-ready" ? [`${d.module}: container.state.not_running (exited 1)`] : [],
+      })),
+      { minLength: 1, maxLength: 2, selector: (d) => d.module },
+    ),
+  },
+);
 
 /** One more drift item of any kind on any service of the module (or an undeclared one). */
 export function extraDriftArb(module: Module): fc.Arbitrary<Drift> {

@@ -1,6 +1,6 @@
 // Plain-data builders for the policy gate: drift items, module plans, dispatch inputs, backup and bootstrap facts.
 import type { Module } from "../../src/manifest/module.js";
-import type { Drift, DriftKind, ModulePlan } from "../../src/plan/plan.js";
+import type { Action, Drift, DriftKind, ModulePlan } from "../../src/plan/plan.js";
 import type { ArchiveFacts, BackupFacts, BootstrapFacts, DispatchInputs, PolicyInput } from "../../src/policy/policy.js";
 import { DEFAULT_CONFIRM_TOKEN, DEFAULT_MAX_BACKUP_AGE_SECONDS } from "../../src/policy/policy.js";
 import { aModule, aService } from "../helpers/plan-data.js";
@@ -54,6 +54,31 @@ export function aDrift(kind: DriftKind, service: string, over: Partial<Drift> = 
   return { kind, service, container: kind === "service.missing" ? null : `p_${service}`, observed: {}, expected: {}, detail: {}, ...over };
 }
 
+/** The action the planner plans for a drift item (duplicates and orphans only with --prune, which is the default here). */
+export function anActionFor(d: Drift, prune = true): Action[] {
+  const at = { service: d.service, container: d.container, cause: d.kind };
+  switch (d.kind) {
+    case "service.missing":
+      return [{ ...at, type: "create", container: null }];
+    case "container.state.not_running":
+      return [{ ...at, type: "start" }];
+    case "container.state.exited_success":
+      return [{ ...at, type: "run-once" }];
+    case "container.duplicate":
+    case "container.orphaned":
+      return prune ? [{ ...at, type: "remove" }] : [];
+    default:
+      return [{ ...at, type: "recreate" }];
+  }
+}
+
+/** A `wait` for a healthcheck still starting: an action without drift. */
+export const aStartingWait = (service: string): Action => ({ type: "wait", service, container: `p_${service}`, cause: "health.starting" });
+
+/** A deliberate re-run of an in-sync one-shot (apply --rerun): an action without drift. */
+export const aRerun = (service: string): Action => ({ type: "run-once", service, container: `p_${service}`, cause: "rerun" });
+
+/** A module plan with the actions the planner would plan for `drift` (override `actions` to say otherwise). */
 export function aModulePlan(module: Module, drift: Drift[] = [], over: Partial<ModulePlan> = {}): ModulePlan {
   return {
     name: module.name,
@@ -62,7 +87,7 @@ export function aModulePlan(module: Module, drift: Drift[] = [], over: Partial<M
     expected_state: module.expectedState,
     in_sync: drift.length === 0,
     drift,
-    actions: [],
+    actions: drift.flatMap((d) => anActionFor(d)),
     warnings: [],
     ...over,
   };
@@ -101,13 +126,21 @@ export function anUncataloguedBackup(path: string = SEED_REF, archive: ArchiveFa
 export const NOTHING_BEFORE: BootstrapFacts = { containersExist: false, volumesExist: false, auditRecordsApply: false };
 export const ALREADY_APPLIED: BootstrapFacts = { containersExist: true, volumesExist: true, auditRecordsApply: true };
 
-/** A complete gate input: the seed scenario's inputs and facts unless overridden. */
+/**
+ * A complete gate input: the seed scenario's inputs and facts unless overridden. The plan holds the actions the
+ * planner would plan: one per drift item, and with --rerun a re-run of each in-sync one-shot.
+ */
 export function aPolicyInput(module: Module, drift: Drift[] = [], over: Partial<PolicyInput> = {}): PolicyInput {
   const inputs = over.inputs ?? goodInputs();
+  const reruns = inputs.rerun
+    ? module.services.filter((s) => s.expectedState === "exited-success" && !drift.some((d) => d.service === s.name)).map((s) => aRerun(s.name))
+    : [];
+  const plan = aModulePlan(module, drift);
   return {
     module,
     catalog: [minio, minioInit, dbWithMigrate, web, ...(module === minio || module === minioInit || module === dbWithMigrate || module === web ? [] : [module])],
-    plan: aModulePlan(module, drift),
+    plan: { ...plan, actions: [...plan.actions, ...reruns] },
+    dependencies: [],
     inputs,
     backup: inputs.backupRef === undefined ? undefined : aBackup(inputs.backupRef),
     bootstrap: ALREADY_APPLIED,

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { evaluatePolicy } from "../../src/policy/evaluate-policy.js";
 import type { Decision, PolicyInput } from "../../src/policy/policy.js";
 import { extraDriftArb, policyInputArb } from "./policy-arbitraries.js";
+import { anActionFor } from "./policy-data.js";
 import { referenceBackupValid, referenceEligible, referenceStateful, referenceTrueBootstrap } from "./reference-model.js";
 
 /** Fixed so a run is reproducible; fast-check prints it (with the shrink path) on failure. Override to explore. */
@@ -24,13 +25,13 @@ const withInputs = (x: PolicyInput, over: Partial<PolicyInput["inputs"]>): Polic
 const EXITED_SUCCESS = "container.state.exited_success";
 
 describe("evaluatePolicy properties", () => {
-  it("eligible stateful ⇒ allow_stateful ∧ confirm === token ∧ (valid backup ∨ true bootstrap)", () => {
+  it("eligible stateful with actions ⇒ allow_stateful ∧ confirm === token ∧ (valid backup ∨ true bootstrap)", () => {
     fc.assert(
       fc.property(policyInputArb, (x) => {
         count("safety");
         const d = evaluatePolicy(x);
         observe(d);
-        if (!(d.stateful && d.eligible)) return;
+        if (!(d.stateful && d.eligible) || x.plan.actions.length === 0) return;
         expect(x.inputs.allowStateful).toBe(true);
         expect(x.inputs.confirm).toBe(x.confirmToken);
         expect(referenceBackupValid(x) || referenceTrueBootstrap(x)).toBe(true);
@@ -44,12 +45,30 @@ describe("evaluatePolicy properties", () => {
       fc.property(policyInputArb, (x) => {
         count("narrow-exception");
         const d = evaluatePolicy(x);
-        if (!(d.stateful && d.eligible) || x.plan.drift.length === 0) return;
+        if (!(d.stateful && d.eligible) || x.plan.drift.length === 0 || x.plan.actions.length === 0) return;
         const oneShot = new Set(x.module.services.filter((s) => s.expectedState === "exited-success").map((s) => s.name));
         const exception = x.plan.drift.every((i) => i.kind === EXITED_SUCCESS && oneShot.has(i.service));
         const bootstrap = d.rule === "bootstrap" && referenceTrueBootstrap(x) && x.plan.drift.every((i) => i.kind === "service.missing");
         expect(exception || bootstrap).toBe(true);
         expect(d.rule).toBe(exception && !x.inputs.bootstrap ? "stateful-oneshot-exception" : "bootstrap");
+      }),
+      params,
+    );
+  });
+
+  it("a plan without actions is eligible unless it is another module's; with actions, a dependency not ready always blocks", () => {
+    fc.assert(
+      fc.property(policyInputArb, (x) => {
+        count("actions-and-dependencies");
+        const d = evaluatePolicy(x);
+        if (x.plan.actions.length === 0) {
+          expect(d.eligible).toBe(x.plan.name === x.module.name);
+          if (d.eligible && d.stateful) expect(d.rule).toBe("nothing-to-apply");
+        } else if (x.dependencies.some((dep) => dep.readiness === "not-ready")) {
+          expect(d.reasons.map((r) => r.code)).toContain("dependency.not_ready");
+        } else {
+          expect(d.reasons.map((r) => r.code)).not.toContain("dependency.not_ready");
+        }
       }),
       params,
     );
@@ -102,7 +121,7 @@ describe("evaluatePolicy properties", () => {
     );
   });
 
-  it("is monotonic: adding a drift item or removing an input never turns blocked into eligible", () => {
+  it("is monotonic: adding a drift item (with or without its action), a dependency not ready, or removing an input never turns blocked into eligible", () => {
     const arb = policyInputArb.chain((x) => fc.tuple(fc.constant(x), extraDriftArb(x.module)));
     fc.assert(
       fc.property(arb, ([x, extra]) => {
@@ -110,6 +129,8 @@ describe("evaluatePolicy properties", () => {
         if (evaluatePolicy(x).eligible) return;
         const variants: PolicyInput[] = [
           { ...x, plan: { ...x.plan, drift: [...x.plan.drift, extra], in_sync: false } },
+          { ...x, plan: { ...x.plan, drift: [...x.plan.drift, extra], actions: [...x.plan.actions, ...anActionFor(extra)], in_sync: false } },
+          { ...x, dependencies: [...x.dependencies, { module: "dep-z", readiness: "not-ready", problems: ["dep-z: service.missing"] }] },
           withInputs(x, { allowStateful: false }),
           { ...withInputs(x, { backupRef: undefined }), backup: undefined },
           withInputs(x, { confirm: undefined }),
@@ -129,9 +150,11 @@ describe("evaluatePolicy properties", () => {
         expect(d.stateful).toBe(referenceStateful(x));
         if (d.stateful && !x.module.stateful && !x.plan.stateful) {
           foreignGuarded += 1;
-          // Guarded by the owner's gate: never eligible without the three inputs.
-          if (d.eligible) expect(x.inputs.allowStateful && x.inputs.confirm === x.confirmToken).toBe(true);
-          else expect(d.reasons.map((r) => r.code)).toContain("volume.foreign_stateful");
+          // Guarded by the owner's gate: a plan with actions is never eligible without the three inputs (one without
+          // actions is nothing-to-apply).
+          if (!d.eligible) expect(d.reasons.map((r) => r.code)).toContain("volume.foreign_stateful");
+          else if (x.plan.actions.length > 0) expect(x.inputs.allowStateful && x.inputs.confirm === x.confirmToken).toBe(true);
+          else expect(d.rule).toBe("nothing-to-apply");
         }
       }),
       params,
@@ -161,7 +184,7 @@ afterAll(() => {
   // Positive controls: a gate that always blocks (or always allows) must fail here, not pass silently.
   if (RUNS >= 2_000) {
     expect(total).toBeGreaterThanOrEqual(10_000);
-    for (const rule of ["stateless:stateless", "stateful:stateful-noop", "stateful:stateful-oneshot-exception", "stateful:bootstrap", "stateful:blocked"]) {
+    for (const rule of ["stateless:stateless", "stateful:nothing-to-apply", "stateful:stateful-noop", "stateful:stateful-oneshot-exception", "stateful:bootstrap", "stateful:blocked"]) {
       expect(seen.get(rule) ?? 0, `decisions with ${rule}`).toBeGreaterThanOrEqual(20);
     }
   }

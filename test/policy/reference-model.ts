@@ -118,7 +118,12 @@ function backupIsValid(x: PolicyInput, nowMs: number): boolean {
 /** Eligible per the rules of docs/policy.md. */
 export function referenceEligible(x: PolicyInput): boolean {
   if (x.plan.name !== x.module.name) return false;
+  const acts = x.plan.actions.length > 0;
+  // Dependencies matter only to a plan that does something.
+  if (acts && x.dependencies.some((d) => d.readiness === "not-ready")) return false;
   if (!referenceStateful(x)) return true;
+  // Nothing to apply changes nothing: no input is needed, and none is judged.
+  if (!acts) return true;
 
   const given = x.inputs;
   const tokenOk = typeof given.confirm === "string" && given.confirm.length > 0 && given.confirm === x.confirmToken;

@@ -15,7 +15,7 @@ export function registerScopeCommand(program: Command, env: CommandEnv): void {
 }
 
 export async function runScope(env: CommandEnv, args: ScopeArguments): Promise<number> {
-  const [{ decide }, { readAudit }, { resolveStateDir }, context, { makePlan }, { loadSavedPlan }, { scopeView }] = await Promise.all([
+  const [{ decide }, { readAudit }, { resolveStateDir }, context, { makePlan }, { loadSavedPlan }, { scopeView }, { systemClock }] = await Promise.all([
     import("../../gate/decide.js"),
     import("../../state/audit.js"),
     import("../../state/state-dir.js"),
@@ -23,13 +23,14 @@ export async function runScope(env: CommandEnv, args: ScopeArguments): Promise<n
     import("../live-plan.js"),
     import("../../live-plan/load-saved-plan.js"),
     import("../views/scope-view.js"),
+    import("../../clock.js"),
   ]);
   const { io } = env;
   const g = env.globals();
   const project = context.checkProject(g.project);
   const catalog = await context.loadCatalogOrFail(g.modulesDir, io.env);
   const names = context.selectModules(catalog, args.modules);
-  const { plan, observed } = await makePlan(io, g, names, { rerun: args.gate.inputs.rerun });
+  const { plan, observed, dependencies } = await makePlan(io, g, names, { rerun: args.gate.inputs.rerun });
   let planned: ModulePlan[] = plan.modules;
   if (args.planFile !== undefined) {
     const saved = await loadSavedPlan(args.planFile);
@@ -37,12 +38,12 @@ export async function runScope(env: CommandEnv, args: ScopeArguments): Promise<n
     planned = saved.modules;
   }
   const stateDir = resolveStateDir(io.env, io.cwd);
-  const ctx = { env: io.env, stateDir, project, inputs: args.gate.inputs, maxBackupAgeSeconds: args.gate.maxBackupAgeSeconds, audit: (await readAudit(stateDir)).records, now: new Date(), catalog };
+  const ctx = { env: io.env, stateDir, project, inputs: args.gate.inputs, maxBackupAgeSeconds: args.gate.maxBackupAgeSeconds, audit: (await readAudit(stateDir)).records, now: systemClock.now(), catalog };
   const decisions: Decision[] = [];
   for (const name of names) {
     const mp = planned.find((p) => p.name === name);
     if (!mp) throw new UsageError("usage.module_not_in_plan", `module ${name} is not in the plan file`, { hint: "Make the plan with the same --module flags." });
-    decisions.push(await decide(ctx, catalog.find((m) => m.name === name)!, mp, observed));
+    decisions.push(await decide(ctx, catalog.find((m) => m.name === name)!, mp, observed, dependencies.get(name) ?? []));
   }
   scopeView(io, args.json).decisions(decisions);
   return decisions.some((d) => !d.eligible) && args.failOnBlocked ? EXIT.blocked : EXIT.ok;
