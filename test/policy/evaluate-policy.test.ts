@@ -326,7 +326,8 @@ describe("evaluatePolicy: backup verification", () => {
   it("refuses an uncatalogued backup whose covering module is not in the catalog (what it must hold is unknown)", () => {
     const lone = aModule({ name: "lone", stateful: true, backupRefModules: ["ghost"] });
     const ref = `${ROOT}/ghost-20260517T010847Z.tar.gz`;
-    const d = evaluatePolicy(aPolicyInput(lone, [], { inputs: goodInputs({ backupRef: ref }), backup: anUncataloguedBackup(ref) }));
+    const plan = aModulePlan(lone, [], { actions: [aStartingWait("lone")] }); // an empty plan would be nothing-to-apply
+    const d = evaluatePolicy(aPolicyInput(lone, [], { inputs: goodInputs({ backupRef: ref }), backup: anUncataloguedBackup(ref), plan }));
     expect(codes(d)).toEqual(["backup.unverified"]);
   });
 
