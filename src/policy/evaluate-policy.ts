@@ -177,8 +177,11 @@ export function evaluatePolicy(input: PolicyInput): Decision {
     }
   }
 
-  if (reasons.length > 0 && foreign.length > 0) {
-    const what = foreign.map((f) => `volume ${f.volume} of stateful module "${f.owner.name}" (read-write in ${f.services.join(", ")})`).join("; ");
+  // A stateful module that names the owner in its own backup_ref_modules (a declared sidecar such as minio-init) is
+  // already judged by that gate; the explanation is for writers the owner's gate would not otherwise reach.
+  const unexplained = foreign.filter((f) => !((module.stateful || plan.stateful) && module.backupRefModules.includes(f.owner.name)));
+  if (reasons.length > 0 && unexplained.length > 0) {
+    const what = unexplained.map((f) => `volume ${f.volume} of stateful module "${f.owner.name}" (read-write in ${f.services.join(", ")})`).join("; ");
     reasons.push({
       code: "volume.foreign_stateful",
       message: `Module "${module.name}" mounts ${what}, so it is judged by the owner's gate: allow_stateful, the confirmation, a backup of ${covering.join(" or ") || "a module covering all of them (none does)"}.`,

@@ -255,6 +255,17 @@ describe("evaluatePolicy: volume ownership", () => {
     expect(evaluatePolicy(aPolicyInput(scratch, [], { catalog: [other, scratch], inputs: noInputs, backup: undefined })).rule).toBe("stateless");
   });
 
+  it("adds no volume.foreign_stateful to a stateful sidecar that names the owner in backup_ref_modules: its gate is the owner's already", () => {
+    const sidecar = aModule({
+      name: "minio-init",
+      stateful: true,
+      backupRefModules: ["minio"],
+      services: [aService({ name: "minio-init", expectedState: "exited-success", volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: false }] })],
+    });
+    const d = evaluatePolicy(aPolicyInput(sidecar, [aDrift("container.state.exited_success", "minio-init")], { catalog: [minio, sidecar], inputs: noInputs, backup: undefined }));
+    expect(codes(d)).toEqual(["input.allow_stateful_missing", "input.backup_ref_missing", "input.confirm_missing"]);
+  });
+
   it("needs one backup covering both when a stateful module also writes another stateful module's volume", () => {
     const db = aModule({ name: "db2", stateful: true, backupRefModules: ["db2"], services: [aService({ name: "db2", volumes: [{ type: "volume", source: "minio-data", target: "/m", readOnly: false }] })] });
     const d = evaluatePolicy(aPolicyInput(db, [], { catalog: [minio, db], plan: aModulePlan(db, [], { actions: [aStartingWait("db2")] }) }));
