@@ -55,12 +55,12 @@ describe("seed scenario: re-running a failed stateful one-shot after a backup", 
     expect(plan.modules[0]?.drift[0]?.observed).toMatchObject({ status: "exited", exit_code: 1 });
   });
 
-  it("blocks scope without dispatch inputs (exit 3 with --fail-on-blocked), one reason per missing input, and says minio's gate applies", async () => {
+  it("blocks scope without dispatch inputs (exit 3 with --fail-on-blocked), one reason per missing input", async () => {
     const r = await run(["scope", "--module", "minio-init", "--fail-on-blocked", "--json"]);
     expect(r.code).toBe(3);
     const d = JSON.parse(r.stdout);
     expect(d.eligible).toBe(false);
-    expect(d.reasons.map((x: { code: string }) => x.code).sort()).toEqual(["input.allow_stateful_missing", "input.backup_ref_missing", "input.confirm_missing", "volume.foreign_stateful"]);
+    expect(d.reasons.map((x: { code: string }) => x.code).sort()).toEqual(["input.allow_stateful_missing", "input.backup_ref_missing", "input.confirm_missing"]);
   });
 
   it("backs up minio and prints a backup ref inside the backup root", async () => {
