@@ -8,7 +8,7 @@ import { parseMountinfo, type MountinfoEntry } from "../runtime/mountinfo.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { resolveStateDir } from "../state/state-dir.js";
 import { isWithin } from "../policy/path-containment.js";
-import type { DeclaredBind, MountFacts, NestedMountFact } from "./mount-sanity.js";
+import type { DeclaredBind, DeclaredVolume, MountFacts, NestedMountFact } from "./mount-sanity.js";
 
 export interface MountFactsContext {
   runtime: Runtime;
@@ -34,10 +34,14 @@ const MAX_NESTED_PER_CONTAINER = 32;
 export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFacts> {
   const local = ctx.runtime.local;
   const binds: DeclaredBind[] = [];
+  const volumes: DeclaredVolume[] = [];
   const secrets: string[] = [];
   for (const m of ctx.catalog) {
     for (const s of m.services) {
       for (const v of s.volumes) {
+        if (v.type === "volume" && v.source !== undefined) {
+          volumes.push({ module: m.name, service: s.name, volume: v.source, target: v.target, readOnly: v.readOnly, backupRefModules: m.backupRefModules });
+        }
         if (v.type !== "bind" || v.source === undefined) continue;
         const r = resolveInterpolation(v.source, ctx.env);
         if (!r.ok) continue; // unresolved here: apply would fail first and say why
@@ -48,7 +52,7 @@ export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFac
     }
   }
   const stateDir = await canonical(resolveStateDir(ctx.env, ctx.cwd));
-  const facts: MountFacts = { binds, nested: [], stateDir, modules: [...ctx.selected], secrets };
+  const facts: MountFacts = { binds, volumes, nested: [], stateDir, modules: [...ctx.selected], secrets };
   if (!local) return { ...facts, remoteEndpoint: ctx.runtime.endpoint };
 
   const hostMounts = topMounts(parseMountinfo(await (ctx.readMountinfo ?? (() => readFile("/proc/self/mountinfo", "utf8")))()));

@@ -1,4 +1,4 @@
-// Pure mount sanity checks over facts the shell gathered: missing bind sources, shadowed nested mounts, two writers, STATE_DIR inside a bind.
+// Pure mount sanity checks over facts the shell gathered: missing bind sources, shadowed nested mounts, two writers (binds and named volumes), STATE_DIR inside a bind.
 import { isWithin } from "../policy/path-containment.js";
 import { maskerFor } from "../secrets/masker.js";
 
@@ -12,6 +12,17 @@ export interface DeclaredBind {
   readOnly: boolean;
   /** Whether the source exists on the engine host; undefined when it was not checked (remote engine). */
   sourceExists: boolean | undefined;
+}
+
+/** A named volume a module's service mounts, with the module's backup_ref_modules (a declared sidecar names the owner there). */
+export interface DeclaredVolume {
+  module: string;
+  service: string;
+  /** The volume's name as the manifest writes it. */
+  volume: string;
+  target: string;
+  readOnly: boolean;
+  backupRefModules: readonly string[];
 }
 
 /**
@@ -42,6 +53,8 @@ export interface NestedMountFact {
 export interface MountFacts {
   /** Every bind the catalog declares (all modules: a writer outside the selection still collides). */
   binds: readonly DeclaredBind[];
+  /** Every named volume the catalog's services mount (all modules, like `binds`). */
+  volumes?: readonly DeclaredVolume[] | undefined;
   nested: readonly NestedMountFact[];
   /** Resolved STATE_DIR (symlinks resolved when it exists). */
   stateDir: string;
@@ -59,10 +72,12 @@ export interface MountFacts {
  * - `mount.shadowed`: a host mount at or below a bind source is not what the running container sees there.
  * - `mount.unverified`: such a host mount exists, but what the container sees could not be read.
  * - `bind.two_writers`: the same host tree is bound read-write into services of different modules.
+ * - `volume.two_writers`: one named volume is mounted read-write by services of different modules, neither of which
+ *   names the other in backup_ref_modules (a declared sidecar, like minio-init of minio, is intended).
  * - `state_dir.in_bind`: STATE_DIR lies inside a module's read-write bind.
  * - `mount.not_checked`: host-side checks were skipped (remote engine).
  */
-export type MountFindingCode = "bind.source_missing" | "mount.shadowed" | "mount.unverified" | "bind.two_writers" | "state_dir.in_bind" | "mount.not_checked";
+export type MountFindingCode = "bind.source_missing" | "mount.shadowed" | "mount.unverified" | "bind.two_writers" | "volume.two_writers" | "state_dir.in_bind" | "mount.not_checked";
 
 /**
  * What a finding does to the service it names. A shadowed mount and a missing bind source lose data or fail the next
@@ -74,6 +89,7 @@ export const MOUNT_SEVERITY: Record<MountFindingCode, "unhealthy" | "strict" | "
   "bind.source_missing": "unhealthy",
   "mount.unverified": "strict",
   "bind.two_writers": "strict",
+  "volume.two_writers": "strict",
   "state_dir.in_bind": "strict",
   "mount.not_checked": "warning",
 };
@@ -183,6 +199,29 @@ export function mountWarnings(facts: MountFacts): MountFinding[] {
     }
   }
 
+  const volumeWriters = (facts.volumes ?? []).filter((v) => !v.readOnly);
+  const seenVolumes = new Set<string>();
+  for (const a of volumeWriters) {
+    for (const b of volumeWriters) {
+      if (a.module >= b.module || a.volume !== b.volume) continue; // different modules only, each pair once
+      if (!selected.has(a.module) && !selected.has(b.module)) continue;
+      if (a.backupRefModules.includes(b.module) || b.backupRefModules.includes(a.module)) continue; // a declared sidecar
+      const key = `${a.module}/${a.service}|${b.module}/${b.service}|${a.volume}`;
+      if (seenVolumes.has(key)) continue;
+      seenVolumes.add(key);
+      const owner = selected.has(a.module) ? a : b;
+      out.push({
+        code: "volume.two_writers",
+        module: owner.module,
+        service: owner.service,
+        path: a.volume,
+        message: `volume ${a.volume} is mounted read-write into ${a.module}/${a.service} (${a.target}) and ${b.module}/${b.service} (${b.target}): two modules write one volume`,
+        remedy:
+          "Mount it read-only (:ro) in all modules but its owner, or give each module its own volume; for a sidecar of the owner's data (like minio-init), name the owner in backup_ref_modules (docs/policy.md: a writer of a stateful module's volume is judged by its gate).",
+      });
+    }
+  }
+
   for (const b of writers) {
     if (!selected.has(b.module) || !isWithin(facts.stateDir, b.source)) continue;
     out.push({
@@ -195,7 +234,7 @@ export function mountWarnings(facts: MountFacts): MountFinding[] {
     });
   }
 
-  const order: MountFindingCode[] = ["mount.not_checked", "mount.shadowed", "mount.unverified", "bind.source_missing", "bind.two_writers", "state_dir.in_bind"];
+  const order: MountFindingCode[] = ["mount.not_checked", "mount.shadowed", "mount.unverified", "bind.source_missing", "bind.two_writers", "volume.two_writers", "state_dir.in_bind"];
   const mask = maskerFor(facts.secrets ?? []);
   return out.map((f) => ({ ...f, path: mask(f.path), message: mask(f.message), remedy: mask(f.remedy) })).sort(
     (x, y) =>

@@ -1,6 +1,6 @@
 // mountWarnings on plain facts, and the mountinfo reading the facts are built from.
 import { describe, expect, it } from "vitest";
-import { mountWarnings, type DeclaredBind, type MountFacts, type NestedMountFact } from "../../src/health/mount-sanity.js";
+import { mountSeverity, mountWarnings, type DeclaredBind, type DeclaredVolume, type MountFacts, type NestedMountFact } from "../../src/health/mount-sanity.js";
 import { deviceAt, makeDev, parseMountinfo } from "../../src/runtime/mountinfo.js";
 
 function aBind(over: Partial<DeclaredBind> = {}): DeclaredBind {
@@ -91,6 +91,33 @@ describe("mountWarnings", () => {
   it("does not count read-only binds or two services of one module as two writers", () => {
     expect(codes(facts({ binds: [aBind({ source: "/srv/x" }), aBind({ module: "db", service: "db", source: "/srv/x", readOnly: true })] }))).toEqual([]);
     expect(codes(facts({ binds: [aBind({ source: "/srv/x" }), aBind({ service: "worker", source: "/srv/x" })] }))).toEqual([]);
+  });
+
+  it("reports a named volume mounted read-write by two modules as two writers, at the selected module", () => {
+    const v = (over: Partial<DeclaredVolume>): DeclaredVolume => ({ module: "app", service: "app", volume: "minio-data", target: "/data", readOnly: false, backupRefModules: [], ...over });
+    const volumes = [v({ module: "minio", service: "minio" }), v({ module: "wiper", service: "wiper", target: "/wipe" })];
+    const found = mountWarnings(facts({ volumes, modules: ["wiper"] }));
+    expect(found).toEqual([
+      expect.objectContaining({
+        code: "volume.two_writers",
+        module: "wiper",
+        service: "wiper",
+        path: "minio-data",
+        message: "volume minio-data is mounted read-write into minio/minio (/data) and wiper/wiper (/wipe): two modules write one volume",
+      }),
+    ]);
+    expect(mountSeverity("volume.two_writers", false)).toBe("warning");
+    expect(mountSeverity("volume.two_writers", true)).toBe("unhealthy");
+    expect(codes(facts({ volumes, modules: ["other"] }))).toEqual([]);
+  });
+
+  it("does not count a read-only mount, two services of one module, or a declared sidecar (backup_ref_modules) as two volume writers", () => {
+    const v = (over: Partial<DeclaredVolume>): DeclaredVolume => ({ module: "app", service: "app", volume: "minio-data", target: "/data", readOnly: false, backupRefModules: [], ...over });
+    const modules = ["minio", "minio-init", "app"];
+    expect(codes(facts({ modules, volumes: [v({ module: "minio" }), v({ module: "app", readOnly: true })] }))).toEqual([]);
+    expect(codes(facts({ modules, volumes: [v({ service: "a" }), v({ service: "b" })] }))).toEqual([]);
+    expect(codes(facts({ modules, volumes: [v({ module: "minio" }), v({ module: "minio-init", backupRefModules: ["minio"] })] }))).toEqual([]);
+    expect(codes(facts({ modules, volumes: [v({ module: "minio" }), v({ module: "minio-init", volume: "other" })] }))).toEqual([]);
   });
 
   it("reports two writers when one of them is outside the selection, never when both are", () => {

@@ -67,6 +67,8 @@ beforeAll(async () => {
   await catalog.write("w2", bindModule("w2", `${sharedDir}:/var/lib/w2`));
   await catalog.write("lost", bindModule("lost", `${sharedDir}-does-not-exist:/data:ro`));
   await catalog.write("gone", bindModule("gone", `${goneDir}:/data`));
+  await catalog.write("v1", bindModule("v1", "shared-data:/srv/shared"));
+  await catalog.write("v2", bindModule("v2", "shared-data:/var/lib/v2"));
 });
 
 afterAll(async () => {
@@ -119,6 +121,28 @@ describe("mount sanity against the real engine", () => {
     expect(writers).toHaveLength(1);
     expect(writers[0]).toMatchObject({ module: "w1", path: sharedDir });
     expect(writers[0]?.message).toBe(`${sharedDir} is bound read-write into w1/w1 (/srv/shared) and w2/w2 (/var/lib/w2): two modules write one tree`);
+  });
+
+  it("keeps one named volume written by two running modules a warning (exit 0), and unhealthy with --strict (exit 1)", async () => {
+    const p = testProject("vol-writers");
+    // Created labelled first, so the suite's teardown (by project label) removes it; the engine would make it bare.
+    await docker.createVolume({ Name: `${p}_shared-data`, Labels: { "dev.platformctl.project": p } });
+    await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "v1", start: true });
+    await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "v2", start: true });
+    const relaxed = await healthRun(p, ["v1", "v2"]);
+    expect(relaxed.code).toBe(0);
+    const writers = relaxed.mounts.filter((f) => f.code === "volume.two_writers");
+    expect(writers).toEqual([
+      expect.objectContaining({
+        severity: "warning",
+        module: "v1",
+        path: "shared-data",
+        message: "volume shared-data is mounted read-write into v1/v1 (/srv/shared) and v2/v2 (/var/lib/v2): two modules write one volume",
+      }),
+    ]);
+    const strict = await healthRun(p, ["v1", "v2"], {}, ["--strict"]);
+    expect(strict.code).toBe(1);
+    expect(strict.services["v1/v1"]?.reason).toContain("volume.two_writers");
   });
 
   it("makes a running service whose bind source vanished from the host unhealthy, exit 1", async () => {
