@@ -52,7 +52,8 @@ const JOB = manifest("job", {
 });
 const OOM = manifest("oom", {
   expected: "exited-success",
-  services: svc("oom", ['command: ["sh", "-c", "x=aaaaaaaa; while true; do x=\\"$$x$$x\\"; done"]', "mem_limit: 16m", 'restart: "no"']),
+  // tail buffers a line of /dev/zero that never ends: the kernel's OOM killer, never the shell's own allocation failure.
+  services: svc("oom", ['command: ["tail", "/dev/zero"]', "mem_limit: 16m", 'restart: "no"']),
 });
 
 async function health(project: string, args: string[], env: Record<string, string> = {}): Promise<{ json: HealthJson; code: number; ms: number; raw: string }> {
@@ -171,7 +172,7 @@ describe("health against the real engine", () => {
     expect(serviceOf(r.json, "job")).toMatchObject({ state: "exited", exit_code: 3, healthy: false, reason: "exited with code 3 (a one-shot must exit 0)" });
   });
 
-  it("reports an OOM-killed one-shot (mem_limit 16m, growing memory) as unhealthy", async () => {
+  it("reports an OOM-killed one-shot (mem_limit 16m, tail /dev/zero) as unhealthy", async () => {
     const p = testProject("oom");
     const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "oom", start: true });
     await c.wait();
