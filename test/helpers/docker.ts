@@ -5,7 +5,6 @@ import { LABEL } from "../../src/engine/labels.js";
 import { unitName } from "../../src/plan/unit-name.js";
 import { TEST_IMAGE } from "./test-image.js";
 
-
 /** An engine client for the environment the tests run in. */
 export function testEngine(env: Record<string, string | undefined> = process.env): Engine {
   return connectEngine(env);
