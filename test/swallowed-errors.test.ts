@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO } from "./helpers/platform.js";
+import { REPO } from "./helpers/repo.js";
 
 /**
  * Files whose ignored rejections belong to work in progress elsewhere (issue 10 item 4's risky defaults): the lock's
