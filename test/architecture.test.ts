@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO } from "./helpers/platform.js";
+import { REPO } from "./helpers/repo.js";
 
 const SRC = path.join(REPO, "src");
 function files(dir: string): string[] {

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES, EXIT, exitCodeFor, InternalError, InterruptedError, PlatformError, UsageError } from "../src/errors.js";
-import { REPO } from "./helpers/platform.js";
+import { REPO } from "./helpers/repo.js";
 
 const HOW_TO_ADD = "add each code to ERROR_CODES in src/errors.ts ({ meaning, exit, runbook? }) and a row `| `code` | meaning | exit | runbook |` to docs/errors.md";
 

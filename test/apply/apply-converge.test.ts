@@ -1,8 +1,8 @@
 // apply converging services on the real engine: saved plans refused when stale, dependencies that are down, recreates.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { eventually } from "../helpers/platform.js";
 import { useScenarios, aService, docker, expectAuditOutcomes, oneShot, type Scenario } from "./apply-scenario.js";
+import { eventually } from "../helpers/eventually.js";
 
 const scenario = useScenarios();
 
@@ -30,7 +30,8 @@ describe("apply --plan", () => {
     await c.kill();
     const before = await eventually(async () => {
       const x = await c.inspect();
-      return x.State.Status === "exited" ? x : undefined;
+      expect(x.State.Status).toBe("exited");
+      return x;
     });
 
     const r = await s.apply(["--module", "web", "--plan", planFile(s)]);
@@ -61,7 +62,7 @@ describe("dependencies", () => {
     expect((await s.apply(["--module", "db"])).code).toBe(0);
     const db = docker.getContainer((await s.container("db")).Id);
     await db.kill();
-    await eventually(async () => (await db.inspect()).State.Status === "exited");
+    await eventually(async () => expect((await db.inspect()).State.Status).toBe("exited"));
 
     // A gate outcome since the executor decides nothing: blocked (exit 3) before the intent's first change, not failed (1).
     const r = await s.apply(["--module", "app"]);

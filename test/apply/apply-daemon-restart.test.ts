@@ -7,8 +7,9 @@ import { mkdtemp, open, readdir, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventually, TEST_IMAGE } from "../helpers/platform.js";
 import { aScenario, auditRuns, docker, oneShot, type Scenario } from "./apply-scenario.js";
+import { eventually } from "../helpers/eventually.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const run = promisify(execFile);
 
@@ -51,8 +52,8 @@ class SecondDaemon {
     this.proc.on("exit", () => void log.close().catch(() => undefined));
     await eventually(async () => {
       if (this.proc?.exitCode !== null) throw new Error(`dockerd exited: ${await this.log()}`);
-      return this.client.ping().then(() => true);
-    }, 60_000);
+      await this.client.ping();
+    }, { timeoutMs: 60_000 });
   }
 
   /** SIGTERM, then wait until the process is gone (it stops its containers first). */
@@ -127,8 +128,9 @@ describe("apply while the engine restarts", () => {
     const second = daemon.client;
     const p = s.spawnApply(["--module", "job"], { DOCKER_HOST: `unix://${daemon.socket}` });
     const running = await eventually(async () => {
-      const c = await s.container("job", "job", second).catch(() => undefined);
-      return c?.State.Running ? c : undefined;
+      const c = await s.container("job", "job", second);
+      expect(c.State.Running).toBe(true);
+      return c;
     });
     await daemon.stop();
     await daemon.start();

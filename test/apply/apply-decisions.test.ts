@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { eventually } from "../helpers/platform.js";
+import { eventually } from "../helpers/eventually.js";
 import { aService, docker, expectAuditOutcomes, oneShot, useScenarios } from "./apply-scenario.js";
 
 const scenario = useScenarios();
@@ -18,7 +18,7 @@ describe("dependencies", () => {
     expect((await s.apply(["--module", "db"])).code).toBe(0);
     const db = docker.getContainer((await s.container("db")).Id);
     await db.kill();
-    await eventually(async () => (await db.inspect()).State.Status === "exited");
+    await eventually(async () => expect((await db.inspect()).State.Status).toBe("exited"));
 
     const r = await s.apply(["--module", "web", "--module", "app"]);
     expect(r.code, r.stdout + r.stderr).toBe(3);
@@ -39,7 +39,7 @@ describe("dependencies", () => {
     expect((await s.apply(["--module", "db"])).code).toBe(0);
     const db = docker.getContainer((await s.container("db")).Id);
     await db.kill();
-    await eventually(async () => (await db.inspect()).State.Status === "exited");
+    await eventually(async () => expect((await db.inspect()).State.Status).toBe("exited"));
 
     const r = await s.apply(["--module", "app", "--module", "db"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
@@ -57,7 +57,7 @@ describe("dependencies", () => {
     expect((await s.apply(["--module", "db", "--module", "app"])).code).toBe(0);
     const db = docker.getContainer((await s.container("db")).Id);
     await db.kill();
-    await eventually(async () => (await db.inspect()).State.Status === "exited");
+    await eventually(async () => expect((await db.inspect()).State.Status).toBe("exited"));
 
     const r = await s.apply(["--module", "app"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);

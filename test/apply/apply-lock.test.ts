@@ -5,8 +5,8 @@ import { hostname } from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
 import { lockFile } from "../../src/state/lock.js";
 import { aLockChild } from "../helpers/lock-processes.js";
-import { eventually } from "../helpers/platform.js";
 import { useScenarios, expectAuditOutcomes, oneShot } from "./apply-scenario.js";
+import { eventually } from "../helpers/eventually.js";
 
 const scenario = useScenarios();
 const children: (() => Promise<void>)[] = [];
@@ -33,7 +33,7 @@ describe("the apply lock", () => {
   it("with --lock-wait, waits for the running apply and then finds nothing to do", async () => {
     const s = await scenario("lockwait", { job: oneShot("job", '["sleep", "3"]') });
     const first = s.spawnApply(["--module", "job"]);
-    await eventually(() => s.lockExists());
+    await eventually(async () => expect(await s.lockExists()).toBe(true));
     const second = await s.apply(["--module", "job", "--lock-wait", "30s"]);
     const one = await first.done;
     expect(one.code, one.stdout + one.stderr).toBe(0);
@@ -89,8 +89,9 @@ describe("signals", () => {
     const s = await scenario("sigterm", { job: oneShot("job", '["sleep", "30"]'), quick: oneShot("quick", '["sh", "-c", "sleep 0.1"]') });
     const p = s.spawnApply(["--module", "job"]);
     const running = await eventually(async () => {
-      const c = await s.container("job").catch(() => undefined);
-      return c?.State.Running ? c : undefined;
+      const c = await s.container("job");
+      expect(c.State.Running).toBe(true);
+      return c;
     });
     process.kill(p.pid, "SIGTERM");
     const r = await p.done;
@@ -115,9 +116,9 @@ describe("signals", () => {
   it("on SIGTERM while waiting for the lock exits 143 without acting", async () => {
     const s = await scenario("sigwait", { job: oneShot("job", '["sleep", "30"]') });
     const holder = s.spawnApply(["--module", "job"]);
-    await eventually(async () => (await s.container("job").catch(() => undefined))?.State.Running);
+    await eventually(async () => expect((await s.container("job")).State.Running).toBe(true));
     const waiter = s.spawnApply(["--module", "job", "--lock-wait", "5m"]);
-    await eventually(async () => waiter.output().stderr.includes("waiting for the apply lock"));
+    await eventually(() => expect(waiter.output().stderr).toContain("waiting for the apply lock"));
     process.kill(waiter.pid, "SIGTERM");
     const w = await waiter.done;
     expect(w.signal).toBeNull();

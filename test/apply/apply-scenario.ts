@@ -1,15 +1,16 @@
 // Scenario helpers for apply tests: a catalog and STATE_DIR per scenario, the built CLI run or spawned, and read-backs
 // of what apply left (containers by inspect, the audit file, the lock file) that do not go through the code under test.
 import Docker from "dockerode";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, expect } from "vitest";
 import type { AuditRecord } from "../../src/state/audit.js";
 import type { Plan } from "../../src/plan/plan.js";
-import { aCatalog, BIN, cli, manifest, REPO, TEST_IMAGE, type CliResult } from "../helpers/platform.js";
+import { aCatalog, manifest } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
+import { type CliResult, runCli, type SpawnedCli, spawnCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 /** A `${VAR}` value that must never show up anywhere platformctl writes. */
 export const CANARY = "apply-canary-N4v8Qm2Lp";
@@ -44,7 +45,7 @@ export interface Scenario {
   run(command: string, args?: string[], env?: Record<string, string>): Promise<CliResult>;
   apply(args: string[], env?: Record<string, string>): Promise<CliResult>;
   /** Starts `apply` as a child process (for signals); `done` settles when it exits. */
-  spawnApply(args: string[], env?: Record<string, string>): Spawned;
+  spawnApply(args: string[], env?: Record<string, string>): SpawnedCli;
   plan(args?: string[]): Promise<Plan>;
   audit(): Promise<AuditRecord[]>;
   auditText(): Promise<string>;
@@ -53,14 +54,6 @@ export interface Scenario {
   containers(docker?: Docker): Promise<Docker.ContainerInspectInfo[]>;
   container(module: string, service?: string, docker?: Docker): Promise<Docker.ContainerInspectInfo>;
   remove(): Promise<void>;
-}
-
-export interface Spawned {
-  pid: number;
-  /** `signal` is set when the process died of a signal it did not handle (then `code` is -1). */
-  done: Promise<CliResult & { signal: NodeJS.Signals | null; ms: number }>;
-  /** What it printed so far. */
-  output(): { stdout: string; stderr: string };
 }
 
 export const docker = new Docker();
@@ -80,11 +73,11 @@ export async function aScenario(label: string, modules: Record<string, string> =
     dir: catalog.dir,
     env,
     write: catalog.write,
-    run: (command, args = [], more = {}) => cli(argv(command, args), { ...env, ...more }),
-    apply: (args, more = {}) => cli(argv("apply", args), { ...env, ...more }),
+    run: (command, args = [], more = {}) => runCli(argv(command, args), { ...env, ...more }),
+    apply: (args, more = {}) => runCli(argv("apply", args), { ...env, ...more }),
     spawnApply: (args, more = {}) => spawnCli(argv("apply", args), { ...env, ...more }),
     async plan(args = []) {
-      const r = await cli(argv("plan", ["--json", ...args]), env);
+      const r = await runCli(argv("plan", ["--json", ...args]), env);
       if (r.code !== 0) throw new Error(`plan exited ${r.code}: ${r.stderr}`);
       return JSON.parse(r.stdout) as Plan;
     },
@@ -141,20 +134,6 @@ export function expectAuditOutcomes(records: readonly AuditRecord[], outcomes: R
   const runs = auditRuns(records);
   expect(runs.map((r) => r.result?.outcome ?? "no result")).toEqual(outcomes);
   return runs as { intent: Intent; result: Result }[];
-}
-
-/** Runs the built CLI as a child process whose pid the test can signal. */
-export function spawnCli(args: string[], env: Record<string, string | undefined>): Spawned {
-  const t0 = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (b: Buffer) => (stdout += b.toString("utf8")));
-  child.stderr.on("data", (b: Buffer) => (stderr += b.toString("utf8")));
-  const done = new Promise<CliResult & { signal: NodeJS.Signals | null; ms: number }>((resolve) => {
-    child.on("close", (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr, ms: Date.now() - t0 }));
-  });
-  return { pid: child.pid as number, done, output: () => ({ stdout, stderr }) };
 }
 
 /** Every string platformctl produced in a scenario must be free of the canary. */

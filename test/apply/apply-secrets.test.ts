@@ -1,7 +1,8 @@
 // apply on the real engine: every resolved ${VAR} value is masked in text, --json and audit.jsonl, whichever action ran.
 import { describe, expect, it } from "vitest";
 import { expectNoCanary, oneShot, useScenarios, type Scenario } from "./apply-scenario.js";
-import { manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { manifest } from "../helpers/platform.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const scenario = useScenarios();
 

@@ -1,8 +1,8 @@
 // apply of a one-shot already running when apply starts: it waits for the exit through the runtime, never runs it again.
 import { describe, expect, it } from "vitest";
-import { eventually } from "../helpers/docker.js";
 import { createAsPlatformctl } from "../helpers/platform.js";
 import { docker, expectAuditOutcomes, oneShot, type Scenario, useScenarios } from "./apply-scenario.js";
+import { eventually } from "../helpers/eventually.js";
 
 const scenario = useScenarios();
 

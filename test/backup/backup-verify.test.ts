@@ -8,8 +8,10 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatBackupName } from "../../src/policy/parse-backup-name.js";
-import { aCatalog, cli, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { aCatalog, manifest } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
+import { runCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const run = promisify(execFile);
 let catalog: Awaited<ReturnType<typeof aCatalog>>;
@@ -41,12 +43,12 @@ async function foreignArchive(volumes: string[], name = freshName()): Promise<st
 }
 
 async function backupCodes(ref: string): Promise<string[]> {
-  const r = await cli(["scope", "--module", "store", "--allow-stateful", "--backup-ref", ref, "--confirm", "BACKUP_DONE_F3", "--json", "--project", project, "--modules-dir", catalog.dir], env);
+  const r = await runCli(["scope", "--module", "store", "--allow-stateful", "--backup-ref", ref, "--confirm", "BACKUP_DONE_F3", "--json", "--project", project, "--modules-dir", catalog.dir], env);
   if (!r.stdout) throw new Error(`scope printed nothing: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { reasons: { code: string }[] }).reasons.map((x) => x.code).filter((c) => c.startsWith("backup."));
 }
 
-const importIt = (file: string) => cli(["backup", "import", file, "--json", "--project", project, "--modules-dir", catalog.dir], env);
+const importIt = (file: string) => runCli(["backup", "import", file, "--json", "--project", project, "--modules-dir", catalog.dir], env);
 const catalogText = () => readFile(path.join(env.STATE_DIR as string, "backup-catalog.jsonl"), "utf8").catch(() => "");
 
 beforeAll(async () => {

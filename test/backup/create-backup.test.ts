@@ -9,8 +9,10 @@ import { loadModules } from "../../src/catalog/load-modules.js";
 import { openRuntime } from "../../src/runtime/open-runtime.js";
 import { parseBackupName } from "../../src/policy/parse-backup-name.js";
 import { verifyArchive } from "../../src/backup/verify-archive.js";
-import { aCatalog, cli, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { aCatalog, manifest } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
+import { runCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const docker = new Docker();
 let catalog: Awaited<ReturnType<typeof aCatalog>>;
@@ -48,7 +50,7 @@ afterAll(async () => {
   await catalog.remove();
 });
 
-const backup = () => cli(["backup", "store", "--project", project, "--modules-dir", catalog.dir], env);
+const backup = () => runCli(["backup", "store", "--project", project, "--modules-dir", catalog.dir], env);
 
 describe("backup against the real engine", () => {
   it("writes the archive readable by its owner only (0600), with no temporary file left", async () => {

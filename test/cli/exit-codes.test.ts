@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EXIT, exitForSignal } from "../../src/errors.js";
-import { REPO } from "../helpers/platform.js";
+import { REPO } from "../helpers/repo.js";
 
 describe("exit codes", () => {
   it("documents exactly the codes EXIT defines, plus 128+n for signals", () => {

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { REPO } from "../helpers/platform.js";
+import { REPO } from "../helpers/repo.js";
 
 describe("library entry", () => {
   it("imports loadModules, computePlan and evaluatePolicy from 'platformctl' and validates the example catalog", async () => {

@@ -4,21 +4,23 @@ import { lstat, mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { aCatalog, cli, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { aCatalog, manifest } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
+import { runCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function aPlanSetup(): Promise<{ dir: string; plan: (out: string) => ReturnType<typeof cli> }> {
+async function aPlanSetup(): Promise<{ dir: string; plan: (out: string) => ReturnType<typeof runCli> }> {
   const catalog = await aCatalog();
   const dir = await mkdtemp(path.join(tmpdir(), "platformctl-plan-out-"));
   cleanups.push(catalog.remove, () => rm(dir, { recursive: true, force: true }));
   await catalog.write("web", manifest("web", { services: `    web:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n` }));
   const project = testProject("plan-out");
-  return { dir, plan: (out) => cli(["plan", "--project", project, "--modules-dir", catalog.dir, "--out", out], { STATE_DIR: path.join(dir, "state") }) };
+  return { dir, plan: (out) => runCli(["plan", "--project", project, "--modules-dir", catalog.dir, "--out", out], { STATE_DIR: path.join(dir, "state") }) };
 }
 
 describe("plan --out", () => {

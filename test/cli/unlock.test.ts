@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { lockFile } from "../../src/state/lock.js";
 import { aLockChild, type LockChild } from "../helpers/lock-processes.js";
-import { cli } from "../helpers/platform.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -14,13 +14,13 @@ afterEach(async () => {
 
 async function aHolder(
   wrap: string[] = [],
-): Promise<{ stateDir: string; child: LockChild; pid: number; unlock: (...args: string[]) => ReturnType<typeof cli> }> {
+): Promise<{ stateDir: string; child: LockChild; pid: number; unlock: (...args: string[]) => ReturnType<typeof runCli> }> {
   const stateDir = await mkdtemp(path.join(tmpdir(), "platformctl-unlock-"));
   cleanups.push(() => rm(stateDir, { recursive: true, force: true }));
   const child = aLockChild(["hold", stateDir, "held"], wrap);
   cleanups.push(() => child.kill());
   const pid = Number((await child.line("held")).split(" ")[1]);
-  return { stateDir, child, pid, unlock: (...args) => cli(["unlock", "--project", "held", ...args], { STATE_DIR: stateDir }) };
+  return { stateDir, child, pid, unlock: (...args) => runCli(["unlock", "--project", "held", ...args], { STATE_DIR: stateDir }) };
 }
 
 const lockText = (stateDir: string) => readFile(lockFile(stateDir, "held"), "utf8").catch(() => undefined);

@@ -4,7 +4,8 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { STACK_FRAME, aManifest, tempDirs, writeCatalog } from "../manifest/a-manifest.js";
-import { REPO, assertFreshBuild, runCli, type CliRun } from "../manifest/run-cli.js";
+import { REPO } from "../helpers/repo.js";
+import { assertFreshBuild, type CliResult, runCli } from "../helpers/run-cli.js";
 
 const BROKEN = "test/fixtures/manifests/broken-catalog";
 const ESC = "\u001b";
@@ -14,7 +15,7 @@ beforeAll(() => assertFreshBuild());
 afterAll(() => temp.cleanup());
 
 /** Nothing a user sees may be a stack trace or an internal-error banner. */
-function expectNoStack(run: CliRun): void {
+function expectNoStack(run: CliResult): void {
   expect(run.stdout + run.stderr).not.toMatch(STACK_FRAME);
   expect(run.stdout + run.stderr).not.toMatch(/internal error|Error: |RangeError|TypeError/);
 }

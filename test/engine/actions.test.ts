@@ -13,9 +13,10 @@ import {
 import { connectEngine } from "../../src/engine/connect.js";
 import { EngineError } from "../../src/engine/errors.js";
 import { LABEL } from "../../src/engine/labels.js";
-import { aLabelledContainer, rawInspect, TEST_IMAGE, testEngine } from "../helpers/docker.js";
+import { aLabelledContainer, rawInspect, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
 import { startRecordingProxy } from "../helpers/recording-proxy.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const engine = testEngine();
 const CANARY = "create-canary-Hq7Lw0pX";

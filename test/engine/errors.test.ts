@@ -4,8 +4,9 @@ import { PlatformError } from "../../src/errors.js";
 import { EngineError, isEngineError, kindForStatus, toEngineError } from "../../src/engine/errors.js";
 import { startContainer, createContainer } from "../../src/engine/actions.js";
 import { testProject } from "../helpers/run-id.js";
-import { TEST_IMAGE, testEngine } from "../helpers/docker.js";
+import { testEngine } from "../helpers/docker.js";
 import { LABEL } from "../../src/engine/labels.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const call = { operation: "start container", target: "p_m_s" };
 

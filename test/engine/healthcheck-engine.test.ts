@@ -1,8 +1,10 @@
 // The healthcheck platformctl gives a container, against the real engine: `$$` reaches the container as a literal `$`.
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aCatalog, createAsPlatformctl, eventually, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { aCatalog, createAsPlatformctl, manifest } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
+import { eventually } from "../helpers/eventually.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const docker = new Docker();
 let catalog: Awaited<ReturnType<typeof aCatalog>>;
@@ -38,7 +40,8 @@ describe("a healthcheck with $$ against the real engine", () => {
       expect(inspected.Config.Healthcheck?.Test).toEqual(["CMD-SHELL", `printf '%s' '$HOME'; test "$PW" = literal-pw`]);
       const health = await eventually(async () => {
         const h = (await c.inspect()).State.Health;
-        return h && h.Status !== "starting" && h.Log.length > 0 ? h : undefined;
+        if (!h || h.Status === "starting" || h.Log.length === 0) throw new Error(`the healthcheck has not settled yet: ${JSON.stringify(h)}`);
+        return h;
       });
       expect(health.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: "$HOME" });
       expect(health.Status).toBe("healthy");

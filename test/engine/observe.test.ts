@@ -5,9 +5,11 @@ import { connectEngine } from "../../src/engine/connect.js";
 import { LABEL } from "../../src/engine/labels.js";
 import { observe } from "../../src/engine/observe.js";
 import type { ObservedContainer, ObservedState } from "../../src/plan/observed-state.js";
-import { aLabelledContainer, eventually, rawInspect, removeQuietly, TEST_IMAGE, testEngine } from "../helpers/docker.js";
+import { aLabelledContainer, rawInspect, removeQuietly, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
 import { startRecordingProxy } from "../helpers/recording-proxy.js";
+import { eventually } from "../helpers/eventually.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const MiB = 1024 * 1024;
 const ENV_CANARY = "observe-canary-Zq81xk";

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectEngine } from "../../src/engine/connect.js";
 import { observe } from "../../src/engine/observe.js";
 import { isEngineError } from "../../src/engine/errors.js";
-import { aCatalog, cli, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { aCatalog, manifest } from "../helpers/platform.js";
+import { runCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 interface Silent {
   dockerHost: string;
@@ -71,7 +73,7 @@ describe.each(["unix", "tcp"] as const)("an engine over %s that accepts and neve
     servers.push(silent);
     const env = { DOCKER_HOST: silent.dockerHost, STATE_DIR: path.join(dir, `state-${kind}`) };
     const base = ["--project", "silent", "--modules-dir", catalog.dir];
-    const results = await Promise.all([cli(["plan", ...base], env), cli(["health", ...base], env), cli(["apply", ...base, "--module", "web"], env)]);
+    const results = await Promise.all([runCli(["plan", ...base], env), runCli(["health", ...base], env), runCli(["apply", ...base, "--module", "web"], env)]);
     for (const [i, r] of results.entries()) {
       const name = ["plan", "health", "apply"][i];
       expect(r.code, `${name}: ${r.stderr}`).toBe(1);

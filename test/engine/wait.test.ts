@@ -5,9 +5,10 @@ import { connectEngine } from "../../src/engine/connect.js";
 import { EngineError } from "../../src/engine/errors.js";
 import { inspectContainer } from "../../src/engine/inspect-container.js";
 import { runOneShot, waitForState, waitRegistered } from "../../src/engine/wait.js";
-import { aLabelledContainer, eventually, rawInspect, testEngine } from "../helpers/docker.js";
+import { aLabelledContainer, rawInspect, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
 import { startRecordingProxy } from "../helpers/recording-proxy.js";
+import { eventually } from "../helpers/eventually.js";
 
 const engine = testEngine();
 const oneShot = (service: string, cmd: string[], extra: Partial<Parameters<typeof aLabelledContainer>[1]> = {}) =>

@@ -1,9 +1,11 @@
 // `platformctl health` against the real engine: every service state produced for real and read back through --json.
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aCatalog, createAsPlatformctl, eventually, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { aCatalog, createAsPlatformctl, manifest } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
-import { runHealthCli } from "./run-health-cli.js";
+import { eventually } from "../helpers/eventually.js";
+import { runCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const docker = new Docker();
 const CANARY = "health-canary-Zk4w9Qp1";
@@ -57,7 +59,7 @@ const OOM = manifest("oom", {
 });
 
 async function health(project: string, args: string[], env: Record<string, string> = {}): Promise<{ json: HealthJson; code: number; ms: number; raw: string }> {
-  const r = await runHealthCli(["--project", project, "--modules-dir", catalog.dir, "health", "--json", ...args], { HC_TOKEN: CANARY, ...env });
+  const r = await runCli(["--project", project, "--modules-dir", catalog.dir, "health", "--json", ...args], { HC_TOKEN: CANARY, ...env });
   if (r.stderr) throw new Error(`health wrote to stderr: ${r.stderr}`);
   expect(r.stdout).not.toContain(CANARY);
   return { json: JSON.parse(r.stdout) as HealthJson, code: r.code, ms: r.ms, raw: r.stdout };
@@ -103,7 +105,7 @@ describe("health against the real engine", () => {
   it("reports an unhealthy healthcheck with its last probe output, the secret in it masked", async () => {
     const p = testProject("hc-bad");
     const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "hc-bad", env: { HC_TOKEN: CANARY }, start: true });
-    await eventually(async () => (await c.inspect()).State.Health?.Status === "unhealthy");
+    await eventually(async () => expect((await c.inspect()).State.Health?.Status).toBe("unhealthy"));
     const r = await health(p, ["-m", "hc-bad"]);
     expect(r.code).toBe(1);
     expect(serviceOf(r.json, "hc-bad")).toMatchObject({ state: "unhealthy", health: "unhealthy", healthy: false });
@@ -113,7 +115,7 @@ describe("health against the real engine", () => {
   it("reports a restart loop (restart: on-failure, exit 1) as state restarting even when momentarily running", async () => {
     const p = testProject("loop");
     const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "loop", start: true });
-    await eventually(async () => (await c.inspect()).RestartCount >= 1);
+    await eventually(async () => expect((await c.inspect()).RestartCount).toBeGreaterThanOrEqual(1));
     const r = await health(p, ["-m", "loop"]);
     expect(r.code).toBe(1);
     expect(serviceOf(r.json, "loop")).toMatchObject({ state: "restarting", healthy: false });
@@ -131,8 +133,10 @@ describe("health against the real engine", () => {
       seen = await eventually(async () => {
         const s = (await c.inspect()).State as { Status: string };
         const n = (await c.inspect()).RestartCount;
-        return n > seen && s.Status === "running" ? n : undefined;
-      }, 30_000, 100);
+        expect(n).toBeGreaterThan(seen);
+        expect(s.Status).toBe("running");
+        return n;
+      }, { timeoutMs: 30_000 });
       const r = await health(p, ["-m", "crash"]);
       expect(r.code).toBe(1);
       expect(serviceOf(r.json, "crash")).toMatchObject({ state: "restarting", healthy: false });
@@ -194,7 +198,7 @@ describe("health against the real engine", () => {
   it("prints a readable report without --json, naming what is wrong", async () => {
     const p = testProject("text");
     await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "run", start: true });
-    const r = await runHealthCli(["--project", p, "--modules-dir", catalog.dir, "health", "-m", "run", "-m", "job"]);
+    const r = await runCli(["--project", p, "--modules-dir", catalog.dir, "health", "-m", "run", "-m", "job"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^run {2}healthy$/m);
     expect(r.stdout).toMatch(/^job {2}UNHEALTHY$/m);
@@ -203,7 +207,7 @@ describe("health against the real engine", () => {
   });
 
   it("refuses an unknown module with a usage error, exit 1", async () => {
-    const r = await runHealthCli(["--project", testProject("unknown"), "--modules-dir", catalog.dir, "health", "-m", "nope"]);
+    const r = await runCli(["--project", testProject("unknown"), "--modules-dir", catalog.dir, "health", "-m", "nope"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("unknown module: nope");
   });

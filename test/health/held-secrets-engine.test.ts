@@ -1,7 +1,9 @@
 // health and smoke on the real engine mask what the container holds for ${VAR} references: variable unset, or rotated.
 import { describe, expect, it } from "vitest";
 import { CANARY, useScenarios } from "../apply/apply-scenario.js";
-import { cli, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { manifest } from "../helpers/platform.js";
+import { runCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const scenario = useScenarios();
 
@@ -23,7 +25,7 @@ describe("health and smoke mask the values a container holds", () => {
       ["rotated", { STATE_DIR: s.stateDir, APPLY_CANARY: "rotated-value-7Tq9Zk" }],
     ];
     const commands = [["health", "--module", "leaky"], ["health", "--module", "leaky", "--json"], ["smoke", "leaky"], ["smoke", "leaky", "--json"]];
-    const runs = envs.flatMap(([label, env]) => commands.map((args) => ({ label, args, run: cli([...args.slice(0, 1), ...base, ...args.slice(1)], env) })));
+    const runs = envs.flatMap(([label, env]) => commands.map((args) => ({ label, args, run: runCli([...args.slice(0, 1), ...base, ...args.slice(1)], env) })));
     for (const { label, args, run } of runs) {
       const r = await run;
       const out = r.stdout + r.stderr;

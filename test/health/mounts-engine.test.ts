@@ -7,9 +7,10 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aCatalog, createAsPlatformctl, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { aCatalog, createAsPlatformctl, manifest } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
-import { runHealthCli } from "./run-health-cli.js";
+import { runCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -44,7 +45,7 @@ interface HealthRun {
 }
 
 async function healthRun(project: string, modules: string[], env: Record<string, string> = {}, extra: string[] = []): Promise<HealthRun> {
-  const r = await runHealthCli(["--project", project, "--modules-dir", catalog.dir, "health", "--json", ...extra, ...modules.flatMap((m) => ["-m", m])], env);
+  const r = await runCli(["--project", project, "--modules-dir", catalog.dir, "health", "--json", ...extra, ...modules.flatMap((m) => ["-m", m])], env);
   if (!r.stdout) throw new Error(`health printed nothing: ${r.stderr}`);
   const j = JSON.parse(r.stdout) as { healthy: boolean; modules: { name: string; services: { name: string; healthy: boolean; reason: string }[] }[]; mounts: Finding[] };
   const services = Object.fromEntries(j.modules.flatMap((m) => m.services.map((s) => [`${m.name}/${s.name}`, { healthy: s.healthy, reason: s.reason }])));

@@ -4,9 +4,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { aCatalog, createAsPlatformctl, manifest, TEST_IMAGE } from "../helpers/platform.js";
+import { aCatalog, createAsPlatformctl, manifest } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
-import { runHealthCli } from "./run-health-cli.js";
+import { runCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const docker = new Docker();
 const CANARY = "smoke-canary-Hq7Lm2Vx";
@@ -44,7 +45,7 @@ async function freePort(): Promise<number> {
 }
 
 async function smoke(project: string, module: string, env: Record<string, string> = {}, extra: string[] = ["--json"]) {
-  const r = await runHealthCli(["--project", project, "--modules-dir", catalog.dir, "smoke", module, ...extra], { SMOKE_TOKEN: CANARY, ...env });
+  const r = await runCli(["--project", project, "--modules-dir", catalog.dir, "smoke", module, ...extra], { SMOKE_TOKEN: CANARY, ...env });
   expect(r.stdout + r.stderr).not.toContain(CANARY);
   return { ...r, json: extra.includes("--json") && r.stdout ? (JSON.parse(r.stdout) as SmokeJson) : undefined };
 }

@@ -1,11 +1,9 @@
-// Test helpers for the real engine: a client, labelled scenario containers made directly, and one polling helper.
+// Test helpers for the real engine: a client and labelled scenario containers made directly.
 import type Docker from "dockerode";
 import { connectEngine, type Engine } from "../../src/engine/connect.js";
 import { LABEL } from "../../src/engine/labels.js";
 import { unitName } from "../../src/plan/unit-name.js";
-
-/** The local image every engine test runs (built by scripts/test-images.sh; nothing is pulled). */
-export const TEST_IMAGE = process.env.PLATFORMCTL_TEST_IMAGE ?? "platformctl-test/busybox:1";
+import { TEST_IMAGE } from "./test-image.js";
 
 /** An engine client for the environment the tests run in. */
 export function testEngine(env: Record<string, string | undefined> = process.env): Engine {
@@ -75,20 +73,4 @@ export async function removeQuietly(engine: Engine, id: string): Promise<void> {
 /** Inspect through dockerode directly, for assertions that must not depend on the code under test. */
 export function rawInspect(engine: Engine, id: string): Promise<Docker.ContainerInspectInfo> {
   return engine.docker.getContainer(id).inspect();
-}
-
-/**
- * Retries `check` until it stops throwing (or returns a value) and returns that value; after `timeoutMs` rethrows
- * the last failure. The only way engine tests poll.
- */
-export async function eventually<T>(check: () => T | Promise<T>, opts: { timeoutMs?: number; intervalMs?: number } = {}): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 20_000);
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() >= deadline) throw e;
-    }
-    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
-  }
 }

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { REPO } from "./platform.js";
+import { REPO } from "./repo.js";
 
 const CHILD = path.join(REPO, "test/helpers/lock-child.mjs");
 

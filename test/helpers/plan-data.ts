@@ -3,14 +3,14 @@ import type { Module, Service } from "../../src/manifest/module.js";
 import type { ObservedContainer, ObservedState } from "../../src/plan/observed-state.js";
 import { moduleSpecs } from "../../src/plan/desired-spec.js";
 import type { PlanInputs } from "../../src/plan/compute-plan.js";
+import { TEST_IMAGE } from "./test-image.js";
 
-export const IMAGE = "platformctl-test/busybox:1";
 export const IMAGE_ID = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
 export function aService(over: Partial<Service> = {}): Service {
   return {
     name: "app",
-    image: IMAGE,
+    image: TEST_IMAGE,
     entrypoint: undefined,
     command: ["sleep", "1000"],
     environment: {},
@@ -82,7 +82,7 @@ export function anObservedContainer(module: Module, serviceName: string, over: P
   };
 }
 
-export function anObservedState(containers: ObservedContainer[], images: Record<string, string | null> = { [IMAGE]: IMAGE_ID }): ObservedState {
+export function anObservedState(containers: ObservedContainer[], images: Record<string, string | null> = { [TEST_IMAGE]: IMAGE_ID }): ObservedState {
   return { project: "p", containers, images, volumes: [], networks: [] };
 }
 

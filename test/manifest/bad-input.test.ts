@@ -7,7 +7,8 @@ import { loadModules } from "../../src/catalog/load-modules.js";
 import type { Problem } from "../../src/manifest/problems.js";
 import { CANARY, STACK_FRAME, aManifest, tempDirs, writeCatalog, type Catalog } from "./a-manifest.js";
 import { BAD_CASES, type BadCase, type ExpectedProblem } from "./bad-cases.js";
-import { REPO, assertFreshBuild, runCli } from "./run-cli.js";
+import { REPO } from "../helpers/repo.js";
+import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
 
 const temp = tempDirs();
 afterAll(() => temp.cleanup());

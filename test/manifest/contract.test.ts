@@ -11,7 +11,8 @@ import { moduleJsonSchema, moduleSchemaMarkdown } from "../../src/manifest/schem
 import { validateManifest } from "../../src/manifest/validate.js";
 import { aManifest, bytesOf, tempDirs, writeCatalog } from "./a-manifest.js";
 import { BAD_CASES } from "./bad-cases.js";
-import { REPO, assertFreshBuild, runCli } from "./run-cli.js";
+import { REPO } from "../helpers/repo.js";
+import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
 
 const REGENERATE = "schema/ is out of date with src/manifest/schema.ts: run `npm run gen` and commit the result";
 const committedJson = () => JSON.parse(readFileSync(path.join(REPO, "schema/module.schema.json"), "utf8")) as Record<string, unknown>;

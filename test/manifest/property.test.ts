@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { PROBLEM_CODES } from "../../src/manifest/problems.js";
 import { validateCatalog, validateManifest, type ManifestSource } from "../../src/manifest/validate.js";
 import { STACK_FRAME } from "./a-manifest.js";
-import { REPO } from "./run-cli.js";
+import { REPO } from "../helpers/repo.js";
 
 /** Fixed unless FC_SEED is set, so a failure reproduces; printed either way. */
 const SEED = Number(process.env.FC_SEED ?? 1_830_417);

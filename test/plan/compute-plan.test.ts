@@ -4,7 +4,8 @@ import { computePlan, exitedSuccessfully } from "../../src/plan/compute-plan.js"
 import { renderPlanMarkdown, renderPlanText } from "../../src/cli/views/render-plan.js";
 import { DRIFT_KINDS } from "../../src/plan/plan.js";
 import { moduleSpecs } from "../../src/plan/desired-spec.js";
-import { aModule, aService, anObservedContainer, anObservedState, IMAGE, IMAGE_ID, planInputs } from "../helpers/plan-data.js";
+import { aModule, aService, anObservedContainer, anObservedState, IMAGE_ID, planInputs } from "../helpers/plan-data.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const oneShot = aModule({
   name: "minio-init",
@@ -88,18 +89,18 @@ describe("computePlan", () => {
   it("reports image.changed when the container runs another image reference", () => {
     const p = planOf([web], [anObservedContainer(web, "web", { imageRef: "platformctl-test/busybox:0" })]);
     expect(kinds(p, "web")).toEqual(["image.changed"]);
-    expect(p.modules[0]?.drift[0]).toMatchObject({ observed: { image: "platformctl-test/busybox:0" }, expected: { image: IMAGE } });
+    expect(p.modules[0]?.drift[0]).toMatchObject({ observed: { image: "platformctl-test/busybox:0" }, expected: { image: TEST_IMAGE } });
     expect(actions(p, "web")).toEqual(["recreate:image.changed", "start:image.changed"]);
   });
 
   it("reports image.updated when the same reference now resolves to another local image id", () => {
-    const p = computePlan(planInputs([web], anObservedState([anObservedContainer(web, "web")], { [IMAGE]: "sha256:2222" })));
+    const p = computePlan(planInputs([web], anObservedState([anObservedContainer(web, "web")], { [TEST_IMAGE]: "sha256:2222" })));
     expect(kinds(p, "web")).toEqual(["image.updated"]);
     expect(p.modules[0]?.drift[0]).toMatchObject({ observed: { image_id: IMAGE_ID }, expected: { image_id: "sha256:2222" } });
   });
 
   it("warns, without drift, when the declared image is not present on the engine", () => {
-    const p = computePlan(planInputs([web], anObservedState([anObservedContainer(web, "web")], { [IMAGE]: null })));
+    const p = computePlan(planInputs([web], anObservedState([anObservedContainer(web, "web")], { [TEST_IMAGE]: null })));
     expect(kinds(p, "web")).toEqual([]);
     expect(p.modules[0]?.warnings.join()).toContain("not present");
   });

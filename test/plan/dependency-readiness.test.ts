@@ -6,7 +6,7 @@ import { computePlan } from "../../src/plan/compute-plan.js";
 import { dependencyReadiness, READINESS } from "../../src/plan/dependency-readiness.js";
 import type { ObservedContainer } from "../../src/plan/observed-state.js";
 import { aModule, anObservedContainer, anObservedState, aService, planInputs } from "../helpers/plan-data.js";
-import { REPO } from "../helpers/platform.js";
+import { REPO } from "../helpers/repo.js";
 
 const db = aModule({ name: "db", services: [aService({ name: "db", expectedState: "healthy" })] });
 const cache = aModule({ name: "cache" });

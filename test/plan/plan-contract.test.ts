@@ -4,7 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { planJsonSchema } from "../../src/plan/plan-schema-export.js";
 import { ACTION_TYPES, DRIFT_KINDS } from "../../src/plan/plan.js";
-import { REPO } from "../helpers/platform.js";
+import { REPO } from "../helpers/repo.js";
 
 describe("plan contract", () => {
   it("commits schema/plan.schema.json exactly as generated (run `npm run gen` after changing src/plan/plan.ts)", () => {

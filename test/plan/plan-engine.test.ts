@@ -4,10 +4,14 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Ajv2020 } from "ajv/dist/2020.js";
-import { aCatalog, cli, createAsPlatformctl, eventually, manifest, REPO, TEST_IMAGE } from "../helpers/platform.js";
+import { aCatalog, createAsPlatformctl, manifest } from "../helpers/platform.js";
 import { testProject, runId } from "../helpers/run-id.js";
 import type { Plan } from "../../src/plan/plan.js";
 import { startRecordingProxy } from "../helpers/recording-proxy.js";
+import { eventually } from "../helpers/eventually.js";
+import { REPO } from "../helpers/repo.js";
+import { runCli } from "../helpers/run-cli.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const docker = new Docker();
 const CANARY = "plan-canary-7Qx9Zr2w";
@@ -32,7 +36,7 @@ const HC = manifest("hc", {
 });
 
 async function plan(project: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ plan: Plan; code: number; raw: string }> {
-  const r = await cli(["plan", "--json", "--project", project, "--modules-dir", catalog.dir, ...args], { PLAN_TOKEN: CANARY, ...env });
+  const r = await runCli(["plan", "--json", "--project", project, "--modules-dir", catalog.dir, ...args], { PLAN_TOKEN: CANARY, ...env });
   if (r.code !== 0 && r.code !== 2) throw new Error(`plan exited ${r.code}: ${r.stderr}`);
   const parsed = JSON.parse(r.stdout) as Plan;
   expect(validatePlan(parsed)).toBe(true);
@@ -79,7 +83,7 @@ describe("plan against the real engine", () => {
     const p = testProject("stopped");
     const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "app", env: { PLAN_TOKEN: CANARY }, start: true });
     await c.kill();
-    await eventually(async () => (await c.inspect()).State.Status === "exited");
+    await eventually(async () => expect((await c.inspect()).State.Status).toBe("exited"));
     const r = await plan(p, ["--module", "app"]);
     expect(kindsOf(r.plan, "app")).toEqual(["container.state.not_running"]);
     expect(moduleOf(r.plan, "app")?.drift[0]?.observed).toMatchObject({ status: "exited", exit_code: 137, oom_killed: false });
@@ -132,7 +136,7 @@ describe("plan against the real engine", () => {
     const edited = await aCatalog();
     try {
       await edited.write("app", APP(TEST_IMAGE, '["sleep", "99999"]'));
-      const r = await cli(["plan", "--json", "--project", p, "--modules-dir", edited.dir], { PLAN_TOKEN: CANARY });
+      const r = await runCli(["plan", "--json", "--project", p, "--modules-dir", edited.dir], { PLAN_TOKEN: CANARY });
       const parsed = JSON.parse(r.stdout) as Plan;
       expect(kindsOf(parsed, "app")).toEqual(["image.changed", "config.changed"]);
       expect(moduleOf(parsed, "app")?.drift[1]?.detail).toEqual({ fields: ["command"] });
@@ -169,7 +173,7 @@ describe("plan against the real engine", () => {
   it("reports a healthy-expected service whose healthcheck fails as unhealthy", async () => {
     const p = testProject("unhealthy");
     const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "hc", start: true });
-    await eventually(async () => (await c.inspect()).State.Health?.Status === "unhealthy");
+    await eventually(async () => expect((await c.inspect()).State.Health?.Status).toBe("unhealthy"));
     const r = await plan(p, ["--module", "hc"]);
     expect(kindsOf(r.plan, "hc")).toEqual(["container.state.unhealthy"]);
   });
@@ -178,9 +182,9 @@ describe("plan against the real engine", () => {
     const p = testProject("canary");
     const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "app", env: { PLAN_TOKEN: CANARY }, start: true });
     const out = path.join(catalog.dir, "..", "plan.json");
-    const json = await cli(["plan", "--json", "--out", out, "--project", p, "--modules-dir", catalog.dir, "--verbose"], { PLAN_TOKEN: CANARY });
-    const md = await cli(["plan", "--markdown", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY });
-    const text = await cli(["plan", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY });
+    const json = await runCli(["plan", "--json", "--out", out, "--project", p, "--modules-dir", catalog.dir, "--verbose"], { PLAN_TOKEN: CANARY });
+    const md = await runCli(["plan", "--markdown", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY });
+    const text = await runCli(["plan", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY });
     const saved = await readFile(out, "utf8");
     const labels = JSON.stringify((await c.inspect()).Config.Labels);
     for (const s of [json.stdout, json.stderr, md.stdout, md.stderr, text.stdout, text.stderr, saved, labels]) expect(s).not.toContain(CANARY);
@@ -195,7 +199,7 @@ describe("plan against the real engine", () => {
     const b = await plan(p, ["--module", "app"]);
     expect(a.plan.fingerprint).toBe(b.plan.fingerprint);
     await c.kill();
-    await eventually(async () => (await c.inspect()).State.Status === "exited");
+    await eventually(async () => expect((await c.inspect()).State.Status).toBe("exited"));
     expect((await plan(p, ["--module", "app"])).plan.fingerprint).not.toBe(a.plan.fingerprint);
   });
 
@@ -206,7 +210,7 @@ describe("plan against the real engine", () => {
     const proxy = await startRecordingProxy();
     try {
       const out = path.join(catalog.dir, "..", "ro-plan.json");
-      const r = await cli(["plan", "--json", "--out", out, "--prune", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY, DOCKER_HOST: proxy.dockerHost });
+      const r = await runCli(["plan", "--json", "--out", out, "--prune", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY, DOCKER_HOST: proxy.dockerHost });
       expect(r.code, r.stderr).toBe(0);
       expect(proxy.requests.length).toBeGreaterThanOrEqual(3);
       expect(proxy.requests.filter((q) => q.method !== "GET")).toEqual([]);
@@ -222,7 +226,7 @@ describe("plan against the real engine", () => {
     const cat = await aCatalog();
     try {
       await cat.write("binder", manifest("binder", { services: `    binder:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n      volumes: ["/nonexistent/platformctl-${runId()}:/data"]\n` }));
-      const r = await cli(["plan", "--json", "--project", p, "--modules-dir", cat.dir]);
+      const r = await runCli(["plan", "--json", "--project", p, "--modules-dir", cat.dir]);
       const parsed = JSON.parse(r.stdout) as Plan;
       expect(moduleOf(parsed, "binder")?.warnings.join("\n")).toContain("bind.source_missing");
       expect(kindsOf(parsed, "binder")).toEqual(["service.missing"]);
@@ -232,17 +236,17 @@ describe("plan against the real engine", () => {
   });
 
   it("fails with one clear line naming the endpoint when no engine answers", async () => {
-    const r = await cli(["plan", "--modules-dir", catalog.dir], { DOCKER_HOST: "unix:///nonexistent/docker.sock" });
+    const r = await runCli(["plan", "--modules-dir", catalog.dir], { DOCKER_HOST: "unix:///nonexistent/docker.sock" });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("unix:///nonexistent/docker.sock");
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
   it("refuses an unknown module and an invalid project name without touching the engine", async () => {
-    const unknown = await cli(["plan", "--module", "nope", "--modules-dir", catalog.dir]);
+    const unknown = await runCli(["plan", "--module", "nope", "--modules-dir", catalog.dir]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("unknown module: nope");
-    const bad = await cli(["plan", "--project", "Bad_Name", "--modules-dir", catalog.dir]);
+    const bad = await runCli(["plan", "--project", "Bad_Name", "--modules-dir", catalog.dir]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("invalid project name");
   });

@@ -4,9 +4,12 @@ import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, createAsPlatformctl, eventually, REPO } from "../helpers/platform.js";
+import { failMinioInit } from "../helpers/seed-scenario.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 import { runId, testProject } from "../helpers/run-id.js";
 import type { Plan } from "../../src/plan/plan.js";
+import { REPO } from "../helpers/repo.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const docker = new Docker();
 const PASSWORD = "seed-canary-Pw9x7Vq3";
@@ -16,7 +19,7 @@ let modulesDir: string;
 const project = () => seedProject;
 let seedProject: string;
 
-const run = (args: string[], extra: Record<string, string> = {}) => cli([...args, "--project", project(), "--modules-dir", modulesDir], { ...env, ...extra });
+const run = (args: string[], extra: Record<string, string> = {}) => runCli([...args, "--project", project(), "--modules-dir", modulesDir], { ...env, ...extra });
 
 beforeAll(async () => {
   seedProject = testProject("seed");
@@ -43,13 +46,7 @@ describe("seed scenario: re-running a failed stateful one-shot after a backup", 
   });
 
   it("has minio-init exit 1 for real (run while minio was down), then minio healthy again", async () => {
-    const minio = docker.getContainer(`${project()}_minio_minio`);
-    await minio.stop({ t: 1 });
-    const init = await createAsPlatformctl(docker, { project: project(), dir: modulesDir, module: "minio-init", env, start: true });
-    await init.wait();
-    expect((await init.inspect()).State.ExitCode).toBe(1);
-    await minio.start();
-    await eventually(async () => (await minio.inspect()).State.Health?.Status === "healthy");
+    await failMinioInit(docker, { project: project(), modulesDir, env });
     const plan = JSON.parse((await run(["plan", "--json", "--module", "minio-init"])).stdout) as Plan;
     expect(plan.modules[0]?.drift.map((d) => d.kind)).toEqual(["container.state.exited_success"]);
     expect(plan.modules[0]?.drift[0]?.observed).toMatchObject({ status: "exited", exit_code: 1 });
@@ -97,9 +94,9 @@ describe("seed scenario: re-running a failed stateful one-shot after a backup", 
 
   it("refuses the same inputs for the stateful long-running minio with image drift, changing nothing", async () => {
     const tag = `platformctl-test/seed-${runId()}:2`;
-    await docker.getImage("platformctl-test/busybox:1").tag({ repo: `platformctl-test/seed-${runId()}`, tag: "2" });
+    await docker.getImage(TEST_IMAGE).tag({ repo: `platformctl-test/seed-${runId()}`, tag: "2" });
     const yaml = await readFile(path.join(modulesDir, "minio/module.yaml"), "utf8");
-    await (await import("node:fs/promises")).writeFile(path.join(modulesDir, "minio/module.yaml"), yaml.replace("image: platformctl-test/busybox:1", `image: ${tag}`));
+    await (await import("node:fs/promises")).writeFile(path.join(modulesDir, "minio/module.yaml"), yaml.replace(`image: ${TEST_IMAGE}`, `image: ${tag}`));
     const before = await docker.getContainer(`${project()}_minio_minio`).inspect();
     const r = await run(["apply", "--module", "minio", "--allow-stateful", "--backup-ref", backupRef, "--confirm", "BACKUP_DONE_F3", "--json"]);
     expect(r.code).toBe(3);

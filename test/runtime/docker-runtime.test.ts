@@ -2,8 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { dockerRuntime, helperBody } from "../../src/engine/docker-runtime.js";
 import { volumeHelperBody } from "../../src/engine/volume-archive.js";
-import { TEST_IMAGE, testEngine } from "../helpers/docker.js";
+import { testEngine } from "../helpers/docker.js";
 import { describeRuntimeContract } from "./runtime-contract.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 
 describeRuntimeContract("the Docker engine adapter", () => ({ runtime: dockerRuntime(testEngine()), image: TEST_IMAGE }));
 

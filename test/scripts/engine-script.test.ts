@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { REPO } from "../helpers/platform.js";
+import { REPO } from "../helpers/repo.js";
 
 /** Alive and not a zombie (a killed process may linger unreaped under this machine's init). */
 function running(pid: number): boolean {

@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { acquireLock, forceUnlock, LEASE_MS, lockFile, type AcquireOptions, type LockHolder, type Takeover } from "../../src/state/lock.js";
 import { aLockChild, type LockChild } from "../helpers/lock-processes.js";
-import { eventually } from "../helpers/platform.js";
+import { eventually } from "../helpers/eventually.js";
 import { exitCodeFor, PlatformError } from "../../src/errors.js";
 
 const request = (project: string) => ({ project, user: "test", command: "lock.test", ci_run_url: null });
@@ -84,7 +84,9 @@ describe("the apply lock between processes", () => {
     const first = (await readHolder(dir, "beat")).renewed_at;
     const renewed = await eventually(async () => {
       const h = await readHolder(dir, "beat");
-      return h.renewed_at !== first && h.token === lock.holder.token ? h : undefined;
+      expect(h.renewed_at).not.toBe(first);
+      expect(h.token).toBe(lock.holder.token);
+      return h;
     });
     expect(renewed).toMatchObject({ pid: process.pid, lease_ms: 40 });
   });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ensureStateDir } from "../../src/state/state-dir.js";
-import { cli } from "../helpers/platform.js";
+import { runCli } from "../helpers/run-cli.js";
 
 describe("ensureStateDir", () => {
   it("fails with state.unusable for a STATE_DIR under /proc instead of retrying forever", async () => {
@@ -27,7 +27,7 @@ describe("ensureStateDir", () => {
   });
 
   it("makes `unlock` with STATE_DIR=/proc/nope exit 1 with the clear error", async () => {
-    const r = await cli(["unlock", "--force", "--project", "p"], { STATE_DIR: "/proc/nope" });
+    const r = await runCli(["unlock", "--force", "--project", "p"], { STATE_DIR: "/proc/nope" });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain("STATE_DIR /proc/nope is not a writable directory");
     expect(r.stderr).not.toContain("    at ");

@@ -5,8 +5,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeChangedModules, type CatalogEntry } from "../../src/workflows/changed-modules.js";
-import { cli } from "../helpers/platform.js";
 import { aWorkspace, type Workspace } from "./workspace.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const exec = promisify(execFile);
 
@@ -80,14 +80,14 @@ describe("platformctl changed on a git repository", () => {
   afterAll(() => w.remove());
 
   it("prints the changed module and its dependents, one per line, and a summary on stderr", async () => {
-    const r = await cli(["changed", "--base", base], w.env);
+    const r = await runCli(["changed", "--base", base], w.env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("migrate\nweb\n");
     expect(r.stderr).toContain("changed: migrate; dependents: web");
   });
 
   it("prints a JSON list with --json, and accepts a branch name as the base", async () => {
-    const r = await cli(["changed", "--base", "main", "--json"], w.env);
+    const r = await runCli(["changed", "--base", "main", "--json"], w.env);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(["migrate", "web"]);
   });
@@ -98,7 +98,7 @@ describe("platformctl changed on a git repository", () => {
     await writeFile(file, `${await readFile(file, "utf8")}# main moved on\n`);
     await git("commit", "-q", "-am", "main moves on");
     await git("checkout", "-q", "change");
-    const r = await cli(["changed", "--base", "main"], w.env);
+    const r = await runCli(["changed", "--base", "main"], w.env);
     expect(r.stdout).toBe("migrate\nweb\n");
   });
 
@@ -107,7 +107,7 @@ describe("platformctl changed on a git repository", () => {
     await rename(path.join(w.modulesDir, "web"), path.join(w.root, "web-parked"));
     await git("add", "-A");
     await git("commit", "-q", "-m", "park web");
-    const r = await cli(["changed", "--base", base], w.env);
+    const r = await runCli(["changed", "--base", base], w.env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("migrate\n");
     expect(r.stderr).toMatch(/note: modules\/web was touched but holds no module at HEAD/);
@@ -115,7 +115,7 @@ describe("platformctl changed on a git repository", () => {
   });
 
   it("fails with a clear error and exit 1 for a base that does not exist", async () => {
-    const r = await cli(["changed", "--base", "origin/no-such-branch"], w.env);
+    const r = await runCli(["changed", "--base", "origin/no-such-branch"], w.env);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('unknown base "origin/no-such-branch": not a commit in');
     expect(r.stderr).toMatch(/hint: Fetch it first/);
@@ -123,7 +123,7 @@ describe("platformctl changed on a git repository", () => {
   });
 
   it("refuses a base that git would read as an option", async () => {
-    const r = await cli(["changed", "--base=--output=/tmp/x"], w.env);
+    const r = await runCli(["changed", "--base=--output=/tmp/x"], w.env);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("invalid base");
   });
@@ -131,7 +131,7 @@ describe("platformctl changed on a git repository", () => {
   it("says when the modules directory is not in a git repository", async () => {
     const other = await aWorkspace("changed-nogit");
     try {
-      const r = await cli(["changed", "--base", "main"], other.env);
+      const r = await runCli(["changed", "--base", "main"], other.env);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain("is not inside a git repository");
     } finally {
@@ -140,7 +140,7 @@ describe("platformctl changed on a git repository", () => {
   });
 
   it("needs --base", async () => {
-    const r = await cli(["changed"], w.env);
+    const r = await runCli(["changed"], w.env);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("--base");
   });

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { lintWorkflow, unpinnedReason, WORKFLOW_RULES, type WorkflowFinding } from "../../src/workflows/lint-workflows.js";
-import { cli, REPO } from "../helpers/platform.js";
+import { REPO } from "../helpers/repo.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const CHECKOUT = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683";
 
@@ -304,13 +305,13 @@ describe("platformctl lint-workflows", () => {
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it("passes the repository's workflows by default, exit 0", async () => {
-    const r = await cli(["lint-workflows"]);
+    const r = await runCli(["lint-workflows"]);
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toContain("✓ 2 workflows clean: workflows/platformctl-auto-apply.yml, workflows/platformctl-plan.yml");
   });
 
   it("prints each finding as file:line:column rule: message with its fix, exit 1", async () => {
-    const r = await cli(["lint-workflows", "bad"], {}, dir);
+    const r = await runCli(["lint-workflows", "bad"], {}, dir);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("✗ bad/apply.yml:2:1 apply.trigger: ");
     expect(r.stdout).toContain(`    fix: ${WORKFLOW_RULES["apply.trigger"].fix}`);
@@ -318,7 +319,7 @@ describe("platformctl lint-workflows", () => {
   });
 
   it("prints findings as JSON with --json", async () => {
-    const r = await cli(["lint-workflows", "--json", path.join(dir, "bad/apply.yml")]);
+    const r = await runCli(["lint-workflows", "--json", path.join(dir, "bad/apply.yml")]);
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { clean: boolean; findings: WorkflowFinding[] };
     expect(out.clean).toBe(false);
@@ -331,14 +332,14 @@ describe("platformctl lint-workflows", () => {
     await mkdir(path.join(repo, ".github/workflows"), { recursive: true });
     await writeFile(path.join(repo, ".forgejo/workflows/apply.yml"), applyWorkflow());
     await writeFile(path.join(repo, ".github/workflows/apply.yaml"), applyWorkflow({ concurrency: "" }));
-    const r = await cli(["lint-workflows"], {}, repo);
+    const r = await runCli(["lint-workflows"], {}, repo);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(".github/workflows/apply.yaml:9:3 apply.no_concurrency");
     expect(r.stdout).not.toContain(".forgejo/workflows/apply.yml:");
   });
 
   it("fails with a clear error for a path that does not exist", async () => {
-    const r = await cli(["lint-workflows", "no-such-dir"], {}, dir);
+    const r = await runCli(["lint-workflows", "no-such-dir"], {}, dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("no such file or directory: no-such-dir");
   });

@@ -6,9 +6,11 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cli, createAsPlatformctl, eventually, REPO } from "../helpers/platform.js";
+import { failMinioInit } from "../helpers/seed-scenario.js";
 import { npxShim, runWorkflow, type RunOptions, type WorkflowRun } from "./workflow-runner.js";
 import { aWorkspace, PASSWORD, runnerEnv, type Workspace } from "./workspace.js";
+import { REPO } from "../helpers/repo.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const exec = promisify(execFile);
 const docker = new Docker();
@@ -75,7 +77,8 @@ afterAll(async () => {
 describe("the workflows run here as a runner runs them", () => {
   it("resolves `npx --no-install platformctl` to this checkout's CLI, which the other scenarios call directly", async () => {
     const viaNpx = await exec("npx", ["--no-install", "platformctl", "--version"], { cwd: REPO });
-    const direct = await exec(process.execPath, [path.join(REPO, "bin/platformctl.js"), "--version"], { cwd: REPO });
+    const direct = await runCli(["--version"]);
+    expect(direct.code).toBe(0);
     expect(viaNpx.stdout).toBe(direct.stdout);
   });
 });
@@ -113,14 +116,8 @@ describe("platformctl-auto-apply.yml", () => {
     });
 
     it("has minio-init exit 1 for real (run while minio is stopped), then takes a backup of minio", async () => {
-      const minio = docker.getContainer(`${w.project}_minio_minio`);
-      await minio.stop({ t: 1 });
-      const init = await createAsPlatformctl(docker, { project: w.project, dir: w.modulesDir, module: "minio-init", env: w.env, start: true });
-      await init.wait();
-      expect((await init.inspect()).State.ExitCode).toBe(1);
-      await minio.start();
-      await eventually(async () => (await minio.inspect()).State.Health?.Status === "healthy");
-      const backup = await cli(["backup", "minio"], w.env);
+      await failMinioInit(docker, w);
+      const backup = await runCli(["backup", "minio"], w.env);
       expect(backup.code, backup.stderr).toBe(0);
       backupRef = backup.stdout.trim();
       expect(path.dirname(backupRef)).toBe(w.backupDir);
@@ -134,7 +131,7 @@ describe("platformctl-auto-apply.yml", () => {
       expect(run.summary).toContain("container.state.exited_success");
       expect(run.steps.find((s) => s.name === "Gate (scope)")?.stdout).toContain("stateful-oneshot-exception");
       expect(await state(`${w.project}_minio-init_minio-init`)).toMatchObject({ Status: "exited", ExitCode: 0, OOMKilled: false });
-      const plan = await cli(["plan", "--module", "minio", "--module", "minio-init", "--detailed-exitcode"], w.env);
+      const plan = await runCli(["plan", "--module", "minio", "--module", "minio-init", "--detailed-exitcode"], w.env);
       expect(plan.code, plan.stdout).toBe(0);
       const intents = (await auditRecords(w)).filter((r) => r.type === "intent");
       expect(intents.at(-1)?.decisions?.map((d) => d.rule)).toEqual(["stateful-oneshot-exception"]);

@@ -7,10 +7,13 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cli, createAsPlatformctl, eventually, REPO } from "../helpers/platform.js";
+import { failMinioInit } from "../helpers/seed-scenario.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
 import { aLabelledContainer, testEngine } from "../helpers/docker.js";
 import { aWorkspace, PASSWORD, runnerEnv, type Workspace } from "./workspace.js";
 import { formatBackupName } from "../../src/policy/parse-backup-name.js";
+import { REPO } from "../helpers/repo.js";
+import { runCli } from "../helpers/run-cli.js";
 
 const RUNBOOKS = path.join(REPO, "runbooks");
 const docker = new Docker();
@@ -35,23 +38,12 @@ interface Scene {
   w: Workspace;
   /** The operator's working directory (plan.json and other files land here). */
   cwd: string;
-  run: (args: string[], extraEnv?: Record<string, string>) => ReturnType<typeof cli>;
+  run: (args: string[], extraEnv?: Record<string, string>) => ReturnType<typeof runCli>;
 }
 
 async function bootstrap(s: Scene, modules: string[]): Promise<void> {
   const r = await s.run(["apply", ...modules.flatMap((m) => ["--module", m]), ...CONFIRM, "--bootstrap"]);
   expect(r.code, r.stdout + r.stderr).toBe(0);
-}
-
-/** The seed's failure: minio-init run while minio is stopped exits 1; minio is healthy again afterwards. */
-async function failMinioInit(s: Scene): Promise<void> {
-  const minio = docker.getContainer(`${s.w.project}_minio_minio`);
-  await minio.stop({ t: 1 });
-  const init = await createAsPlatformctl(docker, { project: s.w.project, dir: s.w.modulesDir, module: "minio-init", env: s.w.env, start: true });
-  await init.wait();
-  expect((await init.inspect()).State.ExitCode).toBe(1);
-  await minio.start();
-  await eventually(async () => (await minio.inspect()).State.Health?.Status === "healthy");
 }
 
 /** For each runbook, how the test creates the situation it is for (and checks that it did). */
@@ -69,7 +61,7 @@ const SCENES: Record<string, (s: Scene) => Promise<void>> = {
   },
   "rerun-failed-one-shot.md": async (s) => {
     await bootstrap(s, ["minio"]);
-    await failMinioInit(s);
+    await failMinioInit(docker, s.w);
     const r = await s.run(["scope", "--module", "minio-init", "--fail-on-blocked"]);
     expect(r.code, r.stdout + r.stderr).toBe(3);
   },
@@ -129,7 +121,7 @@ const SCENES: Record<string, (s: Scene) => Promise<void>> = {
     const minio = `${s.w.project}_minio_minio`;
     await docker.getNetwork(network).disconnect({ Container: minio });
     const peer = await docker.createContainer({
-      Image: "platformctl-test/busybox:1",
+      Image: TEST_IMAGE,
       Cmd: ["sh", "-c", "sleep 600 | nc -l -p 9000"],
       HostConfig: { NetworkMode: network },
       NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: ["minio"] } } },
@@ -220,7 +212,7 @@ describe("runbooks", () => {
       workspaces.push(w);
       const cwd = path.join(w.root, "work");
       await mkdir(cwd);
-      const scene: Scene = { w, cwd, run: (args, extra = {}) => cli(args, { ...w.env, ...extra }, cwd) };
+      const scene: Scene = { w, cwd, run: (args, extra = {}) => runCli(args, { ...w.env, ...extra }, cwd) };
       await SCENES[file]!(scene);
 
       const blocks = runnableBlocks(readFileSync(path.join(RUNBOOKS, file), "utf8"));

@@ -2,8 +2,8 @@
 import { cp, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { REPO } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
+import { REPO } from "../helpers/repo.js";
 
 /** The secret the scenarios run with; tests assert it never shows up in any output. */
 export const PASSWORD = "wf-canary-Qz7pL2vX9";
