@@ -28,7 +28,9 @@ ensure() {
   esac
   if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; then install_engine; fi
   echo "platformctl setup: starting dockerd (log: $state/dockerd.log)" >&2
-  as_root sh -c "nohup dockerd >'$PWD/$state/dockerd.log' 2>&1 & echo \$! >'$PWD/$state/dockerd.pid'"
+  # 256 /24 networks instead of the default ~30: a suite creates a network per scenario, and an engine left with
+  # networks of an earlier, killed run must still have room.
+  as_root sh -c "nohup dockerd --default-address-pool base=10.213.0.0/16,size=24 >'$PWD/$state/dockerd.log' 2>&1 & echo \$! >'$PWD/$state/dockerd.pid'"
   printf '%s\n' "${PLATFORMCTL_ENGINE_TOKEN:-unclaimed-$$-$(date +%s%N)}" >"$state/started-by-platformctl"
   for _ in $(seq 1 120); do
     if answers; then echo "platformctl setup: dockerd is up" >&2; return 0; fi
