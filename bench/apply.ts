@@ -47,18 +47,40 @@ async function main() {
       path.join(modules, "job", "module.yaml"),
       `apiVersion: platformctl/v1\nkind: Module\nmetadata:\n  name: job\nspec:\n  runtime:\n    expected_state: exited-success\n  services:\n    job:\n      image: ${IMAGE}\n      command: ["true"]\n      restart: "no"\n`,
     );
-    await writeFile(path.join(root, "docker-compose.yml"), `version: "2.4"\nservices:\n  job:\n    image: ${IMAGE}\n    command: ["true"]\n    restart: "no"\n`);
-    const floor = await docker.createContainer({ Image: IMAGE, Cmd: ["true"], Labels: { "dev.platformctl.bench": project }, HostConfig: { RestartPolicy: { Name: "no" } } });
+    await writeFile(
+      path.join(root, "docker-compose.yml"),
+      `version: "2.4"\nservices:\n  job:\n    image: ${IMAGE}\n    command: ["true"]\n    restart: "no"\n`,
+    );
+    const floor = await docker.createContainer({
+      Image: IMAGE,
+      Cmd: ["true"],
+      Labels: { "dev.platformctl.bench": project },
+      HostConfig: { RestartPolicy: { Name: "no" } },
+    });
     floorId = floor.id;
 
     const runs: Record<string, () => number> = {
       "platformctl apply --rerun": () => timed(process.execPath, cli, env),
       "docker start -a (floor)": () => timed("docker", ["start", "-a", floor.id]),
-      ...(compose ? { "docker-compose up": () => timed("docker-compose", ["-p", composeProject, "-f", path.join(root, "docker-compose.yml"), "up", "--no-color"], process.env, root) } : {}),
+      ...(compose
+        ? {
+            "docker-compose up": () =>
+              timed(
+                "docker-compose",
+                ["-p", composeProject, "-f", path.join(root, "docker-compose.yml"), "up", "--no-color"],
+                process.env,
+                root,
+              ),
+          }
+        : {}),
       "node -e 0 (process start only)": () => timed(process.execPath, ["-e", "0"]),
     };
     // Warm-up: creates the platformctl container and the compose project, and fills the page cache.
-    timed(process.execPath, cli.filter((a) => a !== "--rerun"), env);
+    timed(
+      process.execPath,
+      cli.filter((a) => a !== "--rerun"),
+      env,
+    );
     for (const run of Object.values(runs)) run();
 
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
@@ -75,8 +97,16 @@ async function main() {
   } finally {
     const left = await docker.listContainers({ all: true, filters: { label: [`dev.platformctl.project=${project}`] } });
     await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-    if (floorId) await docker.getContainer(floorId).remove({ force: true }).catch(() => undefined);
-    if (compose) spawnSync("docker-compose", ["-p", composeProject, "-f", path.join(root, "docker-compose.yml"), "down", "--remove-orphans"], { cwd: root, stdio: "ignore" });
+    if (floorId)
+      await docker
+        .getContainer(floorId)
+        .remove({ force: true })
+        .catch(() => undefined);
+    if (compose)
+      spawnSync("docker-compose", ["-p", composeProject, "-f", path.join(root, "docker-compose.yml"), "down", "--remove-orphans"], {
+        cwd: root,
+        stdio: "ignore",
+      });
     await rm(root, { recursive: true, force: true });
   }
 }

@@ -48,18 +48,30 @@ async function main() {
       Array.from({ length: 8 }, async () => {
         for (let m = queue.shift(); m; m = queue.shift()) {
           const built = buildContainer({ project, module: m, service: m.services[0]!, env: {}, digestKey: undefined });
-          const c = await docker.createContainer({ _query: { name: built.name }, _body: built.body } as unknown as Docker.ContainerCreateOptions);
+          const c = await docker.createContainer({
+            _query: { name: built.name },
+            _body: built.body,
+          } as unknown as Docker.ContainerCreateOptions);
           ids.push(c.id);
         }
       }),
     );
 
     const floorRun = () => {
-      const out = execFileSync("docker", ["ps", "-a", "-q", "--no-trunc", "--filter", `label=dev.platformctl.project=${project}`], { encoding: "utf8" });
-      execFileSync("docker", ["inspect", ...out.trim().split("\n")], { stdio: ["ignore", "ignore", "inherit"], maxBuffer: 64 * 1024 * 1024 });
+      const out = execFileSync("docker", ["ps", "-a", "-q", "--no-trunc", "--filter", `label=dev.platformctl.project=${project}`], {
+        encoding: "utf8",
+      });
+      execFileSync("docker", ["inspect", ...out.trim().split("\n")], {
+        stdio: ["ignore", "ignore", "inherit"],
+        maxBuffer: 64 * 1024 * 1024,
+      });
     };
     const planRun = () => {
-      const r = spawnSync(process.execPath, [path.join(repo, "bin/platformctl.js"), "plan", "--json", "--project", project, "--modules-dir", dir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      const r = spawnSync(
+        process.execPath,
+        [path.join(repo, "bin/platformctl.js"), "plan", "--json", "--project", project, "--modules-dir", dir],
+        { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
+      );
       if (r.status !== 0) throw new Error(`plan failed: ${r.stderr}`);
     };
     const nodeRun = () => {

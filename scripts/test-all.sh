@@ -8,6 +8,8 @@ export PLATFORMCTL_ENGINE_TOKEN
 trap 'bash scripts/engine.sh stop-if-started "$PLATFORMCTL_ENGINE_TOKEN"' EXIT
 bash scripts/setup.sh
 npm run --silent typecheck
+npm run --silent lint
+npm run --silent format:check
 npx --no-install platformctl validate --strict modules
 npx --no-install platformctl validate --strict examples/quickstart/modules
 npx --no-install platformctl lint-workflows

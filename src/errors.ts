@@ -16,8 +16,6 @@ export const EXIT = {
   stalePlan: 5,
 } as const;
 
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
-
 /** Exit code for a process interrupted by signal number `n` (SIGINT=2 -> 130, SIGTERM=15 -> 143). */
 export const exitForSignal = (n: number): number => 128 + n;
 
@@ -38,8 +36,14 @@ export interface ErrorCodeSpec {
  */
 export const ERROR_CODES = {
   // usage: bad input on the command line or in the environment; nothing was changed
-  "usage.backup_ref": { meaning: "--backup-ref contains control characters (a blank one is a missing backup ref, input.backup_ref_missing).", exit: "error" },
-  "usage.duration": { meaning: "A duration flag (--timeout, --lock-wait, --backup-max-age) is not a duration, or is out of its range.", exit: "error" },
+  "usage.backup_ref": {
+    meaning: "--backup-ref contains control characters (a blank one is a missing backup ref, input.backup_ref_missing).",
+    exit: "error",
+  },
+  "usage.duration": {
+    meaning: "A duration flag (--timeout, --lock-wait, --backup-max-age) is not a duration, or is out of its range.",
+    exit: "error",
+  },
   "usage.env_file_dirs": { meaning: "PLATFORMCTL_ENV_FILE_DIRS holds a relative directory.", exit: "error" },
   "usage.file_too_large": { meaning: "An input file is larger than platformctl reads.", exit: "error" },
   "usage.limit": { meaning: "--limit is not a whole number in range.", exit: "error" },
@@ -57,29 +61,74 @@ export const ERROR_CODES = {
   "usage.unlock_pid": { meaning: "unlock --pid is not a process id.", exit: "error", runbook: "runbooks/held-lock.md" },
   // the catalog and plans
   "catalog.invalid": { meaning: "The module manifests are invalid; `platformctl validate` lists every problem.", exit: "error" },
-  "plan.invalid_file": { meaning: "The saved plan file is not JSON or not a platformctl plan.", exit: "error", runbook: "runbooks/stale-plan.md" },
-  "plan.out_not_regular_file": { meaning: "The --out target exists and is not a regular file (a symlink, directory, FIFO, device or socket).", exit: "error" },
+  "plan.invalid_file": {
+    meaning: "The saved plan file is not JSON or not a platformctl plan.",
+    exit: "error",
+    runbook: "runbooks/stale-plan.md",
+  },
+  "plan.out_not_regular_file": {
+    meaning: "The --out target exists and is not a regular file (a symlink, directory, FIFO, device or socket).",
+    exit: "error",
+  },
   "plan.project_mismatch": { meaning: "The saved plan was made for another project.", exit: "error" },
-  "plan.stale": { meaning: "The live state moved on since the saved plan was made; nothing was changed.", exit: "stalePlan", runbook: "runbooks/stale-plan.md" },
+  "plan.stale": {
+    meaning: "The live state moved on since the saved plan was made; nothing was changed.",
+    exit: "stalePlan",
+    runbook: "runbooks/stale-plan.md",
+  },
   "plan.write_failed": { meaning: "The plan file (--out) cannot be written.", exit: "error" },
   // the gate and apply
-  "policy.blocked": { meaning: "The policy gate refused the change; its reasons say which inputs are missing.", exit: "blocked", runbook: "runbooks/README.md" },
-  "apply.action_failed": { meaning: "An action (create, start, run a one-shot, wait, remove) failed; the container is kept.", exit: "error", runbook: "runbooks/rerun-failed-one-shot.md" },
+  "policy.blocked": {
+    meaning: "The policy gate refused the change; its reasons say which inputs are missing.",
+    exit: "blocked",
+    runbook: "runbooks/README.md",
+  },
+  "apply.action_failed": {
+    meaning: "An action (create, start, run a one-shot, wait, remove) failed; the container is kept.",
+    exit: "error",
+    runbook: "runbooks/rerun-failed-one-shot.md",
+  },
   "apply.env_file": { meaning: "A service's env file cannot be read or has a malformed line.", exit: "error" },
   "apply.unresolved_reference": { meaning: "A ${VAR} reference in a manifest has no value in the environment.", exit: "error" },
   // STATE_DIR: lock, audit log
-  "lock.busy": { meaning: "The apply lock kept being changed by another process (its guard stayed taken).", exit: "lockHeld", runbook: "runbooks/held-lock.md" },
-  "lock.held": { meaning: "Another apply holds the project's lock (or left a one-shot running).", exit: "lockHeld", runbook: "runbooks/held-lock.md" },
-  "lock.holder_alive": { meaning: "unlock --force refused: the lock's holder is still running (pass its --pid to remove it anyway).", exit: "lockHeld", runbook: "runbooks/held-lock.md" },
-  "lock.lost": { meaning: "This apply no longer holds its lock (unlock --force, or its lease ran out); it stopped before the next change.", exit: "error", runbook: "runbooks/held-lock.md" },
-  "lock.one_shot_unknown": { meaning: "A gone apply's one-shot may still run and the engine cannot tell; the lock is not taken over.", exit: "lockHeld", runbook: "runbooks/held-lock.md" },
+  "lock.busy": {
+    meaning: "The apply lock kept being changed by another process (its guard stayed taken).",
+    exit: "lockHeld",
+    runbook: "runbooks/held-lock.md",
+  },
+  "lock.held": {
+    meaning: "Another apply holds the project's lock (or left a one-shot running).",
+    exit: "lockHeld",
+    runbook: "runbooks/held-lock.md",
+  },
+  "lock.holder_alive": {
+    meaning: "unlock --force refused: the lock's holder is still running (pass its --pid to remove it anyway).",
+    exit: "lockHeld",
+    runbook: "runbooks/held-lock.md",
+  },
+  "lock.lost": {
+    meaning: "This apply no longer holds its lock (unlock --force, or its lease ran out); it stopped before the next change.",
+    exit: "error",
+    runbook: "runbooks/held-lock.md",
+  },
+  "lock.one_shot_unknown": {
+    meaning: "A gone apply's one-shot may still run and the engine cannot tell; the lock is not taken over.",
+    exit: "lockHeld",
+    runbook: "runbooks/held-lock.md",
+  },
   "lock.unusable": { meaning: "The apply lock file cannot be created.", exit: "error" },
   "audit.read_failed": { meaning: "The audit log cannot be read.", exit: "error" },
   "audit.write_failed": { meaning: "The audit log cannot be written; nothing is changed without its record.", exit: "error" },
   "state.unusable": { meaning: "STATE_DIR is not a writable directory.", exit: "error" },
   // backups
-  "backup.catalog_unreadable": { meaning: "The backup catalog in STATE_DIR cannot be read; nothing is judged or recorded against it.", exit: "error" },
-  "backup.checksum_mismatch": { meaning: "The archive is in the catalog with another size or sha256: it changed since it was recorded.", exit: "error" },
+  "backup.catalog_unreadable": {
+    meaning: "The backup catalog in STATE_DIR cannot be read; nothing is judged or recorded against it.",
+    exit: "error",
+  },
+  "backup.checksum_mismatch": {
+    meaning: "The archive is in the catalog with another size or sha256: it changed since it was recorded.",
+    exit: "error",
+  },
   "backup.failed": { meaning: "The backup helper container failed.", exit: "error" },
   "backup.image_missing": { meaning: "The backup helper image is not present on the engine.", exit: "error" },
   "backup.name_taken": { meaning: "Every backup name for this second is taken.", exit: "error" },

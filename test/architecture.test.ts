@@ -6,11 +6,16 @@ import { REPO } from "./helpers/repo.js";
 
 const SRC = path.join(REPO, "src");
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : [],
+  );
 }
 const all = files(SRC).map((f) => {
   const text = readFileSync(f, "utf8");
-  const imports = [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/gm), ...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] as string);
+  const imports = [
+    ...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/gm),
+    ...text.matchAll(/import\(\s*["']([^"']+)["']\s*\)/g),
+  ].map((m) => m[1] as string);
   return { rel: path.relative(SRC, f), layer: path.relative(SRC, f).split(path.sep)[0] as string, imports, text };
 });
 
@@ -18,8 +23,20 @@ describe("architecture", () => {
   it("keeps manifest, plan and policy pure: no fs, no dockerode, no pino, no process, no engine/apply/cli imports", () => {
     const offenders = all
       .filter((f) => ["manifest", "plan", "policy"].includes(f.layer))
-      .flatMap((f) => f.imports.filter((i) => /^(node:)?(fs|fs\/promises|child_process|net|http|https)$|^dockerode$|^pino$|\/(engine|apply|cli|health|state|catalog|backup)\//.test(i)).map((i) => `${f.rel} -> ${i}`))
-      .concat(all.filter((f) => ["manifest", "plan", "policy"].includes(f.layer) && /\bprocess\./.test(f.text)).map((f) => `${f.rel} uses process`));
+      .flatMap((f) =>
+        f.imports
+          .filter((i) =>
+            /^(node:)?(fs|fs\/promises|child_process|net|http|https)$|^dockerode$|^pino$|\/(engine|apply|cli|health|state|catalog|backup)\//.test(
+              i,
+            ),
+          )
+          .map((i) => `${f.rel} -> ${i}`),
+      )
+      .concat(
+        all
+          .filter((f) => ["manifest", "plan", "policy"].includes(f.layer) && /\bprocess\./.test(f.text))
+          .map((f) => `${f.rel} uses process`),
+      );
     expect(offenders).toEqual([]);
   });
 
@@ -49,29 +66,41 @@ describe("architecture", () => {
   it("keeps the port runtime-neutral: src/runtime (but the chooser) imports only the pure core, errors, secrets and itself", () => {
     const offenders = all
       .filter((f) => f.layer === "runtime" && f.rel !== path.join("runtime", "open-runtime.ts"))
-      .flatMap((f) => f.imports.filter((i) => !/^\.\.\/(manifest|plan|policy|secrets)\/|^\.\.\/errors\.js$|^\.\/|^node:stream$/.test(i)).map((i) => `${f.rel} -> ${i}`));
+      .flatMap((f) =>
+        f.imports
+          .filter((i) => !/^\.\.\/(manifest|plan|policy|secrets)\/|^\.\.\/errors\.js$|^\.\/|^node:stream$/.test(i))
+          .map((i) => `${f.rel} -> ${i}`),
+      );
     expect(offenders).toEqual([]);
   });
 
   it("lets src/engine reach src/runtime only for the port's pure files, never the chooser (no cycle)", () => {
     const offenders = all
       .filter((f) => f.layer === "engine")
-      .flatMap((f) => f.imports.filter((i) => /\/runtime\//.test(i) && !/\/runtime\/(runtime|mountinfo)\.js$/.test(i)).map((i) => `${f.rel} -> ${i}`));
+      .flatMap((f) =>
+        f.imports.filter((i) => /\/runtime\//.test(i) && !/\/runtime\/(runtime|mountinfo)\.js$/.test(i)).map((i) => `${f.rel} -> ${i}`),
+      );
     expect(offenders).toEqual([]);
   });
 
   it("keeps polling in the runtime adapter: apply and backup set no timers and never sleep", () => {
-    const offenders = all.filter((f) => ["apply", "backup"].includes(f.layer) && /\bset(Timeout|Interval)\(|node:timers/.test(f.text)).map((f) => f.rel);
+    const offenders = all
+      .filter((f) => ["apply", "backup"].includes(f.layer) && /\bset(Timeout|Interval)\(|node:timers/.test(f.text))
+      .map((f) => f.rel);
     expect(offenders).toEqual([]);
   });
 
   it("names units and project resources only in src/plan/unit-name.ts: nobody else joins a project name with `_`", () => {
-    const offenders = all.filter((f) => f.rel !== path.join("plan", "unit-name.ts") && /`\$\{[^}`]*project\}_/.test(f.text)).map((f) => f.rel);
+    const offenders = all
+      .filter((f) => f.rel !== path.join("plan", "unit-name.ts") && /`\$\{[^}`]*project\}_/.test(f.text))
+      .map((f) => f.rel);
     expect(offenders).toEqual([]);
   });
 
   it("keeps src/engine free of apply, health and cli imports (dependencies point inward)", () => {
-    const offenders = all.filter((f) => f.layer === "engine").flatMap((f) => f.imports.filter((i) => /\/(apply|health|cli|backup)\//.test(i)).map((i) => `${f.rel} -> ${i}`));
+    const offenders = all
+      .filter((f) => f.layer === "engine")
+      .flatMap((f) => f.imports.filter((i) => /\/(apply|health|cli|backup)\//.test(i)).map((i) => `${f.rel} -> ${i}`));
     expect(offenders).toEqual([]);
   });
 });

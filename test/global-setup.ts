@@ -75,10 +75,33 @@ async function removeProjects(pick: (project: string) => boolean): Promise<numbe
   // Removal failures are left for the next run's sweep: a resource already gone, or still in use by a container
   // another removal in this same pass has not finished with yet.
   const containers = (await d.listContainers({ all: true, filters: { label: ["dev.platformctl.project"] } })).filter((c) => mine(c.Labels));
-  await Promise.all(containers.map((c) => d.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
-  const volumes = ((await d.listVolumes({ filters: { label: ["dev.platformctl.project"] } })).Volumes ?? []).filter((v) => mine(v.Labels as Record<string, string>));
-  await Promise.all(volumes.map((v) => d.getVolume(v.Name).remove().catch(() => undefined)));
+  await Promise.all(
+    containers.map((c) =>
+      d
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
+  );
+  const volumes = ((await d.listVolumes({ filters: { label: ["dev.platformctl.project"] } })).Volumes ?? []).filter((v) =>
+    mine(v.Labels as Record<string, string>),
+  );
+  await Promise.all(
+    volumes.map((v) =>
+      d
+        .getVolume(v.Name)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
   const networks = (await d.listNetworks({ filters: { label: ["dev.platformctl.project"] } })).filter((n) => mine(n.Labels));
-  await Promise.all(networks.map((n) => d.getNetwork(n.Id).remove().catch(() => undefined)));
+  await Promise.all(
+    networks.map((n) =>
+      d
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined),
+    ),
+  );
   return containers.length + volumes.length + networks.length;
 }

@@ -350,7 +350,9 @@ async function recordError(run: Run, e: unknown, results: ModuleResult[]): Promi
   const modules = results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions }));
   // The original error is what the operator must see; a second failure to write the audit log must not replace it.
   // Safe: the original error is rethrown by the caller; the open intent is reconciled by the next apply.
-  await appendAudit(run.stateDir, { type: "result", id: run.auditId, time: now(run), outcome, modules, message: e.message }).catch(() => undefined);
+  await appendAudit(run.stateDir, { type: "result", id: run.auditId, time: now(run), outcome, modules, message: e.message }).catch(
+    () => undefined,
+  );
 }
 
 /** Runs an apply end to end. Every engine mutation happens inside `executeModule`, on a plan `approve` branded. */

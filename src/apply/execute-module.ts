@@ -38,7 +38,11 @@ export interface ExecuteContext {
 export class ActionFailedError extends PlatformError {
   readonly record: ActionRecord;
   constructor(record: ActionRecord, message: string, detail: string | undefined, cause?: unknown) {
-    super("apply.action_failed", message, { detail, hint: "See runbooks/ for the situation; the container is kept for inspection.", cause });
+    super("apply.action_failed", message, {
+      detail,
+      hint: "See runbooks/ for the situation; the container is kept for inspection.",
+      cause,
+    });
     this.record = record;
   }
 }
@@ -59,7 +63,14 @@ function serviceOf(ctx: ExecuteContext, name: string): Service {
 
 /** Creates a service's unit (networks and volumes first) under `name`; returns its id. */
 async function createFor(ctx: ExecuteContext, service: Service, name: string): Promise<string> {
-  const spec = { project: ctx.project, module: ctx.module, service, env: ctx.env, digestKey: ctx.digestKey, envFileValues: await readEnvFiles(ctx.module, service, envFileDirs(ctx.env)) };
+  const spec = {
+    project: ctx.project,
+    module: ctx.module,
+    service,
+    env: ctx.env,
+    digestKey: ctx.digestKey,
+    envFileValues: await readEnvFiles(ctx.module, service, envFileDirs(ctx.env)),
+  };
   const onSecrets = (values: readonly string[]) => {
     for (const v of values) ctx.secrets.add(v);
   };
@@ -83,13 +94,19 @@ const canonicalName = (ctx: ExecuteContext, service: string) => unitName(ctx.pro
  * about a millisecond, dockerd stamps StartedAt after containerd's exit time (measured on 20.10: `true` showed
  * FinishedAt < StartedAt in 5 runs of 10), and that run still happened and succeeded.
  */
-const ranToSuccess = (c: ObservedContainer): boolean => c.status === "exited" && c.exitCode === 0 && !c.oomKilled && c.error === "" && c.startedAt !== undefined;
+const ranToSuccess = (c: ObservedContainer): boolean =>
+  c.status === "exited" && c.exitCode === 0 && !c.oomKilled && c.error === "" && c.startedAt !== undefined;
 
 async function runOnce(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
   await maskHeld(ctx, service, target);
   const before = await ctx.runtime.inspectUnit(target, ctx.signal);
-  if (!before) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished before it could run`, undefined);
+  if (!before)
+    throw new ActionFailedError(
+      { ...rec, outcome: "failed" },
+      `${service.name}: container ${target} vanished before it could run`,
+      undefined,
+    );
   await ctx.lock.setOneShot(before.id);
   ctx.progress(service.name, "running");
   const r = await ctx.runtime.runOneShot(before.id, { timeoutMs, signal: ctx.signal, graceSeconds: service.stopGracePeriodSeconds ?? 10 });
@@ -112,8 +129,15 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
             : r.outcome.kind === "killed"
               ? `was killed by signal ${r.outcome.signal} (exit ${r.exitCode}) from outside platformctl: docker stop/kill, or the engine stopping it in a shutdown or restart`
               : `exited ${r.exitCode}${r.oomKilled ? " (OOM-killed)" : ""}`;
-  const lost = r.waitLost && r.ranThisTime ? "; the connection to the engine dropped during the wait (engine restart?), the end was read from inspect" : "";
-  throw new ActionFailedError({ ...rec, outcome: "failed", message: why + lost }, `one-shot ${ctx.module.name}/${service.name} ${why}${lost}`, logs ? `last ${LOG_LINES_ON_FAILURE} log lines:\n${logs}` : undefined);
+  const lost =
+    r.waitLost && r.ranThisTime
+      ? "; the connection to the engine dropped during the wait (engine restart?), the end was read from inspect"
+      : "";
+  throw new ActionFailedError(
+    { ...rec, outcome: "failed", message: why + lost },
+    `one-shot ${ctx.module.name}/${service.name} ${why}${lost}`,
+    logs ? `last ${LOG_LINES_ON_FAILURE} log lines:\n${logs}` : undefined,
+  );
 }
 
 async function startAndWait(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
@@ -121,7 +145,12 @@ async function startAndWait(ctx: ExecuteContext, service: Service, target: strin
   await maskHeld(ctx, service, target);
   const c = await ctx.runtime.inspectUnit(target, ctx.signal);
   if (!c) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished`, undefined);
-  if (c.status === "paused") throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${c.name} is paused`, "Unpause it (docker unpause) or let apply recreate it after a manifest change.");
+  if (c.status === "paused")
+    throw new ActionFailedError(
+      { ...rec, outcome: "failed" },
+      `${service.name}: container ${c.name} is paused`,
+      "Unpause it (docker unpause) or let apply recreate it after a manifest change.",
+    );
   await ctx.runtime.startUnit(c.id, ctx.signal);
   const want = service.expectedState === "healthy" ? "healthy" : "running";
   ctx.progress(service.name, `waiting until ${want}`);
@@ -132,13 +161,23 @@ async function startAndWait(ctx: ExecuteContext, service: Service, target: strin
     "timed-out": `was not ${want} within ${timeoutMs / 1000}s`,
     exited: `exited (code ${r.unit?.exitCode ?? "?"}) instead of running`,
     "restart-loop": `is in a restart loop (restart count ${r.unit?.restartCount ?? "?"})`,
-    unhealthy: `reports unhealthy${r.unit?.healthLog.length ? `: ${redact(r.unit.healthLog.at(-1)?.output ?? "", [...ctx.secrets]).trim().slice(0, 500)}` : ""}`,
+    unhealthy: `reports unhealthy${
+      r.unit?.healthLog.length
+        ? `: ${redact(r.unit.healthLog.at(-1)?.output ?? "", [...ctx.secrets])
+            .trim()
+            .slice(0, 500)}`
+        : ""
+    }`,
     "no-healthcheck": "is expected healthy but has no healthcheck",
     "never-started": `did not start${r.unit?.error ? `: ${redact(r.unit.error, [...ctx.secrets])}` : ""}`,
     vanished: "vanished while starting",
     reached: "",
   }[r.outcome];
-  throw new ActionFailedError({ ...rec, outcome: "failed", exit_code: r.unit?.exitCode ?? null, message: why }, `${ctx.module.name}/${service.name} ${why}`, logs ? `last log lines:\n${logs}` : undefined);
+  throw new ActionFailedError(
+    { ...rec, outcome: "failed", exit_code: r.unit?.exitCode ?? null, message: why },
+    `${ctx.module.name}/${service.name} ${why}`,
+    logs ? `last log lines:\n${logs}` : undefined,
+  );
 }
 
 async function waitFor(ctx: ExecuteContext, service: Service, action: Action, rec: ActionRecord): Promise<void> {
@@ -147,26 +186,48 @@ async function waitFor(ctx: ExecuteContext, service: Service, action: Action, re
   await maskHeld(ctx, service, target);
   if (action.cause === "health.starting") {
     const r = await ctx.runtime.waitForState(target, "healthy", { timeoutMs, signal: ctx.signal });
-    if (r.outcome !== "reached") throw new ActionFailedError({ ...rec, outcome: "failed", message: r.outcome }, `${ctx.module.name}/${service.name} did not become healthy (${r.outcome})`, await lastLines(ctx, target, 20));
+    if (r.outcome !== "reached")
+      throw new ActionFailedError(
+        { ...rec, outcome: "failed", message: r.outcome },
+        `${ctx.module.name}/${service.name} did not become healthy (${r.outcome})`,
+        await lastLines(ctx, target, 20),
+      );
     return;
   }
   // A one-shot already running: wait for its exit, never start it again.
   ctx.progress(service.name, "waiting for the running one-shot");
   const r = await ctx.runtime.waitForExit(target, { timeoutMs, signal: ctx.signal });
   const c = r.unit;
-  if (r.outcome === "vanished" || !c) throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished while running`, undefined);
-  if (r.outcome === "timed-out") throw new ActionFailedError({ ...rec, outcome: "failed" }, `one-shot ${ctx.module.name}/${service.name} still running after ${timeoutMs / 1000}s (left running)`, undefined);
+  if (r.outcome === "vanished" || !c)
+    throw new ActionFailedError({ ...rec, outcome: "failed" }, `${service.name}: container ${target} vanished while running`, undefined);
+  if (r.outcome === "timed-out")
+    throw new ActionFailedError(
+      { ...rec, outcome: "failed" },
+      `one-shot ${ctx.module.name}/${service.name} still running after ${timeoutMs / 1000}s (left running)`,
+      undefined,
+    );
   rec.exit_code = c.exitCode;
   rec.oom_killed = c.oomKilled;
   if (exitedSuccessfully(c)) return;
-  throw new ActionFailedError({ ...rec, outcome: "failed" }, `one-shot ${ctx.module.name}/${service.name} exited ${c.exitCode}${c.oomKilled ? " (OOM-killed)" : ""}`, await lastLines(ctx, c.id));
+  throw new ActionFailedError(
+    { ...rec, outcome: "failed" },
+    `one-shot ${ctx.module.name}/${service.name} exited ${c.exitCode}${c.oomKilled ? " (OOM-killed)" : ""}`,
+    await lastLines(ctx, c.id),
+  );
 }
 
 /** Runs one action; returns its record. Throws ActionFailedError (with the record) on failure. */
 async function executeAction(ctx: ExecuteContext, action: Action): Promise<ActionRecord> {
   const t0 = Date.now();
   const service = serviceOf(ctx, action.service);
-  const rec: ActionRecord = { type: action.type, service: action.service, container: action.container, outcome: "done", exit_code: null, duration_ms: 0 };
+  const rec: ActionRecord = {
+    type: action.type,
+    service: action.service,
+    container: action.container,
+    outcome: "done",
+    exit_code: null,
+    duration_ms: 0,
+  };
   const name = canonicalName(ctx, service.name);
   try {
     switch (action.type) {
@@ -213,7 +274,11 @@ async function executeAction(ctx: ExecuteContext, action: Action): Promise<Actio
       const detail = e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined;
       throw new ActionFailedError({ ...rec, outcome: "interrupted" }, redact(msg, [...ctx.secrets]), detail, e);
     }
-    throw new ActionFailedError({ ...rec, outcome: "failed", message: redact(msg, [...ctx.secrets]) }, redact(msg, [...ctx.secrets]), e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined);
+    throw new ActionFailedError(
+      { ...rec, outcome: "failed", message: redact(msg, [...ctx.secrets]) },
+      redact(msg, [...ctx.secrets]),
+      e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined,
+    );
   }
   rec.duration_ms = Date.now() - t0;
   ctx.log.info({ module: ctx.module.name, action: rec }, "action done");
@@ -224,7 +289,11 @@ async function executeAction(ctx: ExecuteContext, action: Action): Promise<Actio
  * Executes every action of an approved module plan, in order; stops at the first failure (the error carries the
  * records so far). Only plans that passed `approve` get here: the brand is checked again at run time.
  */
-export async function executeModule(ctx: ExecuteContext, plan: ApprovedModulePlan, done: (r: ActionRecord) => void): Promise<ActionRecord[]> {
+export async function executeModule(
+  ctx: ExecuteContext,
+  plan: ApprovedModulePlan,
+  done: (r: ActionRecord) => void,
+): Promise<ActionRecord[]> {
   assertApproved(plan);
   const records: ActionRecord[] = [];
   for (const action of plan.actions) {

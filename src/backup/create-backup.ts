@@ -34,14 +34,19 @@ export interface BackupResult {
 /** Checks PLATFORMCTL_BACKUP_DIR: set, an existing writable directory; returns its real path. */
 export async function backupRoot(env: Readonly<Record<string, string | undefined>>): Promise<string> {
   const raw = env.PLATFORMCTL_BACKUP_DIR;
-  if (!raw) throw new PlatformError("backup.root_unset", "PLATFORMCTL_BACKUP_DIR is not set", { hint: "Set it to the directory backups live in, e.g. PLATFORMCTL_BACKUP_DIR=/srv/backups." });
+  if (!raw)
+    throw new PlatformError("backup.root_unset", "PLATFORMCTL_BACKUP_DIR is not set", {
+      hint: "Set it to the directory backups live in, e.g. PLATFORMCTL_BACKUP_DIR=/srv/backups.",
+    });
   try {
     const real = await realpath(raw);
     if (!(await stat(real)).isDirectory()) throw new Error("not a directory");
     await access(real, constants.W_OK);
     return real;
   } catch {
-    throw new PlatformError("backup.root_unusable", `backup root ${raw} is missing or not a writable directory`, { hint: `Create it (mkdir -p ${raw}) and make it writable, or point PLATFORMCTL_BACKUP_DIR elsewhere.` });
+    throw new PlatformError("backup.root_unusable", `backup root ${raw} is missing or not a writable directory`, {
+      hint: `Create it (mkdir -p ${raw}) and make it writable, or point PLATFORMCTL_BACKUP_DIR elsewhere.`,
+    });
   }
 }
 
@@ -64,7 +69,9 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const root = await backupRoot(req.env);
   const stateDir = await ensureStateDir(req.stateDir);
   const m = req.module;
-  const volumes = [...new Set(m.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => v.source as string)))].sort();
+  const volumes = [
+    ...new Set(m.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => v.source as string))),
+  ].sort();
   const binds = [
     ...new Set(
       m.services.flatMap((s) =>
@@ -72,18 +79,25 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
           .filter((v) => v.type === "bind" && v.source)
           .map((v) => {
             const r = resolveInterpolation(v.source as string, req.env);
-            if (!r.ok) throw new PlatformError("backup.unresolved", `bind source of ${m.name}/${s.name}: ${r.message}`, { hint: "Set the variable and run again." });
+            if (!r.ok)
+              throw new PlatformError("backup.unresolved", `bind source of ${m.name}/${s.name}: ${r.message}`, {
+                hint: "Set the variable and run again.",
+              });
             return path.resolve(m.dir, r.value);
           }),
       ),
     ),
   ].sort();
   if (volumes.length === 0 && binds.length === 0) {
-    throw new PlatformError("backup.nothing", `module ${m.name} declares no named volume or bind mount to back up`, { hint: "Back up the module whose data this one uses (see its backup_ref_modules)." });
+    throw new PlatformError("backup.nothing", `module ${m.name} declares no named volume or bind mount to back up`, {
+      hint: "Back up the module whose data this one uses (see its backup_ref_modules).",
+    });
   }
   const image = req.env.PLATFORMCTL_BACKUP_IMAGE ?? m.services[0]?.image ?? "";
   if ((await req.runtime.imageId(image, req.signal)) === null) {
-    throw new PlatformError("backup.image_missing", `backup helper image ${image} is not present on the engine`, { hint: "Set PLATFORMCTL_BACKUP_IMAGE to a local image that has sh and tar." });
+    throw new PlatformError("backup.image_missing", `backup helper image ${image} is not present on the engine`, {
+      hint: "Set PLATFORMCTL_BACKUP_IMAGE to a local image that has sh and tar.",
+    });
   }
   const partial = path.join(root, `.${m.name}.${process.pid}.${randomBytes(6).toString("hex")}.partial`);
   await (await open(partial, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, BACKUP_FILE_MODE)).close();
@@ -96,14 +110,25 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   let file: string;
   try {
     const { id } = await req.runtime.createHelper(
-      { project: req.project, module: m.name, role: "backup", nonce, image, command: ["/bin/sh", "-c", "tar czf /out/archive.tar.gz -C /backup ."], mounts },
+      {
+        project: req.project,
+        module: m.name,
+        role: "backup",
+        nonce,
+        image,
+        command: ["/bin/sh", "-c", "tar czf /out/archive.tar.gz -C /backup ."],
+        mounts,
+      },
       req.signal,
     );
     try {
       const r = await req.runtime.runOneShot(id, { timeoutMs: 3_600_000, signal: req.signal });
       if (!(r.outcome.kind === "succeeded" && r.ranThisTime)) {
         const logs = (await req.runtime.tailLogs(id, 20).catch(() => [])).map((l) => l.text).join("\n"); // logs only decorate the failure
-        throw new PlatformError("backup.failed", `backup helper for ${m.name} failed (exit ${r.exitCode})`, { detail: redact(logs, []), hint: "Check that the helper image has sh and tar (PLATFORMCTL_BACKUP_IMAGE) and that the volumes exist." });
+        throw new PlatformError("backup.failed", `backup helper for ${m.name} failed (exit ${r.exitCode})`, {
+          detail: redact(logs, []),
+          hint: "Check that the helper image has sh and tar (PLATFORMCTL_BACKUP_IMAGE) and that the volumes exist.",
+        });
       }
     } finally {
       await req.runtime.removeUnit(id, { force: true }).catch(() => undefined); // safe: the helper is labelled and never restarts; any error above still propagates
@@ -140,9 +165,13 @@ async function claimName(root: string, module: string, time: Date, partial: stri
       if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
     }
   }
-  throw new PlatformError("backup.name_taken", `every backup name of ${module} for ${time.toISOString()} is taken (${MAX_SEQ + 1} backups in one second)`, {
-    hint: "Run the backup again a second later.",
-  });
+  throw new PlatformError(
+    "backup.name_taken",
+    `every backup name of ${module} for ${time.toISOString()} is taken (${MAX_SEQ + 1} backups in one second)`,
+    {
+      hint: "Run the backup again a second later.",
+    },
+  );
 }
 
 /** Makes the new directory entry durable (best effort: some file systems refuse to fsync a directory). */

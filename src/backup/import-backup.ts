@@ -57,17 +57,29 @@ export async function importBackup(req: ImportRequest): Promise<ImportResult> {
     });
   }
   const catalogRead = await readBackupCatalog(req.stateDir);
-  if (!catalogRead.ok) throw new PlatformError("backup.catalog_unreadable", `the backup catalog cannot be read: ${catalogRead.problem}`, { hint: "Fix or restore the catalog file, then import again." });
+  if (!catalogRead.ok)
+    throw new PlatformError("backup.catalog_unreadable", `the backup catalog cannot be read: ${catalogRead.problem}`, {
+      hint: "Fix or restore the catalog file, then import again.",
+    });
   const archive = await verifyArchive(real);
   const problem = archiveProblem(archive, parsed.module, req.catalog);
-  if (problem !== undefined) throw new PlatformError("backup.unverified", `backup ${shown} cannot be verified (backup.unverified): ${problem.startsWith("is ") ? `it ${problem}` : problem}`, { hint });
+  if (problem !== undefined)
+    throw new PlatformError(
+      "backup.unverified",
+      `backup ${shown} cannot be verified (backup.unverified): ${problem.startsWith("is ") ? `it ${problem}` : problem}`,
+      { hint },
+    );
   const size = st.size;
   const sha256 = await sha256File(real);
   const known = catalogRead.entries.find((e) => e.file === real);
   if (known && (known.size !== size || known.sha256 !== sha256)) {
-    throw new PlatformError("backup.checksum_mismatch", `backup ${shown} is already in the catalog with another size or sha256: it changed since it was recorded`, {
-      hint: "Take a new backup (platformctl backup <module>) rather than re-importing a changed file.",
-    });
+    throw new PlatformError(
+      "backup.checksum_mismatch",
+      `backup ${shown} is already in the catalog with another size or sha256: it changed since it was recorded`,
+      {
+        hint: "Take a new backup (platformctl backup <module>) rather than re-importing a changed file.",
+      },
+    );
   }
   await chmod(real, BACKUP_FILE_MODE);
   if (!known) {

@@ -15,7 +15,10 @@ function tarNumber(field: Buffer): number | undefined {
     for (const b of field.subarray(1)) n = n * 256 + b;
     return n;
   }
-  const text = field.toString("latin1").replace(/[\0 ]+$/, "").replace(/^[ ]+/, "");
+  const text = field
+    .toString("latin1")
+    .replace(/[\0 ]+$/, "")
+    .replace(/^[ ]+/, "");
   if (text === "") return 0;
   return /^[0-7]+$/.test(text) ? Number.parseInt(text, 8) : undefined;
 }
@@ -150,10 +153,16 @@ export async function verifyArchive(file: string, signal?: AbortSignal): Promise
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.name === "AbortError") throw e;
-    problem ??= err.code === "Z_DATA_ERROR" || err.code === "Z_BUF_ERROR" ? `not a readable gzip stream (${err.message})` : `cannot read it (${err.code ?? err.message})`;
+    problem ??=
+      err.code === "Z_DATA_ERROR" || err.code === "Z_BUF_ERROR"
+        ? `not a readable gzip stream (${err.message})`
+        : `cannot read it (${err.code ?? err.message})`;
   }
   if (problem === undefined && !ended) {
-    problem = skip > 0 || collect || pending.length > 0 ? "the archive ends inside an entry (truncated)" : "the archive has no end-of-archive marker (truncated)";
+    problem =
+      skip > 0 || collect || pending.length > 0
+        ? "the archive ends inside an entry (truncated)"
+        : "the archive has no end-of-archive marker (truncated)";
   }
   return { complete: problem === undefined, problem, entries, volumes: [...volumes].sort() };
 }

@@ -15,17 +15,24 @@ function fileProblem(file: string, code: ProblemCode, message: string): Problem 
  * An lstat failure other than "no such file" (EACCES, EIO …) counts as present, so the manifest is read and its
  * failure reported as `file.unreadable` rather than the module silently dropping out of the catalog.
  */
-const absentOnlyIfMissing = (e: NodeJS.ErrnoException): undefined | true => (e.code === "ENOENT" || e.code === "ENOTDIR" ? undefined : true);
+const absentOnlyIfMissing = (e: NodeJS.ErrnoException): undefined | true =>
+  e.code === "ENOENT" || e.code === "ENOTDIR" ? undefined : true;
 
 /**
  * Finds the module.yaml files a PATH names: a modules directory (each subdirectory holding a module.yaml),
  * a module directory, or a module.yaml itself.
  */
-export async function findManifests(target: string): Promise<{ files: string[]; problems: Problem[]; /** true when target named one module rather than a modules directory */ single?: boolean }> {
+export async function findManifests(target: string): Promise<{
+  files: string[];
+  problems: Problem[];
+  /** true when target named one module rather than a modules directory */
+  single?: boolean;
+}> {
   // Safe: any lstat failure is reported as a problem naming the path (validate fails), never skipped.
   const st = await lstat(target).catch(() => undefined);
   if (!st) return { files: [], problems: [fileProblem(target, "file.not_found", "path does not exist")] };
-  if (st.isSymbolicLink()) return { files: [], problems: [fileProblem(target, "file.symlink", "path is a symbolic link; pass the real path")] };
+  if (st.isSymbolicLink())
+    return { files: [], problems: [fileProblem(target, "file.symlink", "path is a symbolic link; pass the real path")] };
   if (st.isFile()) return { files: [target], problems: [], single: true };
   if (!st.isDirectory()) return { files: [], problems: [fileProblem(target, "file.not_found", "path is neither a file nor a directory")] };
   const own = path.join(target, MANIFEST_FILE);
@@ -34,13 +41,17 @@ export async function findManifests(target: string): Promise<{ files: string[]; 
   const problems: Problem[] = [];
   try {
     const all = await readdir(target, { withFileTypes: true });
-    entries = all.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    entries = all
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
     // A symlinked module directory would otherwise be skipped without a word, and the module would silently
     // drop out of the catalog.
     for (const e of all.filter((x) => x.isSymbolicLink()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const linked = path.join(target, e.name);
       // Safe: a dangling link names no module directory, so there is nothing to report or load.
-      if ((await stat(linked).catch(() => undefined))?.isDirectory()) problems.push(fileProblem(linked, "file.symlink", "module directory is a symbolic link; commit the module itself"));
+      if ((await stat(linked).catch(() => undefined))?.isDirectory())
+        problems.push(fileProblem(linked, "file.symlink", "module directory is a symbolic link; commit the module itself"));
     }
   } catch {
     return { files: [], problems: [fileProblem(target, "file.unreadable", "directory cannot be read")] };
@@ -50,19 +61,23 @@ export async function findManifests(target: string): Promise<{ files: string[]; 
     const f = path.join(target, name, MANIFEST_FILE);
     if (await lstat(f).catch(absentOnlyIfMissing)) files.push(f);
   }
-  if (files.length === 0 && problems.length === 0) return { files, problems: [fileProblem(target, "file.not_found", `no */${MANIFEST_FILE} found in this directory`)] };
+  if (files.length === 0 && problems.length === 0)
+    return { files, problems: [fileProblem(target, "file.not_found", `no */${MANIFEST_FILE} found in this directory`)] };
   return { files, problems };
 }
 
 /** Reads one manifest without following a symlink and without reading more than the size limit (+1 byte to detect excess). */
 export async function readManifest(file: string): Promise<{ source?: ManifestSource; problem?: Problem }> {
-  const st = await lstat(file).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" || e.code === "ENOTDIR" ? undefined : ("unreadable" as const)));
+  const st = await lstat(file).catch((e: NodeJS.ErrnoException) =>
+    e.code === "ENOENT" || e.code === "ENOTDIR" ? undefined : ("unreadable" as const),
+  );
   if (st === "unreadable") return { problem: fileProblem(file, "file.unreadable", "file cannot be read") };
   if (!st) return { problem: fileProblem(file, "file.not_found", "file does not exist") };
   if (st.isSymbolicLink()) return { problem: fileProblem(file, "file.symlink", "module.yaml is a symbolic link") };
   if (!st.isFile()) return { problem: fileProblem(file, "file.unreadable", "not a regular file") };
   // Reported with the real size; the reader below never loads more than the limit.
-  if (st.size > MAX_MANIFEST_BYTES) return { problem: fileProblem(file, "file.too_large", `file is ${st.size} bytes; the limit is ${MAX_MANIFEST_BYTES}`) };
+  if (st.size > MAX_MANIFEST_BYTES)
+    return { problem: fileProblem(file, "file.too_large", `file is ${st.size} bytes; the limit is ${MAX_MANIFEST_BYTES}`) };
   let bytes: Uint8Array;
   try {
     const fh = await open(file, "r");

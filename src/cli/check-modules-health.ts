@@ -13,7 +13,12 @@ export interface CheckedHealth {
 }
 
 /** `requested` empty means the whole catalog; `mounts` adds the mount checks (health does, smoke does not). */
-export async function checkModulesHealth(io: CliIO, g: GlobalArguments, requested: readonly string[], opts: { wait: boolean; mounts: boolean; strict?: boolean }): Promise<CheckedHealth> {
+export async function checkModulesHealth(
+  io: CliIO,
+  g: GlobalArguments,
+  requested: readonly string[],
+  opts: { wait: boolean; mounts: boolean; strict?: boolean },
+): Promise<CheckedHealth> {
   const [{ checkProject, loadCatalogOrFail, selectModules }, { openRuntime }, { checkHealth }] = await Promise.all([
     import("./context.js"),
     import("../runtime/open-runtime.js"),
@@ -23,6 +28,16 @@ export async function checkModulesHealth(io: CliIO, g: GlobalArguments, requeste
   const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const selected = requested.length ? selectModules(catalog, requested) : catalog.map((m) => m.name);
   const runtime = openRuntime(io.env);
-  const result = await checkHealth({ runtime, project, catalog, selected, wait: opts.wait, mounts: opts.mounts, strict: opts.strict, env: io.env, cwd: io.cwd });
+  const result = await checkHealth({
+    runtime,
+    project,
+    catalog,
+    selected,
+    wait: opts.wait,
+    mounts: opts.mounts,
+    strict: opts.strict,
+    env: io.env,
+    cwd: io.cwd,
+  });
   return { result, catalog, project, runtime };
 }

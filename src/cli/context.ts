@@ -23,10 +23,14 @@ export async function loadCatalogOrFail(modulesDir: string, env: Readonly<Record
   const result = await loadModules(modulesDir, { envFileDirs: envFileDirs(env) });
   if (!result.valid) {
     const shown = result.problems.slice(0, 20).map(formatProblem);
-    throw new PlatformError("catalog.invalid", `the manifests in ${modulesDir} are invalid (${result.problems.length} problem${result.problems.length === 1 ? "" : "s"})`, {
-      detail: shown.join("\n") + (result.problems.length > shown.length ? `\n… and ${result.problems.length - shown.length} more` : ""),
-      hint: `Run: platformctl validate ${modulesDir}`,
-    });
+    throw new PlatformError(
+      "catalog.invalid",
+      `the manifests in ${modulesDir} are invalid (${result.problems.length} problem${result.problems.length === 1 ? "" : "s"})`,
+      {
+        detail: shown.join("\n") + (result.problems.length > shown.length ? `\n… and ${result.problems.length - shown.length} more` : ""),
+        hint: `Run: platformctl validate ${modulesDir}`,
+      },
+    );
   }
   return result.modules;
 }
@@ -36,9 +40,13 @@ export function selectModules(catalog: readonly Module[], requested: readonly st
   const known = new Set(catalog.map((m) => m.name));
   const unknown = requested.filter((r) => !known.has(r));
   if (unknown.length) {
-    throw new UsageError("usage.unknown_module", `unknown module${unknown.length === 1 ? "" : "s"}: ${unknown.map((u) => u.slice(0, 64)).join(", ")}`, {
-      hint: `Modules in the catalog: ${[...known].join(", ")}.`,
-    });
+    throw new UsageError(
+      "usage.unknown_module",
+      `unknown module${unknown.length === 1 ? "" : "s"}: ${unknown.map((u) => u.slice(0, 64)).join(", ")}`,
+      {
+        hint: `Modules in the catalog: ${[...known].join(", ")}.`,
+      },
+    );
   }
   const wanted = new Set(requested);
   return catalog.filter((m) => wanted.has(m.name)).map((m) => m.name);

@@ -15,5 +15,11 @@ export function interruptible(): { controller: AbortController; signalNumber: ()
     }
   };
   for (const s of Object.keys(SIGNAL_NUMBERS)) process.on(s, handler);
-  return { controller, signalNumber: () => seen, dispose: () => Object.keys(SIGNAL_NUMBERS).forEach((s) => process.off(s, handler)) };
+  return {
+    controller,
+    signalNumber: () => seen,
+    dispose: () => {
+      for (const s of Object.keys(SIGNAL_NUMBERS)) process.off(s, handler);
+    },
+  };
 }

@@ -34,7 +34,9 @@ export const COMMANDS: readonly RegisterCommand[] = [
 ];
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: readonly string[] = []): Command {
-  const program = addGlobalOptions(new Command("platformctl").description("Plan, gate and apply Docker-hosted platform modules safely.").version("0.1.0"))
+  const program = addGlobalOptions(
+    new Command("platformctl").description("Plan, gate and apply Docker-hosted platform modules safely.").version("0.1.0"),
+  )
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();

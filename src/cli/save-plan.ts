@@ -13,10 +13,23 @@ export async function checkPlanTarget(file: string): Promise<void> {
   if (file === "-") return;
   const st = await lstat(file).catch((e: NodeJS.ErrnoException) => {
     if (e.code === "ENOENT") return undefined;
-    throw new PlatformError("plan.write_failed", `cannot write the plan to ${file} (${e.code ?? "error"})`, { hint: "Check that the directory exists and is readable.", cause: e });
+    throw new PlatformError("plan.write_failed", `cannot write the plan to ${file} (${e.code ?? "error"})`, {
+      hint: "Check that the directory exists and is readable.",
+      cause: e,
+    });
   });
   if (st === undefined || st.isFile()) return;
-  const kind = st.isSymbolicLink() ? "a symbolic link" : st.isDirectory() ? "a directory" : st.isFIFO() ? "a FIFO" : st.isCharacterDevice() || st.isBlockDevice() ? "a device node" : st.isSocket() ? "a socket" : "not a regular file";
+  const kind = st.isSymbolicLink()
+    ? "a symbolic link"
+    : st.isDirectory()
+      ? "a directory"
+      : st.isFIFO()
+        ? "a FIFO"
+        : st.isCharacterDevice() || st.isBlockDevice()
+          ? "a device node"
+          : st.isSocket()
+            ? "a socket"
+            : "not a regular file";
   throw new UsageError("plan.out_not_regular_file", `refusing to write the plan to ${file}: it is ${kind}, and saving replaces the file`, {
     hint: "Give --out a new path or an existing regular file, or --out - to print the plan to standard output.",
   });
@@ -39,6 +52,9 @@ export async function savePlan(file: string, plan: Plan, io?: CliIO): Promise<vo
   } catch (e) {
     await rm(tmp, { force: true }).catch(() => undefined); // safe: the write error is thrown next; a leftover temp file is hidden (.name.pid.tmp)
     if (e instanceof PlatformError) throw e;
-    throw new PlatformError("plan.write_failed", `cannot write the plan to ${file}`, { hint: "Check that the directory exists and is writable.", cause: e });
+    throw new PlatformError("plan.write_failed", `cannot write the plan to ${file}`, {
+      hint: "Check that the directory exists and is writable.",
+      cause: e,
+    });
   }
 }

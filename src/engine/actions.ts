@@ -33,7 +33,15 @@ const EXEC_OUTPUT_LIMIT = 64 * 1024;
 export async function createContainer(engine: Engine, name: string, body: object, signal?: AbortSignal): Promise<string> {
   const req = createBodyRequest(name, body);
   try {
-    const reply = await requestJson(engine, { method: "POST", path: "/containers/create", query: req._query, body: req._body, operation: "create container", target: name, signal });
+    const reply = await requestJson(engine, {
+      method: "POST",
+      path: "/containers/create",
+      query: req._query,
+      body: req._body,
+      operation: "create container",
+      target: name,
+      signal,
+    });
     return parseId(reply, "create container");
   } catch (e) {
     throw maskEnv(e, body);
@@ -52,9 +60,22 @@ export async function startContainer(engine: Engine, id: string, signal?: AbortS
 }
 
 /** Stops a container: SIGTERM, then SIGKILL after `graceSeconds`. Resolves once it stopped; 304 -> `already-stopped`. */
-export async function stopContainer(engine: Engine, id: string, graceSeconds: number, signal?: AbortSignal): Promise<"stopped" | "already-stopped"> {
+export async function stopContainer(
+  engine: Engine,
+  id: string,
+  graceSeconds: number,
+  signal?: AbortSignal,
+): Promise<"stopped" | "already-stopped"> {
   try {
-    await requestJson(engine, { method: "POST", path: `/containers/${seg(id)}/stop`, query: stopQuery(graceSeconds), operation: "stop container", target: id, signal, headersMs: (stopQuery(graceSeconds).t + 60) * 1000 });
+    await requestJson(engine, {
+      method: "POST",
+      path: `/containers/${seg(id)}/stop`,
+      query: stopQuery(graceSeconds),
+      operation: "stop container",
+      target: id,
+      signal,
+      headersMs: (stopQuery(graceSeconds).t + 60) * 1000,
+    });
     return "stopped";
   } catch (e) {
     if (isEngineError(e, "not_modified")) return "already-stopped";
@@ -63,9 +84,20 @@ export async function stopContainer(engine: Engine, id: string, graceSeconds: nu
 }
 
 /** Removes a container, never its volumes; `absent` when it was already gone. `force` kills a running one first. */
-export async function removeContainer(engine: Engine, id: string, opts: { force?: boolean; signal?: AbortSignal } = {}): Promise<"removed" | "absent"> {
+export async function removeContainer(
+  engine: Engine,
+  id: string,
+  opts: { force?: boolean; signal?: AbortSignal } = {},
+): Promise<"removed" | "absent"> {
   try {
-    await requestJson(engine, { method: "DELETE", path: `/containers/${seg(id)}`, query: removeQuery(opts.force ?? false), operation: "remove container", target: id, signal: opts.signal });
+    await requestJson(engine, {
+      method: "DELETE",
+      path: `/containers/${seg(id)}`,
+      query: removeQuery(opts.force ?? false),
+      operation: "remove container",
+      target: id,
+      signal: opts.signal,
+    });
     return "removed";
   } catch (e) {
     if (isEngineError(e, "not_found")) return "absent";
@@ -75,7 +107,14 @@ export async function removeContainer(engine: Engine, id: string, opts: { force?
 
 /** Renames a container (e.g. out of the way before a replacement is created); 409 when the name is taken. */
 export async function renameContainer(engine: Engine, id: string, newName: string, signal?: AbortSignal): Promise<void> {
-  await requestJson(engine, { method: "POST", path: `/containers/${seg(id)}/rename`, query: { name: newName }, operation: "rename container", target: id, signal });
+  await requestJson(engine, {
+    method: "POST",
+    path: `/containers/${seg(id)}/rename`,
+    query: { name: newName },
+    operation: "rename container",
+    target: id,
+    signal,
+  });
 }
 
 /**
@@ -87,7 +126,14 @@ export async function ensureNetwork(engine: Engine, project: string, name: strin
   const read = () => readLabelled(engine, "network", `/networks/${seg(full)}`, full, project, signal);
   if (await read()) return { name: full, created: false };
   try {
-    await requestJson(engine, { method: "POST", path: "/networks/create", body: networkCreateBody(project, full), operation: "create network", target: full, signal });
+    await requestJson(engine, {
+      method: "POST",
+      path: "/networks/create",
+      body: networkCreateBody(project, full),
+      operation: "create network",
+      target: full,
+      signal,
+    });
     return { name: full, created: true };
   } catch (e) {
     // Another apply created it between our read and create (CheckDuplicate -> 409): fine if it is ours.
@@ -100,10 +146,23 @@ export async function ensureNetwork(engine: Engine, project: string, name: strin
  * Makes sure the module volume `resourceName(project, name)` exists, creating it labelled when absent. A volume of that
  * name without this project's label is not adopted: that throws `engine.conflict`.
  */
-export async function ensureVolume(engine: Engine, project: string, module: string, name: string, signal?: AbortSignal): Promise<EnsuredResource> {
+export async function ensureVolume(
+  engine: Engine,
+  project: string,
+  module: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<EnsuredResource> {
   const full = resourceName(project, name);
   if (await readLabelled(engine, "volume", `/volumes/${seg(full)}`, full, project, signal)) return { name: full, created: false };
-  await requestJson(engine, { method: "POST", path: "/volumes/create", body: volumeCreateBody(project, module, full), operation: "create volume", target: full, signal });
+  await requestJson(engine, {
+    method: "POST",
+    path: "/volumes/create",
+    body: volumeCreateBody(project, module, full),
+    operation: "create volume",
+    target: full,
+    signal,
+  });
   // Volume create returns an existing volume unchanged, so re-check ownership in case one appeared meanwhile.
   await readLabelled(engine, "volume", `/volumes/${seg(full)}`, full, project, signal);
   return { name: full, created: true };
@@ -113,13 +172,33 @@ export async function ensureVolume(engine: Engine, project: string, module: stri
  * Runs `cmd` in a running container (no shell added) and returns its exit code and output, bounded by `timeoutMs`.
  * A timed-out command keeps running: the engine cannot kill an exec.
  */
-export async function execInContainer(engine: Engine, id: string, cmd: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult> {
+export async function execInContainer(
+  engine: Engine,
+  id: string,
+  cmd: readonly string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ExecResult> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
-  const created = await requestJson(engine, { method: "POST", path: `/containers/${seg(id)}/exec`, body: execCreateBody(cmd), operation: "create exec in container", target: id, signal: both });
+  const created = await requestJson(engine, {
+    method: "POST",
+    path: `/containers/${seg(id)}/exec`,
+    body: execCreateBody(cmd),
+    operation: "create exec in container",
+    target: id,
+    signal: both,
+  });
   const execId = parseId(created, "create exec");
   const call = { operation: "run exec in container", target: id, endpoint: engine.endpoint };
-  const res = await openStream(engine, { method: "POST", path: `/exec/${seg(execId)}/start`, body: execStartBody(), operation: call.operation, target: id, signal: both });
+  const res = await openStream(engine, {
+    method: "POST",
+    path: `/exec/${seg(execId)}/start`,
+    body: execStartBody(),
+    operation: call.operation,
+    target: id,
+    signal: both,
+  });
   const { body, complete } = await readUntil(res, call, both, null); // a probe may be silent; `both` bounds it
   if (signal?.aborted) throw new EngineError({ ...call, kind: "aborted", errno: "ABORT_ERR" });
   const text = Buffer.concat(demuxFrames(body, false).map((f) => f.data));
@@ -127,7 +206,9 @@ export async function execInContainer(engine: Engine, id: string, cmd: readonly 
   if (!complete) return { exitCode: null, output, timedOut: true };
   // The attach stream can end a moment before the engine records the exit code.
   for (let i = 0; i < 40; i++) {
-    const state = ExecStateSchema.parse(await requestJson(engine, { method: "GET", path: `/exec/${seg(execId)}/json`, operation: "inspect exec", target: id, signal }));
+    const state = ExecStateSchema.parse(
+      await requestJson(engine, { method: "GET", path: `/exec/${seg(execId)}/json`, operation: "inspect exec", target: id, signal }),
+    );
     if (!state.Running && state.ExitCode !== null) return { exitCode: state.ExitCode, output, timedOut: false };
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -135,7 +216,14 @@ export async function execInContainer(engine: Engine, id: string, cmd: readonly 
 }
 
 /** Reads a labelled resource: false when absent, true when it is this project's, throws conflict otherwise. */
-async function readLabelled(engine: Engine, kind: "network" | "volume", path: string, full: string, project: string, signal?: AbortSignal): Promise<boolean> {
+async function readLabelled(
+  engine: Engine,
+  kind: "network" | "volume",
+  path: string,
+  full: string,
+  project: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
   let reply: unknown;
   try {
     reply = await requestJson(engine, { method: "GET", path, operation: `inspect ${kind}`, target: full, signal });
@@ -168,5 +256,14 @@ function maskEnv(e: unknown, body: object): unknown {
   const values = Array.isArray(env) ? env.filter((x): x is string => typeof x === "string").map((x) => x.slice(x.indexOf("=") + 1)) : [];
   const detail = redact(e.detail, values);
   if (detail === e.detail) return e;
-  return new EngineError({ kind: e.kind, operation: e.operation, target: e.target, statusCode: e.statusCode, errno: e.errno, engineMessage: detail, cause: e.cause, message: e.message });
+  return new EngineError({
+    kind: e.kind,
+    operation: e.operation,
+    target: e.target,
+    statusCode: e.statusCode,
+    errno: e.errno,
+    engineMessage: detail,
+    cause: e.cause,
+    message: e.message,
+  });
 }

@@ -62,23 +62,41 @@ export type ReadFile = (path: string) => Buffer;
  */
 export function engineOptions(env: Record<string, string | undefined>, readFile: ReadFile = readFileSync): EngineOptions {
   const host = env.DOCKER_HOST ?? "";
-  const base = { host: undefined, port: undefined, pathPrefix: undefined, username: undefined, ca: undefined, cert: undefined, key: undefined, timeout: undefined, version: API_VERSION, agent: undefined } as const;
+  const base = {
+    host: undefined,
+    port: undefined,
+    pathPrefix: undefined,
+    username: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    timeout: undefined,
+    version: API_VERSION,
+    agent: undefined,
+  } as const;
   if (host === "" || host.startsWith("unix://")) {
     const socketPath = host.slice("unix://".length) || DEFAULT_SOCKET;
     return { endpoint: `unix://${socketPath}`, dockerode: { ...base, socketPath, protocol: "http" } };
   }
   if (!host.startsWith("tcp://")) {
     const scheme = /^([a-z0-9+.-]+):\/\//i.exec(host)?.[1];
-    throw new UsageError("engine.host_unsupported", `DOCKER_HOST=${host} is not supported: use unix:///path/to/docker.sock or tcp://host:port`, {
-      detail: scheme ? `The ${scheme}:// scheme is not implemented.` : "DOCKER_HOST needs a scheme.",
-      hint: "Unset DOCKER_HOST to use the local engine, or set it to unix:// or tcp://.",
-    });
+    throw new UsageError(
+      "engine.host_unsupported",
+      `DOCKER_HOST=${host} is not supported: use unix:///path/to/docker.sock or tcp://host:port`,
+      {
+        detail: scheme ? `The ${scheme}:// scheme is not implemented.` : "DOCKER_HOST needs a scheme.",
+        hint: "Unset DOCKER_HOST to use the local engine, or set it to unix:// or tcp://.",
+      },
+    );
   }
   let url: URL;
   try {
     url = new URL(host);
   } catch (e) {
-    throw new UsageError("engine.host_invalid", `DOCKER_HOST=${host} is not a valid tcp://host:port address`, { cause: e, hint: "Example: DOCKER_HOST=tcp://10.0.0.5:2376" });
+    throw new UsageError("engine.host_invalid", `DOCKER_HOST=${host} is not a valid tcp://host:port address`, {
+      cause: e,
+      hint: "Example: DOCKER_HOST=tcp://10.0.0.5:2376",
+    });
   }
   const tls = (env.DOCKER_TLS_VERIFY ?? "") !== "";
   const port = url.port ? Number(url.port) : tls ? 2376 : 2375;
@@ -86,7 +104,18 @@ export function engineOptions(env: Record<string, string | undefined>, readFile:
   const endpoint = `tcp://${hostname}:${port}${tls ? " (TLS)" : ""}`;
   const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000 };
   if (!tls) {
-    return { endpoint, dockerode: { ...base, socketPath: undefined, host: hostname, port, protocol: "http", pathPrefix: "/", agent: new http.Agent(agentOptions) } };
+    return {
+      endpoint,
+      dockerode: {
+        ...base,
+        socketPath: undefined,
+        host: hostname,
+        port,
+        protocol: "http",
+        pathPrefix: "/",
+        agent: new http.Agent(agentOptions),
+      },
+    };
   }
   const certDir = env.DOCKER_CERT_PATH || join(env.HOME ?? "", ".docker");
   const read = (file: string): Buffer => {
@@ -102,7 +131,18 @@ export function engineOptions(env: Record<string, string | undefined>, readFile:
   };
   return {
     endpoint,
-    dockerode: { ...base, socketPath: undefined, host: hostname, port, protocol: "https", pathPrefix: "/", ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem"), agent: new https.Agent(agentOptions) },
+    dockerode: {
+      ...base,
+      socketPath: undefined,
+      host: hostname,
+      port,
+      protocol: "https",
+      pathPrefix: "/",
+      ca: read("ca.pem"),
+      cert: read("cert.pem"),
+      key: read("key.pem"),
+      agent: new https.Agent(agentOptions),
+    },
   };
 }
 
@@ -122,7 +162,14 @@ export function connectEngine(env: Record<string, string | undefined>, readFile:
       } catch (e) {
         if (isEngineError(e, "unreachable") || (isEngineError(e, "aborted") && timeout.aborted && !signal?.aborted)) {
           const errno = e.errno === "ABORT_ERR" ? "ETIMEDOUT" : e.errno;
-          throw new EngineError({ kind: "unreachable", operation: "ping", endpoint, errno, cause: e, message: `No Docker engine answers at ${endpoint} (${errno ?? "no reply"}).` });
+          throw new EngineError({
+            kind: "unreachable",
+            operation: "ping",
+            endpoint,
+            errno,
+            cause: e,
+            message: `No Docker engine answers at ${endpoint} (${errno ?? "no reply"}).`,
+          });
         }
         throw e;
       }

@@ -148,5 +148,11 @@ export function buildContainer(ctx: BuildContext): BuiltContainer {
     body.HostConfig.NetworkMode = first;
     body.NetworkingConfig = { EndpointsConfig: { [first]: { Aliases: [s.name] } } };
   }
-  return { name: unitName(project, m.name, s.name), body, extraNetworks: networks.slice(1), volumes, secrets: [...new Set(secrets)].filter((x) => x.length > 0) };
+  return {
+    name: unitName(project, m.name, s.name),
+    body,
+    extraNetworks: networks.slice(1),
+    volumes,
+    secrets: [...new Set(secrets)].filter((x) => x.length > 0),
+  };
 }

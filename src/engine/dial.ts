@@ -70,7 +70,8 @@ export function dialRaw(engine: Engine, req: EngineRequest): Promise<IncomingMes
       (err, res) => {
         clearTimeout(timer);
         if (!err) return resolve(res);
-        if (deadline.signal.aborted && !req.signal?.aborted) return reject(unresponsive(call, `no response within ${headersMs / 1000} s`, err));
+        if (deadline.signal.aborted && !req.signal?.aborted)
+          return reject(unresponsive(call, `no response within ${headersMs / 1000} s`, err));
         reject(toEngineError(err, call, req.signal));
       },
     );
@@ -93,7 +94,12 @@ function unresponsive(call: EngineCall, what: string, cause: unknown): EngineErr
  * far. Rejects (never hangs) when the connection drops mid-body, and with `engine.unresponsive` after `idleMs`
  * without a byte (null: no idle limit, for a wait or a probe that the caller's `signal` bounds).
  */
-export function readUntil(res: IncomingMessage, call: EngineCall, signal?: AbortSignal, idleMs: number | null = BODY_IDLE_MS): Promise<{ body: Buffer; complete: boolean }> {
+export function readUntil(
+  res: IncomingMessage,
+  call: EngineCall,
+  signal?: AbortSignal,
+  idleMs: number | null = BODY_IDLE_MS,
+): Promise<{ body: Buffer; complete: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let settled = false;
@@ -136,7 +142,12 @@ export function readUntil(res: IncomingMessage, call: EngineCall, signal?: Abort
 }
 
 /** Reads a whole response; rejects (never hangs) when the connection drops mid-body, stalls (`idleMs`) or `signal` aborts. */
-export async function readBody(res: IncomingMessage, call: EngineCall, signal?: AbortSignal, idleMs: number | null = BODY_IDLE_MS): Promise<Buffer> {
+export async function readBody(
+  res: IncomingMessage,
+  call: EngineCall,
+  signal?: AbortSignal,
+  idleMs: number | null = BODY_IDLE_MS,
+): Promise<Buffer> {
   const { body, complete } = await readUntil(res, call, signal, idleMs);
   if (!complete) throw toEngineError(signal?.reason ?? Object.assign(new Error("aborted"), { name: "AbortError" }), call, signal);
   return body;

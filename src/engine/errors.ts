@@ -13,14 +13,34 @@ import { RuntimeError, type RuntimeErrorKind } from "../runtime/runtime.js";
  */
 export type EngineErrorKind = RuntimeErrorKind;
 
-const STATUS_KINDS: Record<number, EngineErrorKind> = { 304: "not_modified", 400: "bad_request", 404: "not_found", 409: "conflict", 500: "server" };
+const STATUS_KINDS: Record<number, EngineErrorKind> = {
+  304: "not_modified",
+  400: "bad_request",
+  404: "not_found",
+  409: "conflict",
+  500: "server",
+};
 
 const UNREACHABLE_ERRNOS = new Set([
-  "ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET", "EPIPE", "ECONNABORTED", "ETIMEDOUT", "EHOSTUNREACH",
-  "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ENOTSOCK",
+  "ECONNREFUSED",
+  "ENOENT",
+  "EACCES",
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENOTSOCK",
   // TLS handshake and verification failures: the engine cannot be reached securely.
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_HAS_EXPIRED",
-  "ERR_TLS_CERT_ALTNAME_INVALID", "EPROTO",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "CERT_HAS_EXPIRED",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "EPROTO",
 ]);
 
 const KIND_WORDS: Record<EngineErrorKind, string> = {
@@ -85,7 +105,8 @@ const UNRESPONSIVE_HINT =
   "The engine accepted the connection but sent no answer: check that dockerd is healthy (`docker info`, its logs), or point DOCKER_HOST at a working engine.";
 
 export function unreachableHint(errno: string | undefined): string {
-  if (errno === "EACCES") return "Permission denied on the engine socket: run as a user in the `docker` group, or point DOCKER_HOST at an engine you may use.";
+  if (errno === "EACCES")
+    return "Permission denied on the engine socket: run as a user in the `docker` group, or point DOCKER_HOST at an engine you may use.";
   return "Start an engine with `bash scripts/engine.sh ensure` (or `sudo dockerd`), or point DOCKER_HOST at a running one.";
 }
 
@@ -108,8 +129,10 @@ export function toEngineError(e: unknown, call: EngineCall, signal?: AbortSignal
   if (e instanceof EngineError) return e;
   const o = (typeof e === "object" && e !== null ? e : {}) as { name?: unknown; code?: unknown; statusCode?: unknown };
   const code = typeof o.code === "string" ? o.code : undefined;
-  if (signal?.aborted || o.name === "AbortError" || code === "ABORT_ERR") return new EngineError({ ...call, kind: "aborted", errno: code ?? "ABORT_ERR", cause: e });
-  if (typeof o.statusCode === "number") return new EngineError({ ...call, kind: kindForStatus(o.statusCode) ?? "unexpected", statusCode: o.statusCode, cause: e });
+  if (signal?.aborted || o.name === "AbortError" || code === "ABORT_ERR")
+    return new EngineError({ ...call, kind: "aborted", errno: code ?? "ABORT_ERR", cause: e });
+  if (typeof o.statusCode === "number")
+    return new EngineError({ ...call, kind: kindForStatus(o.statusCode) ?? "unexpected", statusCode: o.statusCode, cause: e });
   if (code !== undefined && (UNREACHABLE_ERRNOS.has(code) || code.startsWith("ERR_TLS_") || code.startsWith("ERR_SSL_"))) {
     return new EngineError({ ...call, kind: "unreachable", errno: code, cause: e });
   }

@@ -17,10 +17,21 @@ const HeldSchema = z.object({
 /** The container's own values for masking; null when it does not exist or the reply cannot be read. */
 export async function inspectHeldValues(engine: Engine, idOrName: string, signal?: AbortSignal): Promise<HeldValues | null> {
   try {
-    const reply = await requestJson(engine, { method: "GET", path: `/containers/${seg(idOrName)}/json`, operation: "inspect container", target: idOrName, signal });
+    const reply = await requestJson(engine, {
+      method: "GET",
+      path: `/containers/${seg(idOrName)}/json`,
+      operation: "inspect container",
+      target: idOrName,
+      signal,
+    });
     const r = HeldSchema.safeParse(reply);
     if (!r.success) return null;
-    return { env: r.data.Config.Env ?? [], entrypoint: r.data.Config.Entrypoint ?? null, cmd: r.data.Config.Cmd ?? null, healthcheck: r.data.Config.Healthcheck?.Test ?? null };
+    return {
+      env: r.data.Config.Env ?? [],
+      entrypoint: r.data.Config.Entrypoint ?? null,
+      cmd: r.data.Config.Cmd ?? null,
+      healthcheck: r.data.Config.Healthcheck?.Test ?? null,
+    };
   } catch (e) {
     if (isEngineError(e, "not_found")) return null;
     throw e;

@@ -83,7 +83,13 @@ export function toObservedContainer(reply: unknown): ObservedContainer {
 /** Inspects one container by id or name; null when it does not exist (404). */
 export async function inspectContainer(engine: Engine, idOrName: string, signal?: AbortSignal): Promise<ObservedContainer | null> {
   try {
-    const reply = await requestJson(engine, { method: "GET", path: `/containers/${seg(idOrName)}/json`, operation: "inspect container", target: idOrName, signal });
+    const reply = await requestJson(engine, {
+      method: "GET",
+      path: `/containers/${seg(idOrName)}/json`,
+      operation: "inspect container",
+      target: idOrName,
+      signal,
+    });
     return toObservedContainer(reply);
   } catch (e) {
     if (isEngineError(e, "not_found")) return null;

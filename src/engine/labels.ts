@@ -18,5 +18,3 @@ export const LABEL = {
   /** Digests of the secret values the container was created with (never the values). */
   secretDigests: "dev.platformctl.secret-digests",
 } as const;
-
-export type LabelKey = keyof typeof LABEL;

@@ -10,11 +10,22 @@ import { logsQuery } from "./requests.js";
  * output is not framed.
  */
 export async function tailLogs(engine: Engine, id: string, lines: number, signal?: AbortSignal): Promise<LogLine[]> {
-  const info = (await requestJson(engine, { method: "GET", path: `/containers/${seg(id)}/json`, operation: "inspect container", target: id, signal })) as
-    | { Config?: { Tty?: unknown } }
-    | undefined;
+  const info = (await requestJson(engine, {
+    method: "GET",
+    path: `/containers/${seg(id)}/json`,
+    operation: "inspect container",
+    target: id,
+    signal,
+  })) as { Config?: { Tty?: unknown } } | undefined;
   const tty = info?.Config?.Tty === true;
-  const call = { method: "GET", path: `/containers/${seg(id)}/logs`, query: logsQuery(lines), operation: "read logs of container", target: id, signal } as const;
+  const call = {
+    method: "GET",
+    path: `/containers/${seg(id)}/logs`,
+    query: logsQuery(lines),
+    operation: "read logs of container",
+    target: id,
+    signal,
+  } as const;
   const res = await openStream(engine, call);
   const body = await readBody(res, { operation: call.operation, target: id, endpoint: engine.endpoint }, signal);
   return frameLines(demuxFrames(body, tty));

@@ -19,10 +19,28 @@ const MountsSchema = z.object({
 
 /** The mounts of one container (read-only: one inspect). */
 export async function inspectMounts(engine: Engine, id: string, signal?: AbortSignal): Promise<ContainerMount[]> {
-  const reply = await requestJson(engine, { method: "GET", path: `/containers/${seg(id)}/json`, operation: "inspect container mounts", target: id, signal });
+  const reply = await requestJson(engine, {
+    method: "GET",
+    path: `/containers/${seg(id)}/json`,
+    operation: "inspect container mounts",
+    target: id,
+    signal,
+  });
   const r = MountsSchema.safeParse(reply);
-  if (!r.success) throw new EngineError({ kind: "unexpected", operation: "inspect container mounts", engineMessage: r.error.issues[0]?.message, cause: r.error });
-  return (r.data.Mounts ?? []).map((m) => ({ type: m.Type, source: m.Source, destination: m.Destination, readOnly: !m.RW, propagation: m.Propagation ?? "" }));
+  if (!r.success)
+    throw new EngineError({
+      kind: "unexpected",
+      operation: "inspect container mounts",
+      engineMessage: r.error.issues[0]?.message,
+      cause: r.error,
+    });
+  return (r.data.Mounts ?? []).map((m) => ({
+    type: m.Type,
+    source: m.Source,
+    destination: m.Destination,
+    readOnly: !m.RW,
+    propagation: m.Propagation ?? "",
+  }));
 }
 
 /**
@@ -30,7 +48,13 @@ export async function inspectMounts(engine: Engine, id: string, signal?: AbortSi
  * `cat /proc/self/mountinfo` (longest mount-point prefix). Each exec is bounded by `timeoutMs`. Never throws for a
  * failed probe: the reading says why.
  */
-export async function readDeviceInContainer(engine: Engine, id: string, path: string, timeoutMs = 5_000, signal?: AbortSignal): Promise<DeviceReading> {
+export async function readDeviceInContainer(
+  engine: Engine,
+  id: string,
+  path: string,
+  timeoutMs = 5_000,
+  signal?: AbortSignal,
+): Promise<DeviceReading> {
   const target = posix.normalize(path);
   const errors: string[] = [];
   const attempts: { method: "stat" | "busybox stat"; cmd: string[] }[] = [
@@ -42,7 +66,9 @@ export async function readDeviceInContainer(engine: Engine, id: string, path: st
       const r = await execInContainer(engine, id, a.cmd, timeoutMs, signal);
       const out = r.output.trim();
       if (r.exitCode === 0 && /^\d+$/.test(out)) return { dev: Number(out), method: a.method, error: undefined };
-      errors.push(`${a.method}: ${r.timedOut ? "timed out" : `exit ${r.exitCode ?? "unknown"}`}${out ? ` ${out.split("\n").at(-1)?.slice(0, 160)}` : ""}`);
+      errors.push(
+        `${a.method}: ${r.timedOut ? "timed out" : `exit ${r.exitCode ?? "unknown"}`}${out ? ` ${out.split("\n").at(-1)?.slice(0, 160)}` : ""}`,
+      );
     } catch (e) {
       errors.push(`${a.method}: ${e instanceof Error ? e.message : String(e)}`);
     }

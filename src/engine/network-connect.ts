@@ -2,7 +2,13 @@
 import type { Engine } from "./connect.js";
 import { requestJson, seg } from "./dial.js";
 
-export async function connectNetwork(engine: Engine, network: string, containerId: string, aliases: readonly string[], signal?: AbortSignal): Promise<void> {
+export async function connectNetwork(
+  engine: Engine,
+  network: string,
+  containerId: string,
+  aliases: readonly string[],
+  signal?: AbortSignal,
+): Promise<void> {
   await requestJson(engine, {
     method: "POST",
     path: `/networks/${seg(network)}/connect`,

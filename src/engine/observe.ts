@@ -25,11 +25,23 @@ const ImageSchema = z.object({ Id: z.string() });
  * container found (a container removed in between is skipped), one `GET /images/{ref}/json` per distinct ref
  * (absent -> null), and one label-filtered volume list and network list. Issues no mutating request.
  */
-export async function observe(engine: Engine, project: string, imageRefs: readonly string[], opts: ObserveOptions = {}): Promise<ObservedState> {
+export async function observe(
+  engine: Engine,
+  project: string,
+  imageRefs: readonly string[],
+  opts: ObserveOptions = {},
+): Promise<ObservedState> {
   const { signal } = opts;
   const refs = [...new Set(imageRefs)].sort();
   const [list, images, volumes, networks] = await Promise.all([
-    requestJson(engine, { method: "GET", path: "/containers/json", query: listContainersQuery(project), operation: "list containers of project", target: project, signal }),
+    requestJson(engine, {
+      method: "GET",
+      path: "/containers/json",
+      query: listContainersQuery(project),
+      operation: "list containers of project",
+      target: project,
+      signal,
+    }),
     Promise.all(refs.map(async (ref) => [ref, await imageId(engine, ref, signal)] as const)),
     observeVolumes(engine, project, signal),
     observeNetworks(engine, project, signal),
@@ -45,7 +57,13 @@ export async function observe(engine: Engine, project: string, imageRefs: readon
 /** The local image id `ref` resolves to, or null when the engine has no such image. */
 export async function imageId(engine: Engine, ref: string, signal?: AbortSignal): Promise<string | null> {
   try {
-    const reply = await requestJson(engine, { method: "GET", path: `/images/${imageSeg(ref)}/json`, operation: "inspect image", target: ref, signal });
+    const reply = await requestJson(engine, {
+      method: "GET",
+      path: `/images/${imageSeg(ref)}/json`,
+      operation: "inspect image",
+      target: ref,
+      signal,
+    });
     return parse(ImageSchema, reply, "inspect image").Id;
   } catch (e) {
     if (isEngineError(e, "not_found")) return null;
@@ -54,7 +72,14 @@ export async function imageId(engine: Engine, ref: string, signal?: AbortSignal)
 }
 
 async function observeVolumes(engine: Engine, project: string, signal?: AbortSignal): Promise<ObservedVolume[]> {
-  const reply = await requestJson(engine, { method: "GET", path: "/volumes", query: labelledListQuery(project), operation: "list volumes of project", target: project, signal });
+  const reply = await requestJson(engine, {
+    method: "GET",
+    path: "/volumes",
+    query: labelledListQuery(project),
+    operation: "list volumes of project",
+    target: project,
+    signal,
+  });
   return (parse(VolumesSchema, reply, "list volumes").Volumes ?? [])
     .filter((v) => v.Labels?.[LABEL.project] === project)
     .map((v) => ({ name: v.Name, module: v.Labels?.[LABEL.module] }))
@@ -62,7 +87,14 @@ async function observeVolumes(engine: Engine, project: string, signal?: AbortSig
 }
 
 async function observeNetworks(engine: Engine, project: string, signal?: AbortSignal): Promise<ObservedNetwork[]> {
-  const reply = await requestJson(engine, { method: "GET", path: "/networks", query: labelledListQuery(project), operation: "list networks of project", target: project, signal });
+  const reply = await requestJson(engine, {
+    method: "GET",
+    path: "/networks",
+    query: labelledListQuery(project),
+    operation: "list networks of project",
+    target: project,
+    signal,
+  });
   return parse(NetworksSchema, reply, "list networks")
     .filter((n) => n.Labels?.[LABEL.project] === project)
     .map((n) => ({ name: n.Name }))

@@ -26,12 +26,19 @@ export function createBodyRequest<B extends object>(name: string, body: B): { _q
 }
 
 /** Body of `POST /networks/create` for a project network. */
-export function networkCreateBody(project: string, name: string): { Name: string; Driver: "bridge"; CheckDuplicate: true; Labels: Record<string, string> } {
+export function networkCreateBody(
+  project: string,
+  name: string,
+): { Name: string; Driver: "bridge"; CheckDuplicate: true; Labels: Record<string, string> } {
   return { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { [LABEL.project]: project } };
 }
 
 /** Body of `POST /volumes/create` for a module's named volume. */
-export function volumeCreateBody(project: string, module: string, name: string): { Name: string; Driver: "local"; Labels: Record<string, string> } {
+export function volumeCreateBody(
+  project: string,
+  module: string,
+  name: string,
+): { Name: string; Driver: "local"; Labels: Record<string, string> } {
   return { Name: name, Driver: "local", Labels: { [LABEL.project]: project, [LABEL.module]: module } };
 }
 
@@ -56,7 +63,13 @@ export function logsQuery(lines: number): { stdout: 1; stderr: 1; tail: number; 
 }
 
 /** Body of `POST /containers/{id}/exec`: a non-interactive command with both output streams attached. */
-export function execCreateBody(cmd: readonly string[]): { Cmd: string[]; AttachStdin: false; AttachStdout: true; AttachStderr: true; Tty: false } {
+export function execCreateBody(cmd: readonly string[]): {
+  Cmd: string[];
+  AttachStdin: false;
+  AttachStdout: true;
+  AttachStderr: true;
+  Tty: false;
+} {
   return { Cmd: [...cmd], AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false };
 }
 

@@ -18,7 +18,7 @@ import type {
   WaitForStateResult,
 } from "../runtime/runtime.js";
 
-export type { OneShotOptions, OneShotResult, WaitForExitResult, WaitForStateOptions, WaitForStateOutcome, WaitForStateResult };
+export type { OneShotOptions, OneShotResult, WaitForExitResult, WaitForStateOptions, WaitForStateResult };
 
 export type WaitCondition = "not-running" | "next-exit" | "removed";
 
@@ -35,8 +35,20 @@ const WaitReplySchema = z.object({ StatusCode: z.number().int(), Error: z.object
  * a start issued afterwards cannot be missed however fast the container exits. `result` settles with the reply, or
  * rejects when the connection drops or `signal` aborts (it never hangs). Abort `signal` to release the waiter.
  */
-export async function waitRegistered(engine: Engine, id: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ result: Promise<WaitReply> }> {
-  const req = { method: "POST", path: `/containers/${seg(id)}/wait`, query: waitQuery(condition), operation: "wait for container", target: id, signal } as const;
+export async function waitRegistered(
+  engine: Engine,
+  id: string,
+  condition: WaitCondition,
+  signal?: AbortSignal,
+): Promise<{ result: Promise<WaitReply> }> {
+  const req = {
+    method: "POST",
+    path: `/containers/${seg(id)}/wait`,
+    query: waitQuery(condition),
+    operation: "wait for container",
+    target: id,
+    signal,
+  } as const;
   const res = await openStream(engine, req);
   // The reply comes when the container exits: no idle limit here, the caller's signal carries the module's timeout.
   const result = readBody(res, { operation: req.operation, target: id, endpoint: engine.endpoint }, signal, null).then((body) => {
@@ -110,7 +122,18 @@ export async function runOneShot(engine: Engine, id: string, opts: OneShotOption
   }
   const after = await inspectContainer(engine, before.id, signal);
   const durationMs = Date.now() - t0;
-  if (!after) return { outcome: { kind: "vanished" }, ranThisTime: false, timedOut, waitLost, exitCode: -1, oomKilled: false, startError, unit: null, durationMs };
+  if (!after)
+    return {
+      outcome: { kind: "vanished" },
+      ranThisTime: false,
+      timedOut,
+      waitLost,
+      exitCode: -1,
+      oomKilled: false,
+      startError,
+      unit: null,
+      durationMs,
+    };
   return {
     outcome: classifyState(after),
     ranThisTime: after.startedAt !== undefined && after.startedAt !== before.startedAt,
@@ -142,9 +165,18 @@ async function pollUntilStopped(engine: Engine, id: string, deadline: number, si
  * Polls inspect until a started container is `running` (or `healthy`), failing early on what cannot recover in
  * time: an exit, a restart (count rising above the first observation), an unhealthy report.
  */
-export async function waitForState(engine: Engine, id: string, target: "running" | "healthy", opts: WaitForStateOptions): Promise<WaitForStateResult> {
+export async function waitForState(
+  engine: Engine,
+  id: string,
+  target: "running" | "healthy",
+  opts: WaitForStateOptions,
+): Promise<WaitForStateResult> {
   const t0 = Date.now();
-  const done = (outcome: WaitForStateOutcome, unit: ObservedContainer | null): WaitForStateResult => ({ outcome, unit, elapsedMs: Date.now() - t0 });
+  const done = (outcome: WaitForStateOutcome, unit: ObservedContainer | null): WaitForStateResult => ({
+    outcome,
+    unit,
+    elapsedMs: Date.now() - t0,
+  });
   let baseline: number | undefined;
   let last: ObservedContainer | null = null;
   let upSince: { startedAt: string | undefined; at: number } | undefined;
@@ -173,7 +205,11 @@ export async function waitForState(engine: Engine, id: string, target: "running"
  * Polls inspect until a running container stops (`exited`), vanishes, or `timeoutMs` passes (`timed-out`; it is
  * left running). Never starts it. An unreachable engine is retried until the bound, as a daemon may be restarting.
  */
-export async function waitForExit(engine: Engine, id: string, opts: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<WaitForExitResult> {
+export async function waitForExit(
+  engine: Engine,
+  id: string,
+  opts: { timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<WaitForExitResult> {
   const deadline = Date.now() + opts.timeoutMs;
   let last: ObservedContainer | null = null;
   for (;;) {

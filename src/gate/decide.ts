@@ -19,7 +19,11 @@ import { verifyArchive } from "../backup/verify-archive.js";
  * The backup root must be given as an absolute path: a relative PLATFORMCTL_BACKUP_DIR would mean a different
  * directory in every working directory, so it is treated as unknown (`backup.root_missing`).
  */
-export async function gatherBackupFacts(ref: string, env: Readonly<Record<string, string | undefined>>, stateDir: string): Promise<BackupFacts> {
+export async function gatherBackupFacts(
+  ref: string,
+  env: Readonly<Record<string, string | undefined>>,
+  stateDir: string,
+): Promise<BackupFacts> {
   const rootRaw = env.PLATFORMCTL_BACKUP_DIR;
   // Safe: each failure below is a missing fact (no root, no file, no digest), which the gate turns into a blocking
   // reason; a missing fact never makes a backup acceptable. A missing or unreadable root is backup.root_missing.
@@ -27,7 +31,9 @@ export async function gatherBackupFacts(ref: string, env: Readonly<Record<string
   const real = ref.includes("\0") ? undefined : await realpath(ref).catch(() => undefined);
   const st = real ? await stat(real).catch(() => undefined) : undefined;
   const isFile = Boolean(st?.isFile());
-  const sha = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) ? await sha256File(real).catch(() => undefined) : undefined; // safe: no digest is a missing fact, never acceptance
+  const inRoot = isFile && real !== undefined && backupRoot !== undefined && isWithin(real, backupRoot, { strict: true });
+  // Safe: no digest is a missing fact, never acceptance.
+  const sha = inRoot ? await sha256File(real).catch(() => undefined) : undefined;
   const catalog = await readBackupCatalog(stateDir);
   const entry = real && catalog.ok ? catalog.entries.find((e) => e.file === real) : undefined;
   const readable = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) && (st?.size ?? 0) > 0;
@@ -72,7 +78,11 @@ export async function decide(
 ): Promise<Decision> {
   const ref = ctx.inputs.backupRef;
   const backup = ref !== undefined && ref.trim() !== "" ? await gatherBackupFacts(ref, ctx.env, ctx.stateDir) : undefined;
-  const volumeNames = new Set(module.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => resourceName(ctx.project, v.source as string))));
+  const volumeNames = new Set(
+    module.services.flatMap((s) =>
+      s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => resourceName(ctx.project, v.source as string)),
+    ),
+  );
   return evaluatePolicy({
     module,
     catalog: ctx.catalog,

@@ -59,7 +59,9 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
     const second = await look();
     const secrets = [...resolved, ...(await containerSecrets(ctx, modules, second.containers))];
     const now = clock();
-    const waitedSeconds = ctx.wait ? Object.fromEntries(modules.map((m) => [m.name, Math.round((Math.min(now, deadline.get(m.name) ?? now) - started) / 1000)])) : undefined;
+    const waitedSeconds = ctx.wait
+      ? Object.fromEntries(modules.map((m) => [m.name, Math.round((Math.min(now, deadline.get(m.name) ?? now) - started) / 1000)]))
+      : undefined;
     const report = judgeHealth({
       modules,
       first: first.containers,
@@ -72,7 +74,17 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
     const waiting = ctx.wait && report.modules.some((m) => m.pending && now < (deadline.get(m.name) ?? 0));
     if (!waiting) {
       const mounts = ctx.mounts
-        ? mountWarnings(await gatherMountFacts({ runtime: ctx.runtime, catalog: ctx.catalog, selected: ctx.selected, containers: second.containers, env: ctx.env, cwd: ctx.cwd, signal: ctx.signal }))
+        ? mountWarnings(
+            await gatherMountFacts({
+              runtime: ctx.runtime,
+              catalog: ctx.catalog,
+              selected: ctx.selected,
+              containers: second.containers,
+              env: ctx.env,
+              cwd: ctx.cwd,
+              signal: ctx.signal,
+            }),
+          )
         : [];
       return { report: judgeMounts(report, mounts, ctx.strict === true), mounts, observed: second, secrets };
     }
@@ -84,14 +96,19 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
  * What the modules' containers actually hold for the manifest's `${VAR}` references and env-file keys: the values to
  * mask when the variable is not set here or was rotated since the container was created (never shown or stored).
  */
-async function containerSecrets(ctx: HealthContext, modules: readonly Module[], containers: readonly ObservedContainer[]): Promise<string[]> {
+async function containerSecrets(
+  ctx: HealthContext,
+  modules: readonly Module[],
+  containers: readonly ObservedContainer[],
+): Promise<string[]> {
   const out: string[] = [];
   for (const c of containers) {
     const s = modules.find((m) => m.name === c.module)?.services.find((x) => x.name === c.service);
     if (!s) continue;
     const m = modules.find((x) => x.name === c.module) as Module;
     const held = await ctx.runtime.heldValues(c.id, ctx.signal);
-    if (held) out.push(...heldSecrets(s, held, Object.keys(await readEnvFiles(m, s, envFileDirs(ctx.env)).catch(() => heldEnvNames(held))))); // unreadable: mask every undeclared variable
+    if (held)
+      out.push(...heldSecrets(s, held, Object.keys(await readEnvFiles(m, s, envFileDirs(ctx.env)).catch(() => heldEnvNames(held))))); // unreadable: mask every undeclared variable
   }
   return out;
 }

@@ -26,7 +26,26 @@ export interface MountFactsContext {
 }
 
 /** Filesystems that are not data disks: a container that lacks a later one of these is not a shadow write. */
-const PSEUDO_FS = new Set(["proc", "sysfs", "cgroup", "cgroup2", "nsfs", "devpts", "mqueue", "tracefs", "debugfs", "securityfs", "bpf", "autofs", "binfmt_misc", "fusectl", "configfs", "pstore", "hugetlbfs", "overlay"]);
+const PSEUDO_FS = new Set([
+  "proc",
+  "sysfs",
+  "cgroup",
+  "cgroup2",
+  "nsfs",
+  "devpts",
+  "mqueue",
+  "tracefs",
+  "debugfs",
+  "securityfs",
+  "bpf",
+  "autofs",
+  "binfmt_misc",
+  "fusectl",
+  "configfs",
+  "pstore",
+  "hugetlbfs",
+  "overlay",
+]);
 /** Nested mounts probed per container at most (a bind of `/` would otherwise probe every mount of the host). */
 const MAX_NESTED_PER_CONTAINER = 32;
 
@@ -40,14 +59,28 @@ export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFac
     for (const s of m.services) {
       for (const v of s.volumes) {
         if (v.type === "volume" && v.source !== undefined) {
-          volumes.push({ module: m.name, service: s.name, volume: v.source, target: v.target, readOnly: v.readOnly, backupRefModules: m.backupRefModules });
+          volumes.push({
+            module: m.name,
+            service: s.name,
+            volume: v.source,
+            target: v.target,
+            readOnly: v.readOnly,
+            backupRefModules: m.backupRefModules,
+          });
         }
         if (v.type !== "bind" || v.source === undefined) continue;
         const r = resolveInterpolation(v.source, ctx.env);
         if (!r.ok) continue; // unresolved here: apply would fail first and say why
         secrets.push(...r.secrets);
         const source = await canonical(path.resolve(ctx.cwd, m.dir, r.value));
-        binds.push({ module: m.name, service: s.name, source, target: v.target, readOnly: v.readOnly, sourceExists: local ? await exists(source) : undefined });
+        binds.push({
+          module: m.name,
+          service: s.name,
+          source,
+          target: v.target,
+          readOnly: v.readOnly,
+          sourceExists: local ? await exists(source) : undefined,
+        });
       }
     }
   }
@@ -67,7 +100,10 @@ export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFac
       for (const hm of hostMounts) {
         if (PSEUDO_FS.has(hm.fsType) || !isWithin(hm.mountPoint, source) || probed >= MAX_NESTED_PER_CONTAINER) continue;
         probed += 1;
-        const hostDev = await stat(hm.mountPoint).then((st) => st.dev, () => undefined);
+        const hostDev = await stat(hm.mountPoint).then(
+          (st) => st.dev,
+          () => undefined,
+        );
         if (hostDev === undefined) continue;
         const containerPath = path.posix.join(b.destination, path.posix.relative(source, hm.mountPoint));
         const reading = await ctx.runtime.readDevice(c.id, containerPath, 5_000, ctx.signal);
@@ -98,7 +134,11 @@ function topMounts(entries: readonly MountinfoEntry[]): MountinfoEntry[] {
   return [...byPoint.values()].sort((a, b) => (a.mountPoint < b.mountPoint ? -1 : a.mountPoint > b.mountPoint ? 1 : 0));
 }
 
-const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** The real path when it exists (symlinks resolved, as mountinfo shows them), else the normalised path (a missing source is reported by `exists`). */
 const canonical = (p: string): Promise<string> => realpath(p).catch(() => path.resolve(p));

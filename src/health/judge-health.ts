@@ -74,7 +74,9 @@ export interface HealthReport {
 }
 
 /** The parts of a module the judgement reads. */
-export type JudgedModule = Pick<Module, "name"> & { services: (Pick<Service, "name" | "expectedState"> & Partial<Pick<Service, "healthcheck">>)[] };
+export type JudgedModule = Pick<Module, "name"> & {
+  services: (Pick<Service, "name" | "expectedState"> & Partial<Pick<Service, "healthcheck">>)[];
+};
 
 /**
  * A container the restart policy restarted (restart count > 0) that started less than this long ago is in a restart
@@ -112,7 +114,12 @@ export function judgeHealth(inputs: HealthInputs): HealthReport {
 }
 
 /** The container of one service in one observation: the canonical name first, else the first labelled one. */
-export function pickContainer(containers: readonly ObservedContainer[], module: string, service: string, canonical: string): ObservedContainer | undefined {
+export function pickContainer(
+  containers: readonly ObservedContainer[],
+  module: string,
+  service: string,
+  canonical: string,
+): ObservedContainer | undefined {
   const mine = containers.filter((c) => c.module === module && c.service === service);
   return mine.find((c) => c.name === canonical) ?? mine[0];
 }
@@ -133,7 +140,17 @@ function judgeService(inputs: HealthInputs, module: string, s: JudgedModule["ser
   const base = { name: s.name, expectedState: s.expectedState };
   // The latest observation is the one judged; the earlier one only reveals a restart loop.
   const c = second ?? first;
-  if (!c) return { ...base, state: "missing", exitCode: null, health: null, healthy: false, pending: false, reason: "no container: run platformctl apply", container: null };
+  if (!c)
+    return {
+      ...base,
+      state: "missing",
+      exitCode: null,
+      health: null,
+      healthy: false,
+      pending: false,
+      reason: "no container: run platformctl apply",
+      container: null,
+    };
   const earlier = first && second && first.id === second.id ? first : undefined;
   const rose = earlier !== undefined && c.restartCount > earlier.restartCount;
   const recent = !rose && c.status === "running" && restartedRecently(c, s, inputs.now);
@@ -161,7 +178,12 @@ function judgeService(inputs: HealthInputs, module: string, s: JudgedModule["ser
   }
   if (state === "restarting") {
     const last = loopExit === null ? "" : `, last exit code ${loopExit}`;
-    const how = c.status === "restarting" ? "restarting" : recent ? `restarted by its restart policy ${Math.max(0, Math.round((inputs.now - Date.parse(c.startedAt ?? "")) / 1000))} s ago` : "restarted while observed";
+    const how =
+      c.status === "restarting"
+        ? "restarting"
+        : recent
+          ? `restarted by its restart policy ${Math.max(0, Math.round((inputs.now - Date.parse(c.startedAt ?? "")) / 1000))} s ago`
+          : "restarted while observed";
     return verdict(false, `restart loop: ${how} (restart count ${c.restartCount}${last}${c.oomKilled ? ", OOM-killed" : ""})`);
   }
   const isRunning = state === "running" || state === "starting" || state === "healthy" || state === "unhealthy";
@@ -173,7 +195,8 @@ function judgeService(inputs: HealthInputs, module: string, s: JudgedModule["ser
   }
   // expected healthy
   if (state === "healthy") return verdict(true, `healthcheck healthy${restarted}`);
-  if (state === "starting") return verdict(false, `healthcheck still starting${waited ? ` after waiting ${waited} s (timeout_seconds)` : ""}`, true);
+  if (state === "starting")
+    return verdict(false, `healthcheck still starting${waited ? ` after waiting ${waited} s (timeout_seconds)` : ""}`, true);
   if (state === "unhealthy") return verdict(false, `healthcheck reports unhealthy${lastProbe(c, mask)}`);
   return verdict(false, "running, but the container has no healthcheck (expected_state healthy needs one): re-apply the module");
 }
@@ -219,7 +242,8 @@ function failureReason(c: ObservedContainer, state: ServiceState, expected: Expe
       return `OOM-killed (exit code ${c.exitCode}): raise mem_limit or fix the memory use`;
     case "exited":
     case "dead":
-      if (c.exitCode !== 0) return `exited with code ${c.exitCode}${expected === "exited-success" ? " (a one-shot must exit 0)" : ""}${c.error ? `: ${mask(c.error)}` : ""}`;
+      if (c.exitCode !== 0)
+        return `exited with code ${c.exitCode}${expected === "exited-success" ? " (a one-shot must exit 0)" : ""}${c.error ? `: ${mask(c.error)}` : ""}`;
       if (expected !== "exited-success") return "exited 0, but it is expected to keep running";
       // exit 0 that exitedSuccessfully() still refuses: a recorded error or a run without start/finish times
       if (c.error) return `exited 0 with an engine error: ${mask(c.error)}`;
@@ -256,7 +280,12 @@ export function judgeMounts(report: HealthReport, findings: readonly MountFindin
       const mine = failing.filter((f) => f.module === m.name && f.service === v.name);
       if (mine.length === 0) return v;
       const what = [...new Set(mine.map((f) => `${f.code} at ${f.path}`))].join(", ");
-      return { ...v, healthy: false, pending: false, reason: v.healthy ? `mount problem: ${what} (see the mount findings)` : `${v.reason}; mount problem: ${what}` };
+      return {
+        ...v,
+        healthy: false,
+        pending: false,
+        reason: v.healthy ? `mount problem: ${what} (see the mount findings)` : `${v.reason}; mount problem: ${what}`,
+      };
     });
     return { ...m, healthy: services.every((v) => v.healthy), pending: services.some((v) => v.pending), services };
   });

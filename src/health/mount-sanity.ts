@@ -77,7 +77,14 @@ export interface MountFacts {
  * - `state_dir.in_bind`: STATE_DIR lies inside a module's read-write bind.
  * - `mount.not_checked`: host-side checks were skipped (remote engine).
  */
-export type MountFindingCode = "bind.source_missing" | "mount.shadowed" | "mount.unverified" | "bind.two_writers" | "volume.two_writers" | "state_dir.in_bind" | "mount.not_checked";
+export type MountFindingCode =
+  | "bind.source_missing"
+  | "mount.shadowed"
+  | "mount.unverified"
+  | "bind.two_writers"
+  | "volume.two_writers"
+  | "state_dir.in_bind"
+  | "mount.not_checked";
 
 /**
  * What a finding does to the service it names. A shadowed mount and a missing bind source lose data or fail the next
@@ -113,8 +120,8 @@ export interface MountFinding {
   remedy: string;
 }
 
-const FLAT_LAYOUT = "move to the flat layout (each disk mounted at its own path, e.g. /data and /data-state, each bound separately; see docs/health.md)";
-
+const FLAT_LAYOUT =
+  "move to the flat layout (each disk mounted at its own path, e.g. /data and /data-state, each bound separately; see docs/health.md)";
 
 /** Every mount finding for the facts; sorted by code, module, service, path. `judgeMounts` decides what they do to health. */
 export function mountWarnings(facts: MountFacts): MountFinding[] {
@@ -234,16 +241,26 @@ export function mountWarnings(facts: MountFacts): MountFinding[] {
     });
   }
 
-  const order: MountFindingCode[] = ["mount.not_checked", "mount.shadowed", "mount.unverified", "bind.source_missing", "bind.two_writers", "volume.two_writers", "state_dir.in_bind"];
+  const order: MountFindingCode[] = [
+    "mount.not_checked",
+    "mount.shadowed",
+    "mount.unverified",
+    "bind.source_missing",
+    "bind.two_writers",
+    "volume.two_writers",
+    "state_dir.in_bind",
+  ];
   const mask = maskerFor(facts.secrets ?? []);
-  return out.map((f) => ({ ...f, path: mask(f.path), message: mask(f.message), remedy: mask(f.remedy) })).sort(
-    (x, y) =>
-      order.indexOf(x.code) - order.indexOf(y.code) ||
-      cmp(x.module ?? "", y.module ?? "") ||
-      cmp(x.service ?? "", y.service ?? "") ||
-      cmp(x.path, y.path) ||
-      cmp(x.message, y.message),
-  );
+  return out
+    .map((f) => ({ ...f, path: mask(f.path), message: mask(f.message), remedy: mask(f.remedy) }))
+    .sort(
+      (x, y) =>
+        order.indexOf(x.code) - order.indexOf(y.code) ||
+        cmp(x.module ?? "", y.module ?? "") ||
+        cmp(x.service ?? "", y.service ?? "") ||
+        cmp(x.path, y.path) ||
+        cmp(x.message, y.message),
+    );
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

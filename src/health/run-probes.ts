@@ -74,7 +74,14 @@ export async function runProbe(ctx: ProbeContext, p: SmokeProbe): Promise<ProbeR
   const kind = probeKind(p);
   const clock = ctx.clock ?? (() => performance.now());
   if (p.remote && ctx.remoteMode === "skip") {
-    return { name: p.name, kind, status: "skipped", durationMs: 0, reason: "remote probe skipped (PLATFORMCTL_SMOKE_REMOTE_MODE=skip)", output: null };
+    return {
+      name: p.name,
+      kind,
+      status: "skipped",
+      durationMs: 0,
+      reason: "remote probe skipped (PLATFORMCTL_SMOKE_REMOTE_MODE=skip)",
+      output: null,
+    };
   }
   const timeoutMs = (p.timeout_seconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS) * 1000;
   const start = clock();
@@ -99,9 +106,18 @@ async function execProbe(ctx: ProbeContext, spec: NonNullable<SmokeProbe["exec"]
   if (!c) return { ok: false, reason: `service ${spec.service} has no container`, output: "" };
   if (c.status !== "running") return { ok: false, reason: `service ${spec.service} is not running (${c.status})`, output: "" };
   const r = await ctx.runtime.exec(c.id, spec.command, timeoutMs, ctx.signal);
-  if (r.timedOut) return { ok: false, reason: `timed out after ${timeoutMs / 1000} s (the command keeps running in ${c.name}: the engine cannot stop an exec)`, output: r.output };
+  if (r.timedOut)
+    return {
+      ok: false,
+      reason: `timed out after ${timeoutMs / 1000} s (the command keeps running in ${c.name}: the engine cannot stop an exec)`,
+      output: r.output,
+    };
   if (r.exitCode === 0) return { ok: true, reason: null, output: r.output };
-  return { ok: false, reason: r.exitCode === null ? "the engine did not report an exit code" : `exited with code ${r.exitCode}`, output: r.output };
+  return {
+    ok: false,
+    reason: r.exitCode === null ? "the engine did not report an exit code" : `exited with code ${r.exitCode}`,
+    output: r.output,
+  };
 }
 
 function httpProbe(url: string, expectStatus: number, timeoutMs: number, signal?: AbortSignal): Promise<Outcome> {
@@ -123,7 +139,11 @@ function httpProbe(url: string, expectStatus: number, timeoutMs: number, signal?
       res.on("error", fail);
       res.on("end", () => {
         const status = res.statusCode ?? 0;
-        resolve(status === expectStatus ? { ok: true, reason: null, output: "" } : { ok: false, reason: `GET ${url}: expected status ${expectStatus}, got ${status}`, output: body.toString("utf8") });
+        resolve(
+          status === expectStatus
+            ? { ok: true, reason: null, output: "" }
+            : { ok: false, reason: `GET ${url}: expected status ${expectStatus}, got ${status}`, output: body.toString("utf8") },
+        );
       });
     });
     req.on("error", fail);
@@ -133,7 +153,10 @@ function httpProbe(url: string, expectStatus: number, timeoutMs: number, signal?
 function tcpProbe(host: string, port: number, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
-    const timer = setTimeout(() => done({ ok: false, reason: `no connection to ${host}:${port} within ${timeoutMs / 1000} s`, output: "" }), timeoutMs);
+    const timer = setTimeout(
+      () => done({ ok: false, reason: `no connection to ${host}:${port} within ${timeoutMs / 1000} s`, output: "" }),
+      timeoutMs,
+    );
     const done = (o: Outcome) => {
       clearTimeout(timer);
       socket.destroy();
@@ -149,7 +172,12 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<Outcom
  * child in its own process group, and on timeout the whole group must be killed, or a grandchild (`sh -c "sleep 60"`)
  * keeps the output pipes open and the probe waiting past its bound.
  */
-function commandProbe(argv: readonly string[], cwd: string, env: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<Outcome> {
+function commandProbe(
+  argv: readonly string[],
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>>,
+  timeoutMs: number,
+): Promise<Outcome> {
   const [file, ...args] = argv;
   if (!file) return Promise.resolve({ ok: false, reason: "empty command", output: "" });
   return new Promise((resolve) => {

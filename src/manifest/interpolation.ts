@@ -62,7 +62,12 @@ export function isPureReference(text: string): boolean {
 }
 
 export type ResolveResult =
-  | { ok: true; value: string; /** resolved values that came from the environment; callers mask them everywhere */ secrets: string[] }
+  | {
+      ok: true;
+      value: string;
+      /** resolved values that came from the environment; callers mask them everywhere */
+      secrets: string[];
+    }
   | { ok: false; missing: string; message: string };
 
 /**

@@ -118,7 +118,11 @@ export function parseShortVolume(spec: string): Mount {
   return { type, source, target, readOnly: mode === "ro" };
 }
 
-function parsePort(p: string | { target: number; published?: number | undefined; host_ip?: string | undefined; protocol?: "tcp" | "udp" | "sctp" | undefined }): PortBinding {
+function parsePort(
+  p:
+    | string
+    | { target: number; published?: number | undefined; host_ip?: string | undefined; protocol?: "tcp" | "udp" | "sctp" | undefined },
+): PortBinding {
   if (typeof p !== "string") return { target: p.target, published: p.published, hostIp: p.host_ip, protocol: p.protocol ?? "tcp" };
   const [addr, proto] = p.split("/") as [string, string | undefined];
   const lastColon = addr.lastIndexOf(":");
@@ -130,7 +134,8 @@ function parsePort(p: string | { target: number; published?: number | undefined;
   return { target, published, hostIp, protocol: (proto as PortBinding["protocol"]) ?? "tcp" };
 }
 
-const asList = (v: string | string[] | undefined): string[] | undefined => (v === undefined ? undefined : typeof v === "string" ? [v] : [...v]);
+const asList = (v: string | string[] | undefined): string[] | undefined =>
+  v === undefined ? undefined : typeof v === "string" ? [v] : [...v];
 
 export function environmentMap(env: ServiceManifest["environment"]): Record<string, string> {
   const out: Record<string, string> = {};

@@ -94,7 +94,12 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
     }) as Document.Parsed[];
   } catch (e) {
     // The parser itself failed (for example, a stack overflow on pathological block nesting).
-    return { ok: false, problems: [problem("yaml.too_deep", `the YAML parser gave up: ${e instanceof RangeError ? "structure too deep" : "unreadable structure"}`)] };
+    return {
+      ok: false,
+      problems: [
+        problem("yaml.too_deep", `the YAML parser gave up: ${e instanceof RangeError ? "structure too deep" : "unreadable structure"}`),
+      ],
+    };
   }
   const at = (offset: number) => {
     const p = lineCounter.linePos(offset);
@@ -155,7 +160,9 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
     if (isMap(node)) {
       if (node.items.length > MAX_KEYS_PER_MAP) {
         const { line, column } = at(node.range?.[0] ?? 0);
-        problems.push(problem("yaml.too_many_keys", `mapping has ${node.items.length} keys; the limit is ${MAX_KEYS_PER_MAP}`, line, column, path));
+        problems.push(
+          problem("yaml.too_many_keys", `mapping has ${node.items.length} keys; the limit is ${MAX_KEYS_PER_MAP}`, line, column, path),
+        );
         return;
       }
       const seen = new Set<string>();
@@ -172,8 +179,10 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
         }
         const name = String(k.value);
         const childPath = path ? `${path}.${name}` : name;
-        if (PROTOTYPE_KEYS.has(name)) problems.push(problem("yaml.prototype_key", `key "${name}" is not allowed`, kpos.line, kpos.column, childPath));
-        else if (name === "<<" && k.type === "PLAIN") problems.push(problem("yaml.merge_key", "merge keys (<<) are not allowed", kpos.line, kpos.column, childPath));
+        if (PROTOTYPE_KEYS.has(name))
+          problems.push(problem("yaml.prototype_key", `key "${name}" is not allowed`, kpos.line, kpos.column, childPath));
+        else if (name === "<<" && k.type === "PLAIN")
+          problems.push(problem("yaml.merge_key", "merge keys (<<) are not allowed", kpos.line, kpos.column, childPath));
         if (seen.has(name)) problems.push(problem("yaml.duplicate_key", `duplicate key "${name}"`, kpos.line, kpos.column, childPath));
         seen.add(name);
         walk(pair.value, depth + 1, childPath);

@@ -7,65 +7,184 @@
  */
 export const PROBLEM_CODES = {
   "file.unreadable": { layer: "file", meaning: "The file or directory could not be read.", fix: "Check the path and its permissions." },
-  "file.not_found": { layer: "file", meaning: "The path given does not exist or holds no module.yaml.", fix: "Pass a modules directory, a module directory or a module.yaml." },
-  "file.too_large": { layer: "file", meaning: "The manifest is larger than 256 KiB.", fix: "Manifests are small; split the module or remove generated content." },
+  "file.not_found": {
+    layer: "file",
+    meaning: "The path given does not exist or holds no module.yaml.",
+    fix: "Pass a modules directory, a module directory or a module.yaml.",
+  },
+  "file.too_large": {
+    layer: "file",
+    meaning: "The manifest is larger than 256 KiB.",
+    fix: "Manifests are small; split the module or remove generated content.",
+  },
   "file.not_utf8": { layer: "file", meaning: "The file is not valid UTF-8.", fix: "Save the file as UTF-8." },
-  "file.bad_character": { layer: "file", meaning: "A byte-order mark, NUL, control or bidirectional character is in the file.", fix: "Remove the character; save as UTF-8 without BOM." },
-  "file.symlink": { layer: "file", meaning: "The manifest is a symbolic link.", fix: "Commit the manifest itself inside the modules directory." },
+  "file.bad_character": {
+    layer: "file",
+    meaning: "A byte-order mark, NUL, control or bidirectional character is in the file.",
+    fix: "Remove the character; save as UTF-8 without BOM.",
+  },
+  "file.symlink": {
+    layer: "file",
+    meaning: "The manifest is a symbolic link.",
+    fix: "Commit the manifest itself inside the modules directory.",
+  },
   "yaml.syntax": { layer: "yaml", meaning: "The file is not valid YAML.", fix: "Fix the syntax at the position shown." },
-  "yaml.document_count": { layer: "yaml", meaning: "The file holds no YAML document, or more than one.", fix: "Keep exactly one document per module.yaml." },
-  "yaml.not_mapping": { layer: "yaml", meaning: "The document is not a mapping.", fix: "Start the file with `apiVersion: platformctl/v1`." },
-  "yaml.directive": { layer: "yaml", meaning: "A `%YAML` or `%TAG` directive is present.", fix: "Remove it: manifests are read with the YAML 1.2 core schema only." },
-  "yaml.duplicate_key": { layer: "yaml", meaning: "A key appears twice in one mapping (`1` and `\"1\"` count as the same key).", fix: "Keep one of them." },
+  "yaml.document_count": {
+    layer: "yaml",
+    meaning: "The file holds no YAML document, or more than one.",
+    fix: "Keep exactly one document per module.yaml.",
+  },
+  "yaml.not_mapping": {
+    layer: "yaml",
+    meaning: "The document is not a mapping.",
+    fix: "Start the file with `apiVersion: platformctl/v1`.",
+  },
+  "yaml.directive": {
+    layer: "yaml",
+    meaning: "A `%YAML` or `%TAG` directive is present.",
+    fix: "Remove it: manifests are read with the YAML 1.2 core schema only.",
+  },
+  "yaml.duplicate_key": {
+    layer: "yaml",
+    meaning: 'A key appears twice in one mapping (`1` and `"1"` count as the same key).',
+    fix: "Keep one of them.",
+  },
   "yaml.non_scalar_key": { layer: "yaml", meaning: "A key is a list or mapping.", fix: "Use plain string keys." },
   "yaml.prototype_key": { layer: "yaml", meaning: "A `__proto__`, `constructor` or `prototype` key.", fix: "Remove it." },
   "yaml.merge_key": { layer: "yaml", meaning: "A YAML merge key `<<`.", fix: "Write the keys out; merges hide values from reviewers." },
-  "yaml.tag": { layer: "yaml", meaning: "An explicit or custom tag such as `!!str` or `!env`.", fix: "Remove the tag; quote strings instead." },
+  "yaml.tag": {
+    layer: "yaml",
+    meaning: "An explicit or custom tag such as `!!str` or `!env`.",
+    fix: "Remove the tag; quote strings instead.",
+  },
   "yaml.alias_limit": { layer: "yaml", meaning: "More than 8 aliases (`*name`).", fix: "Write the values out." },
   "yaml.too_deep": { layer: "yaml", meaning: "Nesting deeper than 64 levels.", fix: "Flatten the structure." },
   "yaml.too_many_keys": { layer: "yaml", meaning: "A mapping with more than 1000 keys.", fix: "Split the module." },
   "schema.required": { layer: "schema", meaning: "A required field is missing.", fix: "Add the field." },
-  "schema.unknown_field": { layer: "schema", meaning: "A field that manifest v1 does not define (often a typo).", fix: "Use the suggested name or remove the field." },
-  "schema.type": { layer: "schema", meaning: "A value of the wrong type (`stateful: yes` and `stateful: \"true\"` are strings, not booleans).", fix: "Write the type shown: booleans are `true`/`false`, numbers unquoted." },
+  "schema.unknown_field": {
+    layer: "schema",
+    meaning: "A field that manifest v1 does not define (often a typo).",
+    fix: "Use the suggested name or remove the field.",
+  },
+  "schema.type": {
+    layer: "schema",
+    meaning: 'A value of the wrong type (`stateful: yes` and `stateful: "true"` are strings, not booleans).',
+    fix: "Write the type shown: booleans are `true`/`false`, numbers unquoted.",
+  },
   "schema.enum": { layer: "schema", meaning: "A value outside the allowed set.", fix: "Use one of the values listed." },
-  "schema.pattern": { layer: "schema", meaning: "A name or value does not match its pattern.", fix: "Follow the pattern shown (lower-case ASCII names)." },
+  "schema.pattern": {
+    layer: "schema",
+    meaning: "A name or value does not match its pattern.",
+    fix: "Follow the pattern shown (lower-case ASCII names).",
+  },
   "schema.range": { layer: "schema", meaning: "A number or list outside its allowed range.", fix: "Use a value inside the range shown." },
   "schema.invalid": { layer: "schema", meaning: "A value the schema rejects for another reason.", fix: "See the message." },
-  "image.invalid_reference": { layer: "schema", meaning: "The image is not a valid Docker reference.", fix: "Write `[registry/]name[:tag][@sha256:digest]` with a lower-case name." },
-  "env.invalid_key": { layer: "schema", meaning: "An environment key is not a valid variable name.", fix: "Use letters, digits and `_`, not starting with a digit." },
-  "env.invalid_reference": { layer: "schema", meaning: "A malformed `${...}` reference or a lone `$`.", fix: "Write `${VAR}`, `${VAR:-default}` or `${VAR:?message}`; write `$$` for a literal `$`." },
-  "volume.relative_target": { layer: "schema", meaning: "A volume target is not an absolute path.", fix: "Targets are paths inside the container and start with `/`." },
-  "volume.invalid": { layer: "semantic", meaning: "A volume whose source does not fit its type.", fix: "Named volumes match `^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`; bind sources start with `/`, `.` (`./`, `../`: relative to the module directory) or `${`; tmpfs has no source." },
+  "image.invalid_reference": {
+    layer: "schema",
+    meaning: "The image is not a valid Docker reference.",
+    fix: "Write `[registry/]name[:tag][@sha256:digest]` with a lower-case name.",
+  },
+  "env.invalid_key": {
+    layer: "schema",
+    meaning: "An environment key is not a valid variable name.",
+    fix: "Use letters, digits and `_`, not starting with a digit.",
+  },
+  "env.invalid_reference": {
+    layer: "schema",
+    meaning: "A malformed `${...}` reference or a lone `$`.",
+    fix: "Write `${VAR}`, `${VAR:-default}` or `${VAR:?message}`; write `$$` for a literal `$`.",
+  },
+  "volume.relative_target": {
+    layer: "schema",
+    meaning: "A volume target is not an absolute path.",
+    fix: "Targets are paths inside the container and start with `/`.",
+  },
+  "volume.invalid": {
+    layer: "semantic",
+    meaning: "A volume whose source does not fit its type.",
+    fix: "Named volumes match `^[a-zA-Z0-9][a-zA-Z0-9_.-]*$`; bind sources start with `/`, `.` (`./`, `../`: relative to the module directory) or `${`; tmpfs has no source.",
+  },
   "volume.home_path": {
     layer: "semantic",
-    meaning: "A bind source starting with `~`: Compose would expand it to the home directory of whoever runs it, which differs between an operator's shell and the CI runner; platformctl does not expand it.",
+    meaning:
+      "A bind source starting with `~`: Compose would expand it to the home directory of whoever runs it, which differs between an operator's shell and the CI runner; platformctl does not expand it.",
     fix: "Write an absolute path, or `${HOME}/…` to mean the home directory of the apply's environment explicitly.",
   },
   "env_file.outside_catalog": {
     layer: "semantic",
-    meaning: "An `env_file` outside the catalog's directory tree (`../` climbing out of the modules directory, a `~` path, or an absolute path in no directory the operator allowed): its values would be handed to a container.",
+    meaning:
+      "An `env_file` outside the catalog's directory tree (`../` climbing out of the modules directory, a `~` path, or an absolute path in no directory the operator allowed): its values would be handed to a container.",
     fix: "Keep env files inside the modules directory (paths relative to the module directory), or list the file's directory in `PLATFORMCTL_ENV_FILE_DIRS` (absolute directories, `:`-separated) on the host that validates and applies.",
   },
-  "module.name_mismatch": { layer: "semantic", meaning: "`metadata.name` differs from the module's directory name.", fix: "Rename one so both are equal." },
-  "module.duplicate_name": { layer: "semantic", meaning: "Two manifests declare the same module name.", fix: "Give each module its own name." },
-  "depends_on.unknown": { layer: "semantic", meaning: "`depends_on` names a module that is not in the catalog.", fix: "Add that module or remove the entry." },
+  "module.name_mismatch": {
+    layer: "semantic",
+    meaning: "`metadata.name` differs from the module's directory name.",
+    fix: "Rename one so both are equal.",
+  },
+  "module.duplicate_name": {
+    layer: "semantic",
+    meaning: "Two manifests declare the same module name.",
+    fix: "Give each module its own name.",
+  },
+  "depends_on.unknown": {
+    layer: "semantic",
+    meaning: "`depends_on` names a module that is not in the catalog.",
+    fix: "Add that module or remove the entry.",
+  },
   "depends_on.cycle": { layer: "semantic", meaning: "`depends_on` forms a cycle.", fix: "Remove one edge of the cycle." },
-  "backup_ref.unknown": { layer: "semantic", meaning: "`backup_ref_modules` names a module that is not in the catalog.", fix: "Name a module of this catalog." },
-  "oneshot.restart_policy": { layer: "semantic", meaning: "A service expected `exited-success` has a restart policy other than `\"no\"`.", fix: "Set `restart: \"no\"`: a restarting one-shot never settles." },
+  "backup_ref.unknown": {
+    layer: "semantic",
+    meaning: "`backup_ref_modules` names a module that is not in the catalog.",
+    fix: "Name a module of this catalog.",
+  },
+  "oneshot.restart_policy": {
+    layer: "semantic",
+    meaning: 'A service expected `exited-success` has a restart policy other than `"no"`.',
+    fix: 'Set `restart: "no"`: a restarting one-shot never settles.',
+  },
   "env.duplicate_key": { layer: "semantic", meaning: "An environment key appears twice in list form.", fix: "Keep one." },
-  "smoke.kind": { layer: "semantic", meaning: "A smoke probe declares none or more than one of `exec`, `http`, `tcp`, `command`.", fix: "Declare exactly one." },
-  "smoke.unknown_service": { layer: "semantic", meaning: "An `exec` probe names a service the module does not declare.", fix: "Use one of the module's services." },
+  "smoke.kind": {
+    layer: "semantic",
+    meaning: "A smoke probe declares none or more than one of `exec`, `http`, `tcp`, `command`.",
+    fix: "Declare exactly one.",
+  },
+  "smoke.unknown_service": {
+    layer: "semantic",
+    meaning: "An `exec` probe names a service the module does not declare.",
+    fix: "Use one of the module's services.",
+  },
   "smoke.duplicate_name": { layer: "semantic", meaning: "Two smoke probes share a name.", fix: "Rename one." },
-  "strict.image_unpinned": { layer: "strict", meaning: "An image without a tag, or tagged `latest`.", fix: "Pin a version tag or a digest." },
-  "strict.secret_literal": { layer: "strict", meaning: "An environment key that looks secret (PASSWORD, SECRET, TOKEN, KEY, CREDENTIAL) holds a literal.", fix: "Use a `${VAR}` reference and provide the value at apply time." },
-  "strict.oneshot_restart_implicit": { layer: "strict", meaning: "A one-shot service without an explicit `restart: \"no\"`.", fix: "Add `restart: \"no\"`." },
-  "strict.description_missing": { layer: "strict", meaning: "The module has no `metadata.description`.", fix: "Say what the module is for." },
+  "strict.image_unpinned": {
+    layer: "strict",
+    meaning: "An image without a tag, or tagged `latest`.",
+    fix: "Pin a version tag or a digest.",
+  },
+  "strict.secret_literal": {
+    layer: "strict",
+    meaning: "An environment key that looks secret (PASSWORD, SECRET, TOKEN, KEY, CREDENTIAL) holds a literal.",
+    fix: "Use a `${VAR}` reference and provide the value at apply time.",
+  },
+  "strict.oneshot_restart_implicit": {
+    layer: "strict",
+    meaning: 'A one-shot service without an explicit `restart: "no"`.',
+    fix: 'Add `restart: "no"`.',
+  },
+  "strict.description_missing": {
+    layer: "strict",
+    meaning: "The module has no `metadata.description`.",
+    fix: "Say what the module is for.",
+  },
   "strict.volume_two_writers": {
     layer: "strict",
-    meaning: "A named volume is mounted read-write by services of two modules: two modules write one tree (and a stateless writer of a stateful module's volume is judged by the owner's gate).",
+    meaning:
+      "A named volume is mounted read-write by services of two modules: two modules write one tree (and a stateless writer of a stateful module's volume is judged by the owner's gate).",
     fix: "Mount it read-only (`:ro`) in all modules but its owner, or give each module its own volume.",
   },
-  "strict.healthcheck_missing": { layer: "strict", meaning: "A service expected `healthy` declares no healthcheck.", fix: "Add a `healthcheck`, or expect `running`." },
+  "strict.healthcheck_missing": {
+    layer: "strict",
+    meaning: "A service expected `healthy` declares no healthcheck.",
+    fix: "Add a `healthcheck`, or expect `running`.",
+  },
 } as const satisfies Record<string, { layer: ProblemLayer; meaning: string; fix: string }>;
 
 export type ProblemLayer = "file" | "yaml" | "schema" | "semantic" | "strict";
@@ -85,8 +204,6 @@ export interface Problem {
   hint: string;
 }
 
-export const layerOf = (code: ProblemCode): ProblemLayer => PROBLEM_CODES[code].layer;
-
 /** The usual one-line rendering: `file:line:column path: message`. */
 export function formatProblem(p: Problem): string {
   const where = p.line > 0 ? `${p.file}:${p.line}:${p.column}` : p.file;
@@ -97,6 +214,10 @@ export function formatProblem(p: Problem): string {
 export function sortProblems(ps: readonly Problem[]): Problem[] {
   return [...ps].sort(
     (a, b) =>
-      a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.path.localeCompare(b.path) || a.code.localeCompare(b.code),
+      a.file.localeCompare(b.file) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      a.path.localeCompare(b.path) ||
+      a.code.localeCompare(b.code),
   );
 }

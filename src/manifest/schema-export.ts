@@ -38,17 +38,25 @@ function typeOf(node: Json): string {
 
 function rows(node: Json, path: string, required: boolean, out: string[][]): void {
   const alts = ((node.anyOf ?? node.oneOf) as Json[] | undefined) ?? [];
-  const desc = String(node.description ?? alts.map((a) => a.description).find(Boolean) ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ");
+  const desc = String(node.description ?? alts.map((a) => a.description).find(Boolean) ?? "")
+    .replace(/\|/g, "\\|")
+    .replace(/\n/g, " ");
   const def = node.default !== undefined ? `\`${JSON.stringify(node.default)}\`` : "";
   if (path) out.push([`\`${path}\``, typeOf(node), required ? "yes" : "", def, desc]);
-  const objects = [node, ...alts, ...alts.flatMap((a) => (a.type === "array" ? [a.items as Json] : []))].filter((n) => n && n.type === "object");
+  const objects = [node, ...alts, ...alts.flatMap((a) => (a.type === "array" ? [a.items as Json] : []))].filter(
+    (n) => n && n.type === "object",
+  );
   if (node.type === "array" && node.items) objects.push(node.items as Json);
   for (const obj of objects) {
     const props = obj.properties as Record<string, Json> | undefined;
     const req = new Set((obj.required as string[]) ?? []);
     const prefix = obj === node.items || alts.some((a) => a.items === obj) ? `${path}[]` : path;
     if (props) for (const [k, v] of Object.entries(props)) rows(v, prefix ? `${prefix}.${k}` : k, req.has(k), out);
-    else if (obj.additionalProperties && typeof obj.additionalProperties === "object" && (obj.additionalProperties as Json).type === "object") {
+    else if (
+      obj.additionalProperties &&
+      typeof obj.additionalProperties === "object" &&
+      (obj.additionalProperties as Json).type === "object"
+    ) {
       rows(obj.additionalProperties as Json, `${prefix}.<name>`, false, out);
     }
   }
@@ -84,7 +92,7 @@ export function moduleSchemaMarkdown(): string {
     "Environment values, `command`, `entrypoint`, `healthcheck.test` and volume sources may reference the environment of the apply:",
     "`${VAR}` (must be set), `${VAR:-default}` (default when unset or empty), `${VAR-default}` (default when unset),",
     "`${VAR:?message}` / `${VAR?message}` (fail with the message). `$$` is a literal `$` (as in Compose), so a variable",
-    "the container's shell should expand is written `$$VAR` (`test: [\"CMD-SHELL\", \"pg_isready -U $$POSTGRES_USER\"]`).",
+    'the container\'s shell should expand is written `$$VAR` (`test: ["CMD-SHELL", "pg_isready -U $$POSTGRES_USER"]`).',
     "A lone `$` or a malformed `${...}` is an error. Resolved values are treated as secrets: they never appear in",
     "plans, labels, logs or errors. An unset `${VAR}` without a default fails the apply instead of becoming empty.",
     "",
@@ -103,7 +111,7 @@ export function moduleSchemaMarkdown(): string {
     "## Reading rules (always on)",
     "",
     "A manifest is refused when it is larger than 256 KiB, is not UTF-8, contains NUL/control/bidi characters or a BOM,",
-    "holds other than exactly one YAML document or a document that is not a mapping, has duplicate keys (`1` and `\"1\"`",
+    'holds other than exactly one YAML document or a document that is not a mapping, has duplicate keys (`1` and `"1"`',
     "are the same key), a `%YAML`/`%TAG` directive, a `__proto__`/`constructor`/`prototype` key, a merge key `<<`,",
     "any explicit tag, more than 8 aliases, nesting deeper than 64 levels, or more than 1000 keys in one mapping.",
     "Types follow the YAML 1.2 core schema: `yes`, `no`, `on`, `off` are strings, so `stateful: yes` is an error.",
@@ -111,15 +119,16 @@ export function moduleSchemaMarkdown(): string {
     "## Problem codes",
     "",
     "Every problem is reported as `file:line:column field.path: message [code]` with a hint; `--json` gives",
-    "`{\"valid\", \"modules\", \"errors\": [{\"file\",\"line\",\"column\",\"path\",\"code\",\"message\",\"hint\"}]}`.",
+    '`{"valid", "modules", "errors": [{"file","line","column","path","code","message","hint"}]}`.',
     "The layer says who finds it: `file`/`yaml` before the document is read, `schema` also by ajv with the published",
     "JSON Schema, `semantic` only by platformctl, `strict` only with `--strict`.",
     "",
     "| code | layer | meaning | fix |",
     "|---|---|---|---|",
-    ...Object.entries(PROBLEM_CODES).map(([code, d]) => `| \`${code}\` | ${d.layer} | ${d.meaning.replace(/\|/g, "\\|")} | ${d.fix.replace(/\|/g, "\\|")} |`),
+    ...Object.entries(PROBLEM_CODES).map(
+      ([code, d]) => `| \`${code}\` | ${d.layer} | ${d.meaning.replace(/\|/g, "\\|")} | ${d.fix.replace(/\|/g, "\\|")} |`,
+    ),
     "",
   ];
   return lines.join("\n");
 }
-

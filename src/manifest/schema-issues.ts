@@ -14,7 +14,16 @@ export function formatPath(path: readonly PathSeg[]): string {
 
 /** Values shown back to the user only where they cannot be secrets: never under environment, command, entrypoint, labels or healthcheck. */
 function isSensitivePath(path: readonly PathSeg[]): boolean {
-  return path.some((s) => s === "environment" || s === "command" || s === "entrypoint" || s === "labels" || s === "healthcheck" || s === "exec" || s === "env_file");
+  return path.some(
+    (s) =>
+      s === "environment" ||
+      s === "command" ||
+      s === "entrypoint" ||
+      s === "labels" ||
+      s === "healthcheck" ||
+      s === "exec" ||
+      s === "env_file",
+  );
 }
 
 function valueAt(root: unknown, path: readonly PathSeg[]): unknown {
@@ -33,7 +42,28 @@ function describeType(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-const YAML11_BOOLEANS = new Set(["yes", "no", "on", "off", "y", "n", "true", "false", "True", "False", "TRUE", "FALSE", "Yes", "No", "YES", "NO", "On", "Off", "ON", "OFF"]);
+const YAML11_BOOLEANS = new Set([
+  "yes",
+  "no",
+  "on",
+  "off",
+  "y",
+  "n",
+  "true",
+  "false",
+  "True",
+  "False",
+  "TRUE",
+  "FALSE",
+  "Yes",
+  "No",
+  "YES",
+  "NO",
+  "On",
+  "Off",
+  "ON",
+  "OFF",
+]);
 
 function shown(v: unknown, path: readonly PathSeg[]): string {
   if (isSensitivePath(path)) return describeType(v);
@@ -47,17 +77,75 @@ function shown(v: unknown, path: readonly PathSeg[]): string {
 
 /** Messages and codes for the schema's patterns, keyed by the regular expression itself. */
 const PATTERN_TEXT = new Map<string, { code: ProblemCode; message: string; hint: string }>([
-  [PATTERNS.moduleName.source, { code: "schema.pattern", message: "must be a module name: lower-case ASCII letters, digits and '-', starting with a letter, at most 63 characters", hint: "e.g. minio-init" }],
-  [PATTERNS.serviceName.source, { code: "schema.pattern", message: "must be a name of lower-case ASCII letters, digits, '-' and '_', starting with a letter, at most 63 characters", hint: "e.g. minio_init or minio-init" }],
-  [PATTERNS.image.source, { code: "image.invalid_reference", message: "is not a valid image reference", hint: "Write [registry/]name[:tag][@sha256:digest]; repository names are lower-case." }],
-  [PATTERNS.envKey.source, { code: "env.invalid_key", message: "is not a valid environment variable name", hint: "Use letters, digits and '_', not starting with a digit." }],
-  [PATTERNS.interpolated.source, { code: "env.invalid_reference", message: "holds a malformed ${...} reference or a lone '$'", hint: "Write ${VAR}, ${VAR:-default} or ${VAR:?message}; write $$ for a literal $." }],
-  [PATTERNS.absolutePath.source, { code: "volume.relative_target", message: "must be an absolute path", hint: "Paths inside the container start with '/'." }],
-  [PATTERNS.volumeShort.source, { code: "volume.relative_target", message: "must be SOURCE:TARGET[:ro|:rw] with an absolute TARGET", hint: "e.g. minio-data:/data or /srv/app:/app:ro" }],
-  [PATTERNS.duration.source, { code: "schema.pattern", message: "must be a duration such as 10s, 1m30s or 500ms", hint: "Units: ns, us, ms, s, m, h." }],
+  [
+    PATTERNS.moduleName.source,
+    {
+      code: "schema.pattern",
+      message: "must be a module name: lower-case ASCII letters, digits and '-', starting with a letter, at most 63 characters",
+      hint: "e.g. minio-init",
+    },
+  ],
+  [
+    PATTERNS.serviceName.source,
+    {
+      code: "schema.pattern",
+      message: "must be a name of lower-case ASCII letters, digits, '-' and '_', starting with a letter, at most 63 characters",
+      hint: "e.g. minio_init or minio-init",
+    },
+  ],
+  [
+    PATTERNS.image.source,
+    {
+      code: "image.invalid_reference",
+      message: "is not a valid image reference",
+      hint: "Write [registry/]name[:tag][@sha256:digest]; repository names are lower-case.",
+    },
+  ],
+  [
+    PATTERNS.envKey.source,
+    {
+      code: "env.invalid_key",
+      message: "is not a valid environment variable name",
+      hint: "Use letters, digits and '_', not starting with a digit.",
+    },
+  ],
+  [
+    PATTERNS.interpolated.source,
+    {
+      code: "env.invalid_reference",
+      message: "holds a malformed ${...} reference or a lone '$'",
+      hint: "Write ${VAR}, ${VAR:-default} or ${VAR:?message}; write $$ for a literal $.",
+    },
+  ],
+  [
+    PATTERNS.absolutePath.source,
+    { code: "volume.relative_target", message: "must be an absolute path", hint: "Paths inside the container start with '/'." },
+  ],
+  [
+    PATTERNS.volumeShort.source,
+    {
+      code: "volume.relative_target",
+      message: "must be SOURCE:TARGET[:ro|:rw] with an absolute TARGET",
+      hint: "e.g. minio-data:/data or /srv/app:/app:ro",
+    },
+  ],
+  [
+    PATTERNS.duration.source,
+    { code: "schema.pattern", message: "must be a duration such as 10s, 1m30s or 500ms", hint: "Units: ns, us, ms, s, m, h." },
+  ],
   [PATTERNS.memory.source, { code: "schema.pattern", message: "must be a size such as 256m or 1g", hint: "Units: b, k, m, g." }],
-  [PATTERNS.port.source, { code: "schema.pattern", message: "must be a port mapping such as 8080:80 or 127.0.0.1:8080:80/tcp", hint: "Compose short syntax." }],
-  [PATTERNS.labelKey.source, { code: "schema.pattern", message: "must be a label key (letters, digits, '.', '_', '/', '-'); the dev.platformctl. prefix is reserved", hint: "Use your own prefix, e.g. org.example.team." }],
+  [
+    PATTERNS.port.source,
+    { code: "schema.pattern", message: "must be a port mapping such as 8080:80 or 127.0.0.1:8080:80/tcp", hint: "Compose short syntax." },
+  ],
+  [
+    PATTERNS.labelKey.source,
+    {
+      code: "schema.pattern",
+      message: "must be a label key (letters, digits, '.', '_', '/', '-'); the dev.platformctl. prefix is reserved",
+      hint: "Use your own prefix, e.g. org.example.team.",
+    },
+  ],
 ]);
 
 let jsonSchemaCache: Record<string, unknown> | undefined;
@@ -148,7 +236,13 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
         const allowed = allowedKeysAt(path);
         for (const key of issue.keys) {
           const guess = didYouMean(key, allowed);
-          push([...path, key], "schema.unknown_field", `unknown field "${key}"`, guess ? `Did you mean "${guess}"?` : `Allowed fields here: ${allowed.join(", ")}.`, true);
+          push(
+            [...path, key],
+            "schema.unknown_field",
+            `unknown field "${key}"`,
+            guess ? `Did you mean "${guess}"?` : `Allowed fields here: ${allowed.join(", ")}.`,
+            true,
+          );
         }
         return;
       }
@@ -158,8 +252,17 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
           branch.forEach(visit);
           return;
         }
-        const expected = [...new Set((issue.errors as Issue[][]).flatMap((b) => b.map((i) => (i.code === "invalid_type" ? typeName(String(i.expected)) : "value"))))];
-        push(path, value === undefined ? "schema.required" : "schema.type", value === undefined ? "is required" : `must be ${expected.map((e) => `a ${e}`).join(" or ")} (got ${shown(value, path)})`, typeHint(value));
+        const expected = [
+          ...new Set(
+            (issue.errors as Issue[][]).flatMap((b) => b.map((i) => (i.code === "invalid_type" ? typeName(String(i.expected)) : "value"))),
+          ),
+        ];
+        push(
+          path,
+          value === undefined ? "schema.required" : "schema.type",
+          value === undefined ? "is required" : `must be ${expected.map((e) => `a ${e}`).join(" or ")} (got ${shown(value, path)})`,
+          typeHint(value),
+        );
         return;
       }
       case "invalid_type": {
@@ -174,10 +277,20 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
         }
         if (typeof value === "number" && !Number.isFinite(value)) {
           // `1e400` and `.inf` read as Infinity: out of every range, so not a type mix-up.
-          push(path, "schema.range", `must be a finite number (got ${value > 0 ? "" : "-"}infinity)`, "Use a value inside the documented range.");
+          push(
+            path,
+            "schema.range",
+            `must be a finite number (got ${value > 0 ? "" : "-"}infinity)`,
+            "Use a value inside the documented range.",
+          );
           return;
         }
-        push(path, "schema.type", `must be ${expected === "int" ? "an integer" : `a ${expected}`} (got ${shown(value, path)})`, typeHint(value, expected));
+        push(
+          path,
+          "schema.type",
+          `must be ${expected === "int" ? "an integer" : `a ${expected}`} (got ${shown(value, path)})`,
+          typeHint(value, expected),
+        );
         return;
       }
       case "invalid_value": {
@@ -186,7 +299,12 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
           return;
         }
         const allowed = issue.values.map((v) => (typeof v === "string" ? v : JSON.stringify(v)));
-        push(path, "schema.enum", `must be ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(", ")}`} (got ${shown(value, path)})`, `Use ${allowed.length === 1 ? allowed[0] : `one of: ${allowed.join(", ")}`}.`);
+        push(
+          path,
+          "schema.enum",
+          `must be ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(", ")}`} (got ${shown(value, path)})`,
+          `Use ${allowed.length === 1 ? allowed[0] : `one of: ${allowed.join(", ")}`}.`,
+        );
         return;
       }
       case "invalid_format": {
@@ -197,8 +315,20 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
           const item = typeof value === "string" ? value : "";
           const eq = item.indexOf("=");
           if (eq < 0) push(path, "env.invalid_key", "must be KEY=value", "Write KEY=value, or use the mapping form.");
-          else if (!PATTERNS.envKey.test(item.slice(0, eq))) push(path, "env.invalid_key", "the name before '=' is not a valid environment variable name", "Use letters, digits and '_', not starting with a digit.");
-          else push(path, "env.invalid_reference", `the value of ${item.slice(0, eq)} holds a malformed \${...} reference or a lone '$'`, "Write ${VAR}, ${VAR:-default} or ${VAR:?message}; write $$ for a literal $.");
+          else if (!PATTERNS.envKey.test(item.slice(0, eq)))
+            push(
+              path,
+              "env.invalid_key",
+              "the name before '=' is not a valid environment variable name",
+              "Use letters, digits and '_', not starting with a digit.",
+            );
+          else
+            push(
+              path,
+              "env.invalid_reference",
+              `the value of ${item.slice(0, eq)} holds a malformed \${...} reference or a lone '$'`,
+              "Write ${VAR}, ${VAR:-default} or ${VAR:?message}; write $$ for a literal $.",
+            );
           return;
         }
         const text = PATTERN_TEXT.get(pattern);
@@ -213,10 +343,20 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
         const origin = issue.origin;
         if (origin === "number" || origin === "int") {
           const min = small ? bound : undefined;
-          push(path, "schema.range", `must be ${small ? `at least ${min}` : `at most ${bound}`} (got ${shown(value, path)})`, "Use a value inside the documented range.");
+          push(
+            path,
+            "schema.range",
+            `must be ${small ? `at least ${min}` : `at most ${bound}`} (got ${shown(value, path)})`,
+            "Use a value inside the documented range.",
+          );
         } else {
           const unit = origin === "array" ? "items" : origin === "object" || origin === "record" ? "entries" : "characters";
-          push(path, "schema.range", `must have ${small ? `at least ${bound}` : `at most ${bound}`} ${unit}`, "See schema/module.schema.md for limits.");
+          push(
+            path,
+            "schema.range",
+            `must have ${small ? `at least ${bound}` : `at most ${bound}`} ${unit}`,
+            "See schema/module.schema.md for limits.",
+          );
         }
         return;
       }
@@ -237,7 +377,8 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
   };
   issues.forEach(visit);
   // A failed parse must never look like a pass.
-  if (issues.length > 0 && out.length === 0) push([], "schema.invalid", "does not match the manifest schema", "See schema/module.schema.md.");
+  if (issues.length > 0 && out.length === 0)
+    push([], "schema.invalid", "does not match the manifest schema", "See schema/module.schema.md.");
   return out;
 }
 

@@ -50,14 +50,18 @@ export const EXPECTED_STATES = ["running", "healthy", "exited-success"] as const
 export const RESTART_POLICIES = ["no", "always", "unless-stopped", "on-failure"] as const;
 
 const interpolated = (what: string) =>
-  z.string().regex(PATTERNS.interpolated).describe(`${what}. \`\${VAR}\`, \`\${VAR:-default}\` and \`\${VAR:?message}\` are resolved at apply time; \`$$\` is a literal \`$\`.`);
+  z
+    .string()
+    .regex(PATTERNS.interpolated)
+    .describe(`${what}. \`\${VAR}\`, \`\${VAR:-default}\` and \`\${VAR:?message}\` are resolved at apply time; \`$$\` is a literal \`$\`.`);
 
-const stringOrList = (what: string) =>
-  z.union([interpolated(what), z.array(interpolated(what)).max(256)]);
+const stringOrList = (what: string) => z.union([interpolated(what), z.array(interpolated(what)).max(256)]);
 
 export const ExpectedStateSchema = z
   .enum(EXPECTED_STATES)
-  .describe("`running`: the container keeps running. `healthy`: running and its healthcheck reports healthy. `exited-success`: a one-shot that must run once and exit 0; an exited-0 container is in sync and healthy.");
+  .describe(
+    "`running`: the container keeps running. `healthy`: running and its healthcheck reports healthy. `exited-success`: a one-shot that must run once and exit 0; an exited-0 container is in sync and healthy.",
+  );
 
 const TimeoutSchema = z
   .number()
@@ -66,17 +70,13 @@ const TimeoutSchema = z
   .max(86400)
   .describe("Seconds, 1..86400: the bound for a one-shot's run or for waiting until a service is running/healthy.");
 
-const EnvValueSchema = z.union([
-  interpolated("Environment value"),
-  z.number().refine(Number.isFinite, "must be a finite number"),
-]);
+const EnvValueSchema = z.union([interpolated("Environment value"), z.number().refine(Number.isFinite, "must be a finite number")]);
 
 export const EnvironmentSchema = z
-  .union([
-    z.record(z.string().regex(PATTERNS.envKey), EnvValueSchema),
-    z.array(z.string().regex(PATTERNS.envListItem)).max(1024),
-  ])
-  .describe("Map `KEY: value` or Compose list form `[\"KEY=value\"]`. Keys are variable names (`^[A-Za-z_][A-Za-z0-9_]*$`). Values that look secret must be `${VAR}` references (strict mode).");
+  .union([z.record(z.string().regex(PATTERNS.envKey), EnvValueSchema), z.array(z.string().regex(PATTERNS.envListItem)).max(1024)])
+  .describe(
+    'Map `KEY: value` or Compose list form `["KEY=value"]`. Keys are variable names (`^[A-Za-z_][A-Za-z0-9_]*$`). Values that look secret must be `${VAR}` references (strict mode).',
+  );
 
 const VolumeLongSchema = z.strictObject({
   type: z.enum(["volume", "bind", "tmpfs"]).describe("`volume` (named volume), `bind` (host path) or `tmpfs`."),
@@ -96,7 +96,7 @@ export const HealthcheckSchema = z
     test: z
       .union([z.string().min(1).regex(PATTERNS.interpolated), z.array(z.string().regex(PATTERNS.interpolated)).min(1)])
       .describe(
-        "`[\"CMD\", ...]`, `[\"CMD-SHELL\", \"...\"]`, `[\"NONE\"]` or a shell string. Interpolated like `command` (as in Compose): `${VAR}` is resolved at apply time and `$$` is a literal `$`, so write `$$VAR` for a variable the container's shell expands.",
+        '`["CMD", ...]`, `["CMD-SHELL", "..."]`, `["NONE"]` or a shell string. Interpolated like `command` (as in Compose): `${VAR}` is resolved at apply time and `$$` is a literal `$`, so write `$$VAR` for a variable the container\'s shell expands.',
       ),
     interval: z.string().regex(PATTERNS.duration).optional().describe("Duration between probes, e.g. `10s`."),
     timeout: z.string().regex(PATTERNS.duration).optional().describe("Probe timeout, e.g. `5s`."),
@@ -114,21 +114,44 @@ const PortLongSchema = z.strictObject({
 
 export const ServiceSchema = z
   .strictObject({
-    image: text({ max: 512 }).regex(PATTERNS.image).describe("Image reference `[registry/]name[:tag][@sha256:digest]`; strict mode requires a tag other than `latest` or a digest."),
-    entrypoint: stringOrList("Entrypoint").optional().describe("Overrides the image entrypoint. A string is one argument; use a list for several."),
+    image: text({ max: 512 })
+      .regex(PATTERNS.image)
+      .describe("Image reference `[registry/]name[:tag][@sha256:digest]`; strict mode requires a tag other than `latest` or a digest."),
+    entrypoint: stringOrList("Entrypoint")
+      .optional()
+      .describe("Overrides the image entrypoint. A string is one argument; use a list for several."),
     command: stringOrList("Command").optional().describe("Overrides the image command. A string is one argument; use a list for several."),
     environment: EnvironmentSchema.optional(),
-    env_file: z.union([z.string().min(1), z.array(z.string().min(1)).max(16)]).optional().describe(
+    env_file: z
+      .union([z.string().min(1), z.array(z.string().min(1)).max(16)])
+      .optional()
+      .describe(
         "Env files read at apply time, relative to the module directory and inside the catalog's directory tree (symbolic links resolved); an absolute path only under a directory listed in `PLATFORMCTL_ENV_FILE_DIRS`. Their values are treated as secrets.",
       ),
-    restart: z.enum(RESTART_POLICIES).optional().describe("Restart policy; default `\"no\"`. One-shots (`exited-success`) must use `\"no\"` (quote it: YAML 1.2 keeps `no` a string, but quoting is clearer)."),
-    networks: z.array(z.string().regex(PATTERNS.networkName)).max(32).optional().describe("Networks to attach; platformctl creates them with its labels."),
+    restart: z
+      .enum(RESTART_POLICIES)
+      .optional()
+      .describe(
+        'Restart policy; default `"no"`. One-shots (`exited-success`) must use `"no"` (quote it: YAML 1.2 keeps `no` a string, but quoting is clearer).',
+      ),
+    networks: z
+      .array(z.string().regex(PATTERNS.networkName))
+      .max(32)
+      .optional()
+      .describe("Networks to attach; platformctl creates them with its labels."),
     volumes: z.array(VolumeSchema).max(64).optional(),
     healthcheck: HealthcheckSchema.optional(),
-    labels: z.record(z.string().regex(PATTERNS.labelKey), text({ max: 4096 })).optional().describe("Extra container labels. The `dev.platformctl.` prefix is reserved."),
+    labels: z
+      .record(z.string().regex(PATTERNS.labelKey), text({ max: 4096 }))
+      .optional()
+      .describe("Extra container labels. The `dev.platformctl.` prefix is reserved."),
     user: text({ min: 1, max: 256 }).optional().describe("`user[:group]` to run as."),
     working_dir: text({ max: 4096 }).regex(PATTERNS.absolutePath).optional().describe("Absolute working directory."),
-    ports: z.array(z.union([z.string().regex(PATTERNS.port), PortLongSchema])).max(64).optional().describe("Published ports, Compose short (`127.0.0.1:8080:80/tcp`) or long syntax."),
+    ports: z
+      .array(z.union([z.string().regex(PATTERNS.port), PortLongSchema]))
+      .max(64)
+      .optional()
+      .describe("Published ports, Compose short (`127.0.0.1:8080:80/tcp`) or long syntax."),
     stop_grace_period: z.string().regex(PATTERNS.duration).optional().describe("Time to wait after SIGTERM before SIGKILL, e.g. `10s`."),
     mem_limit: z.string().regex(PATTERNS.memory).optional().describe("Memory limit, e.g. `256m`."),
     expected_state: ExpectedStateSchema.optional().describe("Overrides the module's `spec.runtime.expected_state` for this service."),
@@ -146,7 +169,9 @@ export const SmokeProbeSchema = z
       .optional(),
     http: z
       .strictObject({
-        url: text({ max: 2048 }).regex(/^https?:\/\/[^\s]+$/).describe("URL requested with GET."),
+        url: text({ max: 2048 })
+          .regex(/^https?:\/\/[^\s]+$/)
+          .describe("URL requested with GET."),
         expect_status: z.number().int().min(100).max(599).optional().describe("Expected status, default 200."),
       })
       .optional(),
@@ -178,7 +203,11 @@ export const ModuleSchema = z
         .max(32)
         .optional()
         .describe("Modules whose backup covers this one; default: the module itself."),
-      depends_on: z.array(z.string().regex(PATTERNS.moduleName)).max(64).default([]).describe("Modules of the same catalog that must be in sync and healthy first; no cycles."),
+      depends_on: z
+        .array(z.string().regex(PATTERNS.moduleName))
+        .max(64)
+        .default([])
+        .describe("Modules of the same catalog that must be in sync and healthy first; no cycles."),
       runtime: z.strictObject({
         expected_state: ExpectedStateSchema,
         timeout_seconds: TimeoutSchema.default(300),
@@ -186,7 +215,8 @@ export const ModuleSchema = z
       services: z
         .record(z.string().regex(PATTERNS.serviceName), ServiceSchema)
         .check((ctx) => {
-          if (Object.keys(ctx.value).length === 0) ctx.issues.push({ code: "too_small", origin: "object", minimum: 1, inclusive: true, input: ctx.value });
+          if (Object.keys(ctx.value).length === 0)
+            ctx.issues.push({ code: "too_small", origin: "object", minimum: 1, inclusive: true, input: ctx.value });
         })
         // A check does not reach the JSON Schema; the bound is published here so ajv and editors enforce it too.
         .meta({ minProperties: 1 })

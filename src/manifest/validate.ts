@@ -65,7 +65,11 @@ export function validateManifest(src: ManifestSource, options: ValidateOptions =
 export function validateCatalog(
   sources: readonly ManifestSource[],
   options: ValidateOptions = {},
-  context: { problems?: readonly Problem[]; /** names of modules beside the validated ones (validating one module of a catalog) */ knownNames?: readonly string[] } = {},
+  context: {
+    problems?: readonly Problem[];
+    /** names of modules beside the validated ones (validating one module of a catalog) */
+    knownNames?: readonly string[];
+  } = {},
 ): CatalogResult {
   const results = sources.map((s) => validateManifest(s, options));
   const problems: Problem[] = [...(context.problems ?? []), ...results.flatMap((r) => r.problems)];
@@ -76,16 +80,19 @@ export function validateCatalog(
   const byName = new Map<string, Module>();
   for (const m of modules) {
     const other = byName.get(m.name);
-    if (other) problems.push(at(m.file, 0, 0, "metadata.name", "module.duplicate_name", `module "${m.name}" is also declared in ${other.file}`));
+    if (other)
+      problems.push(at(m.file, 0, 0, "metadata.name", "module.duplicate_name", `module "${m.name}" is also declared in ${other.file}`));
     byName.set(m.name, m);
     known.add(m.name);
   }
   for (const m of modules) {
     m.dependsOn.forEach((d, i) => {
-      if (!known.has(d)) problems.push(at(m.file, 0, 0, `spec.depends_on[${i}]`, "depends_on.unknown", `module "${d}" is not in the catalog`));
+      if (!known.has(d))
+        problems.push(at(m.file, 0, 0, `spec.depends_on[${i}]`, "depends_on.unknown", `module "${d}" is not in the catalog`));
     });
     m.backupRefModules.forEach((d, i) => {
-      if (!known.has(d)) problems.push(at(m.file, 0, 0, `spec.backup_ref_modules[${i}]`, "backup_ref.unknown", `module "${d}" is not in the catalog`));
+      if (!known.has(d))
+        problems.push(at(m.file, 0, 0, `spec.backup_ref_modules[${i}]`, "backup_ref.unknown", `module "${d}" is not in the catalog`));
     });
   }
   if (options.strict) problems.push(...volumeTwoWriters(modules));
@@ -113,7 +120,16 @@ function volumeTwoWriters(modules: readonly Module[]): Problem[] {
         if (owner === undefined) first.set(v.source, m.name);
         // A declared sidecar (its backup_ref_modules names the first writer, as minio-init names minio) is intended.
         else if (owner !== m.name && !m.backupRefModules.includes(owner)) {
-          out.push(at(m.file, 0, 0, `spec.services.${s.name}.volumes[${i}]`, "strict.volume_two_writers", `volume "${v.source}" is mounted read-write by module "${owner}" and by module "${m.name}": two modules write one tree`));
+          out.push(
+            at(
+              m.file,
+              0,
+              0,
+              `spec.services.${s.name}.volumes[${i}]`,
+              "strict.volume_two_writers",
+              `volume "${v.source}" is mounted read-write by module "${owner}" and by module "${m.name}": two modules write one tree`,
+            ),
+          );
         }
       });
     }
@@ -256,7 +272,9 @@ function envFileEscape(file: string, allowedDirs: readonly string[]): string | u
       const dir = path.posix.normalize(d).replace(/\/+$/, "");
       return dir === "" || n === dir || n.startsWith(`${dir}/`);
     });
-    return inside ? undefined : `is an absolute path outside the catalog${allowedDirs.length ? ` and outside ${allowedDirs.join(", ")}` : ""}`;
+    return inside
+      ? undefined
+      : `is an absolute path outside the catalog${allowedDirs.length ? ` and outside ${allowedDirs.join(", ")}` : ""}`;
   }
   const n = path.posix.normalize(`module/${file}`);
   return n === ".." || n.startsWith("../") ? "leaves the catalog's directory tree" : undefined;
@@ -282,7 +300,12 @@ function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml, option
         seen.add(key);
       });
     }
-    const envFiles = s.env_file === undefined ? [] : typeof s.env_file === "string" ? [[s.env_file, [...base, "env_file"]] as const] : s.env_file.map((f, i) => [f, [...base, "env_file", i]] as const);
+    const envFiles =
+      s.env_file === undefined
+        ? []
+        : typeof s.env_file === "string"
+          ? [[s.env_file, [...base, "env_file"]] as const]
+          : s.env_file.map((f, i) => [f, [...base, "env_file", i]] as const);
     for (const [f, path] of envFiles) {
       const why = envFileEscape(f, options.envFileDirs ?? []);
       // The path is shown: it names a file, never a value read from one.
@@ -295,7 +318,8 @@ function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml, option
         if (parts.length >= 2) {
           const source = parts[0] as string;
           if (source.startsWith("~")) add(path, "volume.home_path", "a bind source starting with ~ is not expanded to a home directory");
-          else if (!isBindSource(source) && !PATTERNS.volumeName.test(source)) add(path, "volume.invalid", `volume source "${source}" is neither a volume name nor a host path`);
+          else if (!isBindSource(source) && !PATTERNS.volumeName.test(source))
+            add(path, "volume.invalid", `volume source "${source}" is neither a volume name nor a host path`);
         }
         return;
       }
@@ -304,16 +328,20 @@ function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml, option
         return;
       }
       if (v.type === "tmpfs" && v.source !== undefined) add([...path, "source"], "volume.invalid", "a tmpfs mount has no source");
-      if (v.type === "volume" && v.source !== undefined && !PATTERNS.volumeName.test(v.source)) add([...path, "source"], "volume.invalid", "a named volume's source must be a volume name");
-      if (v.type === "bind" && (v.source === undefined || !isBindSource(v.source))) add([...path, "source"], "volume.invalid", "a bind mount needs a host path source starting with /, ./ or ${");
+      if (v.type === "volume" && v.source !== undefined && !PATTERNS.volumeName.test(v.source))
+        add([...path, "source"], "volume.invalid", "a named volume's source must be a volume name");
+      if (v.type === "bind" && (v.source === undefined || !isBindSource(v.source)))
+        add([...path, "source"], "volume.invalid", "a bind mount needs a host path source starting with /, ./ or ${");
     });
   }
   const probeNames = new Set<string>();
   m.spec.smoke.forEach((p, i) => {
     const path = ["spec", "smoke", i];
     const kinds = (["exec", "http", "tcp", "command"] as const).filter((k) => p[k] !== undefined);
-    if (kinds.length !== 1) add(path, "smoke.kind", `a probe declares exactly one of exec, http, tcp, command (got ${kinds.length ? kinds.join(", ") : "none"})`);
-    if (p.exec && !Object.hasOwn(m.spec.services, p.exec.service)) add([...path, "exec", "service"], "smoke.unknown_service", `service "${p.exec.service}" is not declared in this module`);
+    if (kinds.length !== 1)
+      add(path, "smoke.kind", `a probe declares exactly one of exec, http, tcp, command (got ${kinds.length ? kinds.join(", ") : "none"})`);
+    if (p.exec && !Object.hasOwn(m.spec.services, p.exec.service))
+      add([...path, "exec", "service"], "smoke.unknown_service", `service "${p.exec.service}" is not declared in this module`);
     if (probeNames.has(p.name)) add([...path, "name"], "smoke.duplicate_name", `probe name "${p.name}" is used twice`);
     probeNames.add(p.name);
   });
@@ -335,10 +363,17 @@ function strictRules(file: string, m: ModuleManifest, parsed: ParsedYaml): Probl
     const lastSegment = withoutDigest.slice(withoutDigest.lastIndexOf("/") + 1);
     const tag = lastSegment.includes(":") ? lastSegment.slice(lastSegment.indexOf(":") + 1) : undefined;
     if (!hasDigest && (tag === undefined || tag === "latest")) {
-      add([...base, "image"], "strict.image_unpinned", tag === undefined ? "image has no tag" : 'image is tagged "latest"', "Pin a version tag (e.g. :1.2.3) or a digest (@sha256:...).");
+      add(
+        [...base, "image"],
+        "strict.image_unpinned",
+        tag === undefined ? "image has no tag" : 'image is tagged "latest"',
+        "Pin a version tag (e.g. :1.2.3) or a digest (@sha256:...).",
+      );
     }
-    if (expected === "exited-success" && s.restart === undefined) add(base, "strict.oneshot_restart_implicit", 'a one-shot must declare restart: "no" explicitly');
-    if (expected === "healthy" && !s.healthcheck) add(base, "strict.healthcheck_missing", "a service expected healthy must declare a healthcheck");
+    if (expected === "exited-success" && s.restart === undefined)
+      add(base, "strict.oneshot_restart_implicit", 'a one-shot must declare restart: "no" explicitly');
+    if (expected === "healthy" && !s.healthcheck)
+      add(base, "strict.healthcheck_missing", "a service expected healthy must declare a healthcheck");
     const env = s.environment;
     const entries: [string, string, (string | number)[]][] = Array.isArray(env)
       ? env.map((item, i) => [item.slice(0, item.indexOf("=")), item.slice(item.indexOf("=") + 1), [...base, "environment", i]])
@@ -346,7 +381,12 @@ function strictRules(file: string, m: ModuleManifest, parsed: ParsedYaml): Probl
     for (const [key, value, path] of entries) {
       if (SECRET_KEY.test(key) && !isPureReference(value)) {
         // The value itself is never shown.
-        add(path, "strict.secret_literal", `${key} looks secret and must be a \${VAR} reference, not a literal`, `Write ${key}: \${${key}} and provide the value at apply time.`);
+        add(
+          path,
+          "strict.secret_literal",
+          `${key} looks secret and must be a \${VAR} reference, not a literal`,
+          `Write ${key}: \${${key}} and provide the value at apply time.`,
+        );
       }
     }
   }

@@ -41,14 +41,17 @@ export const PLAN_LABELS = {
  * status `exited` already rules out a container that is running again.
  */
 export function exitedSuccessfully(c: ObservedContainer): boolean {
-  return c.status === "exited" && c.exitCode === 0 && !c.oomKilled && c.error === "" && c.startedAt !== undefined && c.finishedAt !== undefined;
+  return (
+    c.status === "exited" && c.exitCode === 0 && !c.oomKilled && c.error === "" && c.startedAt !== undefined && c.finishedAt !== undefined
+  );
 }
 
 function parseJsonLabel(text: string | undefined): Record<string, string> | undefined {
   if (!text) return undefined;
   try {
     const v: unknown = JSON.parse(text);
-    if (v && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")) return v as Record<string, string>;
+    if (v && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string"))
+      return v as Record<string, string>;
   } catch {
     // a hand-edited or foreign label reads as "unknown fields"
   }
@@ -56,11 +59,24 @@ function parseJsonLabel(text: string | undefined): Record<string, string> | unde
 }
 
 function stateFacts(c: ObservedContainer) {
-  return { status: c.status, exit_code: c.exitCode, oom_killed: c.oomKilled, start_error: c.error !== "", restart_count: c.restartCount, health: c.health ?? null };
+  return {
+    status: c.status,
+    exit_code: c.exitCode,
+    oom_killed: c.oomKilled,
+    start_error: c.error !== "",
+    restart_count: c.restartCount,
+    health: c.health ?? null,
+  };
 }
 
 /** Plans one declared service. */
-function planService(m: Module, s: Service, containers: ObservedContainer[], inputs: PlanInputs, specs: ReturnType<typeof moduleSpecs>): { drift: Drift[]; actions: Action[]; warnings: string[] } {
+function planService(
+  m: Module,
+  s: Service,
+  containers: ObservedContainer[],
+  inputs: PlanInputs,
+  specs: ReturnType<typeof moduleSpecs>,
+): { drift: Drift[]; actions: Action[]; warnings: string[] } {
   const drift: Drift[] = [];
   const actions: Action[] = [];
   const warnings: string[] = [];
@@ -68,17 +84,27 @@ function planService(m: Module, s: Service, containers: ObservedContainer[], inp
   const oneShot = s.expectedState === "exited-success";
   const canonical = inputs.containerName(m.name, s.name);
   const localImage = inputs.observed.images[s.image];
-  if (localImage === null) warnings.push(`image ${s.image} of service ${s.name} is not present on the engine; apply cannot create it until the image is loaded`);
+  if (localImage === null)
+    warnings.push(`image ${s.image} of service ${s.name} is not present on the engine; apply cannot create it until the image is loaded`);
 
   if (containers.length === 0) {
-    drift.push({ kind: "service.missing", service: s.name, container: null, observed: { containers: 0 }, expected: { state: s.expectedState }, detail: {} });
+    drift.push({
+      kind: "service.missing",
+      service: s.name,
+      container: null,
+      observed: { containers: 0 },
+      expected: { state: s.expectedState },
+      detail: {},
+    });
     actions.push({ type: "create", service: s.name, container: null, cause: "service.missing" });
     actions.push({ type: oneShot ? "run-once" : "start", service: s.name, container: canonical, cause: "service.missing" });
     return { drift, actions, warnings };
   }
 
   // Keep the canonically named container (else the newest); the rest are duplicates.
-  const sorted = [...containers].sort((a, b) => (a.name === canonical ? -1 : b.name === canonical ? 1 : b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name)));
+  const sorted = [...containers].sort((a, b) =>
+    a.name === canonical ? -1 : b.name === canonical ? 1 : b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name),
+  );
   const c = sorted[0] as ObservedContainer;
   const extras = sorted.slice(1);
   if (extras.length) {
@@ -90,22 +116,49 @@ function planService(m: Module, s: Service, containers: ObservedContainer[], inp
       expected: { containers: 1 },
       detail: { keep: c.name },
     });
-    if (inputs.prune) for (const x of extras) actions.push({ type: "remove", service: s.name, container: x.name, cause: "container.duplicate" });
+    if (inputs.prune)
+      for (const x of extras) actions.push({ type: "remove", service: s.name, container: x.name, cause: "container.duplicate" });
   }
 
   let recreate = false;
   if (c.imageRef !== s.image) {
-    drift.push({ kind: "image.changed", service: s.name, container: c.name, observed: { image: c.imageRef ?? c.configImage }, expected: { image: s.image }, detail: {} });
+    drift.push({
+      kind: "image.changed",
+      service: s.name,
+      container: c.name,
+      observed: { image: c.imageRef ?? c.configImage },
+      expected: { image: s.image },
+      detail: {},
+    });
     recreate = true;
   } else if (typeof localImage === "string" && localImage !== c.imageId) {
-    drift.push({ kind: "image.updated", service: s.name, container: c.name, observed: { image: s.image, image_id: c.imageId }, expected: { image: s.image, image_id: localImage }, detail: {} });
+    drift.push({
+      kind: "image.updated",
+      service: s.name,
+      container: c.name,
+      observed: { image: s.image, image_id: c.imageId },
+      expected: { image: s.image, image_id: localImage },
+      detail: {},
+    });
     recreate = true;
   }
   const observedFields = parseJsonLabel(c.labels[PLAN_LABELS.specFields]);
-  const fields = c.specHash === want.hash ? [] : observedFields ? changedFields(want.fields, observedFields) : ["(unknown: container has no field digests)"];
+  const fields =
+    c.specHash === want.hash
+      ? []
+      : observedFields
+        ? changedFields(want.fields, observedFields)
+        : ["(unknown: container has no field digests)"];
   if (c.specHash !== want.hash) {
     const shown = fields.length ? fields : ["(spec hash differs)"];
-    drift.push({ kind: "config.changed", service: s.name, container: c.name, observed: { spec_hash: c.specHash ?? null }, expected: { spec_hash: want.hash }, detail: { fields: shown } });
+    drift.push({
+      kind: "config.changed",
+      service: s.name,
+      container: c.name,
+      observed: { spec_hash: c.specHash ?? null },
+      expected: { spec_hash: want.hash },
+      detail: { fields: shown },
+    });
     recreate = true;
   } else {
     const desiredSecrets = inputs.secretDigests?.[`${m.name}/${s.name}`];
@@ -113,38 +166,84 @@ function planService(m: Module, s: Service, containers: ObservedContainer[], inp
     if (desiredSecrets && observedSecrets) {
       const changed = changedFields(desiredSecrets, observedSecrets).map((k) => `environment.${k}`);
       if (changed.length) {
-        drift.push({ kind: "config.changed", service: s.name, container: c.name, observed: { spec_hash: c.specHash ?? null }, expected: { spec_hash: want.hash }, detail: { fields: changed, values: "resolved value changed" } });
+        drift.push({
+          kind: "config.changed",
+          service: s.name,
+          container: c.name,
+          observed: { spec_hash: c.specHash ?? null },
+          expected: { spec_hash: want.hash },
+          detail: { fields: changed, values: "resolved value changed" },
+        });
         recreate = true;
       }
     }
   }
-  if (recreate) actions.push({ type: "recreate", service: s.name, container: c.name, cause: drift.find((d) => d.kind !== "container.duplicate")?.kind ?? "config.changed" });
+  if (recreate)
+    actions.push({
+      type: "recreate",
+      service: s.name,
+      container: c.name,
+      cause: drift.find((d) => d.kind !== "container.duplicate")?.kind ?? "config.changed",
+    });
 
   if (oneShot) {
     if (exitedSuccessfully(c) && inputs.rerun && !recreate) {
       actions.push({ type: "run-once", service: s.name, container: c.name, cause: "rerun" });
     }
     if (!exitedSuccessfully(c)) {
-      drift.push({ kind: "container.state.exited_success", service: s.name, container: c.name, observed: stateFacts(c), expected: { status: "exited", exit_code: 0, oom_killed: false }, detail: {} });
-      if (c.running && !recreate) actions.push({ type: "wait", service: s.name, container: c.name, cause: "container.state.exited_success" });
+      drift.push({
+        kind: "container.state.exited_success",
+        service: s.name,
+        container: c.name,
+        observed: stateFacts(c),
+        expected: { status: "exited", exit_code: 0, oom_killed: false },
+        detail: {},
+      });
+      if (c.running && !recreate)
+        actions.push({ type: "wait", service: s.name, container: c.name, cause: "container.state.exited_success" });
       else if (!recreate) actions.push({ type: "run-once", service: s.name, container: c.name, cause: "container.state.exited_success" });
     }
-    if (recreate) actions.push({ type: "run-once", service: s.name, container: canonical, cause: actions.find((a) => a.type === "recreate")?.cause ?? "config.changed" });
+    if (recreate)
+      actions.push({
+        type: "run-once",
+        service: s.name,
+        container: canonical,
+        cause: actions.find((a) => a.type === "recreate")?.cause ?? "config.changed",
+      });
     return { drift, actions, warnings };
   }
 
   const notRunning = c.status !== "running";
   if (notRunning) {
-    drift.push({ kind: "container.state.not_running", service: s.name, container: c.name, observed: stateFacts(c), expected: { status: "running" }, detail: {} });
+    drift.push({
+      kind: "container.state.not_running",
+      service: s.name,
+      container: c.name,
+      observed: stateFacts(c),
+      expected: { status: "running" },
+      detail: {},
+    });
   } else if (s.expectedState === "healthy" && c.health === "unhealthy") {
-    drift.push({ kind: "container.state.unhealthy", service: s.name, container: c.name, observed: stateFacts(c), expected: { health: "healthy" }, detail: {} });
+    drift.push({
+      kind: "container.state.unhealthy",
+      service: s.name,
+      container: c.name,
+      observed: stateFacts(c),
+      expected: { health: "healthy" },
+      detail: {},
+    });
     if (!recreate) {
       actions.push({ type: "recreate", service: s.name, container: c.name, cause: "container.state.unhealthy" });
       recreate = true;
     }
   }
   if (recreate || notRunning) {
-    actions.push({ type: "start", service: s.name, container: recreate ? canonical : c.name, cause: recreate ? (actions.find((a) => a.type === "recreate")?.cause ?? "config.changed") : "container.state.not_running" });
+    actions.push({
+      type: "start",
+      service: s.name,
+      container: recreate ? canonical : c.name,
+      cause: recreate ? (actions.find((a) => a.type === "recreate")?.cause ?? "config.changed") : "container.state.not_running",
+    });
   } else if (s.expectedState === "healthy" && c.health === "starting") {
     actions.push({ type: "wait", service: s.name, container: c.name, cause: "health.starting" });
   }
@@ -152,7 +251,14 @@ function planService(m: Module, s: Service, containers: ObservedContainer[], inp
 }
 
 function orphanDrift(c: ObservedContainer, reason: string): Drift {
-  return { kind: "container.orphaned", service: c.service, container: c.name, observed: { module: c.module, service: c.service, status: c.status }, expected: { declared: false }, detail: { reason } };
+  return {
+    kind: "container.orphaned",
+    service: c.service,
+    container: c.name,
+    observed: { module: c.module, service: c.service, status: c.status },
+    expected: { declared: false },
+    detail: { reason },
+  };
 }
 
 /** Computes the plan. Pure and deterministic: no clock, no I/O, stable ordering everywhere. */
@@ -172,7 +278,13 @@ export function computePlan(inputs: PlanInputs): Plan {
     const actions: Action[] = [];
     const warnings: string[] = [];
     for (const s of m.services) {
-      const r = planService(m, s, containers.filter((c) => c.service === s.name), inputs, specs);
+      const r = planService(
+        m,
+        s,
+        containers.filter((c) => c.service === s.name),
+        inputs,
+        specs,
+      );
       drift.push(...r.drift);
       actions.push(...r.actions);
       warnings.push(...r.warnings);
@@ -182,7 +294,16 @@ export function computePlan(inputs: PlanInputs): Plan {
       drift.push(orphanDrift(c, `service "${c.service}" is not declared by module "${m.name}"`));
       if (inputs.prune) actions.push({ type: "remove", service: c.service, container: c.name, cause: "container.orphaned" });
     }
-    plans.push({ name: m.name, declared: true, stateful: m.stateful, expected_state: m.expectedState, in_sync: drift.length === 0, drift, actions, warnings });
+    plans.push({
+      name: m.name,
+      declared: true,
+      stateful: m.stateful,
+      expected_state: m.expectedState,
+      in_sync: drift.length === 0,
+      drift,
+      actions,
+      warnings,
+    });
   }
 
   // Modules no longer declared at all: shown when planning everything, or when named explicitly.
@@ -196,12 +317,17 @@ export function computePlan(inputs: PlanInputs): Plan {
       expected_state: null,
       in_sync: false,
       drift: containers.map((c) => orphanDrift(c, `module "${name}" is not declared`)),
-      actions: inputs.prune ? containers.map((c) => ({ type: "remove" as const, service: c.service, container: c.name, cause: "container.orphaned" as const })) : [],
+      actions: inputs.prune
+        ? containers.map((c) => ({ type: "remove" as const, service: c.service, container: c.name, cause: "container.orphaned" as const }))
+        : [],
       warnings: [],
     });
   }
 
-  const fingerprint = planFingerprint(inputs, plans.map((p) => p.name));
+  const fingerprint = planFingerprint(
+    inputs,
+    plans.map((p) => p.name),
+  );
   return {
     format_version: PLAN_FORMAT_VERSION,
     project: inputs.project,
@@ -223,7 +349,10 @@ export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string
     .map((m) => ({ name: m.name, manifest: m.contentDigest, specs: [...moduleSpecs(m)].map(([s, v]) => [s, v.hash]) }));
   const containers = inputs.observed.containers
     .filter((c) => names.has(c.module))
-    .sort((a, b) => a.module.localeCompare(b.module) || a.service.localeCompare(b.service) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id))
+    .sort(
+      (a, b) =>
+        a.module.localeCompare(b.module) || a.service.localeCompare(b.service) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
+    )
     .map((c) => ({
       id: c.id,
       module: c.module,
@@ -241,7 +370,9 @@ export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string
       secrets: c.labels[PLAN_LABELS.secretDigests] ?? null,
     }));
   const images = Object.fromEntries(
-    inputs.catalog.filter((m) => names.has(m.name)).flatMap((m) => m.services.map((s) => [s.image, inputs.observed.images[s.image] ?? null])),
+    inputs.catalog
+      .filter((m) => names.has(m.name))
+      .flatMap((m) => m.services.map((s) => [s.image, inputs.observed.images[s.image] ?? null])),
   );
   const secrets = Object.fromEntries(Object.entries(inputs.secretDigests ?? {}).filter(([k]) => names.has(k.split("/")[0] as string)));
   return `sha256:${sha256Hex(canonicalJson({ v: PLAN_FORMAT_VERSION, project: inputs.project, modules, containers, images, secrets, prune: Boolean(inputs.prune), rerun: Boolean(inputs.rerun) }))}`;

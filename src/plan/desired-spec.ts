@@ -19,7 +19,13 @@ export interface DesiredSpec {
   restart: string;
   networks: string[];
   volumes: { type: string; source: string | null; target: string; read_only: boolean }[];
-  healthcheck: { test: string[]; interval_ns: number | null; timeout_ns: number | null; start_period_ns: number | null; retries: number | null } | null;
+  healthcheck: {
+    test: string[];
+    interval_ns: number | null;
+    timeout_ns: number | null;
+    start_period_ns: number | null;
+    retries: number | null;
+  } | null;
   labels: Record<string, string>;
   user: string | null;
   working_dir: string | null;
@@ -39,12 +45,23 @@ export function desiredSpec(service: Service): DesiredSpec {
     networks: [...service.networks].sort(),
     volumes: service.volumes.map((v) => ({ type: v.type, source: v.source ?? null, target: v.target, read_only: v.readOnly })),
     healthcheck: hc
-      ? { test: hc.test, interval_ns: hc.intervalNs ?? null, timeout_ns: hc.timeoutNs ?? null, start_period_ns: hc.startPeriodNs ?? null, retries: hc.retries ?? null }
+      ? {
+          test: hc.test,
+          interval_ns: hc.intervalNs ?? null,
+          timeout_ns: hc.timeoutNs ?? null,
+          start_period_ns: hc.startPeriodNs ?? null,
+          retries: hc.retries ?? null,
+        }
       : null,
     labels: { ...service.labels },
     user: service.user ?? null,
     working_dir: service.workingDir ?? null,
-    ports: service.ports.map((p) => ({ target: p.target, published: p.published ?? null, host_ip: p.hostIp ?? null, protocol: p.protocol })),
+    ports: service.ports.map((p) => ({
+      target: p.target,
+      published: p.published ?? null,
+      host_ip: p.hostIp ?? null,
+      protocol: p.protocol,
+    })),
     stop_grace_period_s: service.stopGracePeriodSeconds ?? null,
     mem_limit_bytes: service.memLimitBytes ?? null,
   };
@@ -63,7 +80,8 @@ export function fieldDigests(spec: DesiredSpec): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [field, value] of Object.entries(spec)) {
     if (field === "environment") {
-      for (const [k, v] of Object.entries(value as Record<string, string>)) out[`environment.${k}`] = sha256Hex(canonicalJson(v)).slice(0, 12);
+      for (const [k, v] of Object.entries(value as Record<string, string>))
+        out[`environment.${k}`] = sha256Hex(canonicalJson(v)).slice(0, 12);
     } else {
       out[field] = sha256Hex(canonicalJson(value)).slice(0, 12);
     }
@@ -81,7 +99,11 @@ export function changedFields(desired: Record<string, string>, observed: Record<
  * Keyed digests of the resolved values of environment entries that hold references, per key. Returns undefined when
  * any referenced variable is unavailable (a PR check has no secrets): then references are compared as written only.
  */
-export function secretDigests(service: Service, env: Readonly<Record<string, string | undefined>>, key: Uint8Array): Record<string, string> | undefined {
+export function secretDigests(
+  service: Service,
+  env: Readonly<Record<string, string | undefined>>,
+  key: Uint8Array,
+): Record<string, string> | undefined {
   const out: Record<string, string> = {};
   for (const [k, written] of Object.entries(service.environment)) {
     if (!written.includes("${")) continue;

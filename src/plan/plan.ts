@@ -9,10 +9,13 @@ export const DRIFT_KINDS = {
   "service.missing": "No container exists for a declared service.",
   "image.changed": "The container runs a different image reference than the manifest declares.",
   "image.updated": "Same image reference, but it now resolves to a different local image id than the container runs.",
-  "config.changed": "The container's spec hash differs from the manifest's; `detail.fields` lists the changed fields (environment key names only, never values).",
-  "container.state.not_running": "A `running`/`healthy` service whose container is not running (created, exited, dead, paused, restarting).",
+  "config.changed":
+    "The container's spec hash differs from the manifest's; `detail.fields` lists the changed fields (environment key names only, never values).",
+  "container.state.not_running":
+    "A `running`/`healthy` service whose container is not running (created, exited, dead, paused, restarting).",
   "container.state.unhealthy": "A `healthy` service whose healthcheck reports unhealthy.",
-  "container.state.exited_success": "A one-shot (`exited-success`) whose container is not strictly exited 0: never started, running, exited non-zero, killed, OOM-killed or failed to start.",
+  "container.state.exited_success":
+    "A one-shot (`exited-success`) whose container is not strictly exited 0: never started, running, exited non-zero, killed, OOM-killed or failed to start.",
   "container.duplicate": "More than one container carries the labels of one service.",
   "container.orphaned": "A container with this project's label whose module or service is no longer declared.",
 } as const;
@@ -60,7 +63,9 @@ export const ActionSchema = z.strictObject({
   type: z.enum(actionTypes).describe("What apply will do."),
   service: z.string(),
   container: z.string().nullable().describe("The container acted on (for create: null)."),
-  cause: z.union([z.enum(driftKinds), z.literal("health.starting"), z.literal("rerun")]).describe("The drift kind that caused the action; `rerun` for a deliberate re-run of an in-sync one-shot (apply --rerun)."),
+  cause: z
+    .union([z.enum(driftKinds), z.literal("health.starting"), z.literal("rerun")])
+    .describe("The drift kind that caused the action; `rerun` for a deliberate re-run of an in-sync one-shot (apply --rerun)."),
 });
 export type Action = z.infer<typeof ActionSchema>;
 
@@ -85,7 +90,10 @@ export const PlanSchema = z.strictObject({
   format_version: z.literal(PLAN_FORMAT_VERSION),
   project: z.string(),
   generated_at: z.string().describe("ISO 8601 time the plan was made."),
-  fingerprint: z.string().regex(/^sha256:[0-9a-f]{64}$/).describe("Digest of manifests and observed state the plan was computed from."),
+  fingerprint: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/)
+    .describe("Digest of manifests and observed state the plan was computed from."),
   modules: z.array(ModulePlanSchema).describe("Modules in dependency order; undeclared modules last."),
   summary: z.strictObject({ modules: z.number().int(), in_sync: z.number().int(), drifted: z.number().int() }),
 });

@@ -19,7 +19,14 @@ const baseName = (p: string): string => p.slice(p.lastIndexOf("/") + 1);
  * holding at least one entry and every named volume of the module its name covers (else `backup.unverified`). An
  * unreadable catalog blocks (`backup.catalog_unreadable`): "no entry" would skip the checksum.
  */
-export function checkBackup(facts: BackupFacts, module: Module, covering: readonly string[], catalog: readonly Module[], nowMs: number, maxAgeSeconds: number): Reason[] {
+export function checkBackup(
+  facts: BackupFacts,
+  module: Module,
+  covering: readonly string[],
+  catalog: readonly Module[],
+  nowMs: number,
+  maxAgeSeconds: number,
+): Reason[] {
   const input = "backup_ref";
   const shown = showPath(facts.path);
   if (facts.realPath === undefined) {
@@ -30,9 +37,17 @@ export function checkBackup(facts: BackupFacts, module: Module, covering: readon
   const resolves = trimSlashes(real) === trimSlashes(facts.path) ? "" : ` (it resolves to ${showPath(real)})`;
 
   if (facts.backupRoot === undefined || !isCleanAbsolute(facts.backupRoot)) {
-    reasons.push({ code: "backup.root_missing", message: `The backup root is unknown (PLATFORMCTL_BACKUP_DIR unset or missing), so backup ref ${shown} cannot be checked.`, input });
+    reasons.push({
+      code: "backup.root_missing",
+      message: `The backup root is unknown (PLATFORMCTL_BACKUP_DIR unset or missing), so backup ref ${shown} cannot be checked.`,
+      input,
+    });
   } else if (!isWithin(real, facts.backupRoot, { strict: true })) {
-    reasons.push({ code: "backup.outside_root", message: `Backup ref ${shown}${resolves} is not inside the backup root ${showPath(facts.backupRoot)}.`, input });
+    reasons.push({
+      code: "backup.outside_root",
+      message: `Backup ref ${shown}${resolves} is not inside the backup root ${showPath(facts.backupRoot)}.`,
+      input,
+    });
   }
 
   if (facts.isDirectory || !facts.isFile) {
@@ -60,7 +75,11 @@ export function checkBackup(facts: BackupFacts, module: Module, covering: readon
     }
     const ageMs = nowMs - parsed.time.getTime();
     if (ageMs < 0) {
-      reasons.push({ code: "backup.future", message: `Backup ${showPath(name)} is dated ${parsed.time.toISOString()}, later than now (${new Date(nowMs).toISOString()}).`, input });
+      reasons.push({
+        code: "backup.future",
+        message: `Backup ${showPath(name)} is dated ${parsed.time.toISOString()}, later than now (${new Date(nowMs).toISOString()}).`,
+        input,
+      });
     } else if (ageMs > maxAgeSeconds * 1000) {
       reasons.push({
         code: "backup.stale",
@@ -72,12 +91,23 @@ export function checkBackup(facts: BackupFacts, module: Module, covering: readon
 
   const entry = facts.catalogEntry;
   if (facts.catalogUnreadable !== undefined) {
-    reasons.push({ code: "backup.catalog_unreadable", message: `The backup catalog could not be read (${facts.catalogUnreadable}), so backup ref ${shown} cannot be checked against it.`, input });
+    reasons.push({
+      code: "backup.catalog_unreadable",
+      message: `The backup catalog could not be read (${facts.catalogUnreadable}), so backup ref ${shown} cannot be checked against it.`,
+      input,
+    });
   } else if (entry !== undefined) {
     if (facts.sha256 === undefined) {
-      reasons.push({ code: "backup.checksum_mismatch", message: `Backup ref ${shown} could not be read to check it against the backup catalog.`, input });
+      reasons.push({
+        code: "backup.checksum_mismatch",
+        message: `Backup ref ${shown} could not be read to check it against the backup catalog.`,
+        input,
+      });
     } else if (facts.size !== entry.size || facts.sha256.toLowerCase() !== entry.sha256.toLowerCase()) {
-      const which = facts.size !== entry.size ? `size ${facts.size} bytes, the catalog recorded ${entry.size}` : "its sha256 differs from the one the catalog recorded";
+      const which =
+        facts.size !== entry.size
+          ? `size ${facts.size} bytes, the catalog recorded ${entry.size}`
+          : "its sha256 differs from the one the catalog recorded";
       reasons.push({ code: "backup.checksum_mismatch", message: `Backup ref ${shown} changed since it was recorded: ${which}.`, input });
     }
   } else {
@@ -99,9 +129,13 @@ export function archiveProblem(a: ArchiveFacts | undefined, covering: string | u
   if (a.entries === 0) return "the archive holds nothing";
   if (covering === undefined) return undefined; // backup.name_invalid blocks on its own
   const owner = catalog.find((m) => m.name === covering);
-  if (owner === undefined) return `module "${covering}", whose backup it claims to be, is not in the catalog, so what it must hold is unknown`;
-  const expected = [...new Set(owner.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => v.source as string)))].sort();
+  if (owner === undefined)
+    return `module "${covering}", whose backup it claims to be, is not in the catalog, so what it must hold is unknown`;
+  const expected = [
+    ...new Set(owner.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => v.source as string))),
+  ].sort();
   const missing = expected.filter((v) => !a.volumes.includes(v));
-  if (missing.length > 0) return `the archive does not hold ${missing.length === 1 ? "volume" : "volumes"} ${missing.join(", ")} of module "${covering}" (it holds: ${a.volumes.join(", ") || "no volume"})`;
+  if (missing.length > 0)
+    return `the archive does not hold ${missing.length === 1 ? "volume" : "volumes"} ${missing.join(", ")} of module "${covering}" (it holds: ${a.volumes.join(", ") || "no volume"})`;
   return undefined;
 }

@@ -22,7 +22,8 @@ function uniqueDrift(drift: readonly Drift[]): DriftRef[] {
 
 function toMillis(now: Date | string): number {
   const ms = typeof now === "string" ? Date.parse(now) : now.getTime();
-  if (!Number.isFinite(ms)) throw new InternalError("evaluatePolicy was given an invalid `now`.", { detail: "Pass a Date or an ISO 8601 string." });
+  if (!Number.isFinite(ms))
+    throw new InternalError("evaluatePolicy was given an invalid `now`.", { detail: "Pass a Date or an ISO 8601 string." });
   return ms;
 }
 
@@ -31,7 +32,8 @@ function toMillis(now: Date | string): number {
  * itself that explain a typical mistake.
  */
 function confirmHint(given: string): string {
-  if (given !== given.trim() || /[\u0000-\u001f\u007f]/.test(given)) return "the value given has leading or trailing whitespace or a control character, such as a trailing newline";
+  if (given !== given.trim() || /[\u0000-\u001f\u007f]/.test(given))
+    return "the value given has leading or trailing whitespace or a control character, such as a trailing newline";
   if (/[^\u0020-\u007e]/.test(given)) return "the value given contains non-ASCII characters, such as a look-alike letter";
   return "check spelling and letter case";
 }
@@ -73,7 +75,9 @@ export function evaluatePolicy(input: PolicyInput): Decision {
   const { module, plan, inputs } = input;
   const nowMs = toMillis(input.now);
   if (!Number.isFinite(input.maxBackupAgeSeconds) || input.maxBackupAgeSeconds < 0) {
-    throw new InternalError("evaluatePolicy was given an invalid maximum backup age.", { detail: "maxBackupAgeSeconds must be a finite number ≥ 0." });
+    throw new InternalError("evaluatePolicy was given an invalid maximum backup age.", {
+      detail: "maxBackupAgeSeconds must be a finite number ≥ 0.",
+    });
   }
   // Writing another stateful module's volume puts the module under that owner's gate.
   const foreign = foreignStatefulWrites(module, input.catalog);
@@ -84,7 +88,10 @@ export function evaluatePolicy(input: PolicyInput): Decision {
   const reasons: Reason[] = [];
 
   if (plan.name !== module.name) {
-    reasons.push({ code: "plan.module_mismatch", message: `The plan entry is for module "${plan.name}", not for module "${module.name}".` });
+    reasons.push({
+      code: "plan.module_mismatch",
+      message: `The plan entry is for module "${plan.name}", not for module "${module.name}".`,
+    });
   }
 
   // Nothing to do changes nothing: neither dependencies nor gate inputs matter then.
@@ -93,7 +100,10 @@ export function evaluatePolicy(input: PolicyInput): Decision {
     for (const dep of input.dependencies) {
       if (dep.readiness !== "not-ready") continue;
       const why = dep.problems.length ? dep.problems.join("; ") : "not ready";
-      reasons.push({ code: "dependency.not_ready", message: `Module "${module.name}" depends on "${dep.module}", which is not in this run and not ready: ${why}.` });
+      reasons.push({
+        code: "dependency.not_ready",
+        message: `Module "${module.name}" depends on "${dep.module}", which is not in this run and not ready: ${why}.`,
+      });
     }
   }
 
@@ -106,7 +116,10 @@ export function evaluatePolicy(input: PolicyInput): Decision {
     decided = "nothing-to-apply";
     allowing = "nothing-to-apply";
   } else {
-    const m = module.stateful || plan.stateful ? `Module "${module.name}" is stateful` : `Module "${module.name}" writes a stateful module's volume`;
+    const m =
+      module.stateful || plan.stateful
+        ? `Module "${module.name}" is stateful`
+        : `Module "${module.name}" writes a stateful module's volume`;
     if (!inputs.allowStateful) {
       reasons.push({ code: "input.allow_stateful_missing", message: `${m}: --allow-stateful is required.`, input: "allow_stateful" });
     }
@@ -150,15 +163,27 @@ export function evaluatePolicy(input: PolicyInput): Decision {
       const ref = inputs.backupRef;
       if (ref === undefined || ref.trim() === "") {
         const shown = covering.join(", ") || "(no module covers every data it writes)";
-        reasons.push({ code: "input.backup_ref_missing", message: `${m}: a backup ref is required (a backup of: ${shown}).`, input: "backup_ref" });
+        reasons.push({
+          code: "input.backup_ref_missing",
+          message: `${m}: a backup ref is required (a backup of: ${shown}).`,
+          input: "backup_ref",
+        });
       } else if (input.backup === undefined || input.backup.path !== ref) {
-        reasons.push({ code: "backup.unverified", message: "No facts were gathered for the backup ref given, so it cannot be verified.", input: "backup_ref" });
+        reasons.push({
+          code: "backup.unverified",
+          message: "No facts were gathered for the backup ref given, so it cannot be verified.",
+          input: "backup_ref",
+        });
       } else {
         reasons.push(...checkBackup(input.backup, module, covering, input.catalog, nowMs, input.maxBackupAgeSeconds));
       }
 
       if (rerun && oneShots.size === 0) {
-        reasons.push({ code: "input.rerun_not_one_shot", message: `${m} and declares no one-shot service, so there is nothing to re-run.`, input: "rerun" });
+        reasons.push({
+          code: "input.rerun_not_one_shot",
+          message: `${m} and declares no one-shot service, so there is nothing to re-run.`,
+          input: "rerun",
+        });
       }
 
       // The narrow exception: exited_success on a service the manifest declares as a one-shot; nothing else.
@@ -181,7 +206,9 @@ export function evaluatePolicy(input: PolicyInput): Decision {
   // already judged by that gate; the explanation is for writers the owner's gate would not otherwise reach.
   const unexplained = foreign.filter((f) => !((module.stateful || plan.stateful) && module.backupRefModules.includes(f.owner.name)));
   if (reasons.length > 0 && unexplained.length > 0) {
-    const what = unexplained.map((f) => `volume ${f.volume} of stateful module "${f.owner.name}" (read-write in ${f.services.join(", ")})`).join("; ");
+    const what = unexplained
+      .map((f) => `volume ${f.volume} of stateful module "${f.owner.name}" (read-write in ${f.services.join(", ")})`)
+      .join("; ");
     reasons.push({
       code: "volume.foreign_stateful",
       message: `Module "${module.name}" mounts ${what}, so it is judged by the owner's gate: allow_stateful, the confirmation, a backup of ${covering.join(" or ") || "a module covering all of them (none does)"}.`,

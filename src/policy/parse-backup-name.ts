@@ -29,7 +29,17 @@ const daysIn = (y: number, m: number): number => (m === 2 ? (isLeap(y) ? 29 : 28
 export function parseBackupName(fileName: string): BackupName | undefined {
   const m = NAME.exec(fileName);
   if (!m) return undefined;
-  const [, module, ys, mos, ds, hs, mis, ss, seq] = m as unknown as [string, string, string, string, string, string, string, string, string | undefined];
+  const [, module, ys, mos, ds, hs, mis, ss, seq] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string | undefined,
+  ];
   if (!PATTERNS.moduleName.test(module)) return undefined;
   const [y, mo, d, h, mi, s] = [ys, mos, ds, hs, mis, ss].map(Number) as [number, number, number, number, number, number];
   if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > daysIn(y, mo) || h > 23 || mi > 59 || s > 59) return undefined;

@@ -20,7 +20,8 @@ export const POLICY_RULES = {
   "stateful-noop": "A stateful module whose plan has no drift, with every gate input given and a verified backup.",
   "stateful-oneshot-exception":
     "A stateful module whose only drift is container.state.exited_success on one-shot services (or an in-sync one-shot re-run), with every gate input given and a verified backup.",
-  bootstrap: "The first creation of a stateful module: only service.missing drift, nothing created before, allow_stateful and the exact confirmation, no backup needed.",
+  bootstrap:
+    "The first creation of a stateful module: only service.missing drift, nothing created before, allow_stateful and the exact confirmation, no backup needed.",
   blocked: "At least one reason blocks the plan.",
 } as const;
 
@@ -52,7 +53,8 @@ export const REASON_CODES = {
     fix: "Pass --confirm with the configured confirmation token (default BACKUP_DONE_F3), typed exactly.",
   },
   "input.confirm_mismatch": {
-    meaning: "The confirmation given is not byte-for-byte equal to the configured token (no trimming, case folding or Unicode normalisation).",
+    meaning:
+      "The confirmation given is not byte-for-byte equal to the configured token (no trimming, case folding or Unicode normalisation).",
     fix: "Type the token exactly: no trailing newline or spaces, same letter case, ASCII letters only (no look-alikes).",
   },
   "input.rerun_not_one_shot": {
@@ -77,11 +79,13 @@ export const REASON_CODES = {
     fix: "Take a new backup with `platformctl backup <module>` and check that it succeeded.",
   },
   "backup.root_missing": {
-    meaning: "The backup root (PLATFORMCTL_BACKUP_DIR) is unset, missing, or not an absolute real path, so no backup can be checked against it.",
+    meaning:
+      "The backup root (PLATFORMCTL_BACKUP_DIR) is unset, missing, or not an absolute real path, so no backup can be checked against it.",
     fix: "Set PLATFORMCTL_BACKUP_DIR to the existing backup directory.",
   },
   "backup.outside_root": {
-    meaning: "The backup ref, with every symlink followed, is not inside the backup root (traversal, prefix collision like /backups-evil, or a symlink escape).",
+    meaning:
+      "The backup ref, with every symlink followed, is not inside the backup root (traversal, prefix collision like /backups-evil, or a symlink escape).",
     fix: "Pass a file that really lies inside PLATFORMCTL_BACKUP_DIR; do not link to files elsewhere.",
   },
   "backup.name_invalid": {
@@ -101,7 +105,8 @@ export const REASON_CODES = {
     fix: "Take a fresh backup with `platformctl backup <module>` just before applying.",
   },
   "backup.catalog_unreadable": {
-    meaning: "The backup catalog (STATE_DIR/backup-catalog.jsonl) exists but could not be read or holds a corrupt line, so no backup can be checked against it.",
+    meaning:
+      "The backup catalog (STATE_DIR/backup-catalog.jsonl) exists but could not be read or holds a corrupt line, so no backup can be checked against it.",
     fix: "Fix or restore STATE_DIR/backup-catalog.jsonl (permissions, disk, a torn line), then dispatch again.",
   },
   "backup.checksum_mismatch": {

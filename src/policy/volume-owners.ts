@@ -10,7 +10,9 @@ export interface ForeignWrite {
   services: string[];
 }
 
-const namedVolumes = (m: Module): string[] => [...new Set(m.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => v.source as string)))];
+const namedVolumes = (m: Module): string[] => [
+  ...new Set(m.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => v.source as string))),
+];
 
 /**
  * The owner of every named volume in the catalog: the first stateful module (in catalog order) that mounts it, or, when
@@ -39,7 +41,10 @@ export function foreignStatefulWrites(module: Module, catalog: readonly Module[]
   for (const v of namedVolumes(module).sort()) {
     const owner = owners.get(v);
     if (!owner || owner.name === module.name || !owner.stateful) continue;
-    const services = module.services.filter((s) => s.volumes.some((x) => x.type === "volume" && x.source === v && !x.readOnly)).map((s) => s.name).sort();
+    const services = module.services
+      .filter((s) => s.volumes.some((x) => x.type === "volume" && x.source === v && !x.readOnly))
+      .map((s) => s.name)
+      .sort();
     if (services.length > 0) out.push({ volume: v, owner, services });
   }
   return out;

@@ -102,8 +102,6 @@ export type Outcome =
   | { kind: "killed"; signal: number; exitCode: number }
   | { kind: "vanished" };
 
-export type OutcomeKind = Outcome["kind"];
-
 export interface OneShotOptions {
   /** The run's bound; past it the unit is stopped (SIGTERM, then SIGKILL after `graceSeconds`) and kept. */
   timeoutMs: number;

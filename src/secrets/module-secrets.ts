@@ -7,7 +7,9 @@ import { envFileDirs, readEnvFiles } from "./env-files.js";
 export type EnvFileValues = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
 /** The strings of a service that may hold `${VAR}` references, with the container field each one ends up in. */
-export function referenceSites(s: Service): { field: "env" | "entrypoint" | "cmd" | "healthcheck"; key: string | number; written: string }[] {
+export function referenceSites(
+  s: Service,
+): { field: "env" | "entrypoint" | "cmd" | "healthcheck"; key: string | number; written: string }[] {
   return [
     ...Object.entries(s.environment).map(([key, written]) => ({ field: "env" as const, key, written })),
     ...(s.entrypoint ?? []).map((written, key) => ({ field: "entrypoint" as const, key, written })),
@@ -23,10 +25,18 @@ export function referenceSites(s: Service): { field: "env" | "entrypoint" | "cmd
  * masked too: the engine's "bind source path does not exist" error and mount findings would otherwise show it).
  * Unresolvable references are skipped (nothing to mask).
  */
-export function moduleSecrets(module: Module, env: Readonly<Record<string, string | undefined>>, envFileValues: EnvFileValues = {}): string[] {
+export function moduleSecrets(
+  module: Module,
+  env: Readonly<Record<string, string | undefined>>,
+  envFileValues: EnvFileValues = {},
+): string[] {
   const out = new Set<string>();
   for (const s of module.services) {
-    const written = [...referenceSites(s).map((x) => x.written), ...(s.healthcheck?.test ?? []), ...s.volumes.flatMap((v) => (v.type === "bind" && v.source ? [v.source] : []))];
+    const written = [
+      ...referenceSites(s).map((x) => x.written),
+      ...(s.healthcheck?.test ?? []),
+      ...s.volumes.flatMap((v) => (v.type === "bind" && v.source ? [v.source] : [])),
+    ];
     for (const text of written) {
       const r = resolveInterpolation(text, env);
       if (r.ok) for (const v of r.secrets) out.add(v);
@@ -74,7 +84,10 @@ export function heldSecrets(service: Service, held: HeldValues, envFileKeys: rea
   }
   const out = new Set<string>();
   for (const site of referenceSites(service)) {
-    const actual = site.field === "env" ? envMap.get(site.key as string) : { entrypoint: held.entrypoint, cmd: held.cmd, healthcheck: held.healthcheck }[site.field]?.[site.key as number];
+    const actual =
+      site.field === "env"
+        ? envMap.get(site.key as string)
+        : { entrypoint: held.entrypoint, cmd: held.cmd, healthcheck: held.healthcheck }[site.field]?.[site.key as number];
     if (actual === undefined || actual === "") continue;
     for (const v of referencedParts(site.written, actual)) out.add(v);
   }
@@ -90,8 +103,8 @@ export function heldSecrets(service: Service, held: HeldValues, envFileKeys: rea
 function referencedParts(written: string, actual: string): string[] {
   const segs = parseInterpolation(written);
   if (!segs) return [actual];
-  const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  const re = new RegExp(`^${segs.map((x) => ("literal" in x ? escape(x.literal) : "([\\s\\S]*?)")).join("")}$`);
+  const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const re = new RegExp(`^${segs.map((x) => ("literal" in x ? escapeRegExp(x.literal) : "([\\s\\S]*?)")).join("")}$`);
   const m = re.exec(actual);
   const parts = m ? m.slice(1).filter((p): p is string => p !== undefined && p !== "") : [];
   return [actual, ...parts];

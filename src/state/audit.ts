@@ -49,20 +49,37 @@ export type AuditRecord =
   | { type: "reconciled"; id: string; time: string; intent_id: string; note: string }
   | { type: "unlock"; id: string; time: string; actor: Actor; holder: unknown };
 
-export const newAuditId = (at: Date = new Date()): string => `${at.toISOString().replace(/[-:.]/g, "").slice(0, 15)}Z-${randomBytes(4).toString("hex")}`;
+export const newAuditId = (at: Date = new Date()): string =>
+  `${at.toISOString().replace(/[-:.]/g, "").slice(0, 15)}Z-${randomBytes(4).toString("hex")}`;
 
 /** CI context from GITHUB_*, FORGEJO_*, GITEA_* and CI_* variables: run ids, actors and URLs only (no tokens). */
 export function actorFrom(env: Readonly<Record<string, string | undefined>>, user: string, host: string): Actor {
   const ci: Record<string, string> = {};
   const wanted = [
-    "GITHUB_ACTOR", "GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT", "GITHUB_REPOSITORY", "GITHUB_WORKFLOW", "GITHUB_SHA", "GITHUB_REF", "GITHUB_SERVER_URL", "GITHUB_EVENT_NAME",
-    "FORGEJO_ACTOR", "FORGEJO_RUN_NUMBER", "FORGEJO_REPOSITORY", "GITEA_ACTOR", "CI_PIPELINE_ID", "CI_JOB_URL", "CI_COMMIT_SHA", "CI_PROJECT_PATH",
+    "GITHUB_ACTOR",
+    "GITHUB_RUN_ID",
+    "GITHUB_RUN_ATTEMPT",
+    "GITHUB_REPOSITORY",
+    "GITHUB_WORKFLOW",
+    "GITHUB_SHA",
+    "GITHUB_REF",
+    "GITHUB_SERVER_URL",
+    "GITHUB_EVENT_NAME",
+    "FORGEJO_ACTOR",
+    "FORGEJO_RUN_NUMBER",
+    "FORGEJO_REPOSITORY",
+    "GITEA_ACTOR",
+    "CI_PIPELINE_ID",
+    "CI_JOB_URL",
+    "CI_COMMIT_SHA",
+    "CI_PROJECT_PATH",
   ];
   for (const k of wanted) {
     const v = env[k];
     if (v && v.length <= 512) ci[k] = v;
   }
-  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID) ci.run_url = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
+  if (env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID)
+    ci.run_url = `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`;
   return { user, host, ci };
 }
 

@@ -42,7 +42,9 @@ export function checkBaseRef(ref: string): void {
 /** The repository that holds `dir` (its real top-level path) and `dir` relative to it, POSIX separators. */
 export async function repositoryOf(dir: string): Promise<{ root: string; relative: string }> {
   const real = await realpath(dir).catch(() => {
-    throw new UsageError("changed.modules_dir", `the modules directory ${dir} does not exist`, { hint: "Pass --modules-dir or set PLATFORMCTL_MODULES_DIR." });
+    throw new UsageError("changed.modules_dir", `the modules directory ${dir} does not exist`, {
+      hint: "Pass --modules-dir or set PLATFORMCTL_MODULES_DIR.",
+    });
   });
   const top = await git(real, ["rev-parse", "--show-toplevel"]);
   if (top.code !== 0) {
@@ -77,6 +79,7 @@ export async function changedFilesSince(root: string, ref: string): Promise<stri
     });
   }
   const diff = await git(root, ["diff", "--name-only", "--no-renames", "-z", `${sha}...HEAD`, "--"]);
-  if (diff.code !== 0) throw new PlatformError("changed.git_failed", `git diff against ${JSON.stringify(ref)} failed`, { detail: firstLine(diff.stderr) });
+  if (diff.code !== 0)
+    throw new PlatformError("changed.git_failed", `git diff against ${JSON.stringify(ref)} failed`, { detail: firstLine(diff.stderr) });
   return diff.stdout.split("\0").filter((f) => f !== "");
 }

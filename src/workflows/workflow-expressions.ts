@@ -20,8 +20,26 @@ export type Trust = "safe" | "secret" | "untrusted";
 const CONTEXTS = new Set(["github", "env", "vars", "secrets", "inputs", "steps", "needs", "matrix", "runner", "job", "jobs", "strategy"]);
 
 const SAFE_GITHUB = new Set([
-  "sha", "run_id", "run_number", "run_attempt", "workspace", "repository", "repository_id", "repository_owner", "repository_owner_id",
-  "server_url", "api_url", "graphql_url", "job", "event_name", "action", "actor", "actor_id", "triggering_actor", "workflow_sha", "retention_days",
+  "sha",
+  "run_id",
+  "run_number",
+  "run_attempt",
+  "workspace",
+  "repository",
+  "repository_id",
+  "repository_owner",
+  "repository_owner_id",
+  "server_url",
+  "api_url",
+  "graphql_url",
+  "job",
+  "event_name",
+  "action",
+  "actor",
+  "actor_id",
+  "triggering_actor",
+  "workflow_sha",
+  "retention_days",
 ]);
 
 /** Finds every `${{ ... }}`; a `}}` inside a quoted string literal does not close it. An unclosed one runs to the end. */
@@ -73,12 +91,4 @@ export function classifyPath(p: string): Trust {
   if (head === "steps") return third === "outcome" || third === "conclusion" ? "safe" : "untrusted";
   if (head === "needs") return third === "result" ? "safe" : "untrusted";
   return "untrusted";
-}
-
-/** The least trusted class among the paths an expression reads (`safe` when it reads none). */
-export function expressionTrust(inner: string): Trust {
-  const classes = contextPaths(inner).map(classifyPath);
-  if (classes.includes("secret")) return "secret";
-  if (classes.includes("untrusted")) return "untrusted";
-  return "safe";
 }

@@ -44,7 +44,10 @@ describe("the audit log", () => {
     expect(JSON.parse(lines[2] as string)).toMatchObject({ type: "result", outcome: "applied" });
     expect(lines.slice(3)).toEqual([""]);
     const after = await s.run("audit", ["--json"]);
-    expect(JSON.parse(after.stdout)).toMatchObject({ skipped_lines: [1], records: [{ type: "intent" }, { type: "result", outcome: "applied" }] });
+    expect(JSON.parse(after.stdout)).toMatchObject({
+      skipped_lines: [1],
+      records: [{ type: "intent" }, { type: "result", outcome: "applied" }],
+    });
   });
 });
 

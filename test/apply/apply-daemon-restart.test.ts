@@ -44,16 +44,32 @@ class SecondDaemon {
     this.proc = spawn(
       "dockerd",
       [
-        "--data-root", `${r}/data`, "--exec-root", `${r}/exec`, "--pidfile", `${r}/pid`, "-H", `unix://${this.socket}`,
-        "--bridge", this.bridge, "--iptables=false", "--ip-masq=false", "--ip6tables=false", "--log-level", "warn",
+        "--data-root",
+        `${r}/data`,
+        "--exec-root",
+        `${r}/exec`,
+        "--pidfile",
+        `${r}/pid`,
+        "-H",
+        `unix://${this.socket}`,
+        "--bridge",
+        this.bridge,
+        "--iptables=false",
+        "--ip-masq=false",
+        "--ip6tables=false",
+        "--log-level",
+        "warn",
       ],
       { stdio: ["ignore", log.fd, log.fd] },
     );
     this.proc.on("exit", () => void log.close().catch(() => undefined));
-    await eventually(async () => {
-      if (this.proc?.exitCode !== null) throw new Error(`dockerd exited: ${await this.log()}`);
-      await this.client.ping();
-    }, { timeoutMs: 60_000 });
+    await eventually(
+      async () => {
+        if (this.proc?.exitCode !== null) throw new Error(`dockerd exited: ${await this.log()}`);
+        await this.client.ping();
+      },
+      { timeoutMs: 60_000 },
+    );
   }
 
   /** SIGTERM, then wait until the process is gone (it stops its containers first). */
@@ -134,10 +150,15 @@ describe("apply while the engine restarts", () => {
     });
     await daemon.stop();
     await daemon.start();
-    const r = await Promise.race([p.done, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`apply hung: ${JSON.stringify(p.output())}`)), 45_000))]);
+    const r = await Promise.race([
+      p.done,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`apply hung: ${JSON.stringify(p.output())}`)), 45_000)),
+    ]);
 
     expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stdout + r.stderr).toMatch(/killed by signal \d+ \(exit 1[34][37]\).*engine stopping it|connection to the engine dropped|engine unreachable/);
+    expect(r.stdout + r.stderr).toMatch(
+      /killed by signal \d+ \(exit 1[34][37]\).*engine stopping it|connection to the engine dropped|engine unreachable/,
+    );
     expect(r.stdout).not.toContain("apply applied");
     expect(await s.lockExists()).toBe(false);
 

@@ -43,7 +43,17 @@ describe("apply of a one-shot", () => {
     const plan = await s.run("plan", ["--module", "job", "--out", planFile, "--json"]);
     const json = await s.apply(["--module", "job", "--json"]);
     expect(json.code).toBe(1);
-    expectNoCanary(r.stdout, r.stderr, plan.stdout, plan.stderr, json.stdout, json.stderr, await readFile(planFile, "utf8"), await s.auditText(), JSON.stringify(c.Config.Labels));
+    expectNoCanary(
+      r.stdout,
+      r.stderr,
+      plan.stdout,
+      plan.stderr,
+      json.stdout,
+      json.stderr,
+      await readFile(planFile, "utf8"),
+      await s.auditText(),
+      JSON.stringify(c.Config.Labels),
+    );
     const runs = expectAuditOutcomes(await s.audit(), ["failed", "failed"]);
     expect(runs[0]?.result.modules[0]?.actions.at(-1)).toMatchObject({ type: "run-once", outcome: "failed", exit_code: 3 });
   });
@@ -66,7 +76,9 @@ describe("apply of a one-shot", () => {
   });
 
   it("reports an OOM-killed one-shot as OOM, with exit 1", async () => {
-    const s = await scenario("oom", { job: oneShot("job", '["sh", "-c", "x=a; while true; do x=$$x$$x; done"]', { more: "      mem_limit: 16m\n" }) });
+    const s = await scenario("oom", {
+      job: oneShot("job", '["sh", "-c", "x=a; while true; do x=$$x$$x; done"]', { more: "      mem_limit: 16m\n" }),
+    });
     const r = await s.apply(["--module", "job"]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("was OOM-killed");

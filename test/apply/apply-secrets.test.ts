@@ -14,12 +14,20 @@ async function applyTwice(s: Scenario, module: string): Promise<{ first: string;
   expect(second.code, second.stdout + second.stderr).toBe(1);
   const json = await s.apply(["--module", module, "--json"]);
   expect(json.code, json.stdout + json.stderr).toBe(1);
-  return { first: first.stdout + first.stderr, second: second.stdout + second.stderr, json: json.stdout + json.stderr, audit: await s.auditText() };
+  return {
+    first: first.stdout + first.stderr,
+    second: second.stdout + second.stderr,
+    json: json.stdout + json.stderr,
+    audit: await s.auditText(),
+  };
 }
 
 /** The action types of the second apply's result record. */
 function secondActions(audit: string): string[] {
-  const results = audit.split("\n").filter((l) => l.includes('"type":"result"')).map((l) => JSON.parse(l) as { modules: { actions: { type: string }[] }[] });
+  const results = audit
+    .split("\n")
+    .filter((l) => l.includes('"type":"result"'))
+    .map((l) => JSON.parse(l) as { modules: { actions: { type: string }[] }[] });
   return results[1]?.modules.flatMap((m) => m.actions.map((a) => a.type)) ?? [];
 }
 
@@ -78,7 +86,10 @@ describe("a ${VAR} in a bind source is a secret like any other", () => {
     ]);
     const applies = [text, json].map((r) => r.stdout + r.stderr);
     // Both applies fail (the create is refused, or the other apply holds the lock); at least one reached the engine.
-    expect(applies.some((o) => o.includes("bind source path does not exist")), applies.join("\n---\n")).toBe(true);
+    expect(
+      applies.some((o) => o.includes("bind source path does not exist")),
+      applies.join("\n---\n"),
+    ).toBe(true);
     expect(plan.stdout + plan.stderr).toContain("bind.source_missing");
     expect(plan.stdout + plan.stderr).toContain("/srv/x-***");
     expect(health.code).toBe(1);

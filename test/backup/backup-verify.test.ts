@@ -43,7 +43,24 @@ async function foreignArchive(volumes: string[], name = freshName()): Promise<st
 }
 
 async function backupCodes(ref: string): Promise<string[]> {
-  const r = await runCli(["scope", "--module", "store", "--allow-stateful", "--backup-ref", ref, "--confirm", "BACKUP_DONE_F3", "--json", "--project", project, "--modules-dir", catalog.dir], env);
+  const r = await runCli(
+    [
+      "scope",
+      "--module",
+      "store",
+      "--allow-stateful",
+      "--backup-ref",
+      ref,
+      "--confirm",
+      "BACKUP_DONE_F3",
+      "--json",
+      "--project",
+      project,
+      "--modules-dir",
+      catalog.dir,
+    ],
+    env,
+  );
   if (!r.stdout) throw new Error(`scope printed nothing: ${r.stderr}`);
   return (JSON.parse(r.stdout) as { reasons: { code: string }[] }).reasons.map((x) => x.code).filter((c) => c.startsWith("backup."));
 }

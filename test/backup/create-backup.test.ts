@@ -33,7 +33,10 @@ beforeAll(async () => {
   await mkdir(env.PLATFORMCTL_BACKUP_DIR as string);
   project = testProject("backup");
   // The module's volume, labelled for this run (teardown removes it), with a file holding a credential-like secret.
-  await docker.createVolume({ Name: `${project}_store-data`, Labels: { "dev.platformctl.project": project, "dev.platformctl.module": "store" } });
+  await docker.createVolume({
+    Name: `${project}_store-data`,
+    Labels: { "dev.platformctl.project": project, "dev.platformctl.module": "store" },
+  });
   const seed = await docker.createContainer({
     Image: TEST_IMAGE,
     Cmd: ["sh", "-c", "echo 'admin:$2y$hash' > /data/users"],

@@ -9,7 +9,9 @@ describe("library entry", () => {
   it("imports loadModules, computePlan and evaluatePolicy from 'platformctl' and validates the example catalog", async () => {
     const script = `import("platformctl").then(async (m) => { const r = await m.loadModules("modules", { strict: true }); console.log(JSON.stringify({ valid: r.valid, n: r.modules.length, fns: [typeof m.computePlan, typeof m.evaluatePolicy], cli: "main" in m })); })`;
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: REPO }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: REPO }, (err, stdout, stderr) =>
+        err ? reject(new Error(stderr)) : resolve(stdout),
+      ),
     );
     expect(JSON.parse(out)).toEqual({ valid: true, n: 5, fns: ["function", "function"], cli: false });
   });
@@ -17,7 +19,9 @@ describe("library entry", () => {
   it("does not export the CLI; the binary runs dist/cli/main.js itself", async () => {
     const script = `import("platformctl").then((lib) => import("./dist/cli/main.js").then((cli) => console.log(JSON.stringify([Object.keys(lib).includes("main"), typeof cli.main]))))`;
     const out = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: REPO }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout))),
+      execFile(process.execPath, ["--input-type=module", "-e", script], { cwd: REPO }, (err, stdout, stderr) =>
+        err ? reject(new Error(stderr)) : resolve(stdout),
+      ),
     );
     expect(JSON.parse(out)).toEqual([false, "function"]);
   });

@@ -18,9 +18,16 @@ async function aPlanSetup(): Promise<{ dir: string; plan: (out: string) => Retur
   const catalog = await aCatalog();
   const dir = await mkdtemp(path.join(tmpdir(), "platformctl-plan-out-"));
   cleanups.push(catalog.remove, () => rm(dir, { recursive: true, force: true }));
-  await catalog.write("web", manifest("web", { services: `    web:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n` }));
+  await catalog.write(
+    "web",
+    manifest("web", { services: `    web:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n` }),
+  );
   const project = testProject("plan-out");
-  return { dir, plan: (out) => runCli(["plan", "--project", project, "--modules-dir", catalog.dir, "--out", out], { STATE_DIR: path.join(dir, "state") }) };
+  return {
+    dir,
+    plan: (out) =>
+      runCli(["plan", "--project", project, "--modules-dir", catalog.dir, "--out", out], { STATE_DIR: path.join(dir, "state") }),
+  };
 }
 
 describe("plan --out", () => {

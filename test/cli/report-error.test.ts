@@ -9,7 +9,15 @@ import { EXIT, InternalError, InterruptedError, PlatformError, UsageError } from
 function captured(): { io: CliIO; stdout: () => string; stderr: () => string } {
   const sink = () => {
     let text = "";
-    return { stream: new Writable({ write: (c, _e, done) => ((text += String(c)), done()) }), text: () => text };
+    return {
+      stream: new Writable({
+        write: (c, _e, done) => {
+          text += String(c);
+          done();
+        },
+      }),
+      text: () => text,
+    };
   };
   const out = sink();
   const err = sink();

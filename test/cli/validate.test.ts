@@ -28,7 +28,10 @@ describe("valid catalogs", () => {
   });
 
   it("exits 0 for the quick-start modules, also in strict mode", async () => {
-    for (const args of [["validate", "examples/quickstart/modules"], ["validate", "--strict", "examples/quickstart/modules"]]) {
+    for (const args of [
+      ["validate", "examples/quickstart/modules"],
+      ["validate", "--strict", "examples/quickstart/modules"],
+    ]) {
       const run = await runCli(args);
       expect(run.code, run.stdout).toBe(0);
       expect(run.stdout).toMatch(/^✓ 4 modules valid( \(strict\))?: migrate, minio, minio-init, web\n$/);
@@ -68,7 +71,10 @@ describe("PATH forms", () => {
   });
 
   it("still refuses a dependency that is not among the siblings", async () => {
-    const root = await writeCatalog(await temp.make("cli-siblings"), { a: aManifest({ name: "a", dependsOn: "[b, ghost]" }), b: aManifest({ name: "b" }) });
+    const root = await writeCatalog(await temp.make("cli-siblings"), {
+      a: aManifest({ name: "a", dependsOn: "[b, ghost]" }),
+      b: aManifest({ name: "b" }),
+    });
     const run = await runCli(["validate", path.join(root, "a")]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('spec.depends_on[1]: module "ghost" is not in the catalog [depends_on.unknown]');
@@ -128,7 +134,15 @@ describe("invalid catalogs", () => {
     expect(errors).toHaveLength(5);
     for (const e of errors) {
       expect(Object.keys(e)).toEqual(["file", "line", "column", "path", "code", "message", "hint"]);
-      expect([typeof e.file, typeof e.line, typeof e.column, typeof e.path, typeof e.code, typeof e.message, typeof e.hint]).toEqual(["string", "number", "number", "string", "string", "string", "string"]);
+      expect([typeof e.file, typeof e.line, typeof e.column, typeof e.path, typeof e.code, typeof e.message, typeof e.hint]).toEqual([
+        "string",
+        "number",
+        "number",
+        "string",
+        "string",
+        "string",
+        "string",
+      ]);
     }
     expect(errors[0]).toEqual({
       file: `${BROKEN}/api/module.yaml`,
@@ -165,7 +179,9 @@ describe("invalid catalogs", () => {
     expect((await runCli(["validate", root])).code).toBe(0);
     const strict = await runCli(["validate", "--strict", root]);
     expect(strict.code).toBe(1);
-    expect(strict.stdout).toContain('spec.services.app.volumes[0]: volume "minio-data" is mounted read-write by module "minio" and by module "wiper": two modules write one tree [strict.volume_two_writers]');
+    expect(strict.stdout).toContain(
+      'spec.services.app.volumes[0]: volume "minio-data" is mounted read-write by module "minio" and by module "wiper": two modules write one tree [strict.volume_two_writers]',
+    );
     expect(strict.stdout).toMatch(/wiper\/module\.yaml:\d+:\d+ /);
     expect(strict.stdout).not.toContain("reader/module.yaml");
     expect(strict.stdout).toContain("1 problem in 1 file (strict)");

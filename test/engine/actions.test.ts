@@ -24,8 +24,16 @@ const foreign: { kind: "network" | "volume"; name: string }[] = [];
 
 afterAll(async () => {
   for (const f of foreign) {
-    if (f.kind === "network") await engine.docker.getNetwork(f.name).remove().catch(() => undefined);
-    else await engine.docker.getVolume(f.name).remove().catch(() => undefined);
+    if (f.kind === "network")
+      await engine.docker
+        .getNetwork(f.name)
+        .remove()
+        .catch(() => undefined);
+    else
+      await engine.docker
+        .getVolume(f.name)
+        .remove()
+        .catch(() => undefined);
   }
 });
 
@@ -64,7 +72,11 @@ describe("createContainer", () => {
 
   it("masks an env value the engine echoes in an error detail", async () => {
     const p = testProject("create-bad");
-    const err = (await createContainer(engine, `${p}_m_s`, bodyFor(p, { Image: `platformctl-test/absent-${CANARY.toLowerCase()}:0`, Env: [`X=${CANARY.toLowerCase()}`] })).catch((e: unknown) => e)) as EngineError;
+    const err = (await createContainer(
+      engine,
+      `${p}_m_s`,
+      bodyFor(p, { Image: `platformctl-test/absent-${CANARY.toLowerCase()}:0`, Env: [`X=${CANARY.toLowerCase()}`] }),
+    ).catch((e: unknown) => e)) as EngineError;
     expect(err).toBeInstanceOf(EngineError);
     expect(err.kind).toBe("not_found");
     expect(err.detail).toContain("No such image");
@@ -118,7 +130,10 @@ describe("ensureNetwork and ensureVolume", () => {
     const p = testProject("net-foreign");
     foreign.push({ kind: "network", name: `${p}_backend` });
     await engine.docker.createNetwork({ Name: `${p}_backend` });
-    await expect(ensureNetwork(engine, p, "backend")).rejects.toMatchObject({ code: "engine.conflict", message: expect.stringContaining(`${p}_backend`) });
+    await expect(ensureNetwork(engine, p, "backend")).rejects.toMatchObject({
+      code: "engine.conflict",
+      message: expect.stringContaining(`${p}_backend`),
+    });
   });
 
   it("creates a labelled module volume once and finds it the second time", async () => {

@@ -39,7 +39,13 @@ describe("the create request of a long-running service with every field set", ()
       { type: "bind", source: "${LOG_DIR}", target: "/var/log/web", readOnly: false },
       { type: "tmpfs", source: undefined, target: "/tmp", readOnly: false },
     ],
-    healthcheck: { test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/health"], intervalNs: 5 * S, timeoutNs: 2 * S, startPeriodNs: 10 * S, retries: 3 },
+    healthcheck: {
+      test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/health"],
+      intervalNs: 5 * S,
+      timeoutNs: 2 * S,
+      startPeriodNs: 10 * S,
+      retries: 3,
+    },
     labels: { "org.example.team": "edge" },
     user: "1000:1000",
     workingDir: "/srv/web",
@@ -68,7 +74,13 @@ describe("the create request of a long-running service with every field set", ()
       WorkingDir: "/srv/web",
       StopTimeout: 15,
       ExposedPorts: { "8080/tcp": {}, "8443/tcp": {}, "9000/tcp": {}, "5353/udp": {} },
-      Healthcheck: { Test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/health"], Interval: 5 * S, Timeout: 2 * S, StartPeriod: 10 * S, Retries: 3 },
+      Healthcheck: {
+        Test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/health"],
+        Interval: 5 * S,
+        Timeout: 2 * S,
+        StartPeriod: 10 * S,
+        Retries: 3,
+      },
       HostConfig: {
         RestartPolicy: { Name: "unless-stopped" },
         Mounts: [
@@ -102,7 +114,14 @@ describe("the create request of a long-running service with every field set", ()
 });
 
 describe("the create request of a minimal one-shot", () => {
-  const job = aService({ name: "migrate", image: TEST_IMAGE, command: ["sh", "-c", "exit $$CODE"], environment: {}, restart: "no", expectedState: "exited-success" });
+  const job = aService({
+    name: "migrate",
+    image: TEST_IMAGE,
+    command: ["sh", "-c", "exit $$CODE"],
+    environment: {},
+    restart: "no",
+    expectedState: "exited-success",
+  });
   const module = aModule({ name: "migrate", services: [job], expectedState: "exited-success" });
   const built = buildContainer({ project: "p", module, service: job, env: {}, digestKey: undefined });
 
@@ -124,11 +143,20 @@ describe("the create request of a minimal one-shot", () => {
 });
 
 describe("restart policies", () => {
-  it.each(["no", "always", "unless-stopped", "on-failure"] as const)("passes restart: %s through as the engine's policy name, without a retry count", (restart) => {
-    const s = aService({ name: "svc", restart });
-    const built = buildContainer({ project: "p", module: aModule({ name: "m", services: [s] }), service: s, env: {}, digestKey: undefined });
-    expect(built.body.HostConfig.RestartPolicy).toStrictEqual({ Name: restart });
-  });
+  it.each(["no", "always", "unless-stopped", "on-failure"] as const)(
+    "passes restart: %s through as the engine's policy name, without a retry count",
+    (restart) => {
+      const s = aService({ name: "svc", restart });
+      const built = buildContainer({
+        project: "p",
+        module: aModule({ name: "m", services: [s] }),
+        service: s,
+        env: {},
+        digestKey: undefined,
+      });
+      expect(built.body.HostConfig.RestartPolicy).toStrictEqual({ Name: restart });
+    },
+  );
 });
 
 describe("environment from env files and the secret-digests label", () => {
@@ -145,12 +173,21 @@ describe("environment from env files and the secret-digests label", () => {
   });
 
   it("adds env-file keys the manifest does not set, sorted, before the manifest's own (which win)", () => {
-    expect(built.body.Env).toStrictEqual(["EMPTY=", "FILE_ONLY=file-secret-8Hq", "DB_PASSWORD=pw-Lk3v", "MODE=fast", "OVERRIDDEN=from-manifest"]);
+    expect(built.body.Env).toStrictEqual([
+      "EMPTY=",
+      "FILE_ONLY=file-secret-8Hq",
+      "DB_PASSWORD=pw-Lk3v",
+      "MODE=fast",
+      "OVERRIDDEN=from-manifest",
+    ]);
   });
 
   it("labels keyed digests of the referenced values only (HMAC-SHA256 of KEY=value, 32 hex digits), never the values", () => {
     const digest = createHmac("sha256", key).update("DB_PASSWORD=pw-Lk3v").digest("hex").slice(0, 32);
-    expect(built.body.Labels).toStrictEqual({ ...platformLabels("p", module, svc), "dev.platformctl.secret-digests": JSON.stringify({ DB_PASSWORD: digest }) });
+    expect(built.body.Labels).toStrictEqual({
+      ...platformLabels("p", module, svc),
+      "dev.platformctl.secret-digests": JSON.stringify({ DB_PASSWORD: digest }),
+    });
     expect(JSON.stringify(built.body.Labels)).not.toContain("pw-Lk3v");
   });
 

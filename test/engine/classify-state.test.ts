@@ -3,7 +3,13 @@ import { describe, expect, it } from "vitest";
 import { classifyState, type ContainerStateFacts } from "../../src/engine/classify-state.js";
 
 const state = (s: Partial<ContainerStateFacts>): ContainerStateFacts => ({
-  status: "exited", running: false, exitCode: 0, oomKilled: false, error: "", restartCount: 0, ...s,
+  status: "exited",
+  running: false,
+  exitCode: 0,
+  oomKilled: false,
+  error: "",
+  restartCount: 0,
+  ...s,
 });
 
 describe("classifyState", () => {
@@ -12,7 +18,11 @@ describe("classifyState", () => {
   });
 
   it("calls a created container with State.Error a start error, keeping code and message", () => {
-    expect(classifyState(state({ status: "created", exitCode: 127, error: "exec: no such file" }))).toEqual({ kind: "start-error", exitCode: 127, error: "exec: no such file" });
+    expect(classifyState(state({ status: "created", exitCode: 127, error: "exec: no such file" }))).toEqual({
+      kind: "start-error",
+      exitCode: 127,
+      error: "exec: no such file",
+    });
   });
 
   it("checks OOM before the exit code, so an OOM kill with exit 0 or 137 is never success or a plain kill", () => {
@@ -33,7 +43,10 @@ describe("classifyState", () => {
   });
 
   it("reports restarting before running, and paused as running", () => {
-    expect(classifyState(state({ status: "restarting", running: true, exitCode: 2, restartCount: 3 }))).toEqual({ kind: "restarting", restartCount: 3 });
+    expect(classifyState(state({ status: "restarting", running: true, exitCode: 2, restartCount: 3 }))).toEqual({
+      kind: "restarting",
+      restartCount: 3,
+    });
     expect(classifyState(state({ status: "running", running: true }))).toEqual({ kind: "running" });
     expect(classifyState(state({ status: "paused", running: true }))).toEqual({ kind: "running" });
   });

@@ -7,7 +7,17 @@ import { connectEngine, engineOptions } from "../../src/engine/connect.js";
 import { EngineError } from "../../src/engine/errors.js";
 import { startRecordingProxy } from "../helpers/recording-proxy.js";
 
-const none = { host: undefined, port: undefined, pathPrefix: undefined, username: undefined, ca: undefined, cert: undefined, key: undefined, timeout: undefined, agent: undefined };
+const none = {
+  host: undefined,
+  port: undefined,
+  pathPrefix: undefined,
+  username: undefined,
+  ca: undefined,
+  cert: undefined,
+  key: undefined,
+  timeout: undefined,
+  agent: undefined,
+};
 
 describe("engineOptions", () => {
   it("uses the local socket when DOCKER_HOST is unset, pinned to API v1.41 and with no timeout", () => {
@@ -28,7 +38,16 @@ describe("engineOptions", () => {
     const o = engineOptions({ DOCKER_HOST: "tcp://10.0.0.5:2375" });
     expect(o).toStrictEqual({
       endpoint: "tcp://10.0.0.5:2375",
-      dockerode: { ...none, socketPath: undefined, host: "10.0.0.5", port: 2375, protocol: "http", pathPrefix: "/", version: "v1.41", agent: expect.any(http.Agent) },
+      dockerode: {
+        ...none,
+        socketPath: undefined,
+        host: "10.0.0.5",
+        port: 2375,
+        protocol: "http",
+        pathPrefix: "/",
+        version: "v1.41",
+        agent: expect.any(http.Agent),
+      },
     });
     expect(o.dockerode.agent).not.toBeInstanceOf(https.Agent);
     expect(o.dockerode.agent).toMatchObject({ keepAlive: true, keepAliveMsecs: 30_000 });
@@ -36,7 +55,10 @@ describe("engineOptions", () => {
 
   it("defaults the tcp port to 2375 without TLS and 2376 with TLS", () => {
     expect(engineOptions({ DOCKER_HOST: "tcp://engine.local" }).dockerode.port).toBe(2375);
-    expect(engineOptions({ DOCKER_HOST: "tcp://engine.local", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/c" }, () => Buffer.from("x")).dockerode.port).toBe(2376);
+    expect(
+      engineOptions({ DOCKER_HOST: "tcp://engine.local", DOCKER_TLS_VERIFY: "1", DOCKER_CERT_PATH: "/c" }, () => Buffer.from("x")).dockerode
+        .port,
+    ).toBe(2376);
   });
 
   it("turns on TLS with DOCKER_TLS_VERIFY=1 and reads ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH", () => {
@@ -114,7 +136,10 @@ describe("connectEngine", () => {
   it("fails with engine.unreachable naming the endpoint tried and how to start an engine", async () => {
     const err = await connectEngine({ DOCKER_HOST: "unix:///nonexistent.sock" })
       .ping()
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(EngineError);
     expect(err).toBeInstanceOf(PlatformError);
     const e = err as EngineError;
@@ -127,7 +152,9 @@ describe("connectEngine", () => {
   });
 
   it("fails with engine.unreachable for a tcp endpoint that refuses connections", async () => {
-    const err = (await connectEngine({ DOCKER_HOST: "tcp://127.0.0.1:1" }).ping().catch((e: unknown) => e)) as EngineError;
+    const err = (await connectEngine({ DOCKER_HOST: "tcp://127.0.0.1:1" })
+      .ping()
+      .catch((e: unknown) => e)) as EngineError;
     expect(err.code).toBe("engine.unreachable");
     expect(err.message).toBe("No Docker engine answers at tcp://127.0.0.1:1 (ECONNREFUSED).");
   });

@@ -22,7 +22,11 @@ describe("demux", () => {
 
   it("joins a line split across frames and a character split across frames", () => {
     const euro = Buffer.from("€");
-    const buf = Buffer.concat([frame(1, "hal"), frame(1, Buffer.concat([Buffer.from("f "), euro.subarray(0, 1)])), frame(1, Buffer.concat([euro.subarray(1), Buffer.from("\nnext")]))]);
+    const buf = Buffer.concat([
+      frame(1, "hal"),
+      frame(1, Buffer.concat([Buffer.from("f "), euro.subarray(0, 1)])),
+      frame(1, Buffer.concat([euro.subarray(1), Buffer.from("\nnext")])),
+    ]);
     expect(frameLines(demuxFrames(buf, false))).toEqual([
       { stream: "stdout", text: "half €" },
       { stream: "stdout", text: "next" },

@@ -13,7 +13,15 @@ const call = { operation: "start container", target: "p_m_s" };
 describe("engine error classification", () => {
   it("maps HTTP status codes to kinds", () => {
     expect([200, 204, 304, 400, 404, 409, 500, 503, 401].map(kindForStatus)).toEqual([
-      undefined, undefined, "not_modified", "bad_request", "not_found", "conflict", "server", "server", "unexpected",
+      undefined,
+      undefined,
+      "not_modified",
+      "bad_request",
+      "not_found",
+      "conflict",
+      "server",
+      "server",
+      "unexpected",
     ]);
   });
 
@@ -50,7 +58,13 @@ describe("engine error classification", () => {
   });
 
   it("writes a one-line message naming the operation, target and status", () => {
-    const e = new EngineError({ kind: "not_found", operation: "start container", target: "p_m_s", statusCode: 404, engineMessage: "No such container:\n p_m_s" });
+    const e = new EngineError({
+      kind: "not_found",
+      operation: "start container",
+      target: "p_m_s",
+      statusCode: 404,
+      engineMessage: "No such container:\n p_m_s",
+    });
     expect(e.message).toBe("Docker engine: start container p_m_s failed: not found (HTTP 404)");
     expect(e.detail).toBe("No such container: p_m_s");
   });

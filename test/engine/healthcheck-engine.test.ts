@@ -40,7 +40,8 @@ describe("a healthcheck with $$ against the real engine", () => {
       expect(inspected.Config.Healthcheck?.Test).toEqual(["CMD-SHELL", `printf '%s' '$HOME'; test "$PW" = literal-pw`]);
       const health = await eventually(async () => {
         const h = (await c.inspect()).State.Health;
-        if (!h || h.Status === "starting" || h.Log.length === 0) throw new Error(`the healthcheck has not settled yet: ${JSON.stringify(h)}`);
+        if (!h || h.Status === "starting" || h.Log.length === 0)
+          throw new Error(`the healthcheck has not settled yet: ${JSON.stringify(h)}`);
         return h;
       });
       expect(health.Log.at(-1)).toMatchObject({ ExitCode: 0, Output: "$HOME" });

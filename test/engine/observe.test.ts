@@ -52,7 +52,9 @@ beforeAll(async () => {
   await engine.docker.createNetwork({ Name: `${project}_net`, Labels: { [LABEL.project]: project } });
   await eventually(
     async () => {
-      const i = Object.fromEntries(await Promise.all(Object.entries(ids).map(async ([k, id]) => [k, await rawInspect(engine, id)] as const)));
+      const i = Object.fromEntries(
+        await Promise.all(Object.entries(ids).map(async ([k, id]) => [k, await rawInspect(engine, id)] as const)),
+      );
       expect(i.exited0?.State.Status).toBe("exited");
       expect(i.exited3?.State.Status).toBe("exited");
       expect(i.killed?.State.Status).toBe("exited");
@@ -98,7 +100,13 @@ describe("observe", () => {
       name: `${project}_b-mod_created`,
       module: "b-mod",
       service: "created",
-      labels: { [LABEL.project]: project, [LABEL.module]: "b-mod", [LABEL.service]: "created", [LABEL.specHash]: "v1:abc", [LABEL.imageRef]: TEST_IMAGE },
+      labels: {
+        [LABEL.project]: project,
+        [LABEL.module]: "b-mod",
+        [LABEL.service]: "created",
+        [LABEL.specHash]: "v1:abc",
+        [LABEL.imageRef]: TEST_IMAGE,
+      },
       specHash: "v1:abc",
       imageRef: TEST_IMAGE,
       configImage: TEST_IMAGE,
@@ -169,7 +177,13 @@ describe("observe", () => {
   });
 
   it("returns an empty state for a project with nothing", async () => {
-    expect(await observe(engine, testProject("observe-empty"), [])).toEqual({ project: expect.any(String), containers: [], images: {}, volumes: [], networks: [] });
+    expect(await observe(engine, testProject("observe-empty"), [])).toEqual({
+      project: expect.any(String),
+      containers: [],
+      images: {},
+      volumes: [],
+      networks: [],
+    });
   });
 });
 
@@ -189,7 +203,9 @@ describe("observe through a recording proxy", () => {
       expect(paths.filter((p) => p === "/v1.41/networks")).toHaveLength(1);
       expect(proxy.requests).toHaveLength(15);
       const list = proxy.requests.find((r) => r.url.startsWith("/v1.41/containers/json?"));
-      expect(decodeURIComponent(list?.url ?? "")).toBe(`/v1.41/containers/json?all=1&filters={"label":["dev.platformctl.project=${project}"]}`);
+      expect(decodeURIComponent(list?.url ?? "")).toBe(
+        `/v1.41/containers/json?all=1&filters={"label":["dev.platformctl.project=${project}"]}`,
+      );
     } finally {
       await proxy.close();
     }
@@ -237,9 +253,21 @@ describe("image drift", () => {
     } finally {
       const containers = await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL.project}=${p}`] } });
       await Promise.all(containers.map((c) => removeQuietly(engine, c.Id)));
-      await engine.docker.getImage(ref).remove().catch(() => undefined);
-      if (variantId) await engine.docker.getImage(variantId).remove().catch(() => undefined);
+      await engine.docker
+        .getImage(ref)
+        .remove()
+        .catch(() => undefined);
+      if (variantId)
+        await engine.docker
+          .getImage(variantId)
+          .remove()
+          .catch(() => undefined);
     }
-    expect(await engine.docker.getImage(ref).inspect().catch((e: { statusCode?: number }) => e.statusCode)).toBe(404);
+    expect(
+      await engine.docker
+        .getImage(ref)
+        .inspect()
+        .catch((e: { statusCode?: number }) => e.statusCode),
+    ).toBe(404);
   });
 });

@@ -28,7 +28,6 @@ describe("labels", () => {
       secretDigests: "dev.platformctl.secret-digests",
     });
   });
-
 });
 
 describe("request builders", () => {
@@ -71,7 +70,13 @@ describe("request builders", () => {
 
   it("builds a non-interactive exec with both output streams", () => {
     const cmd = ["sh", "-c", "echo hi"];
-    expect(execCreateBody(cmd)).toStrictEqual({ Cmd: ["sh", "-c", "echo hi"], AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false });
+    expect(execCreateBody(cmd)).toStrictEqual({
+      Cmd: ["sh", "-c", "echo hi"],
+      AttachStdin: false,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
     expect(execCreateBody(cmd).Cmd).not.toBe(cmd);
     expect(execStartBody()).toStrictEqual({ Detach: false, Tty: false });
   });

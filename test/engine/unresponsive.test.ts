@@ -45,7 +45,10 @@ const servers: Silent[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "platformctl-silent-"));
   catalog = await aCatalog();
-  await catalog.write("web", manifest("web", { services: `    web:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n` }));
+  await catalog.write(
+    "web",
+    manifest("web", { services: `    web:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n` }),
+  );
 });
 
 afterAll(async () => {
@@ -73,7 +76,11 @@ describe.each(["unix", "tcp"] as const)("an engine over %s that accepts and neve
     servers.push(silent);
     const env = { DOCKER_HOST: silent.dockerHost, STATE_DIR: path.join(dir, `state-${kind}`) };
     const base = ["--project", "silent", "--modules-dir", catalog.dir];
-    const results = await Promise.all([runCli(["plan", ...base], env), runCli(["health", ...base], env), runCli(["apply", ...base, "--module", "web"], env)]);
+    const results = await Promise.all([
+      runCli(["plan", ...base], env),
+      runCli(["health", ...base], env),
+      runCli(["apply", ...base, "--module", "web"], env),
+    ]);
     for (const [i, r] of results.entries()) {
       const name = ["plan", "health", "apply"][i];
       expect(r.code, `${name}: ${r.stderr}`).toBe(1);

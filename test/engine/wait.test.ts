@@ -18,7 +18,15 @@ describe("runOneShot", () => {
   it("reports an exit 0 as succeeded and proves the container ran this time", async () => {
     const id = await oneShot("ok", ["sh", "-c", "echo done"]);
     const r = await runOneShot(engine, id, { timeoutMs: 20_000 });
-    expect(r).toMatchObject({ outcome: { kind: "succeeded" }, ranThisTime: true, timedOut: false, waitLost: false, exitCode: 0, oomKilled: false, startError: undefined });
+    expect(r).toMatchObject({
+      outcome: { kind: "succeeded" },
+      ranThisTime: true,
+      timedOut: false,
+      waitLost: false,
+      exitCode: 0,
+      oomKilled: false,
+      startError: undefined,
+    });
     expect(r.unit?.status).toBe("exited");
   });
 

@@ -61,7 +61,12 @@ function decisionFor(name: string, plan: ModulePlan): Decision {
 }
 
 function contextFor(project: string, name: string): ExecuteContext {
-  const lock: LockHandle = { holder: {} as LockHandle["holder"], tookOverFrom: undefined, setOneShot: async () => undefined, release: async () => undefined };
+  const lock: LockHandle = {
+    holder: {} as LockHandle["holder"],
+    tookOverFrom: undefined,
+    setOneShot: async () => undefined,
+    release: async () => undefined,
+  };
   return {
     runtime,
     project,
@@ -84,7 +89,9 @@ describe("approve and executeModule", () => {
     expect(plan.actions.map((a) => a.type)).toEqual(["create", "run-once"]);
     const done: unknown[] = [];
     await expect(executeModule(contextFor(project, "job"), plan as ApprovedModulePlan, (r) => done.push(r))).rejects.toThrow(InternalError);
-    await expect(executeModule(contextFor(project, "job"), plan as ApprovedModulePlan, (r) => done.push(r))).rejects.toThrow("refusing to execute an unapproved plan for job");
+    await expect(executeModule(contextFor(project, "job"), plan as ApprovedModulePlan, (r) => done.push(r))).rejects.toThrow(
+      "refusing to execute an unapproved plan for job",
+    );
     expect(() => assertApproved(plan)).toThrow(InternalError);
     expect(done).toEqual([]);
     expect(await projectContainers(docker, project)).toEqual([]);
@@ -95,7 +102,13 @@ describe("approve and executeModule", () => {
     const plan = planOf(project, "job");
     const approved = approve(plan, decisionFor("job", plan));
     expect(() => assertApproved(approved)).not.toThrow();
-    const forged = { ...approved, actions: [...approved.actions, { type: "remove" as const, service: "job", container: "someone-else", cause: "container.orphaned" as const }] };
+    const forged = {
+      ...approved,
+      actions: [
+        ...approved.actions,
+        { type: "remove" as const, service: "job", container: "someone-else", cause: "container.orphaned" as const },
+      ],
+    };
     await expect(executeModule(contextFor(project, "job"), forged, () => undefined)).rejects.toThrow(InternalError);
     expect(() => (approved.actions as unknown[]).push({})).toThrow(TypeError);
     expect(await projectContainers(docker, project)).toEqual([]);

@@ -12,7 +12,19 @@ const CANARY = "health-canary-Zk4w9Qp1";
 
 interface HealthJson {
   healthy: boolean;
-  modules: { name: string; healthy: boolean; services: { name: string; expected_state: string; state: string; exit_code: number | null; health: string | null; healthy: boolean; reason: string }[] }[];
+  modules: {
+    name: string;
+    healthy: boolean;
+    services: {
+      name: string;
+      expected_state: string;
+      state: string;
+      exit_code: number | null;
+      health: string | null;
+      healthy: boolean;
+      reason: string;
+    }[];
+  }[];
   mounts: { code: string; path: string; message: string; remedy: string }[];
 }
 
@@ -22,12 +34,26 @@ const svc = (name: string, lines: string[]) => [`    ${name}:`, `      image: ${
 
 const HC_OK = manifest("hc-ok", {
   expected: "healthy",
-  services: svc("hc-ok", ['command: ["sleep", "100000"]', 'restart: "no"', "healthcheck:", '  test: ["CMD", "true"]', "  interval: 1s", "  retries: 1"]),
+  services: svc("hc-ok", [
+    'command: ["sleep", "100000"]',
+    'restart: "no"',
+    "healthcheck:",
+    '  test: ["CMD", "true"]',
+    "  interval: 1s",
+    "  retries: 1",
+  ]),
 });
 // The first probe only runs after `interval`: the healthcheck stays `starting` for the whole test.
 const HC_SLOW = manifest("hc-slow", {
   expected: "healthy",
-  services: svc("hc-slow", ['command: ["sleep", "100000"]', 'restart: "no"', "healthcheck:", '  test: ["CMD", "true"]', "  interval: 1h", "  start_period: 1h"]),
+  services: svc("hc-slow", [
+    'command: ["sleep", "100000"]',
+    'restart: "no"',
+    "healthcheck:",
+    '  test: ["CMD", "true"]',
+    "  interval: 1h",
+    "  start_period: 1h",
+  ]),
 }).replace("timeout_seconds: 30", "timeout_seconds: 2");
 const HC_BAD = manifest("hc-bad", {
   expected: "healthy",
@@ -50,7 +76,12 @@ const RUN = manifest("run", { services: svc("run", ['command: ["sleep", "100000"
 // FinishedAt < StartedAt, which the planner's strict exitedSuccessfully() rejects (see judge-health.test.ts).
 const JOB = manifest("job", {
   expected: "exited-success",
-  services: svc("job", ['command: ["sh", "-c", "sleep 0.2; exit $$JOB_EXIT"]', "environment:", "  JOB_EXIT: ${JOB_EXIT:-0}", 'restart: "no"']),
+  services: svc("job", [
+    'command: ["sh", "-c", "sleep 0.2; exit $$JOB_EXIT"]',
+    "environment:",
+    "  JOB_EXIT: ${JOB_EXIT:-0}",
+    'restart: "no"',
+  ]),
 });
 const OOM = manifest("oom", {
   expected: "exited-success",
@@ -58,7 +89,11 @@ const OOM = manifest("oom", {
   services: svc("oom", ['command: ["tail", "/dev/zero"]', "mem_limit: 16m", 'restart: "no"']),
 });
 
-async function health(project: string, args: string[], env: Record<string, string> = {}): Promise<{ json: HealthJson; code: number; ms: number; raw: string }> {
+async function health(
+  project: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ json: HealthJson; code: number; ms: number; raw: string }> {
   const r = await runCli(["--project", project, "--modules-dir", catalog.dir, "health", "--json", ...args], { HC_TOKEN: CANARY, ...env });
   if (r.stderr) throw new Error(`health wrote to stderr: ${r.stderr}`);
   expect(r.stdout).not.toContain(CANARY);
@@ -69,7 +104,17 @@ const serviceOf = (j: HealthJson, module: string) => j.modules.find((m) => m.nam
 
 beforeAll(async () => {
   catalog = await aCatalog();
-  for (const [name, yaml] of Object.entries({ "hc-ok": HC_OK, "hc-slow": HC_SLOW, "hc-bad": HC_BAD, loop: LOOP, crash: CRASH, run: RUN, job: JOB, oom: OOM })) await catalog.write(name, yaml);
+  for (const [name, yaml] of Object.entries({
+    "hc-ok": HC_OK,
+    "hc-slow": HC_SLOW,
+    "hc-bad": HC_BAD,
+    loop: LOOP,
+    crash: CRASH,
+    run: RUN,
+    job: JOB,
+    oom: OOM,
+  }))
+    await catalog.write(name, yaml);
 });
 
 afterAll(async () => {
@@ -84,7 +129,21 @@ describe("health against the real engine", () => {
     expect(r.code).toBe(0);
     expect(r.json.healthy).toBe(true);
     expect(r.json.modules).toEqual([
-      { name: "hc-ok", healthy: true, services: [{ name: "hc-ok", expected_state: "healthy", state: "healthy", exit_code: null, health: "healthy", healthy: true, reason: "healthcheck healthy" }] },
+      {
+        name: "hc-ok",
+        healthy: true,
+        services: [
+          {
+            name: "hc-ok",
+            expected_state: "healthy",
+            state: "healthy",
+            exit_code: null,
+            health: "healthy",
+            healthy: true,
+            reason: "healthcheck healthy",
+          },
+        ],
+      },
     ]);
     expect(r.json.mounts).toEqual([]);
   });
@@ -94,7 +153,12 @@ describe("health against the real engine", () => {
     await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "hc-slow", start: true });
     const now = await health(p, ["-m", "hc-slow"]);
     expect(now.code).toBe(1);
-    expect(serviceOf(now.json, "hc-slow")).toMatchObject({ state: "starting", health: "starting", healthy: false, reason: "healthcheck still starting" });
+    expect(serviceOf(now.json, "hc-slow")).toMatchObject({
+      state: "starting",
+      health: "starting",
+      healthy: false,
+      reason: "healthcheck still starting",
+    });
 
     const waited = await health(p, ["-m", "hc-slow", "--wait"]);
     expect(waited.code).toBe(1);
@@ -130,13 +194,16 @@ describe("health against the real engine", () => {
     let seen = 0;
     for (let round = 1; round <= 3; round++) {
       // Deterministic: wait for the next restart to have happened and the container to run again, then judge it.
-      seen = await eventually(async () => {
-        const s = (await c.inspect()).State as { Status: string };
-        const n = (await c.inspect()).RestartCount;
-        expect(n).toBeGreaterThan(seen);
-        expect(s.Status).toBe("running");
-        return n;
-      }, { timeoutMs: 30_000 });
+      seen = await eventually(
+        async () => {
+          const s = (await c.inspect()).State as { Status: string };
+          const n = (await c.inspect()).RestartCount;
+          expect(n).toBeGreaterThan(seen);
+          expect(s.Status).toBe("running");
+          return n;
+        },
+        { timeoutMs: 30_000 },
+      );
       const r = await health(p, ["-m", "crash"]);
       expect(r.code).toBe(1);
       expect(serviceOf(r.json, "crash")).toMatchObject({ state: "restarting", healthy: false });
@@ -164,7 +231,13 @@ describe("health against the real engine", () => {
     await c.wait();
     const r = await health(p, ["-m", "job"]);
     expect(r.code).toBe(0);
-    expect(serviceOf(r.json, "job")).toMatchObject({ expected_state: "exited-success", state: "exited", exit_code: 0, healthy: true, reason: "exited 0" });
+    expect(serviceOf(r.json, "job")).toMatchObject({
+      expected_state: "exited-success",
+      state: "exited",
+      exit_code: 0,
+      healthy: true,
+      reason: "exited 0",
+    });
   });
 
   it("reports a one-shot that exited 3 as unhealthy with its exit code", async () => {
@@ -173,7 +246,12 @@ describe("health against the real engine", () => {
     await c.wait();
     const r = await health(p, ["-m", "job"]);
     expect(r.code).toBe(1);
-    expect(serviceOf(r.json, "job")).toMatchObject({ state: "exited", exit_code: 3, healthy: false, reason: "exited with code 3 (a one-shot must exit 0)" });
+    expect(serviceOf(r.json, "job")).toMatchObject({
+      state: "exited",
+      exit_code: 3,
+      healthy: false,
+      reason: "exited with code 3 (a one-shot must exit 0)",
+    });
   });
 
   it("reports an OOM-killed one-shot (mem_limit 16m, tail /dev/zero) as unhealthy", async () => {
@@ -192,7 +270,12 @@ describe("health against the real engine", () => {
     await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "job" });
     const r = await health(p, ["-m", "job"]);
     expect(r.code).toBe(1);
-    expect(serviceOf(r.json, "job")).toMatchObject({ state: "never-started", exit_code: null, healthy: false, reason: "created but never started" });
+    expect(serviceOf(r.json, "job")).toMatchObject({
+      state: "never-started",
+      exit_code: null,
+      healthy: false,
+      reason: "created but never started",
+    });
   });
 
   it("prints a readable report without --json, naming what is wrong", async () => {

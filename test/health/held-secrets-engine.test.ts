@@ -24,8 +24,15 @@ describe("health and smoke mask the values a container holds", () => {
       ["unset", { STATE_DIR: s.stateDir }],
       ["rotated", { STATE_DIR: s.stateDir, APPLY_CANARY: "rotated-value-7Tq9Zk" }],
     ];
-    const commands = [["health", "--module", "leaky"], ["health", "--module", "leaky", "--json"], ["smoke", "leaky"], ["smoke", "leaky", "--json"]];
-    const runs = envs.flatMap(([label, env]) => commands.map((args) => ({ label, args, run: runCli([...args.slice(0, 1), ...base, ...args.slice(1)], env) })));
+    const commands = [
+      ["health", "--module", "leaky"],
+      ["health", "--module", "leaky", "--json"],
+      ["smoke", "leaky"],
+      ["smoke", "leaky", "--json"],
+    ];
+    const runs = envs.flatMap(([label, env]) =>
+      commands.map((args) => ({ label, args, run: runCli([...args.slice(0, 1), ...base, ...args.slice(1)], env) })),
+    );
     for (const { label, args, run } of runs) {
       const r = await run;
       const out = r.stdout + r.stderr;

@@ -8,7 +8,11 @@ import { aModule, aService, anObservedContainer, nameOf } from "../helpers/plan-
 
 const web = aModule({ name: "web", services: [aService({ name: "web", expectedState: "running" })] });
 const api = aModule({ name: "api", expectedState: "healthy", services: [aService({ name: "api", expectedState: "healthy" })] });
-const job = aModule({ name: "job", expectedState: "exited-success", services: [aService({ name: "job", expectedState: "exited-success" })] });
+const job = aModule({
+  name: "job",
+  expectedState: "exited-success",
+  services: [aService({ name: "job", expectedState: "exited-success" })],
+});
 
 function judge(modules: Module[], first: ObservedContainer[], over: Partial<HealthInputs> = {}) {
   // Two hours after anObservedContainer's startedAt: a restart back then is long ago.
@@ -35,7 +39,10 @@ describe("judgeHealth: services expected running", () => {
   });
 
   it("judges an exited container unhealthy with its exit code", () => {
-    const v = only([web], [anObservedContainer(web, "web", { status: "exited", running: false, exitCode: 137, finishedAt: "2026-11-22T10:05:00.000Z" })]);
+    const v = only(
+      [web],
+      [anObservedContainer(web, "web", { status: "exited", running: false, exitCode: 137, finishedAt: "2026-11-22T10:05:00.000Z" })],
+    );
     expect(v).toMatchObject({ state: "exited", healthy: false, exitCode: 137 });
     expect(v.reason).toBe("exited with code 137");
   });
@@ -82,7 +89,17 @@ describe("judgeHealth: services expected running", () => {
   });
 
   it("extends the window to the healthcheck's start period when that is longer", () => {
-    const slow = aModule({ name: "slow", expectedState: "healthy", services: [aService({ name: "slow", expectedState: "healthy", healthcheck: { test: ["CMD", "true"], intervalNs: undefined, timeoutNs: undefined, startPeriodNs: 300e9, retries: undefined } })] });
+    const slow = aModule({
+      name: "slow",
+      expectedState: "healthy",
+      services: [
+        aService({
+          name: "slow",
+          expectedState: "healthy",
+          healthcheck: { test: ["CMD", "true"], intervalNs: undefined, timeoutNs: undefined, startPeriodNs: 300e9, retries: undefined },
+        }),
+      ],
+    });
     const a = anObservedContainer(slow, "slow", { restartCount: 1, startedAt: "2026-11-22T10:00:00.000Z", health: "healthy" });
     expect(only([slow], [a], { now: Date.parse("2026-11-22T10:04:00.000Z") })).toMatchObject({ state: "restarting", healthy: false });
     expect(only([slow], [a], { now: Date.parse("2026-11-22T10:05:00.000Z") })).toMatchObject({ state: "healthy", healthy: true });
@@ -113,7 +130,11 @@ describe("judgeHealth: services expected running", () => {
 
 describe("judgeHealth: services expected healthy", () => {
   it("judges a healthy healthcheck healthy", () => {
-    expect(only([api], [anObservedContainer(api, "api", { health: "healthy" })])).toMatchObject({ state: "healthy", healthy: true, health: "healthy" });
+    expect(only([api], [anObservedContainer(api, "api", { health: "healthy" })])).toMatchObject({
+      state: "healthy",
+      healthy: true,
+      health: "healthy",
+    });
   });
 
   it("judges a starting healthcheck not healthy yet, and pending (waiting may help)", () => {
@@ -154,7 +175,12 @@ describe("judgeHealth: services expected healthy", () => {
 
 describe("judgeHealth: one-shots (exited-success)", () => {
   it("judges a one-shot that exited 0 healthy", () => {
-    expect(only([job], [anObservedContainer(job, "job")])).toMatchObject({ state: "exited", healthy: true, exitCode: 0, reason: "exited 0" });
+    expect(only([job], [anObservedContainer(job, "job")])).toMatchObject({
+      state: "exited",
+      healthy: true,
+      exitCode: 0,
+      reason: "exited 0",
+    });
   });
 
   it("judges a one-shot that exited 3 unhealthy, with its exit code", () => {
@@ -164,17 +190,34 @@ describe("judgeHealth: one-shots (exited-success)", () => {
   });
 
   it("judges an OOM-killed one-shot unhealthy even when it reports exit code 0", () => {
-    expect(only([job], [anObservedContainer(job, "job", { oomKilled: true, exitCode: 137 })])).toMatchObject({ state: "oom-killed", healthy: false, exitCode: 137 });
-    expect(only([job], [anObservedContainer(job, "job", { oomKilled: true, exitCode: 0 })])).toMatchObject({ state: "oom-killed", healthy: false });
+    expect(only([job], [anObservedContainer(job, "job", { oomKilled: true, exitCode: 137 })])).toMatchObject({
+      state: "oom-killed",
+      healthy: false,
+      exitCode: 137,
+    });
+    expect(only([job], [anObservedContainer(job, "job", { oomKilled: true, exitCode: 0 })])).toMatchObject({
+      state: "oom-killed",
+      healthy: false,
+    });
   });
 
   it("judges a one-shot that never ran unhealthy", () => {
-    const v = only([job], [anObservedContainer(job, "job", { status: "created", running: false, startedAt: undefined, finishedAt: undefined })]);
+    const v = only(
+      [job],
+      [anObservedContainer(job, "job", { status: "created", running: false, startedAt: undefined, finishedAt: undefined })],
+    );
     expect(v).toMatchObject({ state: "never-started", healthy: false, exitCode: null });
   });
 
   it("judges a one-shot whose start failed unhealthy with the engine's error, masked", () => {
-    const c = anObservedContainer(job, "job", { status: "created", running: false, exitCode: 127, error: "exec: tok-1234567 not found", startedAt: undefined, finishedAt: undefined });
+    const c = anObservedContainer(job, "job", {
+      status: "created",
+      running: false,
+      exitCode: 127,
+      error: "exec: tok-1234567 not found",
+      startedAt: undefined,
+      finishedAt: undefined,
+    });
     const v = only([job], [c], { secrets: ["tok-1234567"] });
     expect(v).toMatchObject({ state: "start-error", healthy: false, exitCode: 127 });
     expect(v.reason).toBe("failed to start (exit code 127): exec: *** not found");
@@ -192,7 +235,11 @@ describe("judgeHealth: one-shots (exited-success)", () => {
   });
 
   it("judges a one-shot still running as pending, not healthy", () => {
-    expect(only([job], [anObservedContainer(job, "job", { status: "running", running: true, finishedAt: undefined })])).toMatchObject({ state: "running", healthy: false, pending: true });
+    expect(only([job], [anObservedContainer(job, "job", { status: "running", running: true, finishedAt: undefined })])).toMatchObject({
+      state: "running",
+      healthy: false,
+      pending: true,
+    });
   });
 
   it("never calls a one-shot's restart count a loop", () => {
@@ -219,13 +266,23 @@ describe("judgeHealth: modules", () => {
 });
 
 describe("judgeMounts", () => {
-  const finding = (code: MountFinding["code"], module: string | null, service: string | null): MountFinding => ({ code, module, service, path: "/data/state", message: "m", remedy: "r" });
+  const finding = (code: MountFinding["code"], module: string | null, service: string | null): MountFinding => ({
+    code,
+    module,
+    service,
+    path: "/data/state",
+    message: "m",
+    remedy: "r",
+  });
   const report = () => judge([web, api], [anObservedContainer(web, "web"), anObservedContainer(api, "api")]);
 
   it("makes the service with a shadowed nested mount unhealthy, naming the finding", () => {
     const r = judgeMounts(report(), [finding("mount.shadowed", "web", "web")], false);
     expect(r.healthy).toBe(false);
-    expect(r.modules.map((m) => [m.name, m.healthy])).toEqual([["web", false], ["api", true]]);
+    expect(r.modules.map((m) => [m.name, m.healthy])).toEqual([
+      ["web", false],
+      ["api", true],
+    ]);
     expect(r.modules[0]?.services[0]?.reason).toBe("mount problem: mount.shadowed at /data/state (see the mount findings)");
   });
 
@@ -234,7 +291,11 @@ describe("judgeMounts", () => {
   });
 
   it("keeps two writers, STATE_DIR in a bind and an unverified mount as warnings, unless strict", () => {
-    const layout = [finding("bind.two_writers", "web", "web"), finding("state_dir.in_bind", "api", "api"), finding("mount.unverified", "api", "api")];
+    const layout = [
+      finding("bind.two_writers", "web", "web"),
+      finding("state_dir.in_bind", "api", "api"),
+      finding("mount.unverified", "api", "api"),
+    ];
     expect(judgeMounts(report(), layout, false).healthy).toBe(true);
     const strict = judgeMounts(report(), layout, true);
     expect(strict.modules.map((m) => m.healthy)).toEqual([false, false]);

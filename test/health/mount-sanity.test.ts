@@ -1,6 +1,13 @@
 // mountWarnings on plain facts, and the mountinfo reading the facts are built from.
 import { describe, expect, it } from "vitest";
-import { mountSeverity, mountWarnings, type DeclaredBind, type DeclaredVolume, type MountFacts, type NestedMountFact } from "../../src/health/mount-sanity.js";
+import {
+  mountSeverity,
+  mountWarnings,
+  type DeclaredBind,
+  type DeclaredVolume,
+  type MountFacts,
+  type NestedMountFact,
+} from "../../src/health/mount-sanity.js";
 import { deviceAt, makeDev, parseMountinfo } from "../../src/runtime/mountinfo.js";
 
 function aBind(over: Partial<DeclaredBind> = {}): DeclaredBind {
@@ -76,25 +83,41 @@ describe("mountWarnings", () => {
   });
 
   it("reports the same host path bound read-write into two modules", () => {
-    const ws = mountWarnings(facts({ binds: [aBind({ source: "/srv/shared" }), aBind({ module: "db", service: "db", source: "/srv/shared", target: "/var/db" })] }));
+    const ws = mountWarnings(
+      facts({
+        binds: [aBind({ source: "/srv/shared" }), aBind({ module: "db", service: "db", source: "/srv/shared", target: "/var/db" })],
+      }),
+    );
     expect(ws).toHaveLength(1);
     expect(ws[0]).toMatchObject({ code: "bind.two_writers", module: "app", path: "/srv/shared" });
     expect(ws[0]?.message).toBe("/srv/shared is bound read-write into app/app (/data) and db/db (/var/db): two modules write one tree");
   });
 
   it("reports a read-write bind nested inside another module's read-write bind as two writers", () => {
-    const ws = mountWarnings(facts({ binds: [aBind({ source: "/data" }), aBind({ module: "db", service: "db", source: "/data/state", target: "/state" })] }));
+    const ws = mountWarnings(
+      facts({ binds: [aBind({ source: "/data" }), aBind({ module: "db", service: "db", source: "/data/state", target: "/state" })] }),
+    );
     expect(ws.map((w) => [w.code, w.path])).toEqual([["bind.two_writers", "/data/state"]]);
     expect(ws[0]?.message).toContain("lies inside /data");
   });
 
   it("does not count read-only binds or two services of one module as two writers", () => {
-    expect(codes(facts({ binds: [aBind({ source: "/srv/x" }), aBind({ module: "db", service: "db", source: "/srv/x", readOnly: true })] }))).toEqual([]);
+    expect(
+      codes(facts({ binds: [aBind({ source: "/srv/x" }), aBind({ module: "db", service: "db", source: "/srv/x", readOnly: true })] })),
+    ).toEqual([]);
     expect(codes(facts({ binds: [aBind({ source: "/srv/x" }), aBind({ service: "worker", source: "/srv/x" })] }))).toEqual([]);
   });
 
   it("reports a named volume mounted read-write by two modules as two writers, at the selected module", () => {
-    const v = (over: Partial<DeclaredVolume>): DeclaredVolume => ({ module: "app", service: "app", volume: "minio-data", target: "/data", readOnly: false, backupRefModules: [], ...over });
+    const v = (over: Partial<DeclaredVolume>): DeclaredVolume => ({
+      module: "app",
+      service: "app",
+      volume: "minio-data",
+      target: "/data",
+      readOnly: false,
+      backupRefModules: [],
+      ...over,
+    });
     const volumes = [v({ module: "minio", service: "minio" }), v({ module: "wiper", service: "wiper", target: "/wipe" })];
     const found = mountWarnings(facts({ volumes, modules: ["wiper"] }));
     expect(found).toEqual([
@@ -112,11 +135,21 @@ describe("mountWarnings", () => {
   });
 
   it("does not count a read-only mount, two services of one module, or a declared sidecar (backup_ref_modules) as two volume writers", () => {
-    const v = (over: Partial<DeclaredVolume>): DeclaredVolume => ({ module: "app", service: "app", volume: "minio-data", target: "/data", readOnly: false, backupRefModules: [], ...over });
+    const v = (over: Partial<DeclaredVolume>): DeclaredVolume => ({
+      module: "app",
+      service: "app",
+      volume: "minio-data",
+      target: "/data",
+      readOnly: false,
+      backupRefModules: [],
+      ...over,
+    });
     const modules = ["minio", "minio-init", "app"];
     expect(codes(facts({ modules, volumes: [v({ module: "minio" }), v({ module: "app", readOnly: true })] }))).toEqual([]);
     expect(codes(facts({ modules, volumes: [v({ service: "a" }), v({ service: "b" })] }))).toEqual([]);
-    expect(codes(facts({ modules, volumes: [v({ module: "minio" }), v({ module: "minio-init", backupRefModules: ["minio"] })] }))).toEqual([]);
+    expect(codes(facts({ modules, volumes: [v({ module: "minio" }), v({ module: "minio-init", backupRefModules: ["minio"] })] }))).toEqual(
+      [],
+    );
     expect(codes(facts({ modules, volumes: [v({ module: "minio" }), v({ module: "minio-init", volume: "other" })] }))).toEqual([]);
   });
 

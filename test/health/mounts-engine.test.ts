@@ -35,7 +35,9 @@ let goneDir: string;
 let mounted = false;
 
 const bindModule = (name: string, volume: string) =>
-  manifest(name, { services: `    ${name}:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100000"]\n      restart: "no"\n      volumes:\n        - ${volume}\n` });
+  manifest(name, {
+    services: `    ${name}:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100000"]\n      restart: "no"\n      volumes:\n        - ${volume}\n`,
+  });
 
 interface HealthRun {
   code: number;
@@ -45,10 +47,19 @@ interface HealthRun {
 }
 
 async function healthRun(project: string, modules: string[], env: Record<string, string> = {}, extra: string[] = []): Promise<HealthRun> {
-  const r = await runCli(["--project", project, "--modules-dir", catalog.dir, "health", "--json", ...extra, ...modules.flatMap((m) => ["-m", m])], env);
+  const r = await runCli(
+    ["--project", project, "--modules-dir", catalog.dir, "health", "--json", ...extra, ...modules.flatMap((m) => ["-m", m])],
+    env,
+  );
   if (!r.stdout) throw new Error(`health printed nothing: ${r.stderr}`);
-  const j = JSON.parse(r.stdout) as { healthy: boolean; modules: { name: string; services: { name: string; healthy: boolean; reason: string }[] }[]; mounts: Finding[] };
-  const services = Object.fromEntries(j.modules.flatMap((m) => m.services.map((s) => [`${m.name}/${s.name}`, { healthy: s.healthy, reason: s.reason }])));
+  const j = JSON.parse(r.stdout) as {
+    healthy: boolean;
+    modules: { name: string; services: { name: string; healthy: boolean; reason: string }[] }[];
+    mounts: Finding[];
+  };
+  const services = Object.fromEntries(
+    j.modules.flatMap((m) => m.services.map((s) => [`${m.name}/${s.name}`, { healthy: s.healthy, reason: s.reason }])),
+  );
   return { code: r.code, healthy: j.healthy, services, mounts: j.mounts };
 }
 
@@ -91,8 +102,14 @@ describe("mount sanity against the real engine", () => {
     const late = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "late", start: true });
 
     // The shadow write, for real: the container's file lands in the hidden directory, not on the tmpfs.
-    const exec = await shadow.exec({ Cmd: ["sh", "-c", "echo lost > /data/sub/written-by-container"], AttachStdout: true, AttachStderr: true });
-    await new Promise<void>((resolve, reject) => exec.start({}, (e, stream) => (e ? reject(e) : stream?.on("end", () => resolve()).resume())));
+    const exec = await shadow.exec({
+      Cmd: ["sh", "-c", "echo lost > /data/sub/written-by-container"],
+      AttachStdout: true,
+      AttachStderr: true,
+    });
+    await new Promise<void>((resolve, reject) =>
+      exec.start({}, (e, stream) => (e ? reject(e) : stream?.on("end", () => resolve()).resume())),
+    );
     expect(await readdir(sub)).toEqual([]);
 
     const before = await healthRun(p, ["shadow", "late"]);
@@ -121,7 +138,9 @@ describe("mount sanity against the real engine", () => {
     const writers = found.filter((f) => f.code === "bind.two_writers");
     expect(writers).toHaveLength(1);
     expect(writers[0]).toMatchObject({ module: "w1", path: sharedDir });
-    expect(writers[0]?.message).toBe(`${sharedDir} is bound read-write into w1/w1 (/srv/shared) and w2/w2 (/var/lib/w2): two modules write one tree`);
+    expect(writers[0]?.message).toBe(
+      `${sharedDir} is bound read-write into w1/w1 (/srv/shared) and w2/w2 (/var/lib/w2): two modules write one tree`,
+    );
   });
 
   it("keeps one named volume written by two running modules a warning (exit 0), and unhealthy with --strict (exit 1)", async () => {

@@ -16,7 +16,14 @@ interface SmokeJson {
   module: string;
   healthy: boolean;
   services: { name: string; state: string; healthy: boolean }[];
-  probes: { name: string; kind: string; status: "passed" | "failed" | "skipped"; duration_ms: number; reason: string | null; output: string | null }[];
+  probes: {
+    name: string;
+    kind: string;
+    status: "passed" | "failed" | "skipped";
+    duration_ms: number;
+    reason: string | null;
+    output: string | null;
+  }[];
   passed: boolean;
 }
 
@@ -64,7 +71,14 @@ beforeAll(async () => {
   port = (server.address() as net.AddressInfo).port;
   closedPort = await freePort();
 
-  stuck = spawn(process.execPath, ["-e", "const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>{console.log(s.address().port);Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0)})"], { stdio: ["ignore", "pipe", "inherit"] });
+  stuck = spawn(
+    process.execPath,
+    [
+      "-e",
+      "const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>{console.log(s.address().port);Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0)})",
+    ],
+    { stdio: ["ignore", "pipe", "inherit"] },
+  );
   stuckPort = await new Promise<number>((r) => stuck.stdout?.once("data", (d) => r(Number(String(d).trim()))));
   for (let i = 0; i < 4; i++) fillers.push(net.connect({ host: "127.0.0.1", port: stuckPort }).on("error", () => undefined));
 
@@ -75,11 +89,11 @@ beforeAll(async () => {
       services: APP_SERVICE,
       extra: probesYaml([
         "- name: exec-ok",
-        "  exec: { service: app, command: [\"true\"] }",
+        '  exec: { service: app, command: ["true"] }',
         "- name: exec-fail",
-        "  exec: { service: app, command: [\"sh\", \"-c\", \"echo first; echo leaked $TOKEN; exit 2\"] }",
+        '  exec: { service: app, command: ["sh", "-c", "echo first; echo leaked $TOKEN; exit 2"] }',
         "- name: exec-slow",
-        "  exec: { service: app, command: [\"sleep\", \"30\"] }",
+        '  exec: { service: app, command: ["sleep", "30"] }',
         "  timeout_seconds: 1",
         "- name: http-ok",
         `  http: { url: "http://127.0.0.1:${port}/ok" }`,
@@ -98,11 +112,11 @@ beforeAll(async () => {
         `  tcp: { host: 127.0.0.1, port: ${stuckPort} }`,
         "  timeout_seconds: 1",
         "- name: cmd-ok",
-        "  command: [\"true\"]",
+        '  command: ["true"]',
         "- name: cmd-fail",
-        "  command: [\"sh\", \"-c\", \"echo out; echo err >&2; echo $SMOKE_TOKEN; exit 4\"]",
+        '  command: ["sh", "-c", "echo out; echo err >&2; echo $SMOKE_TOKEN; exit 4"]',
         "- name: cmd-slow",
-        "  command: [\"sh\", \"-c\", \"sleep 30; echo never\"]",
+        '  command: ["sh", "-c", "sleep 30; echo never"]',
         "  timeout_seconds: 1",
       ]),
     }),
@@ -111,7 +125,7 @@ beforeAll(async () => {
     "good",
     manifest("good", {
       services: APP_SERVICE,
-      extra: probesYaml(["- name: exec-ok", "  exec: { service: app, command: [\"true\"] }", "- name: cmd-ok", "  command: [\"true\"]"]),
+      extra: probesYaml(["- name: exec-ok", '  exec: { service: app, command: ["true"] }', "- name: cmd-ok", '  command: ["true"]']),
     }),
   );
   await catalog.write(
@@ -120,7 +134,7 @@ beforeAll(async () => {
       services: APP_SERVICE,
       extra: probesYaml([
         "- name: local-ok",
-        "  command: [\"true\"]",
+        '  command: ["true"]',
         "- name: far-away",
         `  tcp: { host: 127.0.0.1, port: ${closedPort} }`,
         "  remote: true",
@@ -147,15 +161,39 @@ describe("smoke against the real engine", () => {
 
   beforeAll(async () => {
     const p = testProject("smoke");
-    await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "probes", service: "app", env: { SMOKE_TOKEN: CANARY }, start: true });
+    await createAsPlatformctl(docker, {
+      project: p,
+      dir: catalog.dir,
+      module: "probes",
+      service: "app",
+      env: { SMOKE_TOKEN: CANARY },
+      start: true,
+    });
     run = await smoke(p, "probes");
   }, 60_000);
 
   it("runs the health check first and every probe in declared order, exit 1 when one failed", () => {
     expect(run.code).toBe(1);
-    expect(run.json).toMatchObject({ module: "probes", healthy: true, passed: false, services: [{ name: "app", state: "running", healthy: true }] });
+    expect(run.json).toMatchObject({
+      module: "probes",
+      healthy: true,
+      passed: false,
+      services: [{ name: "app", state: "running", healthy: true }],
+    });
     expect(run.json?.probes.map((p) => p.name)).toEqual([
-      "exec-ok", "exec-fail", "exec-slow", "http-ok", "http-404", "http-expect-404", "http-slow", "tcp-ok", "tcp-closed", "tcp-slow", "cmd-ok", "cmd-fail", "cmd-slow",
+      "exec-ok",
+      "exec-fail",
+      "exec-slow",
+      "http-ok",
+      "http-404",
+      "http-expect-404",
+      "http-slow",
+      "tcp-ok",
+      "tcp-closed",
+      "tcp-slow",
+      "cmd-ok",
+      "cmd-fail",
+      "cmd-slow",
     ]);
   });
 
@@ -217,7 +255,14 @@ describe("smoke against the real engine", () => {
 
   it("exits 0 when every probe passed, and prints a readable report", async () => {
     const p = testProject("smoke-good");
-    await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "good", service: "app", env: { SMOKE_TOKEN: CANARY }, start: true });
+    await createAsPlatformctl(docker, {
+      project: p,
+      dir: catalog.dir,
+      module: "good",
+      service: "app",
+      env: { SMOKE_TOKEN: CANARY },
+      start: true,
+    });
     const r = await smoke(p, "good", {}, []);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("probe passed  exec-ok (exec,");
@@ -233,7 +278,14 @@ describe("smoke against the real engine", () => {
 
   it("reports remote probes skipped (never passed) under PLATFORMCTL_SMOKE_REMOTE_MODE=skip, exit 0", async () => {
     const p = testProject("smoke-remote");
-    await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "remote", service: "app", env: { SMOKE_TOKEN: CANARY }, start: true });
+    await createAsPlatformctl(docker, {
+      project: p,
+      dir: catalog.dir,
+      module: "remote",
+      service: "app",
+      env: { SMOKE_TOKEN: CANARY },
+      start: true,
+    });
     const skipped = await smoke(p, "remote", { PLATFORMCTL_SMOKE_REMOTE_MODE: "skip" });
     expect(skipped.code).toBe(0);
     expect(skipped.json?.passed).toBe(true);

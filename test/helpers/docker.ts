@@ -48,7 +48,15 @@ export async function aLabelledContainer(engine: Engine, s: ContainerScenario): 
     Tty: s.tty ?? false,
     ...(s.env ? { Env: s.env } : {}),
     ...(s.health
-      ? { Healthcheck: { Test: ["CMD-SHELL", s.health.shell], Interval: (s.health.intervalMs ?? 200) * ms, Timeout: 2000 * ms, Retries: s.health.retries ?? 1, StartPeriod: 0 } }
+      ? {
+          Healthcheck: {
+            Test: ["CMD-SHELL", s.health.shell],
+            Interval: (s.health.intervalMs ?? 200) * ms,
+            Timeout: 2000 * ms,
+            Retries: s.health.retries ?? 1,
+            StartPeriod: 0,
+          },
+        }
       : {}),
     HostConfig: {
       RestartPolicy: { Name: s.restart ?? "no", ...(s.maxRetries !== undefined ? { MaximumRetryCount: s.maxRetries } : {}) },

@@ -82,7 +82,10 @@ export function anObservedContainer(module: Module, serviceName: string, over: P
   };
 }
 
-export function anObservedState(containers: ObservedContainer[], images: Record<string, string | null> = { [TEST_IMAGE]: IMAGE_ID }): ObservedState {
+export function anObservedState(
+  containers: ObservedContainer[],
+  images: Record<string, string | null> = { [TEST_IMAGE]: IMAGE_ID },
+): ObservedState {
   return { project: "p", containers, images, volumes: [], networks: [] };
 }
 

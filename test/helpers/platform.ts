@@ -7,7 +7,11 @@ import { loadModules } from "../../src/catalog/load-modules.js";
 import { buildContainer } from "../../src/engine/container-body.js";
 
 /** A temporary catalog directory: `write(name, yaml)` puts a module.yaml in place. */
-export async function aCatalog(): Promise<{ dir: string; write: (module: string, yaml: string) => Promise<void>; remove: () => Promise<void> }> {
+export async function aCatalog(): Promise<{
+  dir: string;
+  write: (module: string, yaml: string) => Promise<void>;
+  remove: () => Promise<void>;
+}> {
   const root = await mkdtemp(path.join(tmpdir(), "platformctl-catalog-"));
   const dir = path.join(root, "modules");
   await mkdir(dir);
@@ -22,7 +26,10 @@ export async function aCatalog(): Promise<{ dir: string; write: (module: string,
 }
 
 /** A minimal valid manifest; `services` is YAML for the services map, indented by the caller's convention (6 spaces). */
-export function manifest(name: string, opts: { expected?: string; stateful?: boolean; services: string; dependsOn?: string[]; extra?: string }): string {
+export function manifest(
+  name: string,
+  opts: { expected?: string; stateful?: boolean; services: string; dependsOn?: string[]; extra?: string },
+): string {
   return [
     "apiVersion: platformctl/v1",
     "kind: Module",
@@ -45,7 +52,15 @@ export function manifest(name: string, opts: { expected?: string; stateful?: boo
 /** Creates (and optionally starts) a service's container exactly as apply builds it, from the catalog at `dir`. */
 export async function createAsPlatformctl(
   docker: Docker,
-  opts: { project: string; dir: string; module: string; service?: string; env?: Record<string, string | undefined>; start?: boolean; name?: string },
+  opts: {
+    project: string;
+    dir: string;
+    module: string;
+    service?: string;
+    env?: Record<string, string | undefined>;
+    start?: boolean;
+    name?: string;
+  },
 ): Promise<Docker.Container> {
   const catalog = await loadModules(opts.dir);
   const m = catalog.modules.find((x) => x.name === opts.module);
@@ -53,7 +68,10 @@ export async function createAsPlatformctl(
   const s = m.services.find((x) => x.name === (opts.service ?? opts.module)) ?? m.services[0];
   if (!s) throw new Error(`no service in ${opts.module}`);
   const built = buildContainer({ project: opts.project, module: m, service: s, env: opts.env ?? {}, digestKey: undefined });
-  const c = await docker.createContainer({ _query: { name: opts.name ?? built.name }, _body: built.body } as unknown as Docker.ContainerCreateOptions);
+  const c = await docker.createContainer({
+    _query: { name: opts.name ?? built.name },
+    _body: built.body,
+  } as unknown as Docker.ContainerCreateOptions);
   if (opts.start) await c.start();
   return c;
 }

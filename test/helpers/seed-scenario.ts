@@ -18,7 +18,13 @@ export interface SeedPlatform {
 export async function failMinioInit(docker: Docker, seed: SeedPlatform): Promise<void> {
   const minio = docker.getContainer(`${seed.project}_minio_minio`);
   await minio.stop({ t: 1 });
-  const init = await createAsPlatformctl(docker, { project: seed.project, dir: seed.modulesDir, module: "minio-init", env: seed.env, start: true });
+  const init = await createAsPlatformctl(docker, {
+    project: seed.project,
+    dir: seed.modulesDir,
+    module: "minio-init",
+    env: seed.env,
+    start: true,
+  });
   await init.wait();
   expect((await init.inspect()).State.ExitCode).toBe(1);
   await minio.start();

@@ -121,7 +121,8 @@ export async function writeCatalog(root: string, catalog: Catalog): Promise<stri
 }
 
 /** The bytes of a manifest: strings as UTF-8. */
-export const bytesOf = (content: string | Uint8Array): Uint8Array => (typeof content === "string" ? new TextEncoder().encode(content) : content);
+export const bytesOf = (content: string | Uint8Array): Uint8Array =>
+  typeof content === "string" ? new TextEncoder().encode(content) : content;
 
 /** A stack frame line as Node prints it. */
 export const STACK_FRAME = /^\s{4}at /m;

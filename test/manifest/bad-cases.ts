@@ -88,7 +88,10 @@ function yamlCases(): BadCase[] {
   const directive = `%YAML 1.1\n---\n${edit(B, "stateful: false", "stateful: no")}`;
   const proto = aManifest({ specExtra: ["__proto__: {stateful: true}"] });
   const ctor = edit(B, "  name: demo\n", "  name: demo\n  constructor: x\n");
-  const merge = aManifest({ serviceExtra: ["<<: *defaults"] }).replace("kind: Module\n", "kind: Module\nx-defaults: &defaults\n  restart: always\n");
+  const merge = aManifest({ serviceExtra: ["<<: *defaults"] }).replace(
+    "kind: Module\n",
+    "kind: Module\nx-defaults: &defaults\n  restart: always\n",
+  );
   const envTag = edit(B, `GREETING: ${CANARY}`, "GREETING: !env HOME");
   const strTag = edit(B, "image: busybox:1.36", "image: !!str busybox:1.36");
   const aliases = aManifest({ environment: ["A0: &v hello", ...Array.from({ length: 9 }, (_, i) => `A${i + 1}: *v`)] });
@@ -101,26 +104,40 @@ function yamlCases(): BadCase[] {
   const manyBlockKeys = `${B}${Array.from({ length: 20000 }, (_, i) => `x${i}: 1`).join("\n")}\n`;
   return [
     { rule: "refuses an empty file: it holds no YAML document", catalog: demo(""), problems: [{ code: "yaml.document_count", ...whole }] },
-    { rule: "refuses a file of comments only: it holds no YAML document", catalog: demo("# nothing here\n"), problems: [{ code: "yaml.document_count", ...whole }] },
+    {
+      rule: "refuses a file of comments only: it holds no YAML document",
+      catalog: demo("# nothing here\n"),
+      problems: [{ code: "yaml.document_count", ...whole }],
+    },
     {
       rule: "refuses two YAML documents in one file and points at the second",
       catalog: demo(twoDocs),
       problems: [{ code: "yaml.document_count", ...at(twoDocs, "---"), path: "", message: ["2 YAML documents"] }],
     },
-    { rule: "refuses a document that is a list, not a mapping", catalog: demo("- apiVersion: platformctl/v1\n- kind: Module\n"), problems: [{ code: "yaml.not_mapping", line: 1, column: 1, path: "" }] },
-    { rule: "refuses a document that is a single scalar, not a mapping", catalog: demo("platformctl/v1\n"), problems: [{ code: "yaml.not_mapping", line: 1, column: 1, path: "" }] },
+    {
+      rule: "refuses a document that is a list, not a mapping",
+      catalog: demo("- apiVersion: platformctl/v1\n- kind: Module\n"),
+      problems: [{ code: "yaml.not_mapping", line: 1, column: 1, path: "" }],
+    },
+    {
+      rule: "refuses a document that is a single scalar, not a mapping",
+      catalog: demo("platformctl/v1\n"),
+      problems: [{ code: "yaml.not_mapping", line: 1, column: 1, path: "" }],
+    },
     {
       rule: "refuses a key written twice, pointing at the second one",
       catalog: demo(dupStateful),
-      problems: [{ code: "yaml.duplicate_key", ...at(dupStateful, "stateful: false", "stateful"), path: "spec.stateful", message: ['"stateful"'] }],
+      problems: [
+        { code: "yaml.duplicate_key", ...at(dupStateful, "stateful: false", "stateful"), path: "spec.stateful", message: ['"stateful"'] },
+      ],
     },
     {
-      rule: "treats 1 and \"1\" as the same key, which the YAML library would silently merge",
+      rule: 'treats 1 and "1" as the same key, which the YAML library would silently merge',
       catalog: demo(dupNumber),
       problems: [{ code: "yaml.duplicate_key", ...at(dupNumber, '"1": uno', '"1"'), path: "spec.services.app.labels.1" }],
     },
     {
-      rule: "treats true and \"true\" as the same key",
+      rule: 'treats true and "true" as the same key',
       catalog: demo(dupBool),
       problems: [{ code: "yaml.duplicate_key", ...at(dupBool, '"true": no', '"true"'), path: "spec.services.app.labels.true" }],
     },
@@ -147,7 +164,9 @@ function yamlCases(): BadCase[] {
     {
       rule: "refuses a custom tag such as !env and points at the tag",
       catalog: demo(envTag),
-      problems: [{ code: "yaml.tag", ...at(envTag, "GREETING: !env", "!env"), path: "spec.services.app.environment.GREETING", message: ["!env"] }],
+      problems: [
+        { code: "yaml.tag", ...at(envTag, "GREETING: !env", "!env"), path: "spec.services.app.environment.GREETING", message: ["!env"] },
+      ],
     },
     {
       rule: "refuses an explicit core tag such as !!str",
@@ -173,7 +192,14 @@ function yamlCases(): BadCase[] {
       rule: "refuses block mappings nested deeper than 64 levels",
       catalog: demo(blockDeep),
       // The root mapping is level 1 and `x-deep:`'s mapping level 2, so level 65 is the mapping indented 2 * 64.
-      problems: [{ code: "yaml.too_deep", line: lineEqual(blockDeep, `${" ".repeat(2 * 64)}k:`), column: 2 * 64 + 1, path: `x-deep${".k".repeat(63)}` }],
+      problems: [
+        {
+          code: "yaml.too_deep",
+          line: lineEqual(blockDeep, `${" ".repeat(2 * 64)}k:`),
+          column: 2 * 64 + 1,
+          path: `x-deep${".k".repeat(63)}`,
+        },
+      ],
     },
     {
       rule: "refuses 5000 compact block sequences on one line without crashing, at the 65th dash",
@@ -224,17 +250,30 @@ function schemaCases(): BadCase[] {
     ['"30"', "schema.type", "number"],
   ];
   const noServices = edit(B, B.slice(B.indexOf("  services:")), "  services: {}\n");
-  const many = aManifest({ image: "BusyBox:1.36", expectedState: "sometimes", timeout: "0" }).replace("  stateful: false", "  statefull: false");
+  const many = aManifest({ image: "BusyBox:1.36", expectedState: "sometimes", timeout: "0" }).replace(
+    "  stateful: false",
+    "  statefull: false",
+  );
   return [
     {
       rule: "refuses an unknown field and suggests the field it was probably meant to be",
       catalog: demo(typo),
-      problems: [{ code: "schema.unknown_field", ...at(typo, "statefull", "statefull"), path: "spec.statefull", hint: ['Did you mean "stateful"?'] }],
+      problems: [
+        { code: "schema.unknown_field", ...at(typo, "statefull", "statefull"), path: "spec.statefull", hint: ['Did you mean "stateful"?'] },
+      ],
     },
     {
-      rule: "refuses stateful: yes, which YAML 1.2 reads as the string \"yes\"",
+      rule: 'refuses stateful: yes, which YAML 1.2 reads as the string "yes"',
       catalog: demo(yes),
-      problems: [{ code: "schema.type", ...at(yes, "stateful: yes", "yes"), path: "spec.stateful", message: ["boolean", '"yes"'], hint: ["true or false"] }],
+      problems: [
+        {
+          code: "schema.type",
+          ...at(yes, "stateful: yes", "yes"),
+          path: "spec.stateful",
+          message: ["boolean", '"yes"'],
+          hint: ["true or false"],
+        },
+      ],
     },
     {
       rule: "keeps stateful: no a string instead of turning it into false",
@@ -242,7 +281,7 @@ function schemaCases(): BadCase[] {
       problems: [{ code: "schema.type", ...at(no, "stateful: no", "no"), path: "spec.stateful", message: ['"no"'] }],
     },
     {
-      rule: "refuses stateful: \"true\", a quoted string",
+      rule: 'refuses stateful: "true", a quoted string',
       catalog: demo(quoted),
       problems: [{ code: "schema.type", ...at(quoted, 'stateful: "true"', '"true"'), path: "spec.stateful", message: ["boolean"] }],
     },
@@ -261,7 +300,14 @@ function schemaCases(): BadCase[] {
     {
       rule: "refuses a metadata.name that differs from its directory name",
       catalog: { demo: aManifest({ name: "other" }) },
-      problems: [{ code: "module.name_mismatch", ...at(aManifest({ name: "other" }), "name: other", "other"), path: "metadata.name", message: ['"demo"', '"other"'] }],
+      problems: [
+        {
+          code: "module.name_mismatch",
+          ...at(aManifest({ name: "other" }), "name: other", "other"),
+          path: "metadata.name",
+          message: ['"demo"', '"other"'],
+        },
+      ],
     },
     {
       rule: "refuses an image reference that is not a valid Docker reference",
@@ -289,7 +335,9 @@ function schemaCases(): BadCase[] {
     {
       rule: "refuses a lone $ in a healthcheck, which is interpolated like command (write $$ for the container's shell)",
       catalog: demo(dollarHealthcheck),
-      problems: [{ code: "env.invalid_reference", ...at(dollarHealthcheck, "test:", '"test -n'), path: "spec.services.app.healthcheck.test[1]" }],
+      problems: [
+        { code: "env.invalid_reference", ...at(dollarHealthcheck, "test:", '"test -n'), path: "spec.services.app.healthcheck.test[1]" },
+      ],
     },
     {
       rule: "refuses a relative volume target in short syntax",
@@ -299,7 +347,13 @@ function schemaCases(): BadCase[] {
     {
       rule: "refuses a relative volume target in long syntax",
       catalog: demo(longTarget),
-      problems: [{ code: "volume.relative_target", ...right(at(longTarget, "type: volume", "target: data"), "target: ".length), path: "spec.services.app.volumes[0].target" }],
+      problems: [
+        {
+          code: "volume.relative_target",
+          ...right(at(longTarget, "type: volume", "target: data"), "target: ".length),
+          path: "spec.services.app.volumes[0].target",
+        },
+      ],
     },
     ...timeouts.map(([value, code, words]): BadCase => {
       const text = aManifest({ timeout: value });
@@ -319,7 +373,12 @@ function schemaCases(): BadCase[] {
       catalog: demo(many),
       problems: [
         { code: "schema.unknown_field", ...at(many, "statefull", "statefull"), path: "spec.statefull" },
-        { code: "schema.enum", ...at(many, "expected_state:", "sometimes"), path: "spec.runtime.expected_state", message: ["running, healthy, exited-success"] },
+        {
+          code: "schema.enum",
+          ...at(many, "expected_state:", "sometimes"),
+          path: "spec.runtime.expected_state",
+          message: ["running, healthy, exited-success"],
+        },
         { code: "schema.range", ...at(many, "timeout_seconds:", "0"), path: "spec.runtime.timeout_seconds" },
         { code: "image.invalid_reference", ...at(many, "image:", "BusyBox"), path: "spec.services.app.image" },
       ],
@@ -335,7 +394,9 @@ function semanticCases(): BadCase[] {
   const oneshot = aManifest({ expectedState: "exited-success", restart: "always" });
   const twoKinds = aManifest({ smoke: ["- name: probe", "  tcp: {host: 127.0.0.1, port: 80}", '  command: ["true"]'] });
   const unknownService = aManifest({ smoke: ["- name: probe", '  exec: {service: db, command: ["true"]}'] });
-  const dupProbe = aManifest({ smoke: ["- name: probe", "  tcp: {host: 127.0.0.1, port: 80}", "- name: probe # again", "  tcp: {host: 127.0.0.1, port: 81}"] });
+  const dupProbe = aManifest({
+    smoke: ["- name: probe", "  tcp: {host: 127.0.0.1, port: 80}", "- name: probe # again", "  tcp: {host: 127.0.0.1, port: 81}"],
+  });
   const badVolume = aManifest({ serviceExtra: ['volumes: ["bad name!:/data"]'] });
   const badBind = aManifest({ serviceExtra: ["volumes:", "  - {type: bind, source: relative/dir, target: /data}"] });
   const homeShort = aManifest({ serviceExtra: ['volumes: ["~/data:/data"]'] });
@@ -357,7 +418,9 @@ function semanticCases(): BadCase[] {
     {
       rule: "refuses a depends_on cycle between two modules, reported once",
       catalog: { a, b: aManifest({ name: "b", dependsOn: "[a]" }) },
-      problems: [{ module: "a", code: "depends_on.cycle", ...at(a, "depends_on:", "["), path: "spec.depends_on", message: ["a -> b -> a"] }],
+      problems: [
+        { module: "a", code: "depends_on.cycle", ...at(a, "depends_on:", "["), path: "spec.depends_on", message: ["a -> b -> a"] },
+      ],
     },
     {
       rule: "refuses a module that depends on itself",
@@ -407,17 +470,33 @@ function semanticCases(): BadCase[] {
     {
       rule: "refuses an env_file that climbs out of the catalog's directory tree, also without --strict",
       catalog: demo(envFileUp),
-      problems: [{ code: "env_file.outside_catalog", ...at(envFileUp, "env_file:", "../"), path: "spec.services.app.env_file", message: ["../../../../../etc/passwd"] }],
+      problems: [
+        {
+          code: "env_file.outside_catalog",
+          ...at(envFileUp, "env_file:", "../"),
+          path: "spec.services.app.env_file",
+          message: ["../../../../../etc/passwd"],
+        },
+      ],
     },
     {
       rule: "refuses an absolute env_file unless PLATFORMCTL_ENV_FILE_DIRS allows its directory",
       catalog: demo(envFileAbsolute),
-      problems: [{ code: "env_file.outside_catalog", ...at(envFileAbsolute, "env_file:", "/etc/passwd"), path: "spec.services.app.env_file[1]", hint: ["PLATFORMCTL_ENV_FILE_DIRS"] }],
+      problems: [
+        {
+          code: "env_file.outside_catalog",
+          ...at(envFileAbsolute, "env_file:", "/etc/passwd"),
+          path: "spec.services.app.env_file[1]",
+          hint: ["PLATFORMCTL_ENV_FILE_DIRS"],
+        },
+      ],
     },
     {
       rule: "refuses an env_file starting with ~, which would name <module dir>/~",
       catalog: demo(envFileHome),
-      problems: [{ code: "env_file.outside_catalog", ...at(envFileHome, "env_file:", "~"), path: "spec.services.app.env_file", message: ["~"] }],
+      problems: [
+        { code: "env_file.outside_catalog", ...at(envFileHome, "env_file:", "~"), path: "spec.services.app.env_file", message: ["~"] },
+      ],
     },
   ];
 }
@@ -436,13 +515,17 @@ function strictCases(): BadCase[] {
       rule: "refuses an untagged image in strict mode",
       catalog: demo(untagged),
       strict: true,
-      problems: [{ code: "strict.image_unpinned", ...at(untagged, "image:", "busybox"), path: "spec.services.app.image", message: ["no tag"] }],
+      problems: [
+        { code: "strict.image_unpinned", ...at(untagged, "image:", "busybox"), path: "spec.services.app.image", message: ["no tag"] },
+      ],
     },
     {
       rule: "refuses an image tagged latest in strict mode",
       catalog: demo(latest),
       strict: true,
-      problems: [{ code: "strict.image_unpinned", ...at(latest, "image:", "busybox"), path: "spec.services.app.image", message: ["latest"] }],
+      problems: [
+        { code: "strict.image_unpinned", ...at(latest, "image:", "busybox"), path: "spec.services.app.image", message: ["latest"] },
+      ],
     },
     ...secretKeys.map((key): BadCase => {
       const text = aManifest({ environment: [`${key}: ${CANARY}`] });
@@ -450,20 +533,31 @@ function strictCases(): BadCase[] {
         rule: `refuses a literal value under the secret-looking key ${key} in strict mode, without printing it`,
         catalog: demo(text),
         strict: true,
-        problems: [{ code: "strict.secret_literal", ...at(text, `${key}:`, CANARY), path: `spec.services.app.environment.${key}`, message: [key] }],
+        problems: [
+          { code: "strict.secret_literal", ...at(text, `${key}:`, CANARY), path: `spec.services.app.environment.${key}`, message: [key] },
+        ],
       };
     }),
     {
       rule: "refuses a secret-looking key in list form holding a literal, without printing it",
       catalog: demo(secretList),
       strict: true,
-      problems: [{ code: "strict.secret_literal", ...at(secretList, "API_TOKEN=", '"API_TOKEN'), path: "spec.services.app.environment[0]", message: ["API_TOKEN"] }],
+      problems: [
+        {
+          code: "strict.secret_literal",
+          ...at(secretList, "API_TOKEN=", '"API_TOKEN'),
+          path: "spec.services.app.environment[0]",
+          message: ["API_TOKEN"],
+        },
+      ],
     },
     {
       rule: "refuses a ${VAR:-literal} default for a secret-looking key, since the default is a committed secret",
       catalog: demo(secretDefault),
       strict: true,
-      problems: [{ code: "strict.secret_literal", ...at(secretDefault, "DB_PASSWORD:", "${"), path: "spec.services.app.environment.DB_PASSWORD" }],
+      problems: [
+        { code: "strict.secret_literal", ...at(secretDefault, "DB_PASSWORD:", "${"), path: "spec.services.app.environment.DB_PASSWORD" },
+      ],
     },
     {
       rule: "refuses a one-shot without an explicit restart in strict mode",

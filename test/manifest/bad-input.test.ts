@@ -19,7 +19,13 @@ async function validate(catalog: Catalog, strict = false) {
   return { root, result: await loadModules(root, { strict }) };
 }
 
-const shape = (p: { code: string; line: number; column: number; path: string }, module: string) => ({ module, code: p.code, line: p.line, column: p.column, path: p.path });
+const shape = (p: { code: string; line: number; column: number; path: string }, module: string) => ({
+  module,
+  code: p.code,
+  line: p.line,
+  column: p.column,
+  path: p.path,
+});
 const byPosition = (a: ReturnType<typeof shape>, b: ReturnType<typeof shape>) =>
   a.module.localeCompare(b.module) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code);
 
@@ -77,7 +83,7 @@ describe("what the rules accept", () => {
     expect(result.modules.map((m) => m.name)).toEqual(["demo"]);
   });
 
-  it("reads stateful: no as the string \"no\" and never as false", async () => {
+  it('reads stateful: no as the string "no" and never as false', async () => {
     const { result } = await validate({ demo: aManifest({ stateful: "no" }) });
     expect(result.modules).toEqual([]);
     expect(result.problems.map((p) => p.message)).toEqual(['must be a boolean (got a string "no")']);
@@ -85,7 +91,10 @@ describe("what the rules accept", () => {
 
   it("accepts a digest-pinned image in strict mode, with or without a tag", async () => {
     const digest = `sha256:${"0123456789abcdef".repeat(4)}`;
-    const { result } = await validate({ a: aManifest({ name: "a", image: `busybox@${digest}` }), b: aManifest({ name: "b", image: `busybox:1.36@${digest}` }) }, true);
+    const { result } = await validate(
+      { a: aManifest({ name: "a", image: `busybox@${digest}` }), b: aManifest({ name: "b", image: `busybox:1.36@${digest}` }) },
+      true,
+    );
     expect(result.problems).toEqual([]);
   });
 
@@ -96,15 +105,28 @@ describe("what the rules accept", () => {
   });
 
   it("applies the strict rules only when asked to", async () => {
-    const lax = aManifest({ image: "busybox:latest", description: null, expectedState: "exited-success", restart: null, environment: [`DB_PASSWORD: ${CANARY}`] });
+    const lax = aManifest({
+      image: "busybox:latest",
+      description: null,
+      expectedState: "exited-success",
+      restart: null,
+      environment: [`DB_PASSWORD: ${CANARY}`],
+    });
     expect((await validate({ demo: lax })).result.problems).toEqual([]);
     const strict = (await validate({ demo: lax }, true)).result.problems.map((p) => p.code).sort();
-    expect(strict).toEqual(["strict.description_missing", "strict.image_unpinned", "strict.oneshot_restart_implicit", "strict.secret_literal"]);
+    expect(strict).toEqual([
+      "strict.description_missing",
+      "strict.image_unpinned",
+      "strict.oneshot_restart_implicit",
+      "strict.secret_literal",
+    ]);
   });
 
   it("finds a cycle among eight modules that all depend on each other quickly and reports it once", async () => {
     const names = Array.from({ length: 8 }, (_, i) => `m${i}`);
-    const catalog = Object.fromEntries(names.map((n) => [n, aManifest({ name: n, dependsOn: `[${names.filter((x) => x !== n).join(", ")}]` })]));
+    const catalog = Object.fromEntries(
+      names.map((n) => [n, aManifest({ name: n, dependsOn: `[${names.filter((x) => x !== n).join(", ")}]` })]),
+    );
     const { result } = await validate(catalog);
     expect(result.problems.map((p) => [p.code, p.message])).toEqual([["depends_on.cycle", "depends_on cycle: m0 -> m1 -> m0"]]);
   });
@@ -135,15 +157,21 @@ describe("what the rules accept", () => {
     const absolute = aManifest({ serviceExtra: ["env_file: /etc/platformctl/env/../env/app.env"] });
     const root = await writeCatalog(await temp.make("env-dirs"), { demo: absolute });
     expect((await loadModules(root, { strict: true, envFileDirs: ["/etc/platformctl/env"] })).problems).toEqual([]);
-    expect((await loadModules(root, { strict: true, envFileDirs: ["/etc/platformctl/env-other"] })).problems.map((p) => p.code)).toEqual(["env_file.outside_catalog"]);
+    expect((await loadModules(root, { strict: true, envFileDirs: ["/etc/platformctl/env-other"] })).problems.map((p) => p.code)).toEqual([
+      "env_file.outside_catalog",
+    ]);
     const escapes = aManifest({ serviceExtra: ["env_file: /etc/platformctl/env/../../passwd"] });
     const root2 = await writeCatalog(await temp.make("env-dirs-escape"), { demo: escapes });
-    expect((await loadModules(root2, { envFileDirs: ["/etc/platformctl/env"] })).problems.map((p) => p.code)).toEqual(["env_file.outside_catalog"]);
+    expect((await loadModules(root2, { envFileDirs: ["/etc/platformctl/env"] })).problems.map((p) => p.code)).toEqual([
+      "env_file.outside_catalog",
+    ]);
   });
 
   it("refuses an env_file outside the catalog through the CLI, and accepts it once PLATFORMCTL_ENV_FILE_DIRS names its directory", async () => {
     assertFreshBuild();
-    const root = await writeCatalog(await temp.make("env-dirs-cli"), { demo: aManifest({ serviceExtra: ["env_file: /etc/platformctl/app.env"] }) });
+    const root = await writeCatalog(await temp.make("env-dirs-cli"), {
+      demo: aManifest({ serviceExtra: ["env_file: /etc/platformctl/app.env"] }),
+    });
     const refused = await runCli(["validate", "--strict", root]);
     expect(refused.code).toBe(1);
     expect(refused.stdout).toContain("[env_file.outside_catalog]");
@@ -155,7 +183,7 @@ describe("what the rules accept", () => {
     expect(relative.stderr).not.toMatch(STACK_FRAME);
   });
 
-  it("refuses a smoke probe naming the service \"constructor\", which only exists on the object prototype", async () => {
+  it('refuses a smoke probe naming the service "constructor", which only exists on the object prototype', async () => {
     const text = aManifest({ smoke: ["- name: probe", '  exec: {service: constructor, command: ["true"]}'] });
     const { result } = await validate({ demo: text });
     expect(result.problems.map((p) => [p.code, p.path])).toEqual([["smoke.unknown_service", "spec.smoke[0].exec.service"]]);

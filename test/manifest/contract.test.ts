@@ -88,7 +88,14 @@ describe("ajv and the CLI judge every fixture the same way", () => {
       if (!read.ok) return [];
       const ajv = validate(read.parsed.value) ? "valid" : "invalid";
       const cli = report.errors.some((e) => e.file === file && isSchemaProblem(e.code)) ? "invalid" : "valid";
-      return [{ file: path.relative(REPO, file).replace(/^\.\.\/.*?(case-\d+)/, "$1"), ajv, cli, ajvErrors: ajv === cli ? undefined : validate.errors }];
+      return [
+        {
+          file: path.relative(REPO, file).replace(/^\.\.\/.*?(case-\d+)/, "$1"),
+          ajv,
+          cli,
+          ajvErrors: ajv === cli ? undefined : validate.errors,
+        },
+      ];
     });
 
     expect(judged.filter((j) => j.ajv !== j.cli)).toEqual([]);
@@ -116,8 +123,41 @@ describe("ajv and the CLI judge every fixture the same way", () => {
     const validate = publishedValidator();
     const bases = ["modules", "examples/quickstart/modules"].flatMap((d) => manifestsUnder(path.join(REPO, d))).sort();
     // Edits that keep the YAML readable but move values across schema boundaries.
-    const values = ["0", "1", "-1", "1.5", "86400", "86401", "1e400", ".nan", "true", "no", '""', '"x"', "[]", "{}", "null", "~", "running", "Module", "a-b", "A", "busybox", "busybox:latest", '"/abs"', '"rel"', '"${X}"', '"$"', '"😀"'];
-    const edit = fc.record({ base: fc.constantFrom(...bases), line: fc.nat(), value: fc.constantFrom(...values), mode: fc.constantFrom("value", "drop", "add") });
+    const values = [
+      "0",
+      "1",
+      "-1",
+      "1.5",
+      "86400",
+      "86401",
+      "1e400",
+      ".nan",
+      "true",
+      "no",
+      '""',
+      '"x"',
+      "[]",
+      "{}",
+      "null",
+      "~",
+      "running",
+      "Module",
+      "a-b",
+      "A",
+      "busybox",
+      "busybox:latest",
+      '"/abs"',
+      '"rel"',
+      '"${X}"',
+      '"$"',
+      '"😀"',
+    ];
+    const edit = fc.record({
+      base: fc.constantFrom(...bases),
+      line: fc.nat(),
+      value: fc.constantFrom(...values),
+      mode: fc.constantFrom("value", "drop", "add"),
+    });
     let parsedCount = 0;
     fc.assert(
       fc.property(edit, ({ base, line, value, mode }) => {

@@ -33,9 +33,12 @@ describe("parseInterpolation", () => {
     expect(parseInterpolation("")).toEqual([]);
   });
 
-  it.each(["$", "a$", "$x", "cost $5", "${", "${}", "${1A}", "${A", "${A:}", "${A B}", "${A:+x}", "${-A}", "$ {A}"])("refuses the malformed %j", (text) => {
-    expect(parseInterpolation(text)).toBeUndefined();
-  });
+  it.each(["$", "a$", "$x", "cost $5", "${", "${}", "${1A}", "${A", "${A:}", "${A B}", "${A:+x}", "${-A}", "$ {A}"])(
+    "refuses the malformed %j",
+    (text) => {
+      expect(parseInterpolation(text)).toBeUndefined();
+    },
+  );
 
   it("agrees with the schema's pattern on every string, so what validates can be resolved", () => {
     const alphabet = fc.constantFrom("$", "{", "}", ":", "-", "?", "A", "_", "1", "x", " ");
@@ -56,9 +59,12 @@ describe("referencedNames", () => {
 });
 
 describe("isPureReference", () => {
-  it.each(["${DB_PASSWORD}", "${DB_PASSWORD:?set it}", "${DB_PASSWORD?}", "${X:?}"])("accepts %j: the value comes from the environment", (text) => {
-    expect(isPureReference(text)).toBe(true);
-  });
+  it.each(["${DB_PASSWORD}", "${DB_PASSWORD:?set it}", "${DB_PASSWORD?}", "${X:?}"])(
+    "accepts %j: the value comes from the environment",
+    (text) => {
+      expect(isPureReference(text)).toBe(true);
+    },
+  );
 
   it.each([
     ["a default, which is a literal in the file", "${DB_PASSWORD:-hunter2}"],
@@ -76,7 +82,11 @@ describe("isPureReference", () => {
 
 describe("resolveInterpolation", () => {
   it("substitutes set variables and lists their values as secrets to mask", () => {
-    expect(resolveInterpolation("${USER}:${PASS}", { USER: "app", PASS: "s3cret" })).toEqual({ ok: true, value: "app:s3cret", secrets: ["app", "s3cret"] });
+    expect(resolveInterpolation("${USER}:${PASS}", { USER: "app", PASS: "s3cret" })).toEqual({
+      ok: true,
+      value: "app:s3cret",
+      secrets: ["app", "s3cret"],
+    });
   });
 
   it("uses a :- default when the variable is unset or empty, and a - default only when unset", () => {
@@ -113,9 +123,15 @@ describe("resolveInterpolation", () => {
 
   it("never puts an environment value into a failure, whatever the string and environment", () => {
     const name = fc.constantFrom("A", "B", "C");
-    const ref = fc.tuple(name, fc.constantFrom("", ":-", "-", ":?", "?"), fc.constantFrom("", "msg")).map(([n, op, arg]) => (op ? `\${${n}${op}${arg}}` : `\${${n}}`));
+    const ref = fc
+      .tuple(name, fc.constantFrom("", ":-", "-", ":?", "?"), fc.constantFrom("", "msg"))
+      .map(([n, op, arg]) => (op ? `\${${n}${op}${arg}}` : `\${${n}}`));
     const text = fc.array(fc.oneof(ref, fc.constantFrom("x", "$$", "/")), { maxLength: 6 }).map((parts) => parts.join(""));
-    const env = fc.record({ A: fc.constantFrom(undefined, "", CANARY), B: fc.constantFrom(undefined, "", CANARY), C: fc.constantFrom(undefined, "", CANARY) });
+    const env = fc.record({
+      A: fc.constantFrom(undefined, "", CANARY),
+      B: fc.constantFrom(undefined, "", CANARY),
+      C: fc.constantFrom(undefined, "", CANARY),
+    });
     fc.assert(
       fc.property(text, env, (t, e) => {
         const r = resolveInterpolation(t, e);

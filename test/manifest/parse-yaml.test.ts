@@ -141,7 +141,7 @@ describe("keys", () => {
     ]);
   });
 
-  it("treats null and \"null\" as the same key", () => {
+  it('treats null and "null" as the same key', () => {
     expect(problems('null: a\n"null": b\n')).toEqual([{ code: "yaml.duplicate_key", line: 2, column: 1, path: "null" }]);
   });
 
@@ -166,12 +166,16 @@ describe("limits at their exact boundaries", () => {
 
   it(`accepts ${MAX_ALIASES} aliases and refuses one more`, () => {
     expect(parse(aliases(MAX_ALIASES)).ok).toBe(true);
-    expect(problems(aliases(MAX_ALIASES + 1))).toEqual([{ code: "yaml.alias_limit", line: MAX_ALIASES + 2, column: 5, path: `b${MAX_ALIASES}` }]);
+    expect(problems(aliases(MAX_ALIASES + 1))).toEqual([
+      { code: "yaml.alias_limit", line: MAX_ALIASES + 2, column: 5, path: `b${MAX_ALIASES}` },
+    ]);
   });
 
   it(`accepts flow nesting ${MAX_DEPTH - 1} deep under a key and refuses ${MAX_DEPTH} (the document is one level)`, () => {
     expect(parse(flow(MAX_DEPTH - 1)).ok).toBe(true);
-    expect(problems(flow(MAX_DEPTH))).toEqual([{ code: "yaml.too_deep", line: 1, column: 4 + MAX_DEPTH - 1, path: `a${"[0]".repeat(MAX_DEPTH - 1)}` }]);
+    expect(problems(flow(MAX_DEPTH))).toEqual([
+      { code: "yaml.too_deep", line: 1, column: 4 + MAX_DEPTH - 1, path: `a${"[0]".repeat(MAX_DEPTH - 1)}` },
+    ]);
   });
 
   it("refuses 65 open brackets before parsing, even unbalanced", () => {
@@ -215,7 +219,27 @@ describe("syntax errors", () => {
   });
 
   it("never throws, whatever the bytes", () => {
-    const inputs = ["", "\n", ":", "- - -", "{", "}", "]", "&", "*", "!", "|", ">", "? ", "---\n---", "%", "@", "`", "a: *missing\n", "a: &\n"];
+    const inputs = [
+      "",
+      "\n",
+      ":",
+      "- - -",
+      "{",
+      "}",
+      "]",
+      "&",
+      "*",
+      "!",
+      "|",
+      ">",
+      "? ",
+      "---\n---",
+      "%",
+      "@",
+      "`",
+      "a: *missing\n",
+      "a: &\n",
+    ];
     for (const text of inputs) expect(() => parse(text)).not.toThrow();
   });
 });

@@ -26,7 +26,41 @@ type Mutation =
   | { kind: "duplicateLine"; line: number }
   | { kind: "truncate"; at: number };
 
-const PUNCTUATION = [":", ": ", "-", "- ", "[", "]", "{", "}", ",", "&a ", "*a", "!", "!!str ", "|", ">", "#", "'", '"', "\n", "  ", "\t", "? ", "%YAML 1.1\n", "---\n", "...\n", "<<: ", "${", "$", "\\", "\u0000", "\u202e", "__proto__: ", "\ufeff"];
+const PUNCTUATION = [
+  ":",
+  ": ",
+  "-",
+  "- ",
+  "[",
+  "]",
+  "{",
+  "}",
+  ",",
+  "&a ",
+  "*a",
+  "!",
+  "!!str ",
+  "|",
+  ">",
+  "#",
+  "'",
+  '"',
+  "\n",
+  "  ",
+  "\t",
+  "? ",
+  "%YAML 1.1\n",
+  "---\n",
+  "...\n",
+  "<<: ",
+  "${",
+  "$",
+  "\\",
+  "\u0000",
+  "\u202e",
+  "__proto__: ",
+  "\ufeff",
+];
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
@@ -92,7 +126,9 @@ function expectWellFormed(source: ManifestSource, problems: readonly unknown[]):
 
 describe("mutated manifests", () => {
   it("starts from manifests that are all valid in strict mode", () => {
-    console.log(`property.test.ts: fast-check seed ${SEED} (set FC_SEED to change it), ${RUNS_PER_MANIFEST} runs x ${MANIFESTS.length} manifests`);
+    console.log(
+      `property.test.ts: fast-check seed ${SEED} (set FC_SEED to change it), ${RUNS_PER_MANIFEST} runs x ${MANIFESTS.length} manifests`,
+    );
     expect(MANIFESTS.length).toBeGreaterThanOrEqual(9);
     const sources = MANIFESTS.map((m) => ({ ...m, bytes: readFileSync(path.join(REPO, m.file)) }));
     expect(validateCatalog(sources.slice(0, 5), { strict: true }).problems).toEqual([]);

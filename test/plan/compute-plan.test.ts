@@ -18,12 +18,22 @@ const store = aModule({
   name: "minio",
   stateful: true,
   expectedState: "healthy",
-  services: [aService({ name: "minio", expectedState: "healthy", restart: "unless-stopped", healthcheck: { test: ["CMD", "true"], intervalNs: 1e9, timeoutNs: undefined, startPeriodNs: undefined, retries: 3 } })],
+  services: [
+    aService({
+      name: "minio",
+      expectedState: "healthy",
+      restart: "unless-stopped",
+      healthcheck: { test: ["CMD", "true"], intervalNs: 1e9, timeoutNs: undefined, startPeriodNs: undefined, retries: 3 },
+    }),
+  ],
 });
 
-const planOf = (catalog = [web], containers = [anObservedContainer(web, "web")], over = {}) => computePlan(planInputs(catalog, anObservedState(containers), over));
-const kinds = (p: ReturnType<typeof computePlan>, module: string) => p.modules.find((m) => m.name === module)?.drift.map((d) => d.kind) ?? [];
-const actions = (p: ReturnType<typeof computePlan>, module: string) => p.modules.find((m) => m.name === module)?.actions.map((a) => `${a.type}:${a.cause}`) ?? [];
+const planOf = (catalog = [web], containers = [anObservedContainer(web, "web")], over = {}) =>
+  computePlan(planInputs(catalog, anObservedState(containers), over));
+const kinds = (p: ReturnType<typeof computePlan>, module: string) =>
+  p.modules.find((m) => m.name === module)?.drift.map((d) => d.kind) ?? [];
+const actions = (p: ReturnType<typeof computePlan>, module: string) =>
+  p.modules.find((m) => m.name === module)?.actions.map((a) => `${a.type}:${a.cause}`) ?? [];
 
 describe("computePlan", () => {
   it("reports a module whose running container matches its spec as in sync with no actions", () => {
@@ -54,7 +64,10 @@ describe("computePlan", () => {
     ["exited 1", { exitCode: 1 }],
     ["killed (137)", { exitCode: 137 }],
     ["OOM-killed with exit code 0", { oomKilled: true }],
-    ["a start error", { status: "created" as const, error: "exec: no such file", exitCode: 127, startedAt: undefined, finishedAt: undefined }],
+    [
+      "a start error",
+      { status: "created" as const, error: "exec: no such file", exitCode: 127, startedAt: undefined, finishedAt: undefined },
+    ],
     ["never started", { status: "created" as const, startedAt: undefined, finishedAt: undefined }],
   ])("reports exited_success drift and plans run-once for a one-shot that %s", (_label, over) => {
     const p = planOf([oneShot], [anObservedContainer(oneShot, "minio-init", over)]);
@@ -68,11 +81,14 @@ describe("computePlan", () => {
     expect(actions(p, "minio-init")).toEqual(["wait:container.state.exited_success"]);
   });
 
-  it.each(["exited", "created", "dead", "paused", "restarting"] as const)("reports not_running and plans start for a running service whose container is %s", (status) => {
-    const p = planOf([web], [anObservedContainer(web, "web", { status, running: status === "paused" || status === "restarting" })]);
-    expect(kinds(p, "web")).toEqual(["container.state.not_running"]);
-    expect(actions(p, "web")).toEqual(["start:container.state.not_running"]);
-  });
+  it.each(["exited", "created", "dead", "paused", "restarting"] as const)(
+    "reports not_running and plans start for a running service whose container is %s",
+    (status) => {
+      const p = planOf([web], [anObservedContainer(web, "web", { status, running: status === "paused" || status === "restarting" })]);
+      expect(kinds(p, "web")).toEqual(["container.state.not_running"]);
+      expect(actions(p, "web")).toEqual(["start:container.state.not_running"]);
+    },
+  );
 
   it("reports unhealthy for a healthy service whose healthcheck fails and plans its recreation", () => {
     const p = planOf([store], [anObservedContainer(store, "minio", { health: "unhealthy" })]);
@@ -107,7 +123,10 @@ describe("computePlan", () => {
 
   it("lists the changed fields, environment key names only, when the spec hash differs", () => {
     const before = aModule({ name: "web", services: [aService({ name: "web", environment: { A: "1", TOKEN: "${TOKEN}" } })] });
-    const after = aModule({ name: "web", services: [aService({ name: "web", command: ["sleep", "5"], environment: { A: "2", TOKEN: "${TOKEN}", B: "x" } })] });
+    const after = aModule({
+      name: "web",
+      services: [aService({ name: "web", command: ["sleep", "5"], environment: { A: "2", TOKEN: "${TOKEN}", B: "x" } })],
+    });
     const p = planOf([after], [anObservedContainer(before, "web")]);
     expect(kinds(p, "web")).toEqual(["config.changed"]);
     expect(p.modules[0]?.drift[0]?.detail.fields).toEqual(["command", "environment.A", "environment.B"]);
@@ -117,7 +136,9 @@ describe("computePlan", () => {
   it("reports a changed resolved value as config.changed on that key, without the value, when digests are available", () => {
     const svc = aService({ name: "web", environment: { TOKEN: "${TOKEN}" } });
     const m = aModule({ name: "web", services: [svc] });
-    const c = anObservedContainer(m, "web", { labels: { ...anObservedContainer(m, "web").labels, "dev.platformctl.secret-digests": JSON.stringify({ TOKEN: "aaaa" }) } });
+    const c = anObservedContainer(m, "web", {
+      labels: { ...anObservedContainer(m, "web").labels, "dev.platformctl.secret-digests": JSON.stringify({ TOKEN: "aaaa" }) },
+    });
     const p = planOf([m], [c], { secretDigests: { "web/web": { TOKEN: "bbbb" } } });
     expect(kinds(p, "web")).toEqual(["config.changed"]);
     expect(p.modules[0]?.drift[0]?.detail.fields).toEqual(["environment.TOKEN"]);
@@ -140,7 +161,9 @@ describe("computePlan", () => {
     const p = planOf([web], [anObservedContainer(web, "web"), gone, ghost]);
     expect(kinds(p, "web")).toEqual(["container.orphaned"]);
     expect(p.modules.find((m) => m.name === "ghost")).toMatchObject({ declared: false, in_sync: false });
-    expect(actions(planOf([web], [gone, ghost, anObservedContainer(web, "web")], { prune: true }), "ghost")).toEqual(["remove:container.orphaned"]);
+    expect(actions(planOf([web], [gone, ghost, anObservedContainer(web, "web")], { prune: true }), "ghost")).toEqual([
+      "remove:container.orphaned",
+    ]);
   });
 
   it("plans only the selected modules and leaves undeclared modules out unless named", () => {
@@ -150,7 +173,10 @@ describe("computePlan", () => {
   });
 
   it("recreates and re-runs a one-shot whose spec changed", () => {
-    const before = aModule({ ...oneShot, services: [aService({ name: "minio-init", expectedState: "exited-success", command: ["false"] })] });
+    const before = aModule({
+      ...oneShot,
+      services: [aService({ name: "minio-init", expectedState: "exited-success", command: ["false"] })],
+    });
     const p = planOf([oneShot], [anObservedContainer(before, "minio-init", { exitCode: 1 })]);
     expect(kinds(p, "minio-init")).toEqual(["config.changed", "container.state.exited_success"]);
     expect(actions(p, "minio-init")).toEqual(["recreate:config.changed", "run-once:config.changed"]);
@@ -174,14 +200,27 @@ describe("computePlan", () => {
 
   it("gives every drift kind of the closed set a producing case above", () => {
     expect(Object.keys(DRIFT_KINDS).sort()).toEqual(
-      ["config.changed", "container.duplicate", "container.orphaned", "container.state.exited_success", "container.state.not_running", "container.state.unhealthy", "image.changed", "image.updated", "service.missing"].sort(),
+      [
+        "config.changed",
+        "container.duplicate",
+        "container.orphaned",
+        "container.state.exited_success",
+        "container.state.not_running",
+        "container.state.unhealthy",
+        "image.changed",
+        "image.updated",
+        "service.missing",
+      ].sort(),
     );
   });
 });
 
 describe("exitedSuccessfully", () => {
   it("accepts an exit 0 whose FinishedAt is a few ms before StartedAt (sub-millisecond runs on Docker 20.10)", () => {
-    const ok = anObservedContainer(oneShot, "minio-init", { startedAt: "2026-11-22T10:00:00.004Z", finishedAt: "2026-11-22T10:00:00.000Z" });
+    const ok = anObservedContainer(oneShot, "minio-init", {
+      startedAt: "2026-11-22T10:00:00.004Z",
+      finishedAt: "2026-11-22T10:00:00.000Z",
+    });
     expect(exitedSuccessfully(ok)).toBe(true);
   });
 

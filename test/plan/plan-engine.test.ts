@@ -35,7 +35,11 @@ const HC = manifest("hc", {
   services: `    hc:\n      image: ${TEST_IMAGE}\n      command: ["sh", "-c", "sleep 100000"]\n      restart: "no"\n      healthcheck:\n        test: ["CMD-SHELL", "test -f /tmp/ok"]\n        interval: 1s\n        timeout: 1s\n        retries: 1\n`,
 });
 
-async function plan(project: string, args: string[] = [], env: Record<string, string> = {}): Promise<{ plan: Plan; code: number; raw: string }> {
+async function plan(
+  project: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ plan: Plan; code: number; raw: string }> {
   const r = await runCli(["plan", "--json", "--project", project, "--modules-dir", catalog.dir, ...args], { PLAN_TOKEN: CANARY, ...env });
   if (r.code !== 0 && r.code !== 2) throw new Error(`plan exited ${r.code}: ${r.stderr}`);
   const parsed = JSON.parse(r.stdout) as Plan;
@@ -60,7 +64,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await catalog.remove();
-  for (const t of tagsToRemove) await docker.getImage(t).remove({ noprune: true }).catch(() => undefined);
+  for (const t of tagsToRemove)
+    await docker
+      .getImage(t)
+      .remove({ noprune: true })
+      .catch(() => undefined);
 });
 
 describe("plan against the real engine", () => {
@@ -149,7 +157,14 @@ describe("plan against the real engine", () => {
   it("reports a second container for one service as container.duplicate", async () => {
     const p = testProject("dup");
     await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "app", env: { PLAN_TOKEN: CANARY }, start: true });
-    await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "app", env: { PLAN_TOKEN: CANARY }, start: true, name: `${p}_app_app-copy` });
+    await createAsPlatformctl(docker, {
+      project: p,
+      dir: catalog.dir,
+      module: "app",
+      env: { PLAN_TOKEN: CANARY },
+      start: true,
+      name: `${p}_app_app-copy`,
+    });
     const r = await plan(p, ["--module", "app"]);
     expect(kindsOf(r.plan, "app")).toEqual(["container.duplicate"]);
     expect(moduleOf(r.plan, "app")?.drift[0]?.detail).toEqual({ keep: `${p}_app_app` });
@@ -157,7 +172,11 @@ describe("plan against the real engine", () => {
 
   it("reports a stray labelled container of an undeclared module as orphaned and never reports unlabelled containers", async () => {
     const p = testProject("orphan");
-    const stray = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"], Labels: { "dev.platformctl.project": p, "dev.platformctl.module": "ghost", "dev.platformctl.service": "x" } });
+    const stray = await docker.createContainer({
+      Image: TEST_IMAGE,
+      Cmd: ["true"],
+      Labels: { "dev.platformctl.project": p, "dev.platformctl.module": "ghost", "dev.platformctl.service": "x" },
+    });
     const unlabelled = await docker.createContainer({ Image: TEST_IMAGE, Cmd: ["true"], name: `${p}_app_app` });
     try {
       const r = await plan(p);
@@ -182,12 +201,15 @@ describe("plan against the real engine", () => {
     const p = testProject("canary");
     const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "app", env: { PLAN_TOKEN: CANARY }, start: true });
     const out = path.join(catalog.dir, "..", "plan.json");
-    const json = await runCli(["plan", "--json", "--out", out, "--project", p, "--modules-dir", catalog.dir, "--verbose"], { PLAN_TOKEN: CANARY });
+    const json = await runCli(["plan", "--json", "--out", out, "--project", p, "--modules-dir", catalog.dir, "--verbose"], {
+      PLAN_TOKEN: CANARY,
+    });
     const md = await runCli(["plan", "--markdown", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY });
     const text = await runCli(["plan", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY });
     const saved = await readFile(out, "utf8");
     const labels = JSON.stringify((await c.inspect()).Config.Labels);
-    for (const s of [json.stdout, json.stderr, md.stdout, md.stderr, text.stdout, text.stderr, saved, labels]) expect(s).not.toContain(CANARY);
+    for (const s of [json.stdout, json.stderr, md.stdout, md.stderr, text.stdout, text.stderr, saved, labels])
+      expect(s).not.toContain(CANARY);
     expect(JSON.parse(saved).fingerprint).toBe(JSON.parse(json.stdout).fingerprint);
     expect(md.stdout).toContain("| module | stateful | expected | drift | actions |");
   });
@@ -210,7 +232,10 @@ describe("plan against the real engine", () => {
     const proxy = await startRecordingProxy();
     try {
       const out = path.join(catalog.dir, "..", "ro-plan.json");
-      const r = await runCli(["plan", "--json", "--out", out, "--prune", "--project", p, "--modules-dir", catalog.dir], { PLAN_TOKEN: CANARY, DOCKER_HOST: proxy.dockerHost });
+      const r = await runCli(["plan", "--json", "--out", out, "--prune", "--project", p, "--modules-dir", catalog.dir], {
+        PLAN_TOKEN: CANARY,
+        DOCKER_HOST: proxy.dockerHost,
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(proxy.requests.length).toBeGreaterThanOrEqual(3);
       expect(proxy.requests.filter((q) => q.method !== "GET")).toEqual([]);
@@ -225,7 +250,12 @@ describe("plan against the real engine", () => {
     const p = testProject("mounts");
     const cat = await aCatalog();
     try {
-      await cat.write("binder", manifest("binder", { services: `    binder:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n      volumes: ["/nonexistent/platformctl-${runId()}:/data"]\n` }));
+      await cat.write(
+        "binder",
+        manifest("binder", {
+          services: `    binder:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100"]\n      restart: "no"\n      volumes: ["/nonexistent/platformctl-${runId()}:/data"]\n`,
+        }),
+      );
       const r = await runCli(["plan", "--json", "--project", p, "--modules-dir", cat.dir]);
       const parsed = JSON.parse(r.stdout) as Plan;
       expect(moduleOf(parsed, "binder")?.warnings.join("\n")).toContain("bind.source_missing");

@@ -7,7 +7,14 @@ import type { Module } from "../../src/manifest/module.js";
 import type { DriftKind } from "../../src/plan/plan.js";
 import { DRIFT_KINDS } from "../../src/plan/plan.js";
 import { evaluatePolicy } from "../../src/policy/evaluate-policy.js";
-import { POLICY_RULES, REASON_CODES, type ArchiveFacts, type Decision, type PolicyInput, type ReasonCode } from "../../src/policy/policy.js";
+import {
+  POLICY_RULES,
+  REASON_CODES,
+  type ArchiveFacts,
+  type Decision,
+  type PolicyInput,
+  type ReasonCode,
+} from "../../src/policy/policy.js";
 import {
   aBackup,
   anUncataloguedBackup,
@@ -70,7 +77,9 @@ describe("evaluatePolicy: the seed scenario (PR #379)", () => {
 describe("evaluatePolicy: rules", () => {
   it("allows any plan of a stateless module without any gate input (rule stateless)", () => {
     const drift = [aDrift("image.changed", "web"), aDrift("config.changed", "web"), aDrift("container.orphaned", "old")];
-    const d = evaluatePolicy(aPolicyInput(web, drift, { inputs: { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false } }));
+    const d = evaluatePolicy(
+      aPolicyInput(web, drift, { inputs: { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false } }),
+    );
     expect(d).toMatchObject({ eligible: true, stateful: false, rule: "stateless", reasons: [] });
     expect(d.allowed_drift).toEqual([
       { kind: "config.changed", service: "web", rule: "stateless" },
@@ -81,12 +90,19 @@ describe("evaluatePolicy: rules", () => {
 
   it("ignores bootstrap, rerun and wrong inputs on a stateless module", () => {
     const inputs = { allowStateful: false, backupRef: "/etc/passwd", confirm: "nope", bootstrap: true, rerun: true };
-    const d = evaluatePolicy(aPolicyInput(web, [aDrift("service.missing", "web")], { inputs, backup: undefined, bootstrap: ALREADY_APPLIED }));
+    const d = evaluatePolicy(
+      aPolicyInput(web, [aDrift("service.missing", "web")], { inputs, backup: undefined, bootstrap: ALREADY_APPLIED }),
+    );
     expect(d).toMatchObject({ eligible: true, rule: "stateless" });
   });
 
   it("treats a module as stateful when only the plan says so", () => {
-    const d = evaluatePolicy(aPolicyInput(web, [], { plan: aModulePlan(web, [], { stateful: true, actions: [aStartingWait("web")] }), inputs: goodInputs({ allowStateful: false }) }));
+    const d = evaluatePolicy(
+      aPolicyInput(web, [], {
+        plan: aModulePlan(web, [], { stateful: true, actions: [aStartingWait("web")] }),
+        inputs: goodInputs({ allowStateful: false }),
+      }),
+    );
     expect(d.stateful).toBe(true);
     expect(codes(d)).toContain("input.allow_stateful_missing");
   });
@@ -99,18 +115,34 @@ describe("evaluatePolicy: rules", () => {
   it("allows a stateful module whose plan has no actions without any input (rule nothing-to-apply): apply and scope agree", () => {
     const none = { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false };
     const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: none, backup: undefined }));
-    expect(d).toEqual({ module: "minio", stateful: true, eligible: true, reasons: [], drift_kinds: [], allowed_drift: [], rule: "nothing-to-apply" });
+    expect(d).toEqual({
+      module: "minio",
+      stateful: true,
+      eligible: true,
+      reasons: [],
+      drift_kinds: [],
+      allowed_drift: [],
+      rule: "nothing-to-apply",
+    });
   });
 
   it("ignores wrong inputs when there is nothing to apply: a blank backup ref, a wrong token, --rerun without a one-shot", () => {
-    const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: goodInputs({ backupRef: "  ", confirm: "nope", rerun: true }), backup: undefined }));
+    const d = evaluatePolicy(
+      aPolicyInput(minio, [], { inputs: goodInputs({ backupRef: "  ", confirm: "nope", rerun: true }), backup: undefined }),
+    );
     expect(d).toMatchObject({ eligible: true, rule: "nothing-to-apply" });
   });
 
   it("allows drift that plans no action (a duplicate without --prune) on a stateful module as nothing-to-apply, naming the drift", () => {
     const dup = aDrift("container.duplicate", "minio");
-    const d = evaluatePolicy(aPolicyInput(minio, [dup], { plan: aModulePlan(minio, [dup], { actions: [] }), inputs: goodInputs({ allowStateful: false }) }));
-    expect(d).toMatchObject({ eligible: true, rule: "nothing-to-apply", allowed_drift: [{ kind: "container.duplicate", service: "minio", rule: "nothing-to-apply" }] });
+    const d = evaluatePolicy(
+      aPolicyInput(minio, [dup], { plan: aModulePlan(minio, [dup], { actions: [] }), inputs: goodInputs({ allowStateful: false }) }),
+    );
+    expect(d).toMatchObject({
+      eligible: true,
+      rule: "nothing-to-apply",
+      allowed_drift: [{ kind: "container.duplicate", service: "minio", rule: "nothing-to-apply" }],
+    });
   });
 
   it("treats a re-run of an in-sync stateful one-shot like the one-shot exception", () => {
@@ -124,24 +156,50 @@ describe("evaluatePolicy: rules", () => {
   });
 
   it("allows exited_success on the one-shot service of a mixed module, but not on its long-running one", () => {
-    const ok = evaluatePolicy(aPolicyInput(dbWithMigrate, [aDrift("container.state.exited_success", "migrate")], { backup: aBackup(SEED_REF.replace("minio", "db")), inputs: goodInputs({ backupRef: SEED_REF.replace("minio", "db") }) }));
+    const ok = evaluatePolicy(
+      aPolicyInput(dbWithMigrate, [aDrift("container.state.exited_success", "migrate")], {
+        backup: aBackup(SEED_REF.replace("minio", "db")),
+        inputs: goodInputs({ backupRef: SEED_REF.replace("minio", "db") }),
+      }),
+    );
     expect(ok).toMatchObject({ eligible: true, rule: "stateful-oneshot-exception" });
-    const bad = evaluatePolicy(aPolicyInput(dbWithMigrate, [aDrift("container.state.exited_success", "db")], { backup: aBackup(SEED_REF.replace("minio", "db")), inputs: goodInputs({ backupRef: SEED_REF.replace("minio", "db") }) }));
+    const bad = evaluatePolicy(
+      aPolicyInput(dbWithMigrate, [aDrift("container.state.exited_success", "db")], {
+        backup: aBackup(SEED_REF.replace("minio", "db")),
+        inputs: goodInputs({ backupRef: SEED_REF.replace("minio", "db") }),
+      }),
+    );
     expect(bad.reasons).toEqual([
-      { code: "drift.not_allowed", message: expect.stringContaining("container.state.exited_success on db (not a one-shot service)"), drift: [{ kind: "container.state.exited_success", service: "db" }] },
+      {
+        code: "drift.not_allowed",
+        message: expect.stringContaining("container.state.exited_success on db (not a one-shot service)"),
+        drift: [{ kind: "container.state.exited_success", service: "db" }],
+      },
     ]);
   });
 
   it("allows the first creation of a stateful module with --bootstrap, allow_stateful and the token, without a backup (rule bootstrap)", () => {
     const d = evaluatePolicy(
-      aPolicyInput(minio, [aDrift("service.missing", "minio")], { inputs: goodInputs({ backupRef: undefined, bootstrap: true }), backup: undefined, bootstrap: NOTHING_BEFORE }),
+      aPolicyInput(minio, [aDrift("service.missing", "minio")], {
+        inputs: goodInputs({ backupRef: undefined, bootstrap: true }),
+        backup: undefined,
+        bootstrap: NOTHING_BEFORE,
+      }),
     );
-    expect(d).toMatchObject({ eligible: true, rule: "bootstrap", allowed_drift: [{ kind: "service.missing", service: "minio", rule: "bootstrap" }] });
+    expect(d).toMatchObject({
+      eligible: true,
+      rule: "bootstrap",
+      allowed_drift: [{ kind: "service.missing", service: "minio", rule: "bootstrap" }],
+    });
   });
 
   it("does not verify a backup ref given with a valid bootstrap: removing it must never unblock", () => {
     const d = evaluatePolicy(
-      aPolicyInput(minio, [aDrift("service.missing", "minio")], { inputs: goodInputs({ backupRef: "/nowhere", bootstrap: true }), backup: undefined, bootstrap: NOTHING_BEFORE }),
+      aPolicyInput(minio, [aDrift("service.missing", "minio")], {
+        inputs: goodInputs({ backupRef: "/nowhere", bootstrap: true }),
+        backup: undefined,
+        bootstrap: NOTHING_BEFORE,
+      }),
     );
     expect(d).toMatchObject({ eligible: true, rule: "bootstrap" });
   });
@@ -165,7 +223,9 @@ describe("evaluatePolicy: rules", () => {
 
 describe("evaluatePolicy: gate inputs", () => {
   it("reports each missing input as its own reason (input.allow_stateful_missing, input.backup_ref_missing, input.confirm_missing)", () => {
-    const d = evaluatePolicy(aPolicyInput(minioInit, [exited1], { inputs: { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false } }));
+    const d = evaluatePolicy(
+      aPolicyInput(minioInit, [exited1], { inputs: { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false } }),
+    );
     expect(codes(d)).toEqual(["input.allow_stateful_missing", "input.backup_ref_missing", "input.confirm_missing"]);
     expect(d.reasons.map((r) => r.input)).toEqual(["allow_stateful", "backup_ref", "confirm"]);
     expect(d.rule).toBe("blocked");
@@ -175,11 +235,15 @@ describe("evaluatePolicy: gate inputs", () => {
     ["empty", ""],
     ["whitespace only", "  \t"],
   ])("treats an %s backup ref as missing", (_label, ref) => {
-    expect(codes(evaluatePolicy(aPolicyInput(minioInit, [exited1], { inputs: goodInputs({ backupRef: ref }), backup: aBackup(ref) })))).toEqual(["input.backup_ref_missing"]);
+    expect(
+      codes(evaluatePolicy(aPolicyInput(minioInit, [exited1], { inputs: goodInputs({ backupRef: ref }), backup: aBackup(ref) }))),
+    ).toEqual(["input.backup_ref_missing"]);
   });
 
   it("treats an empty confirmation as missing", () => {
-    expect(codes(evaluatePolicy(aPolicyInput(minioInit, [exited1], { inputs: goodInputs({ confirm: "" }) })))).toEqual(["input.confirm_missing"]);
+    expect(codes(evaluatePolicy(aPolicyInput(minioInit, [exited1], { inputs: goodInputs({ confirm: "" }) })))).toEqual([
+      "input.confirm_missing",
+    ]);
   });
 
   it.each([
@@ -203,11 +267,15 @@ describe("evaluatePolicy: gate inputs", () => {
   it("compares with the configured token, not the default", () => {
     const over = { confirmToken: "MINIO_BACKUP_OK" };
     expect(evaluatePolicy(aPolicyInput(minioInit, [exited1], over)).eligible).toBe(false);
-    expect(evaluatePolicy(aPolicyInput(minioInit, [exited1], { ...over, inputs: goodInputs({ confirm: "MINIO_BACKUP_OK" }) })).eligible).toBe(true);
+    expect(
+      evaluatePolicy(aPolicyInput(minioInit, [exited1], { ...over, inputs: goodInputs({ confirm: "MINIO_BACKUP_OK" }) })).eligible,
+    ).toBe(true);
   });
 
   it("blocks a re-run of a stateful module without a one-shot service (input.rerun_not_one_shot)", () => {
-    const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: goodInputs({ rerun: true }), plan: aModulePlan(minio, [], { actions: [aStartingWait("minio")] }) }));
+    const d = evaluatePolicy(
+      aPolicyInput(minio, [], { inputs: goodInputs({ rerun: true }), plan: aModulePlan(minio, [], { actions: [aStartingWait("minio")] }) }),
+    );
     expect(d.reasons).toEqual([{ code: "input.rerun_not_one_shot", message: expect.stringContaining("no one-shot"), input: "rerun" }]);
   });
 
@@ -220,12 +288,19 @@ describe("evaluatePolicy: gate inputs", () => {
 describe("evaluatePolicy: volume ownership", () => {
   const runWiper = aDrift("service.missing", "wiper");
   const noInputs = { allowStateful: false, backupRef: undefined, confirm: undefined, bootstrap: false };
-  const withCatalog = (catalog: Module[], over: Partial<PolicyInput> = {}) => evaluatePolicy(aPolicyInput(wiper, [runWiper], { catalog, ...over }));
+  const withCatalog = (catalog: Module[], over: Partial<PolicyInput> = {}) =>
+    evaluatePolicy(aPolicyInput(wiper, [runWiper], { catalog, ...over }));
 
   it("judges a stateless module that mounts a stateful module's volume read-write by the owner's gate, never by rule stateless", () => {
     const d = withCatalog([minio, wiper], { inputs: noInputs, backup: undefined });
     expect(d).toMatchObject({ stateful: true, eligible: false, rule: "blocked" });
-    expect(codes(d)).toEqual(["drift.not_allowed", "input.allow_stateful_missing", "input.backup_ref_missing", "input.confirm_missing", "volume.foreign_stateful"]);
+    expect(codes(d)).toEqual([
+      "drift.not_allowed",
+      "input.allow_stateful_missing",
+      "input.backup_ref_missing",
+      "input.confirm_missing",
+      "volume.foreign_stateful",
+    ]);
     expect(d.reasons.find((r) => r.code === "volume.foreign_stateful")?.message).toBe(
       'Module "wiper" mounts volume minio-data of stateful module "minio" (read-write in wiper), so it is judged by the owner\'s gate: allow_stateful, the confirmation, a backup of minio.',
     );
@@ -248,11 +323,26 @@ describe("evaluatePolicy: volume ownership", () => {
   });
 
   it("does not guard a read-only mount of the stateful volume, nor a volume no stateful module mounts", () => {
-    const reader = aModule({ name: "wiper", services: [aService({ name: "wiper", volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: true }] })] });
-    expect(evaluatePolicy(aPolicyInput(reader, [aDrift("service.missing", "wiper")], { catalog: [minio, reader], inputs: noInputs, backup: undefined }))).toMatchObject({ stateful: false, rule: "stateless" });
-    const scratch = aModule({ name: "wiper", services: [aService({ name: "wiper", volumes: [{ type: "volume", source: "scratch", target: "/s", readOnly: false }] })] });
-    const other = aModule({ name: "other", services: [aService({ name: "other", volumes: [{ type: "volume", source: "scratch", target: "/s", readOnly: false }] })] });
-    expect(evaluatePolicy(aPolicyInput(scratch, [], { catalog: [other, scratch], inputs: noInputs, backup: undefined })).rule).toBe("stateless");
+    const reader = aModule({
+      name: "wiper",
+      services: [aService({ name: "wiper", volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: true }] })],
+    });
+    expect(
+      evaluatePolicy(
+        aPolicyInput(reader, [aDrift("service.missing", "wiper")], { catalog: [minio, reader], inputs: noInputs, backup: undefined }),
+      ),
+    ).toMatchObject({ stateful: false, rule: "stateless" });
+    const scratch = aModule({
+      name: "wiper",
+      services: [aService({ name: "wiper", volumes: [{ type: "volume", source: "scratch", target: "/s", readOnly: false }] })],
+    });
+    const other = aModule({
+      name: "other",
+      services: [aService({ name: "other", volumes: [{ type: "volume", source: "scratch", target: "/s", readOnly: false }] })],
+    });
+    expect(evaluatePolicy(aPolicyInput(scratch, [], { catalog: [other, scratch], inputs: noInputs, backup: undefined })).rule).toBe(
+      "stateless",
+    );
   });
 
   it("adds no volume.foreign_stateful to a stateful sidecar that names the owner in backup_ref_modules: its gate is the owner's already", () => {
@@ -260,15 +350,34 @@ describe("evaluatePolicy: volume ownership", () => {
       name: "minio-init",
       stateful: true,
       backupRefModules: ["minio"],
-      services: [aService({ name: "minio-init", expectedState: "exited-success", volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: false }] })],
+      services: [
+        aService({
+          name: "minio-init",
+          expectedState: "exited-success",
+          volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: false }],
+        }),
+      ],
     });
-    const d = evaluatePolicy(aPolicyInput(sidecar, [aDrift("container.state.exited_success", "minio-init")], { catalog: [minio, sidecar], inputs: noInputs, backup: undefined }));
+    const d = evaluatePolicy(
+      aPolicyInput(sidecar, [aDrift("container.state.exited_success", "minio-init")], {
+        catalog: [minio, sidecar],
+        inputs: noInputs,
+        backup: undefined,
+      }),
+    );
     expect(codes(d)).toEqual(["input.allow_stateful_missing", "input.backup_ref_missing", "input.confirm_missing"]);
   });
 
   it("needs one backup covering both when a stateful module also writes another stateful module's volume", () => {
-    const db = aModule({ name: "db2", stateful: true, backupRefModules: ["db2"], services: [aService({ name: "db2", volumes: [{ type: "volume", source: "minio-data", target: "/m", readOnly: false }] })] });
-    const d = evaluatePolicy(aPolicyInput(db, [], { catalog: [minio, db], plan: aModulePlan(db, [], { actions: [aStartingWait("db2")] }) }));
+    const db = aModule({
+      name: "db2",
+      stateful: true,
+      backupRefModules: ["db2"],
+      services: [aService({ name: "db2", volumes: [{ type: "volume", source: "minio-data", target: "/m", readOnly: false }] })],
+    });
+    const d = evaluatePolicy(
+      aPolicyInput(db, [], { catalog: [minio, db], plan: aModulePlan(db, [], { actions: [aStartingWait("db2")] }) }),
+    );
     expect(codes(d)).toEqual(["backup.wrong_module", "volume.foreign_stateful"]);
     expect(d.reasons[0]?.message).toContain("no module covers all the data it writes");
   });
@@ -282,7 +391,12 @@ describe("evaluatePolicy: dependencies", () => {
   it("blocks a plan with actions whose dependency outside the run is not ready (dependency.not_ready), stateless or not", () => {
     const d = evaluatePolicy(aPolicyInput(app, missing, { dependencies: [down] }));
     expect(d).toMatchObject({ eligible: false, rule: "blocked", allowed_drift: [] });
-    expect(d.reasons).toEqual([{ code: "dependency.not_ready", message: 'Module "app" depends on "db", which is not in this run and not ready: db: container.state.not_running (exited 137).' }]);
+    expect(d.reasons).toEqual([
+      {
+        code: "dependency.not_ready",
+        message: 'Module "app" depends on "db", which is not in this run and not ready: db: container.state.not_running (exited 137).',
+      },
+    ]);
     const stateful = aModule({ name: "app", stateful: true, dependsOn: ["db"], backupRefModules: ["minio"] });
     const plan = aModulePlan(stateful, [], { actions: [aStartingWait("app")] });
     expect(codes(evaluatePolicy(aPolicyInput(stateful, [], { plan, dependencies: [down] })))).toEqual(["dependency.not_ready"]);
@@ -298,12 +412,19 @@ describe("evaluatePolicy: dependencies", () => {
   it("does not judge dependencies of a plan with no actions: it changes nothing", () => {
     expect(evaluatePolicy(aPolicyInput(app, [], { dependencies: [down] }))).toMatchObject({ eligible: true, rule: "stateless" });
     const stateful = aModule({ name: "app", stateful: true, dependsOn: ["db"] });
-    expect(evaluatePolicy(aPolicyInput(stateful, [], { dependencies: [down] }))).toMatchObject({ eligible: true, rule: "nothing-to-apply" });
+    expect(evaluatePolicy(aPolicyInput(stateful, [], { dependencies: [down] }))).toMatchObject({
+      eligible: true,
+      rule: "nothing-to-apply",
+    });
   });
 
   it("reports every dependency that is not ready as its own reason", () => {
     const two = aModule({ name: "app", dependsOn: ["db", "cache"] });
-    const d = evaluatePolicy(aPolicyInput(two, missing, { dependencies: [down, { module: "cache", readiness: "not-ready", problems: ["service cache is not healthy (starting)"] }] }));
+    const d = evaluatePolicy(
+      aPolicyInput(two, missing, {
+        dependencies: [down, { module: "cache", readiness: "not-ready", problems: ["service cache is not healthy (starting)"] }],
+      }),
+    );
     expect(d.reasons.map((r) => r.message)).toEqual([
       'Module "app" depends on "cache", which is not in this run and not ready: service cache is not healthy (starting).',
       'Module "app" depends on "db", which is not in this run and not ready: db: container.state.not_running (exited 137).',
@@ -323,10 +444,22 @@ describe("evaluatePolicy: backup verification", () => {
 
   it.each<[string, ArchiveFacts | undefined, string]>([
     ["not read at all", undefined, "it was not read to verify it"],
-    ["junk (not gzip)", { complete: false, problem: "not a readable gzip stream (incorrect header check)", entries: 0, volumes: [] }, "incorrect header check"],
-    ["truncated", { complete: false, problem: "the archive ends inside an entry (truncated)", entries: 3, volumes: ["minio-data"] }, "truncated"],
+    [
+      "junk (not gzip)",
+      { complete: false, problem: "not a readable gzip stream (incorrect header check)", entries: 0, volumes: [] },
+      "incorrect header check",
+    ],
+    [
+      "truncated",
+      { complete: false, problem: "the archive ends inside an entry (truncated)", entries: 3, volumes: ["minio-data"] },
+      "truncated",
+    ],
     ["an empty tar", { complete: true, problem: undefined, entries: 0, volumes: [] }, "holds nothing"],
-    ["a tar without minio's volume", { complete: true, problem: undefined, entries: 2, volumes: ["other"] }, 'volume minio-data of module "minio"'],
+    [
+      "a tar without minio's volume",
+      { complete: true, problem: undefined, entries: 2, volumes: ["other"] },
+      'volume minio-data of module "minio"',
+    ],
   ])("refuses a backup the catalog does not record that is %s (backup.unverified)", (_label, archive, says) => {
     const d = withBackup(SEED_REF, { catalogEntry: undefined, archive });
     expect(codes(d)).toEqual(["backup.unverified"]);
@@ -343,7 +476,11 @@ describe("evaluatePolicy: backup verification", () => {
   });
 
   it("blocks every backup while the catalog cannot be read, even a well-formed archive (backup.catalog_unreadable)", () => {
-    const d = withBackup(SEED_REF, { catalogEntry: undefined, catalogUnreadable: "/state/backup-catalog.jsonl: EACCES", archive: undefined });
+    const d = withBackup(SEED_REF, {
+      catalogEntry: undefined,
+      catalogUnreadable: "/state/backup-catalog.jsonl: EACCES",
+      archive: undefined,
+    });
     expect(codes(d)).toEqual(["backup.catalog_unreadable"]);
     expect(d.reasons[0]?.message).toContain("EACCES");
   });
@@ -354,7 +491,9 @@ describe("evaluatePolicy: backup verification", () => {
 
   it("reports facts gathered for another path, or none, as backup.unverified", () => {
     expect(codes(evaluatePolicy(aPolicyInput(minioInit, [exited1], { backup: undefined })))).toEqual(["backup.unverified"]);
-    expect(codes(evaluatePolicy(aPolicyInput(minioInit, [exited1], { backup: aBackup(`${ROOT}/minio-20260517T000000Z.tar.gz`) })))).toEqual(["backup.unverified"]);
+    expect(codes(evaluatePolicy(aPolicyInput(minioInit, [exited1], { backup: aBackup(`${ROOT}/minio-20260517T000000Z.tar.gz`) })))).toEqual(
+      ["backup.unverified"],
+    );
   });
 
   it.each<[string, string, Parameters<typeof aBackup>[1], ReasonCode[]]>([
@@ -364,11 +503,36 @@ describe("evaluatePolicy: backup verification", () => {
     ["an empty file", SEED_REF, { size: 0, catalogEntry: undefined, archive: MINIO_ARCHIVE }, ["backup.empty"]],
     ["an unknown backup root", SEED_REF, { backupRoot: undefined }, ["backup.root_missing"]],
     ["a relative backup root", SEED_REF, { backupRoot: "backups" }, ["backup.root_missing"]],
-    ["a prefix-collision root (/backups-evil is not inside /backups)", `${ROOT}-evil/minio-20260517T010847Z.tar.gz`, {}, ["backup.outside_root"]],
-    ["a symlink inside the root escaping it", `${ROOT}/minio-20260517T010847Z.tar.gz`, { realPath: "/tmp/minio-20260517T010847Z.tar.gz" }, ["backup.outside_root"]],
-    ["a traversal that resolves outside the root", `${ROOT}/../../../tmp/minio-20260517T010847Z.tar.gz`, { realPath: "/tmp/minio-20260517T010847Z.tar.gz" }, ["backup.outside_root"]],
-    ["a realPath that is not clean", `${ROOT}/../x/minio-20260517T010847Z.tar.gz`, { realPath: `${ROOT}/../x/minio-20260517T010847Z.tar.gz` }, ["backup.outside_root"]],
-    ["the backup root itself", ROOT, { isFile: false, isDirectory: true }, ["backup.name_invalid", "backup.not_regular_file", "backup.outside_root"]],
+    [
+      "a prefix-collision root (/backups-evil is not inside /backups)",
+      `${ROOT}-evil/minio-20260517T010847Z.tar.gz`,
+      {},
+      ["backup.outside_root"],
+    ],
+    [
+      "a symlink inside the root escaping it",
+      `${ROOT}/minio-20260517T010847Z.tar.gz`,
+      { realPath: "/tmp/minio-20260517T010847Z.tar.gz" },
+      ["backup.outside_root"],
+    ],
+    [
+      "a traversal that resolves outside the root",
+      `${ROOT}/../../../tmp/minio-20260517T010847Z.tar.gz`,
+      { realPath: "/tmp/minio-20260517T010847Z.tar.gz" },
+      ["backup.outside_root"],
+    ],
+    [
+      "a realPath that is not clean",
+      `${ROOT}/../x/minio-20260517T010847Z.tar.gz`,
+      { realPath: `${ROOT}/../x/minio-20260517T010847Z.tar.gz` },
+      ["backup.outside_root"],
+    ],
+    [
+      "the backup root itself",
+      ROOT,
+      { isFile: false, isDirectory: true },
+      ["backup.name_invalid", "backup.not_regular_file", "backup.outside_root"],
+    ],
     ["an impossible date (month 13, day 40)", `${ROOT}/minio-20261340T010847Z.tar.gz`, {}, ["backup.name_invalid"]],
     ["29 February of a non-leap year", `${ROOT}/minio-20250229T010847Z.tar.gz`, {}, ["backup.name_invalid"]],
     ["a name without a timestamp", `${ROOT}/minio-latest.tar.gz`, {}, ["backup.name_invalid"]],
@@ -392,11 +556,15 @@ describe("evaluatePolicy: backup verification", () => {
     const ref = `${ROOT}/minio-init-20260517T010847Z.tar.gz`;
     const plan = aModulePlan(minio, [], { actions: [aStartingWait("minio")] });
     const d = evaluatePolicy(aPolicyInput(minio, [], { inputs: goodInputs({ backupRef: ref }), backup: aBackup(ref), plan }));
-    expect(d.reasons).toEqual([{ code: "backup.wrong_module", message: expect.stringContaining('of module "minio-init"'), input: "backup_ref" }]);
+    expect(d.reasons).toEqual([
+      { code: "backup.wrong_module", message: expect.stringContaining('of module "minio-init"'), input: "backup_ref" },
+    ]);
   });
 
   it("honours the configured maximum age", () => {
-    expect(evaluatePolicy(aPolicyInput(minioInit, [exited1], { maxBackupAgeSeconds: 3600 })).reasons.map((r) => r.code)).toEqual(["backup.stale"]);
+    expect(evaluatePolicy(aPolicyInput(minioInit, [exited1], { maxBackupAgeSeconds: 3600 })).reasons.map((r) => r.code)).toEqual([
+      "backup.stale",
+    ]);
   });
 
   it("shows paths quoted and escaped, so a newline in a file name cannot forge output", () => {
@@ -407,7 +575,12 @@ describe("evaluatePolicy: backup verification", () => {
 
   it("withholds the token and the confirmation where a path happens to contain them", () => {
     const path = `${ROOT}/${TOKEN}/and-${TOKEN.toLowerCase()}`;
-    const d = evaluatePolicy(aPolicyInput(minioInit, [exited1], { inputs: goodInputs({ backupRef: path, confirm: TOKEN.toLowerCase() }), backup: aBackup(path, { realPath: undefined }) }));
+    const d = evaluatePolicy(
+      aPolicyInput(minioInit, [exited1], {
+        inputs: goodInputs({ backupRef: path, confirm: TOKEN.toLowerCase() }),
+        backup: aBackup(path, { realPath: undefined }),
+      }),
+    );
     expect(codes(d)).toEqual(["backup.not_found", "input.confirm_mismatch"]);
     for (const r of d.reasons) {
       expect(r.message).not.toContain(TOKEN);
@@ -427,7 +600,13 @@ describe("evaluatePolicy: drift rule for stateful modules", () => {
 
   it("blocks exited_success next to any other drift and lists only the offending items", () => {
     const d = evaluatePolicy(aPolicyInput(minioInit, [exited1, aDrift("config.changed", "minio-init")]));
-    expect(d.reasons).toEqual([{ code: "drift.not_allowed", message: expect.stringContaining("config.changed on minio-init"), drift: [{ kind: "config.changed", service: "minio-init" }] }]);
+    expect(d.reasons).toEqual([
+      {
+        code: "drift.not_allowed",
+        message: expect.stringContaining("config.changed on minio-init"),
+        drift: [{ kind: "config.changed", service: "minio-init" }],
+      },
+    ]);
   });
 
   it("blocks exited_success on a service the module does not declare", () => {
@@ -444,7 +623,12 @@ describe("evaluatePolicy: drift rule for stateful modules", () => {
 
 describe("evaluatePolicy: bootstrap", () => {
   const bootstrapInput = (over: Partial<PolicyInput> = {}, drift = [aDrift("service.missing", "minio")]) =>
-    aPolicyInput(minio, drift, { inputs: goodInputs({ backupRef: undefined, bootstrap: true }), backup: undefined, bootstrap: NOTHING_BEFORE, ...over });
+    aPolicyInput(minio, drift, {
+      inputs: goodInputs({ backupRef: undefined, bootstrap: true }),
+      backup: undefined,
+      bootstrap: NOTHING_BEFORE,
+      ...over,
+    });
 
   it.each([
     ["a container exists", { containersExist: true }, "a container of the module exists"],
@@ -462,7 +646,13 @@ describe("evaluatePolicy: bootstrap", () => {
   });
 
   it("refuses --bootstrap together with --rerun", () => {
-    const d = evaluatePolicy(aPolicyInput(minioInit, [aDrift("service.missing", "minio-init")], { inputs: goodInputs({ backupRef: undefined, bootstrap: true, rerun: true }), backup: undefined, bootstrap: NOTHING_BEFORE }));
+    const d = evaluatePolicy(
+      aPolicyInput(minioInit, [aDrift("service.missing", "minio-init")], {
+        inputs: goodInputs({ backupRef: undefined, bootstrap: true, rerun: true }),
+        backup: undefined,
+        bootstrap: NOTHING_BEFORE,
+      }),
+    );
     expect(codes(d)).toContain("bootstrap.not_first_creation");
   });
 
@@ -479,7 +669,9 @@ describe("evaluatePolicy: bootstrap", () => {
 
 describe("evaluatePolicy: contract", () => {
   it("gives the same decision for now as a Date and as an ISO string", () => {
-    expect(evaluatePolicy(aPolicyInput(minioInit, [exited1], { now: new Date(NOW) }))).toEqual(evaluatePolicy(aPolicyInput(minioInit, [exited1])));
+    expect(evaluatePolicy(aPolicyInput(minioInit, [exited1], { now: new Date(NOW) }))).toEqual(
+      evaluatePolicy(aPolicyInput(minioInit, [exited1])),
+    );
   });
 
   it("throws InternalError for an invalid now or maximum age (a caller bug, not a decision)", () => {
@@ -490,11 +682,20 @@ describe("evaluatePolicy: contract", () => {
 
   it("sorts reasons by code, then message", () => {
     const d = evaluatePolicy(
-      aPolicyInput(minioInit, [aDrift("image.changed", "minio-init")], { inputs: { allowStateful: false, backupRef: SEED_REF, confirm: "x", bootstrap: false }, backup: aBackup(SEED_REF, { size: 0, sha256: SHA.replace("a", "c") }) }),
+      aPolicyInput(minioInit, [aDrift("image.changed", "minio-init")], {
+        inputs: { allowStateful: false, backupRef: SEED_REF, confirm: "x", bootstrap: false },
+        backup: aBackup(SEED_REF, { size: 0, sha256: SHA.replace("a", "c") }),
+      }),
     );
     const cs = codes(d);
     expect(cs).toEqual([...cs].sort());
-    expect(cs).toEqual(["backup.checksum_mismatch", "backup.empty", "drift.not_allowed", "input.allow_stateful_missing", "input.confirm_mismatch"]);
+    expect(cs).toEqual([
+      "backup.checksum_mismatch",
+      "backup.empty",
+      "drift.not_allowed",
+      "input.allow_stateful_missing",
+      "input.confirm_mismatch",
+    ]);
   });
 });
 
@@ -517,7 +718,10 @@ describe("docs/policy.md", () => {
   it("shows the decisions of the seed scenario exactly as evaluatePolicy returns them", () => {
     const example = doc.slice(doc.indexOf("## Example: the seed scenario"));
     const blocks = [...example.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1] as string) as unknown);
-    expect(blocks).toEqual([evaluatePolicy(aPolicyInput(minioInit, [exited1])), evaluatePolicy(aPolicyInput(minio, [aDrift("image.changed", "minio")]))]);
+    expect(blocks).toEqual([
+      evaluatePolicy(aPolicyInput(minioInit, [exited1])),
+      evaluatePolicy(aPolicyInput(minio, [aDrift("image.changed", "minio")])),
+    ]);
   });
 });
 
@@ -527,7 +731,9 @@ describe("src/policy purity", () => {
 
   it.each(files)("%s imports no file system, process, engine or logger and reads no clock", (file) => {
     const src = readFileSync(new URL(file, dir), "utf8");
-    expect(src).not.toMatch(/from "(node:)?(fs|fs\/promises|child_process|process|os)"|from "dockerode"|from "pino"|\bprocess\.|Date\.now\(|new Date\(\)|Math\.random/);
+    expect(src).not.toMatch(
+      /from "(node:)?(fs|fs\/promises|child_process|process|os)"|from "dockerode"|from "pino"|\bprocess\.|Date\.now\(|new Date\(\)|Math\.random/,
+    );
     expect(src).not.toMatch(/from "\.\.\/(engine|cli|apply)\//);
   });
 });

@@ -5,7 +5,14 @@ import { EXPECTED_STATES } from "../../src/manifest/schema.js";
 import type { DependencyReadiness, Readiness } from "../../src/plan/dependency-readiness.js";
 import { DRIFT_KINDS, type Action, type Drift, type DriftKind } from "../../src/plan/plan.js";
 import { formatBackupName } from "../../src/policy/parse-backup-name.js";
-import { DEFAULT_CONFIRM_TOKEN, type ArchiveFacts, type BackupFacts, type BootstrapFacts, type DispatchInputs, type PolicyInput } from "../../src/policy/policy.js";
+import {
+  DEFAULT_CONFIRM_TOKEN,
+  type ArchiveFacts,
+  type BackupFacts,
+  type BootstrapFacts,
+  type DispatchInputs,
+  type PolicyInput,
+} from "../../src/policy/policy.js";
 import type { Mount } from "../../src/manifest/module.js";
 import { aModule, aService } from "../helpers/plan-data.js";
 import { aDrift, aModulePlan, anActionFor, aRerun, aStartingWait } from "./policy-data.js";
@@ -23,7 +30,11 @@ const mountsArb: fc.Arbitrary<Mount[]> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc
-      .uniqueArray(fc.record({ source: fc.constantFrom(...VOLUME_POOL), readOnly: fc.boolean() }), { minLength: 1, maxLength: 2, selector: (m) => m.source })
+      .uniqueArray(fc.record({ source: fc.constantFrom(...VOLUME_POOL), readOnly: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 2,
+        selector: (m) => m.source,
+      })
       .map((ms) => ms.map((m): Mount => ({ type: "volume", source: m.source, target: `/${m.source}`, readOnly: m.readOnly }))),
   },
 );
@@ -34,11 +45,14 @@ function moduleNamedArb(names: readonly string[]): fc.Arbitrary<Module> {
     .record({
       name: fc.constantFrom(...names),
       stateful: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-      services: fc.uniqueArray(fc.record({ name: fc.constantFrom(...SERVICE_NAMES), expectedState: fc.constantFrom(...EXPECTED_STATES), volumes: mountsArb }), {
-        minLength: 1,
-        maxLength: 3,
-        selector: (s) => s.name,
-      }),
+      services: fc.uniqueArray(
+        fc.record({ name: fc.constantFrom(...SERVICE_NAMES), expectedState: fc.constantFrom(...EXPECTED_STATES), volumes: mountsArb }),
+        {
+          minLength: 1,
+          maxLength: 3,
+          selector: (s) => s.name,
+        },
+      ),
       coverSelf: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
       coverOthers: fc.subarray(MODULE_NAMES, { maxLength: 2 }),
     })
@@ -48,7 +62,9 @@ function moduleNamedArb(names: readonly string[]): fc.Arbitrary<Module> {
         stateful,
         expectedState: services[0]!.expectedState,
         backupRefModules: [...new Set([...(coverSelf ? [name] : []), ...coverOthers])],
-        services: services.map((s) => aService({ name: s.name, expectedState: s.expectedState, volumes: s.volumes })).sort((a, b) => (a.name < b.name ? -1 : 1)),
+        services: services
+          .map((s) => aService({ name: s.name, expectedState: s.expectedState, volumes: s.volumes }))
+          .sort((a, b) => (a.name < b.name ? -1 : 1)),
       }),
     );
 }
@@ -70,7 +86,12 @@ export function driftArb(module: Module): fc.Arbitrary<Drift[]> {
   const service = fc.constantFrom(...names, "ghost");
   const anyItem = fc.record({ kind: fc.constantFrom(...KINDS), service }).map((d) => aDrift(d.kind, d.service));
   const only = (kind: DriftKind, on: string[]) =>
-    on.length === 0 ? fc.constant<Drift[]>([]) : fc.array(fc.constantFrom(...on).map((s) => aDrift(kind, s)), { minLength: 1, maxLength: 4 });
+    on.length === 0
+      ? fc.constant<Drift[]>([])
+      : fc.array(
+          fc.constantFrom(...on).map((s) => aDrift(kind, s)),
+          { minLength: 1, maxLength: 4 },
+        );
   return fc.oneof(
     { weight: 3, arbitrary: fc.array(anyItem, { maxLength: 6 }) },
     { weight: 2, arbitrary: fc.constant<Drift[]>([]) },
@@ -93,8 +114,22 @@ export function confirmArb(token: string): fc.Arbitrary<string | undefined> {
     { weight: 1, arbitrary: fc.constant(undefined) },
     { weight: 1, arbitrary: fc.constant("") },
     { weight: 1, arbitrary: fc.constantFrom(`${token}\n`, ` ${token}`, `${token} `, `${token}\r\n`, `${token}\0`) },
-    { weight: 1, arbitrary: fc.constantFrom(token.toLowerCase(), token.replace(/[A-Z]/, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0))) },
-    { weight: 1, arbitrary: fc.constantFrom(token.replace("A", "\u0410"), token.replace("B", "\u0412"), token.replace("E", "\u0415"), token.normalize("NFD")) },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        token.toLowerCase(),
+        token.replace(/[A-Z]/, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)),
+      ),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        token.replace("A", "\u0410"),
+        token.replace("B", "\u0412"),
+        token.replace("E", "\u0415"),
+        token.normalize("NFD"),
+      ),
+    },
     { weight: 1, arbitrary: fc.nat({ max: token.length - 1 }).map((i) => token.slice(0, i) + token.slice(i + 1)) },
     { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 12 }).map((s) => `Ω-confirm-${s}`) },
   );
@@ -143,7 +178,13 @@ type Fault = keyof typeof FAULTS;
  * Backup ref and the facts the shell would gather: all valid, exactly one fault, or every choice random — so both a
  * passing backup and each single failure are common, not just piles of failures.
  */
-function backupArb(module: Module, nowMs: number, maxAge: number, token: string, confirm: string | undefined): fc.Arbitrary<{ ref: string | undefined; facts: BackupFacts | undefined }> {
+function backupArb(
+  module: Module,
+  nowMs: number,
+  maxAge: number,
+  token: string,
+  confirm: string | undefined,
+): fc.Arbitrary<{ ref: string | undefined; facts: BackupFacts | undefined }> {
   const faults = Object.keys(FAULTS) as Fault[];
   const random = fc.record(Object.fromEntries(faults.map((f) => [f, fc.nat({ max: FAULTS[f] })])) as Record<Fault, fc.Arbitrary<number>>);
   const valid = Object.fromEntries(faults.map((f) => [f, 0])) as Record<Fault, number>;
@@ -157,13 +198,22 @@ function backupArb(module: Module, nowMs: number, maxAge: number, token: string,
     const time = new Date(Math.floor((nowMs - offset * 1000) / 1000) * 1000);
     const covering = module.backupRefModules.length ? module.backupRefModules : [module.name];
     // A later backup in the same second carries -1 … -999 after the Z.
-    const name = c.name === 0 ? fc.tuple(fc.constantFrom(...covering), fc.constantFrom(0, 0, 1, 999)).map(([m, seq]) => formatBackupName(m, time, seq)) : fileNameArb(module, time, token, confirm);
+    const name =
+      c.name === 0
+        ? fc.tuple(fc.constantFrom(...covering), fc.constantFrom(0, 0, 1, 999)).map(([m, seq]) => formatBackupName(m, time, seq))
+        : fileNameArb(module, time, token, confirm);
     return name.map((file) => {
       const root = [ROOT, undefined, `${ROOT}/`, "backups", ROOT][c.root];
       const dir = [ROOT, `${ROOT}-evil`, "/tmp", `${ROOT}/../etc`, `${ROOT}/${token}`, ROOT, ROOT, `${ROOT}/sub`][c.dir] as string;
       const realPath = c.dir === 5 ? undefined : c.dir === 6 ? ROOT : `${dir}/${file}`;
-      const path = [realPath ?? `${ROOT}/${file}`, `${ROOT}/link-to-${file}`, `../${file}`, `${ROOT}/./${file}`, `${ROOT}/${file}`][c.ref] as string;
-      const [isFile, isDirectory] = [[true, false], [false, true], [false, false]][c.type] as [boolean, boolean];
+      const path = [realPath ?? `${ROOT}/${file}`, `${ROOT}/link-to-${file}`, `../${file}`, `${ROOT}/./${file}`, `${ROOT}/${file}`][
+        c.ref
+      ] as string;
+      const [isFile, isDirectory] = [
+        [true, false],
+        [false, true],
+        [false, false],
+      ][c.type] as [boolean, boolean];
       const size = c.size === 0 ? 4096 : 0;
       const sha = ["b".repeat(64), "B".repeat(64), "c".repeat(64), undefined][c.sha];
       const catalogEntry = [{ size, sha256: "b".repeat(64) }, undefined, { size: size + 1, sha256: "b".repeat(64) }, undefined][c.catalog];
@@ -177,7 +227,18 @@ function backupArb(module: Module, nowMs: number, maxAge: number, token: string,
         { complete: true, problem: undefined, entries: 4, volumes: [] },
       ];
       const archive = catalogEntry === undefined && catalogUnreadable === undefined ? archives[c.archive] : undefined;
-      const facts: BackupFacts = { path, realPath, backupRoot: root, isFile, isDirectory, size, sha256: sha, catalogEntry, catalogUnreadable, archive };
+      const facts: BackupFacts = {
+        path,
+        realPath,
+        backupRoot: root,
+        isFile,
+        isDirectory,
+        size,
+        sha256: sha,
+        catalogEntry,
+        catalogUnreadable,
+        archive,
+      };
       const ref = [path, undefined, "", "  ", path, path][c.facts];
       const given = c.facts === 4 ? undefined : c.facts === 5 ? { ...facts, path: `${path}.other` } : facts;
       return { ref, facts: ref === undefined ? undefined : given };
@@ -199,7 +260,12 @@ export const policyInputArb: fc.Arbitrary<PolicyInput> = fc
     module: moduleArb,
     token: tokenArb,
     // Whole seconds half the time, so a backup exactly the maximum age old is generated (names have seconds precision).
-    now: fc.tuple(fc.integer({ min: Date.UTC(2020, 0, 1) / 1000, max: Date.UTC(2030, 0, 1) / 1000 }), fc.oneof(fc.constant(0), fc.nat({ max: 999 }))).map(([s, ms]) => s * 1000 + ms),
+    now: fc
+      .tuple(
+        fc.integer({ min: Date.UTC(2020, 0, 1) / 1000, max: Date.UTC(2030, 0, 1) / 1000 }),
+        fc.oneof(fc.constant(0), fc.nat({ max: 999 })),
+      )
+      .map(([s, ms]) => s * 1000 + ms),
     maxAge: fc.constantFrom(86_400, 3_600, 60),
     planName: fc.oneof({ weight: 30, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant("other") }),
     planStatefulFlip: fc.oneof({ weight: 15, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
@@ -263,10 +329,12 @@ const dependenciesArb: fc.Arbitrary<DependencyReadiness[]> = fc.oneof(
   {
     weight: 1,
     arbitrary: fc.uniqueArray(
-      fc.record({ module: fc.constantFrom("dep-a", "dep-b"), readiness: fc.constantFrom<Readiness>("in-this-run", "ready", "not-ready") }).map((d) => ({
-        ...d,
-        problems: d.readiness === "not-ready" ? [`${d.module}: container.state.not_running (exited 1)`] : [],
-      })),
+      fc
+        .record({ module: fc.constantFrom("dep-a", "dep-b"), readiness: fc.constantFrom<Readiness>("in-this-run", "ready", "not-ready") })
+        .map((d) => ({
+          ...d,
+          problems: d.readiness === "not-ready" ? [`${d.module}: container.state.not_running (exited 1)`] : [],
+        })),
       { minLength: 1, maxLength: 2, selector: (d) => d.module },
     ),
   },
@@ -274,5 +342,7 @@ const dependenciesArb: fc.Arbitrary<DependencyReadiness[]> = fc.oneof(
 
 /** One more drift item of any kind on any service of the module (or an undeclared one). */
 export function extraDriftArb(module: Module): fc.Arbitrary<Drift> {
-  return fc.record({ kind: fc.constantFrom(...KINDS), service: fc.constantFrom(...module.services.map((s) => s.name), "ghost") }).map((d) => aDrift(d.kind, d.service));
+  return fc
+    .record({ kind: fc.constantFrom(...KINDS), service: fc.constantFrom(...module.services.map((s) => s.name), "ghost") })
+    .map((d) => aDrift(d.kind, d.service));
 }

@@ -18,7 +18,12 @@ export const minio = aModule({
   stateful: true,
   expectedState: "healthy",
   services: [
-    aService({ name: "minio", expectedState: "healthy", restart: "unless-stopped", volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: false }] }),
+    aService({
+      name: "minio",
+      expectedState: "healthy",
+      restart: "unless-stopped",
+      volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: false }],
+    }),
   ],
 });
 
@@ -28,7 +33,9 @@ export const minioInit = aModule({
   stateful: true,
   expectedState: "exited-success",
   backupRefModules: ["minio"],
-  services: [aService({ name: "minio-init", expectedState: "exited-success", command: ["/bin/sh", "-c", "mc mb --ignore-existing local/data"] })],
+  services: [
+    aService({ name: "minio-init", expectedState: "exited-success", command: ["/bin/sh", "-c", "mc mb --ignore-existing local/data"] }),
+  ],
 });
 
 /** A stateful module with a long-running service and a one-shot migration. */
@@ -46,7 +53,12 @@ export const wiper = aModule({
   name: "wiper",
   expectedState: "exited-success",
   services: [
-    aService({ name: "wiper", expectedState: "exited-success", command: ["sh", "-c", "rm -rf /data/*"], volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: false }] }),
+    aService({
+      name: "wiper",
+      expectedState: "exited-success",
+      command: ["sh", "-c", "rm -rf /data/*"],
+      volumes: [{ type: "volume", source: "minio-data", target: "/data", readOnly: false }],
+    }),
   ],
 });
 
@@ -119,7 +131,11 @@ export function aBackup(path: string = SEED_REF, over: Partial<BackupFacts> = {}
 export const MINIO_ARCHIVE: ArchiveFacts = { complete: true, problem: undefined, entries: 7, volumes: ["minio-data"] };
 
 /** Facts of a backup the catalog does not record (made by another tool), read to its end. */
-export function anUncataloguedBackup(path: string = SEED_REF, archive: ArchiveFacts | undefined = MINIO_ARCHIVE, over: Partial<BackupFacts> = {}): BackupFacts {
+export function anUncataloguedBackup(
+  path: string = SEED_REF,
+  archive: ArchiveFacts | undefined = MINIO_ARCHIVE,
+  over: Partial<BackupFacts> = {},
+): BackupFacts {
   return aBackup(path, { catalogEntry: undefined, archive, ...over });
 }
 
@@ -133,12 +149,20 @@ export const ALREADY_APPLIED: BootstrapFacts = { containersExist: true, volumesE
 export function aPolicyInput(module: Module, drift: Drift[] = [], over: Partial<PolicyInput> = {}): PolicyInput {
   const inputs = over.inputs ?? goodInputs();
   const reruns = inputs.rerun
-    ? module.services.filter((s) => s.expectedState === "exited-success" && !drift.some((d) => d.service === s.name)).map((s) => aRerun(s.name))
+    ? module.services
+        .filter((s) => s.expectedState === "exited-success" && !drift.some((d) => d.service === s.name))
+        .map((s) => aRerun(s.name))
     : [];
   const plan = aModulePlan(module, drift);
   return {
     module,
-    catalog: [minio, minioInit, dbWithMigrate, web, ...(module === minio || module === minioInit || module === dbWithMigrate || module === web ? [] : [module])],
+    catalog: [
+      minio,
+      minioInit,
+      dbWithMigrate,
+      web,
+      ...(module === minio || module === minioInit || module === dbWithMigrate || module === web ? [] : [module]),
+    ],
     plan: { ...plan, actions: [...plan.actions, ...reruns] },
     dependencies: [],
     inputs,

@@ -93,7 +93,11 @@ describe("evaluatePolicy properties", () => {
 
   it("is deterministic and independent of the order and repetition of drift items", () => {
     const arb = policyInputArb.chain((x) =>
-      fc.tuple(fc.constant(x), fc.shuffledSubarray(x.plan.drift, { minLength: x.plan.drift.length, maxLength: x.plan.drift.length }), fc.subarray(x.plan.drift)),
+      fc.tuple(
+        fc.constant(x),
+        fc.shuffledSubarray(x.plan.drift, { minLength: x.plan.drift.length, maxLength: x.plan.drift.length }),
+        fc.subarray(x.plan.drift),
+      ),
     );
     fc.assert(
       fc.property(arb, ([x, shuffled, repeated]) => {
@@ -129,7 +133,10 @@ describe("evaluatePolicy properties", () => {
         if (evaluatePolicy(x).eligible) return;
         const variants: PolicyInput[] = [
           { ...x, plan: { ...x.plan, drift: [...x.plan.drift, extra], in_sync: false } },
-          { ...x, plan: { ...x.plan, drift: [...x.plan.drift, extra], actions: [...x.plan.actions, ...anActionFor(extra)], in_sync: false } },
+          {
+            ...x,
+            plan: { ...x.plan, drift: [...x.plan.drift, extra], actions: [...x.plan.actions, ...anActionFor(extra)], in_sync: false },
+          },
           { ...x, dependencies: [...x.dependencies, { module: "dep-z", readiness: "not-ready", problems: ["dep-z: service.missing"] }] },
           withInputs(x, { allowStateful: false }),
           { ...withInputs(x, { backupRef: undefined }), backup: undefined },
@@ -180,11 +187,23 @@ describe("evaluatePolicy properties", () => {
 
 afterAll(() => {
   const total = [...ran.values()].reduce((a, b) => a + b, 0);
-  console.info(`policy properties: seed ${SEED}, ${total} cases`, Object.fromEntries(ran), "decisions seen:", Object.fromEntries([...seen].sort()));
+  console.info(
+    `policy properties: seed ${SEED}, ${total} cases`,
+    Object.fromEntries(ran),
+    "decisions seen:",
+    Object.fromEntries([...seen].sort()),
+  );
   // Positive controls: a gate that always blocks (or always allows) must fail here, not pass silently.
   if (RUNS >= 2_000) {
     expect(total).toBeGreaterThanOrEqual(10_000);
-    for (const rule of ["stateless:stateless", "stateful:nothing-to-apply", "stateful:stateful-noop", "stateful:stateful-oneshot-exception", "stateful:bootstrap", "stateful:blocked"]) {
+    for (const rule of [
+      "stateless:stateless",
+      "stateful:nothing-to-apply",
+      "stateful:stateful-noop",
+      "stateful:stateful-oneshot-exception",
+      "stateful:bootstrap",
+      "stateful:blocked",
+    ]) {
       expect(seen.get(rule) ?? 0, `decisions with ${rule}`).toBeGreaterThanOrEqual(20);
     }
   }

@@ -46,7 +46,14 @@ function backupName(file: string): [string, number] | null {
   if (y < 1970) return null;
   const t = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
   // A date that does not exist rolls over; comparing every field back catches it.
-  if (t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d || t.getUTCHours() !== h || t.getUTCMinutes() !== mi || t.getUTCSeconds() !== s) {
+  if (
+    t.getUTCFullYear() !== y ||
+    t.getUTCMonth() !== mo - 1 ||
+    t.getUTCDate() !== d ||
+    t.getUTCHours() !== h ||
+    t.getUTCMinutes() !== mi ||
+    t.getUTCSeconds() !== s
+  ) {
     return null;
   }
   return [module, t.getTime()];
@@ -55,7 +62,9 @@ function backupName(file: string): [string, number] | null {
 /** Named volumes a module mounts (any mode), and those it mounts read-write. */
 function volumesOf(m: PolicyInput["module"], writable: boolean): string[] {
   const out: string[] = [];
-  for (const s of m.services) for (const v of s.volumes) if (v.type === "volume" && v.source && (!writable || !v.readOnly) && !out.includes(v.source)) out.push(v.source);
+  for (const s of m.services)
+    for (const v of s.volumes)
+      if (v.type === "volume" && v.source && (!writable || !v.readOnly) && !out.includes(v.source)) out.push(v.source);
   return out;
 }
 
@@ -71,7 +80,7 @@ function foreignOwners(x: PolicyInput): PolicyInput["module"][] {
   const out: PolicyInput["module"][] = [];
   for (const v of volumesOf(x.module, true)) {
     const o = ownerOf(x, v);
-    if (o && o.stateful && o.name !== x.module.name && !out.includes(o)) out.push(o);
+    if (o?.stateful && o.name !== x.module.name && !out.includes(o)) out.push(o);
   }
   return out;
 }
@@ -108,10 +117,11 @@ function backupIsValid(x: PolicyInput, nowMs: number): boolean {
     return f.sha256 !== undefined && f.size === f.catalogEntry.size && f.sha256.toLowerCase() === f.catalogEntry.sha256.toLowerCase();
   }
   const a = f.archive;
-  if (!a || !a.complete || a.entries < 1) return false;
+  if (!a?.complete || a.entries < 1) return false;
   const covering = x.catalog.find((m) => m.name === parsed[0]);
   if (!covering) return false;
-  for (const s of covering.services) for (const v of s.volumes) if (v.type === "volume" && v.source && !a.volumes.includes(v.source)) return false;
+  for (const s of covering.services)
+    for (const v of s.volumes) if (v.type === "volume" && v.source && !a.volumes.includes(v.source)) return false;
   return true;
 }
 
@@ -156,5 +166,12 @@ export function referenceBackupValid(x: PolicyInput): boolean {
 /** The reference model's view of "a true first creation" that --bootstrap may claim. */
 export function referenceTrueBootstrap(x: PolicyInput): boolean {
   const b = x.bootstrap;
-  return x.inputs.bootstrap && x.inputs.rerun !== true && !b.containersExist && !b.volumesExist && !b.auditRecordsApply && x.plan.drift.every((d) => d.kind === "service.missing");
+  return (
+    x.inputs.bootstrap &&
+    x.inputs.rerun !== true &&
+    !b.containersExist &&
+    !b.volumesExist &&
+    !b.auditRecordsApply &&
+    x.plan.drift.every((d) => d.kind === "service.missing")
+  );
 }

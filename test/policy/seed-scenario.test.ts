@@ -19,19 +19,28 @@ let modulesDir: string;
 const project = () => seedProject;
 let seedProject: string;
 
-const run = (args: string[], extra: Record<string, string> = {}) => runCli([...args, "--project", project(), "--modules-dir", modulesDir], { ...env, ...extra });
+const run = (args: string[], extra: Record<string, string> = {}) =>
+  runCli([...args, "--project", project(), "--modules-dir", modulesDir], { ...env, ...extra });
 
 beforeAll(async () => {
   seedProject = testProject("seed");
   root = await mkdtemp(path.join(tmpdir(), "platformctl-seed-"));
   modulesDir = path.join(root, "modules");
   await cp(path.join(REPO, "examples/quickstart/modules"), modulesDir, { recursive: true });
-  env = { STATE_DIR: path.join(root, "state"), PLATFORMCTL_BACKUP_DIR: path.join(root, "backups"), MINIO_ROOT_USER: "admin", MINIO_ROOT_PASSWORD: PASSWORD };
+  env = {
+    STATE_DIR: path.join(root, "state"),
+    PLATFORMCTL_BACKUP_DIR: path.join(root, "backups"),
+    MINIO_ROOT_USER: "admin",
+    MINIO_ROOT_PASSWORD: PASSWORD,
+  };
   await (await import("node:fs/promises")).mkdir(env.PLATFORMCTL_BACKUP_DIR as string);
 });
 
 afterAll(async () => {
-  await docker.getImage(`platformctl-test/seed-${runId()}:2`).remove().catch(() => undefined);
+  await docker
+    .getImage(`platformctl-test/seed-${runId()}:2`)
+    .remove()
+    .catch(() => undefined);
   await rm(root, { recursive: true, force: true });
 });
 
@@ -57,7 +66,11 @@ describe("seed scenario: re-running a failed stateful one-shot after a backup", 
     expect(r.code).toBe(3);
     const d = JSON.parse(r.stdout);
     expect(d.eligible).toBe(false);
-    expect(d.reasons.map((x: { code: string }) => x.code).sort()).toEqual(["input.allow_stateful_missing", "input.backup_ref_missing", "input.confirm_missing"]);
+    expect(d.reasons.map((x: { code: string }) => x.code).sort()).toEqual([
+      "input.allow_stateful_missing",
+      "input.backup_ref_missing",
+      "input.confirm_missing",
+    ]);
   });
 
   it("backs up minio and prints a backup ref inside the backup root", async () => {
@@ -70,10 +83,35 @@ describe("seed scenario: re-running a failed stateful one-shot after a backup", 
   });
 
   it("finds the minio-init re-run eligible with the backup ref and the exact token, by the one-shot exception", async () => {
-    const r = await run(["scope", "--module", "minio-init", "--allow-stateful", "--backup-ref", backupRef, "--confirm", "BACKUP_DONE_F3", "--fail-on-blocked", "--json"]);
+    const r = await run([
+      "scope",
+      "--module",
+      "minio-init",
+      "--allow-stateful",
+      "--backup-ref",
+      backupRef,
+      "--confirm",
+      "BACKUP_DONE_F3",
+      "--fail-on-blocked",
+      "--json",
+    ]);
     expect(r.code, r.stdout).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ eligible: true, rule: "stateful-oneshot-exception", drift_kinds: ["container.state.exited_success"] });
-    const lower = await run(["scope", "--module", "minio-init", "--allow-stateful", "--backup-ref", backupRef, "--confirm", "backup_done_f3", "--fail-on-blocked"]);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      eligible: true,
+      rule: "stateful-oneshot-exception",
+      drift_kinds: ["container.state.exited_success"],
+    });
+    const lower = await run([
+      "scope",
+      "--module",
+      "minio-init",
+      "--allow-stateful",
+      "--backup-ref",
+      backupRef,
+      "--confirm",
+      "backup_done_f3",
+      "--fail-on-blocked",
+    ]);
     expect(lower.code).toBe(3);
     expect(lower.stdout + lower.stderr).not.toContain("backup_done_f3");
   });
@@ -96,9 +134,22 @@ describe("seed scenario: re-running a failed stateful one-shot after a backup", 
     const tag = `platformctl-test/seed-${runId()}:2`;
     await docker.getImage(TEST_IMAGE).tag({ repo: `platformctl-test/seed-${runId()}`, tag: "2" });
     const yaml = await readFile(path.join(modulesDir, "minio/module.yaml"), "utf8");
-    await (await import("node:fs/promises")).writeFile(path.join(modulesDir, "minio/module.yaml"), yaml.replace(`image: ${TEST_IMAGE}`, `image: ${tag}`));
+    await (await import("node:fs/promises")).writeFile(
+      path.join(modulesDir, "minio/module.yaml"),
+      yaml.replace(`image: ${TEST_IMAGE}`, `image: ${tag}`),
+    );
     const before = await docker.getContainer(`${project()}_minio_minio`).inspect();
-    const r = await run(["apply", "--module", "minio", "--allow-stateful", "--backup-ref", backupRef, "--confirm", "BACKUP_DONE_F3", "--json"]);
+    const r = await run([
+      "apply",
+      "--module",
+      "minio",
+      "--allow-stateful",
+      "--backup-ref",
+      backupRef,
+      "--confirm",
+      "BACKUP_DONE_F3",
+      "--json",
+    ]);
     expect(r.code).toBe(3);
     expect(JSON.parse(r.stdout).reasons.map((x: { code: string }) => x.code)).toEqual(["drift.not_allowed"]);
     const after = await docker.getContainer(`${project()}_minio_minio`).inspect();

@@ -42,21 +42,28 @@ describe("redact", () => {
     // of prefix bits and the markers around the encoding survive exactly.
     const secretArb = fc.string({ unit: "binary", minLength: 4, maxLength: 40 }).filter((s) => Buffer.byteLength(s) >= 4);
     fc.assert(
-      fc.property(secretArb, fc.uint8Array({ maxLength: 10 }), fc.uint8Array({ maxLength: 10 }), fc.boolean(), fc.boolean(), (secret, prefix, suffix, url, pad) => {
-        const s = Buffer.from(secret, "utf8");
-        const flipped = Buffer.from(s.map((x) => x ^ 0xff));
-        const encoded = enc(Buffer.concat([prefix, s, suffix]), url, pad);
-        const other = enc(Buffer.concat([prefix, flipped, suffix]), url, pad);
-        const first = Math.floor((prefix.length * 8) / 6);
-        const end = Math.ceil(((prefix.length + s.length) * 8) / 6);
-        const out = redact(`LOG_ME ${encoded} LOG_ME`, [secret]);
-        for (let i = Math.max(0, first - 3); i < Math.min(end, encoded.length - 3); i++) {
-          const w = encoded.slice(i, i + 4);
-          if (!other.includes(w)) expect(out, `window ${w} at ${i} of ${encoded}`).not.toContain(w);
-        }
-        expect(out.startsWith(`LOG_ME ${encoded.slice(0, first)}`), out).toBe(true);
-        expect(out.endsWith(" LOG_ME"), out).toBe(true);
-      }),
+      fc.property(
+        secretArb,
+        fc.uint8Array({ maxLength: 10 }),
+        fc.uint8Array({ maxLength: 10 }),
+        fc.boolean(),
+        fc.boolean(),
+        (secret, prefix, suffix, url, pad) => {
+          const s = Buffer.from(secret, "utf8");
+          const flipped = Buffer.from(s.map((x) => x ^ 0xff));
+          const encoded = enc(Buffer.concat([prefix, s, suffix]), url, pad);
+          const other = enc(Buffer.concat([prefix, flipped, suffix]), url, pad);
+          const first = Math.floor((prefix.length * 8) / 6);
+          const end = Math.ceil(((prefix.length + s.length) * 8) / 6);
+          const out = redact(`LOG_ME ${encoded} LOG_ME`, [secret]);
+          for (let i = Math.max(0, first - 3); i < Math.min(end, encoded.length - 3); i++) {
+            const w = encoded.slice(i, i + 4);
+            if (!other.includes(w)) expect(out, `window ${w} at ${i} of ${encoded}`).not.toContain(w);
+          }
+          expect(out.startsWith(`LOG_ME ${encoded.slice(0, first)}`), out).toBe(true);
+          expect(out.endsWith(" LOG_ME"), out).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });

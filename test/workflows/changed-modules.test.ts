@@ -22,7 +22,12 @@ const changed = (files: string[], modulesDir = "modules") => computeChangedModul
 
 describe("mapping changed files to modules", () => {
   it("maps a file inside a module's directory to that module", () => {
-    expect(changed(["modules/minio/module.yaml"])).toEqual({ modules: ["minio", "minio-init"], direct: ["minio"], dependents: ["minio-init"], unknownDirs: [] });
+    expect(changed(["modules/minio/module.yaml"])).toEqual({
+      modules: ["minio", "minio-init"],
+      direct: ["minio"],
+      dependents: ["minio-init"],
+      unknownDirs: [],
+    });
   });
 
   it("includes dependents transitively, in catalog order", () => {
@@ -30,7 +35,10 @@ describe("mapping changed files to modules", () => {
   });
 
   it("does not call a changed module a dependent, even when it also depends on another changed one", () => {
-    expect(changed(["modules/web/module.yaml", "modules/migrate/module.yaml"])).toMatchObject({ direct: ["migrate", "web"], dependents: ["report"] });
+    expect(changed(["modules/web/module.yaml", "modules/migrate/module.yaml"])).toMatchObject({
+      direct: ["migrate", "web"],
+      dependents: ["report"],
+    });
   });
 
   it("ignores files outside the modules directory and files directly in it", () => {
@@ -38,12 +46,19 @@ describe("mapping changed files to modules", () => {
   });
 
   it("reports a touched directory that holds no module at HEAD (a deleted module) without naming it as a module", () => {
-    expect(changed(["modules/old/module.yaml", "modules/web/module.yaml"])).toMatchObject({ modules: ["web", "report"], unknownDirs: ["old"] });
+    expect(changed(["modules/old/module.yaml", "modules/web/module.yaml"])).toMatchObject({
+      modules: ["web", "report"],
+      unknownDirs: ["old"],
+    });
   });
 
   it("accepts a modules directory written with ./ or a trailing slash, and one at the repository root", () => {
     expect(changed(["modules/minio/module.yaml"], "./modules/").direct).toEqual(["minio"]);
-    const atRoot = computeChangedModules({ files: ["minio/module.yaml", "README.md"], modulesDir: "", catalog: [{ name: "minio", dir: "minio", dependsOn: [] }] });
+    const atRoot = computeChangedModules({
+      files: ["minio/module.yaml", "README.md"],
+      modulesDir: "",
+      catalog: [{ name: "minio", dir: "minio", dependsOn: [] }],
+    });
     expect(atRoot.modules).toEqual(["minio"]);
   });
 
@@ -60,7 +75,16 @@ describe("platformctl changed on a git repository", () => {
   let w: Workspace;
   let base = "";
   const git = (...args: string[]) =>
-    exec("git", args, { cwd: w.root, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.org", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.org" } });
+    exec("git", args, {
+      cwd: w.root,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.org",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.org",
+      },
+    });
 
   beforeAll(async () => {
     w = await aWorkspace("changed");

@@ -89,7 +89,15 @@ describe("platformctl-auto-apply.yml", () => {
     for (const module of ["migrate", "web"]) {
       const run = await dispatch(w, { module });
       expect(codes(run), logs(run)).toEqual({
-        "Check out": 0, "Set up": 0, "Validate manifests": 0, Plan: 0, "Gate (scope)": 0, Apply: 0, Health: 0, Smoke: 0, "Upload plan and audit log": 0,
+        "Check out": 0,
+        "Set up": 0,
+        "Validate manifests": 0,
+        Plan: 0,
+        "Gate (scope)": 0,
+        Apply: 0,
+        Health: 0,
+        Smoke: 0,
+        "Upload plan and audit log": 0,
       });
       expect(run.conclusion).toBe("success");
       expect(run.summary).toContain(`| ${module} | no |`);
@@ -124,9 +132,22 @@ describe("platformctl-auto-apply.yml", () => {
     });
 
     it("repairs minio-init with allow_stateful, backup_ref and stateful_confirm: exit 0, plan in sync, audited as the one-shot exception", async () => {
-      const run = await dispatch(w, { module: "minio-init", allow_stateful: true, backup_ref: backupRef, stateful_confirm: "BACKUP_DONE_F3" });
+      const run = await dispatch(w, {
+        module: "minio-init",
+        allow_stateful: true,
+        backup_ref: backupRef,
+        stateful_confirm: "BACKUP_DONE_F3",
+      });
       expect(codes(run), logs(run)).toEqual({
-        "Check out": 0, "Set up": 0, "Validate manifests": 0, Plan: 0, "Gate (scope)": 0, Apply: 0, Health: 0, Smoke: 0, "Upload plan and audit log": 0,
+        "Check out": 0,
+        "Set up": 0,
+        "Validate manifests": 0,
+        Plan: 0,
+        "Gate (scope)": 0,
+        Apply: 0,
+        Health: 0,
+        Smoke: 0,
+        "Upload plan and audit log": 0,
       });
       expect(run.summary).toContain("container.state.exited_success");
       expect(run.steps.find((s) => s.name === "Gate (scope)")?.stdout).toContain("stateful-oneshot-exception");
@@ -143,7 +164,15 @@ describe("platformctl-auto-apply.yml", () => {
     const w = await workspace("wf-blocked");
     const run = await dispatch(w, { module: "minio", allow_stateful: true, bootstrap: true });
     expect(codes(run), logs(run)).toEqual({
-      "Check out": 0, "Set up": 0, "Validate manifests": 0, Plan: 0, "Gate (scope)": 3, Apply: "skipped", Health: "skipped", Smoke: "skipped", "Upload plan and audit log": 0,
+      "Check out": 0,
+      "Set up": 0,
+      "Validate manifests": 0,
+      Plan: 0,
+      "Gate (scope)": 3,
+      Apply: "skipped",
+      Health: "skipped",
+      Smoke: "skipped",
+      "Upload plan and audit log": 0,
     });
     expect(run.conclusion).toBe("failure");
     expect(run.steps.find((s) => s.name === "Gate (scope)")?.stdout).toContain("input.confirm_missing");
@@ -159,7 +188,16 @@ describe("platformctl-auto-apply.yml", () => {
 
 describe("platformctl-plan.yml (pull requests)", () => {
   const git = (cwd: string, ...args: string[]) =>
-    exec("git", args, { cwd, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@example.org", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@example.org" } });
+    exec("git", args, {
+      cwd,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: "t",
+        GIT_AUTHOR_EMAIL: "t@example.org",
+        GIT_COMMITTER_NAME: "t",
+        GIT_COMMITTER_EMAIL: "t@example.org",
+      },
+    });
 
   /** A repository whose base commit holds the quick-start catalog; `change` edits it on a branch and commits. */
   async function aPullRequest(label: string, change: (modulesDir: string) => Promise<void>): Promise<{ w: Workspace; base: string }> {
@@ -191,7 +229,12 @@ describe("platformctl-plan.yml (pull requests)", () => {
     });
     const run = await check(w, base);
     expect(codes(run), logs(run)).toEqual({
-      "Check out": 0, "Set up": 0, "Validate manifests": 0, "Changed modules": 0, "Plan changed modules": 0, "Gate without dispatch inputs (information)": 0,
+      "Check out": 0,
+      "Set up": 0,
+      "Validate manifests": 0,
+      "Changed modules": 0,
+      "Plan changed modules": 0,
+      "Gate without dispatch inputs (information)": 0,
     });
     expect(run.steps.find((s) => s.name === "Changed modules")?.stdout).toBe("minio\nminio-init\n");
     expect(run.summary).toMatch(/minio-init/);
@@ -209,7 +252,11 @@ describe("platformctl-plan.yml (pull requests)", () => {
       await writeFile(file, (await readFile(file, "utf8")).replace("expected_state: running", "expected_state: up"));
     });
     const run = await check(w, base);
-    expect(codes(run), logs(run)).toMatchObject({ "Validate manifests": 1, "Changed modules": "skipped", "Plan changed modules": "skipped" });
+    expect(codes(run), logs(run)).toMatchObject({
+      "Validate manifests": 1,
+      "Changed modules": "skipped",
+      "Plan changed modules": "skipped",
+    });
     expect(run.conclusion).toBe("failure");
     expect(run.steps.find((s) => s.name === "Validate manifests")?.stdout).toContain("expected_state");
   });

@@ -56,7 +56,17 @@ const SCENES: Record<string, (s: Scene) => Promise<void>> = {
     const name = formatBackupName("minio", new Date());
     const made = spawnSync("tar", ["-czf", path.join(s.w.env.PLATFORMCTL_BACKUP_DIR as string, name), "-C", src, "data"]);
     expect(made.status, String(made.stderr)).toBe(0);
-    const r = await s.run(["scope", "--module", "minio-init", "--allow-stateful", "--backup-ref", path.join(s.w.env.PLATFORMCTL_BACKUP_DIR as string, name), "--confirm", "BACKUP_DONE_F3", "--json"]);
+    const r = await s.run([
+      "scope",
+      "--module",
+      "minio-init",
+      "--allow-stateful",
+      "--backup-ref",
+      path.join(s.w.env.PLATFORMCTL_BACKUP_DIR as string, name),
+      "--confirm",
+      "BACKUP_DONE_F3",
+      "--json",
+    ]);
     expect(JSON.parse(r.stdout).reasons.map((x: { code: string }) => x.code)).toContain("backup.unverified");
   },
   "rerun-failed-one-shot.md": async (s) => {
@@ -171,7 +181,10 @@ const workspaces: Workspace[] = [];
 beforeAll(async () => {
   // Operators have `platformctl` on PATH (npm link); here it is this checkout's bin.
   shimDir = await mkdtemp(path.join(tmpdir(), "platformctl-bin-"));
-  await writeFile(path.join(shimDir, "platformctl"), `#!/usr/bin/env bash\nexec node ${JSON.stringify(path.join(REPO, "bin/platformctl.js"))} "$@"\n`);
+  await writeFile(
+    path.join(shimDir, "platformctl"),
+    `#!/usr/bin/env bash\nexec node ${JSON.stringify(path.join(REPO, "bin/platformctl.js"))} "$@"\n`,
+  );
   await chmod(path.join(shimDir, "platformctl"), 0o755);
 });
 
@@ -207,22 +220,27 @@ describe("runbooks", () => {
   });
 
   for (const file of files) {
-    it.concurrent(`runs every runnable block of runbooks/${file} in order against the engine, after arranging its symptom`, ({ expect }) => slot(async () => {
-      const w = await aWorkspace(`rb-${file.replace(/\.md$/, "").slice(0, 12)}`);
-      workspaces.push(w);
-      const cwd = path.join(w.root, "work");
-      await mkdir(cwd);
-      const scene: Scene = { w, cwd, run: (args, extra = {}) => runCli(args, { ...w.env, ...extra }, cwd) };
-      await SCENES[file]!(scene);
+    it.concurrent(
+      `runs every runnable block of runbooks/${file} in order against the engine, after arranging its symptom`,
+      ({ expect }) =>
+        slot(async () => {
+          const w = await aWorkspace(`rb-${file.replace(/\.md$/, "").slice(0, 12)}`);
+          workspaces.push(w);
+          const cwd = path.join(w.root, "work");
+          await mkdir(cwd);
+          const scene: Scene = { w, cwd, run: (args, extra = {}) => runCli(args, { ...w.env, ...extra }, cwd) };
+          await SCENES[file]!(scene);
 
-      const blocks = runnableBlocks(readFileSync(path.join(RUNBOOKS, file), "utf8"));
-      const script = [
-        "set -euo pipefail",
-        ...blocks.map((b, i) => `printf '\\n### block %d (runbooks/${file}:%d)\\n' ${i + 1} ${b.line} >&2\n${b.code}`),
-      ].join("\n");
-      const r = await bash(script, { ...runnerEnv(shimDir), ...w.env, NO_COLOR: "1" }, cwd);
-      expect(r.code, r.output).toBe(0);
-      expect(r.output).not.toContain(PASSWORD);
-    }), 300_000);
+          const blocks = runnableBlocks(readFileSync(path.join(RUNBOOKS, file), "utf8"));
+          const script = [
+            "set -euo pipefail",
+            ...blocks.map((b, i) => `printf '\\n### block %d (runbooks/${file}:%d)\\n' ${i + 1} ${b.line} >&2\n${b.code}`),
+          ].join("\n");
+          const r = await bash(script, { ...runnerEnv(shimDir), ...w.env, NO_COLOR: "1" }, cwd);
+          expect(r.code, r.output).toBe(0);
+          expect(r.output).not.toContain(PASSWORD);
+        }),
+      300_000,
+    );
   }
 });

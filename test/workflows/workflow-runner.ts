@@ -104,7 +104,9 @@ export function interpolate(text: string, contexts: Record<string, unknown>): st
 
 function condition(text: unknown, contexts: Record<string, unknown>, status: { failed: boolean }): boolean {
   if (text === undefined) return !status.failed;
-  const e = String(text).trim().replace(/^\$\{\{([\s\S]*)\}\}$/, "$1");
+  const e = String(text)
+    .trim()
+    .replace(/^\$\{\{([\s\S]*)\}\}$/, "$1");
   return Boolean(evaluate(e, contexts, status));
 }
 
@@ -114,7 +116,13 @@ function evaluateEnv(env: unknown, contexts: Record<string, unknown>): Record<st
   return out;
 }
 
-function runBash(script: string, env: Record<string, string>, cwd: string, dir: string, index: number): Promise<{ code: number; stdout: string; stderr: string }> {
+function runBash(
+  script: string,
+  env: Record<string, string>,
+  cwd: string,
+  dir: string,
+  index: number,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return (async () => {
     const file = path.join(dir, `step-${index}.sh`);
     await writeFile(file, script);
@@ -137,7 +145,9 @@ export async function runWorkflow(file: string, opts: RunOptions): Promise<Workf
   const jobName = opts.job ?? (Object.keys(jobs).length === 1 ? Object.keys(jobs)[0] : undefined);
   if (!jobName || !jobs[jobName]) throw new Error(`${file}: name the job to run`);
   const job = jobs[jobName] as Record<string, unknown>;
-  const shell = ((job.defaults as { run?: { shell?: string } })?.run?.shell ?? (wf.defaults as { run?: { shell?: string } })?.run?.shell) as string | undefined;
+  const shell = ((job.defaults as { run?: { shell?: string } })?.run?.shell ?? (wf.defaults as { run?: { shell?: string } })?.run?.shell) as
+    | string
+    | undefined;
   if (shell !== "bash") throw new Error(`${file}: the runner here only does \`shell: bash\` (found ${shell ?? "the platform default"})`);
 
   const dir = await mkdtemp(path.join(tmpdir(), "platformctl-runner-"));
@@ -191,7 +201,8 @@ export async function runWorkflow(file: string, opts: RunOptions): Promise<Workf
       if (/\$\{\{/.test(script)) throw new Error(`${file}: step "${name}" has an expression inside run:`);
       const sub = opts.substitute?.[name];
       if (sub) {
-        if (script.trim() !== sub.expect) throw new Error(`${file}: step "${name}" runs ${JSON.stringify(script.trim())}, expected ${JSON.stringify(sub.expect)}`);
+        if (script.trim() !== sub.expect)
+          throw new Error(`${file}: step "${name}" runs ${JSON.stringify(script.trim())}, expected ${JSON.stringify(sub.expect)}`);
         script = sub.run;
       }
       const stepEnv = evaluateEnv(step.env, contexts);

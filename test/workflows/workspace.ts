@@ -37,8 +37,19 @@ export async function aWorkspace(label: string): Promise<Workspace> {
     modulesDir,
     stateDir,
     backupDir,
-    env: { PLATFORMCTL_PROJECT: project, PLATFORMCTL_MODULES_DIR: modulesDir, STATE_DIR: stateDir, PLATFORMCTL_BACKUP_DIR: backupDir, ...secrets },
-    vars: { PLATFORMCTL_PROJECT: project, PLATFORMCTL_MODULES_DIR: modulesDir, PLATFORMCTL_STATE_DIR: stateDir, PLATFORMCTL_BACKUP_DIR: backupDir },
+    env: {
+      PLATFORMCTL_PROJECT: project,
+      PLATFORMCTL_MODULES_DIR: modulesDir,
+      STATE_DIR: stateDir,
+      PLATFORMCTL_BACKUP_DIR: backupDir,
+      ...secrets,
+    },
+    vars: {
+      PLATFORMCTL_PROJECT: project,
+      PLATFORMCTL_MODULES_DIR: modulesDir,
+      PLATFORMCTL_STATE_DIR: stateDir,
+      PLATFORMCTL_BACKUP_DIR: backupDir,
+    },
     secrets,
     remove: () => rm(root, { recursive: true, force: true }),
   };

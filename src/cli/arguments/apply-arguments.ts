@@ -40,12 +40,18 @@ export function addApplyOptions(cmd: Command): Command {
 }
 
 export function parseApplyArguments(flags: ApplyFlags): ApplyArguments {
-  if (!flags.module || flags.module.length === 0) throw new UsageError("usage.module_required", "apply needs at least one --module", { hint: "e.g. platformctl apply --module minio-init" });
+  if (!flags.module || flags.module.length === 0)
+    throw new UsageError("usage.module_required", "apply needs at least one --module", {
+      hint: "e.g. platformctl apply --module minio-init",
+    });
   return {
     modules: flags.module,
     gate: parseGateArguments(flags),
     planFile: flags.plan,
-    timeoutMs: flags.timeout === undefined ? undefined : parseDuration("--timeout", flags.timeout, { minMs: 1000, maxMs: 86_400_000, example: "5m" }),
+    timeoutMs:
+      flags.timeout === undefined
+        ? undefined
+        : parseDuration("--timeout", flags.timeout, { minMs: 1000, maxMs: 86_400_000, example: "5m" }),
     lockWaitMs: flags.lockWait === undefined ? 0 : parseDuration("--lock-wait", flags.lockWait, { maxMs: 86_400_000, example: "5m" }),
     prune: Boolean(flags.prune),
     json: Boolean(flags.json),

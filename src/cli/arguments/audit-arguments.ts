@@ -20,6 +20,7 @@ export function addAuditOptions(cmd: Command): Command {
 
 export function parseAuditArguments(flags: { module?: string[]; limit?: string; json?: boolean }): AuditArguments {
   const limit = flags.limit === undefined ? 20 : Number(flags.limit);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) throw new UsageError("usage.limit", "--limit must be a whole number from 1 to 100000", { hint: "e.g. --limit 50" });
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
+    throw new UsageError("usage.limit", "--limit must be a whole number from 1 to 100000", { hint: "e.g. --limit 50" });
   return { modules: flags.module ?? [], limit, json: Boolean(flags.json) };
 }

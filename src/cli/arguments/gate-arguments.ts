@@ -34,9 +34,14 @@ export function parseGateArguments(flags: GateFlags): GateArguments {
   const backupRef = single("--backup-ref", flags.backupRef);
   // A blank ref is a missing backup ref: the gate reports it as input.backup_ref_missing (exit 3), as documented.
   if (backupRef !== undefined && backupRef.trim() !== "" && /[\u0000-\u001f]/.test(backupRef)) {
-    throw new UsageError("usage.backup_ref", "--backup-ref must be a path without control characters", { hint: "Pass the path printed by `platformctl backup <module>`." });
+    throw new UsageError("usage.backup_ref", "--backup-ref must be a path without control characters", {
+      hint: "Pass the path printed by `platformctl backup <module>`.",
+    });
   }
-  const maxAgeMs = flags.backupMaxAge === undefined ? DEFAULT_MAX_BACKUP_AGE_SECONDS * 1000 : parseDuration("--backup-max-age", flags.backupMaxAge, { example: "24h" });
+  const maxAgeMs =
+    flags.backupMaxAge === undefined
+      ? DEFAULT_MAX_BACKUP_AGE_SECONDS * 1000
+      : parseDuration("--backup-max-age", flags.backupMaxAge, { example: "24h" });
   return {
     inputs: {
       allowStateful: Boolean(flags.allowStateful),

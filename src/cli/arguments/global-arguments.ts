@@ -11,7 +11,12 @@ export interface GlobalArguments {
 export function addGlobalOptions(program: Command): Command {
   return program
     .addOption(new Option("--modules-dir <dir>", "modules directory (env PLATFORMCTL_MODULES_DIR)").default(undefined, "./modules"))
-    .addOption(new Option("--project <name>", "project label of the containers platformctl owns (env PLATFORMCTL_PROJECT)").default(undefined, "platform"))
+    .addOption(
+      new Option("--project <name>", "project label of the containers platformctl owns (env PLATFORMCTL_PROJECT)").default(
+        undefined,
+        "platform",
+      ),
+    )
     .option("--verbose", "debug logs on stderr and stack traces for internal errors");
 }
 

@@ -9,6 +9,9 @@ export function collect(value: string, previous: string[] = []): string[] {
 /** One value for a flag that must be given at most once (`--backup-ref a --backup-ref b` is refused, not "last wins"). */
 export function single(flag: string, values: readonly string[] | undefined): string | undefined {
   if (!values || values.length === 0) return undefined;
-  if (values.length > 1) throw new UsageError("usage.repeated_flag", `${flag} was given ${values.length} times; give it once`, { hint: "Pass exactly one value." });
+  if (values.length > 1)
+    throw new UsageError("usage.repeated_flag", `${flag} was given ${values.length} times; give it once`, {
+      hint: "Pass exactly one value.",
+    });
   return values[0];
 }

@@ -28,6 +28,13 @@ export function addScopeOptions(cmd: Command): Command {
 }
 
 export function parseScopeArguments(flags: ScopeFlags): ScopeArguments {
-  if (!flags.module || flags.module.length === 0) throw new UsageError("usage.module_required", "scope needs --module", { hint: "e.g. platformctl scope --module minio-init" });
-  return { modules: flags.module, gate: parseGateArguments(flags), planFile: flags.plan, failOnBlocked: Boolean(flags.failOnBlocked), json: Boolean(flags.json) };
+  if (!flags.module || flags.module.length === 0)
+    throw new UsageError("usage.module_required", "scope needs --module", { hint: "e.g. platformctl scope --module minio-init" });
+  return {
+    modules: flags.module,
+    gate: parseGateArguments(flags),
+    planFile: flags.plan,
+    failOnBlocked: Boolean(flags.failOnBlocked),
+    json: Boolean(flags.json),
+  };
 }

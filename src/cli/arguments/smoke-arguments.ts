@@ -17,7 +17,11 @@ export function addSmokeOptions(cmd: Command): Command {
     .option("--json", "print the result as JSON");
 }
 
-export function parseSmokeArguments(module: string, flags: { wait?: boolean; json?: boolean }, env: Readonly<Record<string, string | undefined>>): SmokeArguments {
+export function parseSmokeArguments(
+  module: string,
+  flags: { wait?: boolean; json?: boolean },
+  env: Readonly<Record<string, string | undefined>>,
+): SmokeArguments {
   const mode = env.PLATFORMCTL_SMOKE_REMOTE_MODE ?? "";
   if (mode !== "" && mode !== "skip" && mode !== "run") {
     throw new UsageError("usage.smoke_remote_mode", `PLATFORMCTL_SMOKE_REMOTE_MODE=${mode.slice(0, 40)} is not one of skip, run`, {

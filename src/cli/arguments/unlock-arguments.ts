@@ -16,10 +16,15 @@ export function addUnlockOptions(cmd: Command): Command {
 }
 
 export function parseUnlockArguments(flags: { force?: boolean; pid?: string }): UnlockArguments {
-  if (!flags.force) throw new UsageError("usage.unlock_force", "unlock removes another apply's lock and needs --force", { hint: "Check first that no apply runs (runbooks/held-lock.md), then: platformctl unlock --force" });
+  if (!flags.force)
+    throw new UsageError("usage.unlock_force", "unlock removes another apply's lock and needs --force", {
+      hint: "Check first that no apply runs (runbooks/held-lock.md), then: platformctl unlock --force",
+    });
   const pid = flags.pid === undefined ? undefined : Number(flags.pid);
   if (pid !== undefined && !(Number.isInteger(pid) && pid > 0)) {
-    throw new UsageError("usage.unlock_pid", `--pid must be a process id (a whole number above 0), got ${JSON.stringify(flags.pid)}`, { hint: "Take it from the error that named the holder, or from the lock file: runbooks/held-lock.md" });
+    throw new UsageError("usage.unlock_pid", `--pid must be a process id (a whole number above 0), got ${JSON.stringify(flags.pid)}`, {
+      hint: "Take it from the error that named the holder, or from the lock file: runbooks/held-lock.md",
+    });
   }
   return { force: true, pid };
 }

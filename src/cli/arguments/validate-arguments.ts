@@ -15,6 +15,10 @@ export function addValidateOptions(cmd: Command): Command {
     .option("--json", "print a JSON report");
 }
 
-export function parseValidateArguments(paths: string[], flags: { strict?: boolean; json?: boolean }, modulesDir: string): ValidateArguments {
+export function parseValidateArguments(
+  paths: string[],
+  flags: { strict?: boolean; json?: boolean },
+  modulesDir: string,
+): ValidateArguments {
   return { paths: paths.length ? paths : [modulesDir], strict: Boolean(flags.strict), json: Boolean(flags.json) };
 }

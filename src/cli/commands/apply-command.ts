@@ -5,27 +5,37 @@ import { addApplyOptions, parseApplyArguments, type ApplyArguments, type ApplyFl
 import type { CommandEnv } from "./command-env.js";
 
 export function registerApplyCommand(program: Command, env: CommandEnv): void {
-  addApplyOptions(program.command("apply").description("Converge modules: execute their plan (policy-gated, locked, audited); one-shots must exit 0")).action(
-    async (flags: ApplyFlags) => {
-      env.setExit(await runApply(env, parseApplyArguments(flags)));
-    },
-  );
+  addApplyOptions(
+    program.command("apply").description("Converge modules: execute their plan (policy-gated, locked, audited); one-shots must exit 0"),
+  ).action(async (flags: ApplyFlags) => {
+    env.setExit(await runApply(env, parseApplyArguments(flags)));
+  });
 }
 
 export async function runApply(env: CommandEnv, args: ApplyArguments): Promise<number> {
-  const [{ openRuntime }, { applyModules }, { PolicyBlockedError }, { resolveStateDir }, context, { loadSavedPlan }, { systemClock }, { interruptible }, { commandLine }, { applyView }] =
-    await Promise.all([
-      import("../../runtime/open-runtime.js"),
-      import("../../apply/apply-modules.js"),
-      import("../../gate/approve.js"),
-      import("../../state/state-dir.js"),
-      import("../context.js"),
-      import("../../live-plan/load-saved-plan.js"),
-      import("../../clock.js"),
-      import("../interruptible.js"),
-      import("../command-line.js"),
-      import("../views/apply-view.js"),
-    ]);
+  const [
+    { openRuntime },
+    { applyModules },
+    { PolicyBlockedError },
+    { resolveStateDir },
+    context,
+    { loadSavedPlan },
+    { systemClock },
+    { interruptible },
+    { commandLine },
+    { applyView },
+  ] = await Promise.all([
+    import("../../runtime/open-runtime.js"),
+    import("../../apply/apply-modules.js"),
+    import("../../gate/approve.js"),
+    import("../../state/state-dir.js"),
+    import("../context.js"),
+    import("../../live-plan/load-saved-plan.js"),
+    import("../../clock.js"),
+    import("../interruptible.js"),
+    import("../command-line.js"),
+    import("../views/apply-view.js"),
+  ]);
   const { io } = env;
   const g = env.globals();
   const project = context.checkProject(g.project);

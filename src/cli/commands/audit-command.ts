@@ -5,20 +5,27 @@ import { addAuditOptions, parseAuditArguments, type AuditArguments } from "../ar
 import type { CommandEnv } from "./command-env.js";
 
 export function registerAuditCommand(program: Command, env: CommandEnv): void {
-  addAuditOptions(program.command("audit").description("Read the audit log (STATE_DIR/audit.jsonl)")).action(async (flags: { module?: string[]; json?: boolean; limit?: string }) => {
-    env.setExit(await runAudit(env, parseAuditArguments(flags)));
-  });
+  addAuditOptions(program.command("audit").description("Read the audit log (STATE_DIR/audit.jsonl)")).action(
+    async (flags: { module?: string[]; json?: boolean; limit?: string }) => {
+      env.setExit(await runAudit(env, parseAuditArguments(flags)));
+    },
+  );
 }
 
 export async function runAudit(env: CommandEnv, args: AuditArguments): Promise<number> {
-  const [{ readAudit }, { resolveStateDir }, { auditView }] = await Promise.all([import("../../state/audit.js"), import("../../state/state-dir.js"), import("../views/audit-view.js")]);
+  const [{ readAudit }, { resolveStateDir }, { auditView }] = await Promise.all([
+    import("../../state/audit.js"),
+    import("../../state/state-dir.js"),
+    import("../views/audit-view.js"),
+  ]);
   const { records, skipped } = await readAudit(resolveStateDir(env.io.env, env.io.cwd));
   const wanted = args.modules.length ? new Set(args.modules) : undefined;
   const intents = new Map(records.flatMap((r) => (r.type === "intent" ? [[r.id, r] as const] : [])));
   const matches = records.filter((r) => {
     if (!wanted) return true;
     if (r.type === "intent") return r.modules.some((m) => wanted.has(m));
-    if (r.type === "result") return r.modules.some((m) => wanted.has(m.module)) || (intents.get(r.id)?.modules.some((m) => wanted.has(m)) ?? false);
+    if (r.type === "result")
+      return r.modules.some((m) => wanted.has(m.module)) || (intents.get(r.id)?.modules.some((m) => wanted.has(m)) ?? false);
     return false;
   });
   auditView(env.io, args.json).records(matches.slice(-args.limit), skipped);

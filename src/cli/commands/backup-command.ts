@@ -15,12 +15,18 @@ import type { CommandEnv } from "./command-env.js";
 
 export function registerBackupCommand(program: Command, env: CommandEnv): void {
   const backup = addBackupOptions(
-    program.command("backup").description("Archive a module's volumes into PLATFORMCTL_BACKUP_DIR and print the path to pass as --backup-ref"),
+    program
+      .command("backup")
+      .description("Archive a module's volumes into PLATFORMCTL_BACKUP_DIR and print the path to pass as --backup-ref"),
   ).action(async (module: string, flags: { json?: boolean }) => {
     env.setExit(await runBackup(env, parseBackupArguments(module, flags)));
   });
   addBackupImportOptions(
-    backup.command("import").description("Verify an archive another tool made (a complete gzip tar holding the module's volumes) and record it in the backup catalog"),
+    backup
+      .command("import")
+      .description(
+        "Verify an archive another tool made (a complete gzip tar holding the module's volumes) and record it in the backup catalog",
+      ),
   ).action(async (file: string, flags: { json?: boolean }, cmd: Command) => {
     env.setExit(await runBackupImport(env, parseBackupImportArguments(file, flags, Boolean(cmd.parent?.opts<{ json?: boolean }>().json))));
   });
@@ -40,7 +46,14 @@ export async function runBackup(env: CommandEnv, args: BackupArguments): Promise
   const catalog = await context.loadCatalogOrFail(g.modulesDir, io.env);
   const [name] = context.selectModules(catalog, [args.module]);
   const module = catalog.find((m) => m.name === name)!;
-  const result = await createBackup({ runtime: openRuntime(io.env), project, module, env: io.env, stateDir: resolveStateDir(io.env, io.cwd), now: new Date() });
+  const result = await createBackup({
+    runtime: openRuntime(io.env),
+    project,
+    module,
+    env: io.env,
+    stateDir: resolveStateDir(io.env, io.cwd),
+    now: new Date(),
+  });
   backupView(io, args.json).created(result);
   return EXIT.ok;
 }
@@ -54,7 +67,13 @@ export async function runBackupImport(env: CommandEnv, args: BackupImportArgumen
   ]);
   const { io } = env;
   const catalog = await loadCatalogOrFail(env.globals().modulesDir, io.env);
-  const r = await importBackup({ file: path.resolve(io.cwd, args.file), catalog, env: io.env, stateDir: resolveStateDir(io.env, io.cwd), now: new Date() });
+  const r = await importBackup({
+    file: path.resolve(io.cwd, args.file),
+    catalog,
+    env: io.env,
+    stateDir: resolveStateDir(io.env, io.cwd),
+    now: new Date(),
+  });
   backupView(io, args.json).imported(r);
   return EXIT.ok;
 }

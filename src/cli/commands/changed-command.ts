@@ -7,20 +7,23 @@ import { addChangedOptions, parseChangedArguments, type ChangedArguments } from 
 import type { CommandEnv } from "./command-env.js";
 
 export function registerChangedCommand(program: Command, env: CommandEnv): void {
-  addChangedOptions(program.command("changed").description("List the modules changed since a base ref, dependents included (one name per line), for PR checks")).action(
-    async (flags: { base: string; json?: boolean }) => {
-      env.setExit(await runChanged(env, parseChangedArguments(flags)));
-    },
-  );
+  addChangedOptions(
+    program
+      .command("changed")
+      .description("List the modules changed since a base ref, dependents included (one name per line), for PR checks"),
+  ).action(async (flags: { base: string; json?: boolean }) => {
+    env.setExit(await runChanged(env, parseChangedArguments(flags)));
+  });
 }
 
 export async function runChanged(env: CommandEnv, args: ChangedArguments): Promise<number> {
-  const [{ repositoryOf, changedFilesSince, checkBaseRef }, { computeChangedModules }, { loadCatalogOrFail }, { changedView }] = await Promise.all([
-    import("../../workflows/git-changes.js"),
-    import("../../workflows/changed-modules.js"),
-    import("../context.js"),
-    import("../views/changed-view.js"),
-  ]);
+  const [{ repositoryOf, changedFilesSince, checkBaseRef }, { computeChangedModules }, { loadCatalogOrFail }, { changedView }] =
+    await Promise.all([
+      import("../../workflows/git-changes.js"),
+      import("../../workflows/changed-modules.js"),
+      import("../context.js"),
+      import("../views/changed-view.js"),
+    ]);
   const { io } = env;
   checkBaseRef(args.base);
   const modulesDir = path.resolve(io.cwd, env.globals().modulesDir);
@@ -30,7 +33,10 @@ export async function runChanged(env: CommandEnv, args: ChangedArguments): Promi
   const entries = await Promise.all(
     catalog.map(async (m) => ({
       name: m.name,
-      dir: path.relative(repo.root, await realpath(m.dir)).split(path.sep).join("/"),
+      dir: path
+        .relative(repo.root, await realpath(m.dir))
+        .split(path.sep)
+        .join("/"),
       dependsOn: m.dependsOn,
     })),
   );

@@ -3,7 +3,12 @@ import type { Command } from "commander";
 import { lstat, readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { EXIT, UsageError } from "../../errors.js";
-import { addLintWorkflowsOptions, DEFAULT_WORKFLOW_DIRS, parseLintWorkflowsArguments, type LintWorkflowsArguments } from "../arguments/lint-workflows-arguments.js";
+import {
+  addLintWorkflowsOptions,
+  DEFAULT_WORKFLOW_DIRS,
+  parseLintWorkflowsArguments,
+  type LintWorkflowsArguments,
+} from "../arguments/lint-workflows-arguments.js";
 import type { CliIO } from "../io.js";
 import type { CommandEnv } from "./command-env.js";
 
@@ -11,7 +16,9 @@ const MAX_WORKFLOW_BYTES = 1024 * 1024;
 
 export function registerLintWorkflowsCommand(program: Command, env: CommandEnv): void {
   addLintWorkflowsOptions(
-    program.command("lint-workflows").description("Check CI workflows: script injection, exposed secrets, gated and dispatch-only applies, concurrency, pinned actions"),
+    program
+      .command("lint-workflows")
+      .description("Check CI workflows: script injection, exposed secrets, gated and dispatch-only applies, concurrency, pinned actions"),
   ).action(async (paths: string[], flags: { json?: boolean }) => {
     env.setExit(await runLintWorkflows(env, parseLintWorkflowsArguments(paths, flags)));
   });
@@ -23,7 +30,10 @@ async function workflowFiles(io: CliIO, targets: readonly string[], explicit: bo
     // A missing path is reported below when it was given; a missing default directory is simply absent.
     const st = await lstat(path.resolve(io.cwd, t)).catch(() => undefined);
     if (!st) {
-      if (explicit) throw new UsageError("usage.path", `no such file or directory: ${t}`, { hint: "Pass workflow directories or files, e.g. platformctl lint-workflows .forgejo/workflows" });
+      if (explicit)
+        throw new UsageError("usage.path", `no such file or directory: ${t}`, {
+          hint: "Pass workflow directories or files, e.g. platformctl lint-workflows .forgejo/workflows",
+        });
       continue;
     }
     if (st.isDirectory()) {
@@ -36,19 +46,27 @@ async function workflowFiles(io: CliIO, targets: readonly string[], explicit: bo
 }
 
 export async function runLintWorkflows(env: CommandEnv, args: LintWorkflowsArguments): Promise<number> {
-  const [{ lintWorkflow }, { lintWorkflowsView }] = await Promise.all([import("../../workflows/lint-workflows.js"), import("../views/lint-workflows-view.js")]);
+  const [{ lintWorkflow }, { lintWorkflowsView }] = await Promise.all([
+    import("../../workflows/lint-workflows.js"),
+    import("../views/lint-workflows-view.js"),
+  ]);
   const { io } = env;
   const explicit = args.paths.length > 0;
   const files = await workflowFiles(io, explicit ? args.paths : DEFAULT_WORKFLOW_DIRS, explicit);
   if (files.length === 0) {
-    throw new UsageError("usage.no_workflows", explicit ? `no *.yml or *.yaml file in ${args.paths.join(", ")}` : `no workflow found in ${DEFAULT_WORKFLOW_DIRS.join(", ")}`, {
-      hint: "Run from the repository root, or pass the workflow directory.",
-    });
+    throw new UsageError(
+      "usage.no_workflows",
+      explicit ? `no *.yml or *.yaml file in ${args.paths.join(", ")}` : `no workflow found in ${DEFAULT_WORKFLOW_DIRS.join(", ")}`,
+      {
+        hint: "Run from the repository root, or pass the workflow directory.",
+      },
+    );
   }
   const findings = [];
   for (const f of files) {
     const text = await readFile(path.resolve(io.cwd, f), "utf8");
-    if (Buffer.byteLength(text) > MAX_WORKFLOW_BYTES) throw new UsageError("usage.file_too_large", `${f} is larger than 1 MiB`, { hint: "A workflow file is small; check the path." });
+    if (Buffer.byteLength(text) > MAX_WORKFLOW_BYTES)
+      throw new UsageError("usage.file_too_large", `${f} is larger than 1 MiB`, { hint: "A workflow file is small; check the path." });
     findings.push(...lintWorkflow(f, text));
   }
   lintWorkflowsView(io, args.json).result(files, findings);

@@ -5,13 +5,19 @@ import { addPlanOptions, parsePlanArguments, type PlanArguments, type PlanFlags 
 import type { CommandEnv } from "./command-env.js";
 
 export function registerPlanCommand(program: Command, env: CommandEnv): void {
-  addPlanOptions(program.command("plan").description("Observe the engine (read-only) and show the drift of each module as data")).action(async (flags: PlanFlags) => {
-    env.setExit(await runPlan(env, parsePlanArguments(flags)));
-  });
+  addPlanOptions(program.command("plan").description("Observe the engine (read-only) and show the drift of each module as data")).action(
+    async (flags: PlanFlags) => {
+      env.setExit(await runPlan(env, parsePlanArguments(flags)));
+    },
+  );
 }
 
 export async function runPlan(env: CommandEnv, args: PlanArguments): Promise<number> {
-  const [{ makePlan }, { checkPlanTarget, savePlan }, { planView }] = await Promise.all([import("../live-plan.js"), import("../save-plan.js"), import("../views/plan-view.js")]);
+  const [{ makePlan }, { checkPlanTarget, savePlan }, { planView }] = await Promise.all([
+    import("../live-plan.js"),
+    import("../save-plan.js"),
+    import("../views/plan-view.js"),
+  ]);
   if (args.out) await checkPlanTarget(args.out); // before observing: a refused target changes nothing
   const { plan } = await makePlan(env.io, env.globals(), args.modules, { prune: args.prune });
   if (args.out) await savePlan(args.out, plan, env.io);

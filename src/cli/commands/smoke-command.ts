@@ -5,11 +5,11 @@ import { addSmokeOptions, parseSmokeArguments, type SmokeArguments } from "../ar
 import type { CommandEnv } from "./command-env.js";
 
 export function registerSmokeCommand(program: Command, env: CommandEnv): void {
-  addSmokeOptions(program.command("smoke").description("Check a module's health, then run its smoke probes in order (exec, http, tcp, command)")).action(
-    async (module: string, flags: { wait?: boolean; json?: boolean }) => {
-      env.setExit(await runSmoke(env, parseSmokeArguments(module, flags, env.io.env)));
-    },
-  );
+  addSmokeOptions(
+    program.command("smoke").description("Check a module's health, then run its smoke probes in order (exec, http, tcp, command)"),
+  ).action(async (module: string, flags: { wait?: boolean; json?: boolean }) => {
+    env.setExit(await runSmoke(env, parseSmokeArguments(module, flags, env.io.env)));
+  });
 }
 
 export async function runSmoke(env: CommandEnv, args: SmokeArguments): Promise<number> {
@@ -19,11 +19,25 @@ export async function runSmoke(env: CommandEnv, args: SmokeArguments): Promise<n
     import("../views/smoke-view.js"),
   ]);
   const { io } = env;
-  const { result: r, catalog, project, runtime } = await checkModulesHealth(io, env.globals(), [args.module], { wait: args.wait, mounts: false });
+  const {
+    result: r,
+    catalog,
+    project,
+    runtime,
+  } = await checkModulesHealth(io, env.globals(), [args.module], { wait: args.wait, mounts: false });
   const verdict = r.report.modules[0];
   const module = catalog.find((x) => x.name === args.module);
   if (!verdict || !module) throw new InternalError(`module ${args.module} was selected but not judged`);
-  const probes = await runProbes({ runtime, project, module, containers: r.observed.containers, env: io.env, cwd: io.cwd, secrets: r.secrets, remoteMode: args.remoteMode });
+  const probes = await runProbes({
+    runtime,
+    project,
+    module,
+    containers: r.observed.containers,
+    env: io.env,
+    cwd: io.cwd,
+    secrets: r.secrets,
+    remoteMode: args.remoteMode,
+  });
   const passed = verdict.healthy && probes.every((p) => p.status !== "failed");
   smokeView(io, args.json).result(verdict, probes, passed);
   return passed ? EXIT.ok : EXIT.error;

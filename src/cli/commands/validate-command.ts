@@ -5,11 +5,11 @@ import { addValidateOptions, parseValidateArguments, type ValidateArguments } fr
 import type { CommandEnv } from "./command-env.js";
 
 export function registerValidateCommand(program: Command, env: CommandEnv): void {
-  addValidateOptions(program.command("validate").description("Validate module manifests and report every problem with its location")).action(
-    async (paths: string[], flags: { strict?: boolean; json?: boolean }) => {
-      env.setExit(await runValidate(env, parseValidateArguments(paths, flags, env.globals().modulesDir)));
-    },
-  );
+  addValidateOptions(
+    program.command("validate").description("Validate module manifests and report every problem with its location"),
+  ).action(async (paths: string[], flags: { strict?: boolean; json?: boolean }) => {
+    env.setExit(await runValidate(env, parseValidateArguments(paths, flags, env.globals().modulesDir)));
+  });
 }
 
 export async function runValidate(env: CommandEnv, args: ValidateArguments): Promise<number> {

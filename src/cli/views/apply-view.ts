@@ -22,11 +22,19 @@ export function applyJson(result: ApplyResult): unknown {
   const one = (m: ApplyResult["modules"][number]) => ({
     module: m.module,
     outcome: m.outcome,
-    actions: m.actions.map((a) => ({ type: a.type, service: a.service, outcome: a.outcome, exit_code: a.exit_code, duration_ms: a.duration_ms })),
+    actions: m.actions.map((a) => ({
+      type: a.type,
+      service: a.service,
+      outcome: a.outcome,
+      exit_code: a.exit_code,
+      duration_ms: a.duration_ms,
+    })),
     audit_id: result.audit_id,
     ...(m.message ? { message: m.message } : {}),
   });
-  return result.modules.length === 1 ? one(result.modules[0] as ApplyResult["modules"][number]) : { outcome: result.outcome, audit_id: result.audit_id, results: result.modules.map(one) };
+  return result.modules.length === 1
+    ? one(result.modules[0] as ApplyResult["modules"][number])
+    : { outcome: result.outcome, audit_id: result.audit_id, results: result.modules.map(one) };
 }
 
 function jsonView(io: CliIO): ApplyView {
@@ -35,13 +43,21 @@ function jsonView(io: CliIO): ApplyView {
     actionDone: () => {},
     result: (r) => writeLine(io.stdout, JSON.stringify(applyJson(r), null, 2)),
     blocked: (d) =>
-      writeLine(io.stdout, JSON.stringify({ module: d.module, outcome: "blocked", actions: [], reasons: d.reasons.map((r) => ({ code: r.code, message: r.message })) }, null, 2)),
+      writeLine(
+        io.stdout,
+        JSON.stringify(
+          { module: d.module, outcome: "blocked", actions: [], reasons: d.reasons.map((r) => ({ code: r.code, message: r.message })) },
+          null,
+          2,
+        ),
+      ),
   };
 }
 
 function actionLine(module: string, r: ActionRecord): string {
   const mark = r.outcome === "done" ? "✓" : r.outcome === "interrupted" ? "⏹" : "✗";
-  const code = r.exit_code !== null && (r.type === "run-once" || r.type === "wait") ? ` exit ${r.exit_code}${r.oom_killed ? " (OOM)" : ""}` : "";
+  const code =
+    r.exit_code !== null && (r.type === "run-once" || r.type === "wait") ? ` exit ${r.exit_code}${r.oom_killed ? " (OOM)" : ""}` : "";
   return `${mark} ${module}: ${r.type} ${r.container ?? r.service}${code} (${(r.duration_ms / 1000).toFixed(1)}s)`;
 }
 

@@ -19,7 +19,8 @@ export function auditView(io: CliIO, json: boolean): AuditView {
 }
 
 function auditLine(r: AuditRecord): string {
-  if (r.type === "intent") return `${r.time} ${r.id} intent   ${r.modules.join(",")} by ${r.actor.user}@${r.actor.host} plan ${r.plan_fingerprint.slice(0, 19)}…`;
+  if (r.type === "intent")
+    return `${r.time} ${r.id} intent   ${r.modules.join(",")} by ${r.actor.user}@${r.actor.host} plan ${r.plan_fingerprint.slice(0, 19)}…`;
   if (r.type === "result") return `${r.time} ${r.id} ${r.outcome.padEnd(8)} ${r.modules.map((m) => `${m.module}:${m.outcome}`).join(" ")}`;
   if (r.type === "reconciled") return `${r.time} ${r.id} reconciled intent ${r.intent_id}: ${r.note}`;
   return `${r.time} ${r.id} unlock by ${r.actor.user}@${r.actor.host}`;

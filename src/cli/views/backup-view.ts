@@ -9,7 +9,11 @@ export interface BackupView {
 }
 
 export function backupView(io: CliIO, json: boolean): BackupView {
-  if (json) return { created: (r) => writeLine(io.stdout, JSON.stringify(r, null, 2)), imported: (r) => writeLine(io.stdout, JSON.stringify(r, null, 2)) };
+  if (json)
+    return {
+      created: (r) => writeLine(io.stdout, JSON.stringify(r, null, 2)),
+      imported: (r) => writeLine(io.stdout, JSON.stringify(r, null, 2)),
+    };
   // The path alone on stdout, so `--backup-ref "$(platformctl backup m)"` works.
   return {
     created(r) {
@@ -17,7 +21,10 @@ export function backupView(io: CliIO, json: boolean): BackupView {
       writeLine(io.stdout, r.file);
     },
     imported(r) {
-      writeLine(io.stderr, `${r.recorded ? "verified and recorded" : "already recorded"}: a backup of ${r.module} holding ${r.volumes.join(", ") || "no named volume"}, ${r.size} bytes, sha256 ${r.sha256}`);
+      writeLine(
+        io.stderr,
+        `${r.recorded ? "verified and recorded" : "already recorded"}: a backup of ${r.module} holding ${r.volumes.join(", ") || "no named volume"}, ${r.size} bytes, sha256 ${r.sha256}`,
+      );
       writeLine(io.stdout, r.file);
     },
   };

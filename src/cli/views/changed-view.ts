@@ -18,7 +18,10 @@ export function changedView(io: CliIO, json: boolean): ChangedView {
       ];
       writeLine(io.stderr, `${parts.join("; ")} (${files} file${files === 1 ? "" : "s"} changed since ${base})`);
       for (const d of result.unknownDirs) {
-        writeLine(io.stderr, `note: ${modulesDir ? `${modulesDir}/` : ""}${d} was touched but holds no module at HEAD (removed or renamed?); a full plan shows what is left of it`);
+        writeLine(
+          io.stderr,
+          `note: ${modulesDir ? `${modulesDir}/` : ""}${d} was touched but holds no module at HEAD (removed or renamed?); a full plan shows what is left of it`,
+        );
       }
     },
   };

@@ -12,7 +12,10 @@ export interface HealthView {
 export function healthView(io: CliIO, json: boolean, strict: boolean): HealthView {
   if (json) {
     return {
-      report: (r) => io.stdout.write(`${JSON.stringify({ healthy: r.report.healthy, modules: r.report.modules.map(moduleJson), mounts: r.mounts.map((f) => findingJson(f, strict)) }, null, 2)}\n`),
+      report: (r) =>
+        io.stdout.write(
+          `${JSON.stringify({ healthy: r.report.healthy, modules: r.report.modules.map(moduleJson), mounts: r.mounts.map((f) => findingJson(f, strict)) }, null, 2)}\n`,
+        ),
     };
   }
   const s = styler(io);
@@ -25,13 +28,31 @@ export function healthView(io: CliIO, json: boolean, strict: boolean): HealthVie
         writeLine(io.stdout, `${label} ${f.code}: ${f.message}`);
         writeLine(io.stdout, `  ${s.dim("remedy:")} ${f.remedy}`);
       }
-      writeLine(io.stdout, r.report.healthy ? s.green("all healthy") : s.red(`unhealthy: ${r.report.modules.filter((m) => !m.healthy).map((m) => m.name).join(", ")}`));
+      writeLine(
+        io.stdout,
+        r.report.healthy
+          ? s.green("all healthy")
+          : s.red(
+              `unhealthy: ${r.report.modules
+                .filter((m) => !m.healthy)
+                .map((m) => m.name)
+                .join(", ")}`,
+            ),
+      );
     },
   };
 }
 
 export function serviceJson(v: ServiceVerdict) {
-  return { name: v.name, expected_state: v.expectedState, state: v.state, exit_code: v.exitCode, health: v.health, healthy: v.healthy, reason: v.reason };
+  return {
+    name: v.name,
+    expected_state: v.expectedState,
+    state: v.state,
+    exit_code: v.exitCode,
+    health: v.health,
+    healthy: v.healthy,
+    reason: v.reason,
+  };
 }
 
 function moduleJson(m: ModuleVerdict) {
@@ -39,7 +60,15 @@ function moduleJson(m: ModuleVerdict) {
 }
 
 function findingJson(f: MountFinding, strict: boolean) {
-  return { code: f.code, severity: mountSeverity(f.code, strict), module: f.module, service: f.service, path: f.path, message: f.message, remedy: f.remedy };
+  return {
+    code: f.code,
+    severity: mountSeverity(f.code, strict),
+    module: f.module,
+    service: f.service,
+    path: f.path,
+    message: f.message,
+    remedy: f.remedy,
+  };
 }
 
 /** One module's verdict as text lines; smoke shows it too. */

@@ -7,7 +7,10 @@ export interface LintWorkflowsView {
 }
 
 export function lintWorkflowsView(io: CliIO, json: boolean): LintWorkflowsView {
-  if (json) return { result: (files, findings) => writeLine(io.stdout, JSON.stringify({ clean: findings.length === 0, files, findings }, null, 2)) };
+  if (json)
+    return {
+      result: (files, findings) => writeLine(io.stdout, JSON.stringify({ clean: findings.length === 0, files, findings }, null, 2)),
+    };
   const s = styler(io);
   return {
     result(files, findings) {

@@ -1,7 +1,13 @@
 // Views of a Plan: human text and a compact Markdown table (JSON is the plan itself). Values shown are plan facts only.
 import type { Drift, Facts, ModulePlan, Plan } from "../../plan/plan.js";
 
-type Style = { red: (s: string) => string; green: (s: string) => string; yellow: (s: string) => string; bold: (s: string) => string; dim: (s: string) => string };
+type Style = {
+  red: (s: string) => string;
+  green: (s: string) => string;
+  yellow: (s: string) => string;
+  bold: (s: string) => string;
+  dim: (s: string) => string;
+};
 const plain: Style = { red: (s) => s, green: (s) => s, yellow: (s) => s, bold: (s) => s, dim: (s) => s };
 
 function facts(f: Facts): string {
@@ -18,23 +24,37 @@ const SYMBOL: Record<string, string> = {
 };
 
 export function driftLine(d: Drift): string {
-  const details = d.kind === "config.changed" ? `fields: ${(d.detail.fields as string[]).join(", ")}` : d.kind === "service.missing" ? "" : facts(d.observed);
+  const details =
+    d.kind === "config.changed"
+      ? `fields: ${(d.detail.fields as string[]).join(", ")}`
+      : d.kind === "service.missing"
+        ? ""
+        : facts(d.observed);
   const expected = d.kind === "image.changed" || d.kind === "image.updated" ? ` (expected ${facts(d.expected)})` : "";
   return `${SYMBOL[d.kind] ?? "~"} ${d.service}  ${d.kind}${details ? `  ${details}` : ""}${expected}`;
 }
 
 function moduleHeader(m: ModulePlan): string {
-  const tags = [m.declared ? null : "not declared", m.stateful ? "stateful" : null, m.expected_state ? `expected ${m.expected_state}` : null].filter(Boolean);
+  const tags = [
+    m.declared ? null : "not declared",
+    m.stateful ? "stateful" : null,
+    m.expected_state ? `expected ${m.expected_state}` : null,
+  ].filter(Boolean);
   return `${m.name}${tags.length ? ` (${tags.join(", ")})` : ""}`;
 }
 
 /** Human-readable plan: per module its state, drift lines and planned actions, then a summary line. */
 export function renderPlanText(plan: Plan, s: Style = plain): string {
-  const lines: string[] = [`Plan for project "${plan.project}" (${plan.summary.modules} module${plan.summary.modules === 1 ? "" : "s"})`, ""];
+  const lines: string[] = [
+    `Plan for project "${plan.project}" (${plan.summary.modules} module${plan.summary.modules === 1 ? "" : "s"})`,
+    "",
+  ];
   for (const m of plan.modules) {
     if (m.in_sync) {
       const waits = m.actions.filter((a) => a.type === "wait");
-      lines.push(`${s.green("✓")} ${moduleHeader(m)}: in sync${waits.length ? ` (waiting: ${waits.map((a) => `${a.service} ${a.cause}`).join(", ")})` : ""}`);
+      lines.push(
+        `${s.green("✓")} ${moduleHeader(m)}: in sync${waits.length ? ` (waiting: ${waits.map((a) => `${a.service} ${a.cause}`).join(", ")})` : ""}`,
+      );
     } else {
       lines.push(`${s.yellow("~")} ${s.bold(moduleHeader(m))}: ${m.drift.length} drift item${m.drift.length === 1 ? "" : "s"}`);
       for (const d of m.drift) lines.push(`    ${driftLine(d)}`);
@@ -45,7 +65,9 @@ export function renderPlanText(plan: Plan, s: Style = plain): string {
   }
   lines.push("");
   const { modules, in_sync, drifted } = plan.summary;
-  lines.push(`Summary: ${modules} module${modules === 1 ? "" : "s"}, ${in_sync} in sync, ${drifted} drifted. Fingerprint ${plan.fingerprint.slice(0, 19)}…`);
+  lines.push(
+    `Summary: ${modules} module${modules === 1 ? "" : "s"}, ${in_sync} in sync, ${drifted} drifted. Fingerprint ${plan.fingerprint.slice(0, 19)}…`,
+  );
   return `${lines.join("\n")}\n`;
 }
 
@@ -64,7 +86,9 @@ export function renderPlanMarkdown(plan: Plan): string {
   for (const m of plan.modules) {
     const drift = m.in_sync ? "✅ in sync" : m.drift.map((d) => `\`${d.kind}\` ${d.service}`).join("<br>");
     const actions = m.actions.length ? m.actions.map((a) => `${a.type} ${a.container ?? a.service}`).join("<br>") : "—";
-    lines.push(`| ${cell(m.name)}${m.declared ? "" : " (not declared)"} | ${m.stateful ? "yes" : "no"} | ${m.expected_state ?? "—"} | ${cell(drift)} | ${cell(actions)} |`);
+    lines.push(
+      `| ${cell(m.name)}${m.declared ? "" : " (not declared)"} | ${m.stateful ? "yes" : "no"} | ${m.expected_state ?? "—"} | ${cell(drift)} | ${cell(actions)} |`,
+    );
   }
   const warnings = plan.modules.flatMap((m) => m.warnings.map((w) => `${m.name}: ${w}`));
   if (warnings.length) lines.push("", ...warnings.map((w) => `> ⚠️ ${cell(w)}`));

@@ -20,13 +20,19 @@ export function scopeJson(d: Decision) {
 }
 
 export function scopeView(io: CliIO, json: boolean): ScopeView {
-  if (json) return { decisions: (ds) => writeLine(io.stdout, JSON.stringify(ds.length === 1 ? scopeJson(ds[0] as Decision) : ds.map(scopeJson), null, 2)) };
+  if (json)
+    return {
+      decisions: (ds) => writeLine(io.stdout, JSON.stringify(ds.length === 1 ? scopeJson(ds[0] as Decision) : ds.map(scopeJson), null, 2)),
+    };
   const s = styler(io);
   return {
     decisions(ds) {
       for (const d of ds) {
         const head = d.eligible ? s.green("eligible") : s.red("blocked");
-        writeLine(io.stdout, `${d.module}${d.stateful ? " (stateful)" : ""}: ${head} — rule ${d.rule}; drift: ${d.drift_kinds.length ? d.drift_kinds.join(", ") : "none"}`);
+        writeLine(
+          io.stdout,
+          `${d.module}${d.stateful ? " (stateful)" : ""}: ${head} — rule ${d.rule}; drift: ${d.drift_kinds.length ? d.drift_kinds.join(", ") : "none"}`,
+        );
         for (const r of d.reasons) writeLine(io.stdout, `  - ${r.code}: ${r.message}`);
       }
     },

@@ -16,7 +16,9 @@ export function smokeView(io: CliIO, json: boolean): SmokeView {
   if (json) {
     return {
       result: (v, probes, passed) =>
-        io.stdout.write(`${JSON.stringify({ module: v.name, healthy: v.healthy, services: v.services.map(serviceJson), probes: probes.map(probeJson), passed }, null, 2)}\n`),
+        io.stdout.write(
+          `${JSON.stringify({ module: v.name, healthy: v.healthy, services: v.services.map(serviceJson), probes: probes.map(probeJson), passed }, null, 2)}\n`,
+        ),
     };
   }
   const s = styler(io);

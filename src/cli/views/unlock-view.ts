@@ -14,7 +14,12 @@ export function unlockView(io: CliIO): UnlockView {
         return;
       }
       const whose = r.holder === "corrupt" ? " (it was unreadable)" : ` held by ${describeHolder(r.holder)}`;
-      const state = r.verdict?.kind === "alive" ? " (its holder was still running)" : r.verdict?.kind === "leased" ? ` (its pid could not be checked here: ${r.verdict.why})` : "";
+      const state =
+        r.verdict?.kind === "alive"
+          ? " (its holder was still running)"
+          : r.verdict?.kind === "leased"
+            ? ` (its pid could not be checked here: ${r.verdict.why})`
+            : "";
       writeLine(io.stdout, `removed the apply lock of project ${project}${whose}${state}`);
     },
   };

@@ -17,7 +17,15 @@ function jsonView(io: CliIO): ValidateView {
       const payload = {
         valid: result.valid,
         modules: result.modules.map((m) => m.name),
-        errors: result.problems.map(({ file, line, column, path, code, message, hint }) => ({ file, line, column, path, code, message, hint })),
+        errors: result.problems.map(({ file, line, column, path, code, message, hint }) => ({
+          file,
+          line,
+          column,
+          path,
+          code,
+          message,
+          hint,
+        })),
       };
       writeLine(io.stdout, JSON.stringify(payload, null, 2));
     },
@@ -33,11 +41,17 @@ function humanView(io: CliIO): ValidateView {
         if (p.hint) writeLine(io.stdout, `    ${s.dim(`hint: ${p.hint}`)}`);
       }
       if (result.valid) {
-        writeLine(io.stdout, `${s.green("✓")} ${result.modules.length} module${result.modules.length === 1 ? "" : "s"} valid${strict ? " (strict)" : ""}: ${result.modules.map((m) => m.name).join(", ")}`);
+        writeLine(
+          io.stdout,
+          `${s.green("✓")} ${result.modules.length} module${result.modules.length === 1 ? "" : "s"} valid${strict ? " (strict)" : ""}: ${result.modules.map((m) => m.name).join(", ")}`,
+        );
         return;
       }
       const files = new Set(result.problems.map((p) => p.file)).size;
-      writeLine(io.stdout, `${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in ${files} file${files === 1 ? "" : "s"}${strict ? " (strict)" : ""}; nothing was changed.`);
+      writeLine(
+        io.stdout,
+        `${result.problems.length} problem${result.problems.length === 1 ? "" : "s"} in ${files} file${files === 1 ? "" : "s"}${strict ? " (strict)" : ""}; nothing was changed.`,
+      );
     },
   };
 }
