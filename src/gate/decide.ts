@@ -10,7 +10,7 @@ import { resourceName } from "../plan/unit-name.js";
 import { evaluatePolicy } from "../policy/evaluate-policy.js";
 import { DEFAULT_CONFIRM_TOKEN, type BackupFacts, type Decision, type DispatchInputs } from "../policy/policy.js";
 import { auditRecordsApply, type AuditRecord } from "../state/audit.js";
-import { readBackupCatalog, sha256File } from "../state/backup-catalog.js";
+import { latestVerification, readBackupCatalog, sha256File } from "../state/backup-catalog.js";
 import { verifyArchive } from "../backup/verify-archive.js";
 
 /**
@@ -38,6 +38,7 @@ export async function gatherBackupFacts(
   const entry = real && catalog.ok ? catalog.entries.find((e) => e.file === real) : undefined;
   const readable = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) && (st?.size ?? 0) > 0;
   const archive = catalog.ok && entry === undefined && readable ? await verifyArchive(real) : undefined;
+  const verified = real && sha && catalog.ok ? latestVerification(catalog.verifications, real, sha) : undefined;
   return {
     path: ref,
     realPath: real,
@@ -49,6 +50,7 @@ export async function gatherBackupFacts(
     catalogEntry: entry ? { size: entry.size, sha256: entry.sha256 } : undefined,
     catalogUnreadable: catalog.ok ? undefined : catalog.problem,
     archive,
+    verification: verified ? { verified_at: verified.verified_at, outcome: verified.outcome } : undefined,
   };
 }
 

@@ -31,7 +31,7 @@ function toMillis(now: Date | string): number {
  * Describes the given confirmation without showing it (or anything about the token): only properties of the value
  * itself that explain a typical mistake.
  */
-function confirmHint(given: string): string {
+export function confirmHint(given: string): string {
   if (given !== given.trim() || /[\u0000-\u001f\u007f]/.test(given))
     return "the value given has leading or trailing whitespace or a control character, such as a trailing newline";
   if (/[^\u0020-\u007e]/.test(given)) return "the value given contains non-ASCII characters, such as a look-alike letter";
@@ -39,7 +39,8 @@ function confirmHint(given: string): string {
 }
 
 /** Masks the confirmation and the token in a message, whatever their length, with the one masker. */
-const withhold = (text: string, secrets: readonly string[]): string => redact(text, secrets, { placeholder: "[withheld]", minLength: 1 });
+export const withhold = (text: string, secrets: readonly string[]): string =>
+  redact(text, secrets, { placeholder: "[withheld]", minLength: 1 });
 
 /**
  * The modules whose backup may be given: one backup must cover every stateful data the module writes, so it is the

@@ -22,6 +22,10 @@ export const POLICY_RULES = {
     "A stateful module whose only drift is container.state.exited_success on one-shot services (or an in-sync one-shot re-run), with every gate input given and a verified backup.",
   bootstrap:
     "The first creation of a stateful module: only service.missing drift, nothing created before, allow_stateful and the exact confirmation, no backup needed.",
+  restore:
+    "A restore of a stateful module from a backup of its own: allow_stateful, the exact confirmation, a verified backup holding what the restore needs, and no drift but container state.",
+  "restore-verify":
+    "A restore of a backup into scratch volumes under a throwaway project (restore --verify): touches nothing live, so only the backup is judged.",
   blocked: "At least one reason blocks the plan.",
 } as const;
 
@@ -113,6 +117,21 @@ export const REASON_CODES = {
     meaning: "The backup catalog records a different size or sha256 for this file than it has now (or it could not be read to check).",
     fix: "The file changed or is truncated since `platformctl backup` recorded it: take a new backup.",
   },
+  "backup.not_verified": {
+    meaning:
+      "The module (or the module whose backup it is) declares `backup.verify: required`, and the backup ref was never verified as it is now (no passed `restore --verify` of this content, or the last one failed).",
+    fix: "Run `platformctl restore <module> --from REF --verify` and use the backup once it passes (runbooks/restore-stateful-module.md).",
+  },
+  "restore.archive_incomplete": {
+    meaning:
+      "The archive does not hold what restoring the module needs: a named volume of the module is missing, or it holds a dump (method exec) while the module declares no `backup.exec.restore_command`.",
+    fix: "Restore from a backup of the module as it is now (`platformctl backup list --module <module>`), or declare the restore_command the dump needs.",
+  },
+  "restore.spec_drift": {
+    meaning:
+      "A live restore recreates the module's containers from its manifest, and they differ from it in more than their state (image, configuration, a missing, duplicate or orphaned container): the restore would apply that change too.",
+    fix: "Bring the module in sync first (`platformctl plan --module <module>`; for a stateful module the maintenance lane, runbooks/upgrade-stateful-module.md), then restore.",
+  },
   "dependency.not_ready": {
     meaning:
       "The plan has actions, and a module it depends on is outside this run and not observed ready (drift, or a healthy service not healthy yet).",
@@ -184,6 +203,11 @@ export interface BackupFacts {
   catalogUnreadable: string | undefined;
   /** The archive read to its end; gathered only when the catalog has no entry for the file, else undefined. */
   archive: ArchiveFacts | undefined;
+  /**
+   * The latest `restore --verify` of this file's current content (sha256) recorded in the catalog; undefined (or
+   * absent) when it was never verified as it is now.
+   */
+  verification?: { verified_at: string; outcome: "passed" | "failed" } | undefined;
 }
 
 /** Facts about the module's past, gathered by the shell: the bootstrap rule trusts these, never the plan alone. */

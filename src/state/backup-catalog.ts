@@ -1,4 +1,4 @@
-// The backup catalog (STATE_DIR/backup-catalog.jsonl): one JSON line per backup platformctl made, with size and sha256.
+// The backup catalog (STATE_DIR/backup-catalog.jsonl): one JSON line per backup platformctl made (size, sha256), and one per restore verification.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { appendFile, readFile } from "node:fs/promises";
@@ -14,13 +14,55 @@ export interface BackupCatalogEntry {
   created_at: string;
 }
 
-/** The catalog's entries, or why it could not be read. A missing catalog is empty, not an error. */
-export type BackupCatalogRead = { ok: true; entries: BackupCatalogEntry[] } | { ok: false; problem: string };
+/**
+ * A `restore --verify` of one backup: the archive was restored into scratch volumes under a throwaway project, started,
+ * and judged by the module's health and smoke probes. Append-only: a later line for the same file supersedes an
+ * earlier one. It carries the backup's `file`, `size` and `sha256` on purpose: a reader from before verification lines
+ * existed takes it for a duplicate entry of the same backup (it matches the first line for a file), never for a
+ * corrupt catalog. A verification counts only for the content it judged (`sha256`).
+ */
+export interface BackupVerification {
+  type: "verification";
+  file: string;
+  module: string;
+  size: number;
+  sha256: string;
+  /** When the verification finished (ISO 8601). */
+  verified_at: string;
+  /** `passed`: every service reached its expected state and no smoke probe failed. */
+  outcome: "passed" | "failed";
+  /** The throwaway project it ran under (removed afterwards). */
+  scratch_project: string;
+  /** Why it failed, masked; absent when it passed. */
+  problem?: string;
+}
+
+/** The catalog's entries and verifications, or why it could not be read. A missing catalog is empty, not an error. */
+export type BackupCatalogRead =
+  | { ok: true; entries: BackupCatalogEntry[]; verifications: BackupVerification[] }
+  | { ok: false; problem: string };
 
 const isEntry = (e: unknown): e is BackupCatalogEntry => {
   const x = e as Partial<BackupCatalogEntry> | null;
   return typeof x === "object" && x !== null && typeof x.file === "string" && typeof x.sha256 === "string" && typeof x.size === "number";
 };
+
+const isVerification = (e: unknown): e is BackupVerification => {
+  const x = e as Partial<BackupVerification> | null;
+  return (
+    isEntry(e) &&
+    x?.type === "verification" &&
+    typeof x.verified_at === "string" &&
+    (x.outcome === "passed" || x.outcome === "failed") &&
+    typeof x.module === "string"
+  );
+};
+
+/** One line: an entry (no `type`), a verification, or undefined when it is neither. */
+function classify(e: unknown): { entry: BackupCatalogEntry } | { verification: BackupVerification } | undefined {
+  if ((e as { type?: unknown } | null)?.type === undefined) return isEntry(e) ? { entry: e } : undefined;
+  return isVerification(e) ? { verification: e } : undefined;
+}
 
 /**
  * Reads STATE_DIR/backup-catalog.jsonl. Absent: no entries. Unreadable (permissions, a directory, I/O error) or a line
@@ -34,12 +76,17 @@ export async function readBackupCatalog(stateDir: string): Promise<BackupCatalog
     text = await readFile(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return { ok: true, entries: [] };
+    if (code === "ENOENT") return { ok: true, entries: [], verifications: [] };
     return { ok: false, problem: `${file}: ${code ?? (e as Error).message}` };
   }
   const lines = text.split("\n");
   const torn = lines.at(-1) ?? "";
   const entries: BackupCatalogEntry[] = [];
+  const verifications: BackupVerification[] = [];
+  const keep = (c: NonNullable<ReturnType<typeof classify>>) => {
+    if ("entry" in c) entries.push(c.entry);
+    else verifications.push(c.verification);
+  };
   for (const [i, line] of lines.slice(0, -1).entries()) {
     if (line.trim() === "") continue;
     let e: unknown;
@@ -48,18 +95,33 @@ export async function readBackupCatalog(stateDir: string): Promise<BackupCatalog
     } catch {
       return { ok: false, problem: `${file}:${i + 1}: not a JSON line` };
     }
-    if (!isEntry(e)) return { ok: false, problem: `${file}:${i + 1}: not a backup entry (file, size, sha256)` };
-    entries.push(e);
+    const c = classify(e);
+    if (c === undefined) return { ok: false, problem: `${file}:${i + 1}: not a backup entry (file, size, sha256) or verification` };
+    keep(c);
   }
   if (torn.trim() !== "") {
     try {
-      const e: unknown = JSON.parse(torn);
-      if (isEntry(e)) entries.push(e);
+      const c = classify(JSON.parse(torn));
+      if (c) keep(c);
     } catch {
       // a torn tail from an interrupted append: not an entry
     }
   }
-  return { ok: true, entries };
+  return { ok: true, entries, verifications };
+}
+
+/** The latest verification of `file` with content `sha256`; undefined when it was never verified as it is now. */
+export function latestVerification(
+  verifications: readonly BackupVerification[],
+  file: string,
+  sha256: string,
+): BackupVerification | undefined {
+  return verifications.filter((v) => v.file === file && v.sha256.toLowerCase() === sha256.toLowerCase()).at(-1);
+}
+
+/** Appends one verification line (mode 0600 when the catalog is created). */
+export async function appendBackupVerification(stateDir: string, verification: BackupVerification): Promise<void> {
+  await appendFile(path.join(stateDir, BACKUP_CATALOG_FILE), `${JSON.stringify(verification)}\n`, { mode: 0o600 });
 }
 
 /** Appends one entry (mode 0600 when the catalog is created). */

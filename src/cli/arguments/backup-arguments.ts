@@ -12,6 +12,22 @@ export interface BackupImportArguments {
   json: boolean;
 }
 
+export interface BackupListArguments {
+  module: string | undefined;
+  json: boolean;
+}
+
+export function addBackupListOptions(cmd: Command): Command {
+  return cmd
+    .option("-m, --module <name>", "only the backups of this module")
+    .option("--json", "print {backups: [{file, module, method, size, age_seconds, consistent, verification, present, …}]}");
+}
+
+/** `parentJson`: `--json` after the subcommand is parsed by `backup`, which has the same option. */
+export function parseBackupListArguments(flags: { module?: string; json?: boolean }, parentJson: boolean): BackupListArguments {
+  return { module: flags.module, json: Boolean(flags.json) || parentJson };
+}
+
 export function addBackupOptions(cmd: Command): Command {
   return cmd.argument("<module>", "module to back up").option("--json", "print {file, size, sha256, volumes, binds}");
 }

@@ -1,15 +1,19 @@
 // `platformctl backup <module>` (archive a module's volumes, print the path to pass as --backup-ref) and
-// `platformctl backup import <file>` (verify another tool's archive and record it in the backup catalog).
+// `platformctl backup import <file>` (verify another tool's archive and record it in the backup catalog) and
+// `platformctl backup list` (every recorded backup with its method, size, age and verification).
 import type { Command } from "commander";
 import path from "node:path";
 import { EXIT } from "../../errors.js";
 import {
   addBackupImportOptions,
+  addBackupListOptions,
   addBackupOptions,
   parseBackupArguments,
   parseBackupImportArguments,
+  parseBackupListArguments,
   type BackupArguments,
   type BackupImportArguments,
+  type BackupListArguments,
 } from "../arguments/backup-arguments.js";
 import type { CommandEnv } from "./command-env.js";
 
@@ -30,6 +34,23 @@ export function registerBackupCommand(program: Command, env: CommandEnv): void {
   ).action(async (file: string, flags: { json?: boolean }, cmd: Command) => {
     env.setExit(await runBackupImport(env, parseBackupImportArguments(file, flags, Boolean(cmd.parent?.opts<{ json?: boolean }>().json))));
   });
+  addBackupListOptions(
+    backup.command("list").description("List the recorded backups: module, method, size, age, consistency and verification"),
+  ).action(async (flags: { module?: string; json?: boolean }, cmd: Command) => {
+    env.setExit(await runBackupList(env, parseBackupListArguments(flags, Boolean(cmd.parent?.opts<{ json?: boolean }>().json))));
+  });
+}
+
+export async function runBackupList(env: CommandEnv, args: BackupListArguments): Promise<number> {
+  const [{ listBackups }, { resolveStateDir }, { backupListView }] = await Promise.all([
+    import("../../backup/list-backups.js"),
+    import("../../state/state-dir.js"),
+    import("../views/backup-list-view.js"),
+  ]);
+  const { io } = env;
+  const rows = await listBackups(resolveStateDir(io.env, io.cwd), new Date(), args.module);
+  backupListView(io, args.json).list(rows);
+  return EXIT.ok;
 }
 
 export async function runBackup(env: CommandEnv, args: BackupArguments): Promise<number> {

@@ -1,0 +1,83 @@
+// The backup catalog on disk: entries and verification lines, read back by today's reader and by one that knows only entries.
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  appendBackupCatalog,
+  appendBackupVerification,
+  BACKUP_CATALOG_FILE,
+  latestVerification,
+  readBackupCatalog,
+  type BackupVerification,
+} from "../../src/state/backup-catalog.js";
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "platformctl-catalog-"));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const FILE = "/srv/backups/minio-20260517T010847Z.tar.gz";
+const entry = { file: FILE, module: "minio", size: 10, sha256: "a".repeat(64), created_at: "2026-05-17T01:08:47.000Z" };
+const verification = (over: Partial<BackupVerification> = {}): BackupVerification => ({
+  type: "verification",
+  file: FILE,
+  module: "minio",
+  size: 10,
+  sha256: "a".repeat(64),
+  verified_at: "2026-05-17T02:00:00.000Z",
+  outcome: "passed",
+  scratch_project: "p.verify-1-ab12cd34",
+  ...over,
+});
+
+describe("backup catalog", () => {
+  it("reads catalog lines written before verification lines existed", async () => {
+    await writeFile(path.join(dir, BACKUP_CATALOG_FILE), `${JSON.stringify(entry)}\n`);
+    expect(await readBackupCatalog(dir)).toEqual({ ok: true, entries: [entry], verifications: [] });
+  });
+
+  it("keeps verification lines apart from backup entries, and the latest one for the same content counts", async () => {
+    await appendBackupCatalog(dir, entry);
+    await appendBackupVerification(dir, verification({ outcome: "failed", problem: "minio exited (code 1)" }));
+    await appendBackupVerification(dir, verification({ verified_at: "2026-05-17T03:00:00.000Z" }));
+    await appendBackupVerification(dir, verification({ sha256: "b".repeat(64), verified_at: "2026-05-17T04:00:00.000Z" }));
+    const read = await readBackupCatalog(dir);
+    if (!read.ok) throw new Error(read.problem);
+    expect(read.entries).toEqual([entry]);
+    expect(read.verifications).toHaveLength(3);
+    expect(latestVerification(read.verifications, FILE, "a".repeat(64))).toMatchObject({
+      outcome: "passed",
+      verified_at: "2026-05-17T03:00:00.000Z",
+    });
+    expect(latestVerification(read.verifications, FILE, "c".repeat(64))).toBeUndefined();
+  });
+
+  it("writes verification lines that a reader knowing only entries takes for the same backup, never for corruption", async () => {
+    await appendBackupCatalog(dir, entry);
+    await appendBackupVerification(dir, verification());
+    const lines = (await readFile(path.join(dir, BACKUP_CATALOG_FILE), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    // The check readers used before verification lines existed: file and sha256 strings, size a number.
+    const oldIsEntry = (e: { file?: unknown; sha256?: unknown; size?: unknown }) =>
+      typeof e.file === "string" && typeof e.sha256 === "string" && typeof e.size === "number";
+    expect(lines.every(oldIsEntry)).toBe(true);
+    expect(lines.map((l) => [l.file, l.size, l.sha256])).toEqual([
+      [FILE, 10, "a".repeat(64)],
+      [FILE, 10, "a".repeat(64)],
+    ]);
+  });
+
+  it("reports a line that is neither an entry nor a verification as unreadable", async () => {
+    await writeFile(
+      path.join(dir, BACKUP_CATALOG_FILE),
+      `${JSON.stringify(entry)}\n${JSON.stringify({ type: "verification", file: FILE })}\n`,
+    );
+    const read = await readBackupCatalog(dir);
+    expect(read.ok).toBe(false);
+    if (!read.ok) expect(read.problem).toContain(":2: not a backup entry");
+  });
+});
