@@ -26,7 +26,7 @@ describe("architecture", () => {
       .flatMap((f) =>
         f.imports
           .filter((i) =>
-            /^(node:)?(fs|fs\/promises|child_process|net|http|https)$|^dockerode$|^pino$|\/(engine|apply|cli|health|state|catalog|backup)\//.test(
+            /^(node:)?(fs|fs\/promises|child_process|net|http|https)$|^dockerode$|^docker-modem$|^pino$|\/(engine|apply|cli|health|state|catalog|backup)\//.test(
               i,
             ),
           )
@@ -40,8 +40,10 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("lets only src/engine import dockerode", () => {
-    expect(all.filter((f) => f.imports.includes("dockerode") && f.layer !== "engine").map((f) => f.rel)).toEqual([]);
+  it("lets only src/engine import dockerode or its transport, docker-modem", () => {
+    const client = (f: (typeof all)[number]) => f.imports.includes("dockerode") || f.imports.includes("docker-modem");
+    expect(all.filter((f) => client(f) && f.layer !== "engine").map((f) => f.rel)).toEqual([]);
+    expect(all.filter((f) => f.imports.includes("docker-modem")).map((f) => f.rel)).toEqual(["engine/connect.ts"]);
   });
 
   it("lets nothing outside src/cli import src/cli, not even index.ts", () => {

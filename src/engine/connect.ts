@@ -1,5 +1,5 @@
 // Connects to the Docker engine named by DOCKER_HOST (unix or tcp, optionally TLS), pinned to API v1.41.
-import Docker from "dockerode";
+import DockerModem from "docker-modem";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
@@ -15,10 +15,15 @@ const DEFAULT_SOCKET = "/var/run/docker.sock";
 const PING_TIMEOUT_MS = 10_000;
 
 /**
- * A connected engine client. Only `src/engine` reaches into `docker`; everything else passes the Engine along.
+ * A connected engine client. Only `src/engine` reaches into `modem`; everything else passes the Engine along.
+ *
+ * `modem` is dockerode's transport (docker-modem, the object `new Docker(opts).modem` would be), constructed directly:
+ * every request goes through `dial` (src/engine/dial.ts), so dockerode's `Docker` class is never used, and loading it
+ * costs ~450 ms per command because it eagerly loads its BuildKit session code (@grpc/grpc-js, protobufjs), which
+ * platformctl never uses (measured: docs/performance.md).
  */
 export interface Engine {
-  readonly docker: Docker;
+  readonly modem: DockerModem;
   /** Where the engine is reached, e.g. `unix:///var/run/docker.sock` or `tcp://10.0.0.5:2376 (TLS)`. */
   readonly endpoint: string;
   /** Resolves when the engine answers `/_ping`; otherwise throws an EngineError (`engine.unreachable`, …). */
@@ -149,10 +154,10 @@ export function engineOptions(env: Record<string, string | undefined>, readFile:
 /** Creates the engine client for `env` (normally `process.env`); connects lazily, so call `ping()` to check. */
 export function connectEngine(env: Record<string, string | undefined>, readFile: ReadFile = readFileSync): Engine {
   const { endpoint, dockerode } = engineOptions(env, readFile);
-  // @types/dockerode lacks `agent`/`pathPrefix`; docker-modem reads them.
-  const docker = new Docker(dockerode as unknown as Docker.DockerOptions);
+  // The types lack `agent`/`pathPrefix`; docker-modem reads them.
+  const modem = new DockerModem(dockerode as unknown as DockerModem.ConstructorOptions);
   const engine: Engine = {
-    docker,
+    modem,
     endpoint,
     async ping(signal?: AbortSignal): Promise<void> {
       const timeout = AbortSignal.timeout(PING_TIMEOUT_MS);

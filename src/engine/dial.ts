@@ -49,7 +49,7 @@ interface Dialer {
 export function dialRaw(engine: Engine, req: EngineRequest): Promise<IncomingMessage> {
   const call = callOf(engine, req);
   const hasQuery = req.query !== undefined && Object.keys(req.query).length > 0;
-  const modem = engine.docker.modem as Dialer;
+  const modem = engine.modem as unknown as Dialer;
   const headersMs = req.headersMs ?? (req.method === "GET" || req.method === "HEAD" ? HEADERS_DEADLINE_MS : MUTATION_HEADERS_DEADLINE_MS);
   // Aborting this ends the request before its headers; it is never aborted once they arrived (the body has its own limits).
   const deadline = new AbortController();

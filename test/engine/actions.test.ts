@@ -10,10 +10,11 @@ import {
   startContainer,
   stopContainer,
 } from "../../src/engine/actions.js";
-import { connectEngine } from "../../src/engine/connect.js";
+import Docker from "dockerode";
+import { connectEngine, engineOptions } from "../../src/engine/connect.js";
 import { EngineError } from "../../src/engine/errors.js";
 import { LABEL } from "../../src/engine/labels.js";
-import { aLabelledContainer, rawInspect, testEngine } from "../helpers/docker.js";
+import { aLabelledContainer, rawInspect, testDocker, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
 import { startRecordingProxy } from "../helpers/recording-proxy.js";
 import { TEST_IMAGE } from "../helpers/test-image.js";
@@ -25,12 +26,12 @@ const foreign: { kind: "network" | "volume"; name: string }[] = [];
 afterAll(async () => {
   for (const f of foreign) {
     if (f.kind === "network")
-      await engine.docker
+      await testDocker()
         .getNetwork(f.name)
         .remove()
         .catch(() => undefined);
     else
-      await engine.docker
+      await testDocker()
         .getVolume(f.name)
         .remove()
         .catch(() => undefined);
@@ -63,7 +64,10 @@ describe("createContainer", () => {
     const p = testProject("create-leak");
     const proxy = await startRecordingProxy();
     try {
-      await connectEngine({ DOCKER_HOST: proxy.dockerHost }).docker.createContainer({ name: `${p}_m_s`, ...bodyFor(p) });
+      await new Docker(engineOptions({ DOCKER_HOST: proxy.dockerHost }).dockerode as Docker.DockerOptions).createContainer({
+        name: `${p}_m_s`,
+        ...bodyFor(p),
+      });
       expect(decodeURIComponent(proxy.requests[0]?.url ?? "")).toContain(CANARY);
     } finally {
       await proxy.close();
@@ -122,14 +126,14 @@ describe("ensureNetwork and ensureVolume", () => {
     const p = testProject("net");
     expect(await ensureNetwork(engine, p, "backend")).toEqual({ name: `${p}_backend`, created: true });
     expect(await ensureNetwork(engine, p, "backend")).toEqual({ name: `${p}_backend`, created: false });
-    const n = await engine.docker.getNetwork(`${p}_backend`).inspect();
+    const n = await testDocker().getNetwork(`${p}_backend`).inspect();
     expect(n.Labels).toEqual({ [LABEL.project]: p });
   });
 
   it("does not adopt a network of the same name that is not labelled for the project", async () => {
     const p = testProject("net-foreign");
     foreign.push({ kind: "network", name: `${p}_backend` });
-    await engine.docker.createNetwork({ Name: `${p}_backend` });
+    await testDocker().createNetwork({ Name: `${p}_backend` });
     await expect(ensureNetwork(engine, p, "backend")).rejects.toMatchObject({
       code: "engine.conflict",
       message: expect.stringContaining(`${p}_backend`),
@@ -140,14 +144,14 @@ describe("ensureNetwork and ensureVolume", () => {
     const p = testProject("vol");
     expect(await ensureVolume(engine, p, "minio", "data")).toEqual({ name: `${p}_data`, created: true });
     expect(await ensureVolume(engine, p, "minio", "data")).toEqual({ name: `${p}_data`, created: false });
-    const v = await engine.docker.getVolume(`${p}_data`).inspect();
+    const v = await testDocker().getVolume(`${p}_data`).inspect();
     expect(v.Labels).toEqual({ [LABEL.project]: p, [LABEL.module]: "minio" });
   });
 
   it("does not adopt a volume of the same name that is not labelled for the project", async () => {
     const p = testProject("vol-foreign");
     foreign.push({ kind: "volume", name: `${p}_data` });
-    await engine.docker.createVolume({ Name: `${p}_data` });
+    await testDocker().createVolume({ Name: `${p}_data` });
     await expect(ensureVolume(engine, p, "minio", "data")).rejects.toMatchObject({ code: "engine.conflict" });
   });
 });

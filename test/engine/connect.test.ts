@@ -125,7 +125,7 @@ describe("connectEngine", () => {
   it("ignores docker-modem's own reading of process.env: only the env passed in decides, and no timeout is set", () => {
     vi.stubEnv("DOCKER_HOST", "tcp://192.0.2.1:2375");
     vi.stubEnv("DOCKER_CLIENT_TIMEOUT", "700");
-    const modem = connectEngine({}).docker.modem as { socketPath?: string; host?: string; timeout?: number; version?: string };
+    const modem = connectEngine({}).modem as unknown as { socketPath?: string; host?: string; timeout?: number; version?: string };
     expect(modem).toMatchObject({ socketPath: "/var/run/docker.sock", host: undefined, timeout: undefined, version: "v1.41" });
   });
 

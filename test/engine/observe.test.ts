@@ -5,7 +5,7 @@ import { connectEngine } from "../../src/engine/connect.js";
 import { LABEL } from "../../src/engine/labels.js";
 import { observe } from "../../src/engine/observe.js";
 import type { ObservedContainer, ObservedState } from "../../src/plan/observed-state.js";
-import { aLabelledContainer, rawInspect, removeQuietly, testEngine } from "../helpers/docker.js";
+import { aLabelledContainer, rawInspect, removeQuietly, testDocker, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
 import { startRecordingProxy } from "../helpers/recording-proxy.js";
 import { eventually } from "../helpers/eventually.js";
@@ -47,9 +47,11 @@ beforeAll(async () => {
   // Not ours: another project's container and one without any platformctl label.
   await aLabelledContainer(engine, { project: testProject("observe-other"), cmd: ["true"] });
   unlabelledId = await aLabelledContainer(engine, { project, name: `${project}-unlabelled`, cmd: ["true"], labels: null });
-  await engine.docker.getContainer(ids.killed as string).kill();
-  await engine.docker.createVolume({ Name: `${project}_data`, Labels: { [LABEL.project]: project, [LABEL.module]: "b-mod" } });
-  await engine.docker.createNetwork({ Name: `${project}_net`, Labels: { [LABEL.project]: project } });
+  await testDocker()
+    .getContainer(ids.killed as string)
+    .kill();
+  await testDocker().createVolume({ Name: `${project}_data`, Labels: { [LABEL.project]: project, [LABEL.module]: "b-mod" } });
+  await testDocker().createNetwork({ Name: `${project}_net`, Labels: { [LABEL.project]: project } });
   await eventually(
     async () => {
       const i = Object.fromEntries(
@@ -167,7 +169,7 @@ describe("observe", () => {
   });
 
   it("resolves each distinct image reference once, with null for an absent image", async () => {
-    const raw = await engine.docker.getImage(TEST_IMAGE).inspect();
+    const raw = await testDocker().getImage(TEST_IMAGE).inspect();
     expect(state.images).toEqual({ [TEST_IMAGE]: raw.Id, "platformctl-test/absent:0": null });
   });
 
@@ -234,8 +236,8 @@ describe("image drift", () => {
     const p = testProject("observe-retag");
     const repo = `platformctl-test/${p}`;
     const ref = `${repo}:1`;
-    const base = await engine.docker.getImage(TEST_IMAGE).inspect();
-    await engine.docker.getImage(TEST_IMAGE).tag({ repo, tag: "1" });
+    const base = await testDocker().getImage(TEST_IMAGE).inspect();
+    await testDocker().getImage(TEST_IMAGE).tag({ repo, tag: "1" });
     let variantId: string | undefined;
     try {
       const id = await aLabelledContainer(engine, { project: p, cmd: ["true"], image: ref, labels: { [LABEL.imageRef]: ref } });
@@ -243,7 +245,7 @@ describe("image drift", () => {
       expect(before.images[ref]).toBe(base.Id);
       expect(before.containers[0]).toMatchObject({ id, imageId: base.Id, configImage: ref, imageRef: ref });
 
-      const committed = (await engine.docker.getContainer(id).commit({ repo, tag: "1", comment: "variant" })) as { Id: string };
+      const committed = (await testDocker().getContainer(id).commit({ repo, tag: "1", comment: "variant" })) as { Id: string };
       variantId = committed.Id;
       expect(variantId).not.toBe(base.Id);
 
@@ -251,20 +253,20 @@ describe("image drift", () => {
       expect(after.images[ref]).toBe(variantId);
       expect(after.containers[0]).toMatchObject({ id, imageId: base.Id, configImage: ref });
     } finally {
-      const containers = await engine.docker.listContainers({ all: true, filters: { label: [`${LABEL.project}=${p}`] } });
+      const containers = await testDocker().listContainers({ all: true, filters: { label: [`${LABEL.project}=${p}`] } });
       await Promise.all(containers.map((c) => removeQuietly(engine, c.Id)));
-      await engine.docker
+      await testDocker()
         .getImage(ref)
         .remove()
         .catch(() => undefined);
       if (variantId)
-        await engine.docker
+        await testDocker()
           .getImage(variantId)
           .remove()
           .catch(() => undefined);
     }
     expect(
-      await engine.docker
+      await testDocker()
         .getImage(ref)
         .inspect()
         .catch((e: { statusCode?: number }) => e.statusCode),

@@ -1,11 +1,20 @@
 // Test helpers for the real engine: a client and labelled scenario containers made directly.
-import type Docker from "dockerode";
+import Docker from "dockerode";
 import { connectEngine, type Engine } from "../../src/engine/connect.js";
 import { LABEL } from "../../src/engine/labels.js";
 import { unitName } from "../../src/plan/unit-name.js";
 import { TEST_IMAGE } from "./test-image.js";
 
-/** An engine client for the environment the tests run in. */
+/**
+ * A dockerode client for the engine the tests run against: tests arrange and inspect scenarios through it,
+ * independently of platformctl's own adapter.
+ */
+export function testDocker(engine?: Engine): Docker {
+  // The same connection settings as `engine` (DOCKER_HOST, TLS), through dockerode's own client.
+  return engine ? new Docker({ modem: engine.modem } as unknown as Docker.DockerOptions) : new Docker();
+}
+
+/** platformctl's engine connection for the environment the tests run in. */
 export function testEngine(env: Record<string, string | undefined> = process.env): Engine {
   return connectEngine(env);
 }
@@ -63,14 +72,14 @@ export async function aLabelledContainer(engine: Engine, s: ContainerScenario): 
       ...(s.memory !== undefined ? { Memory: s.memory, MemorySwap: s.memory } : {}),
     },
   };
-  const c = await engine.docker.createContainer(body);
+  const c = await testDocker(engine).createContainer(body);
   if (s.start) await c.start();
   return c.id;
 }
 
 /** Removes a container if it exists (for containers the global teardown cannot find, e.g. unlabelled ones). */
 export async function removeQuietly(engine: Engine, id: string): Promise<void> {
-  await engine.docker
+  await testDocker(engine)
     .getContainer(id)
     .remove({ force: true, v: true })
     .catch((e: { statusCode?: number }) => {
@@ -80,5 +89,5 @@ export async function removeQuietly(engine: Engine, id: string): Promise<void> {
 
 /** Inspect through dockerode directly, for assertions that must not depend on the code under test. */
 export function rawInspect(engine: Engine, id: string): Promise<Docker.ContainerInspectInfo> {
-  return engine.docker.getContainer(id).inspect();
+  return testDocker(engine).getContainer(id).inspect();
 }
