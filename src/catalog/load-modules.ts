@@ -3,7 +3,15 @@ import { lstat, open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { MAX_MANIFEST_BYTES } from "../manifest/parse-yaml.js";
 import { PROBLEM_CODES, type Problem, type ProblemCode } from "../manifest/problems.js";
-import { validateCatalog, type CatalogResult, type ManifestSource, type ValidateOptions } from "../manifest/validate.js";
+import {
+  validateCatalog,
+  validateManifest,
+  type CatalogResult,
+  type ManifestResult,
+  type ManifestSource,
+  type ValidateOptions,
+} from "../manifest/validate.js";
+import { manifestCacheKey, type ManifestCache } from "../state/manifest-cache.js";
 
 export const MANIFEST_FILE = "module.yaml";
 
@@ -95,8 +103,23 @@ export async function readManifest(file: string): Promise<{ source?: ManifestSou
   return { source: { file, dir, dirName: path.basename(path.resolve(dir)), bytes } };
 }
 
-/** Loads and validates every module under the given paths (default: one modules directory). */
-export async function loadModules(targets: string | readonly string[], options: ValidateOptions = {}): Promise<CatalogResult> {
+/** A manifest cache and the build it belongs to (see src/state/manifest-cache.ts). */
+export interface CacheUse {
+  cache: ManifestCache;
+  buildId: string;
+}
+
+/**
+ * Loads and validates every module under the given paths (default: one modules directory). With `cached`, each
+ * manifest whose key (build, options, path, directory name, bytes) is in the cache takes its stored result instead of
+ * being parsed and validated again. A result may depend only on what its key holds: a validation that starts reading
+ * other files for a manifest must add their bytes to the key.
+ */
+export async function loadModules(
+  targets: string | readonly string[],
+  options: ValidateOptions = {},
+  cached?: CacheUse,
+): Promise<CatalogResult> {
   const list = typeof targets === "string" ? [targets] : targets;
   const problems: Problem[] = [];
   const sources: ManifestSource[] = [];
@@ -122,5 +145,17 @@ export async function loadModules(targets: string | readonly string[], options: 
       if (r.source) sources.push(r.source);
     }
   }
-  return validateCatalog(sources, options, { problems, knownNames });
+  const results = sources.map((s) => validateOne(s, options, cached));
+  await cached?.cache.save();
+  return validateCatalog(sources, options, { problems, knownNames, results });
+}
+
+function validateOne(src: ManifestSource, options: ValidateOptions, cached: CacheUse | undefined): ManifestResult {
+  if (!cached) return validateManifest(src, options);
+  const key = manifestCacheKey({ buildId: cached.buildId, options, file: src.file, dirName: src.dirName, bytes: src.bytes });
+  const hit = cached.cache.get(key);
+  if (hit && hit.file === src.file) return hit;
+  const result = validateManifest(src, options);
+  cached.cache.set(key, result);
+  return result;
 }

@@ -1,6 +1,8 @@
 // Shared glue for commands: project and module selection, catalog loading with a clear failure, the logger.
 import pino, { type Logger } from "pino";
+import { catalogCache } from "../catalog/catalog-cache.js";
 import { loadModules } from "../catalog/load-modules.js";
+import { resolveStateDir } from "../state/state-dir.js";
 import { envFileDirs } from "../secrets/env-files.js";
 import { formatProblem } from "../manifest/problems.js";
 import type { Module } from "../manifest/module.js";
@@ -18,9 +20,16 @@ export function checkProject(project: string): string {
   return project;
 }
 
-/** Loads the catalog; invalid manifests stop every command except validate, with the problems listed. */
-export async function loadCatalogOrFail(modulesDir: string, env: Readonly<Record<string, string | undefined>>): Promise<Module[]> {
-  const result = await loadModules(modulesDir, { envFileDirs: envFileDirs(env) });
+/**
+ * Loads the catalog (through the manifest cache under STATE_DIR when it exists); invalid manifests stop every command
+ * except validate, with the problems listed.
+ */
+export async function loadCatalogOrFail(
+  modulesDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  cwd: string = process.cwd(),
+): Promise<Module[]> {
+  const result = await loadModules(modulesDir, { envFileDirs: envFileDirs(env) }, await catalogCache(resolveStateDir(env, cwd), env));
   if (!result.valid) {
     const shown = result.problems.slice(0, 20).map(formatProblem);
     throw new PlatformError(

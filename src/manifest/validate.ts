@@ -69,9 +69,11 @@ export function validateCatalog(
     problems?: readonly Problem[];
     /** names of modules beside the validated ones (validating one module of a catalog) */
     knownNames?: readonly string[];
+    /** `validateManifest` of each source, in order, when the caller has them already (the manifest cache) */
+    results?: readonly ManifestResult[];
   } = {},
 ): CatalogResult {
-  const results = sources.map((s) => validateManifest(s, options));
+  const results = context.results ?? sources.map((s) => validateManifest(s, options));
   const problems: Problem[] = [...(context.problems ?? []), ...results.flatMap((r) => r.problems)];
   const modules = results.flatMap((r) => (r.module ? [r.module] : []));
   // Names of every manifest that at least parsed far enough to know its name count as "in the catalog",

@@ -13,12 +13,15 @@ export function registerValidateCommand(program: Command, env: CommandEnv): void
 }
 
 export async function runValidate(env: CommandEnv, args: ValidateArguments): Promise<number> {
-  const [{ loadModules }, { envFileDirs }, { validateView }] = await Promise.all([
+  const [{ loadModules }, { catalogCache }, { envFileDirs }, { resolveStateDir }, { validateView }] = await Promise.all([
     import("../../catalog/load-modules.js"),
+    import("../../catalog/catalog-cache.js"),
     import("../../secrets/env-files.js"),
+    import("../../state/state-dir.js"),
     import("../views/validate-view.js"),
   ]);
-  const result = await loadModules(args.paths, { strict: args.strict, envFileDirs: envFileDirs(env.io.env) });
+  const cache = await catalogCache(resolveStateDir(env.io.env, env.io.cwd), env.io.env);
+  const result = await loadModules(args.paths, { strict: args.strict, envFileDirs: envFileDirs(env.io.env) }, cache);
   validateView(env.io, args.json).result(result, args.strict);
   return result.valid ? EXIT.ok : EXIT.error;
 }
