@@ -1,22 +1,24 @@
-// Benchmark: `platformctl plan --json` over N modules with N containers, beside `docker ps -a` + `docker inspect` of the same containers (the floor).
-// Usage: npm run bench:plan [-- --n 200 --runs 7]
+// Benchmark: `plan --json`, `validate` and `health` over N modules with N containers, beside `docker ps -a` +
+// `docker inspect` of the same containers (the floor), at one or more sizes, cold (no manifest cache) and warm.
+// Usage: npm run bench:plan [-- --sizes 50,200,1000 --runs 7]
 import Docker from "dockerode";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { buildContainer } from "../src/engine/container-body.js";
 import { loadModules } from "../src/catalog/load-modules.js";
+import { buildContainer } from "../src/engine/container-body.js";
 
-const arg = (name: string, fallback: number) => {
+const argOf = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+  return i > 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 };
-const N = arg("n", 200);
-const RUNS = arg("runs", 7);
+const SIZES = argOf("sizes", argOf("n", "200"))
+  .split(",")
+  .map((s) => Number(s));
+const RUNS = Number(argOf("runs", "7"));
 const IMAGE = "platformctl-test/busybox:1";
-const project = `bench${process.pid}`;
 const repo = path.resolve(import.meta.dirname, "..");
 const docker = new Docker();
 
@@ -27,12 +29,36 @@ function time(fn: () => void): number {
   return performance.now() - t;
 }
 
-async function main() {
+/** Runs the CLI; `ok` lists the exit codes that are results rather than failures (drift, an unhealthy module). */
+function cli(args: string[], env: NodeJS.ProcessEnv, ok: number[] = [0]): void {
+  const r = spawnSync(process.execPath, [path.join(repo, "bin/platformctl.js"), ...args], {
+    encoding: "utf8",
+    env,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (!ok.includes(r.status ?? -1)) throw new Error(`platformctl ${args[0]} exited ${r.status ?? r.signal}: ${r.stderr}`);
+}
+
+interface Row {
+  n: number;
+  floor: number;
+  planCold: number;
+  planWarm: number;
+  validateCold: number;
+  validateWarm: number;
+  health: number;
+  node: number;
+}
+
+async function measure(n: number): Promise<Row> {
+  const project = `bench${process.pid}n${n}`;
   const root = await mkdtemp(path.join(tmpdir(), "platformctl-bench-"));
   const dir = path.join(root, "modules");
+  const stateDir = path.join(root, "state");
+  await mkdir(stateDir);
   try {
-    for (let i = 0; i < N; i++) {
-      const name = `m${String(i).padStart(3, "0")}`;
+    for (let i = 0; i < n; i++) {
+      const name = `m${String(i).padStart(4, "0")}`;
       await mkdir(path.join(dir, name), { recursive: true });
       await writeFile(
         path.join(dir, name, "module.yaml"),
@@ -41,68 +67,70 @@ async function main() {
     }
     const catalog = await loadModules(dir);
     if (!catalog.valid) throw new Error(`bench catalog invalid: ${catalog.problems[0]?.message}`);
-    process.stderr.write(`creating ${N} containers for project ${project}…\n`);
-    const ids: string[] = [];
+    process.stderr.write(`creating ${n} containers for project ${project}…\n`);
     const queue = [...catalog.modules];
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         for (let m = queue.shift(); m; m = queue.shift()) {
           const built = buildContainer({ project, module: m, service: m.services[0]!, env: {}, digestKey: undefined });
-          const c = await docker.createContainer({
-            _query: { name: built.name },
-            _body: built.body,
-          } as unknown as Docker.ContainerCreateOptions);
-          ids.push(c.id);
+          await docker.createContainer({ _query: { name: built.name }, _body: built.body } as unknown as Docker.ContainerCreateOptions);
         }
       }),
     );
-
-    const floorRun = () => {
-      const out = execFileSync("docker", ["ps", "-a", "-q", "--no-trunc", "--filter", `label=dev.platformctl.project=${project}`], {
-        encoding: "utf8",
-      });
-      execFileSync("docker", ["inspect", ...out.trim().split("\n")], {
-        stdio: ["ignore", "ignore", "inherit"],
-        maxBuffer: 64 * 1024 * 1024,
-      });
+    const cold = { ...process.env, STATE_DIR: stateDir, PLATFORMCTL_NO_CACHE: "1" };
+    const warm = { ...process.env, STATE_DIR: stateDir };
+    const common = ["--project", project, "--modules-dir", dir];
+    const runs = {
+      floor: () => {
+        const out = execFileSync("docker", ["ps", "-a", "-q", "--no-trunc", "--filter", `label=dev.platformctl.project=${project}`], {
+          encoding: "utf8",
+        });
+        execFileSync("docker", ["inspect", ...out.trim().split("\n")], {
+          stdio: ["ignore", "ignore", "inherit"],
+          maxBuffer: 64 * 1024 * 1024,
+        });
+      },
+      planCold: () => cli([...common, "plan", "--json"], cold, [0, 2]),
+      planWarm: () => cli([...common, "plan", "--json"], warm, [0, 2]),
+      validateCold: () => cli(["validate", dir], cold),
+      validateWarm: () => cli(["validate", dir], warm),
+      // The containers were created and never started: every module is unhealthy (exit 1), which is the result.
+      health: () => cli([...common, "health", "--json"], warm, [0, 1]),
+      node: () => spawnSync(process.execPath, ["-e", "0"]),
     };
-    const planRun = () => {
-      const r = spawnSync(
-        process.execPath,
-        [path.join(repo, "bin/platformctl.js"), "plan", "--json", "--project", project, "--modules-dir", dir],
-        { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 },
-      );
-      if (r.status !== 0) throw new Error(`plan failed: ${r.stderr}`);
+    for (const run of Object.values(runs)) run(); // warm-up: page cache, the manifest cache
+    const samples = Object.fromEntries(Object.keys(runs).map((k) => [k, [] as number[]])) as Record<keyof typeof runs, number[]>;
+    for (let i = 0; i < RUNS; i++) for (const [k, run] of Object.entries(runs)) samples[k as keyof typeof runs].push(time(run));
+    const m = (k: keyof typeof runs) => median(samples[k]);
+    return {
+      n,
+      floor: m("floor"),
+      planCold: m("planCold"),
+      planWarm: m("planWarm"),
+      validateCold: m("validateCold"),
+      validateWarm: m("validateWarm"),
+      health: m("health"),
+      node: m("node"),
     };
-    const nodeRun = () => {
-      spawnSync(process.execPath, ["-e", "0"]);
-    };
-    floorRun();
-    planRun();
-    const floor: number[] = [];
-    const plan: number[] = [];
-    const bare: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      floor.push(time(floorRun));
-      plan.push(time(planRun));
-      bare.push(time(nodeRun));
-    }
-    const f = median(floor);
-    const p = median(plan);
-    console.log(`plan benchmark: ${N} modules, ${N} containers, ${RUNS} alternating runs (medians)`);
-    console.log(`  docker ps -a + docker inspect (floor): ${f.toFixed(0)} ms`);
-    console.log(`  platformctl plan --json (whole process): ${p.toFixed(0)} ms`);
-    console.log(`  node -e 0 (process start only):         ${median(bare).toFixed(0)} ms`);
-    console.log(`  ratio plan / floor: ${(p / f).toFixed(2)}x   (target <= 2x and < 1000 ms)`);
   } finally {
-    if (process.argv.includes("--keep")) {
-      console.log(`kept: project ${project}, catalog ${dir}`);
-    } else {
-      const left = await docker.listContainers({ all: true, filters: { label: [`dev.platformctl.project=${project}`] } });
-      await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
-      await rm(root, { recursive: true, force: true });
-    }
+    const left = await docker.listContainers({ all: true, filters: { label: [`dev.platformctl.project=${project}`] } });
+    await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+    await rm(root, { recursive: true, force: true });
   }
+}
+
+async function main() {
+  const rows: Row[] = [];
+  for (const n of SIZES) rows.push(await measure(n));
+  const ms = (x: number) => x.toFixed(0).padStart(7);
+  console.log(`plan benchmark: N modules with N containers, ${RUNS} alternating runs per size (medians, whole processes, ms)`);
+  console.log("      N   floor  plan(cold) plan(warm)  warm/floor  warm/N  validate(cold) validate(warm)  health  health/floor  node -e 0");
+  for (const r of rows) {
+    console.log(
+      `${String(r.n).padStart(7)} ${ms(r.floor)} ${ms(r.planCold)}    ${ms(r.planWarm)}     ${(r.planWarm / r.floor).toFixed(2).padStart(6)}x  ${(r.planWarm / r.n).toFixed(2).padStart(6)}  ${ms(r.validateCold)}        ${ms(r.validateWarm)}        ${ms(r.health)}  ${(r.health / r.floor).toFixed(2).padStart(8)}x   ${ms(r.node)}`,
+    );
+  }
+  console.log("targets at 200: plan <= 2x the floor and < 1000 ms; validate <= 300 ms; health <= 2x the floor; warm/N flat as N grows");
 }
 
 main().catch((e) => {
