@@ -121,6 +121,10 @@ export const ERROR_CODES = {
   "audit.write_failed": { meaning: "The audit log cannot be written; nothing is changed without its record.", exit: "error" },
   "state.unusable": { meaning: "STATE_DIR is not a writable directory.", exit: "error" },
   // backups
+  "backup.archive_invalid": {
+    meaning: "The file is not a platformctl backup archive (not a gzip tar, a bad or newer manifest, or the part asked for is missing).",
+    exit: "error",
+  },
   "backup.catalog_unreadable": {
     meaning: "The backup catalog in STATE_DIR cannot be read; nothing is judged or recorded against it.",
     exit: "error",

@@ -2,6 +2,7 @@
 // Commands load their dependencies when they run, so `--help` or `validate` never pay for the engine client.
 import { Command } from "commander";
 import { EXIT } from "../errors.js";
+import { PLATFORMCTL_VERSION } from "../version.js";
 import { addGlobalOptions, parseGlobalArguments } from "./arguments/global-arguments.js";
 import { registerApplyCommand } from "./commands/apply-command.js";
 import { registerAuditCommand } from "./commands/audit-command.js";
@@ -35,7 +36,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: readonly string[] = []): Command {
   const program = addGlobalOptions(
-    new Command("platformctl").description("Plan, gate and apply Docker-hosted platform modules safely.").version("0.1.0"),
+    new Command("platformctl").description("Plan, gate and apply Docker-hosted platform modules safely.").version(PLATFORMCTL_VERSION),
   )
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
