@@ -205,6 +205,7 @@ async function planAndGate(run: Run, audit: readonly AuditRecord[]): Promise<Gat
     audit,
     now: req.clock.now(),
     catalog: req.catalog,
+    savedPlan: req.savedPlan === undefined ? undefined : { generatedAt: req.savedPlan.generated_at },
   };
   const decisions = new Map<string, Decision>();
   for (const mp of live.plan.modules) {
@@ -233,6 +234,7 @@ async function recordIntent(run: Run, gated: Gated): Promise<void> {
       confirm_given: i.confirm !== undefined,
       bootstrap: i.bootstrap,
       rerun: Boolean(i.rerun),
+      maintenance: Boolean(i.maintenance),
     },
     decisions: [...gated.decisions.values()].map((d) => ({
       module: d.module,

@@ -143,7 +143,8 @@ export async function ensureNetwork(engine: Engine, project: string, name: strin
 }
 
 /**
- * Makes sure the module volume `resourceName(project, name)` exists, creating it labelled when absent. A volume of that
+ * Makes sure the module volume `resourceName(project, name)` exists, creating it labelled when absent (with the
+ * stateful label when `stateful`: an existing volume is never relabelled, Docker cannot). A volume of that
  * name without this project's label is not adopted: that throws `engine.conflict`.
  */
 export async function ensureVolume(
@@ -152,13 +153,14 @@ export async function ensureVolume(
   module: string,
   name: string,
   signal?: AbortSignal,
+  stateful = false,
 ): Promise<EnsuredResource> {
   const full = resourceName(project, name);
   if (await readLabelled(engine, "volume", `/volumes/${seg(full)}`, full, project, signal)) return { name: full, created: false };
   await requestJson(engine, {
     method: "POST",
     path: "/volumes/create",
-    body: volumeCreateBody(project, module, full),
+    body: volumeCreateBody(project, module, full, stateful),
     operation: "create volume",
     target: full,
     signal,

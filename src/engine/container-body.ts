@@ -89,6 +89,7 @@ export function buildContainer(ctx: BuildContext): BuiltContainer {
     [LABEL.imageRef]: s.image,
   };
   if (digests && Object.keys(digests).length) labels[LABEL.secretDigests] = JSON.stringify(digests);
+  if (m.stateful) labels[LABEL.stateful] = "true";
 
   const volumes: Record<string, string> = {};
   const mounts = s.volumes.map((v) => {

@@ -37,7 +37,8 @@ export function dockerRuntime(engine: Engine): Runtime {
       const built = buildContainer(spec);
       opts.onSecrets?.(built.secrets);
       for (const n of spec.service.networks) await ensureNetwork(engine, spec.project, n, opts.signal);
-      for (const v of Object.values(built.volumes)) await ensureVolume(engine, spec.project, spec.module.name, v, opts.signal);
+      for (const v of Object.values(built.volumes))
+        await ensureVolume(engine, spec.project, spec.module.name, v, opts.signal, spec.module.stateful);
       const id = await createContainer(engine, opts.name, built.body, opts.signal);
       for (const n of built.extraNetworks) await connectNetwork(engine, n, id, [spec.service.name], opts.signal);
       return { id, name: opts.name };

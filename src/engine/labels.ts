@@ -17,4 +17,10 @@ export const LABEL = {
   imageRef: "dev.platformctl.image-ref",
   /** Digests of the secret values the container was created with (never the values). */
   secretDigests: "dev.platformctl.secret-digests",
+  /**
+   * `true` on the containers and volumes of a stateful module, written at create time (the ratchet: a module whose
+   * live resources carry it stays stateful whatever its manifest says). Absent on stateless modules' resources and on
+   * resources created before the label existed, which read as "unknown", never as "stateless".
+   */
+  stateful: "dev.platformctl.stateful",
 } as const;

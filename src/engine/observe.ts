@@ -82,7 +82,7 @@ async function observeVolumes(engine: Engine, project: string, signal?: AbortSig
   });
   return (parse(VolumesSchema, reply, "list volumes").Volumes ?? [])
     .filter((v) => v.Labels?.[LABEL.project] === project)
-    .map((v) => ({ name: v.Name, module: v.Labels?.[LABEL.module] }))
+    .map((v) => ({ name: v.Name, module: v.Labels?.[LABEL.module], stateful: v.Labels?.[LABEL.stateful] === "true" }))
     .sort((a, b) => cmp(a.name, b.name));
 }
 

@@ -33,13 +33,16 @@ export function networkCreateBody(
   return { Name: name, Driver: "bridge", CheckDuplicate: true, Labels: { [LABEL.project]: project } };
 }
 
-/** Body of `POST /volumes/create` for a module's named volume. */
+/** Body of `POST /volumes/create` for a module's named volume; a stateful module's volume carries the stateful label. */
 export function volumeCreateBody(
   project: string,
   module: string,
   name: string,
+  stateful = false,
 ): { Name: string; Driver: "local"; Labels: Record<string, string> } {
-  return { Name: name, Driver: "local", Labels: { [LABEL.project]: project, [LABEL.module]: module } };
+  const labels: Record<string, string> = { [LABEL.project]: project, [LABEL.module]: module };
+  if (stateful) labels[LABEL.stateful] = "true";
+  return { Name: name, Driver: "local", Labels: labels };
 }
 
 /** Query of `POST /containers/{id}/wait`. */

@@ -8,7 +8,7 @@ import type { ObservedState } from "../plan/observed-state.js";
 import { isWithin } from "../policy/path-containment.js";
 import { resourceName } from "../plan/unit-name.js";
 import { evaluatePolicy } from "../policy/evaluate-policy.js";
-import { DEFAULT_CONFIRM_TOKEN, type BackupFacts, type Decision, type DispatchInputs } from "../policy/policy.js";
+import { DEFAULT_CONFIRM_TOKEN, type BackupFacts, type Decision, type DispatchInputs, type SavedPlanFacts } from "../policy/policy.js";
 import { auditRecordsApply, type AuditRecord } from "../state/audit.js";
 import { latestVerification, readBackupCatalog, sha256File } from "../state/backup-catalog.js";
 import { verifyArchive } from "../backup/verify-archive.js";
@@ -47,7 +47,7 @@ export async function gatherBackupFacts(
     isDirectory: Boolean(st?.isDirectory()),
     size: st?.size ?? 0,
     sha256: sha,
-    catalogEntry: entry ? { size: entry.size, sha256: entry.sha256 } : undefined,
+    catalogEntry: entry ? { size: entry.size, sha256: entry.sha256, createdAt: entry.created_at } : undefined,
     catalogUnreadable: catalog.ok ? undefined : catalog.problem,
     archive,
     verification: verified ? { verified_at: verified.verified_at, outcome: verified.outcome } : undefined,
@@ -64,6 +64,8 @@ export interface PolicyContext {
   now: Date;
   /** The whole catalog: the volumes a covering module's backup must hold, and who owns each named volume. */
   catalog: readonly Module[];
+  /** The saved plan being applied or judged (its observation time, for the maintenance lane); undefined for a fresh one. */
+  savedPlan?: SavedPlanFacts | undefined;
 }
 
 /**
@@ -97,6 +99,7 @@ export async function decide(
       volumesExist: observed.volumes.some((v) => v.module === module.name || volumeNames.has(v.name)),
       auditRecordsApply: auditRecordsApply(ctx.audit, ctx.project, module.name),
     },
+    savedPlan: ctx.savedPlan,
     now: ctx.now,
     confirmToken: ctx.env.PLATFORMCTL_CONFIRM_TOKEN ?? DEFAULT_CONFIRM_TOKEN,
     maxBackupAgeSeconds: ctx.maxBackupAgeSeconds,

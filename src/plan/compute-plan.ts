@@ -3,6 +3,7 @@ import type { Module, Service } from "../manifest/module.js";
 import type { ObservedContainer, ObservedState } from "./observed-state.js";
 import { canonicalJson, sha256Hex } from "./canonical-json.js";
 import { changedFields, moduleSpecs } from "./desired-spec.js";
+import { resourceName } from "./unit-name.js";
 import { PLAN_FORMAT_VERSION, type Action, type Drift, type ModulePlan, type Plan } from "./plan.js";
 
 export interface PlanInputs {
@@ -31,6 +32,7 @@ export interface PlanInputs {
 export const PLAN_LABELS = {
   specFields: "dev.platformctl.spec-fields",
   secretDigests: "dev.platformctl.secret-digests",
+  stateful: "dev.platformctl.stateful",
 } as const;
 
 /**
@@ -250,6 +252,41 @@ function planService(
   return { drift, actions, warnings };
 }
 
+/**
+ * The stateful ratchet: a module whose manifest says `stateful: false` while a live container of it, or a volume
+ * created for it, carries `dev.platformctl.stateful=true`. One item per such container (its service) and per such
+ * volume (the first declared service mounting it, else the module's first service). No action of its own: the item
+ * keeps the module judged stateful until the manifest says stateful again or the labelled resources are gone. A
+ * resource without the label (made before the label existed) never triggers it: absent is unknown, not stateless.
+ */
+function statefulRemoved(m: Module, containers: readonly ObservedContainer[], inputs: PlanInputs): Drift[] {
+  if (m.stateful) return [];
+  const drift: Drift[] = [];
+  for (const c of containers.filter((x) => x.labels[PLAN_LABELS.stateful] === "true"))
+    drift.push({
+      kind: "module.stateful_removed",
+      service: c.service,
+      container: c.name,
+      observed: { label: `${PLAN_LABELS.stateful}=true` },
+      expected: { stateful: false },
+      detail: { resource: "container" },
+    });
+  for (const v of inputs.observed.volumes.filter((x) => x.module === m.name && x.stateful === true)) {
+    const mounting = m.services.find((s) =>
+      s.volumes.some((x) => x.type === "volume" && x.source !== undefined && resourceName(inputs.project, x.source) === v.name),
+    );
+    drift.push({
+      kind: "module.stateful_removed",
+      service: (mounting ?? m.services[0])?.name ?? "",
+      container: null,
+      observed: { label: `${PLAN_LABELS.stateful}=true` },
+      expected: { stateful: false },
+      detail: { resource: "volume", volume: v.name },
+    });
+  }
+  return drift;
+}
+
 function orphanDrift(c: ObservedContainer, reason: string): Drift {
   return {
     kind: "container.orphaned",
@@ -294,10 +331,12 @@ export function computePlan(inputs: PlanInputs): Plan {
       drift.push(orphanDrift(c, `service "${c.service}" is not declared by module "${m.name}"`));
       if (inputs.prune) actions.push({ type: "remove", service: c.service, container: c.name, cause: "container.orphaned" });
     }
+    const ratchet = statefulRemoved(m, containers, inputs);
+    drift.push(...ratchet);
     plans.push({
       name: m.name,
       declared: true,
-      stateful: m.stateful,
+      stateful: m.stateful || ratchet.length > 0,
       expected_state: m.expectedState,
       in_sync: drift.length === 0,
       drift,
@@ -340,7 +379,9 @@ export function computePlan(inputs: PlanInputs): Plan {
 
 /**
  * Digest of everything a plan for these modules was computed from: manifest bytes, desired spec hashes, and each
- * observed container's id, spec hash, image, state and exit facts, plus the local image ids. Time is excluded.
+ * observed container's id, spec hash, image, state and exit facts (whether it ran, not when: a restart by the same
+ * container id does not count), its stateful label, the modules' stateful volumes, plus the local image ids. Time is
+ * excluded.
  */
 export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string[]): string {
   const names = new Set(moduleNames);
@@ -364,16 +405,23 @@ export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string
       exit: c.exitCode,
       oom: c.oomKilled,
       error: c.error !== "",
-      started: c.startedAt ?? null,
-      finished: c.finishedAt ?? null,
+      // Whether it ran, not when: a restart of the same container (a `stop` backup stops and starts it again) leaves
+      // the plan as it was, so it must not make a saved plan stale. A new container has a new id.
+      // (A running container's FinishedAt is the zero time until its first stop, so it is not looked at then.)
+      ran: c.startedAt !== undefined && (c.running || c.finishedAt !== undefined),
       health: c.health ?? null,
       secrets: c.labels[PLAN_LABELS.secretDigests] ?? null,
+      stateful: c.labels[PLAN_LABELS.stateful] ?? null,
     }));
+  const statefulVolumes = inputs.observed.volumes
+    .filter((v) => v.stateful === true && v.module !== undefined && names.has(v.module))
+    .map((v) => v.name)
+    .sort();
   const images = Object.fromEntries(
     inputs.catalog
       .filter((m) => names.has(m.name))
       .flatMap((m) => m.services.map((s) => [s.image, inputs.observed.images[s.image] ?? null])),
   );
   const secrets = Object.fromEntries(Object.entries(inputs.secretDigests ?? {}).filter(([k]) => names.has(k.split("/")[0] as string)));
-  return `sha256:${sha256Hex(canonicalJson({ v: PLAN_FORMAT_VERSION, project: inputs.project, modules, containers, images, secrets, prune: Boolean(inputs.prune), rerun: Boolean(inputs.rerun) }))}`;
+  return `sha256:${sha256Hex(canonicalJson({ v: PLAN_FORMAT_VERSION, project: inputs.project, modules, containers, statefulVolumes, images, secrets, prune: Boolean(inputs.prune), rerun: Boolean(inputs.rerun) }))}`;
 }

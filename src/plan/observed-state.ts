@@ -64,6 +64,8 @@ export interface ObservedVolume {
   name: string;
   /** `dev.platformctl.module`; undefined for project-wide volumes. */
   module: string | undefined;
+  /** The volume carries `dev.platformctl.stateful=true` (created for a stateful module); absent reads as false. */
+  stateful?: boolean;
 }
 
 /** A network carrying the project label. */

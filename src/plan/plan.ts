@@ -18,6 +18,8 @@ export const DRIFT_KINDS = {
     "A one-shot (`exited-success`) whose container is not strictly exited 0: never started, running, exited non-zero, killed, OOM-killed or failed to start.",
   "container.duplicate": "More than one container carries the labels of one service.",
   "container.orphaned": "A container with this project's label whose module or service is no longer declared.",
+  "module.stateful_removed":
+    "The manifest says `stateful: false`, but a live container or volume of the module carries `dev.platformctl.stateful=true`: the module is still judged stateful (the ratchet) and its changes need the maintenance lane.",
 } as const;
 
 export type DriftKind = keyof typeof DRIFT_KINDS;

@@ -1,13 +1,21 @@
 // The policy gate: judges one module's finished plan against the dispatch inputs and gathered facts, and returns a Decision as data.
 import { InternalError } from "../errors.js";
-import type { Drift } from "../plan/plan.js";
+import type { Drift, DriftKind } from "../plan/plan.js";
 import { redact } from "../secrets/masker.js";
-import { checkBackup } from "./check-backup.js";
+import { checkBackup, showPath } from "./check-backup.js";
 import { foreignStatefulWrites, type ForeignWrite } from "./volume-owners.js";
 import type { AllowingRule, Decision, DriftRef, PolicyInput, PolicyRule, Reason } from "./policy.js";
 
 const EXITED_SUCCESS = "container.state.exited_success";
 const SERVICE_MISSING = "service.missing";
+
+/** The drift the maintenance lane allows on a stateful module, besides the one-shot exception. */
+export const MAINTENANCE_DRIFT: ReadonlySet<string> = new Set([
+  "image.changed",
+  "config.changed",
+  SERVICE_MISSING,
+  "module.stateful_removed",
+] satisfies DriftKind[]);
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const byKindThenService = (a: DriftRef, b: DriftRef): number => compare(a.kind, b.kind) || compare(a.service, b.service);
@@ -52,6 +60,14 @@ function coveringModules(module: PolicyInput["module"], ownStateful: boolean, fo
   return (first ?? module.backupRefModules).filter((n) => rest.every((l) => l.includes(n)));
 }
 
+/** Whether the backup was made after the plan observed the live state; undefined when either time is unknown. */
+function backupMadeAfterPlan(createdAt: string | undefined, planAt: string | undefined): boolean | undefined {
+  const made = createdAt === undefined ? Number.NaN : Date.parse(createdAt);
+  const planned = planAt === undefined ? Number.NaN : Date.parse(planAt);
+  if (!Number.isFinite(made) || !Number.isFinite(planned)) return undefined;
+  return made > planned;
+}
+
 /**
  * Judges `input.plan` for `input.module`. Pure: no file system, clock, engine or environment; every fact is an input.
  *
@@ -65,6 +81,10 @@ function coveringModules(module: PolicyInput["module"], ownStateful: boolean, fo
  * - A stateful module (the manifest or the plan says so) needs allow_stateful, the exact confirmation token and a
  *   verified backup ref, and its plan must be a no-op (`stateful-noop`) or hold only container.state.exited_success
  *   on one-shot services, or be a re-run of an in-sync one-shot (`stateful-oneshot-exception`).
+ * - With --maintenance (the maintenance lane) the plan must be a saved one (`maintenance.plan_required`), the backup
+ *   must be recorded in the catalog as made after that plan's observation (`maintenance.backup_before_plan`), and
+ *   image.changed, config.changed, service.missing and module.stateful_removed are allowed too
+ *   (`stateful-maintenance`). Without it nothing changes: only the one-shot exception.
  * - Instead of the backup, a first creation (only service.missing drift, no container, no volume, no earlier apply in
  *   the audit log, no re-run) may be dispatched with --bootstrap (`bootstrap`).
  *
@@ -136,6 +156,14 @@ export function evaluatePolicy(input: PolicyInput): Decision {
 
     const oneShots = new Set(module.services.filter((s) => s.expectedState === "exited-success").map((s) => s.name));
     const rerun = inputs.rerun === true;
+    const maintenance = inputs.maintenance === true;
+    if (maintenance && input.savedPlan === undefined) {
+      reasons.push({
+        code: "maintenance.plan_required",
+        message: `${m}: --maintenance applies only a saved plan (--plan FILE, made by \`platformctl plan --out FILE\`), never a fresh one.`,
+        input: "maintenance",
+      });
+    }
 
     // Bootstrap: trusted only when the gathered facts, not just the plan, say nothing was ever created.
     const notFirst: string[] = [];
@@ -177,6 +205,17 @@ export function evaluatePolicy(input: PolicyInput): Decision {
         });
       } else {
         reasons.push(...checkBackup(input.backup, module, covering, input.catalog, nowMs, input.maxBackupAgeSeconds));
+        const made = backupMadeAfterPlan(input.backup.catalogEntry?.createdAt, input.savedPlan?.generatedAt);
+        if (maintenance && input.savedPlan !== undefined && made !== true) {
+          reasons.push({
+            code: "maintenance.backup_before_plan",
+            message:
+              made === false
+                ? `With --maintenance the backup must be made after the plan: the catalog records it at ${input.backup.catalogEntry?.createdAt}, the plan observed the live state at ${input.savedPlan.generatedAt}.`
+                : `With --maintenance the backup must be made after the plan, but the backup catalog does not say when ${showPath(ref)} was made (take it with \`platformctl backup\`).`,
+            input: "backup_ref",
+          });
+        }
       }
 
       if (rerun && oneShots.size === 0) {
@@ -187,19 +226,27 @@ export function evaluatePolicy(input: PolicyInput): Decision {
         });
       }
 
-      // The narrow exception: exited_success on a service the manifest declares as a one-shot; nothing else.
-      const offending = drift.filter((d) => !(d.kind === EXITED_SUCCESS && oneShots.has(d.service)));
+      // The narrow exception: exited_success on a service the manifest declares as a one-shot; in the maintenance lane
+      // also the drift an upgrade is made of. Nothing else.
+      const offending = drift.filter(
+        (d) => !(d.kind === EXITED_SUCCESS && oneShots.has(d.service)) && !(maintenance && MAINTENANCE_DRIFT.has(d.kind)),
+      );
       if (offending.length > 0) {
         const items = offending.map((d) => (d.kind === EXITED_SUCCESS ? `${show(d)} (not a one-shot service)` : show(d)));
+        const lane = maintenance
+          ? "Only container.state.exited_success on a one-shot service, image.changed, config.changed, service.missing and module.stateful_removed may be applied in the maintenance lane."
+          : offending.some((d) => MAINTENANCE_DRIFT.has(d.kind))
+            ? "Only container.state.exited_success on a one-shot service may be applied; image, configuration and missing-container changes need the maintenance lane (--plan FILE --maintenance, runbooks/upgrade-stateful-module.md)."
+            : "Only container.state.exited_success on a one-shot service may be applied.";
         reasons.push({
           code: "drift.not_allowed",
-          message: `${m}; its plan has drift the gate does not allow: ${items.join(", ")}. Only container.state.exited_success on a one-shot service may be applied.`,
+          message: `${m}; its plan has drift the gate does not allow: ${items.join(", ")}. ${lane}`,
           drift: offending,
         });
       }
 
-      decided = drift.length > 0 || rerun ? "stateful-oneshot-exception" : "stateful-noop";
-      allowing = "stateful-oneshot-exception";
+      decided = maintenance ? "stateful-maintenance" : drift.length > 0 || rerun ? "stateful-oneshot-exception" : "stateful-noop";
+      allowing = maintenance ? "stateful-maintenance" : "stateful-oneshot-exception";
     }
   }
 

@@ -20,6 +20,8 @@ export const POLICY_RULES = {
   "stateful-noop": "A stateful module whose plan has no drift, with every gate input given and a verified backup.",
   "stateful-oneshot-exception":
     "A stateful module whose only drift is container.state.exited_success on one-shot services (or an in-sync one-shot re-run), with every gate input given and a verified backup.",
+  "stateful-maintenance":
+    "A stateful module dispatched with --maintenance and a saved plan still fresh: besides what the one-shot exception allows, image.changed, config.changed, service.missing and module.stateful_removed may be applied, with every gate input given and a verified backup created after the plan's observation. Apply keeps each replaced container until its successor is healthy and rolls back automatically otherwise.",
   bootstrap:
     "The first creation of a stateful module: only service.missing drift, nothing created before, allow_stateful and the exact confirmation, no backup needed.",
   restore:
@@ -139,8 +141,18 @@ export const REASON_CODES = {
   },
   "drift.not_allowed": {
     meaning:
-      "The plan of a stateful module has drift the gate never allows: anything but container.state.exited_success on a one-shot service (outside a valid bootstrap).",
-    fix: "Stateful modules are applied only as no-ops or one-shot re-runs: apply this change by the stateful runbook, by hand, with a backup.",
+      "The plan of a stateful module has drift its lane does not allow: anything but container.state.exited_success on a one-shot service (outside a valid bootstrap); with --maintenance, also image.changed, config.changed, service.missing and module.stateful_removed are allowed.",
+    fix: "Image, configuration, missing-container and stateful_removed changes go through the maintenance lane (runbooks/upgrade-stateful-module.md: plan --out, backup, apply --plan … --maintenance); anything else by the stateful runbook, by hand, with a backup.",
+  },
+  "maintenance.plan_required": {
+    meaning:
+      "--maintenance was given without a saved plan: the maintenance lane applies only the plan an operator reviewed (no fresh-plan maintenance).",
+    fix: "Run `platformctl plan --module <m> --out plan.json`, review it, take a backup, then `platformctl apply --module <m> --plan plan.json --maintenance …`.",
+  },
+  "maintenance.backup_before_plan": {
+    meaning:
+      "With --maintenance, the backup must be recorded in the backup catalog with a creation time later than the saved plan's observation (generated_at); this one is older, or the catalog does not say when it was made.",
+    fix: "Take the backup after making the plan: `platformctl backup <m>`, then apply with the file it wrote as --backup-ref.",
   },
   "volume.foreign_stateful": {
     meaning:
@@ -167,6 +179,17 @@ export interface DispatchInputs {
   bootstrap: boolean;
   /** Re-run the one-shot services of a module that is in sync. */
   rerun?: boolean;
+  /**
+   * The maintenance lane: a stateful module's image, configuration, missing container or removed stateful flag may
+   * be applied, from a saved plan only, with a backup made after that plan (see POLICY_RULES["stateful-maintenance"]).
+   */
+  maintenance?: boolean;
+}
+
+/** The saved plan (apply --plan, scope --plan) a decision is for; the gate needs only when it observed the live state. */
+export interface SavedPlanFacts {
+  /** The plan's `generated_at`: taken right after observing, so a backup created later was made after the observation. */
+  generatedAt: string;
 }
 
 /**
@@ -198,7 +221,7 @@ export interface BackupFacts {
   /** Lower-case hex sha256 of the content, when the file was readable. */
   sha256: string | undefined;
   /** What `platformctl backup` (or `backup import`) recorded for this file in STATE_DIR, if anything. */
-  catalogEntry: { size: number; sha256: string } | undefined;
+  catalogEntry: { size: number; sha256: string; createdAt?: string | undefined } | undefined;
   /** Set when the backup catalog exists but could not be read (or holds a corrupt line): what went wrong. */
   catalogUnreadable: string | undefined;
   /** The archive read to its end; gathered only when the catalog has no entry for the file, else undefined. */
@@ -233,6 +256,8 @@ export interface PolicyInput {
   /** Undefined when no backup ref was given (or the shell gathered nothing). */
   backup: BackupFacts | undefined;
   bootstrap: BootstrapFacts;
+  /** The saved plan being applied or judged; undefined for a fresh plan (the maintenance lane then refuses). */
+  savedPlan?: SavedPlanFacts | undefined;
   /**
    * Readiness of each module the module depends on, judged by the planner from the same observation
    * (`dependencyReadiness`): `in-this-run` when applied earlier in the same run, else observed `ready` or `not-ready`.
@@ -261,7 +286,7 @@ export interface Reason {
   message: string;
   /** The drift items the reason is about, unique and sorted by kind, then service. */
   drift?: DriftRef[];
-  /** The dispatch input the reason is about: allow_stateful, backup_ref, confirm, bootstrap or rerun. */
+  /** The dispatch input the reason is about: allow_stateful, backup_ref, confirm, bootstrap, rerun or maintenance. */
   input?: string;
 }
 

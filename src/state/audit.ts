@@ -34,7 +34,14 @@ export type AuditRecord =
       modules: string[];
       actor: Actor;
       plan_fingerprint: string;
-      inputs: { allow_stateful: boolean; backup_ref: string | null; confirm_given: boolean; bootstrap: boolean; rerun: boolean };
+      inputs: {
+        allow_stateful: boolean;
+        backup_ref: string | null;
+        confirm_given: boolean;
+        bootstrap: boolean;
+        rerun: boolean;
+        maintenance?: boolean;
+      };
       decisions: { module: string; eligible: boolean; rule: string; reasons: string[] }[];
     }
   | {

@@ -26,6 +26,7 @@ describe("labels", () => {
       specFields: "dev.platformctl.spec-fields",
       imageRef: "dev.platformctl.image-ref",
       secretDigests: "dev.platformctl.secret-digests",
+      stateful: "dev.platformctl.stateful",
     });
   });
 });

@@ -198,6 +198,61 @@ describe("computePlan", () => {
     expect(a.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
+  describe("the stateful ratchet", () => {
+    const flipped = aModule({ ...store, stateful: false });
+    const labelled = { "dev.platformctl.stateful": "true" };
+    const volume = (stateful: boolean) => ({ name: "p_minio-data", module: "minio", stateful });
+
+    it("reports module.stateful_removed for a container labelled stateful when the manifest says stateful: false, and judges the module stateful", () => {
+      const c = anObservedContainer(store, "minio");
+      const p = planOf([flipped], [{ ...c, labels: { ...c.labels, ...labelled } }]);
+      expect(kinds(p, "minio")).toEqual(["module.stateful_removed"]);
+      expect(p.modules[0]?.stateful).toBe(true);
+      expect(p.modules[0]?.actions).toEqual([]);
+    });
+
+    it("reports it for a volume created for the module with the stateful label", () => {
+      const state = { ...anObservedState([anObservedContainer(store, "minio")]), volumes: [volume(true)] };
+      const p = computePlan(planInputs([flipped], state));
+      expect(p.modules[0]?.drift).toEqual([
+        expect.objectContaining({
+          kind: "module.stateful_removed",
+          service: "minio",
+          container: null,
+          detail: { resource: "volume", volume: "p_minio-data" },
+        }),
+      ]);
+    });
+
+    it("reports nothing for resources without the label (created before it existed) or for a module still stateful", () => {
+      const state = { ...anObservedState([anObservedContainer(store, "minio")]), volumes: [volume(false)] };
+      expect(kinds(computePlan(planInputs([flipped], state)), "minio")).toEqual([]);
+      expect(computePlan(planInputs([flipped], state)).modules[0]?.stateful).toBe(false);
+      const c = anObservedContainer(store, "minio");
+      expect(kinds(planOf([store], [{ ...c, labels: { ...c.labels, ...labelled } }]), "minio")).toEqual([]);
+    });
+
+    it("shows it above the table of the markdown plan and in the human plan", () => {
+      const c = anObservedContainer(store, "minio");
+      const p = planOf([flipped], [{ ...c, labels: { ...c.labels, ...labelled } }]);
+      const md = renderPlanMarkdown(p);
+      expect(md.indexOf("stateful flag removed")).toBeGreaterThan(-1);
+      expect(md.indexOf("stateful flag removed")).toBeLessThan(md.indexOf("| module |"));
+      expect(md).toContain("**yes (manifest says no)**");
+      expect(renderPlanText(p)).toContain("module.stateful_removed");
+    });
+  });
+
+  it("keeps the fingerprint when the same container was restarted (a stop backup) and changes it for a new container id", () => {
+    const c = anObservedContainer(store, "minio");
+    // A container never stopped has no FinishedAt; after the backup's stop and start it has one.
+    const restarted = { ...c, startedAt: "2030-01-01T00:00:05.000Z", finishedAt: "2030-01-01T00:00:04.000Z" };
+    expect(c.finishedAt === undefined || c.running).toBe(true);
+    expect(planOf([store], [restarted]).fingerprint).toBe(planOf([store], [c]).fingerprint);
+    expect(planOf([store], [{ ...c, id: "f".repeat(64) }]).fingerprint).not.toBe(planOf([store], [c]).fingerprint);
+    expect(planOf([store], [{ ...c, status: "exited", running: false }]).fingerprint).not.toBe(planOf([store], [c]).fingerprint);
+  });
+
   it("gives every drift kind of the closed set a producing case above", () => {
     expect(Object.keys(DRIFT_KINDS).sort()).toEqual(
       [
@@ -209,6 +264,7 @@ describe("computePlan", () => {
         "container.state.unhealthy",
         "image.changed",
         "image.updated",
+        "module.stateful_removed",
         "service.missing",
       ].sort(),
     );

@@ -21,6 +21,7 @@ import {
   MINIO_ARCHIVE,
   aDrift,
   aModulePlan,
+  anActionFor,
   aPolicyInput,
   aStartingWait,
   ALREADY_APPLIED,
@@ -594,7 +595,11 @@ describe("evaluatePolicy: drift rule for stateful modules", () => {
   const others = (Object.keys(DRIFT_KINDS) as DriftKind[]).filter((k) => k !== "container.state.exited_success");
 
   it.each(others)("blocks %s on a stateful one-shot with every input given (drift.not_allowed)", (kind) => {
-    const d = evaluatePolicy(aPolicyInput(minioInit, [aDrift(kind, "minio-init")]));
+    const drift = aDrift(kind, "minio-init");
+    // module.stateful_removed plans no action of its own: give the plan one, else it is nothing-to-apply.
+    const recreate = { type: "recreate" as const, service: "minio-init", container: "p_minio-init", cause: "config.changed" as const };
+    const actions = anActionFor(drift).length ? anActionFor(drift) : [recreate];
+    const d = evaluatePolicy(aPolicyInput(minioInit, [drift], { plan: aModulePlan(minioInit, [drift], { actions }) }));
     expect(d.reasons).toEqual([{ code: "drift.not_allowed", message: expect.any(String), drift: [{ kind, service: "minio-init" }] }]);
   });
 
@@ -696,6 +701,85 @@ describe("evaluatePolicy: contract", () => {
       "input.allow_stateful_missing",
       "input.confirm_mismatch",
     ]);
+  });
+});
+
+describe("evaluatePolicy: the maintenance lane", () => {
+  const PLAN_AT = "2026-05-17T11:50:00.000Z";
+  const after = aBackup(SEED_REF, { catalogEntry: { size: 4096, sha256: SHA, createdAt: "2026-05-17T11:55:00.000Z" } });
+  const maintenance = (drift: Parameters<typeof aPolicyInput>[1], over: Parameters<typeof aPolicyInput>[2] = {}) =>
+    evaluatePolicy(
+      aPolicyInput(minio, drift, {
+        inputs: goodInputs({ maintenance: true }),
+        backup: after,
+        savedPlan: { generatedAt: PLAN_AT },
+        ...over,
+      }),
+    );
+
+  it.each(["image.changed", "config.changed", "service.missing"] as DriftKind[])(
+    "allows %s on a stateful service with a saved plan, a backup made after it and every input (rule stateful-maintenance)",
+    (kind) => {
+      const d = maintenance([aDrift(kind, "minio")]);
+      expect(d.reasons).toEqual([]);
+      expect(d.rule).toBe("stateful-maintenance");
+      expect(d.allowed_drift).toEqual([{ kind, service: "minio", rule: "stateful-maintenance" }]);
+    },
+  );
+
+  it("refuses --maintenance without a saved plan (no fresh-plan maintenance)", () => {
+    const d = maintenance([aDrift("image.changed", "minio")], { savedPlan: undefined });
+    expect(codes(d)).toEqual(["maintenance.plan_required"]);
+  });
+
+  it.each([
+    ["made before the plan", "2026-05-17T11:40:00.000Z"],
+    ["made at the plan's observation instant", PLAN_AT],
+    ["of unknown creation time", undefined],
+  ])("refuses a backup %s", (_what, createdAt) => {
+    const backup = aBackup(SEED_REF, { catalogEntry: { size: 4096, sha256: SHA, createdAt } });
+    const d = maintenance([aDrift("image.changed", "minio")], { backup });
+    expect(codes(d)).toEqual(["maintenance.backup_before_plan"]);
+  });
+
+  it("refuses an uncatalogued backup, whose creation time nobody recorded", () => {
+    const d = maintenance([aDrift("image.changed", "minio")], { backup: anUncataloguedBackup(SEED_REF) });
+    expect(codes(d)).toEqual(["maintenance.backup_before_plan"]);
+  });
+
+  it("still needs the other F3 inputs", () => {
+    const d = maintenance([aDrift("image.changed", "minio")], {
+      inputs: { allowStateful: false, backupRef: SEED_REF, confirm: undefined, bootstrap: false, maintenance: true },
+    });
+    expect(codes(d)).toEqual(["input.allow_stateful_missing", "input.confirm_missing"]);
+  });
+
+  it.each(["image.updated", "container.state.not_running", "container.state.unhealthy", "container.duplicate"] as DriftKind[])(
+    "still blocks %s (drift.not_allowed)",
+    (kind) => {
+      const d = maintenance([aDrift(kind, "minio")]);
+      expect(codes(d)).toEqual(["drift.not_allowed"]);
+    },
+  );
+
+  it("without --maintenance the same plan is blocked exactly as before, and the message names the maintenance lane", () => {
+    const d = maintenance([aDrift("image.changed", "minio")], { inputs: goodInputs() });
+    expect(codes(d)).toEqual(["drift.not_allowed"]);
+    expect(d.reasons[0]?.message).toContain("maintenance lane");
+  });
+
+  it("judges module.stateful_removed stateful even though the manifest says stateful: false, and allows it only with --maintenance", () => {
+    const flipped = aModule({ ...minio, stateful: false });
+    const drift = [aDrift("module.stateful_removed", "minio"), aDrift("image.changed", "minio")];
+    const plan = aModulePlan(flipped, drift, { stateful: true });
+    const blocked = evaluatePolicy(aPolicyInput(flipped, drift, { plan, backup: after, savedPlan: { generatedAt: PLAN_AT } }));
+    expect(blocked.stateful).toBe(true);
+    expect(blocked.rule).toBe("blocked");
+    expect(codes(blocked)).toEqual(["drift.not_allowed"]);
+    const allowed = evaluatePolicy(
+      aPolicyInput(flipped, drift, { plan, inputs: goodInputs({ maintenance: true }), backup: after, savedPlan: { generatedAt: PLAN_AT } }),
+    );
+    expect(allowed.rule).toBe("stateful-maintenance");
   });
 });
 

@@ -94,10 +94,22 @@ export function driftArb(module: Module): fc.Arbitrary<Drift[]> {
         );
   return fc.oneof(
     { weight: 3, arbitrary: fc.array(anyItem, { maxLength: 6 }) },
-    { weight: 2, arbitrary: fc.constant<Drift[]>([]) },
+    { weight: 3, arbitrary: fc.constant<Drift[]>([]) },
     { weight: 3, arbitrary: only("container.state.exited_success", oneShots) },
     { weight: 1, arbitrary: only("container.state.exited_success", names) },
     { weight: 3, arbitrary: only("service.missing", names) },
+    {
+      weight: 2,
+      arbitrary: fc.array(
+        fc
+          .record({
+            kind: fc.constantFrom<DriftKind>("image.changed", "config.changed", "service.missing", "module.stateful_removed"),
+            service,
+          })
+          .map((d) => aDrift(d.kind, d.service)),
+        { minLength: 1, maxLength: 4 },
+      ),
+    },
   );
 }
 
@@ -283,11 +295,28 @@ export const policyInputArb: fc.Arbitrary<PolicyInput> = fc
         prune: fc.boolean(),
         starting: fc.boolean(),
         dependencies: dependenciesArb,
+        maintenance: fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        // The saved plan: none (a fresh plan), or one observed 10 minutes before now.
+        saved: fc.oneof({ weight: 1, arbitrary: fc.constant(undefined) }, { weight: 3, arbitrary: fc.constant(600) }),
+        // When the catalog says the backup was made, relative to the saved plan: after, the same instant, before, unknown.
+        made: fc.constantFrom(1, 1, 1, 1, 1, 0, -1, undefined),
       })
       .chain((r) =>
         fc.tuple(backupArb(module, now, maxAge, token, r.confirm), catalogArb(module)).map(([{ ref, facts }, catalog]): PolicyInput => {
           const inputs: DispatchInputs = { allowStateful: r.allowStateful, backupRef: ref, confirm: r.confirm, bootstrap: r.bootstrapFlag };
           if (r.rerun !== undefined) inputs.rerun = r.rerun;
+          if (r.maintenance) inputs.maintenance = true;
+          const planAt = now - (r.saved ?? 0) * 1000;
+          const backup =
+            facts?.catalogEntry === undefined
+              ? facts
+              : {
+                  ...facts,
+                  catalogEntry: {
+                    ...facts.catalogEntry,
+                    createdAt: r.made === undefined ? undefined : new Date(planAt + r.made * 1000).toISOString(),
+                  },
+                };
           const plan = aModulePlan(module, r.drift, {
             name: planName ?? module.name,
             stateful: planStatefulFlip ? !module.stateful : module.stateful,
@@ -299,7 +328,8 @@ export const policyInputArb: fc.Arbitrary<PolicyInput> = fc
             plan,
             inputs,
             dependencies: r.dependencies,
-            backup: facts,
+            backup,
+            savedPlan: r.saved === undefined ? undefined : { generatedAt: new Date(planAt).toISOString() },
             bootstrap: r.history,
             now: r.nowAsDate ? new Date(now) : new Date(now).toISOString(),
             confirmToken: token,

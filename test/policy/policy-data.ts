@@ -79,6 +79,8 @@ export function anActionFor(d: Drift, prune = true): Action[] {
     case "container.duplicate":
     case "container.orphaned":
       return prune ? [{ ...at, type: "remove" }] : [];
+    case "module.stateful_removed":
+      return [];
     default:
       return [{ ...at, type: "recreate" }];
   }

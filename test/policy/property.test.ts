@@ -23,6 +23,7 @@ const observe = (d: Decision) => {
 
 const withInputs = (x: PolicyInput, over: Partial<PolicyInput["inputs"]>): PolicyInput => ({ ...x, inputs: { ...x.inputs, ...over } });
 const EXITED_SUCCESS = "container.state.exited_success";
+const MAINTENANCE_KINDS: string[] = ["image.changed", "config.changed", "service.missing", "module.stateful_removed"];
 
 describe("evaluatePolicy properties", () => {
   it("eligible stateful with actions ⇒ allow_stateful ∧ confirm === token ∧ (valid backup ∨ true bootstrap)", () => {
@@ -35,12 +36,16 @@ describe("evaluatePolicy properties", () => {
         expect(x.inputs.allowStateful).toBe(true);
         expect(x.inputs.confirm).toBe(x.confirmToken);
         expect(referenceBackupValid(x) || referenceTrueBootstrap(x)).toBe(true);
+        if (x.inputs.maintenance) expect(x.savedPlan).toBeDefined();
+        if (d.rule === "stateful-maintenance") {
+          expect(Date.parse(x.backup?.catalogEntry?.createdAt ?? "")).toBeGreaterThan(Date.parse(x.savedPlan?.generatedAt ?? ""));
+        }
       }),
       params,
     );
   });
 
-  it("eligible stateful with drift ⇒ only exited_success on one-shot services, or a bootstrap with only service.missing", () => {
+  it("eligible stateful with drift ⇒ only exited_success on one-shot services, a bootstrap with only service.missing, or the maintenance lane's kinds with --maintenance", () => {
     fc.assert(
       fc.property(policyInputArb, (x) => {
         count("narrow-exception");
@@ -49,8 +54,14 @@ describe("evaluatePolicy properties", () => {
         const oneShot = new Set(x.module.services.filter((s) => s.expectedState === "exited-success").map((s) => s.name));
         const exception = x.plan.drift.every((i) => i.kind === EXITED_SUCCESS && oneShot.has(i.service));
         const bootstrap = d.rule === "bootstrap" && referenceTrueBootstrap(x) && x.plan.drift.every((i) => i.kind === "service.missing");
-        expect(exception || bootstrap).toBe(true);
-        expect(d.rule).toBe(exception && !x.inputs.bootstrap ? "stateful-oneshot-exception" : "bootstrap");
+        const maintenance =
+          d.rule === "stateful-maintenance" &&
+          x.inputs.maintenance === true &&
+          x.plan.drift.every((i) => (i.kind === EXITED_SUCCESS && oneShot.has(i.service)) || MAINTENANCE_KINDS.includes(i.kind));
+        expect(exception || bootstrap || maintenance).toBe(true);
+        expect(d.rule).toBe(
+          x.inputs.bootstrap ? "bootstrap" : x.inputs.maintenance ? "stateful-maintenance" : "stateful-oneshot-exception",
+        );
       }),
       params,
     );
@@ -141,6 +152,7 @@ describe("evaluatePolicy properties", () => {
           withInputs(x, { allowStateful: false }),
           { ...withInputs(x, { backupRef: undefined }), backup: undefined },
           withInputs(x, { confirm: undefined }),
+          { ...x, savedPlan: undefined },
         ];
         for (const v of variants) expect(evaluatePolicy(v).eligible).toBe(false);
       }),
@@ -175,7 +187,9 @@ describe("evaluatePolicy properties", () => {
     fc.assert(
       fc.property(policyInputArb, (x) => {
         count("reference-model");
-        const ok = evaluatePolicy(x).eligible === referenceEligible(x);
+        const d = evaluatePolicy(x);
+        observe(d);
+        const ok = d.eligible === referenceEligible(x);
         if (!ok) disagreements.push(x);
         return ok;
       }),
@@ -201,6 +215,7 @@ afterAll(() => {
       "stateful:nothing-to-apply",
       "stateful:stateful-noop",
       "stateful:stateful-oneshot-exception",
+      "stateful:stateful-maintenance",
       "stateful:bootstrap",
       "stateful:blocked",
     ]) {

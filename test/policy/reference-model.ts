@@ -142,6 +142,9 @@ export function referenceEligible(x: PolicyInput): boolean {
   const kinds = x.plan.drift;
   const nowMs = new Date(x.now).getTime();
   const rerun = given.rerun === true;
+  // The maintenance lane applies only a saved plan, whatever else is given.
+  const maintenance = given.maintenance === true;
+  if (maintenance && x.savedPlan === undefined) return false;
 
   if (given.bootstrap) {
     const history = x.bootstrap.containersExist || x.bootstrap.volumesExist || x.bootstrap.auditRecordsApply;
@@ -151,11 +154,21 @@ export function referenceEligible(x: PolicyInput): boolean {
 
   const oneShotNames = x.module.services.filter((s) => s.expectedState === "exited-success").map((s) => s.name);
   if (rerun && oneShotNames.length === 0) return false;
+  const upgrade = ["image.changed", "config.changed", "service.missing", "module.stateful_removed"];
   for (const d of kinds) {
+    if (maintenance && upgrade.includes(d.kind)) continue;
     if (d.kind !== "container.state.exited_success") return false;
     if (!oneShotNames.includes(d.service)) return false;
   }
+  if (maintenance && !backupAfterPlan(x)) return false;
   return backupIsValid(x, nowMs);
+}
+
+/** The backup catalog records the backup as made strictly after the saved plan's generated_at. */
+function backupAfterPlan(x: PolicyInput): boolean {
+  const made = Date.parse(x.backup?.catalogEntry?.createdAt ?? "");
+  const planned = Date.parse(x.savedPlan?.generatedAt ?? "");
+  return Number.isFinite(made) && Number.isFinite(planned) && made > planned;
 }
 
 /** The reference model's view of "a valid backup" (for properties that state what an eligible decision implies). */

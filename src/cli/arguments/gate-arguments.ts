@@ -1,4 +1,4 @@
-// The policy-gate flags apply and scope share (--allow-stateful, --backup-ref, --confirm, --bootstrap, --backup-max-age, --rerun).
+// The policy-gate flags apply and scope share (--allow-stateful, --backup-ref, --confirm, --bootstrap, --backup-max-age, --rerun, --maintenance).
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { DEFAULT_MAX_BACKUP_AGE_SECONDS, type DispatchInputs } from "../../policy/policy.js";
@@ -12,6 +12,7 @@ export interface GateFlags {
   bootstrap?: boolean;
   backupMaxAge?: string;
   rerun?: boolean;
+  maintenance?: boolean;
 }
 
 /** What the gate is given: the dispatch inputs and the backup age limit. */
@@ -27,7 +28,11 @@ export function addGateOptions(cmd: Command): Command {
     .option("--confirm <token>", "typed confirmation token (policy gate)", collect, [])
     .option("--bootstrap", "first creation of a stateful module (no backup exists yet)")
     .option("--backup-max-age <duration>", "maximum backup age, e.g. 24h (default 24h)")
-    .option("--rerun", "re-run one-shots that are in sync, on purpose (still gated and recorded)");
+    .option("--rerun", "re-run one-shots that are in sync, on purpose (still gated and recorded)")
+    .option(
+      "--maintenance",
+      "maintenance lane for a stateful module: apply a saved plan's image/config/missing-container changes with a backup made after the plan; rolls back automatically",
+    );
 }
 
 export function parseGateArguments(flags: GateFlags): GateArguments {
@@ -49,6 +54,7 @@ export function parseGateArguments(flags: GateFlags): GateArguments {
       confirm: single("--confirm", flags.confirm),
       bootstrap: Boolean(flags.bootstrap),
       rerun: Boolean(flags.rerun),
+      maintenance: Boolean(flags.maintenance),
     },
     maxBackupAgeSeconds: Math.floor(maxAgeMs / 1000),
   };

@@ -33,8 +33,10 @@ export async function runScope(env: CommandEnv, args: ScopeArguments): Promise<n
   const names = context.selectModules(catalog, args.modules);
   const { plan, observed, dependencies } = await makePlan(io, g, names, { rerun: args.gate.inputs.rerun });
   let planned: ModulePlan[] = plan.modules;
+  let savedPlan: { generatedAt: string } | undefined;
   if (args.planFile !== undefined) {
     const saved = await loadSavedPlan(args.planFile);
+    savedPlan = { generatedAt: saved.generated_at };
     if (saved.project !== project)
       throw new UsageError("plan.project_mismatch", `${args.planFile} was made for project ${saved.project}, not ${project}`, {
         hint: "Pass the same --project as the plan.",
@@ -51,6 +53,7 @@ export async function runScope(env: CommandEnv, args: ScopeArguments): Promise<n
     audit: (await readAudit(stateDir)).records,
     now: systemClock.now(),
     catalog,
+    savedPlan,
   };
   const decisions: Decision[] = [];
   for (const name of names) {

@@ -61,6 +61,7 @@ export function renderPlanText(plan: Plan, s: Style = plain): string {
       for (const a of m.actions) lines.push(`    ${s.dim("->")} ${a.type} ${a.container ?? a.service} ${s.dim(`(cause: ${a.cause})`)}`);
       if (m.actions.length === 0) lines.push(`    ${s.dim("-> no action planned (orphans and duplicates are removed only with --prune)")}`);
     }
+    if (ratcheted(m)) lines.push(`    ${s.red("stateful:")} ${RATCHET_NOTE}`);
     for (const w of m.warnings) lines.push(`    ${s.yellow("warning:")} ${w}`);
   }
   lines.push("");
@@ -71,6 +72,10 @@ export function renderPlanText(plan: Plan, s: Style = plain): string {
   return `${lines.join("\n")}\n`;
 }
 
+const ratcheted = (m: ModulePlan) => m.drift.some((d) => d.kind === "module.stateful_removed");
+const RATCHET_NOTE =
+  "the manifest says stateful: false, but live resources are labelled dev.platformctl.stateful=true (module.stateful_removed): it is still gated as stateful, and applying it needs the maintenance lane (runbooks/upgrade-stateful-module.md).";
+
 const cell = (t: string) => t.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 /** A compact Markdown table for PR comments and $GITHUB_STEP_SUMMARY. */
@@ -80,14 +85,15 @@ export function renderPlanMarkdown(plan: Plan): string {
     "",
     `${plan.summary.modules} modules · ${plan.summary.in_sync} in sync · **${plan.summary.drifted} drifted** · fingerprint \`${plan.fingerprint.slice(0, 19)}…\``,
     "",
-    "| module | stateful | expected | drift | actions |",
-    "|---|---|---|---|---|",
   ];
+  // The ratchet goes first, above the table: a PR flipping `stateful: false` must not read as a harmless change.
+  for (const m of plan.modules.filter(ratcheted)) lines.push(`> 🛑 **\`${cell(m.name)}\`: stateful flag removed** — ${RATCHET_NOTE}`, "");
+  lines.push("| module | stateful | expected | drift | actions |", "|---|---|---|---|---|");
   for (const m of plan.modules) {
     const drift = m.in_sync ? "✅ in sync" : m.drift.map((d) => `\`${d.kind}\` ${d.service}`).join("<br>");
     const actions = m.actions.length ? m.actions.map((a) => `${a.type} ${a.container ?? a.service}`).join("<br>") : "—";
     lines.push(
-      `| ${cell(m.name)}${m.declared ? "" : " (not declared)"} | ${m.stateful ? "yes" : "no"} | ${m.expected_state ?? "—"} | ${cell(drift)} | ${cell(actions)} |`,
+      `| ${cell(m.name)}${m.declared ? "" : " (not declared)"} | ${ratcheted(m) ? "**yes (manifest says no)**" : m.stateful ? "yes" : "no"} | ${m.expected_state ?? "—"} | ${cell(drift)} | ${cell(actions)} |`,
     );
   }
   const warnings = plan.modules.flatMap((m) => m.warnings.map((w) => `${m.name}: ${w}`));
