@@ -88,6 +88,24 @@ export const ERROR_CODES = {
     exit: "error",
     runbook: "runbooks/rerun-failed-one-shot.md",
   },
+  "apply.previous_exists": {
+    meaning:
+      "A maintenance apply found a container kept by an earlier maintenance apply (<name>-previous) that was never cleaned up; nothing was changed.",
+    exit: "error",
+    runbook: "runbooks/upgrade-stateful-module.md",
+  },
+  "apply.rolled_back": {
+    meaning:
+      "A maintenance apply's new container did not become healthy in time; it was removed and the previous container runs again (the data was not restored).",
+    exit: "error",
+    runbook: "runbooks/upgrade-stateful-module.md",
+  },
+  "apply.rollback_failed": {
+    meaning:
+      "A maintenance apply's new container failed and the automatic rollback failed too; the previous container is kept for a manual restore.",
+    exit: "error",
+    runbook: "runbooks/upgrade-stateful-module.md",
+  },
   "apply.env_file": { meaning: "A service's env file cannot be read or has a malformed line.", exit: "error" },
   "apply.unresolved_reference": { meaning: "A ${VAR} reference in a manifest has no value in the environment.", exit: "error" },
   // STATE_DIR: lock, audit log

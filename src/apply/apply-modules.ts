@@ -25,9 +25,10 @@ import {
 import { acquireLock, describeHolder, type LockHandle } from "../state/lock.js";
 import { decide, type PolicyContext } from "../gate/decide.js";
 import { approve, decisionOf, PolicyBlockedError, type ApprovedModulePlan } from "../gate/approve.js";
-import { ActionFailedError, executeModule } from "./execute-module.js";
+import { ActionFailedError, executeModule, RolledBackError, type RollbackAudit } from "./execute-module.js";
 
-export type ApplyOutcome = "applied" | "no-op" | "failed" | "blocked" | "interrupted";
+/** `rolled_back`: a maintenance apply failed and its previous containers run again (exit 1, like `failed`). */
+export type ApplyOutcome = "applied" | "no-op" | "failed" | "rolled_back" | "blocked" | "interrupted";
 
 export interface ModuleResult {
   module: string;
@@ -310,6 +311,7 @@ async function executeAll(run: Run, approved: Map<string, ApprovedModulePlan>, l
       lock,
       progress: (s: string, t: string) => req.progress(name, s, t),
       secrets: new Set(await readModuleSecrets(m, req.env)),
+      rollbackAudit: rollbackAudit(run, name),
     };
     changed = true;
     try {
@@ -319,6 +321,17 @@ async function executeAll(run: Run, approved: Map<string, ApprovedModulePlan>, l
       });
       results.push({ module: name, outcome: "applied", actions: records, decision, message: undefined, detail: undefined });
     } catch (e) {
+      if (e instanceof RolledBackError) {
+        results.push({
+          module: name,
+          outcome: e.rolledBack ? "rolled_back" : "failed",
+          actions: e.records,
+          decision,
+          message: `${e.message}. ${restoreAdvice(name, req.inputs.backupRef)}`,
+          detail: e.detail,
+        });
+        return;
+      }
       const interrupted = req.signal.aborted;
       const rec = e instanceof ActionFailedError ? e.record : undefined;
       if (rec) records.push(interrupted ? { ...rec, outcome: "interrupted" } : rec);
@@ -336,10 +349,50 @@ async function executeAll(run: Run, approved: Map<string, ApprovedModulePlan>, l
   }
 }
 
+/** What to do about the data after a rollback: the container is back, the data is as the new version left it. */
+const restoreAdvice = (module: string, backupRef: string | undefined): string =>
+  `Rollback restores the container, not the data: if the new version already changed the data, restore the backup: platformctl restore ${module} --from ${backupRef ?? "<backup>"} (runbooks/upgrade-stateful-module.md)`;
+
+/** The audit of a maintenance rollback in module `module`: its own intent before it mutates, then its result. */
+function rollbackAudit(run: Run, module: string): RollbackAudit {
+  const id = newAuditId(run.req.clock.now());
+  return {
+    intent: (services, reason) =>
+      appendAudit(run.stateDir, {
+        type: "rollback-intent",
+        id,
+        time: now(run),
+        intent_id: run.auditId,
+        module,
+        services: [...services],
+        reason,
+      }),
+    result: (outcome, actions, message) =>
+      appendAudit(run.stateDir, {
+        type: "rollback-result",
+        id,
+        time: now(run),
+        intent_id: run.auditId,
+        module,
+        outcome,
+        actions: [...actions],
+        message,
+      }),
+  };
+}
+
 /** Step 6, record: the result of a run that got to execute. */
 async function recordResult(run: Run, results: ModuleResult[]): Promise<ApplyResult> {
   const has = (o: ApplyOutcome) => results.some((r) => r.outcome === o);
-  const outcome: ApplyOutcome = has("interrupted") ? "interrupted" : has("failed") ? "failed" : has("applied") ? "applied" : "no-op";
+  const outcome: ApplyOutcome = has("interrupted")
+    ? "interrupted"
+    : has("failed")
+      ? "failed"
+      : has("rolled_back")
+        ? "rolled_back"
+        : has("applied")
+          ? "applied"
+          : "no-op";
   const modules = results.map((r) => ({ module: r.module, outcome: r.outcome, actions: r.actions }));
   await appendAudit(run.stateDir, { type: "result", id: run.auditId, time: now(run), outcome, modules });
   return { outcome, audit_id: run.auditId, modules: results };

@@ -4,13 +4,13 @@ import type { Module, Service } from "../manifest/module.js";
 import type { Action } from "../plan/plan.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
-import { replacementUnitName, unitName } from "../plan/unit-name.js";
+import { previousUnitName, replacementUnitName, unitName } from "../plan/unit-name.js";
 import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
 import { heldEnvNames, heldSecrets } from "../secrets/module-secrets.js";
 import { InternalError, PlatformError } from "../errors.js";
-import { assertApproved, type ApprovedModulePlan } from "../gate/approve.js";
+import { assertApproved, decisionOf, type ApprovedModulePlan } from "../gate/approve.js";
 import type { ActionRecord } from "../state/audit.js";
 import type { LockHandle } from "../state/lock.js";
 
@@ -32,6 +32,43 @@ export interface ExecuteContext {
    * an existing container holds are added before it is run, started or waited for (`maskHeld`).
    */
   secrets: Set<string>;
+  /** Writes the rollback's audit records: `intent` before its first mutation (throws: then nothing is rolled back). */
+  rollbackAudit: RollbackAudit;
+}
+
+/** The audit of an automatic rollback: its own intent, flushed before the first rollback mutation, and its result. */
+export interface RollbackAudit {
+  intent(services: readonly string[], reason: string): Promise<void>;
+  result(outcome: "rolled_back" | "rollback_failed", records: readonly ActionRecord[], message: string): Promise<void>;
+}
+
+/**
+ * A replaced container kept (stopped, renamed to `previousUnitName`) during a maintenance apply, with what the
+ * rollback needs to put it back: its id, whether it ran, and the id of its successor.
+ */
+interface Kept {
+  service: Service;
+  name: string;
+  previousId: string;
+  wasRunning: boolean;
+  nextId: string;
+}
+
+/**
+ * A maintenance apply failed and was rolled back (`apply.rolled_back`: the previous containers run again), or the
+ * rollback failed too (`apply.rollback_failed`). `records` are every action's, the failed one and the rollback's.
+ */
+export class RolledBackError extends PlatformError {
+  readonly records: ActionRecord[];
+  readonly rolledBack: boolean;
+  constructor(code: "apply.rolled_back" | "apply.rollback_failed", records: ActionRecord[], message: string, detail: string | undefined) {
+    super(code, message, {
+      detail,
+      hint: "Rollback restores the container, not the data: if the new version already changed the data, restore the backup (`platformctl restore <module> --from <backup>`; runbooks/upgrade-stateful-module.md).",
+    });
+    this.records = records;
+    this.rolledBack = code === "apply.rolled_back";
+  }
 }
 
 /** An action that failed or was interrupted; `record` is what the audit log and the result show for it. */
@@ -216,8 +253,103 @@ async function waitFor(ctx: ExecuteContext, service: Service, action: Action, re
   );
 }
 
+/**
+ * The maintenance lane's recreate: the replacement is created first (a failed create changes nothing), then the old
+ * container is stopped and kept as `<name>-previous`, and the replacement takes the name. The kept container is
+ * registered before the replacement is renamed, so a failure from there on can be rolled back.
+ */
+async function recreateKeeping(
+  ctx: ExecuteContext,
+  service: Service,
+  action: Action,
+  name: string,
+  kept: Map<string, Kept>,
+): Promise<void> {
+  const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
+  const previous = previousUnitName(name);
+  const leftover = await ctx.runtime.inspectUnit(previous, ctx.signal);
+  if (leftover) {
+    throw new PlatformError(
+      "apply.previous_exists",
+      `${ctx.module.name}/${service.name}: container ${previous} from an earlier maintenance apply still exists`,
+      {
+        detail: "It may be the only good copy of the service, so it is never removed automatically; nothing was changed.",
+        hint: `Inspect it (docker inspect ${previous}); remove it (docker rm ${previous}) once the running service is right, then plan again (runbooks/upgrade-stateful-module.md).`,
+      },
+    );
+  }
+  const next = replacementUnitName(name);
+  const stray = await ctx.runtime.inspectUnit(next, ctx.signal);
+  if (stray) await ctx.runtime.removeUnit(stray.id, { force: true, signal: ctx.signal });
+  const id = await createFor(ctx, service, next);
+  if (old) {
+    if (old.running) await ctx.runtime.stopUnit(old.id, service.stopGracePeriodSeconds ?? 10, ctx.signal);
+    await ctx.runtime.renameUnit(old.id, previous, ctx.signal);
+    kept.set(service.name, { service, name, previousId: old.id, wasRunning: old.running, nextId: id });
+  }
+  await ctx.runtime.renameUnit(id, name, ctx.signal);
+}
+
+/** Puts one kept container back: removes its successor, renames it back, starts it when it ran, waits for it. */
+async function restoreKept(ctx: ExecuteContext, k: Kept): Promise<ActionRecord> {
+  const t0 = Date.now();
+  const rec: ActionRecord = {
+    type: "rollback",
+    service: k.service.name,
+    container: k.name,
+    outcome: "done",
+    exit_code: null,
+    duration_ms: 0,
+  };
+  try {
+    ctx.progress(k.service.name, "rolling back: removing the new container");
+    await ctx.runtime.removeUnit(k.nextId, { force: true, signal: ctx.signal });
+    await ctx.runtime.renameUnit(k.previousId, k.name, ctx.signal);
+    if (k.wasRunning) {
+      await ctx.runtime.startUnit(k.previousId, ctx.signal);
+      const want = k.service.expectedState === "healthy" ? "healthy" : "running";
+      ctx.progress(k.service.name, `rolling back: waiting until the previous container is ${want}`);
+      const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
+      const r = await ctx.runtime.waitForState(k.previousId, want, { timeoutMs, signal: ctx.signal, stableMs: 1000 });
+      if (r.outcome !== "reached") {
+        rec.outcome = "failed";
+        rec.message = `the previous container was started again but is not ${want} (${r.outcome})`;
+      }
+    }
+  } catch (e) {
+    rec.outcome = "failed";
+    rec.message = redact(e instanceof Error ? e.message : String(e), [...ctx.secrets]);
+  }
+  rec.duration_ms = Date.now() - t0;
+  return rec;
+}
+
+/**
+ * Rolls a failed maintenance apply back: its own audit intent first, then every kept container is put back, then the
+ * result is audited. Throws RolledBackError either way, carrying every record.
+ */
+async function rollBack(ctx: ExecuteContext, kept: Map<string, Kept>, failure: ActionFailedError, records: ActionRecord[]): Promise<never> {
+  const services = [...kept.keys()];
+  await ctx.rollbackAudit.intent(services, failure.message);
+  const restored: ActionRecord[] = [];
+  for (const k of kept.values()) restored.push(await restoreKept(ctx, k));
+  const all = [...records, failure.record, ...restored];
+  const ok = restored.every((r) => r.outcome === "done");
+  const what = ok
+    ? `rolled back: the previous container${services.length === 1 ? "" : "s"} of ${services.join(", ")} ${services.length === 1 ? "runs" : "run"} again`
+    : `the rollback failed too: ${restored
+        .filter((r) => r.outcome !== "done")
+        .map((r) => `${r.service}: ${r.message ?? "failed"}`)
+        .join("; ")}`;
+  await ctx.rollbackAudit.result(ok ? "rolled_back" : "rollback_failed", restored, what);
+  const message = `${failure.message}; ${what}`;
+  throw ok
+    ? new RolledBackError("apply.rolled_back", all, message, failure.detail)
+    : new RolledBackError("apply.rollback_failed", all, message, failure.detail);
+}
+
 /** Runs one action; returns its record. Throws ActionFailedError (with the record) on failure. */
-async function executeAction(ctx: ExecuteContext, action: Action): Promise<ActionRecord> {
+async function executeAction(ctx: ExecuteContext, action: Action, kept: Map<string, Kept> | undefined): Promise<ActionRecord> {
   const t0 = Date.now();
   const service = serviceOf(ctx, action.service);
   const rec: ActionRecord = {
@@ -237,8 +369,13 @@ async function executeAction(ctx: ExecuteContext, action: Action): Promise<Actio
         await createFor(ctx, service, name);
         break;
       case "recreate": {
-        // The replacement exists before the old container goes: a failed create leaves the old one untouched.
         ctx.progress(service.name, "recreating");
+        if (kept) {
+          await recreateKeeping(ctx, service, action, name, kept);
+          rec.container = name;
+          break;
+        }
+        // The replacement exists before the old container goes: a failed create leaves the old one untouched.
         const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
         const next = replacementUnitName(name);
         const stray = await ctx.runtime.inspectUnit(next, ctx.signal);
@@ -295,11 +432,24 @@ export async function executeModule(
   done: (r: ActionRecord) => void,
 ): Promise<ActionRecord[]> {
   assertApproved(plan);
+  // The maintenance lane keeps each replaced container until its successor is healthy, and rolls back otherwise.
+  const kept = decisionOf(plan).rule === "stateful-maintenance" ? new Map<string, Kept>() : undefined;
   const records: ActionRecord[] = [];
   for (const action of plan.actions) {
-    const r = await executeAction(ctx, action);
+    let r: ActionRecord;
+    try {
+      r = await executeAction(ctx, action, kept);
+    } catch (e) {
+      // Interrupted: containers are left as they are (the previous ones kept), as for any interrupted apply.
+      if (kept === undefined || kept.size === 0 || !(e instanceof ActionFailedError) || ctx.signal.aborted) throw e;
+      return await rollBack(ctx, kept, e, records);
+    }
     records.push(r);
     done(r);
+  }
+  for (const k of kept?.values() ?? []) {
+    ctx.progress(k.service.name, "removing the previous container");
+    await ctx.runtime.removeUnit(k.previousId, { force: true, signal: ctx.signal });
   }
   return records;
 }

@@ -21,6 +21,15 @@ export function replacementUnitName(name: string): string {
   return `${name}-next`;
 }
 
+/**
+ * Name the replaced unit is kept under during a maintenance apply (stopped), until its successor is healthy (then it
+ * is removed) or fails (then it is renamed back to `name` and started: the rollback). Never removed automatically
+ * when found left over: it may be the only good copy.
+ */
+export function previousUnitName(name: string): string {
+  return `${name}-previous`;
+}
+
 /** Name of a short-lived helper unit doing `role` (e.g. `backup`) for a module; `nonce` keeps parallel runs apart. */
 export function helperUnitName(project: string, module: string, role: string, nonce: string | number): string {
   return `${project}_${module}_${role}-${nonce}`;

@@ -49,9 +49,31 @@ export type AuditRecord =
       id: string;
       time: string;
       /** `refused`: stopped before any engine change (a stale saved plan). */
-      outcome: "applied" | "no-op" | "failed" | "blocked" | "interrupted" | "refused";
+      outcome: "applied" | "no-op" | "failed" | "rolled_back" | "blocked" | "interrupted" | "refused";
       modules: { module: string; outcome: string; actions: ActionRecord[] }[];
       message?: string;
+    }
+  | {
+      /** Written before an automatic rollback (maintenance lane) changes anything; `intent_id` is the apply's intent. */
+      type: "rollback-intent";
+      id: string;
+      time: string;
+      intent_id: string;
+      module: string;
+      services: string[];
+      /** Why: the failure of the new container (masked). */
+      reason: string;
+    }
+  | {
+      type: "rollback-result";
+      /** The id of its rollback-intent record. */
+      id: string;
+      time: string;
+      intent_id: string;
+      module: string;
+      outcome: "rolled_back" | "rollback_failed";
+      actions: ActionRecord[];
+      message: string;
     }
   | { type: "reconciled"; id: string; time: string; intent_id: string; note: string }
   | { type: "unlock"; id: string; time: string; actor: Actor; holder: unknown };

@@ -174,7 +174,7 @@ describe("observe", () => {
   });
 
   it("lists the project's labelled volumes and networks", () => {
-    expect(state.volumes).toEqual([{ name: `${project}_data`, module: "b-mod" }]);
+    expect(state.volumes).toEqual([{ name: `${project}_data`, module: "b-mod", stateful: false }]);
     expect(state.networks).toEqual([{ name: `${project}_net` }]);
   });
 

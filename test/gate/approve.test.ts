@@ -78,6 +78,7 @@ function contextFor(project: string, name: string): ExecuteContext {
     log: pino({ level: "silent" }),
     lock,
     progress: () => undefined,
+    rollbackAudit: { intent: async () => undefined, result: async () => undefined },
     secrets: new Set(),
   };
 }

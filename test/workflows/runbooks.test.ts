@@ -86,6 +86,19 @@ const SCENES: Record<string, (s: Scene) => Promise<void>> = {
     expect(r.code).toBe(3);
     expect(r.stdout).toContain("drift.not_allowed");
   },
+  "upgrade-stateful-module.md": async (s) => {
+    await bootstrap(s, ["minio"]);
+    // The merged change: a new environment variable on the stateful minio (config.changed).
+    const file = path.join(s.w.modulesDir, "minio", "module.yaml");
+    const yaml = readFileSync(file, "utf8");
+    const changed = yaml.replace("      environment:\n", '      environment:\n        MINIO_BROWSER: "off"\n');
+    expect(changed).not.toBe(yaml);
+    await writeFile(file, changed);
+    const backup = (await s.run(["backup", "minio"])).stdout.trim();
+    const r = await s.run(["apply", "--module", "minio", ...CONFIRM, "--backup-ref", backup, "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout).toContain("drift.not_allowed");
+  },
   "stale-plan.md": async (s) => {
     const applied = await s.run(["apply", "--module", "migrate", "--module", "web"]);
     expect(applied.code, applied.stdout + applied.stderr).toBe(0);

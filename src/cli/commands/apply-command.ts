@@ -68,7 +68,7 @@ export async function runApply(env: CommandEnv, args: ApplyArguments): Promise<n
     });
     view.result(result);
     if (result.outcome === "interrupted") return exitForSignal(signalNumber() ?? 2);
-    return result.outcome === "failed" ? EXIT.error : EXIT.ok;
+    return result.outcome === "failed" || result.outcome === "rolled_back" ? EXIT.error : EXIT.ok;
   } catch (e) {
     const n = signalNumber();
     if (n !== undefined) {

@@ -84,7 +84,7 @@ function humanView(io: CliIO): ApplyView {
       if (tty) io.stdout.write("\r\u001b[2K");
       for (const m of result.modules) {
         if (m.outcome === "no-op") writeLine(io.stdout, `${s.green("✓")} ${m.module}: no changes`);
-        if (m.outcome === "failed" || m.outcome === "interrupted") {
+        if (m.outcome === "failed" || m.outcome === "interrupted" || m.outcome === "rolled_back") {
           writeLine(io.stdout, `${s.red("✗")} ${m.module}: ${m.message ?? m.outcome}`);
           if (m.detail) writeLine(io.stdout, m.detail);
         }

@@ -22,6 +22,9 @@ function auditLine(r: AuditRecord): string {
   if (r.type === "intent")
     return `${r.time} ${r.id} intent   ${r.modules.join(",")} by ${r.actor.user}@${r.actor.host} plan ${r.plan_fingerprint.slice(0, 19)}…`;
   if (r.type === "result") return `${r.time} ${r.id} ${r.outcome.padEnd(8)} ${r.modules.map((m) => `${m.module}:${m.outcome}`).join(" ")}`;
+  if (r.type === "rollback-intent")
+    return `${r.time} ${r.id} rollback intent of ${r.intent_id}: ${r.module} (${r.services.join(", ")}): ${r.reason}`;
+  if (r.type === "rollback-result") return `${r.time} ${r.id} ${r.outcome} ${r.module}: ${r.message}`;
   if (r.type === "reconciled") return `${r.time} ${r.id} reconciled intent ${r.intent_id}: ${r.note}`;
   return `${r.time} ${r.id} unlock by ${r.actor.user}@${r.actor.host}`;
 }
