@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers: installs Debian's docker.io when dockerd is missing, starts dockerd when no
 # engine answers, and stops only an engine the same command started.
-# Usage: engine.sh ensure | stop-if-started TOKEN | status
+# Usage: engine.sh ensure | stop-if-started TOKEN | status | compose
 # `ensure` records in .engine/started-by-platformctl the token of the command that started dockerd
 # ($PLATFORMCTL_ENGINE_TOKEN, else a fresh one nobody else knows): `stop-if-started TOKEN` stops dockerd only when
 # TOKEN is that token, so one command (test-all.sh) never stops an engine another one (quickstart.sh) started.
@@ -18,6 +18,14 @@ install_engine() {
   echo "platformctl setup: installing Debian's docker.io (no dockerd found)" >&2
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io >/dev/null
+}
+
+# Debian's docker-compose (1.29.2): the reference the Compose reader's `config` view is tested against. Skipped when present.
+install_compose() {
+  if command -v docker-compose >/dev/null 2>&1; then return 0; fi
+  echo "platformctl setup: installing Debian's docker-compose (the tests compare the Compose reader with it)" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose >/dev/null
 }
 
 ensure() {
@@ -61,5 +69,6 @@ case "${1:-ensure}" in
   ensure) ensure ;;
   stop-if-started) stop_if_started "${2:-}" ;;
   status) answers && echo up || { echo down; exit 1; } ;;
-  *) echo "usage: $0 ensure|stop-if-started TOKEN|status" >&2; exit 2 ;;
+  compose) install_compose ;;
+  *) echo "usage: $0 ensure|stop-if-started TOKEN|status|compose" >&2; exit 2 ;;
 esac

@@ -11,4 +11,5 @@ else
   npm run --silent build
 fi
 bash scripts/engine.sh ensure
+bash scripts/engine.sh compose
 bash scripts/test-images.sh

@@ -7,7 +7,7 @@ import { exitedSuccessfully } from "../plan/compute-plan.js";
 import { previousUnitName, replacementUnitName, unitName } from "../plan/unit-name.js";
 import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
-import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
+import { envFileDirs, moduleEnv, readEnvFiles } from "../secrets/env-files.js";
 import { heldEnvNames, heldSecrets } from "../secrets/module-secrets.js";
 import { InternalError, PlatformError } from "../errors.js";
 import { assertApproved, decisionOf, type ApprovedModulePlan } from "../gate/approve.js";
@@ -104,7 +104,7 @@ async function createFor(ctx: ExecuteContext, service: Service, name: string): P
     project: ctx.project,
     module: ctx.module,
     service,
-    env: ctx.env,
+    env: await moduleEnv(ctx.module, ctx.env),
     digestKey: ctx.digestKey,
     envFileValues: await readEnvFiles(ctx.module, service, envFileDirs(ctx.env)),
   };

@@ -12,6 +12,12 @@ import {
   type ValidateOptions,
 } from "../manifest/validate.js";
 import { manifestCacheKey, type ManifestCache } from "../state/manifest-cache.js";
+import { withComposeFiles } from "./read-compose-files.js";
+
+/** Validation options plus the environment Compose files are interpolated with (normally the command's). */
+export interface LoadOptions extends ValidateOptions {
+  env?: Readonly<Record<string, string | undefined>>;
+}
 
 export const MANIFEST_FILE = "module.yaml";
 
@@ -117,7 +123,7 @@ export interface CacheUse {
  */
 export async function loadModules(
   targets: string | readonly string[],
-  options: ValidateOptions = {},
+  options: LoadOptions = {},
   cached?: CacheUse,
 ): Promise<CatalogResult> {
   const list = typeof targets === "string" ? [targets] : targets;
@@ -142,16 +148,22 @@ export async function loadModules(
       seen.add(key);
       const r = await readManifest(f);
       if (r.problem) problems.push(r.problem);
-      if (r.source) sources.push(r.source);
+      if (r.source) {
+        const withCompose = await withComposeFiles(r.source, options.env ?? {}, options.envFileDirs ?? []);
+        problems.push(...withCompose.problems);
+        sources.push(withCompose.source);
+      }
     }
   }
-  const results = sources.map((s) => validateOne(s, options, cached));
+  const results = sources.map((s) => validateOne(s, { strict: options.strict, envFileDirs: options.envFileDirs }, cached));
   await cached?.cache.save();
   return validateCatalog(sources, options, { problems, knownNames, results });
 }
 
 function validateOne(src: ManifestSource, options: ValidateOptions, cached: CacheUse | undefined): ManifestResult {
-  if (!cached) return validateManifest(src, options);
+  // A Compose-sourced module depends on more than its bytes (the Compose files, the environment they are interpolated
+  // with, the env_file): it is validated every time, and nothing resolved from the environment is written to the cache.
+  if (!cached || src.compose) return validateManifest(src, options);
   const key = manifestCacheKey({ buildId: cached.buildId, options, file: src.file, dirName: src.dirName, bytes: src.bytes });
   const hit = cached.cache.get(key);
   if (hit && hit.file === src.file) return hit;

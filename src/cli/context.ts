@@ -29,7 +29,7 @@ export async function loadCatalogOrFail(
   env: Readonly<Record<string, string | undefined>>,
   cwd: string = process.cwd(),
 ): Promise<Module[]> {
-  const result = await loadModules(modulesDir, { envFileDirs: envFileDirs(env) }, await catalogCache(resolveStateDir(env, cwd), env));
+  const result = await loadModules(modulesDir, { envFileDirs: envFileDirs(env), env }, await catalogCache(resolveStateDir(env, cwd), env));
   if (!result.valid) {
     const shown = result.problems.slice(0, 20).map(formatProblem);
     throw new PlatformError(

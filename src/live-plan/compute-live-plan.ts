@@ -5,6 +5,7 @@ import { mountWarnings } from "../health/mount-sanity.js";
 import type { Module } from "../manifest/module.js";
 import { computePlan, type PlanInputs } from "../plan/compute-plan.js";
 import { secretDigests } from "../plan/desired-spec.js";
+import { moduleEnv } from "../secrets/env-files.js";
 import { dependencyReadiness, type DependencyReadiness } from "../plan/dependency-readiness.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import type { Plan } from "../plan/plan.js";
@@ -54,7 +55,11 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   const digests: Record<string, Record<string, string> | undefined> = {};
   const key = req.digestKey;
   if (key)
-    for (const m of [...chosen, ...outside]) for (const s of m.services) digests[`${m.name}/${s.name}`] = secretDigests(s, req.env, key);
+    for (const m of [...chosen, ...outside]) {
+      // Safe: an unreadable Compose env_file leaves references compared as written (as without secrets); apply fails loudly on it.
+      const env = await moduleEnv(m, req.env).catch(() => undefined);
+      for (const s of m.services) digests[`${m.name}/${s.name}`] = env && secretDigests(s, env, key);
+    }
   const inputs: PlanInputs = {
     project: req.project,
     catalog: req.catalog,

@@ -72,6 +72,21 @@ export interface Module {
   /** Sorted by name. */
   services: Service[];
   smoke: SmokeProbe[];
+  /** Set when the services come from Compose files (`spec.compose`) rather than `spec.services`. */
+  compose?: ComposeSource | undefined;
+}
+
+/**
+ * Where a Compose-sourced module's services come from, as written in module.yaml (paths relative to the module
+ * directory). Adoption of Compose-created containers keys on `project` and `services`.
+ */
+export interface ComposeSource {
+  files: string[];
+  services: string[];
+  project: string | undefined;
+  envFile: string | undefined;
+  /** Compose `depends_on` of each owned service: the services it waits for and under which condition. */
+  dependsOn: Record<string, Record<string, string>>;
 }
 
 const DURATION_UNITS: Record<string, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
@@ -183,9 +198,17 @@ function toService(name: string, s: ServiceManifest, moduleDefault: ExpectedStat
   };
 }
 
-/** Builds the typed Module from a schema-valid manifest. */
-export function toModule(m: ModuleManifest, source: { file: string; dir: string; contentDigest: string }): Module {
+/**
+ * Builds the typed Module from a schema-valid manifest. A Compose-sourced module's services are mapped by the Compose
+ * reader and handed in (`fromCompose`); a native module's come from `spec.services`.
+ */
+export function toModule(
+  m: ModuleManifest,
+  source: { file: string; dir: string; contentDigest: string },
+  fromCompose?: { services: Service[]; dependsOn: ComposeSource["dependsOn"] },
+): Module {
   const expected = m.spec.runtime.expected_state;
+  const c = m.spec.compose;
   return {
     name: m.metadata.name,
     description: m.metadata.description,
@@ -197,9 +220,18 @@ export function toModule(m: ModuleManifest, source: { file: string; dir: string;
     dependsOn: [...m.spec.depends_on],
     expectedState: expected,
     timeoutSeconds: m.spec.runtime.timeout_seconds,
-    services: Object.entries(m.spec.services)
+    services: (fromCompose ? fromCompose.services.map((s) => [s.name, s] as const) : Object.entries(m.spec.services ?? {}))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, s]) => toService(name, s, expected)),
+      .map(([name, s]) => (fromCompose ? (s as Service) : toService(name, s as ServiceManifest, expected))),
     smoke: m.spec.smoke.map((p) => ({ ...p })),
+    ...(c && {
+      compose: {
+        files: [...c.files],
+        services: [...c.services],
+        project: c.project,
+        envFile: c.env_file,
+        dependsOn: fromCompose?.dependsOn ?? {},
+      },
+    }),
   };
 }

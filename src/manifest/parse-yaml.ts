@@ -13,9 +13,27 @@ export interface ParsedYaml {
   value: unknown;
   /** Line and column (1-based) of the node at `path`, or of its nearest existing parent. `key` points at the key instead. */
   locate(path: readonly (string | number)[], key?: boolean): { line: number; column: number };
+  /** Nodes carrying a tag the options accepted (empty for manifests). */
+  tags: TaggedNode[];
 }
 
 export type ParseResult = { ok: true; parsed: ParsedYaml } | { ok: false; problems: Problem[] };
+
+/** What a reader of another YAML dialect may relax; manifests use none of it. */
+export interface ParseYamlOptions {
+  /** Tags accepted (Compose's `!reset`, `!override`); each tagged node is listed in `tags` of the result. */
+  tags?: readonly string[];
+  /** Accept YAML merge keys `<<` (Compose fragments use them). */
+  mergeKeys?: boolean;
+  /** Aliases allowed (default {@link MAX_ALIASES}). */
+  maxAliases?: number;
+}
+
+/** A node carrying an accepted tag, by field path. */
+export interface TaggedNode {
+  path: (string | number)[];
+  tag: string;
+}
 
 const HINTS: Partial<Record<ProblemCode, string>> = {
   "yaml.syntax": "Fix the YAML syntax at this position.",
@@ -43,7 +61,10 @@ const BAD_CHAR = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFEFF\u20
  * YAML library's defaults: size, UTF-8, characters, directives, flow nesting, duplicate keys (linear, `1` == `"1"`),
  * prototype keys, merge keys, tags, aliases and depth. Never throws on any input.
  */
-export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
+export function parseYaml(file: string, bytes: Uint8Array, options: ParseYamlOptions = {}): ParseResult {
+  const maxAliases = options.maxAliases ?? MAX_ALIASES;
+  const acceptedTags = new Set(options.tags ?? []);
+  const tagged: TaggedNode[] = [];
   const problem = (code: ProblemCode, message: string, line = 0, column = 0, path = ""): Problem => ({
     file,
     line,
@@ -86,7 +107,7 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
     docs = YAML.parseAllDocuments(text, {
       version: "1.2",
       schema: "core",
-      merge: false,
+      merge: options.mergeKeys === true,
       uniqueKeys: false, // checked below in linear time, with `1` and "1" treated as the same key
       strict: true,
       prettyErrors: false,
@@ -138,7 +159,7 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
   }
 
   let aliases = 0;
-  const walk = (node: unknown, depth: number, path: string): void => {
+  const walk = (node: unknown, depth: number, path: string, segs: (string | number)[]): void => {
     if (depth > MAX_DEPTH) {
       const { line, column } = at((node as Node).range?.[0] ?? 0);
       problems.push(problem("yaml.too_deep", `nesting deeper than ${MAX_DEPTH} levels`, line, column, path));
@@ -146,14 +167,15 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
     }
     if (isAlias(node)) {
       aliases += 1;
-      if (aliases === MAX_ALIASES + 1) {
+      if (aliases === maxAliases + 1) {
         const { line, column } = at(node.range?.[0] ?? 0);
-        problems.push(problem("yaml.alias_limit", `more than ${MAX_ALIASES} aliases`, line, column, path));
+        problems.push(problem("yaml.alias_limit", `more than ${maxAliases} aliases`, line, column, path));
       }
       return;
     }
     const n = node as Node | null;
-    if (n && "tag" in n && n.tag && !isPair(n)) {
+    if (n && "tag" in n && n.tag && !isPair(n) && acceptedTags.has(n.tag)) tagged.push({ path: segs, tag: n.tag });
+    else if (n && "tag" in n && n.tag && !isPair(n)) {
       const { line, column } = at(tagOffset(text, n.range?.[0] ?? 0));
       problems.push(problem("yaml.tag", `explicit tag ${n.tag} is not allowed`, line, column, path));
     }
@@ -181,18 +203,18 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
         const childPath = path ? `${path}.${name}` : name;
         if (PROTOTYPE_KEYS.has(name))
           problems.push(problem("yaml.prototype_key", `key "${name}" is not allowed`, kpos.line, kpos.column, childPath));
-        else if (name === "<<" && k.type === "PLAIN")
+        else if (name === "<<" && k.type === "PLAIN" && options.mergeKeys !== true)
           problems.push(problem("yaml.merge_key", "merge keys (<<) are not allowed", kpos.line, kpos.column, childPath));
         if (seen.has(name)) problems.push(problem("yaml.duplicate_key", `duplicate key "${name}"`, kpos.line, kpos.column, childPath));
         seen.add(name);
-        walk(pair.value, depth + 1, childPath);
+        walk(pair.value, depth + 1, childPath, [...segs, name]);
       }
     } else if (isSeq(node)) {
-      for (const [i, item] of node.items.entries()) walk(item, depth + 1, `${path}[${i}]`);
+      for (const [i, item] of node.items.entries()) walk(item, depth + 1, `${path}[${i}]`, [...segs, i]);
     }
   };
   try {
-    walk(doc.contents, 1, "");
+    walk(doc.contents, 1, "", []);
   } catch (e) {
     if (!(e instanceof StopWalk)) throw e;
   }
@@ -204,7 +226,7 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
   }
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: MAX_ALIASES * 4 });
+    value = doc.toJS({ maxAliasCount: maxAliases * 4 });
   } catch {
     return { ok: false, problems: [problem("yaml.alias_limit", "aliases expand too far")] };
   }
@@ -234,7 +256,7 @@ export function parseYaml(file: string, bytes: Uint8Array): ParseResult {
     }
     return best;
   };
-  return { ok: true, parsed: { value, locate } };
+  return { ok: true, parsed: { value, locate, tags: tagged } };
 }
 
 class StopWalk extends Error {}

@@ -185,6 +185,50 @@ export const PROBLEM_CODES = {
     meaning: "A service expected `healthy` declares no healthcheck.",
     fix: "Add a `healthcheck`, or expect `running`.",
   },
+  "compose.unsupported_field": {
+    layer: "strict",
+    meaning:
+      "A Compose field outside the subset platformctl supports (see Compose in the module reference), or a volume/network definition it does not apply: a warning, an error with --strict (the compose-spec's strict mode).",
+    fix: "Remove the field from the Compose file, or declare the service in module.yaml if it needs it.",
+  },
+  "compose.invalid": {
+    layer: "semantic",
+    meaning: "A Compose value platformctl cannot read or map onto its service model.",
+    fix: "Change the value in the Compose file as the message says.",
+  },
+  "compose.interpolation": {
+    layer: "semantic",
+    meaning:
+      "A Compose `${...}` that cannot be used: a required variable (`:?`, `?`) is unset, the syntax is malformed, a nested reference sits in a field kept for apply time, or a variable that looks secret is used in a field resolved when the module is read (it would appear in plans).",
+    fix: "Set the variable (environment or `spec.compose.env_file`), fix the syntax, or move the secret into an environment value.",
+  },
+  "compose.unset_variable": {
+    layer: "semantic",
+    meaning: "A Compose `${VAR}` without a default whose variable is unset: it becomes an empty string, as in Compose (a warning).",
+    fix: "Set the variable or give it a default (`${VAR:-default}`).",
+  },
+  "compose.extends": {
+    layer: "semantic",
+    meaning: "An `extends` names a service or file that is not there, or the chain loops.",
+    fix: "Name a service defined in that file; extends chains must not loop.",
+  },
+  "compose.unknown_service": {
+    layer: "semantic",
+    meaning: "`spec.compose.services` names a service the Compose files do not define.",
+    fix: "Use a service name from the files, or add the file that defines it.",
+  },
+  "compose.depends_on": {
+    layer: "semantic",
+    meaning:
+      "A Compose `depends_on` names a service that no module in this module's `spec.depends_on` owns (platformctl orders modules, and starts a module only when the modules it depends on are in sync and healthy, which covers every Compose condition).",
+    fix: "Add the owning module to `spec.depends_on`, or move the service into its own module.",
+  },
+  "compose.file": {
+    layer: "file",
+    meaning:
+      "A Compose file or `spec.compose.env_file` that cannot be read, is absent, is a symbolic link, or is outside where a module may read.",
+    fix: "Check the path (relative to the module directory) and its permissions.",
+  },
 } as const satisfies Record<string, { layer: ProblemLayer; meaning: string; fix: string }>;
 
 export type ProblemLayer = "file" | "yaml" | "schema" | "semantic" | "strict";

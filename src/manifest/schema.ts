@@ -158,6 +158,38 @@ export const ServiceSchema = z
   })
   .describe("One container, a Compose-like subset.");
 
+/** Compose service names (compose-spec: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`). */
+export const COMPOSE_SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
+
+export const ComposeSourceSchema = z
+  .strictObject({
+    files: z
+      .array(text({ min: 1, max: 4096 }))
+      .min(1)
+      .max(16)
+      .describe(
+        "Compose files, relative to the module directory, merged in order as `docker compose -f a -f b` does (later files override; see Compose below).",
+      ),
+    services: z
+      .array(z.string().regex(COMPOSE_SERVICE_NAME))
+      .min(1)
+      .max(64)
+      .describe(
+        "The services of those files this module owns; each must be defined in them. Naming a service enables it whatever its `profiles`.",
+      ),
+    project: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)
+      .optional()
+      .describe("The Compose project name (as `docker compose -p`); default: platformctl's `--project`."),
+    env_file: text({ min: 1, max: 4096 })
+      .optional()
+      .describe(
+        "Interpolation source like Compose's `.env`, relative to the module directory; the environment of the command wins over it. Confined like a service `env_file`.",
+      ),
+  })
+  .describe("Take the module's services from Compose files instead of `spec.services` (see Compose below).");
+
 export const SmokeProbeSchema = z
   .strictObject({
     name: z.string().regex(PATTERNS.serviceName).describe("Probe name, unique in the module."),
@@ -195,34 +227,51 @@ export const ModuleSchema = z
       name: z.string().regex(PATTERNS.moduleName).describe("Module name, equal to its directory name."),
       description: text({ min: 1, max: 1024 }).optional().describe("What the module is for; required by strict mode."),
     }),
-    spec: z.strictObject({
-      stateful: z.boolean().default(false).describe("Stateful modules are guarded by the backup-ref policy rule."),
-      backup_ref_modules: z
-        .array(z.string().regex(PATTERNS.moduleName))
-        .min(1)
-        .max(32)
-        .optional()
-        .describe("Modules whose backup covers this one; default: the module itself."),
-      depends_on: z
-        .array(z.string().regex(PATTERNS.moduleName))
-        .max(64)
-        .default([])
-        .describe("Modules of the same catalog that must be in sync and healthy first; no cycles."),
-      runtime: z.strictObject({
-        expected_state: ExpectedStateSchema,
-        timeout_seconds: TimeoutSchema.default(300),
-      }),
-      services: z
-        .record(z.string().regex(PATTERNS.serviceName), ServiceSchema)
-        .check((ctx) => {
-          if (Object.keys(ctx.value).length === 0)
-            ctx.issues.push({ code: "too_small", origin: "object", minimum: 1, inclusive: true, input: ctx.value });
-        })
-        // A check does not reach the JSON Schema; the bound is published here so ajv and editors enforce it too.
-        .meta({ minProperties: 1 })
-        .describe("Map of service name to service; at least one."),
-      smoke: z.array(SmokeProbeSchema).max(64).default([]).describe("Smoke probes run by `platformctl smoke`."),
-    }),
+    spec: z
+      .strictObject({
+        stateful: z.boolean().default(false).describe("Stateful modules are guarded by the backup-ref policy rule."),
+        backup_ref_modules: z
+          .array(z.string().regex(PATTERNS.moduleName))
+          .min(1)
+          .max(32)
+          .optional()
+          .describe("Modules whose backup covers this one; default: the module itself."),
+        depends_on: z
+          .array(z.string().regex(PATTERNS.moduleName))
+          .max(64)
+          .default([])
+          .describe("Modules of the same catalog that must be in sync and healthy first; no cycles."),
+        runtime: z.strictObject({
+          expected_state: ExpectedStateSchema,
+          timeout_seconds: TimeoutSchema.default(300),
+        }),
+        services: z
+          .record(z.string().regex(PATTERNS.serviceName), ServiceSchema)
+          .check((ctx) => {
+            if (Object.keys(ctx.value).length === 0)
+              ctx.issues.push({ code: "too_small", origin: "object", minimum: 1, inclusive: true, input: ctx.value });
+          })
+          // A check does not reach the JSON Schema; the bound is published here so ajv and editors enforce it too.
+          .meta({ minProperties: 1 })
+          .describe("Map of service name to service; at least one. Exactly one of `services` and `compose` is given.")
+          .optional(),
+        compose: ComposeSourceSchema.optional(),
+        smoke: z.array(SmokeProbeSchema).max(64).default([]).describe("Smoke probes run by `platformctl smoke`."),
+      })
+      .check((ctx) => {
+        const both = ctx.value.services !== undefined && ctx.value.compose !== undefined;
+        if (both || (ctx.value.services === undefined && ctx.value.compose === undefined))
+          ctx.issues.push({
+            code: "custom",
+            path: both ? ["compose"] : [],
+            message: both
+              ? "spec.services and spec.compose are mutually exclusive: declare the services in module.yaml or take them from Compose files, not both"
+              : "spec needs services (declared here) or compose (taken from Compose files)",
+            input: ctx.value,
+          });
+      })
+      // A check does not reach the JSON Schema; the rule is published here so ajv and editors enforce it too.
+      .meta({ oneOf: [{ required: ["services"] }, { required: ["compose"] }] }),
   })
   .describe("A platformctl module manifest (modules/<name>/module.yaml).");
 
@@ -232,5 +281,6 @@ export type ModuleManifestInput = z.input<typeof ModuleSchema>;
 export type ModuleManifest = z.output<typeof ModuleSchema>;
 export type ServiceManifest = z.output<typeof ServiceSchema>;
 export type SmokeProbe = z.output<typeof SmokeProbeSchema>;
+export type ComposeSourceManifest = z.output<typeof ComposeSourceSchema>;
 export type ExpectedState = (typeof EXPECTED_STATES)[number];
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];

@@ -7,6 +7,7 @@ import { issuesToProblems, formatPath } from "./schema-issues.js";
 import { isBindSource, toModule, type Module } from "./module.js";
 import { isPureReference } from "./interpolation.js";
 import { PROBLEM_CODES, sortProblems, type Problem, type ProblemCode } from "./problems.js";
+import { validateCompose, type ComposeFiles } from "./compose/validate-compose.js";
 
 export interface ValidateOptions {
   /** Apply the strict rules (CI): pinned images, secret references, explicit one-shot restart, descriptions. */
@@ -25,12 +26,16 @@ export interface ManifestSource {
   /** The directory's base name; `metadata.name` must equal it. */
   dirName: string;
   bytes: Uint8Array;
+  /** For a module with `spec.compose`: what the catalog read of its Compose files and interpolation environment. */
+  compose?: ComposeFiles;
 }
 
 export interface ManifestResult {
   file: string;
   module: Module | undefined;
   problems: Problem[];
+  /** Reported but not failing: unsupported Compose fields (errors with strict), unset Compose variables. */
+  warnings: Problem[];
 }
 
 export interface CatalogResult {
@@ -38,6 +43,8 @@ export interface CatalogResult {
   /** Every module that validated, in dependency order (dependencies first, then by name). */
   modules: Module[];
   problems: Problem[];
+  /** Reported, never failing (see ManifestResult.warnings). */
+  warnings: Problem[];
 }
 
 const SECRET_KEY = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL/i;
@@ -45,20 +52,70 @@ const SECRET_KEY = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL/i;
 /** Validates one manifest. Never throws; every problem found is returned, not just the first. */
 export function validateManifest(src: ManifestSource, options: ValidateOptions = {}): ManifestResult {
   const parsed = parseYaml(src.file, src.bytes);
-  if (!parsed.ok) return { file: src.file, module: undefined, problems: parsed.problems };
+  if (!parsed.ok) return { file: src.file, module: undefined, problems: parsed.problems, warnings: [] };
   const result = ModuleSchema.safeParse(parsed.parsed.value);
   if (!result.success) {
     const problems = issuesToProblems(src.file, result.error.issues, parsed.parsed);
     // name mismatch is still worth reporting when the rest is broken
     problems.push(...nameProblems(src, parsed.parsed));
-    return { file: src.file, module: undefined, problems: dedupe(problems) };
+    return { file: src.file, module: undefined, problems: dedupe(problems), warnings: [] };
   }
   const manifest = result.data;
   const problems = [...nameProblems(src, parsed.parsed), ...moduleRules(src.file, manifest, parsed.parsed, options)];
   if (options.strict) problems.push(...strictRules(src.file, manifest, parsed.parsed));
-  const contentDigest = `sha256:${createHash("sha256").update(src.bytes).digest("hex")}`;
-  const module = toModule(manifest, { file: src.file, dir: src.dir, contentDigest });
-  return { file: src.file, module, problems };
+  const compose =
+    manifest.spec.compose &&
+    validateCompose(manifest.spec.compose, {
+      moduleDir: src.dir,
+      expectedState: manifest.spec.runtime.expected_state,
+      strict: options.strict === true,
+      files: src.compose,
+      at: (segs, code, message) => {
+        const { line, column } = parsed.parsed.locate(segs);
+        return { file: src.file, line, column, path: formatPath(segs), code, message, hint: PROBLEM_CODES[code].fix };
+      },
+      envFileEscape: (f) => envFileEscape(f, options.envFileDirs ?? []),
+    });
+  if (compose) problems.push(...compose.problems, ...composeSmokeProblems(src.file, manifest, compose.services, parsed.parsed));
+  const warnings = compose?.warnings ?? [];
+  if (compose && !compose.services) return { file: src.file, module: undefined, problems, warnings };
+  // Hashed with the Compose files it reads: a change in them must make a saved plan stale, as a change in module.yaml does.
+  const digest = createHash("sha256").update(src.bytes);
+  for (const [f, bytes] of [...(src.compose?.read ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)))
+    if (bytes instanceof Uint8Array) digest.update(`\u0000${f}\u0000`).update(bytes);
+  const contentDigest = `sha256:${digest.digest("hex")}`;
+  const module = toModule(
+    manifest,
+    { file: src.file, dir: src.dir, contentDigest },
+    compose?.services && { services: compose.services, dependsOn: compose.dependsOn },
+  );
+  return { file: src.file, module, problems, warnings };
+}
+
+/** An `exec` probe of a Compose-sourced module must name one of its services. */
+function composeSmokeProblems(
+  file: string,
+  m: ModuleManifest,
+  services: readonly Module["services"][number][] | undefined,
+  parsed: ParsedYaml,
+): Problem[] {
+  const names = new Set((services ?? []).map((s) => s.name));
+  const owned = new Set(m.spec.compose?.services ?? []);
+  return m.spec.smoke.flatMap((p, i) => {
+    if (!p.exec || owned.has(p.exec.service) || names.has(p.exec.service)) return [];
+    const { line, column } = parsed.locate(["spec", "smoke", i, "exec", "service"]);
+    return [
+      {
+        file,
+        line,
+        column,
+        path: `spec.smoke[${i}].exec.service`,
+        code: "smoke.unknown_service" as const,
+        message: `service "${p.exec.service}" is not declared in this module`,
+        hint: PROBLEM_CODES["smoke.unknown_service"].fix,
+      },
+    ];
+  });
 }
 
 /** Validates a whole catalog: every manifest, then names, `depends_on` and `backup_ref_modules` across modules. */
@@ -75,6 +132,7 @@ export function validateCatalog(
 ): CatalogResult {
   const results = context.results ?? sources.map((s) => validateManifest(s, options));
   const problems: Problem[] = [...(context.problems ?? []), ...results.flatMap((r) => r.problems)];
+  const warnings = sortProblems(dedupe(results.flatMap((r) => r.warnings)));
   const modules = results.flatMap((r) => (r.module ? [r.module] : []));
   // Names of every manifest that at least parsed far enough to know its name count as "in the catalog",
   // so one broken module does not cascade into unknown-dependency errors in the others.
@@ -98,13 +156,58 @@ export function validateCatalog(
     });
   }
   if (options.strict) problems.push(...volumeTwoWriters(modules));
+  problems.push(...composeDependsOn(modules));
   for (const cycle of findCycles(modules)) {
     const first = byName.get(cycle[0] as string) as Module;
     problems.push(at(first.file, 0, 0, "spec.depends_on", "depends_on.cycle", `depends_on cycle: ${[...cycle, cycle[0]].join(" -> ")}`));
   }
   const located = problems.map((p) => (p.line === 0 && p.path ? relocate(p, sources) : p));
   const sorted = sortProblems(dedupe(located));
-  return { valid: sorted.length === 0, modules: dependencyOrder(modules), problems: sorted };
+  return { valid: sorted.length === 0, modules: dependencyOrder(modules), problems: sorted, warnings };
+}
+
+/**
+ * A Compose `depends_on` must be carried by the module graph: platformctl starts a module only when the modules in its
+ * `spec.depends_on` are in sync and healthy (exited 0 for one-shots), which covers every Compose condition; it does
+ * not order the services inside one module. So the service waited for must belong to a module listed there.
+ */
+function composeDependsOn(modules: readonly Module[]): Problem[] {
+  const byName = new Map(modules.map((m) => [m.name, m]));
+  const out: Problem[] = [];
+  for (const m of modules) {
+    if (!m.compose) continue;
+    m.compose.services.forEach((svc, i) => {
+      for (const dep of Object.keys(m.compose?.dependsOn[svc] ?? {})) {
+        const path = `spec.compose.services[${i}]`;
+        if (m.services.some((s) => s.name === dep)) {
+          out.push(
+            at(
+              m.file,
+              0,
+              0,
+              path,
+              "compose.depends_on",
+              `"${svc}" depends on "${dep}" of the same module; platformctl does not order a module's services: give "${dep}" its own module and list it in spec.depends_on`,
+            ),
+          );
+          continue;
+        }
+        const owners = m.dependsOn.filter((d) => byName.get(d)?.services.some((s) => s.name === dep));
+        if (owners.length === 0)
+          out.push(
+            at(
+              m.file,
+              0,
+              0,
+              path,
+              "compose.depends_on",
+              `"${svc}" depends on Compose service "${dep}", which no module in spec.depends_on owns`,
+            ),
+          );
+      }
+    });
+  }
+  return out;
 }
 
 /**
@@ -288,7 +391,7 @@ function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml, option
     const { line, column } = parsed.locate(path);
     out.push({ file, line, column, path: formatPath(path), code, message, hint: PROBLEM_CODES[code].fix });
   };
-  for (const [name, s] of Object.entries(m.spec.services)) {
+  for (const [name, s] of Object.entries(m.spec.services ?? {})) {
     const base = ["spec", "services", name];
     const expected = s.expected_state ?? m.spec.runtime.expected_state;
     if (expected === "exited-success" && s.restart !== undefined && s.restart !== "no") {
@@ -342,7 +445,7 @@ function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml, option
     const kinds = (["exec", "http", "tcp", "command"] as const).filter((k) => p[k] !== undefined);
     if (kinds.length !== 1)
       add(path, "smoke.kind", `a probe declares exactly one of exec, http, tcp, command (got ${kinds.length ? kinds.join(", ") : "none"})`);
-    if (p.exec && !Object.hasOwn(m.spec.services, p.exec.service))
+    if (p.exec && m.spec.services && !Object.hasOwn(m.spec.services, p.exec.service))
       add([...path, "exec", "service"], "smoke.unknown_service", `service "${p.exec.service}" is not declared in this module`);
     if (probeNames.has(p.name)) add([...path, "name"], "smoke.duplicate_name", `probe name "${p.name}" is used twice`);
     probeNames.add(p.name);
@@ -357,7 +460,7 @@ function strictRules(file: string, m: ModuleManifest, parsed: ParsedYaml): Probl
     out.push({ file, line, column, path: formatPath(path), code, message, hint });
   };
   if (!m.metadata.description) add(["metadata"], "strict.description_missing", "metadata.description is required in strict mode");
-  for (const [name, s] of Object.entries(m.spec.services)) {
+  for (const [name, s] of Object.entries(m.spec.services ?? {})) {
     const base = ["spec", "services", name];
     const expected = s.expected_state ?? m.spec.runtime.expected_state;
     const withoutDigest = s.image.split("@")[0] as string;

@@ -1,7 +1,7 @@
 // A module's mask set, built up front in one place: resolved `${VAR}` values, env-file values, and what containers hold.
 import type { Module, Service } from "../manifest/module.js";
 import { parseInterpolation, resolveInterpolation } from "../manifest/interpolation.js";
-import { envFileDirs, readEnvFiles } from "./env-files.js";
+import { envFileDirs, moduleEnv, readEnvFiles } from "./env-files.js";
 
 /** Env-file values per service name (KEY -> value), as read for the module. */
 export type EnvFileValues = Readonly<Record<string, Readonly<Record<string, string>>>>;
@@ -51,7 +51,9 @@ export async function readModuleSecrets(module: Module, env: Readonly<Record<str
   const files: Record<string, Record<string, string>> = {};
   // Safe: values of an unreadable file cannot be known here, and every use of them reads the file again and fails loudly (apply.env_file).
   for (const s of module.services) files[s.name] = await readEnvFiles(module, s, envFileDirs(env)).catch(() => ({}));
-  return moduleSecrets(module, env, files);
+  // Safe: without the Compose env_file its values cannot be known here; apply reads it again and fails loudly (apply.env_file).
+  const resolving = await moduleEnv(module, env).catch(() => env);
+  return moduleSecrets(module, resolving, files);
 }
 
 /** A created container's own values (read by the engine adapter from inspect; never shown, never stored). */

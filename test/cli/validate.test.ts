@@ -123,11 +123,11 @@ describe("invalid catalogs", () => {
     expectNoStack(run);
   });
 
-  it("prints a JSON report of exactly {valid, modules, errors: [{file, line, column, path, code, message, hint}]}", async () => {
+  it("prints a JSON report of exactly {valid, modules, errors: [{file, line, column, path, code, message, hint}], warnings}", async () => {
     const run = await runCli(["validate", "--json", BROKEN]);
     expect(run.code).toBe(1);
     const report = JSON.parse(run.stdout) as Record<string, unknown>;
-    expect(Object.keys(report)).toEqual(["valid", "modules", "errors"]);
+    expect(Object.keys(report)).toEqual(["valid", "modules", "errors", "warnings"]);
     expect(report.valid).toBe(false);
     expect(report.modules).toEqual(["worker"]);
     const errors = report.errors as Record<string, unknown>[];
@@ -158,7 +158,12 @@ describe("invalid catalogs", () => {
   it("prints a JSON report for a valid catalog with an empty error list", async () => {
     const run = await runCli(["validate", "--json", "--strict", "modules"]);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toEqual({ valid: true, modules: ["postgres", "app-migrate", "minio", "minio-init", "web"], errors: [] });
+    expect(JSON.parse(run.stdout)).toEqual({
+      valid: true,
+      modules: ["postgres", "app-migrate", "minio", "minio-init", "web"],
+      errors: [],
+      warnings: [],
+    });
   });
 
   it("exits 1 when only strict rules fail, and 0 for the same catalog without --strict", async () => {

@@ -9,7 +9,7 @@ import { tempDirs } from "../manifest/a-manifest.js";
 const temp = tempDirs();
 afterAll(() => temp.cleanup());
 
-const result = (file: string): ManifestResult => ({ file, module: undefined, problems: [] });
+const result = (file: string): ManifestResult => ({ file, module: undefined, problems: [], warnings: [] });
 const key = (over: Partial<Parameters<typeof manifestCacheKey>[0]> = {}) =>
   manifestCacheKey({ buildId: "b1", options: {}, file: "/c/m/module.yaml", dirName: "m", bytes: new Uint8Array([1, 2]), ...over });
 

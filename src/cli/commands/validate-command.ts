@@ -21,7 +21,7 @@ export async function runValidate(env: CommandEnv, args: ValidateArguments): Pro
     import("../views/validate-view.js"),
   ]);
   const cache = await catalogCache(resolveStateDir(env.io.env, env.io.cwd), env.io.env);
-  const result = await loadModules(args.paths, { strict: args.strict, envFileDirs: envFileDirs(env.io.env) }, cache);
+  const result = await loadModules(args.paths, { strict: args.strict, envFileDirs: envFileDirs(env.io.env), env: env.io.env }, cache);
   validateView(env.io, args.json).result(result, args.strict);
   return result.valid ? EXIT.ok : EXIT.error;
 }

@@ -26,6 +26,15 @@ function jsonView(io: CliIO): ValidateView {
           message,
           hint,
         })),
+        warnings: result.warnings.map(({ file, line, column, path, code, message, hint }) => ({
+          file,
+          line,
+          column,
+          path,
+          code,
+          message,
+          hint,
+        })),
       };
       writeLine(io.stdout, JSON.stringify(payload, null, 2));
     },
@@ -36,6 +45,10 @@ function humanView(io: CliIO): ValidateView {
   const s = styler(io);
   return {
     result(result, strict) {
+      for (const p of result.warnings) {
+        writeLine(io.stdout, `${s.yellow("!")} ${formatProblem(p)}`);
+        if (p.hint) writeLine(io.stdout, `    ${s.dim(`hint: ${p.hint}`)}`);
+      }
       for (const p of result.problems) {
         writeLine(io.stdout, `${s.red("✗")} ${formatProblem(p)}`);
         if (p.hint) writeLine(io.stdout, `    ${s.dim(`hint: ${p.hint}`)}`);
