@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   "usage.plan_file": { meaning: "The saved plan file cannot be read.", exit: "error", runbook: "runbooks/stale-plan.md" },
   "usage.project": { meaning: "The project name is not lower-case letters, digits and '-' (at most 40).", exit: "error" },
   "usage.repeated_flag": { meaning: "A flag that takes one value was given more than once.", exit: "error" },
+  "usage.restore_from": { meaning: "restore was run without --from, or --from holds control characters.", exit: "error" },
   "usage.runtime": { meaning: "PLATFORMCTL_RUNTIME names a runtime platformctl does not know.", exit: "error" },
   "usage.smoke_remote_mode": { meaning: "PLATFORMCTL_SMOKE_REMOTE_MODE is not skip or run.", exit: "error" },
   "usage.unknown_module": { meaning: "A module named on the command line is not in the catalog.", exit: "error" },
@@ -163,6 +164,22 @@ export const ERROR_CODES = {
   "backup.root_unusable": { meaning: "PLATFORMCTL_BACKUP_DIR is missing or not a writable directory.", exit: "error" },
   "backup.unresolved": { meaning: "A bind source of the module has an unset ${VAR}.", exit: "error" },
   "backup.unverified": { meaning: "The archive is not a complete gzip tar holding the covering module's volumes.", exit: "error" },
+  // restore
+  "restore.failed": {
+    meaning: "A live restore failed part-way; its message says what state the module and its volumes are in.",
+    exit: "error",
+    runbook: "runbooks/restore-stateful-module.md",
+  },
+  "restore.verify_unisolated": {
+    meaning: "restore --verify cannot isolate the module from the live one (a read-write bind mount would be shared).",
+    exit: "error",
+    runbook: "runbooks/restore-stateful-module.md",
+  },
+  "restore.volume_in_use": {
+    meaning: "Another module's container mounts a volume the restore must replace; nothing was changed.",
+    exit: "error",
+    runbook: "runbooks/restore-stateful-module.md",
+  },
   // changed (git)
   "changed.bad_ref": { meaning: "The --base ref is malformed or not a commit.", exit: "error" },
   "changed.git_failed": { meaning: "git diff failed.", exit: "error" },

@@ -58,9 +58,9 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("keeps apply, health and backup on the runtime port: they never import src/engine", () => {
+  it("keeps apply, health, backup and restore on the runtime port: they never import src/engine", () => {
     const offenders = all
-      .filter((f) => ["apply", "health", "backup"].includes(f.layer))
+      .filter((f) => ["apply", "health", "backup", "restore"].includes(f.layer))
       .flatMap((f) => f.imports.filter((i) => /(^|\/)engine\//.test(i)).map((i) => `${f.rel} -> ${i}`));
     expect(offenders).toEqual([]);
   });
@@ -85,9 +85,9 @@ describe("architecture", () => {
     expect(offenders).toEqual([]);
   });
 
-  it("keeps polling in the runtime adapter: apply and backup set no timers and never sleep", () => {
+  it("keeps polling in the runtime adapter: apply, backup and restore set no timers and never sleep", () => {
     const offenders = all
-      .filter((f) => ["apply", "backup"].includes(f.layer) && /\bset(Timeout|Interval)\(|node:timers/.test(f.text))
+      .filter((f) => ["apply", "backup", "restore"].includes(f.layer) && /\bset(Timeout|Interval)\(|node:timers/.test(f.text))
       .map((f) => f.rel);
     expect(offenders).toEqual([]);
   });

@@ -12,6 +12,7 @@ import type { CommandEnv, RegisterCommand } from "./commands/command-env.js";
 import { registerHealthCommand } from "./commands/health-command.js";
 import { registerLintWorkflowsCommand } from "./commands/lint-workflows-command.js";
 import { registerPlanCommand } from "./commands/plan-command.js";
+import { registerRestoreCommand } from "./commands/restore-command.js";
 import { registerScopeCommand } from "./commands/scope-command.js";
 import { registerSmokeCommand } from "./commands/smoke-command.js";
 import { registerUnlockCommand } from "./commands/unlock-command.js";
@@ -26,6 +27,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerApplyCommand,
   registerScopeCommand,
   registerBackupCommand,
+  registerRestoreCommand,
   registerUnlockCommand,
   registerAuditCommand,
   registerHealthCommand,

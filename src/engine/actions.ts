@@ -171,6 +171,35 @@ export async function ensureVolume(
 }
 
 /**
+ * Removes project volume `resourceName(project, name)`; `absent` when there is none. A volume of that name without
+ * this project's label is never removed (`engine.conflict`); one still mounted by a container is `engine.conflict` too.
+ */
+export async function removeVolume(engine: Engine, project: string, name: string, signal?: AbortSignal): Promise<"removed" | "absent"> {
+  const full = resourceName(project, name);
+  if (!(await readLabelled(engine, "volume", `/volumes/${seg(full)}`, full, project, signal))) return "absent";
+  try {
+    await requestJson(engine, { method: "DELETE", path: `/volumes/${seg(full)}`, operation: "remove volume", target: full, signal });
+    return "removed";
+  } catch (e) {
+    if (isEngineError(e, "not_found")) return "absent";
+    throw e;
+  }
+}
+
+/** Removes project network `resourceName(project, name)`; `absent` when there is none; never one without the project's label. */
+export async function removeNetwork(engine: Engine, project: string, name: string, signal?: AbortSignal): Promise<"removed" | "absent"> {
+  const full = resourceName(project, name);
+  if (!(await readLabelled(engine, "network", `/networks/${seg(full)}`, full, project, signal))) return "absent";
+  try {
+    await requestJson(engine, { method: "DELETE", path: `/networks/${seg(full)}`, operation: "remove network", target: full, signal });
+    return "removed";
+  } catch (e) {
+    if (isEngineError(e, "not_found")) return "absent";
+    throw e;
+  }
+}
+
+/**
  * Runs `cmd` in a running container (no shell added) and returns its exit code and output, bounded by `timeoutMs`.
  * A timed-out command keeps running: the engine cannot kill an exec.
  */

@@ -13,10 +13,14 @@ export type ApprovedModulePlan = ModulePlan & { readonly [APPROVAL]: Decision };
 
 export class PolicyBlockedError extends PlatformError {
   readonly decision: Decision;
-  constructor(decision: Decision) {
-    super("policy.blocked", `apply of ${decision.module} is blocked by policy: ${decision.reasons.map((r) => r.code).join(", ")}`, {
+  /** `what` names the blocked command (`apply`, `restore`); the hint follows it. */
+  constructor(decision: Decision, what = "apply") {
+    super("policy.blocked", `${what} of ${decision.module} is blocked by policy: ${decision.reasons.map((r) => r.code).join(", ")}`, {
       detail: decision.reasons.map((r) => `- ${r.code}: ${r.message}`).join("\n"),
-      hint: "Run `platformctl scope --module <m> ...` to see what the apply needs (docs/policy.md).",
+      hint:
+        what === "apply"
+          ? "Run `platformctl scope --module <m> ...` to see what the apply needs (docs/policy.md)."
+          : "Each reason names the input or backup to fix (docs/policy.md#restore, runbooks/restore-stateful-module.md).",
     });
     this.decision = decision;
   }

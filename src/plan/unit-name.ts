@@ -34,3 +34,17 @@ export function previousUnitName(name: string): string {
 export function helperUnitName(project: string, module: string, role: string, nonce: string | number): string {
   return `${project}_${module}_${role}-${nonce}`;
 }
+
+/**
+ * The throwaway project a `restore --verify` runs under: `<project>.verify-<nonce>`. A real project name cannot hold a
+ * `.` (the CLI refuses it), so no resource of it (`<scratch>_…`) can be a real project's; `isScratchProject` is how
+ * cleanup recognises one by its project label.
+ */
+export function scratchProjectName(project: string, nonce: string): string {
+  return `${project}.verify-${nonce}`;
+}
+
+/** True for a project name `scratchProjectName` made. */
+export function isScratchProject(project: string): boolean {
+  return /^[a-z][a-z0-9-]{0,39}\.verify-[a-z0-9-]{1,40}$/.test(project);
+}

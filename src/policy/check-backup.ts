@@ -139,3 +139,33 @@ export function archiveProblem(a: ArchiveFacts | undefined, covering: string | u
     return `the archive does not hold ${missing.length === 1 ? "volume" : "volumes"} ${missing.join(", ")} of module "${covering}" (it holds: ${a.volumes.join(", ") || "no volume"})`;
   return undefined;
 }
+
+/**
+ * `backup.verify: required` on `m` (spec.backup.verify). Read structurally until the manifest model carries
+ * spec.backup; a module without it requires nothing.
+ */
+export const verifyRequired = (m: Module | undefined): boolean =>
+  (m as { backup?: { verify?: string } } | undefined)?.backup?.verify === "required";
+
+/**
+ * `backup.not_verified` when the judged module, or the module the backup is of (by its file name), declares
+ * `backup.verify: required` and the latest verification of the file's current content did not pass (or there is none).
+ */
+export function checkVerification(facts: BackupFacts, module: Module, catalog: readonly Module[]): Reason[] {
+  const real = facts.realPath;
+  const owner = real === undefined ? undefined : parseBackupName(baseName(trimSlashes(real)))?.module;
+  const required = verifyRequired(module) ? module.name : verifyRequired(catalog.find((m) => m.name === owner)) ? owner : undefined;
+  const v = facts.verification;
+  if (required === undefined || v?.outcome === "passed") return [];
+  const shown = showPath(facts.path);
+  return [
+    {
+      code: "backup.not_verified",
+      message:
+        v === undefined
+          ? `Backup ${shown} was never verified, and module "${required}" requires it (backup.verify: required).`
+          : `The last verification of backup ${shown} failed (${v.verified_at}), and module "${required}" requires a passed one (backup.verify: required).`,
+      input: "backup_ref",
+    },
+  ];
+}

@@ -2,7 +2,7 @@
 import { InternalError } from "../errors.js";
 import type { Drift, DriftKind } from "../plan/plan.js";
 import { redact } from "../secrets/masker.js";
-import { checkBackup, showPath } from "./check-backup.js";
+import { checkBackup, checkVerification, showPath } from "./check-backup.js";
 import { foreignStatefulWrites, type ForeignWrite } from "./volume-owners.js";
 import type { AllowingRule, Decision, DriftRef, PolicyInput, PolicyRule, Reason } from "./policy.js";
 
@@ -205,6 +205,7 @@ export function evaluatePolicy(input: PolicyInput): Decision {
         });
       } else {
         reasons.push(...checkBackup(input.backup, module, covering, input.catalog, nowMs, input.maxBackupAgeSeconds));
+        reasons.push(...checkVerification(input.backup, module, input.catalog));
         const made = backupMadeAfterPlan(input.backup.catalogEntry?.createdAt, input.savedPlan?.generatedAt);
         if (maintenance && input.savedPlan !== undefined && made !== true) {
           reasons.push({

@@ -1,6 +1,6 @@
 // The restore gate: judges `restore M --from REF [--verify]` from the dispatch inputs and gathered facts, and returns a Decision as data.
 import type { Module } from "../manifest/module.js";
-import { checkBackup } from "./check-backup.js";
+import { checkBackup, checkVerification } from "./check-backup.js";
 import { confirmHint, withhold } from "./evaluate-policy.js";
 import type { BackupFacts, Decision, DispatchInputs, DriftRef, Reason } from "./policy.js";
 
@@ -30,8 +30,6 @@ export interface RestoreInput {
   archiveProblem: string | undefined;
   /** The module declares `backup.exec.restore_command` (a dump can be restored). */
   restoreCommand: boolean;
-  /** The module, or the module the backup is of, declares `backup.verify: required` (judged for a live restore only). */
-  verifyRequired: boolean;
   /** The module's drift in a fresh live plan (judged for a live restore only). */
   drift: readonly DriftRef[];
   /** The time the decision is made for. */
@@ -40,8 +38,16 @@ export interface RestoreInput {
   confirmToken: string;
 }
 
-/** Drift a restore may carry: it stops and recreates the containers anyway, so their state does not matter. */
-const STATE_DRIFT = new Set(["container.state.not_running", "container.state.unhealthy", "container.state.exited_success"]);
+/**
+ * Drift a restore may carry: it stops, removes and recreates the containers anyway, so their state does not matter,
+ * and a missing one is created from the manifest like the others (which is also how a failed restore is run again).
+ */
+const RESTORABLE_DRIFT = new Set([
+  "container.state.not_running",
+  "container.state.unhealthy",
+  "container.state.exited_success",
+  "service.missing",
+]);
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -59,8 +65,9 @@ export const moduleVolumes = (m: Module): string[] =>
  *   It must hold every named volume of the module, or a dump the module can pipe into its restore_command
  *   (`restore.archive_incomplete`).
  * - `live` also needs allow_stateful and the exact confirmation (stateful or not: it replaces data), a verified
- *   backup when `verify: required` (`backup.not_verified`), and no drift but container state: the restore recreates
- *   the containers from the manifest, which must not carry another change along (`restore.spec_drift`).
+ *   backup when `verify: required` (`backup.not_verified`), and no drift but container state or a missing
+ *   container: the restore recreates the containers from the manifest, which must not carry another change along
+ *   (`restore.spec_drift`).
  * - `verify` needs nothing else: it touches nothing live (rule `restore-verify`).
  */
 export function evaluateRestore(input: RestoreInput): Decision {
@@ -91,7 +98,7 @@ export function evaluateRestore(input: RestoreInput): Decision {
         message: `The confirmation given does not match the configured token, compared exactly (${confirmHint(inputs.confirm)}).`,
         input: "confirm",
       });
-    const spec = drift.filter((d) => !STATE_DRIFT.has(d.kind));
+    const spec = drift.filter((d) => !RESTORABLE_DRIFT.has(d.kind));
     if (spec.length > 0)
       reasons.push({
         code: "restore.spec_drift",
@@ -143,16 +150,7 @@ export function evaluateRestore(input: RestoreInput): Decision {
           input: "backup_ref",
         });
     }
-    const v = input.backup.verification;
-    if (input.mode === "live" && input.verifyRequired && v?.outcome !== "passed")
-      reasons.push({
-        code: "backup.not_verified",
-        message:
-          v === undefined
-            ? `Backup ${shown} was never verified, and module "${module.name}" requires it (backup.verify: required).`
-            : `The last verification of backup ${shown} failed (${v.verified_at}), and module "${module.name}" requires a passed one (backup.verify: required).`,
-        input: "backup_ref",
-      });
+    if (input.mode === "live") reasons.push(...checkVerification(input.backup, module, input.catalog));
   }
 
   const secrets = [input.confirmToken, inputs.confirm ?? ""].filter((x) => x.length > 0);

@@ -25,7 +25,7 @@ export const POLICY_RULES = {
   bootstrap:
     "The first creation of a stateful module: only service.missing drift, nothing created before, allow_stateful and the exact confirmation, no backup needed.",
   restore:
-    "A restore of a stateful module from a backup of its own: allow_stateful, the exact confirmation, a verified backup holding what the restore needs, and no drift but container state.",
+    "A restore of a stateful module from a backup of its own: allow_stateful, the exact confirmation, a verified backup holding what the restore needs, and no drift but container state or a missing container.",
   "restore-verify":
     "A restore of a backup into scratch volumes under a throwaway project (restore --verify): touches nothing live, so only the backup is judged.",
   blocked: "At least one reason blocks the plan.",
@@ -131,7 +131,7 @@ export const REASON_CODES = {
   },
   "restore.spec_drift": {
     meaning:
-      "A live restore recreates the module's containers from its manifest, and they differ from it in more than their state (image, configuration, a missing, duplicate or orphaned container): the restore would apply that change too.",
+      "A live restore recreates the module's containers from its manifest, and they differ from it in more than their state (image, configuration, a duplicate or orphaned container): the restore would apply that change too.",
     fix: "Bring the module in sync first (`platformctl plan --module <module>`; for a stateful module the maintenance lane, runbooks/upgrade-stateful-module.md), then restore.",
   },
   "dependency.not_ready": {

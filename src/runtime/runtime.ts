@@ -264,6 +264,13 @@ export interface Runtime {
   ensureNetwork(project: string, name: string, signal?: AbortSignal): Promise<EnsuredResource>;
   /** Makes sure module volume `name` exists; one of that name not marked with `project` throws `conflict`. */
   ensureVolume(project: string, module: string, name: string, signal?: AbortSignal): Promise<EnsuredResource>;
+  /**
+   * Removes project volume `name` (its manifest name) and its content; `absent` when there is none. Throws `conflict`
+   * for a volume of that name not marked with `project`, and for one a unit still mounts (remove the units first).
+   */
+  removeVolume(project: string, name: string, signal?: AbortSignal): Promise<"removed" | "absent">;
+  /** Removes project network `name`; `absent` when there is none; `conflict` when not marked with `project`. */
+  removeNetwork(project: string, name: string, signal?: AbortSignal): Promise<"removed" | "absent">;
 
   /**
    * Runs a created (or exited) unit once and reports how it ended; never misses an exit however fast. Past

@@ -2,7 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { evaluateRestore, type RestoreArchive, type RestoreInput } from "../../src/policy/evaluate-restore.js";
 import type { Decision } from "../../src/policy/policy.js";
-import { aBackup, aDrift, anUncataloguedBackup, minio, minioInit, NOW, ROOT, SEED_REF, TOKEN } from "./policy-data.js";
+import { evaluatePolicy } from "../../src/policy/evaluate-policy.js";
+import type { Module } from "../../src/manifest/module.js";
+import { aBackup, aDrift, aPolicyInput, anUncataloguedBackup, minio, minioInit, NOW, ROOT, SEED_REF, TOKEN } from "./policy-data.js";
 
 /** A minio archive in format 1, as `platformctl backup minio` writes it. */
 const MINIO_STOP: RestoreArchive = { module: "minio", method: "stop", volumes: ["minio-data"], dump: false };
@@ -21,13 +23,15 @@ function aRestoreInput(over: Partial<RestoreInput> = {}): RestoreInput {
     archive: MINIO_STOP,
     archiveProblem: undefined,
     restoreCommand: false,
-    verifyRequired: false,
     drift: [],
     now: NOW,
     confirmToken: TOKEN,
     ...over,
   };
 }
+
+/** The module with `backup.verify: required` (spec.backup), as the manifest model carries it. */
+const requiringVerification = (m: Module): Module => ({ ...m, backup: { method: "stop", verify: "required" } }) as Module;
 
 const codes = (d: Decision) => d.reasons.map((r) => r.code);
 
@@ -117,7 +121,7 @@ describe("evaluateRestore", () => {
     expect(codes(evaluateRestore(aRestoreInput({ backup: anUncataloguedBackup(SEED_REF, TRUNCATED) })))).toEqual(["backup.unverified"]);
   });
 
-  it("allows state drift on a live restore (it restarts the containers) but blocks spec drift it would apply along", () => {
+  it("allows state drift and a missing container on a live restore (it recreates them) but blocks spec drift it would apply along", () => {
     const state = evaluateRestore(
       aRestoreInput({ drift: [aDrift("container.state.unhealthy", "minio"), aDrift("container.state.not_running", "minio")] }),
     );
@@ -126,7 +130,9 @@ describe("evaluateRestore", () => {
       { kind: "container.state.not_running", service: "minio", rule: "restore" },
       { kind: "container.state.unhealthy", service: "minio", rule: "restore" },
     ]);
-    for (const kind of ["image.changed", "config.changed", "service.missing", "container.duplicate"] as const) {
+    // A missing container is created like the others: that is how a restore that failed part-way is run again.
+    expect(evaluateRestore(aRestoreInput({ drift: [aDrift("service.missing", "minio")] })).eligible).toBe(true);
+    for (const kind of ["image.changed", "config.changed", "image.updated", "container.duplicate", "container.orphaned"] as const) {
       const d = evaluateRestore(aRestoreInput({ drift: [aDrift(kind, "minio")] }));
       expect(codes(d), kind).toEqual(["restore.spec_drift"]);
       expect(d.reasons[0]?.drift).toEqual([{ kind, service: "minio" }]);
@@ -134,12 +140,29 @@ describe("evaluateRestore", () => {
   });
 
   it("with verify: required, refuses a live restore from a backup never verified or whose last verification failed", () => {
-    expect(codes(evaluateRestore(aRestoreInput({ verifyRequired: true })))).toEqual(["backup.not_verified"]);
+    const strict = requiringVerification(minio);
+    expect(codes(evaluateRestore(aRestoreInput({ module: strict, catalog: [strict, minioInit] })))).toEqual(["backup.not_verified"]);
     const failed = aBackup(SEED_REF, { verification: { verified_at: NOW, outcome: "failed" } });
-    expect(codes(evaluateRestore(aRestoreInput({ verifyRequired: true, backup: failed })))).toEqual(["backup.not_verified"]);
+    const blocked = evaluateRestore(aRestoreInput({ module: strict, catalog: [strict, minioInit], backup: failed }));
+    expect(codes(blocked)).toEqual(["backup.not_verified"]);
+    expect(blocked.reasons[0]?.message).toContain("last verification");
     const passed = aBackup(SEED_REF, { verification: { verified_at: NOW, outcome: "passed" } });
-    expect(evaluateRestore(aRestoreInput({ verifyRequired: true, backup: passed })).eligible).toBe(true);
+    expect(evaluateRestore(aRestoreInput({ module: strict, catalog: [strict, minioInit], backup: passed })).eligible).toBe(true);
     // --verify is how a backup gets verified: it is never refused for not being verified yet.
-    expect(evaluateRestore(aRestoreInput({ verifyRequired: true, mode: "verify" })).eligible).toBe(true);
+    expect(evaluateRestore(aRestoreInput({ module: strict, catalog: [strict, minioInit], mode: "verify" })).eligible).toBe(true);
+    // Without verify: required, an unverified backup is fine.
+    expect(evaluateRestore(aRestoreInput()).eligible).toBe(true);
+  });
+});
+
+describe("evaluatePolicy with verify: required", () => {
+  it("refuses a backup ref never verified when the module whose backup it is requires verification (backup.not_verified)", () => {
+    const strict = requiringVerification(minio);
+    const input = aPolicyInput(minioInit, [aDrift("container.state.exited_success", "minio-init")]);
+    const catalog = [strict, minioInit];
+    expect(evaluatePolicy(input).eligible).toBe(true);
+    expect(evaluatePolicy({ ...input, catalog }).reasons.map((r) => r.code)).toEqual(["backup.not_verified"]);
+    const verified = aBackup(SEED_REF, { verification: { verified_at: NOW, outcome: "passed" } });
+    expect(evaluatePolicy({ ...input, catalog, backup: verified }).eligible).toBe(true);
   });
 });
