@@ -139,61 +139,67 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   let services: ServiceVerdict[] = [];
   let probes: ProbeResult[] = [];
   let left: string[] = [];
+  let thrown: unknown;
   try {
-    try {
-      for (const v of moduleVolumes(module)) await req.runtime.ensureVolume(scratch, module.name, v, req.signal);
-      await fillVolumes(ctx, file, moduleVolumes(module), helperImage);
-      await createAndStart(ctx);
-      req.progress("checking health and smoke probes");
-      const health = await checkHealth({
-        runtime: req.runtime,
-        project: scratch,
-        catalog: [module],
-        selected: [module.name],
-        wait: true,
-        mounts: false,
-        env: req.env,
-        cwd: req.cwd,
-        signal: req.signal,
-      });
-      const verdict = health.report.modules[0];
-      services = verdict?.services ?? [];
-      for (const s of health.secrets) ctx.secrets.add(s);
-      const ran = await runProbes({
-        runtime: req.runtime,
-        project: scratch,
-        module: { ...module, smoke: module.smoke.filter(scratchSafe) },
-        containers: health.observed.containers,
-        env: req.env,
-        cwd: req.cwd,
-        secrets: [...ctx.secrets],
-        remoteMode: "skip",
-        signal: req.signal,
-      });
-      probes = module.smoke.map(
-        (p) =>
-          ran.find((r) => r.name === p.name) ?? {
-            name: p.name,
-            kind: probeKind(p),
-            status: "skipped",
-            durationMs: 0,
-            reason: "not run against a scratch copy: it reaches the host, so it would judge the live service",
-            output: null,
-          },
-      );
-      const unhealthy = services.filter((s) => !s.healthy).map((s) => s.name);
-      const failed = probes.filter((p) => p.status === "failed").map((p) => p.name);
-      if (!verdict?.healthy || unhealthy.length > 0) problem = `not healthy in the scratch project: ${unhealthy.join(", ") || module.name}`;
-      else if (failed.length > 0) problem = `smoke probes failed: ${failed.join(", ")}`;
-    } catch (e) {
-      if (req.signal.aborted || !(e instanceof StepFailure || e instanceof PlatformError)) throw e;
-      problem = redact(e.message, [...ctx.secrets]);
-    }
-  } finally {
-    req.progress("removing the scratch project");
-    left = await removeScratchProject(req.runtime, scratch).catch((e: unknown) => [
-      `the scratch project ${scratch} (cleanup failed: ${e instanceof Error ? e.message : String(e)})`,
-    ]);
+    for (const v of moduleVolumes(module)) await req.runtime.ensureVolume(scratch, module.name, v, req.signal);
+    await fillVolumes(ctx, file, moduleVolumes(module), helperImage);
+    await createAndStart(ctx);
+    req.progress("checking health and smoke probes");
+    const health = await checkHealth({
+      runtime: req.runtime,
+      project: scratch,
+      catalog: [module],
+      selected: [module.name],
+      wait: true,
+      mounts: false,
+      env: req.env,
+      cwd: req.cwd,
+      signal: req.signal,
+    });
+    const verdict = health.report.modules[0];
+    services = verdict?.services ?? [];
+    for (const s of health.secrets) ctx.secrets.add(s);
+    const ran = await runProbes({
+      runtime: req.runtime,
+      project: scratch,
+      module: { ...module, smoke: module.smoke.filter(scratchSafe) },
+      containers: health.observed.containers,
+      env: req.env,
+      cwd: req.cwd,
+      secrets: [...ctx.secrets],
+      remoteMode: "skip",
+      signal: req.signal,
+    });
+    probes = module.smoke.map(
+      (p) =>
+        ran.find((r) => r.name === p.name) ?? {
+          name: p.name,
+          kind: probeKind(p),
+          status: "skipped",
+          durationMs: 0,
+          reason: "not run against a scratch copy: it reaches the host, so it would judge the live service",
+          output: null,
+        },
+    );
+    const unhealthy = services.filter((s) => !s.healthy).map((s) => s.name);
+    const failed = probes.filter((p) => p.status === "failed").map((p) => p.name);
+    if (!verdict?.healthy || unhealthy.length > 0) problem = `not healthy in the scratch project: ${unhealthy.join(", ") || module.name}`;
+    else if (failed.length > 0) problem = `smoke probes failed: ${failed.join(", ")}`;
+  } catch (e) {
+    if (req.signal.aborted || !(e instanceof StepFailure))
+      thrown = e; // an engine failure outside a step says nothing about the backup: not recorded
+    else problem = redact(e.message, [...ctx.secrets]);
+  }
+  // Cleanup runs whatever happened above (a failure, a signal), each call bounded on its own.
+  req.progress("removing the scratch project");
+  left = await removeScratchProject(req.runtime, scratch).catch((e: unknown) => [
+    `the scratch project ${scratch} (cleanup failed: ${e instanceof Error ? e.message : String(e)})`,
+  ]);
+  if (thrown !== undefined) {
+    if (!req.signal.aborted) throw thrown;
+    throw new PlatformError("interrupted", `verification of ${file} stopped before it finished; nothing was recorded`, {
+      detail: left.length ? `Left behind (remove by hand): ${left.join(", ")}` : `The scratch project ${scratch} was removed.`,
+    });
   }
   const verifiedAt = req.now().toISOString();
   const outcome = problem === null ? "passed" : "failed";

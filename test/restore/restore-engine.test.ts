@@ -137,7 +137,7 @@ describe("restore", () => {
     expect({ state: await liveState(), data: await volumeListing() }).toEqual(before);
   });
 
-  it("refuses a backup of another module's name (exit 3) and a ref outside the backup root", async () => {
+  it("refuses a ref outside the backup root whose name is not a backup's, with exit 3", async () => {
     const r = await cli(["restore", "store", "--from", "/etc/hostname", ...CONFIRM, "--json"]);
     expect(r.code, r.stderr).toBe(3);
     const codes = JSON.parse(r.stdout).reasons.map((x: { code: string }) => x.code);

@@ -89,7 +89,7 @@ export async function runRestore(env: CommandEnv, args: RestoreArguments): Promi
       throw new InterruptedError(n, `restore interrupted: ${text}`, {
         detail: e instanceof PlatformError ? e.detail : undefined,
         hint: args.verify
-          ? "The scratch project was removed (anything left is named above); run the verification again."
+          ? "Run the verification again; the detail says whether anything of the scratch project is left."
           : "Run `platformctl plan --module <m>` and `platformctl audit` to see the state it left, then restore again.",
       });
     }
