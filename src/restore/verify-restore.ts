@@ -6,7 +6,7 @@ import { isScratchProject, resourceName, scratchProjectName } from "../plan/unit
 import type { Runtime } from "../runtime/runtime.js";
 import { readModuleSecrets } from "../secrets/module-secrets.js";
 import { redact } from "../secrets/masker.js";
-import { InternalError, PlatformError } from "../errors.js";
+import { InternalError, InterruptedError, PlatformError } from "../errors.js";
 import { appendBackupVerification } from "../state/backup-catalog.js";
 import type { ActionRecord } from "../state/audit.js";
 import { ensureStateDir } from "../state/state-dir.js";
@@ -79,22 +79,30 @@ function scratchModule(m: Module): Module {
 /** A probe that reaches the host (http, tcp, command) would judge the live service, not the scratch copy. */
 const scratchSafe = (p: SmokeProbe): boolean => probeKind(p) === "exec";
 
+/** Cleanup passes at most: a request cut short by a signal may still complete on the engine after the first pass looked. */
+const CLEANUP_PASSES = 4;
+
 /**
  * Removes every unit, volume and network of the scratch project (only a project `scratchProjectName` made), each
- * call bounded on its own; returns what could not be removed.
+ * call bounded on its own, pass after pass until an observation finds nothing (at most CLEANUP_PASSES); returns what
+ * could not be removed.
  */
 export async function removeScratchProject(runtime: Runtime, scratch: string): Promise<string[]> {
   if (!isScratchProject(scratch)) throw new InternalError(`refusing to remove project ${scratch}: it is not a scratch project`);
   const bounded = () => AbortSignal.timeout(CLEANUP_CALL_MS);
-  const left: string[] = [];
-  const observed = await runtime.observe(scratch, [], { signal: bounded() });
-  for (const c of observed.containers)
-    await runtime.removeUnit(c.id, { force: true, signal: bounded() }).catch(() => left.push(`container ${c.name}`)); // reported as left behind
   const prefix = resourceName(scratch, "");
-  for (const v of observed.volumes)
-    await runtime.removeVolume(scratch, v.name.slice(prefix.length), bounded()).catch(() => left.push(`volume ${v.name}`)); // reported as left behind
-  for (const n of observed.networks)
-    await runtime.removeNetwork(scratch, n.name.slice(prefix.length), bounded()).catch(() => left.push(`network ${n.name}`)); // reported as left behind
+  let left: string[] = [];
+  for (let pass = 0; pass < CLEANUP_PASSES; pass++) {
+    const observed = await runtime.observe(scratch, [], { signal: bounded() });
+    if (observed.containers.length + observed.volumes.length + observed.networks.length === 0) return [];
+    left = [];
+    for (const c of observed.containers)
+      await runtime.removeUnit(c.id, { force: true, signal: bounded() }).catch(() => left.push(`container ${c.name}`)); // reported as left behind
+    for (const v of observed.volumes)
+      await runtime.removeVolume(scratch, v.name.slice(prefix.length), bounded()).catch(() => left.push(`volume ${v.name}`)); // reported as left behind
+    for (const n of observed.networks)
+      await runtime.removeNetwork(scratch, n.name.slice(prefix.length), bounded()).catch(() => left.push(`network ${n.name}`)); // reported as left behind
+  }
   return left;
 }
 
@@ -197,7 +205,8 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   ]);
   if (thrown !== undefined) {
     if (!req.signal.aborted) throw thrown;
-    throw new PlatformError("interrupted", `verification of ${file} stopped before it finished; nothing was recorded`, {
+    // The CLI replaces the signal number with the one it saw.
+    throw new InterruptedError(2, `verification of ${file} stopped before it finished; nothing was recorded`, {
       detail: left.length ? `Left behind (remove by hand): ${left.join(", ")}` : `The scratch project ${scratch} was removed.`,
     });
   }

@@ -196,7 +196,7 @@ describe("restore", () => {
     process.kill(p.pid, "SIGINT");
     const r = await p.done;
     expect(r.code, r.stdout + r.stderr).toBe(130);
-    expect(await scratchLeftovers()).toEqual([]);
+    expect(await scratchLeftovers(), r.stderr).toEqual([]);
   }, 120_000);
 
   it("restores the volume byte for byte, modes and owners included, and the module is healthy and in sync", async () => {
