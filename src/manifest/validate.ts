@@ -79,10 +79,13 @@ export function validateManifest(src: ManifestSource, options: ValidateOptions =
   if (compose) problems.push(...compose.problems, ...composeSmokeProblems(src.file, manifest, compose.services, parsed.parsed));
   const warnings = compose?.warnings ?? [];
   if (compose && !compose.services) return { file: src.file, module: undefined, problems, warnings };
-  // Hashed with the Compose files it reads: a change in them must make a saved plan stale, as a change in module.yaml does.
+  // Hashed with the Compose files it reads and the services they yield (fields resolved from the environment when the
+  // module is read, such as an image tag, included): a change in either must make a saved plan stale, as a change in
+  // module.yaml does. Fields kept as references are hashed as written, never resolved.
   const digest = createHash("sha256").update(src.bytes);
   for (const [f, bytes] of [...(src.compose?.read ?? [])].sort(([a], [b]) => (a < b ? -1 : 1)))
     if (bytes instanceof Uint8Array) digest.update(`\u0000${f}\u0000`).update(bytes);
+  if (compose?.services) digest.update("\u0000services\u0000").update(JSON.stringify(compose.services));
   const contentDigest = `sha256:${digest.digest("hex")}`;
   const module = toModule(
     manifest,

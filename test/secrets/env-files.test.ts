@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { envFileDirs, readEnvFiles } from "../../src/secrets/env-files.js";
+import { envFileDirs, moduleEnv, readEnvFiles } from "../../src/secrets/env-files.js";
 import { aModule, aService } from "../helpers/plan-data.js";
 
 let root: string;
@@ -61,5 +61,24 @@ describe("PLATFORMCTL_ENV_FILE_DIRS", () => {
 
   it("refuses a relative directory with a clear error", () => {
     expect(() => envFileDirs({ PLATFORMCTL_ENV_FILE_DIRS: "/etc/ok:relative/dir" })).toThrow(/PLATFORMCTL_ENV_FILE_DIRS.*relative\/dir/);
+  });
+});
+
+describe("the environment a module's references resolve against", () => {
+  const compose = (envFile: string) => ({ files: ["../c.yaml"], services: ["app"], project: undefined, envFile, dependsOn: {} });
+
+  it("adds a Compose module's env_file under the command's environment, which wins as in Compose", async () => {
+    const m = aModule({ name: "app", dir: path.join(catalog, "app"), services: [], compose: compose("../shared/common.env") });
+    expect(await moduleEnv(m, { B: "from-shell", D: "4", E: undefined })).toEqual({ B: "from-shell", D: "4" });
+    expect(await moduleEnv(m, { D: "4" })).toEqual({ B: "2", D: "4" });
+  });
+
+  it("leaves a native module's environment as it is, and refuses an env_file outside the catalog", async () => {
+    const env = { X: "1" };
+    expect(await moduleEnv(aModule({ name: "app", dir: path.join(catalog, "app"), services: [] }), env)).toBe(env);
+    const escaped = aModule({ name: "app", dir: path.join(catalog, "app"), services: [], compose: compose("linked.env") });
+    const err = await moduleEnv(escaped, {}).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "apply.env_file" });
+    expect(String((err as Error).message)).not.toContain("env-canary-77xq");
   });
 });

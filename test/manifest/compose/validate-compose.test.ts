@@ -162,6 +162,17 @@ describe("a module with spec.compose", () => {
     expect(validateCatalog([app("  depends_on: [db]\n"), db]).problems).toEqual([]);
   });
 
+  it("changes the module's content digest when the environment changes a field resolved at read time, not when a secret changes", () => {
+    const files = { "cat/c.yaml": "services:\n  web:\n    image: nginx:${TAG:-1.27}\n    environment:\n      API_TOKEN: ${API_TOKEN}\n" };
+    const digest = (env: Record<string, string>) =>
+      validateCatalog([source("web", manifest("web", "    files: [../c.yaml]\n    services: [web]\n"), files, env)]).modules[0]
+        ?.contentDigest;
+    const base = digest({ TAG: "1.27", API_TOKEN: "a" });
+    expect(base).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(digest({ TAG: "1.28", API_TOKEN: "a" })).not.toBe(base);
+    expect(digest({ TAG: "1.27", API_TOKEN: "b" })).toBe(base);
+  });
+
   it("refuses a field the service model cannot carry instead of dropping it", () => {
     const r = validateCatalog([
       source("web", manifest("web", "    files: [../c.yaml]\n    services: [web]\n"), {
