@@ -55,7 +55,7 @@ export function dockerRuntime(engine: Engine): Runtime {
     removeUnit: (unit, opts) => removeContainer(engine, unit, opts),
     renameUnit: (unit, newName, signal) => renameContainer(engine, unit, newName, signal),
     ensureNetwork: (project, name, signal) => ensureNetwork(engine, project, name, signal),
-    ensureVolume: (project, module, name, signal) => ensureVolume(engine, project, module, name, signal),
+    ensureVolume: (project, module, name, signal, stateful) => ensureVolume(engine, project, module, name, signal, stateful),
     removeVolume: (project, name, signal) => removeVolume(engine, project, name, signal),
     removeNetwork: (project, name, signal) => removeNetwork(engine, project, name, signal),
     runOneShot: (unit, opts) => runOneShot(engine, unit, opts),

@@ -207,7 +207,7 @@ export async function restoreModule(req: RestoreRequest): Promise<RestoreResult>
       for (const v of volumes) {
         await step(ctx, "remove-volume", v, null, async () => {
           await req.runtime.removeVolume(req.project, v, req.signal);
-          await req.runtime.ensureVolume(req.project, req.module.name, v, req.signal);
+          await req.runtime.ensureVolume(req.project, req.module.name, v, req.signal, req.module.stateful);
         });
         state = `the module's containers are removed and volume ${v} is empty (the backup holds its content)`;
       }

@@ -149,7 +149,7 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   let left: string[] = [];
   let thrown: unknown;
   try {
-    for (const v of moduleVolumes(module)) await req.runtime.ensureVolume(scratch, module.name, v, req.signal);
+    for (const v of moduleVolumes(module)) await req.runtime.ensureVolume(scratch, module.name, v, req.signal, module.stateful);
     await fillVolumes(ctx, file, moduleVolumes(module), helperImage);
     await createAndStart(ctx);
     req.progress("checking health and smoke probes");

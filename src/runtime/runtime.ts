@@ -262,8 +262,11 @@ export interface Runtime {
   renameUnit(unit: UnitRef, newName: string, signal?: AbortSignal): Promise<void>;
   /** Makes sure project network `name` exists; one of that name not marked with `project` throws `conflict`. */
   ensureNetwork(project: string, name: string, signal?: AbortSignal): Promise<EnsuredResource>;
-  /** Makes sure module volume `name` exists; one of that name not marked with `project` throws `conflict`. */
-  ensureVolume(project: string, module: string, name: string, signal?: AbortSignal): Promise<EnsuredResource>;
+  /**
+   * Makes sure module volume `name` exists (created with the stateful mark when `stateful`; an existing volume is
+   * never relabelled); one of that name not marked with `project` throws `conflict`.
+   */
+  ensureVolume(project: string, module: string, name: string, signal?: AbortSignal, stateful?: boolean): Promise<EnsuredResource>;
   /**
    * Removes project volume `name` (its manifest name) and its content; `absent` when there is none. Throws `conflict`
    * for a volume of that name not marked with `project`, and for one a unit still mounts (remove the units first).

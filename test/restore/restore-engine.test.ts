@@ -209,6 +209,8 @@ describe("restore", () => {
     expect(after.id).not.toBe(before.id);
     expect(after.status).toBe("running");
     await eventually(async () => expect((await docker.getContainer(container()).inspect()).State.Health?.Status).toBe("healthy"));
+    // The recreated volume keeps the stateful mark (the ratchet): restoring never takes data out of the gate.
+    expect((await docker.getVolume(volume()).inspect()).Labels?.["dev.platformctl.stateful"]).toBe("true");
     const plan = await cli(["plan", "--module", "store", "--detailed-exitcode"]);
     expect(plan.code, plan.stdout + plan.stderr).toBe(0);
     const audit = await readFile(path.join(env.STATE_DIR as string, "audit.jsonl"), "utf8");
