@@ -7,6 +7,7 @@ import { createGunzip, createGzip } from "node:zlib";
 import tar, { type Extract, type Header, type Pack } from "tar-stream";
 import { z } from "zod";
 import { PlatformError } from "../errors.js";
+import { BACKUP_METHODS } from "../manifest/schema.js";
 import { parseBackupName } from "../policy/parse-backup-name.js";
 
 /*
@@ -26,8 +27,6 @@ export const ARCHIVE_FORMAT = 1;
 /** The most a manifest entry may hold: it is a few hundred bytes, so anything larger is not one. */
 const MANIFEST_MAX_BYTES = 1 << 20;
 
-/** How a backup was taken (spec.backup.method). */
-export const BACKUP_METHODS = ["stop", "exec", "archive"] as const;
 
 const ArchiveManifestSchema = z.object({
   format: z.literal(ARCHIVE_FORMAT),

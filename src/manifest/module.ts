@@ -1,7 +1,7 @@
 // The typed Module every later phase works with: a validated manifest, normalised (defaults applied, short forms expanded).
-import type { ExpectedState, ModuleManifest, RestartPolicy, ServiceManifest, SmokeProbe } from "./schema.js";
+import type { BackupMethod, BackupVerify, ExpectedState, ModuleManifest, RestartPolicy, ServiceManifest, SmokeProbe } from "./schema.js";
 
-export type { ExpectedState, RestartPolicy, SmokeProbe };
+export type { BackupMethod, BackupVerify, ExpectedState, RestartPolicy, SmokeProbe };
 
 /** A mount after normalisation. `source` is as written (it may hold `${...}` references); bind sources are resolved at apply time. */
 export interface Mount {
@@ -53,6 +53,16 @@ export interface Service {
   expectedState: ExpectedState;
 }
 
+/**
+ * How the module's data is backed up (spec.backup, defaults applied). `exec` is set exactly when `method` is `exec`
+ * (validation guarantees it); its commands are argv as written, run in `exec.service`'s running container.
+ */
+export interface BackupSpec {
+  method: BackupMethod;
+  exec: { service: string; command: string[]; restoreCommand: string[] } | undefined;
+  verify: BackupVerify;
+}
+
 /** A module as the planner, policy and apply see it. */
 export interface Module {
   name: string;
@@ -74,6 +84,7 @@ export interface Module {
   smoke: SmokeProbe[];
   /** Set when the services come from Compose files (`spec.compose`) rather than `spec.services`. */
   compose?: ComposeSource | undefined;
+  backup: BackupSpec;
 }
 
 /**
@@ -224,6 +235,7 @@ export function toModule(
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([name, s]) => (fromCompose ? (s as Service) : toService(name, s as ServiceManifest, expected))),
     smoke: m.spec.smoke.map((p) => ({ ...p })),
+    backup: toBackup(m),
     ...(c && {
       compose: {
         files: [...c.files],
@@ -234,4 +246,20 @@ export function toModule(
       },
     }),
   };
+}
+
+/** The backup method of a module that declares none: `stop` (consistent) when stateful, `archive` (no downtime) otherwise. */
+export function defaultBackupMethod(stateful: boolean): BackupMethod {
+  return stateful ? "stop" : "archive";
+}
+
+/** spec.backup with its defaults applied. */
+function toBackup(m: ModuleManifest): BackupSpec {
+  const b = m.spec.backup;
+  const method = b?.method ?? defaultBackupMethod(m.spec.stateful);
+  const exec =
+    method === "exec" && b?.exec
+      ? { service: b.exec.service, command: [...b.exec.command], restoreCommand: [...b.exec.restore_command] }
+      : undefined;
+  return { method, exec, verify: b?.verify ?? "optional" };
 }

@@ -143,6 +143,21 @@ export const PROBLEM_CODES = {
     fix: 'Set `restart: "no"`: a restarting one-shot never settles.',
   },
   "env.duplicate_key": { layer: "semantic", meaning: "An environment key appears twice in list form.", fix: "Keep one." },
+  "backup.exec_missing": {
+    layer: "semantic",
+    meaning: "`spec.backup.method` is `exec` but `spec.backup.exec` is not declared.",
+    fix: "Declare `exec: {service, command, restore_command}` under spec.backup, or choose method stop or archive.",
+  },
+  "backup.exec_unused": {
+    layer: "semantic",
+    meaning: "`spec.backup.exec` is declared but the method is not `exec`: it would be ignored.",
+    fix: "Set `method: exec`, or remove the `exec` block.",
+  },
+  "backup.exec_service": {
+    layer: "semantic",
+    meaning: "`spec.backup.exec.service` is not a long-running service of the module (unknown, or a one-shot).",
+    fix: "Name a service of this module that keeps running (expected running or healthy).",
+  },
   "smoke.kind": {
     layer: "semantic",
     meaning: "A smoke probe declares none or more than one of `exec`, `http`, `tcp`, `command`.",

@@ -48,6 +48,8 @@ const text = (bounds: { min?: number; max: number }) =>
 
 export const EXPECTED_STATES = ["running", "healthy", "exited-success"] as const;
 export const RESTART_POLICIES = ["no", "always", "unless-stopped", "on-failure"] as const;
+export const BACKUP_METHODS = ["stop", "exec", "archive"] as const;
+export const BACKUP_VERIFY = ["required", "optional"] as const;
 
 const interpolated = (what: string) =>
   z
@@ -219,6 +221,42 @@ export const SmokeProbeSchema = z
   })
   .describe("A smoke probe: exactly one of `exec`, `http`, `tcp`, `command`.");
 
+export const BackupSchema = z
+  .strictObject({
+    method: z
+      .enum(BACKUP_METHODS)
+      .optional()
+      .describe(
+        "How `platformctl backup` copies the module's data. `stop`: stop the services (dependents first), copy the volumes, start them again and wait until they are healthy: consistent, with downtime (printed). `exec`: run `exec.command` in the running service; its stdout is the backup (e.g. `pg_dumpall`): consistent if the command is, no downtime. `archive`: copy the volumes while the services run: not consistent for databases. Default: `stop` for stateful modules, `archive` otherwise.",
+      ),
+    exec: z
+      .strictObject({
+        service: z
+          .string()
+          .regex(PATTERNS.serviceName)
+          .describe("The service whose running container runs the commands; one of the module's services."),
+        command: z
+          .array(z.string())
+          .min(1)
+          .max(256)
+          .describe("argv run inside the service (no shell added); its stdout, byte for byte, is the backup; a non-zero exit fails it."),
+        restore_command: z
+          .array(z.string())
+          .min(1)
+          .max(256)
+          .describe("argv run inside the service by `platformctl restore`; it receives the backup on stdin."),
+      })
+      .optional()
+      .describe("Required for `method: exec`, and only there."),
+    verify: z
+      .enum(BACKUP_VERIFY)
+      .default("optional")
+      .describe(
+        "`required`: the gate accepts a backup of this module only after `platformctl restore --verify` proved it restores. Default `optional`.",
+      ),
+  })
+  .describe("How the module's data is backed up and restored.");
+
 export const ModuleSchema = z
   .strictObject({
     apiVersion: z.literal("platformctl/v1").describe("Always `platformctl/v1`."),
@@ -257,6 +295,7 @@ export const ModuleSchema = z
           .optional(),
         compose: ComposeSourceSchema.optional(),
         smoke: z.array(SmokeProbeSchema).max(64).default([]).describe("Smoke probes run by `platformctl smoke`."),
+        backup: BackupSchema.optional(),
       })
       .check((ctx) => {
         const both = ctx.value.services !== undefined && ctx.value.compose !== undefined;
@@ -284,3 +323,5 @@ export type SmokeProbe = z.output<typeof SmokeProbeSchema>;
 export type ComposeSourceManifest = z.output<typeof ComposeSourceSchema>;
 export type ExpectedState = (typeof EXPECTED_STATES)[number];
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+export type BackupMethod = (typeof BACKUP_METHODS)[number];
+export type BackupVerify = (typeof BACKUP_VERIFY)[number];

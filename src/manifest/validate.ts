@@ -4,7 +4,7 @@ import path from "node:path";
 import { ModuleSchema, PATTERNS, type ModuleManifest } from "./schema.js";
 import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
 import { issuesToProblems, formatPath } from "./schema-issues.js";
-import { isBindSource, toModule, type Module } from "./module.js";
+import { defaultBackupMethod, isBindSource, toModule, type Module } from "./module.js";
 import { isPureReference } from "./interpolation.js";
 import { PROBLEM_CODES, sortProblems, type Problem, type ProblemCode } from "./problems.js";
 import { validateCompose, type ComposeFiles } from "./compose/validate-compose.js";
@@ -453,6 +453,27 @@ function moduleRules(file: string, m: ModuleManifest, parsed: ParsedYaml, option
     if (probeNames.has(p.name)) add([...path, "name"], "smoke.duplicate_name", `probe name "${p.name}" is used twice`);
     probeNames.add(p.name);
   });
+  const backup = m.spec.backup;
+  if (backup) {
+    const method = backup.method ?? defaultBackupMethod(m.spec.stateful);
+    if (method === "exec" && !backup.exec)
+      add(["spec", "backup", "method"], "backup.exec_missing", "method exec needs spec.backup.exec (service, command, restore_command)");
+    if (method !== "exec" && backup.exec)
+      add(["spec", "backup", "exec"], "backup.exec_unused", `spec.backup.exec is only used by method exec (the method is ${method})`);
+    const service = backup.exec?.service;
+    if (service !== undefined) {
+      const native = m.spec.services && Object.hasOwn(m.spec.services, service) ? m.spec.services[service] : undefined;
+      const declared = native !== undefined || (m.spec.compose?.services ?? []).includes(service);
+      if (!declared)
+        add(["spec", "backup", "exec", "service"], "backup.exec_service", `service "${service}" is not declared in this module`);
+      else if (native && (native.expected_state ?? m.spec.runtime.expected_state) === "exited-success")
+        add(
+          ["spec", "backup", "exec", "service"],
+          "backup.exec_service",
+          `service "${service}" is a one-shot: it is not running to exec into`,
+        );
+    }
+  }
   return out;
 }
 

@@ -1,5 +1,5 @@
 // Plain-data builders for the pure core: modules and observed containers, no engine needed.
-import type { Module, Service } from "../../src/manifest/module.js";
+import { defaultBackupMethod, type Module, type Service } from "../../src/manifest/module.js";
 import type { ObservedContainer, ObservedState } from "../../src/plan/observed-state.js";
 import { moduleSpecs } from "../../src/plan/desired-spec.js";
 import type { PlanInputs } from "../../src/plan/compute-plan.js";
@@ -46,6 +46,7 @@ export function aModule(over: Partial<Module> = {}): Module {
     timeoutSeconds: 60,
     services: [aService({ name })],
     smoke: [],
+    backup: { method: defaultBackupMethod(over.stateful ?? false), exec: undefined, verify: "optional" },
     ...over,
   };
 }

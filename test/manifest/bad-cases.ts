@@ -386,6 +386,31 @@ function schemaCases(): BadCase[] {
   ];
 }
 
+function backupSchemaCases(): BadCase[] {
+  const method = aManifest({ specExtra: ["backup: {method: snapshot}"] });
+  const noRestore = aManifest({ specExtra: ["backup:", "  method: exec", '  exec: {service: app, command: ["dump"]}'] });
+  const verify = aManifest({ specExtra: ["backup: {verify: always}"] });
+  return [
+    {
+      rule: "refuses a backup method other than stop, exec and archive",
+      catalog: demo(method),
+      problems: [
+        { code: "schema.enum", ...at(method, "backup:", "snapshot"), path: "spec.backup.method", message: ["stop, exec, archive"] },
+      ],
+    },
+    {
+      rule: "refuses a backup exec block without restore_command",
+      catalog: demo(noRestore),
+      problems: [{ code: "schema.required", ...at(noRestore, "exec:", "{"), path: "spec.backup.exec.restore_command" }],
+    },
+    {
+      rule: "refuses backup verify other than required and optional",
+      catalog: demo(verify),
+      problems: [{ code: "schema.enum", ...at(verify, "backup:", "always"), path: "spec.backup.verify", message: ["required, optional"] }],
+    },
+  ];
+}
+
 function semanticCases(): BadCase[] {
   const ghost = aManifest({ dependsOn: "[ghost]" });
   const backup = aManifest({ backupRefModules: "[ghost]" });
@@ -404,7 +429,52 @@ function semanticCases(): BadCase[] {
   const envFileUp = aManifest({ serviceExtra: ["env_file: ../../../../../etc/passwd"] });
   const envFileAbsolute = aManifest({ serviceExtra: ["env_file: [./app.env, /etc/passwd]"] });
   const envFileHome = aManifest({ serviceExtra: ["env_file: ~/app.env"] });
+  const execMissing = aManifest({ specExtra: ["backup: {method: exec, verify: required}"] });
+  const execUnused = aManifest({
+    stateful: "true",
+    specExtra: ["backup:", "  method: stop", '  exec: {service: app, command: ["dump"], restore_command: ["load"]}'],
+  });
+  const execUnknown = aManifest({
+    specExtra: ["backup:", "  method: exec", '  exec: {service: db, command: ["dump"], restore_command: ["load"]}'],
+  });
+  const execOneShot = aManifest({
+    expectedState: "exited-success",
+    restart: '"no"',
+    specExtra: ["backup:", "  method: exec", '  exec: {service: app, command: ["dump"], restore_command: ["load"]}'],
+  });
+  const execDefaultedUnused = aManifest({ specExtra: ["backup:", '  exec: {service: app, command: ["dump"], restore_command: ["load"]}'] });
   return [
+    {
+      rule: "refuses backup method exec without the exec block that says what to run",
+      catalog: demo(execMissing),
+      problems: [
+        { code: "backup.exec_missing", ...at(execMissing, "backup:", "exec"), path: "spec.backup.method", message: ["restore_command"] },
+      ],
+    },
+    {
+      rule: "refuses a backup exec block under method stop, where it would be ignored",
+      catalog: demo(execUnused),
+      problems: [{ code: "backup.exec_unused", ...at(execUnused, "exec:", "{"), path: "spec.backup.exec", message: ["method is stop"] }],
+    },
+    {
+      rule: "refuses a backup exec block when the default method (archive, for a stateless module) is not exec",
+      catalog: demo(execDefaultedUnused),
+      problems: [
+        { code: "backup.exec_unused", ...at(execDefaultedUnused, "exec:", "{"), path: "spec.backup.exec", message: ["method is archive"] },
+      ],
+    },
+    {
+      rule: "refuses a backup exec service the module does not declare",
+      catalog: demo(execUnknown),
+      problems: [{ code: "backup.exec_service", ...at(execUnknown, "exec:", "db"), path: "spec.backup.exec.service", message: ['"db"'] }],
+    },
+    {
+      rule: "refuses a backup exec service that is a one-shot, which is not running to exec into",
+      catalog: demo(execOneShot),
+      problems: [
+        { code: "backup.exec_service", ...at(execOneShot, "exec:", "app"), path: "spec.backup.exec.service", message: ["one-shot"] },
+      ],
+    },
     {
       rule: "refuses depends_on naming a module that is not in the catalog",
       catalog: demo(ghost),
@@ -584,7 +654,7 @@ function strictCases(): BadCase[] {
 export const BAD_CASES: { layer: string; cases: BadCase[] }[] = [
   { layer: "file", cases: fileCases() },
   { layer: "yaml", cases: yamlCases() },
-  { layer: "schema", cases: schemaCases() },
+  { layer: "schema", cases: [...schemaCases(), ...backupSchemaCases()] },
   { layer: "semantic", cases: semanticCases() },
   { layer: "strict", cases: strictCases() },
 ];

@@ -83,6 +83,36 @@ describe("what the rules accept", () => {
     expect(result.modules.map((m) => m.name)).toEqual(["demo"]);
   });
 
+  it("defaults the backup method to stop for a stateful module and archive otherwise, and reads an exec backup's commands", async () => {
+    const exec = [
+      "backup:",
+      "  method: exec",
+      "  verify: required",
+      "  exec:",
+      "    service: app",
+      '    command: ["pg_dumpall", "-U", "app"]',
+      '    restore_command: ["psql", "-d", "postgres"]',
+    ];
+    const { result } = await validate(
+      {
+        plain: aManifest({ name: "plain" }),
+        held: aManifest({ name: "held", stateful: "true" }),
+        dumped: aManifest({ name: "dumped", stateful: "true", specExtra: exec }),
+      },
+      true,
+    );
+    expect(result.problems).toEqual([]);
+    expect(Object.fromEntries(result.modules.map((m) => [m.name, m.backup]))).toEqual({
+      plain: { method: "archive", exec: undefined, verify: "optional" },
+      held: { method: "stop", exec: undefined, verify: "optional" },
+      dumped: {
+        method: "exec",
+        exec: { service: "app", command: ["pg_dumpall", "-U", "app"], restoreCommand: ["psql", "-d", "postgres"] },
+        verify: "required",
+      },
+    });
+  });
+
   it('reads stateful: no as the string "no" and never as false', async () => {
     const { result } = await validate({ demo: aManifest({ stateful: "no" }) });
     expect(result.modules).toEqual([]);
