@@ -199,6 +199,28 @@ describe("restore", () => {
     expect(await scratchLeftovers(), r.stderr).toEqual([]);
   }, 120_000);
 
+  it("refuses with restore.volume_in_use, changing nothing, while another module's container mounts the volume", async () => {
+    const reader = manifest("reader", {
+      services: `    reader:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100000"]\n      restart: "no"\n      volumes: ["store-data:/data:ro"]\n`,
+    });
+    await catalog.write("reader", reader);
+    try {
+      const applied = await cli(["apply", "--module", "reader"]);
+      expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+      const before = { state: await liveState(), data: await volumeListing() };
+      const r = await cli(["restore", "store", "--from", backup, ...CONFIRM]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`${project}_reader_reader (module reader)`);
+      expect({ state: await liveState(), data: await volumeListing() }).toEqual(before);
+    } finally {
+      await docker
+        .getContainer(`${project}_reader_reader`)
+        .remove({ force: true })
+        .catch(() => undefined); // absent when the apply failed
+      await rm(path.join(catalog.dir, "reader"), { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("restores the volume byte for byte, modes and owners included, and the module is healthy and in sync", async () => {
     const before = await liveState();
     const r = await cli(["restore", "store", "--from", backup, ...CONFIRM]);
