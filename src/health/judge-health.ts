@@ -1,6 +1,7 @@
 // Pure judgement of module health: declared services plus two observations ~1 s apart in, one verdict per service out.
 import type { ExpectedState, Module, Service } from "../manifest/module.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
+import { maintenanceLaneCommands } from "../policy/maintenance-advice.js";
 import type { HealthStatus, ObservedContainer } from "../plan/observed-state.js";
 import { redact } from "../secrets/masker.js";
 import { mountSeverity, type MountFinding } from "./mount-sanity.js";
@@ -74,9 +75,10 @@ export interface HealthReport {
 }
 
 /** The parts of a module the judgement reads. */
-export type JudgedModule = Pick<Module, "name"> & {
-  services: (Pick<Service, "name" | "expectedState"> & Partial<Pick<Service, "healthcheck">>)[];
-};
+export type JudgedModule = Pick<Module, "name"> &
+  Partial<Pick<Module, "stateful">> & {
+    services: (Pick<Service, "name" | "expectedState"> & Partial<Pick<Service, "healthcheck">>)[];
+  };
 
 /**
  * A container the restart policy restarted (restart count > 0) that started less than this long ago is in a restart
@@ -148,7 +150,7 @@ function judgeService(inputs: HealthInputs, module: string, s: JudgedModule["ser
       health: null,
       healthy: false,
       pending: false,
-      reason: "no container: run platformctl apply",
+      reason: missingAdvice(inputs, module),
       container: null,
     };
   const earlier = first && second && first.id === second.id ? first : undefined;
@@ -199,6 +201,19 @@ function judgeService(inputs: HealthInputs, module: string, s: JudgedModule["ser
     return verdict(false, `healthcheck still starting${waited ? ` after waiting ${waited} s (timeout_seconds)` : ""}`, true);
   if (state === "unhealthy") return verdict(false, `healthcheck reports unhealthy${lastProbe(c, mask)}`);
   return verdict(false, "running, but the container has no healthcheck (expected_state healthy needs one): re-apply the module");
+}
+
+/**
+ * What to run for a missing container. A stateless module: apply. A stateful one: the maintenance lane (the F3 lane
+ * refuses service.missing), unless the module has no container at all, when it may be a first creation (bootstrap).
+ */
+function missingAdvice(inputs: HealthInputs, module: string): string {
+  if (!inputs.modules.find((m) => m.name === module)?.stateful) return `no container: run platformctl apply --module ${module}`;
+  const lane = `recreate it through the maintenance lane (runbooks/upgrade-stateful-module.md): ${maintenanceLaneCommands(module).join("; ")}`;
+  const any = [...inputs.first, ...(inputs.second ?? [])].some((c) => c.module === module);
+  return any
+    ? `no container: the module is stateful, so ${lane}`
+    : `no container: the module is stateful; a first creation is platformctl apply --module ${module} --allow-stateful --confirm <token> --bootstrap (runbooks/bootstrap-stateful-module.md); if it existed before (its volume holds data), ${lane}`;
 }
 
 function stateOf(c: ObservedContainer, looping: boolean): ServiceState {

@@ -42,6 +42,11 @@ export const WORKFLOW_RULES = {
       "An apply workflow has no concurrency group, or cancels the run in progress: two dispatches race for the lock, and a cancelled apply can stop a one-shot half-way.",
     fix: "Add `concurrency: { group: platformctl-apply-${{ vars.PLATFORMCTL_PROJECT || 'platform' }}, cancel-in-progress: false }`.",
   },
+  "apply.maintenance_unsafe": {
+    meaning:
+      "An apply step passes --maintenance (the maintenance lane for stateful modules) without a saved plan (--plan), or without a dispatch input asking for it bound in the step's env:, so every dispatch would take the maintenance lane.",
+    fix: 'Bind `MAINTENANCE: ${{ inputs.maintenance }}` in env: and add the flag only when it is true (`if [ "$MAINTENANCE" = "true" ]; then gate+=(--maintenance); fi`), always with `--plan plan.json`, in the gate step and the apply step alike.',
+  },
   "pr_target.checkout_head": {
     meaning:
       "A pull_request_target workflow checks out the pull request's head: it runs with the base repository's secrets and write token, and the checked-out code (scripts, build files, actions) is the pull request author's.",
@@ -602,6 +607,32 @@ const applyTrigger: Rule = (w) => {
   ];
 };
 
+/** --maintenance only from a dispatch input bound in env:, and only with a saved plan (no fresh-plan maintenance). */
+const applyMaintenance: Rule = (w) =>
+  w.jobs.flatMap((job) =>
+    [...new Set(applySteps(job).map((a) => a.step))].flatMap((step) => {
+      if (!step.flags.includes("--maintenance")) return [];
+      const names = { job: job.name, step: step.name };
+      const bound = [...step.env.expressions.values()].some((e) =>
+        contextPaths(e).some((p) => p === "inputs.maintenance" || p === "github.event.inputs.maintenance"),
+      );
+      const problems = [
+        step.flags.includes("--plan") ? "" : "without --plan (the maintenance lane applies only a saved plan)",
+        bound ? "" : "while no dispatch input `maintenance` is bound in its env:",
+      ].filter(Boolean);
+      return problems.length
+        ? [
+            finding(
+              at(w.ctx, step.node),
+              "apply.maintenance_unsafe",
+              `step "${step.name}" passes --maintenance ${problems.join(" and ")}`,
+              names,
+            ),
+          ]
+        : [];
+    }),
+  );
+
 /** Every rule, in no particular order: each reads the resolved workflow and returns its findings. */
 const rules: Rule[] = [
   scriptExpressions,
@@ -611,6 +642,7 @@ const rules: Rule[] = [
   prTargetCheckout,
   applyGated,
   applyStepRunsAfterFailure,
+  applyMaintenance,
   applyConcurrency,
   applyTrigger,
 ];

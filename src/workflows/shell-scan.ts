@@ -246,6 +246,7 @@ export const GATE_FLAGS = [
   "--confirm",
   "--bootstrap",
   "--rerun",
+  "--maintenance",
   "--backup-max-age",
   "--plan",
   "--module",

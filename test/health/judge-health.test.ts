@@ -38,6 +38,27 @@ describe("judgeHealth: services expected running", () => {
     expect(r.modules[0]?.services[0]?.reason).toContain("platformctl apply");
   });
 
+  it("advises the maintenance lane, written out, for a missing container of a stateful module that has another container", () => {
+    const db = aModule({
+      name: "db",
+      stateful: true,
+      services: [aService({ name: "db", expectedState: "running" }), aService({ name: "migrate", expectedState: "exited-success" })],
+    });
+    const v = judge([db], [anObservedContainer(db, "migrate")]).modules[0]?.services.find((x) => x.name === "db");
+    expect(v?.reason).toContain("maintenance lane");
+    expect(v?.reason).toContain(
+      "platformctl plan --module db --out plan.json; platformctl backup db; platformctl apply --module db --plan plan.json --maintenance --allow-stateful --backup-ref <backup file> --confirm <token>",
+    );
+    expect(v?.reason).not.toContain("--bootstrap");
+  });
+
+  it("names both bootstrap and the maintenance lane for a stateful module with no container at all", () => {
+    const db = aModule({ name: "db", stateful: true, services: [aService({ name: "db", expectedState: "running" })] });
+    const reason = judge([db], []).modules[0]?.services[0]?.reason ?? "";
+    expect(reason).toContain("platformctl apply --module db --allow-stateful --confirm <token> --bootstrap");
+    expect(reason).toContain("--maintenance");
+  });
+
   it("judges an exited container unhealthy with its exit code", () => {
     const v = only(
       [web],

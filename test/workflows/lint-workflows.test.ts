@@ -202,6 +202,63 @@ describe("apply steps", () => {
     ]);
   });
 
+  describe("the maintenance input", () => {
+    /** A dispatch apply job whose gate and apply steps run `script` (the same in both) with `env` bound. */
+    const maintenanceWorkflow = (script: string, env: string[]) =>
+      [
+        "name: apply",
+        "on:\n  workflow_dispatch:\n    inputs:\n      module: {type: string, required: true}\n      maintenance: {type: boolean, default: false}",
+        "concurrency:\n  group: platformctl-apply-${{ vars.PLATFORMCTL_PROJECT || 'platform' }}\n  cancel-in-progress: false",
+        "jobs:",
+        "  apply:",
+        "    runs-on: platformctl",
+        "    steps:",
+        ...["scope", "apply"].flatMap((sub) => [
+          `      - name: ${sub}`,
+          "        env:",
+          ...env.map((e) => `          ${e}`),
+          "        run: |",
+          `          ${script.replace("SUB", sub === "scope" ? "scope --fail-on-blocked" : "apply")}`,
+        ]),
+        "",
+      ].join("\n");
+    const bound = ["MODULE: ${{ inputs.module }}", "MAINTENANCE: ${{ inputs.maintenance }}"];
+    const conditional =
+      'm=(); if [ "$MAINTENANCE" = "true" ]; then m+=(--maintenance); fi; npx --no-install platformctl SUB --module "$MODULE" --plan plan.json "${m[@]}"';
+
+    it("accepts --maintenance added from a dispatch input bound in env:, with --plan, in the gate and the apply alike", () => {
+      expect(lintWorkflow("w.yml", maintenanceWorkflow(conditional, bound))).toEqual([]);
+    });
+
+    it("reports --maintenance without --plan, or that no dispatch input asked for", () => {
+      const noPlan = maintenanceWorkflow(conditional.replace(" --plan plan.json", ""), bound);
+      expect(lintWorkflow("w.yml", noPlan).map((f) => [f.rule, f.message.includes("without --plan")])).toEqual([
+        ["apply.maintenance_unsafe", true],
+      ]);
+      const always = maintenanceWorkflow('npx --no-install platformctl SUB --module "$MODULE" --plan plan.json --maintenance', [
+        "MODULE: ${{ inputs.module }}",
+      ]);
+      expect(lintWorkflow("w.yml", always).map((f) => [f.rule, f.message.includes("no dispatch input `maintenance`")])).toEqual([
+        ["apply.maintenance_unsafe", true],
+      ]);
+    });
+
+    it("reports the input pasted into the script, and a gate that does not pass --maintenance like the apply", () => {
+      const pasted = maintenanceWorkflow(
+        "npx --no-install platformctl SUB --module \"$MODULE\" --plan plan.json ${{ inputs.maintenance && '--maintenance' || '' }}",
+        bound,
+      );
+      expect(lintWorkflow("w.yml", pasted).map((f) => f.rule)).toContain("script.injection");
+      const gateWithout = maintenanceWorkflow(conditional, bound).replace(
+        "then m+=(--maintenance); fi; npx --no-install platformctl scope",
+        "then :; fi; npx --no-install platformctl scope",
+      );
+      expect(lintWorkflow("w.yml", gateWithout).map((f) => [f.rule, f.message.includes("--maintenance")])).toEqual([
+        ["apply.no_gate", true],
+      ]);
+    });
+  });
+
   it("reports a gate that cannot stop the apply", () => {
     const cases: [Partial<Parameters<typeof applyWorkflow>[0]>, string][] = [
       [

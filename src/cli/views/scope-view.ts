@@ -1,4 +1,5 @@
 // Policy decisions: human (one line per module, one per reason) or JSON (one object, or a list for several modules).
+import { maintenanceLaneCommands, maintenanceLaneFits } from "../../policy/maintenance-advice.js";
 import type { Decision } from "../../policy/policy.js";
 import { styler, writeLine, type CliIO } from "../io.js";
 
@@ -34,6 +35,10 @@ export function scopeView(io: CliIO, json: boolean): ScopeView {
           `${d.module}${d.stateful ? " (stateful)" : ""}: ${head} — rule ${d.rule}; drift: ${d.drift_kinds.length ? d.drift_kinds.join(", ") : "none"}`,
         );
         for (const r of d.reasons) writeLine(io.stdout, `  - ${r.code}: ${r.message}`);
+        if (d.stateful && maintenanceLaneFits(d.reasons)) {
+          writeLine(io.stdout, "  next: the maintenance lane (runbooks/upgrade-stateful-module.md):");
+          for (const c of maintenanceLaneCommands(d.module)) writeLine(io.stdout, `    ${c}`);
+        }
       }
     },
   };
