@@ -93,6 +93,7 @@ describe("platformctl-auto-apply.yml", () => {
         "Set up": 0,
         "Validate manifests": 0,
         Plan: 0,
+        "Backup (maintenance)": 0,
         "Gate (scope)": 0,
         Apply: 0,
         Health: 0,
@@ -143,6 +144,7 @@ describe("platformctl-auto-apply.yml", () => {
         "Set up": 0,
         "Validate manifests": 0,
         Plan: 0,
+        "Backup (maintenance)": 0,
         "Gate (scope)": 0,
         Apply: 0,
         Health: 0,
@@ -158,6 +160,20 @@ describe("platformctl-auto-apply.yml", () => {
       expect(intents.at(-1)?.decisions?.map((d) => d.rule)).toEqual(["stateful-oneshot-exception"]);
       expect(logs(run) + run.summary + JSON.stringify(await auditRecords(w))).not.toContain(PASSWORD);
     });
+
+    it("upgrades minio (a config change) with maintenance=true: the run backs up after planning, and the gate and apply take the maintenance lane", async () => {
+      const file = path.join(w.modulesDir, "minio", "module.yaml");
+      const yaml = await readFile(file, "utf8");
+      await writeFile(file, yaml.replace("      environment:\n", '      environment:\n        MINIO_BROWSER: "off"\n'));
+      const before = await docker.getContainer(`${w.project}_minio_minio`).inspect();
+      const run = await dispatch(w, { module: "minio", allow_stateful: true, maintenance: true, stateful_confirm: "BACKUP_DONE_F3" });
+      expect(codes(run), logs(run)).toMatchObject({ "Backup (maintenance)": 0, "Gate (scope)": 0, Apply: 0, Health: 0 });
+      expect(run.steps.find((s) => s.name === "Gate (scope)")?.stdout).toContain("stateful-maintenance");
+      const after = await docker.getContainer(`${w.project}_minio_minio`).inspect();
+      expect(after.Id).not.toBe(before.Id);
+      expect(after.Config.Env).toContain("MINIO_BROWSER=off");
+      expect(logs(run) + run.summary).not.toContain(PASSWORD);
+    });
   });
 
   it("stops a blocked dispatch (stateful, no confirmation) at the gate with exit 3, before the apply step runs", async () => {
@@ -168,6 +184,7 @@ describe("platformctl-auto-apply.yml", () => {
       "Set up": 0,
       "Validate manifests": 0,
       Plan: 0,
+      "Backup (maintenance)": 0,
       "Gate (scope)": 3,
       Apply: "skipped",
       Health: "skipped",
