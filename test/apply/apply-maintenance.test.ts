@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/state/audit.js";
 import { eventually } from "../helpers/eventually.js";
 import { manifest } from "../helpers/platform.js";
+import { countRows, expectNoCrashRecovery, pgModule, query } from "../helpers/postgres.js";
 import { testProject } from "../helpers/run-id.js";
 import { TEST_IMAGE } from "../helpers/test-image.js";
 import { aScenario, docker, type Scenario } from "./apply-scenario.js";
@@ -205,4 +206,33 @@ describe("the stateful ratchet (real engine)", () => {
     expect(await s.auditText()).not.toContain('"rule":"stateless"');
     expect((await s.container("db")).Config.Image).toBe(TEST_IMAGE);
   }, 120_000);
+});
+
+describe("a maintenance upgrade of a real PostgreSQL 15 (real engine)", () => {
+  it("recreates pg with a changed configuration through the maintenance lane: every row kept, no crash recovery", async () => {
+    s = await aScenario("maint-pg", { pg: pgModule({ stopGrace: "20s" }) });
+    backupDir = path.join(s.stateDir, "..", "backups");
+    await mkdir(backupDir, { recursive: true });
+    const boot = await s.apply(["--module", "pg", ...GATE, "--bootstrap"], env());
+    expect(boot.code, boot.stdout + boot.stderr).toBe(0);
+    const name = `${s.project}_pg_pg`;
+    await query(docker, name, "CREATE TABLE t (n int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 500)");
+    const before = await s.container("pg");
+
+    await s.write("pg", pgModule({ stopGrace: "20s", environment: { PGTZ: "UTC" } }));
+    const file = path.join(s.stateDir, "..", "plan.json");
+    expect((await s.run("plan", ["--module", "pg", "--out", file])).code).toBe(0);
+    const backedUp = await s.run("backup", ["pg"], env());
+    expect(backedUp.code, backedUp.stdout + backedUp.stderr).toBe(0);
+    const ref = backedUp.stdout.trim().split("\n").at(-1) as string;
+    const r = await s.apply(["--module", "pg", "--plan", file, "--maintenance", ...GATE, "--backup-ref", ref, "--json"], env());
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+
+    const after = await s.container("pg");
+    expect(after.Id).not.toBe(before.Id);
+    expect(after.Config.Env).toContain("PGTZ=UTC");
+    expect(after.State.Health?.Status).toBe("healthy");
+    expect(await countRows(docker, name, "t")).toBe(500);
+    await expectNoCrashRecovery(docker, name);
+  }, 300_000);
 });
