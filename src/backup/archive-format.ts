@@ -27,7 +27,6 @@ export const ARCHIVE_FORMAT = 1;
 /** The most a manifest entry may hold: it is a few hundred bytes, so anything larger is not one. */
 const MANIFEST_MAX_BYTES = 1 << 20;
 
-
 const ArchiveManifestSchema = z.object({
   format: z.literal(ARCHIVE_FORMAT),
   module: z.string().min(1),

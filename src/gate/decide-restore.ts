@@ -31,9 +31,7 @@ export interface RestoreGate {
 }
 
 /** `backup.exec.restore_command` declared on `m`. */
-export const restoreCommandOf = (m: Module): readonly string[] | undefined =>
-  (m as { backup?: { exec?: { restoreCommand?: readonly string[]; restore_command?: readonly string[] } } }).backup?.exec?.restoreCommand ??
-  (m as { backup?: { exec?: { restore_command?: readonly string[] } } }).backup?.exec?.restore_command;
+const restoreCommandOf = (m: Module): readonly string[] | undefined => m.backup.exec?.restoreCommand;
 
 /**
  * Judges a restore of `module` from `inputs.backupRef`. The archive's manifest is read only for a regular file

@@ -140,12 +140,8 @@ export function archiveProblem(a: ArchiveFacts | undefined, covering: string | u
   return undefined;
 }
 
-/**
- * `backup.verify: required` on `m` (spec.backup.verify). Read structurally until the manifest model carries
- * spec.backup; a module without it requires nothing.
- */
-export const verifyRequired = (m: Module | undefined): boolean =>
-  (m as { backup?: { verify?: string } } | undefined)?.backup?.verify === "required";
+/** `backup.verify: required` on `m` (spec.backup.verify). */
+const verifyRequired = (m: Module | undefined): boolean => m?.backup.verify === "required";
 
 /**
  * `backup.not_verified` when the judged module, or the module the backup is of (by its file name), declares

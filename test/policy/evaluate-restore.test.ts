@@ -31,7 +31,7 @@ function aRestoreInput(over: Partial<RestoreInput> = {}): RestoreInput {
 }
 
 /** The module with `backup.verify: required` (spec.backup), as the manifest model carries it. */
-const requiringVerification = (m: Module): Module => ({ ...m, backup: { method: "stop", verify: "required" } }) as Module;
+const requiringVerification = (m: Module): Module => ({ ...m, backup: { ...m.backup, verify: "required" } });
 
 const codes = (d: Decision) => d.reasons.map((r) => r.code);
 

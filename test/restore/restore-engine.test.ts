@@ -18,7 +18,10 @@ const docker = new Docker();
 const CONFIRM = ["--allow-stateful", "--confirm", "BACKUP_DONE_F3"];
 const SECRET = "restore-canary-Vb81xQ";
 
-/** httpd over its volume; healthy only while /data/marker is served (written on the volume's first start only). */
+/**
+ * httpd over its volume; healthy only while /data/marker is served (written on the volume's first start only). Its
+ * backups must be verified before a live restore (`backup.verify: required`).
+ */
 const STORE = manifest("store", {
   stateful: true,
   expected: "healthy",
@@ -39,6 +42,8 @@ const STORE = manifest("store", {
     "",
   ].join("\n"),
   extra: [
+    "  backup:",
+    "    verify: required",
     "  smoke:",
     "    - name: holds-the-marker",
     '      exec: {service: store, command: ["grep", "-q", "one", "/data/marker"]}',
@@ -122,15 +127,17 @@ afterAll(async () => {
 });
 
 describe("restore", () => {
-  it("refuses a live restore without the gate inputs with exit 3, the reasons, and no change", async () => {
+  it("refuses a live restore without the gate inputs or a verified backup with exit 3, the reasons, and no change", async () => {
     const before = { state: await liveState(), data: await volumeListing() };
     const r = await cli(["restore", "store", "--from", backup]);
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain("input.allow_stateful_missing");
     expect(r.stderr).toContain("input.confirm_missing");
+    expect(r.stderr).toContain("backup.not_verified");
     const json = await cli(["restore", "store", "--from", backup, "--json"]);
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout).reasons.map((x: { code: string }) => x.code)).toEqual([
+      "backup.not_verified",
       "input.allow_stateful_missing",
       "input.confirm_missing",
     ]);
