@@ -1,6 +1,6 @@
 // Executes one approved module plan through the runtime, action by action, in plan order. Decides nothing new.
 import type { Logger } from "pino";
-import type { Module, Service } from "../manifest/module.js";
+import { stopGraceSeconds, type Module, type Service } from "../manifest/module.js";
 import type { Action } from "../plan/plan.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
@@ -146,7 +146,7 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
     );
   await ctx.lock.setOneShot(before.id);
   ctx.progress(service.name, "running");
-  const r = await ctx.runtime.runOneShot(before.id, { timeoutMs, signal: ctx.signal, graceSeconds: service.stopGracePeriodSeconds ?? 10 });
+  const r = await ctx.runtime.runOneShot(before.id, { timeoutMs, signal: ctx.signal, graceSeconds: stopGraceSeconds(service) });
   await ctx.lock.setOneShot(null);
   rec.exit_code = r.exitCode;
   rec.oom_killed = r.oomKilled;
@@ -382,7 +382,7 @@ async function executeAction(ctx: ExecuteContext, action: Action, kept: Map<stri
         if (stray) await ctx.runtime.removeUnit(stray.id, { force: true, signal: ctx.signal });
         const id = await createFor(ctx, service, next);
         if (old) {
-          if (old.running) await ctx.runtime.stopUnit(old.id, service.stopGracePeriodSeconds ?? 10, ctx.signal);
+          if (old.running) await ctx.runtime.stopUnit(old.id, stopGraceSeconds(service), ctx.signal);
           await ctx.runtime.removeUnit(old.id, { force: true, signal: ctx.signal });
         }
         await ctx.runtime.renameUnit(id, name, ctx.signal);

@@ -59,7 +59,7 @@ export async function startContainer(engine: Engine, id: string, signal?: AbortS
   }
 }
 
-/** Stops a container: SIGTERM, then SIGKILL after `graceSeconds`. Resolves once it stopped; 304 -> `already-stopped`. */
+/** Stops a container: its StopSignal (default SIGTERM), then SIGKILL after `graceSeconds`. Resolves once it stopped; 304 -> `already-stopped`. */
 export async function stopContainer(
   engine: Engine,
   id: string,

@@ -17,6 +17,7 @@ export interface CreateBody {
   User?: string;
   WorkingDir?: string;
   StopTimeout?: number;
+  StopSignal?: string;
   ExposedPorts?: Record<string, Record<string, never>>;
   Healthcheck?: { Test: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number };
   HostConfig: {
@@ -119,6 +120,7 @@ export function buildContainer(ctx: BuildContext): BuiltContainer {
   if (s.user) body.User = s.user;
   if (s.workingDir) body.WorkingDir = s.workingDir;
   if (s.stopGracePeriodSeconds !== undefined) body.StopTimeout = s.stopGracePeriodSeconds;
+  if (s.stopSignal !== undefined) body.StopSignal = s.stopSignal;
   if (s.healthcheck) {
     const hc = s.healthcheck;
     // Interpolated like command (Compose's rule): `$$` reaches the container as `$`, `${VAR}` as its value.

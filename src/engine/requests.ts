@@ -50,7 +50,7 @@ export function waitQuery(condition: "not-running" | "next-exit" | "removed"): {
   return { condition };
 }
 
-/** Query of `POST /containers/{id}/stop`: SIGTERM, then SIGKILL after `graceSeconds`. */
+/** Query of `POST /containers/{id}/stop`: the container's StopSignal (default SIGTERM), then SIGKILL after `graceSeconds`. */
 export function stopQuery(graceSeconds: number): { t: number } {
   return { t: Math.max(0, Math.floor(graceSeconds)) };
 }

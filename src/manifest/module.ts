@@ -1,7 +1,24 @@
 // The typed Module every later phase works with: a validated manifest, normalised (defaults applied, short forms expanded).
-import type { BackupMethod, BackupVerify, ExpectedState, ModuleManifest, RestartPolicy, ServiceManifest, SmokeProbe } from "./schema.js";
+import type {
+  BackupMethod,
+  BackupVerify,
+  ExpectedState,
+  ModuleManifest,
+  RestartPolicy,
+  ServiceManifest,
+  SmokeProbe,
+  StopSignal,
+} from "./schema.js";
 
-export type { BackupMethod, BackupVerify, ExpectedState, RestartPolicy, SmokeProbe };
+export type { BackupMethod, BackupVerify, ExpectedState, RestartPolicy, SmokeProbe, StopSignal };
+
+/** Docker's own default for the wait between the stop signal and SIGKILL, used when `stop_grace_period` is unset. */
+const DEFAULT_STOP_GRACE_SECONDS = 10;
+
+/** The grace every stop and recreate of `service` gives between its stop signal and SIGKILL, in seconds. */
+export function stopGraceSeconds(service: Pick<Service, "stopGracePeriodSeconds">): number {
+  return service.stopGracePeriodSeconds ?? DEFAULT_STOP_GRACE_SECONDS;
+}
 
 /** A mount after normalisation. `source` is as written (it may hold `${...}` references); bind sources are resolved at apply time. */
 export interface Mount {
@@ -48,6 +65,8 @@ export interface Service {
   workingDir: string | undefined;
   ports: PortBinding[];
   stopGracePeriodSeconds: number | undefined;
+  /** `stop_signal` as written (a name from STOP_SIGNALS); undefined leaves the image's STOPSIGNAL (else SIGTERM). */
+  stopSignal: StopSignal | undefined;
   memLimitBytes: number | undefined;
   /** The service's own override, or the module's default. */
   expectedState: ExpectedState;
@@ -204,6 +223,7 @@ function toService(name: string, s: ServiceManifest, moduleDefault: ExpectedStat
     workingDir: s.working_dir,
     ports: (s.ports ?? []).map(parsePort),
     stopGracePeriodSeconds: s.stop_grace_period === undefined ? undefined : Math.ceil(parseDurationNs(s.stop_grace_period) / 1e9),
+    stopSignal: s.stop_signal,
     memLimitBytes: s.mem_limit === undefined ? undefined : parseMemoryBytes(s.mem_limit),
     expectedState: s.expected_state ?? moduleDefault,
   };

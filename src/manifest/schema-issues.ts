@@ -299,11 +299,16 @@ export function issuesToProblems(file: string, issues: readonly Issue[], parsed:
           return;
         }
         const allowed = issue.values.map((v) => (typeof v === "string" ? v : JSON.stringify(v)));
+        // `INT`, `sigint`, `SigInt`: the signal meant, written without its prefix or in another case.
+        const guess =
+          typeof value === "string" && !isSensitivePath(path)
+            ? allowed.find((a) => a.startsWith("SIG") && [a, a.slice(3)].includes(value.toUpperCase()))
+            : undefined;
         push(
           path,
           "schema.enum",
           `must be ${allowed.length === 1 ? allowed[0] : `one of ${allowed.join(", ")}`} (got ${shown(value, path)})`,
-          `Use ${allowed.length === 1 ? allowed[0] : `one of: ${allowed.join(", ")}`}.`,
+          guess ? `Did you mean "${guess}"?` : `Use ${allowed.length === 1 ? allowed[0] : `one of: ${allowed.join(", ")}`}.`,
         );
         return;
       }

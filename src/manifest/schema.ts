@@ -51,6 +51,40 @@ export const RESTART_POLICIES = ["no", "always", "unless-stopped", "on-failure"]
 export const BACKUP_METHODS = ["stop", "exec", "archive"] as const;
 export const BACKUP_VERIFY = ["required", "optional"] as const;
 
+/**
+ * Signals a service may name as `stop_signal`: Linux's standard signals by their `SIG` names, the form Compose and
+ * `docker stop` use. Left out on purpose: SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU and SIGCONT never end a process, so a
+ * stop would always wait out the grace period and end in SIGKILL, the outcome this field exists to prevent.
+ */
+export const STOP_SIGNALS = [
+  "SIGABRT",
+  "SIGALRM",
+  "SIGBUS",
+  "SIGCHLD",
+  "SIGFPE",
+  "SIGHUP",
+  "SIGILL",
+  "SIGINT",
+  "SIGIO",
+  "SIGKILL",
+  "SIGPIPE",
+  "SIGPROF",
+  "SIGPWR",
+  "SIGQUIT",
+  "SIGSEGV",
+  "SIGSTKFLT",
+  "SIGSYS",
+  "SIGTERM",
+  "SIGTRAP",
+  "SIGURG",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGVTALRM",
+  "SIGWINCH",
+  "SIGXCPU",
+  "SIGXFSZ",
+] as const;
+
 const interpolated = (what: string) =>
   z
     .string()
@@ -154,7 +188,19 @@ export const ServiceSchema = z
       .max(64)
       .optional()
       .describe("Published ports, Compose short (`127.0.0.1:8080:80/tcp`) or long syntax."),
-    stop_grace_period: z.string().regex(PATTERNS.duration).optional().describe("Time to wait after SIGTERM before SIGKILL, e.g. `10s`."),
+    stop_grace_period: z
+      .string()
+      .regex(PATTERNS.duration)
+      .optional()
+      .describe(
+        "Time every stop and recreate waits after the stop signal (`stop_signal`, default SIGTERM) before SIGKILL, e.g. `30s`; default 10s. Give a database long enough for its shutdown checkpoint.",
+      ),
+    stop_signal: z
+      .enum(STOP_SIGNALS)
+      .optional()
+      .describe(
+        "Signal every stop and recreate sends first (Compose's `stop_signal`); SIGKILL follows after `stop_grace_period`. Default: the image's STOPSIGNAL, else SIGTERM. Databases need their fast-shutdown signal: PostgreSQL `SIGINT` (on SIGTERM it waits for every client to disconnect, so one connected client means SIGKILL and crash recovery at the next start); MySQL and MariaDB `SIGTERM` (the default); MongoDB `SIGINT` or `SIGTERM`; Redis `SIGTERM`; nginx `SIGQUIT` for a graceful stop. A change recreates the container; the old container is stopped with the signal it was created with.",
+      ),
     mem_limit: z.string().regex(PATTERNS.memory).optional().describe("Memory limit, e.g. `256m`."),
     expected_state: ExpectedStateSchema.optional().describe("Overrides the module's `spec.runtime.expected_state` for this service."),
   })
@@ -325,3 +371,4 @@ export type ExpectedState = (typeof EXPECTED_STATES)[number];
 export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 export type BackupMethod = (typeof BACKUP_METHODS)[number];
 export type BackupVerify = (typeof BACKUP_VERIFY)[number];
+export type StopSignal = (typeof STOP_SIGNALS)[number];

@@ -32,6 +32,12 @@ export interface DesiredSpec {
   ports: { target: number; published: number | null; host_ip: string | null; protocol: string }[];
   stop_grace_period_s: number | null;
   mem_limit_bytes: number | null;
+  /**
+   * Fields added after spec hash v1 are undefined when unset, and canonical JSON drops undefined members: a service
+   * that does not use them keeps the hash its containers were labelled with, so adding a field to the spec never
+   * makes every existing container look changed.
+   */
+  stop_signal: string | undefined;
 }
 
 export function desiredSpec(service: Service): DesiredSpec {
@@ -64,6 +70,7 @@ export function desiredSpec(service: Service): DesiredSpec {
     })),
     stop_grace_period_s: service.stopGracePeriodSeconds ?? null,
     mem_limit_bytes: service.memLimitBytes ?? null,
+    stop_signal: service.stopSignal,
   };
 }
 
@@ -79,6 +86,7 @@ export function specHash(spec: DesiredSpec): string {
 export function fieldDigests(spec: DesiredSpec): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [field, value] of Object.entries(spec)) {
+    if (value === undefined) continue;
     if (field === "environment") {
       for (const [k, v] of Object.entries(value as Record<string, string>))
         out[`environment.${k}`] = sha256Hex(canonicalJson(v)).slice(0, 12);

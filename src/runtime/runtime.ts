@@ -103,10 +103,10 @@ export type Outcome =
   | { kind: "vanished" };
 
 export interface OneShotOptions {
-  /** The run's bound; past it the unit is stopped (SIGTERM, then SIGKILL after `graceSeconds`) and kept. */
+  /** The run's bound; past it the unit is stopped (its stop signal, then SIGKILL after `graceSeconds`) and kept. */
   timeoutMs: number;
   signal?: AbortSignal | undefined;
-  /** SIGTERM grace when the run times out, before SIGKILL (default 10 s). */
+  /** Grace after the stop signal when the run times out, before SIGKILL (default 10 s). */
   graceSeconds?: number | undefined;
 }
 
@@ -254,7 +254,11 @@ export interface Runtime {
   createHelper(spec: HelperSpec, signal?: AbortSignal): Promise<CreatedUnit>;
   /** Starts a unit; `already-running` when it was. A start the runtime refuses (bad binary) throws `bad_request`. */
   startUnit(unit: UnitRef, signal?: AbortSignal): Promise<"started" | "already-running">;
-  /** Stops a unit: SIGTERM, then SIGKILL after `graceSeconds`; resolves once it stopped. */
+  /**
+   * Stops a unit: the stop signal it was created with (the service's `stop_signal`, else the image's, else SIGTERM),
+   * then SIGKILL after `graceSeconds` (pass `stopGraceSeconds(service)`); resolves once it stopped. A stop keeps the
+   * unit stopped: its restart policy does not start it again.
+   */
   stopUnit(unit: UnitRef, graceSeconds: number, signal?: AbortSignal): Promise<"stopped" | "already-stopped">;
   /** Removes a unit, never its volumes; `absent` when it was already gone. `force` kills a running one first. */
   removeUnit(unit: UnitRef, opts?: { force?: boolean; signal?: AbortSignal | undefined }): Promise<"removed" | "absent">;

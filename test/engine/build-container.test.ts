@@ -56,6 +56,7 @@ describe("the create request of a long-running service with every field set", ()
       { target: 5353, published: 5353, hostIp: undefined, protocol: "udp" },
     ],
     stopGracePeriodSeconds: 15,
+    stopSignal: "SIGINT",
     memLimitBytes: 256 * 1024 * 1024,
   });
   const module = aModule({ name: "web", dir: "/srv/catalog/modules/web", services: [web] });
@@ -73,6 +74,7 @@ describe("the create request of a long-running service with every field set", ()
       User: "1000:1000",
       WorkingDir: "/srv/web",
       StopTimeout: 15,
+      StopSignal: "SIGINT",
       ExposedPorts: { "8080/tcp": {}, "8443/tcp": {}, "9000/tcp": {}, "5353/udp": {} },
       Healthcheck: {
         Test: ["CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/health"],
@@ -125,7 +127,7 @@ describe("the create request of a minimal one-shot", () => {
   const module = aModule({ name: "migrate", services: [job], expectedState: "exited-success" });
   const built = buildContainer({ project: "p", module, service: job, env: {}, digestKey: undefined });
 
-  it("sets only image, command, env, labels, restart policy and mounts: no ports, healthcheck, memory or network keys", () => {
+  it("sets only image, command, env, labels, restart policy and mounts: no ports, healthcheck, memory, network or stop keys", () => {
     expect(built).toStrictEqual({
       name: "p_migrate_migrate",
       body: {

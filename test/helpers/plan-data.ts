@@ -25,6 +25,7 @@ export function aService(over: Partial<Service> = {}): Service {
     workingDir: undefined,
     ports: [],
     stopGracePeriodSeconds: undefined,
+    stopSignal: undefined,
     memLimitBytes: undefined,
     expectedState: "running",
     ...over,

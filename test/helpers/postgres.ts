@@ -20,8 +20,10 @@ export interface PgModuleOptions {
   volume?: string;
   /** Network the service joins (its alias is the service name), default `db`. */
   network?: string;
-  /** `stop_signal` of the service; omitted when undefined. */
-  stopSignal?: string;
+  /** `stop_signal` of the service, default `SIGINT` (PostgreSQL's fast shutdown); `null` leaves the field out. */
+  stopSignal?: string | null;
+  /** `spec.stateful`, default true. */
+  stateful?: boolean;
   /** `stop_grace_period`, default `30s`. */
   stopGrace?: string;
   /** Extra environment entries (YAML values as written). */
@@ -33,7 +35,7 @@ export interface PgModuleOptions {
 
 /**
  * The manifest text of a stateful `healthy` PostgreSQL module: a `pg_isready` healthcheck over TCP (so the temporary
- * server initdb runs without TCP never counts as ready) and a named volume at PGDATA.
+ * server initdb runs without TCP never counts as ready), a named volume at PGDATA and `stop_signal: SIGINT`.
  */
 export function pgModule(opts: PgModuleOptions = {}): string {
   const name = opts.name ?? "pg";
@@ -45,7 +47,7 @@ export function pgModule(opts: PgModuleOptions = {}): string {
     `  name: ${name}`,
     "  description: PostgreSQL 15 for tests",
     "spec:",
-    "  stateful: true",
+    `  stateful: ${opts.stateful ?? true}`,
     "  runtime:",
     "    expected_state: healthy",
     "    timeout_seconds: 180",
@@ -58,7 +60,7 @@ export function pgModule(opts: PgModuleOptions = {}): string {
     `      networks: [${opts.network ?? "db"}]`,
     `      volumes: ["${opts.volume ?? "pgdata"}:${PGDATA}"]`,
     `      stop_grace_period: ${opts.stopGrace ?? "30s"}`,
-    ...(opts.stopSignal ? [`      stop_signal: ${opts.stopSignal}`] : []),
+    ...(opts.stopSignal === null ? [] : [`      stop_signal: ${opts.stopSignal ?? "SIGINT"}`]),
     "      healthcheck:",
     `        test: ["CMD", "pg_isready", "-h", "127.0.0.1", "-U", "${PG_USER}", "-d", "${PG_DB}"]`,
     "        interval: 1s",
@@ -214,4 +216,76 @@ export async function startLoad(
       return committed;
     },
   };
+}
+
+/** A client session held open on the server until stopped. */
+export interface HeldConnection {
+  /** Kills and removes the client's container. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Opens a session from a client container on the module's network that runs `SELECT pg_sleep(3600)` (no statement
+ * timeout) and resolves once the server lists it in pg_stat_activity: the connected client that makes a SIGTERM
+ * ("smart") shutdown wait for it, where SIGINT ("fast") ends it.
+ */
+export async function holdConnection(
+  docker: Docker,
+  server: string,
+  opts: { project: string; host?: string; network?: string },
+): Promise<HeldConnection> {
+  const c = await docker.createContainer({
+    Image: PG_IMAGE,
+    Entrypoint: ["psql", "-qtAX", "-c", "SELECT pg_sleep(3600)"],
+    Cmd: [],
+    Env: [`PGHOST=${opts.host ?? "pg"}`, `PGUSER=${PG_USER}`, `PGDATABASE=${PG_DB}`, "PGCONNECT_TIMEOUT=3", "PGAPPNAME=held"],
+    Labels: { [LABEL.project]: `${opts.project}-held`, [LABEL.module]: "held", [LABEL.service]: "held" },
+    HostConfig: { NetworkMode: resourceName(opts.project, opts.network ?? "db") },
+  });
+  await c.start();
+  const deadline = Date.now() + 30_000;
+  while ((await query(docker, server, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'held'")) !== "1") {
+    if (Date.now() > deadline) throw new Error(`the held session never showed up in ${server}'s pg_stat_activity`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { stop: () => c.remove({ force: true }) };
+}
+
+/** How a server's container ended, watched from before it was stopped (the container may be removed afterwards). */
+export interface WatchedExit {
+  /** The container's exit code (137 = SIGKILL). */
+  exitCode: Promise<number>;
+  /** Everything it logged until then, once it exited. */
+  log: Promise<string>;
+}
+
+/** Starts watching a running container's exit and log; call it before whatever stops (and maybe removes) it. */
+export async function watchExit(docker: Docker, container: string, timeoutMs = 120_000): Promise<WatchedExit> {
+  const c = docker.getContainer(container);
+  const stream = (await c.logs({ stdout: true, stderr: true, follow: true })) as unknown as NodeJS.ReadableStream;
+  const out = new PassThrough();
+  let text = "";
+  out.on("data", (b: Buffer) => {
+    text += b.toString("utf8");
+  });
+  docker.modem.demuxStream(stream, out, out);
+  const bounded = <T>(p: Promise<T>, what: string) =>
+    Promise.race([
+      p,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${container}: no ${what} within ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
+  const exitCode = bounded(
+    c.wait({ condition: "not-running" }).then((r: { StatusCode: number }) => r.StatusCode),
+    "exit",
+  );
+  const log = bounded(
+    new Promise<string>((resolve) => {
+      stream.on("end", () => resolve(text));
+      stream.on("close", () => resolve(text));
+    }),
+    "end of its log",
+  );
+  exitCode.catch(() => undefined);
+  log.catch(() => undefined);
+  return { exitCode, log };
 }

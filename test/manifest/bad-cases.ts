@@ -309,6 +309,29 @@ function schemaCases(): BadCase[] {
         },
       ],
     },
+    ...(
+      [
+        ["INT", 'Did you mean "SIGINT"?'],
+        ["sigquit", 'Did you mean "SIGQUIT"?'],
+        ["SIGSTOP", "one of: SIGABRT, SIGALRM,"],
+        ["SIGFOO", "SIGTERM, SIGTRAP"],
+      ] as const
+    ).map(([value, hint]): BadCase => {
+      const text = aManifest({ serviceExtra: [`stop_signal: ${value}`] });
+      return {
+        rule: `refuses stop_signal: ${value}, listing the signals it accepts`,
+        catalog: demo(text),
+        problems: [
+          {
+            code: "schema.enum",
+            ...at(text, "stop_signal:", value),
+            path: "spec.services.app.stop_signal",
+            message: ["must be one of SIGABRT,", "SIGINT", `(got a string "${value}")`],
+            hint: [hint],
+          },
+        ],
+      };
+    }),
     {
       rule: "refuses an image reference that is not a valid Docker reference",
       catalog: demo(image),

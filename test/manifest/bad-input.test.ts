@@ -5,6 +5,7 @@ import { readFile, symlink } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModules } from "../../src/catalog/load-modules.js";
 import type { Problem } from "../../src/manifest/problems.js";
+import { stopGraceSeconds, type Service } from "../../src/manifest/module.js";
 import { CANARY, STACK_FRAME, aManifest, tempDirs, writeCatalog, type Catalog } from "./a-manifest.js";
 import { BAD_CASES, type BadCase, type ExpectedProblem } from "./bad-cases.js";
 import { REPO } from "../helpers/repo.js";
@@ -117,6 +118,30 @@ describe("what the rules accept", () => {
     const { result } = await validate({ demo: aManifest({ stateful: "no" }) });
     expect(result.modules).toEqual([]);
     expect(result.problems.map((p) => p.message)).toEqual(['must be a boolean (got a string "no")']);
+  });
+
+  it("accepts stop_signal names with their grace period and carries them into the module as written", async () => {
+    const { result } = await validate(
+      {
+        a: aManifest({ name: "a", serviceExtra: ["stop_signal: SIGINT", "stop_grace_period: 1m30s"] }),
+        b: aManifest({ name: "b", serviceExtra: ["stop_signal: SIGQUIT"] }),
+        c: aManifest({ name: "c" }),
+      },
+      true,
+    );
+    expect(result.problems).toEqual([]);
+    expect(
+      result.modules.map((m) => [
+        m.name,
+        m.services[0]?.stopSignal,
+        m.services[0]?.stopGracePeriodSeconds,
+        stopGraceSeconds(m.services[0] as Service),
+      ]),
+    ).toEqual([
+      ["a", "SIGINT", 90, 90],
+      ["b", "SIGQUIT", undefined, 10],
+      ["c", undefined, undefined, 10],
+    ]);
   });
 
   it("accepts a digest-pinned image in strict mode, with or without a tag", async () => {

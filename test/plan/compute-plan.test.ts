@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { computePlan, exitedSuccessfully } from "../../src/plan/compute-plan.js";
 import { renderPlanMarkdown, renderPlanText } from "../../src/cli/views/render-plan.js";
 import { DRIFT_KINDS } from "../../src/plan/plan.js";
-import { moduleSpecs } from "../../src/plan/desired-spec.js";
+import { desiredSpec, fieldDigests, moduleSpecs, specHash } from "../../src/plan/desired-spec.js";
+import { canonicalJson, sha256Hex } from "../../src/plan/canonical-json.js";
+import type { Service } from "../../src/manifest/module.js";
 import { aModule, aService, anObservedContainer, anObservedState, IMAGE_ID, planInputs } from "../helpers/plan-data.js";
 import { TEST_IMAGE } from "../helpers/test-image.js";
 
@@ -131,6 +133,30 @@ describe("computePlan", () => {
     expect(kinds(p, "web")).toEqual(["config.changed"]);
     expect(p.modules[0]?.drift[0]?.detail.fields).toEqual(["command", "environment.A", "environment.B"]);
     expect(JSON.stringify(p)).not.toContain('"2"');
+  });
+
+  it("reports a stop_signal added, changed or removed as config.changed on field stop_signal, and recreates", () => {
+    const withSignal = (stopSignal: Service["stopSignal"]) => aModule({ name: "web", services: [aService({ name: "web", stopSignal })] });
+    for (const [before, after] of [
+      [undefined, "SIGINT"],
+      ["SIGINT", "SIGQUIT"],
+      ["SIGINT", undefined],
+    ] as const) {
+      const p = planOf([withSignal(after)], [anObservedContainer(withSignal(before), "web")]);
+      expect(kinds(p, "web"), `${before} -> ${after}`).toEqual(["config.changed"]);
+      expect(p.modules[0]?.drift[0]?.detail.fields).toEqual(["stop_signal"]);
+      expect(actions(p, "web")).toEqual(["recreate:config.changed", "start:config.changed"]);
+    }
+    expect(planOf([withSignal("SIGINT")], [anObservedContainer(withSignal("SIGINT"), "web")]).modules[0]?.in_sync).toBe(true);
+  });
+
+  it("keeps the spec hash and field digests of a service without stop_signal exactly as they were before the field existed", () => {
+    const svc = aService({ name: "web", command: ["serve"], stopGracePeriodSeconds: 30 });
+    const { stop_signal, ...v1 } = desiredSpec(svc);
+    expect(stop_signal).toBeUndefined();
+    expect(specHash(desiredSpec(svc))).toBe(`v1:${sha256Hex(canonicalJson(v1))}`);
+    expect(Object.keys(fieldDigests(desiredSpec(svc)))).not.toContain("stop_signal");
+    expect(Object.keys(fieldDigests(desiredSpec(aService({ stopSignal: "SIGINT" }))))).toContain("stop_signal");
   });
 
   it("reports a changed resolved value as config.changed on that key, without the value, when digests are available", () => {
