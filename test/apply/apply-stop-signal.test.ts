@@ -1,10 +1,14 @@
 // stop_signal on the real engine with real PostgreSQL: a recreate stops the old server with the service's signal, so a
 // connected client no longer turns it into SIGKILL and crash recovery; without it (SIGTERM) it does.
+import type Docker from "dockerode";
 import { describe, expect, it } from "vitest";
 import { docker, useScenarios } from "./apply-scenario.js";
 import { createLoadTable, expectNoCrashRecovery, holdConnection, pgModule, query, watchExit } from "../helpers/postgres.js";
 
 const scenario = useScenarios();
+
+/** The stop fields of a container's config (dockerode's type leaves them out). */
+const stopConfig = (c: Docker.ContainerInspectInfo) => c.Config as { StopSignal?: string; StopTimeout?: number };
 
 /** Applies `pg`, holds a client session on it, then applies `changed` (a recreate) and reports how the old server ended. */
 async function recreateWithClientConnected(label: string, stopSignal: string | null) {
@@ -32,9 +36,9 @@ async function recreateWithClientConnected(label: string, stopSignal: string | n
 describe("stop_signal", () => {
   it("recreates a PostgreSQL module with stop_signal: SIGINT and a connected client through a fast shutdown: no SIGKILL, no crash recovery", async () => {
     const r = await recreateWithClientConnected("sigint", "SIGINT");
-    expect(r.old.Config.StopSignal).toBe("SIGINT");
-    expect(r.next.Config.StopSignal).toBe("SIGINT");
-    expect(r.next.Config.StopTimeout).toBe(3);
+    expect(stopConfig(r.old).StopSignal).toBe("SIGINT");
+    expect(stopConfig(r.next).StopSignal).toBe("SIGINT");
+    expect(stopConfig(r.next).StopTimeout).toBe(3);
     expect(r.exitCode).toBe(0);
     expect(r.log).toContain("received fast shutdown request");
     expect(r.log).toContain("database system is shut down");
@@ -43,7 +47,7 @@ describe("stop_signal", () => {
 
   it("without stop_signal the same recreate waits out the grace on the client and ends in SIGKILL and crash recovery", async () => {
     const r = await recreateWithClientConnected("sigterm", null);
-    expect(r.old.Config.StopSignal).toBeUndefined();
+    expect(stopConfig(r.old).StopSignal).toBeUndefined();
     expect(r.exitCode).toBe(137);
     expect(r.log).toContain("received smart shutdown request");
     expect(r.log).not.toContain("database system is shut down");

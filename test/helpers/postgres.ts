@@ -272,7 +272,9 @@ export async function watchExit(docker: Docker, container: string, timeoutMs = 1
   const bounded = <T>(p: Promise<T>, what: string) =>
     Promise.race([
       p,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${container}: no ${what} within ${timeoutMs} ms`)), timeoutMs).unref()),
+      new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`${container}: no ${what} within ${timeoutMs} ms`)), timeoutMs).unref(),
+      ),
     ]);
   const exitCode = bounded(
     c.wait({ condition: "not-running" }).then((r: { StatusCode: number }) => r.StatusCode),
