@@ -283,7 +283,7 @@ async function recreateKeeping(
   if (stray) await ctx.runtime.removeUnit(stray.id, { force: true, signal: ctx.signal });
   const id = await createFor(ctx, service, next);
   if (old) {
-    if (old.running) await ctx.runtime.stopUnit(old.id, service.stopGracePeriodSeconds ?? 10, ctx.signal);
+    if (old.running) await ctx.runtime.stopUnit(old.id, stopGraceSeconds(service), ctx.signal);
     await ctx.runtime.renameUnit(old.id, previous, ctx.signal);
     kept.set(service.name, { service, name, previousId: old.id, wasRunning: old.running, nextId: id });
   }
@@ -303,6 +303,10 @@ async function restoreKept(ctx: ExecuteContext, k: Kept): Promise<ActionRecord> 
   };
   try {
     ctx.progress(k.service.name, "rolling back: removing the new container");
+    // Stopped with its stop signal and grace first: a database killed outright would leave the data the previous
+    // container starts on to crash recovery.
+    if ((await ctx.runtime.inspectUnit(k.nextId, ctx.signal))?.running)
+      await ctx.runtime.stopUnit(k.nextId, stopGraceSeconds(k.service), ctx.signal);
     await ctx.runtime.removeUnit(k.nextId, { force: true, signal: ctx.signal });
     await ctx.runtime.renameUnit(k.previousId, k.name, ctx.signal);
     if (k.wasRunning) {
@@ -400,7 +404,11 @@ async function executeAction(ctx: ExecuteContext, action: Action, kept: Map<stri
         break;
       case "remove":
         ctx.progress(service.name, "removing");
-        if (action.container) await ctx.runtime.removeUnit(action.container, { force: true, signal: ctx.signal });
+        if (action.container) {
+          if ((await ctx.runtime.inspectUnit(action.container, ctx.signal))?.running)
+            await ctx.runtime.stopUnit(action.container, stopGraceSeconds(service), ctx.signal);
+          await ctx.runtime.removeUnit(action.container, { force: true, signal: ctx.signal });
+        }
         break;
     }
   } catch (e) {
