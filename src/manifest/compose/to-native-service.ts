@@ -1,6 +1,6 @@
 // Maps a merged Compose service onto platformctl's Service (the model native manifests produce), refusing what it cannot carry.
 import path from "node:path";
-import { PATTERNS, RESTART_POLICIES, type ExpectedState, type RestartPolicy } from "../schema.js";
+import { PATTERNS, RESTART_POLICIES, STOP_SIGNALS, type ExpectedState, type RestartPolicy, type StopSignal } from "../schema.js";
 import { parseDurationNs, parseMemoryBytes, type Mount, type Service } from "../module.js";
 import { PROBLEM_CODES, type Problem } from "../problems.js";
 import type { ComposeField, ComposeServiceLayer, SourceLocation } from "./compose-service.js";
@@ -101,8 +101,13 @@ export function toNativeService(
     labels[k] = v;
   }
   if (s.working_dir !== undefined && !s.working_dir.startsWith("/")) fail("working_dir", "working_dir must be an absolute path");
-  if (s.stop_signal !== undefined)
-    fail("stop_signal", "stop_signal is not supported by platformctl's service model yet; remove it or run the service from module.yaml");
+  // Docker reads `INT`, `sigint` and `SIGINT` alike; the native model keeps the one canonical name.
+  let stopSignal: StopSignal | undefined;
+  if (s.stop_signal !== undefined) {
+    const canonical = `SIG${s.stop_signal.toUpperCase().replace(/^SIG/, "")}`;
+    if ((STOP_SIGNALS as readonly string[]).includes(canonical)) stopSignal = canonical as StopSignal;
+    else fail("stop_signal", `stop_signal "${s.stop_signal}" is not supported; use a signal name: ${STOP_SIGNALS.join(", ")}`);
+  }
   let memLimitBytes: number | undefined;
   if (s.mem_limit !== undefined) {
     const m = /^([0-9]+)(?:([bkmgBKMG])[bB]?)?$/.exec(s.mem_limit);
@@ -129,6 +134,7 @@ export function toNativeService(
       workingDir: s.working_dir,
       ports: (s.ports ?? []).map((p) => ({ target: p.target, published: p.published, hostIp: p.host_ip, protocol: p.protocol })),
       stopGracePeriodSeconds: stopGrace === undefined ? undefined : Math.ceil(stopGrace / 1e9),
+      stopSignal,
       memLimitBytes,
       expectedState: ctx.expectedState,
     },

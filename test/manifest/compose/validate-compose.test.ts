@@ -173,6 +173,25 @@ describe("a module with spec.compose", () => {
     expect(digest({ TAG: "1.27", API_TOKEN: "b" })).toBe(base);
   });
 
+  it("carries a Compose stop_signal under its canonical name and refuses one that never stops a process, at its line", () => {
+    const withSignal = (signal: string) =>
+      validateCatalog([
+        source("db", manifest("db", "    files: [../c.yaml]\n    services: [db]\n"), {
+          "cat/c.yaml": `services:\n  db:\n    image: postgres:16\n    stop_signal: ${signal}\n    stop_grace_period: 1m\n`,
+        }),
+      ]);
+    for (const written of ["SIGINT", "INT", "sigint"]) {
+      const r = withSignal(written);
+      expect(r.problems).toEqual([]);
+      expect([r.modules[0]?.services[0]?.stopSignal, r.modules[0]?.services[0]?.stopGracePeriodSeconds]).toEqual(["SIGINT", 60]);
+    }
+    const stop = withSignal("SIGSTOP");
+    expect(stop.problems.map((p) => [p.file, p.line, p.code, p.path])).toEqual([
+      ["cat/c.yaml", 4, "compose.invalid", "services.db.stop_signal"],
+    ]);
+    expect(stop.problems[0]?.message).toContain('stop_signal "SIGSTOP" is not supported; use a signal name: SIGABRT,');
+  });
+
   it("refuses a field the service model cannot carry instead of dropping it", () => {
     const r = validateCatalog([
       source("web", manifest("web", "    files: [../c.yaml]\n    services: [web]\n"), {
