@@ -2,7 +2,7 @@
 import os from "node:os";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
-import type { Module } from "../manifest/module.js";
+import { stopGraceSeconds, type Module } from "../manifest/module.js";
 import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { moduleVolumes } from "../policy/evaluate-restore.js";
 import type { Runtime } from "../runtime/runtime.js";
@@ -190,7 +190,7 @@ export async function restoreModule(req: RestoreRequest): Promise<RestoreResult>
     const t0 = Date.now();
     try {
       for (const c of containers) {
-        const grace = req.module.services.find((s) => s.name === c.service)?.stopGracePeriodSeconds ?? 10;
+        const grace = stopGraceSeconds(req.module.services.find((s) => s.name === c.service) ?? { stopGracePeriodSeconds: undefined });
         if (c.running) {
           req.progress(`stopping ${c.service}`);
           await step(ctx, "stop", c.service, c.name, async () => {

@@ -1,5 +1,5 @@
 // The steps a restore is made of, shared by the live restore and --verify: fill volumes from an archive, create and start a module's services.
-import type { Module, Service } from "../manifest/module.js";
+import { stopGraceSeconds, type Module, type Service } from "../manifest/module.js";
 import { unitName } from "../plan/unit-name.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
@@ -111,7 +111,7 @@ export async function createAndStart(ctx: StepContext): Promise<void> {
         const r = await ctx.runtime.runOneShot(id, {
           timeoutMs: ctx.timeoutMs,
           signal: ctx.signal,
-          graceSeconds: s.stopGracePeriodSeconds ?? 10,
+          graceSeconds: stopGraceSeconds(s),
         });
         if (!(r.outcome.kind === "succeeded" && r.ranThisTime))
           throw new StepFailure(
