@@ -165,8 +165,8 @@ export const ERROR_CODES = {
   "backup.unresolved": { meaning: "A bind source of the module has an unset ${VAR}.", exit: "error" },
   "backup.unverified": { meaning: "The archive is not a complete gzip tar holding the covering module's volumes.", exit: "error" },
   // restore
-  "restore.failed": {
-    meaning: "A live restore failed part-way; its message says what state the module and its volumes are in.",
+  "restore.dump_unsupported": {
+    meaning: "The backup is an exec dump (method exec), which this version cannot restore or verify yet; nothing was changed.",
     exit: "error",
     runbook: "runbooks/restore-stateful-module.md",
   },

@@ -149,9 +149,13 @@ export async function restoreModule(req: RestoreRequest): Promise<RestoreResult>
     const file = gate.file as string;
     if (gate.manifest?.dump) {
       await record("refused", [], "a restore of an exec dump is not supported by this version");
-      throw new PlatformError("restore.failed", `restoring an exec dump (${file}) is not supported by this version; nothing was changed`, {
-        hint: "Pipe the dump into the module's restore_command by hand (runbooks/restore-stateful-module.md).",
-      });
+      throw new PlatformError(
+        "restore.dump_unsupported",
+        `restoring an exec dump (${file}) is not supported by this version; nothing was changed`,
+        {
+          hint: "Pipe the dump into the module's restore_command by hand (runbooks/restore-stateful-module.md).",
+        },
+      );
     }
     const containers = live.observed.containers.filter((c) => c.module === req.module.name);
     const others = live.observed.containers.filter((c) => c.module !== req.module.name);

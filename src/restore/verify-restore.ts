@@ -124,9 +124,13 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   const manifest = gate.manifest;
   const module = scratchModule(req.module);
   if (manifest?.dump)
-    throw new PlatformError("restore.verify_unisolated", `restore --verify of an exec dump is not supported by this version`, {
-      hint: "Verify the dump by restoring it on another host (runbooks/restore-stateful-module.md).",
-    });
+    throw new PlatformError(
+      "restore.dump_unsupported",
+      `restore --verify of an exec dump (${file}) is not supported by this version; nothing was changed`,
+      {
+        hint: "Verify the dump by restoring it on another host (runbooks/restore-stateful-module.md).",
+      },
+    );
   const stateDir = await ensureStateDir(req.stateDir);
   const scratch = scratchProjectName(req.project, `${process.pid}-${randomBytes(4).toString("hex")}`);
   const steps: ActionRecord[] = [];
