@@ -354,6 +354,7 @@ async function rollBack(ctx: ExecuteContext, kept: Map<string, Kept>, failure: A
 
 /** Runs one action; returns its record. Throws ActionFailedError (with the record) on failure. */
 async function executeAction(ctx: ExecuteContext, action: Action, kept: Map<string, Kept> | undefined): Promise<ActionRecord> {
+  if (action.type === "remove") return removeAction(ctx, action);
   const t0 = Date.now();
   const service = serviceOf(ctx, action.service);
   const rec: ActionRecord = {
@@ -402,32 +403,59 @@ async function executeAction(ctx: ExecuteContext, action: Action, kept: Map<stri
       case "wait":
         await waitFor(ctx, service, action, rec);
         break;
-      case "remove":
-        ctx.progress(service.name, "removing");
-        if (action.container) {
-          if ((await ctx.runtime.inspectUnit(action.container, ctx.signal))?.running)
-            await ctx.runtime.stopUnit(action.container, stopGraceSeconds(service), ctx.signal);
-          await ctx.runtime.removeUnit(action.container, { force: true, signal: ctx.signal });
-        }
-        break;
     }
   } catch (e) {
-    rec.duration_ms = Date.now() - t0;
-    if (e instanceof ActionFailedError) throw new ActionFailedError({ ...e.record, duration_ms: rec.duration_ms }, e.message, e.detail);
-    const msg = e instanceof PlatformError ? e.message : String(e);
-    if (ctx.signal.aborted || isRuntimeError(e, "aborted")) {
-      const detail = e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined;
-      throw new ActionFailedError({ ...rec, outcome: "interrupted" }, redact(msg, [...ctx.secrets]), detail, e);
-    }
-    throw new ActionFailedError(
-      { ...rec, outcome: "failed", message: redact(msg, [...ctx.secrets]) },
-      redact(msg, [...ctx.secrets]),
-      e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined,
-    );
+    throw actionFailure(ctx, rec, t0, e);
   }
   rec.duration_ms = Date.now() - t0;
   ctx.log.info({ module: ctx.module.name, action: rec }, "action done");
   return rec;
+}
+
+/**
+ * Removes an orphaned or duplicate container (`--prune`). Its service may no longer be declared (that is what made it
+ * an orphan), so the stop grace is the declared service's when there is one, else the default.
+ */
+async function removeAction(ctx: ExecuteContext, action: Action): Promise<ActionRecord> {
+  const t0 = Date.now();
+  const rec: ActionRecord = {
+    type: "remove",
+    service: action.service,
+    container: action.container,
+    outcome: "done",
+    exit_code: null,
+    duration_ms: 0,
+  };
+  const declared = ctx.module.services.find((x) => x.name === action.service);
+  try {
+    ctx.progress(action.service, "removing");
+    if (action.container) {
+      if ((await ctx.runtime.inspectUnit(action.container, ctx.signal))?.running)
+        await ctx.runtime.stopUnit(action.container, stopGraceSeconds(declared ?? { stopGracePeriodSeconds: undefined }), ctx.signal);
+      await ctx.runtime.removeUnit(action.container, { force: true, signal: ctx.signal });
+    }
+  } catch (e) {
+    throw actionFailure(ctx, rec, t0, e);
+  }
+  rec.duration_ms = Date.now() - t0;
+  ctx.log.info({ module: ctx.module.name, action: rec }, "action done");
+  return rec;
+}
+
+/** The ActionFailedError for an action that threw: interrupted or failed, its message and detail masked. */
+function actionFailure(ctx: ExecuteContext, rec: ActionRecord, t0: number, e: unknown): ActionFailedError {
+  rec.duration_ms = Date.now() - t0;
+  if (e instanceof ActionFailedError) return new ActionFailedError({ ...e.record, duration_ms: rec.duration_ms }, e.message, e.detail);
+  const msg = e instanceof PlatformError ? e.message : String(e);
+  if (ctx.signal.aborted || isRuntimeError(e, "aborted")) {
+    const detail = e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined;
+    return new ActionFailedError({ ...rec, outcome: "interrupted" }, redact(msg, [...ctx.secrets]), detail, e);
+  }
+  return new ActionFailedError(
+    { ...rec, outcome: "failed", message: redact(msg, [...ctx.secrets]) },
+    redact(msg, [...ctx.secrets]),
+    e instanceof PlatformError && e.detail ? redact(e.detail, [...ctx.secrets]) : undefined,
+  );
 }
 
 /**
