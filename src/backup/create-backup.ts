@@ -1,5 +1,5 @@
-// `platformctl backup`: archives a module's named volumes and bind mounts with a helper container, records size and sha256.
-import { access, chmod, link, mkdir, open, realpath, rm, stat } from "node:fs/promises";
+// `platformctl backup`: archives a module's volumes and binds by its backup method (stop, exec, archive), records it in the catalog.
+import { access, link, mkdir, open, realpath, rm, stat } from "node:fs/promises";
 import { constants } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -7,11 +7,16 @@ import type { Module } from "../manifest/module.js";
 import { resolveInterpolation } from "../manifest/interpolation.js";
 import { formatBackupName } from "../policy/parse-backup-name.js";
 import { resourceName } from "../plan/unit-name.js";
-import type { HelperMount, Runtime } from "../runtime/runtime.js";
+import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
 import { PlatformError } from "../errors.js";
 import { appendBackupCatalog, sha256File, type BackupCatalogEntry } from "../state/backup-catalog.js";
 import { ensureStateDir } from "../state/state-dir.js";
-import { redact } from "../secrets/masker.js";
+import type { BackupMethod } from "../manifest/module.js";
+import { moduleSpecHash } from "../plan/desired-spec.js";
+import { PLATFORMCTL_VERSION } from "../version.js";
+import { type ArchiveManifest, writeBackupArchive } from "./archive-format.js";
+import { readBind } from "./read-bind.js";
+import { stopAround } from "./stop-around.js";
 
 export interface BackupRequest {
   runtime: Runtime;
@@ -21,14 +26,24 @@ export interface BackupRequest {
   stateDir: string;
   now: Date;
   signal?: AbortSignal;
+  /** The command line, for the lock holder (method stop). */
+  command?: string;
+  /** How long to wait for the apply lock (method stop); 0 fails at once. */
+  lockWaitMs?: number;
 }
 
 export interface BackupResult {
   file: string;
   size: number;
   sha256: string;
+  method: BackupMethod;
+  /** False for method archive: a live copy, not consistent for databases. */
+  consistent: boolean;
+  /** Project volume names copied. */
   volumes: string[];
   binds: string[];
+  /** Method stop: from the first stop to the last service being back up; null otherwise. */
+  downtime_ms: number | null;
 }
 
 /** Checks PLATFORMCTL_BACKUP_DIR: set, an existing writable directory; returns its real path. */
@@ -56,29 +71,113 @@ export const BACKUP_FILE_MODE = 0o600;
 const MAX_SEQ = 999;
 
 /**
- * Archives every named volume (and declared bind mount) of the module into `<root>/<module>-<UTC>[-<n>].tar.gz` with
- * a helper container on a local image (PLATFORMCTL_BACKUP_IMAGE, default the module's first image; it needs sh and
- * tar), then records size and sha256 in STATE_DIR/backup-catalog.jsonl.
+ * Backs the module up with its `spec.backup.method` into `<root>/<module>-<UTC>[-<n>].tar.gz` (archive format 1,
+ * src/backup/archive-format.ts) and records size, sha256, method, volumes, spec hash and consistency in the catalog.
+ * Volumes are read through the runtime's archive endpoint by a helper that is never started, so no image needs a
+ * shell, tar or gzip; platformctl compresses. Method stop stops the services around the copy (see stopAround).
  *
- * The archive is written into a temporary file platformctl creates itself, mode 0600 and unique per run, which is the
- * only thing of the backup root the helper sees (a file bind); it is fsynced, then linked to the first free name of
- * that second (`link` never replaces a file, so two runs in the same second get `…Z.tar.gz` and `…Z-1.tar.gz`), then
- * the temporary name is removed. The archive appears under its final name only when complete.
+ * The archive is written into a temporary file platformctl creates itself, mode 0600 and unique per run, fsynced,
+ * then linked to the first free name of that second (`link` never replaces a file, so two runs in the same second
+ * get `…Z.tar.gz` and `…Z-1.tar.gz`), then the temporary name is removed: it appears only when complete, and a
+ * failure leaves nothing behind.
  */
 export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const root = await backupRoot(req.env);
   const stateDir = await ensureStateDir(req.stateDir);
   const m = req.module;
-  const volumes = [
+  const method = m.backup.method;
+  const volumes = moduleVolumeNames(m);
+  const binds = bindSources(m, req.env);
+  if (method === "exec")
+    throw new PlatformError("backup.failed", `module ${m.name} declares backup method exec, which this platformctl cannot run yet`, {
+      hint: "Use method stop (consistent, with downtime) or archive (live copy) in spec.backup until exec backups land.",
+    });
+  if (volumes.length === 0 && binds.length === 0) {
+    throw new PlatformError("backup.nothing", `module ${m.name} declares no named volume or bind mount to back up`, {
+      hint: "Back up the module whose data this one uses (see its backup_ref_modules).",
+    });
+  }
+  // The helper is created, never started: any local image serves; the module's own is there if it ever ran.
+  const helperImage = m.services[0]?.image ?? "";
+  if ((await req.runtime.imageId(helperImage, req.signal)) === null) {
+    throw new PlatformError("backup.image_missing", `image ${helperImage} of ${m.name} is not present on the engine`, {
+      hint: "Apply the module first (its image must be local); the helper only holds the volumes and is never started.",
+    });
+  }
+  const manifest: ArchiveManifest = {
+    format: 1,
+    module: m.name,
+    method,
+    consistent: method !== "archive",
+    volumes,
+    binds,
+    dump: null,
+    spec_hash: moduleSpecHash(m),
+    created_at: req.now.toISOString(),
+    platformctl_version: PLATFORMCTL_VERSION,
+  };
+  const partial = path.join(root, `.${m.name}.${process.pid}.${randomBytes(6).toString("hex")}.partial`);
+  await (await open(partial, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, BACKUP_FILE_MODE)).close();
+  let file: string;
+  let downtime: number | null = null;
+  try {
+    const copy = () =>
+      writeBackupArchive(partial, manifest, {
+        readVolume: (v, consume) => req.runtime.readVolume(req.project, v, consume, { helperImage, signal: req.signal }),
+        readBind: (_i, source, consume) => consume(readBind(source)),
+      }).catch((e: unknown) => {
+        throw copyFailed(m.name, method, e);
+      });
+    if (method === "stop") downtime = (await stopAround(req, stateDir, copy)).downtimeMs;
+    else await copy();
+    file = await claimName(root, m.name, req.now, partial);
+  } finally {
+    await rm(partial, { force: true }).catch(() => undefined); // safe: a leftover partial file is never a backup (claimName links only finished ones)
+  }
+  await syncDir(root);
+  const size = (await stat(file)).size;
+  const sha256 = await sha256File(file);
+  const entry: BackupCatalogEntry = {
+    file,
+    module: m.name,
+    size,
+    sha256,
+    created_at: req.now.toISOString(),
+    method,
+    volumes,
+    spec_hash: manifest.spec_hash,
+    consistent: manifest.consistent,
+  };
+  await mkdir(stateDir, { recursive: true });
+  await appendBackupCatalog(stateDir, entry);
+  return {
+    file,
+    size,
+    sha256,
+    method,
+    consistent: manifest.consistent,
+    volumes: volumes.map((v) => resourceName(req.project, v)),
+    binds,
+    downtime_ms: downtime,
+  };
+}
+
+/** The module's named volumes (manifest names), sorted. */
+function moduleVolumeNames(m: Module): string[] {
+  return [
     ...new Set(m.services.flatMap((s) => s.volumes.filter((v) => v.type === "volume" && v.source).map((v) => v.source as string))),
   ].sort();
-  const binds = [
+}
+
+/** The module's bind sources, resolved (`${VAR}`) and absolute, sorted. */
+function bindSources(m: Module, env: Readonly<Record<string, string | undefined>>): string[] {
+  return [
     ...new Set(
       m.services.flatMap((s) =>
         s.volumes
           .filter((v) => v.type === "bind" && v.source)
           .map((v) => {
-            const r = resolveInterpolation(v.source as string, req.env);
+            const r = resolveInterpolation(v.source as string, env);
             if (!r.ok)
               throw new PlatformError("backup.unresolved", `bind source of ${m.name}/${s.name}: ${r.message}`, {
                 hint: "Set the variable and run again.",
@@ -88,70 +187,23 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
       ),
     ),
   ].sort();
-  if (volumes.length === 0 && binds.length === 0) {
-    throw new PlatformError("backup.nothing", `module ${m.name} declares no named volume or bind mount to back up`, {
-      hint: "Back up the module whose data this one uses (see its backup_ref_modules).",
-    });
-  }
-  const image = req.env.PLATFORMCTL_BACKUP_IMAGE ?? m.services[0]?.image ?? "";
-  if ((await req.runtime.imageId(image, req.signal)) === null) {
-    throw new PlatformError("backup.image_missing", `backup helper image ${image} is not present on the engine`, {
-      hint: "Set PLATFORMCTL_BACKUP_IMAGE to a local image that has sh and tar.",
-    });
-  }
-  const partial = path.join(root, `.${m.name}.${process.pid}.${randomBytes(6).toString("hex")}.partial`);
-  await (await open(partial, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, BACKUP_FILE_MODE)).close();
-  const mounts: HelperMount[] = [
-    ...volumes.map((v) => ({ type: "volume" as const, volume: v, target: `/backup/volumes/${v}`, readOnly: true })),
-    ...binds.map((b, i) => ({ type: "bind" as const, source: b, target: `/backup/binds/${i}`, readOnly: true })),
-    { type: "bind", source: partial, target: "/out/archive.tar.gz", readOnly: false },
-  ];
-  const nonce = `${process.pid}-${randomBytes(3).toString("hex")}`;
-  let file: string;
-  try {
-    const { id } = await req.runtime.createHelper(
-      {
-        project: req.project,
-        module: m.name,
-        role: "backup",
-        nonce,
-        image,
-        command: ["/bin/sh", "-c", "tar czf /out/archive.tar.gz -C /backup ."],
-        mounts,
-      },
-      req.signal,
-    );
-    try {
-      const r = await req.runtime.runOneShot(id, { timeoutMs: 3_600_000, signal: req.signal });
-      if (!(r.outcome.kind === "succeeded" && r.ranThisTime)) {
-        const logs = (await req.runtime.tailLogs(id, 20).catch(() => [])).map((l) => l.text).join("\n"); // logs only decorate the failure
-        throw new PlatformError("backup.failed", `backup helper for ${m.name} failed (exit ${r.exitCode})`, {
-          detail: redact(logs, []),
-          hint: "Check that the helper image has sh and tar (PLATFORMCTL_BACKUP_IMAGE) and that the volumes exist.",
-        });
-      }
-    } finally {
-      await req.runtime.removeUnit(id, { force: true }).catch(() => undefined); // safe: the helper is labelled and never restarts; any error above still propagates
-    }
-    // tar truncates the file it was given, keeping its owner and mode; set the mode again in case the helper replaced it.
-    await chmod(partial, BACKUP_FILE_MODE);
-    const fh = await open(partial, constants.O_RDONLY);
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    file = await claimName(root, m.name, req.now, partial);
-  } finally {
-    await rm(partial, { force: true }).catch(() => undefined); // safe: a leftover partial file is never a backup (claimName links only finished ones)
-  }
-  await syncDir(root);
-  const size = (await stat(file)).size;
-  const sha256 = await sha256File(file);
-  const entry: BackupCatalogEntry = { file, module: m.name, size, sha256, created_at: req.now.toISOString() };
-  await mkdir(stateDir, { recursive: true });
-  await appendBackupCatalog(stateDir, entry);
-  return { file, size, sha256, volumes: volumes.map((v) => resourceName(req.project, v)), binds };
+}
+
+/**
+ * A copy that failed: a runtime error of the volume read (the engine cut the archive short, as it does when files
+ * change while it reads them) says to use a consistent method; anything else is passed on as it is.
+ */
+function copyFailed(module: string, method: BackupMethod, e: unknown): unknown {
+  if (e instanceof PlatformError && !isRuntimeError(e)) return e;
+  if (isRuntimeError(e, "not_found", "unreachable", "aborted")) return e;
+  const why = e instanceof Error ? e.message : String(e);
+  return new PlatformError("backup.failed", `copying the data of ${module} failed: ${why}`, {
+    hint:
+      method === "archive"
+        ? "Files changed while copying: use method stop or exec (spec.backup.method) for data that changes, then run the backup again."
+        : "Run the backup again; if it keeps failing, check the engine's log for the volume read.",
+    cause: e,
+  });
 }
 
 /** Links `partial` to the first free `<module>-<UTC>[-<n>].tar.gz` of that second; `link` fails rather than replace a file. */

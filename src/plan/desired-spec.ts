@@ -138,3 +138,9 @@ export function moduleSpecs(module: Module): ModuleSpecs {
   specCache.set(module, computed);
   return computed;
 }
+
+/** `v1:<sha256>` over the spec hash of every service of the module (by name): what a backup records as `spec_hash`. */
+export function moduleSpecHash(module: Module): string {
+  const hashes = Object.fromEntries([...moduleSpecs(module)].map(([name, s]) => [name, s.hash]));
+  return `${SPEC_HASH_VERSION}:${sha256Hex(canonicalJson(hashes))}`;
+}

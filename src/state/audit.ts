@@ -75,6 +75,30 @@ export type AuditRecord =
       actions: ActionRecord[];
       message: string;
     }
+  | {
+      /** Written before a `backup` stops a module's services (method stop): a backup with downtime is a mutation. */
+      type: "backup-intent";
+      id: string;
+      time: string;
+      project: string;
+      module: string;
+      method: "stop";
+      /** The services it stops, in stop order. */
+      services: string[];
+      actor: Actor;
+    }
+  | {
+      /** The end of a backup-intent (same id): the services were started again or not, the archive written or not. */
+      type: "backup-result";
+      id: string;
+      time: string;
+      module: string;
+      outcome: "done" | "failed";
+      downtime_ms: number;
+      file: string | null;
+      actions: ActionRecord[];
+      message?: string;
+    }
   | { type: "reconciled"; id: string; time: string; intent_id: string; note: string }
   | { type: "unlock"; id: string; time: string; actor: Actor; holder: unknown };
 

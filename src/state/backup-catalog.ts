@@ -6,12 +6,23 @@ import path from "node:path";
 
 export const BACKUP_CATALOG_FILE = "backup-catalog.jsonl";
 
+/**
+ * One backup. `method`, `volumes`, `spec_hash` and `consistent` are written since archive format 1 and absent from
+ * older lines and imported archives: readers treat them as unknown (never as consistent).
+ */
 export interface BackupCatalogEntry {
   file: string;
   module: string;
   size: number;
   sha256: string;
   created_at: string;
+  method?: "stop" | "exec" | "archive";
+  /** The manifest's volume names the archive holds. */
+  volumes?: string[];
+  /** The module's spec hash when the backup was taken. */
+  spec_hash?: string;
+  /** False for a live copy (method archive). */
+  consistent?: boolean;
 }
 
 /**

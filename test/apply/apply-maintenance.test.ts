@@ -60,7 +60,7 @@ const db = (image: string, stateful = true) =>
 
 let s: Scenario;
 let backupDir: string;
-const env = () => ({ PLATFORMCTL_BACKUP_DIR: backupDir, PLATFORMCTL_BACKUP_IMAGE: TEST_IMAGE });
+const env = () => ({ PLATFORMCTL_BACKUP_DIR: backupDir });
 
 async function scenario(label: string): Promise<void> {
   s = await aScenario(label, { db: db(TEST_IMAGE) });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   catalog = await aCatalog();
   await catalog.write("store", STORE);
   root = await mkdtemp(path.join(tmpdir(), "platformctl-backup-"));
-  env = { STATE_DIR: path.join(root, "state"), PLATFORMCTL_BACKUP_DIR: path.join(root, "backups"), PLATFORMCTL_BACKUP_IMAGE: TEST_IMAGE };
+  env = { STATE_DIR: path.join(root, "state"), PLATFORMCTL_BACKUP_DIR: path.join(root, "backups") };
   await mkdir(env.PLATFORMCTL_BACKUP_DIR as string);
   project = testProject("backup");
   // The module's volume, labelled for this run (teardown removes it), with a file holding a credential-like secret.
@@ -71,7 +71,9 @@ describe("backup against the real engine", () => {
     if (!module) throw new Error("store not loaded");
     // The same clock reading for both runs: the collision is certain, not left to timing.
     const now = new Date("2026-05-17T01:08:47.250Z");
-    const run = () => createBackup({ runtime: openRuntime(env), project, module, env, stateDir: env.STATE_DIR as string, now });
+    // A stop backup holds the apply lock: the second waits for the first instead of failing with lock.held.
+    const run = () =>
+      createBackup({ runtime: openRuntime(env), project, module, env, stateDir: env.STATE_DIR as string, now, lockWaitMs: 60_000 });
     const [a, b] = await Promise.all([run(), run()]);
     const files = [a.file, b.file];
     expect(files.map((f) => path.basename(f)).sort()).toEqual(["store-20260517T010847Z-1.tar.gz", "store-20260517T010847Z.tar.gz"]);

@@ -26,7 +26,8 @@ export async function runAudit(env: CommandEnv, args: AuditArguments): Promise<n
     if (r.type === "intent") return r.modules.some((m) => wanted.has(m));
     if (r.type === "result")
       return r.modules.some((m) => wanted.has(m.module)) || (intents.get(r.id)?.modules.some((m) => wanted.has(m)) ?? false);
-    if (r.type === "rollback-intent" || r.type === "rollback-result") return wanted.has(r.module);
+    if (r.type === "rollback-intent" || r.type === "rollback-result" || r.type === "backup-intent" || r.type === "backup-result")
+      return wanted.has(r.module);
     return false;
   });
   auditView(env.io, args.json).records(matches.slice(-args.limit), skipped);

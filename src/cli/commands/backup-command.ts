@@ -74,6 +74,7 @@ export async function runBackup(env: CommandEnv, args: BackupArguments): Promise
     env: io.env,
     stateDir: resolveStateDir(io.env, io.cwd),
     now: new Date(),
+    command: `platformctl backup ${module.name}`,
   });
   backupView(io, args.json).created(result);
   return EXIT.ok;

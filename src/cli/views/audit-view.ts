@@ -25,6 +25,9 @@ function auditLine(r: AuditRecord): string {
   if (r.type === "rollback-intent")
     return `${r.time} ${r.id} rollback intent of ${r.intent_id}: ${r.module} (${r.services.join(", ")}): ${r.reason}`;
   if (r.type === "rollback-result") return `${r.time} ${r.id} ${r.outcome} ${r.module}: ${r.message}`;
+  if (r.type === "backup-intent") return `${r.time} ${r.id} backup intent ${r.module} (method ${r.method}): stops ${r.services.join(", ")}`;
+  if (r.type === "backup-result")
+    return `${r.time} ${r.id} backup ${r.outcome} ${r.module}: downtime ${r.downtime_ms} ms${r.message ? `: ${r.message}` : ""}`;
   if (r.type === "reconciled") return `${r.time} ${r.id} reconciled intent ${r.intent_id}: ${r.note}`;
   return `${r.time} ${r.id} unlock by ${r.actor.user}@${r.actor.host}`;
 }

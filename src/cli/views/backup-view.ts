@@ -17,7 +17,11 @@ export function backupView(io: CliIO, json: boolean): BackupView {
   // The path alone on stdout, so `--backup-ref "$(platformctl backup m)"` works.
   return {
     created(r) {
-      writeLine(io.stderr, `backed up ${[...r.volumes, ...r.binds].join(", ")}: ${r.size} bytes, sha256 ${r.sha256}`);
+      writeLine(io.stderr, `backed up ${[...r.volumes, ...r.binds].join(", ")} (method ${r.method}): ${r.size} bytes, sha256 ${r.sha256}`);
+      if (r.downtime_ms !== null)
+        writeLine(io.stderr, `downtime: ${(r.downtime_ms / 1000).toFixed(1)} s (services stopped during the copy)`);
+      if (!r.consistent)
+        writeLine(io.stderr, "warning: a live copy (method archive): not consistent for databases; use method stop or exec for them");
       writeLine(io.stdout, r.file);
     },
     imported(r) {
