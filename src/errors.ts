@@ -152,8 +152,14 @@ export const ERROR_CODES = {
     meaning: "The archive is in the catalog with another size or sha256: it changed since it was recorded.",
     exit: "error",
   },
-  "backup.failed": { meaning: "The backup helper container failed.", exit: "error" },
-  "backup.image_missing": { meaning: "The backup helper image is not present on the engine.", exit: "error" },
+  "backup.failed": {
+    meaning: "Copying the module's data failed, or its services did not come back after a stop backup; no archive was kept.",
+    exit: "error",
+  },
+  "backup.image_missing": {
+    meaning: "The module's image, used by the never-started volume helper, is not present on the engine.",
+    exit: "error",
+  },
   "backup.name_taken": { meaning: "Every backup name for this second is taken.", exit: "error" },
   "backup.name_invalid": { meaning: "The archive's name is not <module>-<YYYYMMDDTHHMMSSZ>.tar.gz.", exit: "error" },
   "backup.nothing": { meaning: "The module has no named volume or bind mount to back up.", exit: "error" },

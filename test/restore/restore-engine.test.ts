@@ -42,7 +42,10 @@ const STORE = manifest("store", {
     "",
   ].join("\n"),
   extra: [
+    // A live copy: the failed-verification case backs the store up while it cannot be healthy, which a stop backup
+    // (the stateful default, waiting for health after the copy) rightly refuses.
     "  backup:",
+    "    method: archive",
     "    verify: required",
     "  smoke:",
     "    - name: holds-the-marker",
