@@ -1,6 +1,7 @@
 // Method stop: the module's running services are stopped around the copy and started again (also when it fails), under the apply lock and audited.
 import os from "node:os";
 import { PlatformError } from "../errors.js";
+import { stopGraceSeconds } from "../manifest/module.js";
 import type { BackupRequest } from "./create-backup.js";
 import { type ActionRecord, actorFrom, appendAudit, newAuditId } from "../state/audit.js";
 import { acquireLock } from "../state/lock.js";
@@ -60,7 +61,11 @@ export async function stopAround(req: BackupRequest, stateDir: string, copy: () 
       for (const c of running) {
         const service = m.services.find((s) => s.name === c.service);
         const s0 = Date.now();
-        await req.runtime.stopUnit(c.id, service?.stopGracePeriodSeconds ?? 10, req.signal);
+        await req.runtime.stopUnit(
+          c.id,
+          service ? stopGraceSeconds(service) : stopGraceSeconds({ stopGracePeriodSeconds: undefined }),
+          req.signal,
+        );
         stopped.push(c);
         actions.push({
           type: "stop",
