@@ -78,7 +78,7 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
         expect(o.containers.map((c) => ({ id: c.id, name: c.name, module: c.module, service: c.service, status: c.status }))).toEqual([
           { id: created.id, name: s.name, module: "mod", service: "svc", status: "created" },
         ]);
-        expect(o.volumes).toEqual([{ name: resourceName(s.project, "data"), module: "mod" }]);
+        expect(o.volumes).toEqual([{ name: resourceName(s.project, "data"), module: "mod", stateful: false }]);
         expect(o.networks).toEqual([{ name: resourceName(s.project, "backend") }]);
       });
     });
@@ -142,6 +142,17 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
         expect(await runtime.ensureNetwork(s.project, "net")).toEqual({ name: resourceName(s.project, "net"), created: false });
         expect(await runtime.ensureVolume(s.project, "mod", "vol")).toEqual({ name: resourceName(s.project, "vol"), created: true });
         expect(await runtime.ensureVolume(s.project, "mod", "vol")).toEqual({ name: resourceName(s.project, "vol"), created: false });
+      });
+
+      it("marks a volume ensured for a stateful module as stateful, and observes the mark (the stateful ratchet)", async () => {
+        const s = scene("ratchet");
+        await runtime.ensureVolume(s.project, "mod", "plain");
+        await runtime.ensureVolume(s.project, "mod", "kept", undefined, true);
+        const o = await runtime.observe(s.project, []);
+        expect(o.volumes.map((v) => [v.name, v.stateful]).sort()).toEqual([
+          [resourceName(s.project, "kept"), true],
+          [resourceName(s.project, "plain"), false],
+        ]);
       });
     });
 
