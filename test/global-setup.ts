@@ -83,8 +83,10 @@ async function removeProjects(pick: (project: string) => boolean): Promise<numbe
         .catch(() => undefined),
     ),
   );
-  const volumes = ((await d.listVolumes({ filters: { label: ["dev.platformctl.project"] } })).Volumes ?? []).filter((v) =>
-    mine(v.Labels as Record<string, string>),
+  // Volumes also by name: a named volume the engine created for a test's own container (not through platformctl)
+  // carries no labels, and `<project>_<volume>` still says whose it is.
+  const volumes = ((await d.listVolumes()).Volumes ?? []).filter(
+    (v) => mine(v.Labels as Record<string, string> | null) || pick(v.Name.split("_")[0] ?? ""),
   );
   await Promise.all(
     volumes.map((v) =>
