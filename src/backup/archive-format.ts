@@ -42,7 +42,7 @@ const ArchiveManifestSchema = z.object({
 
 /**
  * The manifest entry of a format-1 archive. `volumes` are the manifest's volume names (not project-prefixed), each
- * the root of `volumes/<name>/`; `binds[i]` is the host path `binds/<i>/` was read from; `dump` names the entry
+ * the root of `volumes/<name>/`; `binds[i]` is the host path `binds/<i>/` was read from (every `${VAR}` value in it masked: never a secret); `dump` names the entry
  * holding method exec's stdout (null otherwise, and then `volumes` and `binds` hold the data). `consistent` is false
  * only for method archive (a live copy). `spec_hash` is the module's spec hash when the backup was taken.
  */

@@ -14,6 +14,8 @@ import { ensureStateDir } from "../state/state-dir.js";
 import type { BackupMethod } from "../manifest/module.js";
 import { moduleSpecHash } from "../plan/desired-spec.js";
 import { PLATFORMCTL_VERSION } from "../version.js";
+import { redact } from "../secrets/masker.js";
+import { readModuleSecrets } from "../secrets/module-secrets.js";
 import { type ArchiveManifest, writeBackupArchive } from "./archive-format.js";
 import { readBind } from "./read-bind.js";
 import { stopAround } from "./stop-around.js";
@@ -41,6 +43,7 @@ export interface BackupResult {
   consistent: boolean;
   /** Project volume names copied. */
   volumes: string[];
+  /** Bind sources copied, absolute, every `${VAR}` value in them masked (as in the archive's manifest). */
   binds: string[];
   /** Method stop: from the first stop to the last service being back up; null otherwise. */
   downtime_ms: number | null;
@@ -88,6 +91,9 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const method = m.backup.method;
   const volumes = moduleVolumeNames(m);
   const binds = bindSources(m, req.env);
+  // A bind source built from ${VAR} holds a secret: shown and stored masked, read from its resolved path.
+  const secrets = await readModuleSecrets(m, req.env);
+  const shownBinds = binds.map((b) => redact(b, secrets));
   if (method === "exec")
     throw new PlatformError("backup.failed", `module ${m.name} declares backup method exec, which this platformctl cannot run yet`, {
       hint: "Use method stop (consistent, with downtime) or archive (live copy) in spec.backup until exec backups land.",
@@ -110,7 +116,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     method,
     consistent: method !== "archive",
     volumes,
-    binds,
+    binds: shownBinds,
     dump: null,
     spec_hash: moduleSpecHash(m),
     created_at: req.now.toISOString(),
@@ -124,9 +130,9 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     const copy = () =>
       writeBackupArchive(partial, manifest, {
         readVolume: (v, consume) => req.runtime.readVolume(req.project, v, consume, { helperImage, signal: req.signal }),
-        readBind: (_i, source, consume) => consume(readBind(source)),
+        readBind: (i, _shown, consume) => consume(readBind(binds[i] as string)),
       }).catch((e: unknown) => {
-        throw copyFailed(m.name, method, e);
+        throw copyFailed(m.name, method, e, secrets);
       });
     if (method === "stop") downtime = (await stopAround(req, stateDir, copy)).downtimeMs;
     else await copy();
@@ -157,7 +163,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     method,
     consistent: manifest.consistent,
     volumes: volumes.map((v) => resourceName(req.project, v)),
-    binds,
+    binds: shownBinds,
     downtime_ms: downtime,
   };
 }
@@ -193,10 +199,10 @@ function bindSources(m: Module, env: Readonly<Record<string, string | undefined>
  * A copy that failed: a runtime error of the volume read (the engine cut the archive short, as it does when files
  * change while it reads them) says to use a consistent method; anything else is passed on as it is.
  */
-function copyFailed(module: string, method: BackupMethod, e: unknown): unknown {
+function copyFailed(module: string, method: BackupMethod, e: unknown, secrets: readonly string[]): unknown {
   if (e instanceof PlatformError && !isRuntimeError(e)) return e;
   if (isRuntimeError(e, "not_found", "unreachable", "aborted")) return e;
-  const why = e instanceof Error ? e.message : String(e);
+  const why = redact(e instanceof Error ? e.message : String(e), secrets); // a bind path from ${VAR} (ENOENT, EACCES)
   return new PlatformError("backup.failed", `copying the data of ${module} failed: ${why}`, {
     hint:
       method === "archive"
