@@ -4,6 +4,7 @@ import { stopGraceSeconds, type Module, type Service } from "../manifest/module.
 import type { Action } from "../plan/plan.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
+import { composeLabels } from "../plan/adoption.js";
 import { previousUnitName, replacementUnitName, unitName } from "../plan/unit-name.js";
 import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
@@ -99,8 +100,9 @@ function serviceOf(ctx: ExecuteContext, name: string): Service {
 }
 
 /** Creates a service's unit (networks and volumes first) under `name`; returns its id. */
-async function createFor(ctx: ExecuteContext, service: Service, name: string): Promise<string> {
+async function createFor(ctx: ExecuteContext, service: Service, name: string, keepLabels?: Record<string, string>): Promise<string> {
   const spec = {
+    keepLabels,
     project: ctx.project,
     module: ctx.module,
     service,
@@ -262,10 +264,12 @@ async function recreateKeeping(
   ctx: ExecuteContext,
   service: Service,
   action: Action,
-  name: string,
+  canonical: string,
   kept: Map<string, Kept>,
-): Promise<void> {
+): Promise<string> {
   const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
+  const compose = old ? composeLabels(old.labels) : {};
+  const name = old && Object.keys(compose).length ? old.name : canonical;
   const previous = previousUnitName(name);
   const leftover = await ctx.runtime.inspectUnit(previous, ctx.signal);
   if (leftover) {
@@ -281,13 +285,14 @@ async function recreateKeeping(
   const next = replacementUnitName(name);
   const stray = await ctx.runtime.inspectUnit(next, ctx.signal);
   if (stray) await ctx.runtime.removeUnit(stray.id, { force: true, signal: ctx.signal });
-  const id = await createFor(ctx, service, next);
+  const id = await createFor(ctx, service, next, compose);
   if (old) {
     if (old.running) await ctx.runtime.stopUnit(old.id, stopGraceSeconds(service), ctx.signal);
     await ctx.runtime.renameUnit(old.id, previous, ctx.signal);
     kept.set(service.name, { service, name, previousId: old.id, wasRunning: old.running, nextId: id });
   }
   await ctx.runtime.renameUnit(id, name, ctx.signal);
+  return name;
 }
 
 /** Puts one kept container back: removes its successor, renames it back, starts it when it ran, waits for it. */
@@ -376,22 +381,24 @@ async function executeAction(ctx: ExecuteContext, action: Action, kept: Map<stri
       case "recreate": {
         ctx.progress(service.name, "recreating");
         if (kept) {
-          await recreateKeeping(ctx, service, action, name, kept);
-          rec.container = name;
+          rec.container = await recreateKeeping(ctx, service, action, name, kept);
           break;
         }
         // The replacement exists before the old container goes: a failed create leaves the old one untouched.
         const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
-        const next = replacementUnitName(name);
+        // A Compose-created container's replacement keeps its name and Compose labels (`docker compose ps` lists it).
+        const compose = old ? composeLabels(old.labels) : {};
+        const target = old && Object.keys(compose).length ? old.name : name;
+        const next = replacementUnitName(target);
         const stray = await ctx.runtime.inspectUnit(next, ctx.signal);
         if (stray) await ctx.runtime.removeUnit(stray.id, { force: true, signal: ctx.signal });
-        const id = await createFor(ctx, service, next);
+        const id = await createFor(ctx, service, next, compose);
         if (old) {
           if (old.running) await ctx.runtime.stopUnit(old.id, stopGraceSeconds(service), ctx.signal);
           await ctx.runtime.removeUnit(old.id, { force: true, signal: ctx.signal });
         }
-        await ctx.runtime.renameUnit(id, name, ctx.signal);
-        rec.container = name;
+        await ctx.runtime.renameUnit(id, target, ctx.signal);
+        rec.container = target;
         break;
       }
       case "start":

@@ -1,6 +1,7 @@
 // Method stop: the module's running services are stopped around the copy and started again (also when it fails), under the apply lock and audited.
 import os from "node:os";
 import { PlatformError } from "../errors.js";
+import { adoptionOf } from "../plan/adoption.js";
 import { stopGraceSeconds } from "../manifest/module.js";
 import type { BackupRequest } from "./create-backup.js";
 import { type ActionRecord, actorFrom, appendAudit, newAuditId } from "../state/audit.js";
@@ -39,7 +40,7 @@ export async function stopAround(req: BackupRequest, stateDir: string, copy: () 
   const id = newAuditId(req.now);
   let downtimeMs = 0;
   try {
-    const observed = await req.runtime.observe(req.project, [], { signal: req.signal });
+    const observed = await req.runtime.observe(req.project, [], { signal: req.signal, adoption: adoptionOf([m], req.project) });
     const longRunning = m.services.filter((s) => s.expectedState !== "exited-success").map((s) => s.name);
     const running = observed.containers
       .filter((c) => c.module === m.name && c.service !== undefined && longRunning.includes(c.service) && c.running)

@@ -6,6 +6,7 @@ import { openStream, readUntil, requestJson, seg } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
 import { redact } from "../secrets/masker.js";
 import { LABEL } from "./labels.js";
+import { COMPOSE_LABEL } from "../plan/adoption.js";
 import { resourceName } from "../plan/unit-name.js";
 import type { EnsuredResource, ExecResult } from "../runtime/runtime.js";
 import {
@@ -119,11 +120,12 @@ export async function renameContainer(engine: Engine, id: string, newName: strin
 
 /**
  * Makes sure the project network `resourceName(project, name)` exists, creating it labelled when absent. A network of that
- * name without this project's label is not adopted: that throws `engine.conflict`.
+ * name without this project's label is not adopted (unless Docker Compose created it for a project of that name:
+ * Compose-sourced modules share it): that throws `engine.conflict`.
  */
 export async function ensureNetwork(engine: Engine, project: string, name: string, signal?: AbortSignal): Promise<EnsuredResource> {
   const full = resourceName(project, name);
-  const read = () => readLabelled(engine, "network", `/networks/${seg(full)}`, full, project, signal);
+  const read = () => readLabelled(engine, "network", `/networks/${seg(full)}`, full, project, signal, true);
   if (await read()) return { name: full, created: false };
   try {
     await requestJson(engine, {
@@ -145,7 +147,8 @@ export async function ensureNetwork(engine: Engine, project: string, name: strin
 /**
  * Makes sure the module volume `resourceName(project, name)` exists, creating it labelled when absent (with the
  * stateful label when `stateful`: an existing volume is never relabelled, Docker cannot). A volume of that
- * name without this project's label is not adopted: that throws `engine.conflict`.
+ * name without this project's label is not adopted (unless Docker Compose created it for a project of that name:
+ * Compose-sourced modules share it): that throws `engine.conflict`.
  */
 export async function ensureVolume(
   engine: Engine,
@@ -156,7 +159,7 @@ export async function ensureVolume(
   stateful = false,
 ): Promise<EnsuredResource> {
   const full = resourceName(project, name);
-  if (await readLabelled(engine, "volume", `/volumes/${seg(full)}`, full, project, signal)) return { name: full, created: false };
+  if (await readLabelled(engine, "volume", `/volumes/${seg(full)}`, full, project, signal, true)) return { name: full, created: false };
   await requestJson(engine, {
     method: "POST",
     path: "/volumes/create",
@@ -254,6 +257,8 @@ async function readLabelled(
   full: string,
   project: string,
   signal?: AbortSignal,
+  /** Also accept one Docker Compose created for a Compose project of the same name (adoption; never for removal). */
+  composeToo = false,
 ): Promise<boolean> {
   let reply: unknown;
   try {
@@ -266,6 +271,7 @@ async function readLabelled(
   // Network inspect also matches an id prefix; only an exact name counts as "exists".
   if (r.Name !== full) return false;
   if (r.Labels?.[LABEL.project] === project) return true;
+  if (composeToo && r.Labels?.[COMPOSE_LABEL.project] === project) return true;
   throw new EngineError({
     kind: "conflict",
     operation: `ensure ${kind}`,

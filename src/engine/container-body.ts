@@ -51,6 +51,8 @@ export interface BuildContext {
   digestKey: Uint8Array | undefined;
   /** Values read from the service's env files, already parsed (KEY -> value). */
   envFileValues?: Record<string, string>;
+  /** Labels kept from the container being replaced (Compose's); the service's and platformctl's labels win. */
+  keepLabels?: Record<string, string> | undefined;
 }
 
 function resolveOrFail(text: string, ctx: BuildContext, field: string, secrets: string[]): string {
@@ -81,6 +83,7 @@ export function buildContainer(ctx: BuildContext): BuiltContainer {
 
   const digests = ctx.digestKey ? secretDigests(s, ctx.env, ctx.digestKey) : undefined;
   const labels: Record<string, string> = {
+    ...ctx.keepLabels,
     ...s.labels,
     [LABEL.project]: project,
     [LABEL.module]: m.name,

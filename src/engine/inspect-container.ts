@@ -4,7 +4,16 @@ import type { Engine } from "./connect.js";
 import { requestJson, seg } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
 import { LABEL } from "./labels.js";
-import { CONTAINER_STATUSES, type ContainerStatus, type HealthStatus, type ObservedContainer } from "../plan/observed-state.js";
+import { argvDigest, envDigests } from "../plan/adoption.js";
+import {
+  CONTAINER_STATUSES,
+  type ContainerStatus,
+  type HealthStatus,
+  type ObservedConfig,
+  type ObservedContainer,
+  type ObservedHealthcheck,
+  type ObservedImageConfig,
+} from "../plan/observed-state.js";
 
 // Only the fields platformctl reads; zod drops the rest, so `Config.Env` (secrets) never leaves this function.
 const InspectSchema = z.object({
@@ -80,8 +89,112 @@ export function toObservedContainer(reply: unknown): ObservedContainer {
   };
 }
 
-/** Inspects one container by id or name; null when it does not exist (404). */
-export async function inspectContainer(engine: Engine, idOrName: string, signal?: AbortSignal): Promise<ObservedContainer | null> {
+const Argv = z.array(z.string()).nullish();
+const HealthcheckSchema = z
+  .object({
+    Test: Argv,
+    Interval: z.number().nullish(),
+    Timeout: z.number().nullish(),
+    StartPeriod: z.number().nullish(),
+    Retries: z.number().nullish(),
+  })
+  .nullish();
+/** The config fields an adopted container is compared on. `Env` and the argv fields leave only as keyed digests. */
+const ConfigSchema = z.object({
+  Config: z.object({
+    Env: z.array(z.string()).nullish(),
+    Cmd: Argv,
+    Entrypoint: Argv,
+    User: z.string().nullish(),
+    WorkingDir: z.string().nullish(),
+    StopSignal: z.string().nullish(),
+    Healthcheck: HealthcheckSchema,
+  }),
+  HostConfig: z.object({ RestartPolicy: z.object({ Name: z.string().nullish() }).nullish() }).nullish(),
+  Mounts: z
+    .array(
+      z.object({ Type: z.string(), Name: z.string().nullish(), Source: z.string().nullish(), Destination: z.string(), RW: z.boolean() }),
+    )
+    .nullish(),
+  NetworkSettings: z.object({ Networks: z.record(z.string(), z.unknown()).nullish() }).nullish(),
+});
+
+function healthcheckOf(hc: z.infer<typeof HealthcheckSchema>, key: Uint8Array): ObservedHealthcheck | null {
+  if (!hc) return null;
+  return {
+    test: argvDigest(key, hc.Test),
+    intervalNs: hc.Interval ?? 0,
+    timeoutNs: hc.Timeout ?? 0,
+    startPeriodNs: hc.StartPeriod ?? 0,
+    retries: hc.Retries ?? 0,
+  };
+}
+
+/** The digested config of an inspect reply (for adoption); null when the reply lacks it. Values never leave as text. */
+export function toObservedConfig(reply: unknown, key: Uint8Array): ObservedConfig | null {
+  const r = ConfigSchema.safeParse(reply);
+  if (!r.success) return null;
+  const { Config: c, HostConfig: h, Mounts: mounts, NetworkSettings: n } = r.data;
+  return {
+    env: envDigests(key, c.Env ?? []),
+    command: argvDigest(key, c.Cmd),
+    entrypoint: argvDigest(key, c.Entrypoint),
+    user: c.User ?? "",
+    workingDir: c.WorkingDir ?? "",
+    stopSignal: c.StopSignal ?? "",
+    restart: h?.RestartPolicy?.Name ?? "",
+    healthcheck: healthcheckOf(c.Healthcheck, key),
+    mounts: (mounts ?? []).map((m) => ({
+      type: m.Type,
+      name: m.Name ?? "",
+      source: m.Source ?? "",
+      target: m.Destination,
+      readOnly: !m.RW,
+    })),
+    networks: Object.keys(n?.Networks ?? {}).sort(),
+  };
+}
+
+const ImageConfigSchema = z.object({
+  Config: z
+    .object({
+      Env: z.array(z.string()).nullish(),
+      Cmd: Argv,
+      Entrypoint: Argv,
+      User: z.string().nullish(),
+      WorkingDir: z.string().nullish(),
+      StopSignal: z.string().nullish(),
+      Healthcheck: HealthcheckSchema,
+      Volumes: z.record(z.string(), z.unknown()).nullish(),
+    })
+    .nullish(),
+});
+
+/** The defaults an image inspect reply gives containers (digested like toObservedConfig). */
+export function toObservedImageConfig(reply: unknown, key: Uint8Array): ObservedImageConfig {
+  const c = ImageConfigSchema.safeParse(reply).data?.Config ?? {};
+  return {
+    env: envDigests(key, c.Env ?? []),
+    command: argvDigest(key, c.Cmd),
+    entrypoint: argvDigest(key, c.Entrypoint),
+    user: c.User ?? "",
+    workingDir: c.WorkingDir ?? "",
+    stopSignal: c.StopSignal ?? "",
+    healthcheck: healthcheckOf(c.Healthcheck, key),
+    volumes: Object.keys(c.Volumes ?? {}).sort(),
+  };
+}
+
+/**
+ * Inspects one container by id or name; null when it does not exist (404). With `configKey` the digested config is
+ * attached (`config`), from the same reply: adoption costs no extra request.
+ */
+export async function inspectContainer(
+  engine: Engine,
+  idOrName: string,
+  signal?: AbortSignal,
+  configKey?: Uint8Array,
+): Promise<ObservedContainer | null> {
   try {
     const reply = await requestJson(engine, {
       method: "GET",
@@ -90,7 +203,9 @@ export async function inspectContainer(engine: Engine, idOrName: string, signal?
       target: idOrName,
       signal,
     });
-    return toObservedContainer(reply);
+    const c = toObservedContainer(reply);
+    if (configKey) c.config = toObservedConfig(reply, configKey) ?? undefined;
+    return c;
   } catch (e) {
     if (isEngineError(e, "not_found")) return null;
     throw e;

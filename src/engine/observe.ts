@@ -1,29 +1,39 @@
-// Takes the ObservedState of one project: one label-filtered list, then inspects; read-only (GET requests only).
+// Takes the ObservedState of one project: one container list, then inspects; read-only (GET requests only).
 import { z } from "zod";
 import type { Engine } from "./connect.js";
 import { imageSeg, requestJson } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
-import { inspectContainer } from "./inspect-container.js";
+import { inspectContainer, toObservedImageConfig } from "./inspect-container.js";
 import { LABEL } from "./labels.js";
-import type { ObservedContainer, ObservedNetwork, ObservedState, ObservedVolume } from "../plan/observed-state.js";
+import { COMPOSE_LABEL, matchAdoption, type Adoption } from "../plan/adoption.js";
+import type { ObservedContainer, ObservedImageConfig, ObservedNetwork, ObservedState, ObservedVolume } from "../plan/observed-state.js";
 import { labelledListQuery, listContainersQuery } from "./requests.js";
 
 export interface ObserveOptions {
   signal?: AbortSignal | undefined;
   /** Inspects in flight at once (default 16): inspect takes a per-container lock in the engine. */
   concurrency?: number | undefined;
+  /** Compose-created containers and volumes the catalog owns (adoptionOf); empty or absent: only the project's own. */
+  adoption?: Adoption | undefined;
+  /**
+   * Key for digesting adopted containers' config and the images' defaults (ObservedConfig): given, each adopted
+   * container's `config` and `ObservedState.imageConfigs` are filled from the replies already fetched.
+   */
+  configKey?: Uint8Array | undefined;
 }
 
-const ListSchema = z.array(z.object({ Id: z.string() }));
 const LabelsSchema = z.record(z.string(), z.string()).nullish();
+const ListSchema = z.array(z.object({ Id: z.string(), Labels: LabelsSchema }));
 const VolumesSchema = z.object({ Volumes: z.array(z.object({ Name: z.string(), Labels: LabelsSchema })).nullish() });
 const NetworksSchema = z.array(z.object({ Name: z.string(), Labels: LabelsSchema }));
 const ImageSchema = z.object({ Id: z.string() });
 
 /**
- * Observes `project`: exactly one `GET /containers/json?all=1` filtered on the project label, one inspect per
- * container found (a container removed in between is skipped), one `GET /images/{ref}/json` per distinct ref
- * (absent -> null), and one label-filtered volume list and network list. Issues no mutating request.
+ * Observes `project`: exactly one `GET /containers/json?all=1` (filtered on the project label; unfiltered when there
+ * is something to adopt, since the engine ANDs label filters and Compose's labels are not platformctl's, then selected
+ * by the list's labels), one inspect per container found (a container removed in between is skipped), one
+ * `GET /images/{ref}/json` per distinct ref (absent -> null), and one volume list and one label-filtered network list.
+ * Issues no mutating request.
  */
 export async function observe(
   engine: Engine,
@@ -31,59 +41,118 @@ export async function observe(
   imageRefs: readonly string[],
   opts: ObserveOptions = {},
 ): Promise<ObservedState> {
-  const { signal } = opts;
+  const { signal, configKey } = opts;
+  const adoption = opts.adoption?.rules.length || opts.adoption?.volumes.length ? opts.adoption : undefined;
   const refs = [...new Set(imageRefs)].sort();
   const [list, images, volumes, networks] = await Promise.all([
     requestJson(engine, {
       method: "GET",
       path: "/containers/json",
-      query: listContainersQuery(project),
+      query: adoption ? { all: 1 } : listContainersQuery(project),
       operation: "list containers of project",
       target: project,
       signal,
     }),
-    Promise.all(refs.map(async (ref) => [ref, await imageId(engine, ref, signal)] as const)),
-    observeVolumes(engine, project, signal),
+    Promise.all(refs.map(async (ref) => [ref, await imageFacts(engine, ref, signal, configKey)] as const)),
+    observeVolumes(engine, project, adoption, signal),
     observeNetworks(engine, project, signal),
   ]);
-  const ids = parse(ListSchema, list, "list containers").map((c) => c.Id);
-  const inspected = await mapLimit(ids, opts.concurrency ?? 16, (id) => inspectContainer(engine, id, signal));
+  const listed = parse(ListSchema, list, "list containers").filter(
+    (c) => c.Labels?.[LABEL.project] === project || (adoption !== undefined && matchAdoption(c.Labels ?? {}, adoption) !== undefined),
+  );
+  const inspected = await mapLimit(listed, opts.concurrency ?? 16, async (l) => {
+    if (!adoption || matchAdoption(l.Labels ?? {}, adoption) === undefined) return inspectContainer(engine, l.Id, signal);
+    // Compose-created: its config is compared only while platformctl has not recreated it (no spec hash of its own).
+    const own = l.Labels?.[LABEL.specHash] !== undefined;
+    return adopted(await inspectContainer(engine, l.Id, signal, own ? undefined : configKey), adoption);
+  });
   const containers = inspected
-    .filter((c): c is ObservedContainer => c !== null && c.labels[LABEL.project] === project)
+    .filter((c): c is ObservedContainer => c !== null && (c.labels[LABEL.project] === project || c.compose !== undefined))
     .sort((a, b) => cmp(a.module, b.module) || cmp(a.service, b.service) || cmp(a.name, b.name));
-  return { project, containers, images: Object.fromEntries(images), volumes, networks };
+  const imageConfigs: Record<string, ObservedImageConfig> = {};
+  for (const [ref, f] of images) if (f?.config) imageConfigs[ref] = f.config;
+  return {
+    project,
+    containers,
+    images: Object.fromEntries(images.map(([ref, f]) => [ref, f?.id ?? null])),
+    ...(configKey ? { imageConfigs } : {}),
+    volumes,
+    networks,
+  };
 }
 
-/** The local image id `ref` resolves to, or null when the engine has no such image. */
-export async function imageId(engine: Engine, ref: string, signal?: AbortSignal): Promise<string | null> {
+/**
+ * A Compose-created container as the module owning its service sees it (platformctl's own labels win once it has
+ * recreated it); null when its labels no longer match.
+ */
+function adopted(c: ObservedContainer | null, adoption: Adoption): ObservedContainer | null {
+  const rule = c && matchAdoption(c.labels, adoption);
+  if (!c || !rule) return null;
+  return {
+    ...c,
+    module: c.module || rule.module,
+    service: c.service || rule.service,
+    compose: { project: rule.composeProject, service: rule.service },
+  };
+}
+
+async function imageFacts(
+  engine: Engine,
+  ref: string,
+  signal: AbortSignal | undefined,
+  configKey: Uint8Array | undefined,
+): Promise<{ id: string; config: ObservedImageConfig | undefined } | null> {
+  const reply = await inspectImage(engine, ref, signal);
+  if (reply === null) return null;
+  return { id: parse(ImageSchema, reply, "inspect image").Id, config: configKey ? toObservedImageConfig(reply, configKey) : undefined };
+}
+
+async function inspectImage(engine: Engine, ref: string, signal?: AbortSignal): Promise<unknown> {
   try {
-    const reply = await requestJson(engine, {
+    return await requestJson(engine, {
       method: "GET",
       path: `/images/${imageSeg(ref)}/json`,
       operation: "inspect image",
       target: ref,
       signal,
     });
-    return parse(ImageSchema, reply, "inspect image").Id;
   } catch (e) {
     if (isEngineError(e, "not_found")) return null;
     throw e;
   }
 }
 
-async function observeVolumes(engine: Engine, project: string, signal?: AbortSignal): Promise<ObservedVolume[]> {
+/** The local image id `ref` resolves to, or null when the engine has no such image. */
+export async function imageId(engine: Engine, ref: string, signal?: AbortSignal): Promise<string | null> {
+  const reply = await inspectImage(engine, ref, signal);
+  return reply === null ? null : parse(ImageSchema, reply, "inspect image").Id;
+}
+
+async function observeVolumes(
+  engine: Engine,
+  project: string,
+  adoption: Adoption | undefined,
+  signal?: AbortSignal,
+): Promise<ObservedVolume[]> {
   const reply = await requestJson(engine, {
     method: "GET",
     path: "/volumes",
-    query: labelledListQuery(project),
+    query: adoption?.volumes.length ? {} : labelledListQuery(project),
     operation: "list volumes of project",
     target: project,
     signal,
   });
-  return (parse(VolumesSchema, reply, "list volumes").Volumes ?? [])
-    .filter((v) => v.Labels?.[LABEL.project] === project)
-    .map((v) => ({ name: v.Name, module: v.Labels?.[LABEL.module], stateful: v.Labels?.[LABEL.stateful] === "true" }))
-    .sort((a, b) => cmp(a.name, b.name));
+  const adoptable = new Map((adoption?.volumes ?? []).map((v) => [v.name, v]));
+  const out: ObservedVolume[] = [];
+  for (const v of parse(VolumesSchema, reply, "list volumes").Volumes ?? []) {
+    if (v.Labels?.[LABEL.project] === project)
+      out.push({ name: v.Name, module: v.Labels?.[LABEL.module], stateful: v.Labels?.[LABEL.stateful] === "true" });
+    else {
+      const a = adoptable.get(v.Name);
+      if (a && v.Labels?.[COMPOSE_LABEL.project] === a.composeProject) out.push({ name: v.Name, module: a.module, stateful: false });
+    }
+  }
+  return out.sort((a, b) => cmp(a.name, b.name));
 }
 
 async function observeNetworks(engine: Engine, project: string, signal?: AbortSignal): Promise<ObservedNetwork[]> {

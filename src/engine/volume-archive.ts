@@ -7,6 +7,7 @@ import type { Engine } from "./connect.js";
 import { BODY_IDLE_MS, openStream, readBody, requestJson, seg } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
 import { LABEL } from "./labels.js";
+import { COMPOSE_LABEL } from "../plan/adoption.js";
 import { helperUnitName, resourceName } from "../plan/unit-name.js";
 import type { VolumeAccessOptions } from "../runtime/runtime.js";
 
@@ -166,7 +167,8 @@ async function ownedVolumeModule(engine: Engine, project: string, full: string, 
     throw e;
   }
   const v = VolumeSchema.parse(reply);
-  if (v.Labels?.[LABEL.project] !== project) {
+  // A volume Docker Compose created for a project of this name is the Compose-sourced modules' (adoption).
+  if (v.Labels?.[LABEL.project] !== project && v.Labels?.[COMPOSE_LABEL.project] !== project) {
     throw new EngineError({
       kind: "conflict",
       operation: "access volume",
@@ -174,5 +176,5 @@ async function ownedVolumeModule(engine: Engine, project: string, full: string, 
       message: `Docker engine: volume ${full} is not labelled ${LABEL.project}=${project}; platformctl does not touch it`,
     });
   }
-  return v.Labels[LABEL.module] ?? "project";
+  return v.Labels?.[LABEL.module] ?? "project";
 }

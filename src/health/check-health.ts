@@ -4,6 +4,7 @@ import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
 import { heldEnvNames, heldSecrets, readModuleSecrets } from "../secrets/module-secrets.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedContainer, ObservedState } from "../plan/observed-state.js";
+import { adoptionOf } from "../plan/adoption.js";
 import { unitName } from "../plan/unit-name.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { gatherMountFacts } from "./gather-mount-facts.js";
@@ -49,7 +50,8 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
   const wanted = new Set(ctx.selected);
   const modules = ctx.catalog.filter((m) => wanted.has(m.name));
   const resolved = (await Promise.all(modules.map((m) => readModuleSecrets(m, ctx.env)))).flat();
-  const look = () => ctx.runtime.observe(ctx.project, [], { signal: ctx.signal });
+  const adoption = adoptionOf(ctx.catalog, ctx.project);
+  const look = () => ctx.runtime.observe(ctx.project, [], { signal: ctx.signal, adoption });
   const started = clock();
   const deadline = new Map(modules.map((m) => [m.name, started + m.timeoutSeconds * 1000]));
 

@@ -1,5 +1,7 @@
 // The one live-plan path shared by plan, scope and apply: observe -> secret digests -> computePlan (+ dependency readiness) -> mount warnings.
+import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
+import { adoptionOf, desiredDigests, type DesiredDigests } from "../plan/adoption.js";
 import { gatherMountFacts } from "../health/gather-mount-facts.js";
 import { mountWarnings } from "../health/mount-sanity.js";
 import type { Module } from "../manifest/module.js";
@@ -51,15 +53,22 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   const outsideNames = new Set(chosen.flatMap((m) => m.dependsOn).filter((d) => !run.includes(d)));
   const outside = req.catalog.filter((m) => outsideNames.has(m.name));
   const refs = [...new Set([...chosen, ...outside].flatMap((m) => m.services.map((s) => s.image)))].sort();
-  const observed = await req.runtime.observe(req.project, refs, { signal: req.signal });
+  const adoption = adoptionOf(req.catalog, req.project);
+  // Adopted containers' config is digested with a key that lives for this plan only: digests are compared, never kept.
+  const configKey = adoption.rules.length ? randomBytes(32) : undefined;
+  const observed = await req.runtime.observe(req.project, refs, { signal: req.signal, adoption, configKey });
   const digests: Record<string, Record<string, string> | undefined> = {};
+  const adoptionDigests: Record<string, DesiredDigests | undefined> = {};
   const key = req.digestKey;
-  if (key)
-    for (const m of [...chosen, ...outside]) {
-      // Safe: an unreadable Compose env_file leaves references compared as written (as without secrets); apply fails loudly on it.
-      const env = await moduleEnv(m, req.env).catch(() => undefined);
-      for (const s of m.services) digests[`${m.name}/${s.name}`] = env && secretDigests(s, env, key);
+  for (const m of [...chosen, ...outside]) {
+    if (!key && !(configKey && m.compose)) continue;
+    // Safe: an unreadable Compose env_file leaves references compared as written (as without secrets); apply fails loudly on it.
+    const env = await moduleEnv(m, req.env).catch(() => undefined);
+    for (const s of m.services) {
+      if (key) digests[`${m.name}/${s.name}`] = env && secretDigests(s, env, key);
+      if (configKey && m.compose && env) adoptionDigests[`${m.name}/${s.name}`] = desiredDigests(s, env, configKey);
     }
+  }
   const inputs: PlanInputs = {
     project: req.project,
     catalog: req.catalog,
@@ -69,6 +78,7 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
     prune: req.prune,
     rerun: req.rerun,
     secretDigests: digests,
+    adoptionDigests,
     containerName: (module, service) => unitName(req.project, module, service),
   };
   const plan = computePlan(inputs);

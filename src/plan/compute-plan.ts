@@ -4,6 +4,7 @@ import type { ObservedContainer, ObservedState } from "./observed-state.js";
 import { canonicalJson, sha256Hex } from "./canonical-json.js";
 import { changedFields, moduleSpecs } from "./desired-spec.js";
 import { resourceName } from "./unit-name.js";
+import { compareAdopted, composeProjectOf, isAdopted, type DesiredDigests } from "./adoption.js";
 import { PLAN_FORMAT_VERSION, type Action, type Drift, type ModulePlan, type Plan } from "./plan.js";
 
 export interface PlanInputs {
@@ -24,6 +25,11 @@ export interface PlanInputs {
    * container's `dev.platformctl.secret-digests` label; absent entries mean "compare references as written only".
    */
   secretDigests?: Readonly<Record<string, Record<string, string> | undefined>>;
+  /**
+   * Digests of each `module/service`'s resolved environment and argv fields, made with the same one-plan key the
+   * observation digested adopted containers' config with. Absent: adopted containers' secret-bearing fields are unknown.
+   */
+  adoptionDigests?: Readonly<Record<string, DesiredDigests | undefined>>;
   /** The name a service's container gets; duplicates keep this one. */
   containerName: (module: string, service: string) => string;
 }
@@ -123,7 +129,10 @@ function planService(
   }
 
   let recreate = false;
-  if (c.imageRef !== s.image) {
+  const adopted = isAdopted(c);
+  // A Compose-created container keeps its Compose name through a recreate, so `docker compose ps` still lists it.
+  const keepName = c.compose !== undefined ? c.name : canonical;
+  if ((adopted ? c.configImage : c.imageRef) !== s.image) {
     drift.push({
       kind: "image.changed",
       service: s.name,
@@ -144,14 +153,34 @@ function planService(
     });
     recreate = true;
   }
+  if (adopted) {
+    const r = judgeAdopted(m, s, c, inputs);
+    if (r.unknown.length)
+      warnings.push(
+        `service ${s.name}: ${r.unknown.join(", ")} of the Compose-created container ${c.name} could not be compared (a \${VAR} value or the image is not available here)`,
+      );
+    if (r.changed.length) {
+      drift.push({
+        kind: "config.changed",
+        service: s.name,
+        container: c.name,
+        observed: { spec_hash: null },
+        expected: { spec_hash: want.hash },
+        detail: { fields: r.changed, compared: "inspected container" },
+      });
+      recreate = true;
+    }
+  }
   const observedFields = parseJsonLabel(c.labels[PLAN_LABELS.specFields]);
   const fields =
-    c.specHash === want.hash
+    adopted || c.specHash === want.hash
       ? []
       : observedFields
         ? changedFields(want.fields, observedFields)
         : ["(unknown: container has no field digests)"];
-  if (c.specHash !== want.hash) {
+  if (adopted) {
+    // judged above from the inspected config
+  } else if (c.specHash !== want.hash) {
     const shown = fields.length ? fields : ["(spec hash differs)"];
     drift.push({
       kind: "config.changed",
@@ -209,7 +238,7 @@ function planService(
       actions.push({
         type: "run-once",
         service: s.name,
-        container: canonical,
+        container: keepName,
         cause: actions.find((a) => a.type === "recreate")?.cause ?? "config.changed",
       });
     return { drift, actions, warnings };
@@ -243,13 +272,33 @@ function planService(
     actions.push({
       type: "start",
       service: s.name,
-      container: recreate ? canonical : c.name,
+      container: recreate ? keepName : c.name,
       cause: recreate ? (actions.find((a) => a.type === "recreate")?.cause ?? "config.changed") : "container.state.not_running",
     });
   } else if (s.expectedState === "healthy" && c.health === "starting") {
     actions.push({ type: "wait", service: s.name, container: c.name, cause: "health.starting" });
   }
   return { drift, actions, warnings };
+}
+
+/** Compares an adopted container's inspected config with its service; unknown everything when it was not observed. */
+function judgeAdopted(m: Module, s: Service, c: ObservedContainer, inputs: PlanInputs): { changed: string[]; unknown: string[] } {
+  if (!c.config) return { changed: ["(unknown: the container's config was not observed)"], unknown: [] };
+  const desired = inputs.adoptionDigests?.[`${m.name}/${s.name}`] ?? {
+    environment: Object.fromEntries(Object.keys(s.environment).map((k) => [k, null])),
+    command: s.command && null,
+    entrypoint: s.entrypoint && null,
+    healthcheckTest: s.healthcheck && null,
+  };
+  return compareAdopted({
+    service: s,
+    moduleDir: m.dir,
+    composeProject: c.compose?.project ?? composeProjectOf(m, inputs.project) ?? inputs.project,
+    config: c.config,
+    labels: c.labels,
+    image: inputs.observed.imageConfigs?.[s.image] ?? null,
+    desired,
+  });
 }
 
 /**

@@ -19,7 +19,8 @@ export interface HealthProbe {
  *
  * Invariants:
  * - Built only from inspect; list output is used to find containers, never to describe them.
- * - Holds no environment values: `Config.Env` is never read, so secrets cannot leak through a plan or its JSON.
+ * - Holds no environment values: `Config.Env` (and every argv, which may hold resolved references) is read only into
+ *   keyed digests (`config`), so secrets cannot leak through a plan or its JSON.
  * - Labels are copied as they are; `specHash`, `imageRef`, `module` and `service` are taken from them
  *   (`module`/`service` are `""` when the label is missing, which only a hand-made container can cause).
  */
@@ -57,9 +58,62 @@ export interface ObservedContainer {
   /** Restarts done by the restart policy since the last manual start. */
   restartCount: number;
   createdAt: string;
+  /**
+   * Set when Docker Compose created the container for a service the catalog owns (its `com.docker.compose.project` and
+   * `.service` labels matched an adoption rule): `module`/`service` then come from the rule when the container carries
+   * no platformctl labels of its own.
+   */
+  compose?: { project: string; service: string } | undefined;
+  /** The inspected config, digested; observed only for adopted containers (when observation was given a digest key). */
+  config?: ObservedConfig | undefined;
 }
 
-/** A named volume carrying the project label. */
+/**
+ * A container's config as inspect reports it, for comparing an adopted container with its service. Environment
+ * values and argv fields are keyed digests (the key lives only for one plan), never values.
+ */
+export interface ObservedConfig {
+  /** `Config.Env` as KEY -> keyed digest of `KEY=value`. */
+  env: Record<string, string>;
+  /** Keyed digests of `Config.Cmd` / `Config.Entrypoint`; null when empty. */
+  command: string | null;
+  entrypoint: string | null;
+  user: string;
+  workingDir: string;
+  /** `Config.StopSignal` as written ("" when unset). */
+  stopSignal: string;
+  /** `HostConfig.RestartPolicy.Name` ("" and "no" both mean no restart). */
+  restart: string;
+  healthcheck: ObservedHealthcheck | null;
+  /** Inspect's `Mounts`: `name` is the volume name ("" for binds), `source` the host path. */
+  mounts: { type: string; name: string; source: string; target: string; readOnly: boolean }[];
+  /** Names of the networks it is connected to. */
+  networks: string[];
+}
+
+/** A healthcheck as the engine holds it; `test` is a keyed digest (null for none); zero durations mean "the default". */
+export interface ObservedHealthcheck {
+  test: string | null;
+  intervalNs: number;
+  timeoutNs: number;
+  startPeriodNs: number;
+  retries: number;
+}
+
+/** The defaults an image gives a container created from it (what the engine fills in), digested like ObservedConfig. */
+export interface ObservedImageConfig {
+  env: Record<string, string>;
+  command: string | null;
+  entrypoint: string | null;
+  user: string;
+  workingDir: string;
+  stopSignal: string;
+  healthcheck: ObservedHealthcheck | null;
+  /** Targets of the image's VOLUME declarations (the engine mounts an anonymous volume there). */
+  volumes: string[];
+}
+
+/** A named volume carrying the project label, or a Compose-created volume the catalog adopts (then `module` is its owner). */
 export interface ObservedVolume {
   name: string;
   /** `dev.platformctl.module`; undefined for project-wide volumes. */
@@ -84,6 +138,8 @@ export interface ObservedState {
   containers: ObservedContainer[];
   /** Image reference (as asked for) -> local image id, `null` when the engine has no such image. */
   images: Record<string, string | null>;
+  /** Image reference -> its defaults, digested; only when observation was given a digest key and the image exists. */
+  imageConfigs?: Record<string, ObservedImageConfig> | undefined;
   /** Sorted by name. */
   volumes: ObservedVolume[];
   /** Sorted by name. */

@@ -2,6 +2,7 @@
 import type { Readable } from "node:stream";
 import { PlatformError, type ErrorCode, type PlatformErrorOptions } from "../errors.js";
 import type { Module, Service } from "../manifest/module.js";
+import type { Adoption } from "../plan/adoption.js";
 import type { ObservedContainer, ObservedState } from "../plan/observed-state.js";
 import type { HeldValues } from "../secrets/module-secrets.js";
 
@@ -20,6 +21,13 @@ import type { HeldValues } from "../secrets/module-secrets.js";
  * deadline; `signal` always cuts it short with `aborted`.
  */
 
+/** Options of `Runtime.observe`. */
+export interface ObserveOpts {
+  signal?: AbortSignal | undefined;
+  adoption?: Adoption | undefined;
+  configKey?: Uint8Array | undefined;
+}
+
 /** A unit's id, or its name. */
 export type UnitRef = string;
 
@@ -34,6 +42,8 @@ export interface UnitSpec {
   digestKey: Uint8Array | undefined;
   /** Values read from the service's env files (KEY -> value). */
   envFileValues: Record<string, string>;
+  /** Labels carried over from the unit it replaces (Compose's, for an adopted unit); platformctl's own labels win. */
+  keepLabels?: Record<string, string> | undefined;
 }
 
 export interface CreateUnitOptions {
@@ -231,8 +241,10 @@ export interface Runtime {
   /**
    * One read-only snapshot of `project`: every unit carrying its mark, the local image id of each of `imageRefs`
    * (null when absent), its volumes and networks. Issues no mutation. A unit removed mid-observation is skipped.
+   * With `adoption`, the Compose-created units and volumes it names are included as their modules' (never more than
+   * one list request); with `configKey`, adopted units carry their digested config and images their defaults.
    */
-  observe(project: string, imageRefs: readonly string[], opts?: { signal?: AbortSignal | undefined }): Promise<ObservedState>;
+  observe(project: string, imageRefs: readonly string[], opts?: ObserveOpts): Promise<ObservedState>;
   /** One unit as observe would describe it; null when it does not exist. */
   inspectUnit(unit: UnitRef, signal?: AbortSignal): Promise<ObservedContainer | null>;
   /** The local id of image `ref`; null when the runtime does not have it (nothing is pulled). */
