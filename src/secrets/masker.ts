@@ -58,6 +58,18 @@ function literalForms(secret: string): string[] {
   return [...forms].filter((f) => f.length > 0);
 }
 
+/** The value's bytes in hex (`xxd -p`, `od`-free dumps, digests printed raw), lower and upper case. */
+function hexForms(bytes: Uint8Array): string[] {
+  const lower = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return [lower, lower.toUpperCase()];
+}
+
+/**
+ * A line break as wrapped output has it: `base64` wraps at 76 columns, PEM at 64, and views indent each line or
+ * prefix it (`! `, `| `). An encoding running across such breaks is matched on the text with them taken out.
+ */
+const LINE_BREAK = /\r?\n[ \t]*(?:[|!][ \t]*)?/g;
+
 // Compiling the patterns costs milliseconds; output paths mask the same set again and again. Bounded memo.
 const compiled = new Map<string, RegExp | undefined>();
 
@@ -78,7 +90,10 @@ function compile(secrets: readonly string[], minLength: number): RegExp | undefi
     for (const f of literalForms(s)) alternatives.add(escapeRe(f));
     // Base64 of a very short value would match ordinary text; 3 bytes give at least 4 fully determined characters.
     const bytes = new TextEncoder().encode(s);
-    if (bytes.length >= 3) for (const a of [STD, URL_SAFE]) for (const p of base64Patterns(bytes, a)) alternatives.add(p);
+    if (bytes.length >= 3) {
+      for (const a of [STD, URL_SAFE]) for (const p of base64Patterns(bytes, a)) alternatives.add(p);
+      for (const h of hexForms(bytes)) alternatives.add(h);
+    }
   }
   if (alternatives.size === 0) return undefined;
   return new RegExp([...alternatives].sort((a, b) => b.length - a.length).join("|"), "g");
@@ -95,6 +110,8 @@ function spans(text: string, re: RegExp): [number, number][] {
     found.push([m.index, end]);
     i = m.index + 1; // overlapping matches: a later one may reach further
   }
+  found.push(...acrossLines(text, re));
+  found.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
   const merged: [number, number][] = [];
   for (const [a, b] of found) {
     const lastSpan = merged.at(-1);
@@ -105,8 +122,42 @@ function spans(text: string, re: RegExp): [number, number][] {
 }
 
 /**
- * Replaces every occurrence of every secret (as is, JSON-escaped, URL-encoded, per line, and base64/base64url at
- * every alignment including the edge characters and padding) with a placeholder. Overlapping matches are merged.
+ * Matches of `re` on `text` with its line breaks taken out (a wrapped base64 or a value split over lines), mapped back
+ * to spans of `text` that take the breaks in between with them.
+ */
+function acrossLines(text: string, re: RegExp): [number, number][] {
+  const at: number[] = []; // index in `text` of each character of the joined text
+  let joined = "";
+  let from = 0;
+  const take = (to: number) => {
+    for (let i = from; i < to; i++) at.push(i);
+    joined += text.slice(from, to);
+  };
+  for (const m of text.matchAll(LINE_BREAK)) {
+    take(m.index);
+    from = m.index + m[0].length;
+  }
+  if (from === 0) return [];
+  take(text.length);
+  const out: [number, number][] = [];
+  for (let i = 0; i < joined.length; ) {
+    re.lastIndex = i;
+    const m = re.exec(joined);
+    if (!m) break;
+    const end = m.index + Math.max(1, m[0].length);
+    const a = at[m.index] as number;
+    const b = (at[end - 1] as number) + 1;
+    // only what runs across a break is new here; matches within a line were found on the text itself
+    if (text.slice(a, b).includes("\n")) out.push([a, b]);
+    i = m.index + 1;
+  }
+  return out;
+}
+
+/**
+ * Replaces every occurrence of every secret (as is, JSON-escaped, URL-encoded, per line, hex, and base64/base64url at
+ * every alignment including the edge characters and padding; also when wrapped over lines, as `base64` wraps at 76
+ * columns) with a placeholder. Overlapping matches are merged.
  */
 export function redact(text: string, secrets: readonly string[], opts: RedactOptions = {}): string {
   const minLength = opts.minLength ?? MIN_SECRET_LENGTH;

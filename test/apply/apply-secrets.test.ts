@@ -70,6 +70,24 @@ describe("apply masks the module's secrets on every action, not only after creat
   });
 });
 
+describe("encodings a container prints of a long secret", () => {
+  it("masks its base64 wrapped at 76 columns and its hex dump, in text, --json and the audit log", async () => {
+    const long = `${"long-canary-Hq3+Zp8/".repeat(5)}end`; // 103 bytes: `base64` wraps it over two lines
+    const command = '["sh", "-c", "printf %s \\"$$L\\" | base64; printf %s \\"$$L\\" | xxd -p; echo LOG_ME; exit 1"]';
+    const s = await scenario("wrap-mask", { job: oneShot("job", command, { more: "      environment:\n        L: ${LONG_CANARY}\n" }) });
+    const env = { LONG_CANARY: long };
+    const [text, json] = [await s.apply(["--module", "job"], env), await s.apply(["--module", "job", "--json"], env)];
+    expect(text.code, text.stdout + text.stderr).toBe(1);
+    expect(text.stdout + text.stderr).toContain("LOG_ME"); // the output is shown, masked
+    const b64 = Buffer.from(long).toString("base64");
+    const hex = Buffer.from(long).toString("hex");
+    for (const out of [text.stdout + text.stderr, json.stdout + json.stderr, await s.auditText()]) {
+      for (let i = 0; i + 12 <= b64.length; i += 6) expect(out).not.toContain(b64.slice(i, i + 12));
+      for (let i = 0; i + 12 <= hex.length; i += 6) expect(out).not.toContain(hex.slice(i, i + 12));
+    }
+  });
+});
+
 describe("a ${VAR} in a bind source is a secret like any other", () => {
   it("masks it in the engine's create error, in plan and health mount findings, in text, --json and the audit log", async () => {
     const yaml = manifest("binder", {

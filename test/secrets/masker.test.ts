@@ -35,6 +35,37 @@ describe("redact", () => {
     }
   });
 
+  it("masks a long secret's base64 wrapped over lines (base64 wraps at 76 columns, PEM at 64), also under a view's line prefixes", () => {
+    const secret = "wrapped-canary-Kx9+Vb2/Lq7.".repeat(4); // 108 bytes: its base64 spans two lines or more
+    for (const prefix of ["", "u", "us"]) {
+      for (const width of [76, 64]) {
+        const b64 = Buffer.from(prefix + secret).toString("base64");
+        const lines = b64.match(new RegExp(`.{1,${width}}`, "g")) as string[];
+        expect(lines.length).toBeGreaterThan(1);
+        for (const indent of ["", "  ", "      | "]) {
+          const text = `LOG_ME\n${lines.map((l) => indent + l).join("\n")}\nLOG_ME`;
+          const out = redact(text, [secret]);
+          // no line of the encoding survives whole, and no 8-character run of it does either
+          for (let i = Math.ceil((prefix.length * 8) / 6) + 1; i + 8 <= b64.length - 4; i++)
+            expect(out.replace(/\n[ |]*/g, ""), `${prefix} ${width} ${JSON.stringify(indent)}`).not.toContain(b64.slice(i, i + 8));
+          // positive control: the markers keep their own lines
+          expect(out.split("\n")[0]).toBe("LOG_ME");
+          expect(out.split("\n").at(-1)).toBe("LOG_ME");
+          expect(out).toContain("***");
+        }
+      }
+    }
+  });
+
+  it("masks a secret split over two lines and its hex dump, lower and upper case", () => {
+    const secret = "split-canary-77";
+    expect(redact(`LOG_ME split-ca\nnary-77 LOG_ME`, [secret])).toBe("LOG_ME *** LOG_ME");
+    const hex = Buffer.from(secret).toString("hex");
+    expect(redact(`LOG_ME ${hex} ${hex.toUpperCase()} LOG_ME`, [secret])).toBe("LOG_ME *** *** LOG_ME");
+    // over-redaction control: ordinary lines around are kept as they are
+    expect(redact("first line\nsecond line", [secret])).toBe("first line\nsecond line");
+  });
+
   it("masks every base64 character that carries a secret bit, for random secrets, prefixes, suffixes, alphabets and padding", () => {
     // Property: encode prefix+secret+suffix; a 4-character window of the encoding that covers at least one character
     // carrying secret bits, and that does not occur in the encoding of prefix+complement(secret)+suffix (every secret
