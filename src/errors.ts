@@ -168,14 +168,15 @@ export const ERROR_CODES = {
   "backup.outside_root": { meaning: "The archive to import is not inside PLATFORMCTL_BACKUP_DIR.", exit: "error" },
   "backup.root_unset": { meaning: "PLATFORMCTL_BACKUP_DIR is not set.", exit: "error" },
   "backup.root_unusable": { meaning: "PLATFORMCTL_BACKUP_DIR is missing or not a writable directory.", exit: "error" },
-  "backup.unresolved": { meaning: "A bind source of the module has an unset ${VAR}.", exit: "error" },
-  "backup.unverified": { meaning: "The archive is not a complete gzip tar holding the covering module's volumes.", exit: "error" },
-  // restore
-  "restore.dump_unsupported": {
-    meaning: "The backup is an exec dump (method exec), which this version cannot restore or verify yet; nothing was changed.",
+  "backup.service_not_running": {
+    meaning:
+      "Method exec runs its dump or restore command in the module's running service (spec.backup.exec.service), which has no running container; nothing was backed up or changed.",
     exit: "error",
     runbook: "runbooks/restore-stateful-module.md",
   },
+  "backup.unresolved": { meaning: "A bind source of the module has an unset ${VAR}.", exit: "error" },
+  "backup.unverified": { meaning: "The archive is not a complete gzip tar holding the covering module's volumes.", exit: "error" },
+  // restore
   "restore.verify_unisolated": {
     meaning: "restore --verify cannot isolate the module from the live one (a read-write bind mount would be shared).",
     exit: "error",

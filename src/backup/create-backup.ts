@@ -18,6 +18,7 @@ import { redact } from "../secrets/masker.js";
 import { readModuleSecrets } from "../secrets/module-secrets.js";
 import { type ArchiveManifest, writeBackupArchive } from "./archive-format.js";
 import { readBind } from "./read-bind.js";
+import { spoolDump } from "./spool-dump.js";
 import { stopAround } from "./stop-around.js";
 
 export interface BackupRequest {
@@ -32,6 +33,8 @@ export interface BackupRequest {
   command?: string;
   /** How long to wait for the apply lock (method stop); 0 fails at once. */
   lockWaitMs?: number;
+  /** Bound of method exec's dump command; default the module's timeout_seconds. */
+  timeoutMs?: number | undefined;
 }
 
 export interface BackupResult {
@@ -47,6 +50,8 @@ export interface BackupResult {
   binds: string[];
   /** Method stop: from the first stop to the last service being back up; null otherwise. */
   downtime_ms: number | null;
+  /** Method exec: the archive entry holding the command's stdout (`dump/<service>.out`); null otherwise. */
+  dump: string | null;
 }
 
 /** Checks PLATFORMCTL_BACKUP_DIR: set, an existing writable directory; returns its real path. */
@@ -91,13 +96,10 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const method = m.backup.method;
   const volumes = moduleVolumeNames(m);
   const binds = bindSources(m, req.env);
+  if (method === "exec") return execBackup(req, root, stateDir);
   // A bind source built from ${VAR} holds a secret: shown and stored masked, read from its resolved path.
   const secrets = await readModuleSecrets(m, req.env);
   const shownBinds = binds.map((b) => redact(b, secrets));
-  if (method === "exec")
-    throw new PlatformError("backup.failed", `module ${m.name} declares backup method exec, which this platformctl cannot run yet`, {
-      hint: "Use method stop (consistent, with downtime) or archive (live copy) in spec.backup until exec backups land.",
-    });
   if (volumes.length === 0 && binds.length === 0) {
     throw new PlatformError("backup.nothing", `module ${m.name} declares no named volume or bind mount to back up`, {
       hint: "Back up the module whose data this one uses (see its backup_ref_modules).",
@@ -122,11 +124,8 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     created_at: req.now.toISOString(),
     platformctl_version: PLATFORMCTL_VERSION,
   };
-  const partial = path.join(root, `.${m.name}.${process.pid}.${randomBytes(6).toString("hex")}.partial`);
-  await (await open(partial, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, BACKUP_FILE_MODE)).close();
-  let file: string;
   let downtime: number | null = null;
-  try {
+  const file = await writeClaimed(root, m.name, req.now, async (partial) => {
     const copy = () =>
       writeBackupArchive(partial, manifest, {
         readVolume: (v, consume) => req.runtime.readVolume(req.project, v, consume, { helperImage, signal: req.signal }),
@@ -136,11 +135,96 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
       });
     if (method === "stop") downtime = (await stopAround(req, stateDir, copy)).downtimeMs;
     else await copy();
-    file = await claimName(root, m.name, req.now, partial);
+  });
+  return record(
+    req,
+    stateDir,
+    file,
+    manifest,
+    volumes.map((v) => resourceName(req.project, v)),
+    shownBinds,
+    downtime,
+  );
+}
+
+/**
+ * Method exec: the dump command runs in the running service (no downtime) and its stdout is spooled to a 0600 file
+ * under the backup root (never held in memory), which becomes the archive's `dump/<service>.out`; both temporary files
+ * are removed whatever happens. The archive holds no volumes: the dump is the data. Consistent when the command is
+ * (pg_dumpall takes one snapshot per database).
+ */
+async function execBackup(req: BackupRequest, root: string, stateDir: string): Promise<BackupResult> {
+  const m = req.module;
+  const exec = m.backup.exec;
+  if (!exec) throw new PlatformError("backup.service_not_running", `module ${m.name} declares method exec without spec.backup.exec`);
+  const manifest: ArchiveManifest = {
+    format: 1,
+    module: m.name,
+    method: "exec",
+    consistent: true,
+    volumes: [],
+    binds: [],
+    dump: { service: exec.service, entry: `dump/${exec.service}.out` },
+    spec_hash: moduleSpecHash(m),
+    created_at: req.now.toISOString(),
+    platformctl_version: PLATFORMCTL_VERSION,
+  };
+  const dumpFile = path.join(root, `.${m.name}.${process.pid}.${randomBytes(6).toString("hex")}.dump`);
+  let file: string;
+  try {
+    await spoolDump({
+      runtime: req.runtime,
+      project: req.project,
+      module: m,
+      env: req.env,
+      file: dumpFile,
+      mode: BACKUP_FILE_MODE,
+      timeoutMs: req.timeoutMs ?? m.timeoutSeconds * 1000,
+      signal: req.signal,
+    });
+    file = await writeClaimed(root, m.name, req.now, (partial) => writeBackupArchive(partial, manifest, { ...NO_SOURCES, dumpFile }));
+  } finally {
+    await rm(dumpFile, { force: true }).catch(() => undefined); // safe: a leftover dump is a dot file never linked as a backup
+  }
+  return record(req, stateDir, file, manifest, [], [], null);
+}
+
+/** Sources for an archive with no volumes or binds (method exec). */
+const NO_SOURCES = {
+  readVolume: () => Promise.reject(new Error("method exec reads no volume")),
+  readBind: () => Promise.reject(new Error("method exec reads no bind")),
+};
+
+/**
+ * Writes an archive through `write` into a temporary file (O_EXCL, mode 0600, unique per run), links it to the first
+ * free name of that second, removes the temporary name and syncs the directory: the archive appears only complete.
+ */
+async function writeClaimed(root: string, module: string, now: Date, write: (partial: string) => Promise<void>): Promise<string> {
+  const partial = path.join(root, `.${module}.${process.pid}.${randomBytes(6).toString("hex")}.partial`);
+  await (await open(partial, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, BACKUP_FILE_MODE)).close();
+  let file: string;
+  try {
+    await write(partial);
+    file = await claimName(root, module, now, partial);
   } finally {
     await rm(partial, { force: true }).catch(() => undefined); // safe: a leftover partial file is never a backup (claimName links only finished ones)
   }
   await syncDir(root);
+  return file;
+}
+
+/** Records a finished archive in the catalog (size, sha256, method, volumes, spec hash, consistency) and describes it. */
+async function record(
+  req: BackupRequest,
+  stateDir: string,
+  file: string,
+  manifest: ArchiveManifest,
+  volumes: string[],
+  binds: string[],
+  downtime: number | null,
+): Promise<BackupResult> {
+  const m = req.module;
+  const method = manifest.method;
   const size = (await stat(file)).size;
   const sha256 = await sha256File(file);
   const entry: BackupCatalogEntry = {
@@ -150,7 +234,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     sha256,
     created_at: req.now.toISOString(),
     method,
-    volumes,
+    volumes: manifest.volumes,
     spec_hash: manifest.spec_hash,
     consistent: manifest.consistent,
   };
@@ -162,9 +246,10 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     sha256,
     method,
     consistent: manifest.consistent,
-    volumes: volumes.map((v) => resourceName(req.project, v)),
-    binds: shownBinds,
+    volumes,
+    binds,
     downtime_ms: downtime,
+    dump: manifest.dump?.entry ?? null,
   };
 }
 

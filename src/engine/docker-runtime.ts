@@ -14,6 +14,7 @@ import {
 import type { Engine } from "./connect.js";
 import { buildContainer } from "./container-body.js";
 import { inspectHeldValues } from "./held-values.js";
+import { execStream } from "./exec-stream.js";
 import { inspectContainer } from "./inspect-container.js";
 import { LABEL } from "./labels.js";
 import { tailLogs } from "./logs.js";
@@ -62,6 +63,7 @@ export function dockerRuntime(engine: Engine): Runtime {
     waitForState: (unit, target, opts) => waitForState(engine, unit, target, opts),
     waitForExit: (unit, opts) => waitForExit(engine, unit, opts),
     exec: (unit, cmd, timeoutMs, signal) => execInContainer(engine, unit, cmd, timeoutMs, signal),
+    execStream: (unit, cmd, opts) => execStream(engine, unit, cmd, opts),
     tailLogs: (unit, lines, signal) => tailLogs(engine, unit, lines, signal),
     unitMounts: (unit, signal) => inspectMounts(engine, unit, signal),
     readDevice: (unit, path, timeoutMs, signal) => readDeviceInContainer(engine, unit, path, timeoutMs, signal),

@@ -14,7 +14,7 @@ import { acquireLock, describeHolder } from "../state/lock.js";
 import { ensureDigestKey, ensureStateDir } from "../state/state-dir.js";
 import { decideRestore } from "../gate/decide-restore.js";
 import { PolicyBlockedError } from "../gate/approve.js";
-import { createAndStart, fillVolumes, mask, step, StepFailure, type StepContext } from "./restore-steps.js";
+import { createAndStart, fillVolumes, mask, pipeDump, step, StepFailure, type StepContext } from "./restore-steps.js";
 
 export interface RestoreRequest {
   runtime: Runtime;
@@ -147,19 +147,11 @@ export async function restoreModule(req: RestoreRequest): Promise<RestoreResult>
       throw new PolicyBlockedError(d, "restore");
     }
     const file = gate.file as string;
-    if (gate.manifest?.dump) {
-      await record("refused", [], "a restore of an exec dump is not supported by this version");
-      throw new PlatformError(
-        "restore.dump_unsupported",
-        `restoring an exec dump (${file}) is not supported by this version; nothing was changed`,
-        {
-          hint: "Pipe the dump into the module's restore_command by hand (runbooks/restore-stateful-module.md).",
-        },
-      );
-    }
+    // A dump goes into the running service through its restore_command: no container or volume is replaced.
+    const dump = Boolean(gate.manifest?.dump);
     const containers = live.observed.containers.filter((c) => c.module === req.module.name);
     const others = live.observed.containers.filter((c) => c.module !== req.module.name);
-    const blockers = foreignMounts(req, others);
+    const blockers = dump ? [] : foreignMounts(req, others);
     if (blockers.length > 0) {
       await record("refused", [], `volumes in use by ${blockers.join(", ")}`);
       throw new PlatformError(
@@ -193,6 +185,23 @@ export async function restoreModule(req: RestoreRequest): Promise<RestoreResult>
     let state = "nothing was changed";
     const t0 = Date.now();
     try {
+      if (dump) {
+        await pipeDump(ctx, file, () => {
+          state = "the restore command received part of the dump: the service's data may hold part of it";
+        });
+        await record("applied", steps);
+        return {
+          outcome: "restored",
+          audit_id: auditId,
+          module: req.module.name,
+          file,
+          decision: d,
+          steps,
+          downtime_ms: 0,
+          problem: null,
+          detail: null,
+        };
+      }
       for (const c of containers) {
         const grace = stopGraceSeconds(req.module.services.find((s) => s.name === c.service) ?? { stopGracePeriodSeconds: undefined });
         if (c.running) {
@@ -230,7 +239,7 @@ export async function restoreModule(req: RestoreRequest): Promise<RestoreResult>
         file,
         decision: d,
         steps,
-        downtime_ms: Date.now() - t0,
+        downtime_ms: dump ? 0 : Date.now() - t0,
         problem,
         detail: e instanceof StepFailure ? (e.detail ?? null) : null,
       };

@@ -5,7 +5,9 @@ import type { Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
 import type { ActionRecord } from "../state/audit.js";
-import { volumeTar } from "../backup/archive-format.js";
+import { Writable } from "node:stream";
+import { dumpStream, volumeTar } from "../backup/archive-format.js";
+import { findExecTarget, maskedTail } from "../backup/exec-target.js";
 
 /** What the steps work with; every runtime call is bounded by the runtime's deadlines or the module's timeout. */
 export interface StepContext {
@@ -68,6 +70,36 @@ export async function fillVolumes(ctx: StepContext, file: string, volumes: reado
       ctx.runtime.writeVolume(ctx.project, v, volumeTar(file, v), { helperImage, signal: ctx.signal, timeoutMs: ctx.timeoutMs }),
     );
   }
+}
+
+/**
+ * Pipes the archive's dump (method exec's stdout) into the module's `restore_command`, run in the running exec
+ * service of `ctx.project`, within `ctx.timeoutMs`; `started` is called once the command is about to receive it. The
+ * command's stdout is discarded; a non-zero exit or a timeout fails the step with its stderr tail, masked.
+ */
+export async function pipeDump(ctx: StepContext, file: string, started: () => void = () => undefined): Promise<void> {
+  const service = ctx.module.backup.exec?.service ?? "";
+  await step(ctx, "restore-dump", service, null, async () => {
+    const target = await findExecTarget(ctx.runtime, ctx.project, ctx.module, ctx.env, ctx.signal);
+    for (const v of target.secrets) ctx.secrets.add(v);
+    ctx.progress(`piping the dump into ${target.restoreCommand[0] ?? ""} in ${target.service}`);
+    started();
+    const discard = new Writable({ write: (_c, _e, done) => done() });
+    const r = await ctx.runtime.execStream(target.id, target.restoreCommand, {
+      stdout: discard,
+      stdin: dumpStream(file),
+      timeoutMs: ctx.timeoutMs,
+      signal: ctx.signal,
+    });
+    if (r.timedOut || r.exitCode !== 0)
+      throw new StepFailure(
+        { type: "restore-dump", service, container: target.name, outcome: "failed", exit_code: r.exitCode, duration_ms: r.durationMs },
+        r.timedOut
+          ? `the restore command did not finish within ${ctx.timeoutMs / 1000}s (it may still run in ${target.name})`
+          : `the restore command exited ${r.exitCode ?? "without an exit code"}`,
+        maskedTail({ secrets: [...ctx.secrets] }, r.stderrTail) || undefined,
+      );
+  });
 }
 
 /** Long-running services first (in name order), then one-shots: a one-shot may need the others up. */

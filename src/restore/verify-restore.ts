@@ -16,7 +16,7 @@ import { runProbes, type ProbeResult, probeKind } from "../health/run-probes.js"
 import { decideRestore } from "../gate/decide-restore.js";
 import { PolicyBlockedError } from "../gate/approve.js";
 import { moduleVolumes } from "../policy/evaluate-restore.js";
-import { createAndStart, fillVolumes, StepFailure, type StepContext } from "./restore-steps.js";
+import { createAndStart, fillVolumes, pipeDump, StepFailure, type StepContext } from "./restore-steps.js";
 
 export interface VerifyRequest {
   runtime: Runtime;
@@ -123,14 +123,6 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   const sha256 = gate.sha256 as string;
   const manifest = gate.manifest;
   const module = scratchModule(req.module);
-  if (manifest?.dump)
-    throw new PlatformError(
-      "restore.dump_unsupported",
-      `restore --verify of an exec dump (${file}) is not supported by this version; nothing was changed`,
-      {
-        hint: "Verify the dump by restoring it on another host (runbooks/restore-stateful-module.md).",
-      },
-    );
   const stateDir = await ensureStateDir(req.stateDir);
   const scratch = scratchProjectName(req.project, `${process.pid}-${randomBytes(4).toString("hex")}`);
   const steps: ActionRecord[] = [];
@@ -154,8 +146,10 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   let thrown: unknown;
   try {
     for (const v of moduleVolumes(module)) await req.runtime.ensureVolume(scratch, module.name, v, req.signal, module.stateful);
-    await fillVolumes(ctx, file, moduleVolumes(module), helperImage);
+    // A volume archive fills the fresh volumes before the start; a dump goes into the started service's restore_command.
+    if (!manifest?.dump) await fillVolumes(ctx, file, moduleVolumes(module), helperImage);
     await createAndStart(ctx);
+    if (manifest?.dump) await pipeDump(ctx, file);
     req.progress("checking health and smoke probes");
     const health = await checkHealth({
       runtime: req.runtime,

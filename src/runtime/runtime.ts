@@ -188,6 +188,32 @@ export interface ExecResult {
   timedOut: boolean;
 }
 
+/** Options of `execStream`: where stdout goes, what stdin gets, and the bound. */
+export interface ExecStreamOptions {
+  /** Receives the command's stdout byte for byte (backpressure is respected); not ended by `execStream`. */
+  stdout: NodeJS.WritableStream;
+  /** Bytes piped into the command's stdin, which is closed at their end; undefined: the command gets no stdin. */
+  stdin?: Readable | undefined;
+  /** Bound of the whole run, from the exec's creation to its exit code. */
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * How one streamed exec ended. A command that outlives `timeoutMs` is cut off (`timedOut`, `exitCode` null): the
+ * stream is closed, but the command may keep running inside the unit, since not every runtime can stop an exec.
+ */
+export interface ExecStreamResult {
+  /** Null when it timed out, or when the runtime never reported the code. */
+  exitCode: number | null;
+  timedOut: boolean;
+  /** Bytes written to `stdout`. */
+  stdoutBytes: number;
+  /** The last 64 KiB of stderr. May hold resolved values: mask it. */
+  stderrTail: string;
+  durationMs: number;
+}
+
 /** One line of a unit's output; `text` has no line terminator. */
 export interface LogLine {
   stream: "stdout" | "stderr";
@@ -306,6 +332,12 @@ export interface Runtime {
   waitForExit(unit: UnitRef, opts: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<WaitForExitResult>;
   /** Runs `cmd` (argv, no shell added) in a running unit, bounded by `timeoutMs`; see `ExecResult`. */
   exec(unit: UnitRef, cmd: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<ExecResult>;
+  /**
+   * Runs `cmd` (argv, no shell added) in a running unit with its stdout streamed into `opts.stdout` and, when given,
+   * `opts.stdin` piped into its stdin (closed at its end); for dumps and restores of a live service. Throws `not_found`
+   * when there is no such unit, `conflict` when it is not running, and `aborted` when `signal` fires.
+   */
+  execStream(unit: UnitRef, cmd: readonly string[], opts: ExecStreamOptions): Promise<ExecStreamResult>;
   /** The last `lines` lines of the unit's stdout and stderr, demuxed, oldest first. Unmasked: mask before showing. */
   tailLogs(unit: UnitRef, lines: number, signal?: AbortSignal): Promise<LogLine[]>;
 

@@ -1,11 +1,11 @@
-// Backup methods on the real engine: stop (services stopped around the copy, audited, restarted also on failure) and archive (a live copy, also from an image without a shell).
+// Backup methods on the real engine: stop (services stopped around the copy, audited, restarted also on failure), archive (a live copy, also from an image without a shell) and exec (a dump streamed from the running service).
 import Docker from "dockerode";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { readBackupManifest, volumeTar } from "../../src/backup/archive-format.js";
+import { dumpStream, readBackupManifest, volumeTar } from "../../src/backup/archive-format.js";
 import { eventually } from "../helpers/eventually.js";
 import { aCatalog, createAsPlatformctl, manifest } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
@@ -13,6 +13,8 @@ import { runCli } from "../helpers/run-cli.js";
 import { NOSHELL_IMAGE, TEST_IMAGE } from "../helpers/test-image.js";
 
 const docker = new Docker();
+/** The value the exec modules' containers hold (from `${DUMP_TOKEN}`); the CLI's environment does not have it. */
+const SECRET = "tok-3f9a7c21e5";
 let catalog: Awaited<ReturnType<typeof aCatalog>>;
 let root: string;
 let env: Record<string, string>;
@@ -54,6 +56,26 @@ beforeAll(async () => {
     "bare",
     manifest("bare", { services: service("bare", NOSHELL_IMAGE, `["/busybox", "sleep", "100000"]`, "bare-data") }),
   );
+  const execBlock = (svc: string, command: string) =>
+    `  backup:\n    method: exec\n    exec:\n      service: ${svc}\n      command: ${command}\n      restore_command: ["sh", "-c", "cat > /tmp/restored"]`;
+  const execService = (name: string) =>
+    `    ${name}:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100000"]\n      restart: "no"\n      stop_grace_period: 1s\n      environment:\n        DUMP_TOKEN: "\${DUMP_TOKEN}"\n`;
+  await catalog.write(
+    "dumper",
+    manifest("dumper", {
+      stateful: true,
+      services: execService("dumper"),
+      extra: execBlock("dumper", `["sh", "-c", "printf 'row\\\\000\\\\377\\\\n%.0s' $(seq 1 50000); echo progress >&2"]`),
+    }),
+  );
+  await catalog.write(
+    "failer",
+    manifest("failer", {
+      stateful: true,
+      services: execService("failer"),
+      extra: execBlock("failer", `["sh", "-c", "printf partial; echo \\"auth failed for token $DUMP_TOKEN\\" >&2; exit 3"]`),
+    }),
+  );
   await catalog.write("foreign", manifest("foreign", { stateful: true, services: service("foreign", TEST_IMAGE, WRITER, "foreign-data") }));
   root = await mkdtemp(path.join(tmpdir(), "platformctl-backup-methods-"));
   env = { STATE_DIR: path.join(root, "state"), PLATFORMCTL_BACKUP_DIR: path.join(root, "backups") };
@@ -63,6 +85,8 @@ beforeAll(async () => {
   await volume("bare-data", "bare");
   await volume("foreign-data", "foreign", false);
   for (const m of ["keeper", "live", "foreign"]) await createAsPlatformctl(docker, { project, dir: catalog.dir, module: m, start: true });
+  for (const m of ["dumper", "failer"])
+    await createAsPlatformctl(docker, { project, dir: catalog.dir, module: m, start: true, env: { DUMP_TOKEN: SECRET } });
   // The no-shell image cannot write its own data: a busybox container fills the volume first.
   const seed = await docker.createContainer({
     Image: TEST_IMAGE,
@@ -180,5 +204,82 @@ describe("backup method archive on the real engine", () => {
     const out = JSON.parse(r.stdout) as { file: string; consistent: boolean };
     expect(out.consistent).toBe(false);
     expect((await entriesOf(volumeTar(out.file, "bare-data")))["./file"]).toMatchObject({ type: "file", body: "bare\n" });
+  });
+});
+
+describe("backup method exec on the real engine", () => {
+  it("streams the dump command's stdout into the archive byte for byte while the service keeps running", async () => {
+    const container = docker.getContainer(`${project}_dumper_dumper`);
+    const before = await container.inspect();
+    const r = await backup("dumper");
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { file: string; method: string; consistent: boolean; downtime_ms: null; dump: string };
+    expect(out).toMatchObject({ method: "exec", consistent: true, downtime_ms: null, dump: "dump/dumper.out" });
+    expect((await stat(out.file)).mode & 0o777).toBe(0o600);
+    expect(await readBackupManifest(out.file)).toMatchObject({
+      method: "exec",
+      consistent: true,
+      volumes: [],
+      dump: { service: "dumper", entry: "dump/dumper.out" },
+    });
+    const chunks: Buffer[] = [];
+    for await (const c of dumpStream(out.file)) chunks.push(c as Buffer);
+    expect(Buffer.concat(chunks).equals(Buffer.from("row\u0000\u00ff\n".repeat(50000), "latin1"))).toBe(true);
+    const after = await container.inspect();
+    expect([after.Id, after.State.StartedAt, after.State.Running]).toEqual([before.Id, before.State.StartedAt, true]);
+    expect((await backupFiles()).filter((f) => f.startsWith("."))).toEqual([]);
+  });
+
+  it("fails a dump command that exits non-zero with its stderr tail masked, and keeps no archive or temporary file", async () => {
+    const before = await backupFiles();
+    const r = await backup("failer", false);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("exited 3");
+    expect(r.stderr).toContain("auth failed for token ***");
+    expect(r.stderr).not.toContain(SECRET);
+    expect(await backupFiles()).toEqual(before);
+  });
+
+  it("refuses clearly when the exec service's container is not running, changing nothing", async () => {
+    await docker.getContainer(`${project}_failer_failer`).stop({ t: 1 });
+    const before = await backupFiles();
+    const r = await backup("failer", false);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("(container ");
+    expect(r.stderr).toContain("is exited: method exec runs its command in the running service");
+    expect(await backupFiles()).toEqual(before);
+  });
+});
+
+describe("restore of an exec dump on the real engine", () => {
+  const restore = (args: string[]) =>
+    runCli(["restore", "dumper", ...args, "--project", project, "--modules-dir", catalog.dir], { ...env, DUMP_TOKEN: SECRET });
+
+  it("pipes the dump into restore_command inside the running service, and --verify does so in a scratch copy only", async () => {
+    const made = await backup("dumper");
+    expect(made.code, made.stderr).toBe(0);
+    const { file } = JSON.parse(made.stdout) as { file: string };
+    const container = docker.getContainer(`${project}_dumper_dumper`);
+    const before = await container.inspect();
+
+    const verified = await restore(["--from", file, "--verify", "--json"]);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(JSON.parse(verified.stdout)).toMatchObject({ outcome: "passed", left_behind: [] });
+    // The scratch copy received it; the live service did not.
+    const live = await docker.getContainer(`${project}_dumper_dumper`).exec({ Cmd: ["test", "-e", "/tmp/restored"] });
+    (await live.start({})).resume();
+    await eventually(async () => expect((await live.inspect()).ExitCode).toBe(1));
+
+    const r = await restore(["--from", file, "--allow-stateful", "--confirm", "BACKUP_DONE_F3", "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ outcome: "restored", downtime_ms: 0 });
+    const size = await docker.getContainer(`${project}_dumper_dumper`).exec({ Cmd: ["wc", "-c", "/tmp/restored"], AttachStdout: true });
+    const out: Buffer[] = [];
+    const stream = await size.start({});
+    stream.on("data", (c: Buffer) => out.push(c));
+    await new Promise((done) => stream.on("end", done));
+    expect(Buffer.concat(out).toString("latin1")).toContain(`${"row\u0000\u00ff\n".length * 50000} /tmp/restored`);
+    const after = await container.inspect();
+    expect([after.Id, after.State.StartedAt]).toEqual([before.Id, before.State.StartedAt]);
   });
 });

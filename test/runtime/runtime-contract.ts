@@ -1,4 +1,6 @@
 // The contract every Runtime implementation must pass, registered for one implementation by describeRuntimeContract.
+import { randomBytes } from "node:crypto";
+import { PassThrough, Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Healthcheck, Module, Service } from "../../src/manifest/module.js";
 import { replacementUnitName, resourceName, unitName } from "../../src/plan/unit-name.js";
@@ -312,6 +314,52 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
         expect(await runtime.exec(id, ["sleep", "3600"], 800)).toMatchObject({ exitCode: null, timedOut: true });
       });
 
+      it("streams a command's stdout byte for byte apart from its stderr, and reports its exit code", async () => {
+        const s = scene("exec-stream", { command: ["sleep", "3600"] });
+        const { id } = await s.create();
+        await runtime.startUnit(id);
+        const out = collector();
+        const r = await runtime.execStream(id, ["sh", "-c", "printf '\\000\\001\\377out\\n'; echo err >&2; exit 3"], {
+          stdout: out.stream,
+          timeoutMs: 30_000,
+        });
+        expect(r).toMatchObject({ exitCode: 3, timedOut: false, stdoutBytes: 7, stderrTail: "err\n" });
+        expect(out.bytes()).toEqual(Buffer.from([0, 1, 0xff, 0x6f, 0x75, 0x74, 0x0a]));
+      });
+
+      it("pipes stdin into a command and streams megabytes of binary stdout back unchanged", async () => {
+        const s = scene("exec-stdin", { command: ["sleep", "3600"] });
+        const { id } = await s.create();
+        await runtime.startUnit(id);
+        const blob = randomBytes(3 * 1024 * 1024 + 17);
+        const stored = await runtime.execStream(id, ["sh", "-c", "cat > /tmp/blob"], {
+          stdout: collector().stream,
+          stdin: Readable.from([blob.subarray(0, 1000), blob.subarray(1000)]),
+          timeoutMs: 60_000,
+        });
+        expect(stored).toMatchObject({ exitCode: 0, timedOut: false, stdoutBytes: 0 });
+        const out = collector();
+        const back = await runtime.execStream(id, ["cat", "/tmp/blob"], { stdout: out.stream, timeoutMs: 60_000 });
+        expect(back).toMatchObject({ exitCode: 0, stdoutBytes: blob.length });
+        expect(out.bytes().equals(blob)).toBe(true);
+      });
+
+      it("cuts off a streamed command at its deadline: timed out, no exit code", async () => {
+        const s = scene("exec-stream-hang", { command: ["sleep", "3600"] });
+        const { id } = await s.create();
+        await runtime.startUnit(id);
+        const r = await runtime.execStream(id, ["sleep", "3600"], { stdout: collector().stream, timeoutMs: 800 });
+        expect(r).toMatchObject({ exitCode: null, timedOut: true });
+      });
+
+      it("refuses a streamed command in a unit that is not running (conflict) or does not exist (not_found)", async () => {
+        const s = scene("exec-stream-stopped", { command: ["sleep", "3600"] });
+        const { id } = await s.create();
+        const run = (unit: string) => runtime.execStream(unit, ["true"], { stdout: collector().stream, timeoutMs: 30_000 });
+        await expect(run(id)).rejects.toSatisfy((e) => isRuntimeError(e, "conflict"));
+        await expect(run(`${s.name}-absent`)).rejects.toSatisfy((e) => isRuntimeError(e, "not_found"));
+      });
+
       it("tails the last lines of a unit's output, stdout and stderr apart", async () => {
         const s = scene("logs", { command: ["sh", "-c", "echo one; echo two >&2; echo three"] });
         const { id } = await s.create();
@@ -372,4 +420,12 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
       expect(runtime.endpoint.length).toBeGreaterThan(0);
     });
   });
+}
+
+/** A stdout sink that keeps every byte written to it. */
+function collector(): { stream: PassThrough; bytes: () => Buffer } {
+  const chunks: Buffer[] = [];
+  const stream = new PassThrough();
+  stream.on("data", (c: Buffer) => chunks.push(c));
+  return { stream, bytes: () => Buffer.concat(chunks) };
 }

@@ -1,9 +1,12 @@
 // `platformctl backup <module>` and `platformctl backup import <file>` flags -> BackupArguments, BackupImportArguments.
 import type { Command } from "commander";
+import { parseDuration } from "./duration.js";
 
 export interface BackupArguments {
   module: string;
   json: boolean;
+  /** Bound of method exec's dump command; undefined: the module's timeout_seconds. */
+  timeoutMs: number | undefined;
 }
 
 export interface BackupImportArguments {
@@ -29,7 +32,10 @@ export function parseBackupListArguments(flags: { module?: string; json?: boolea
 }
 
 export function addBackupOptions(cmd: Command): Command {
-  return cmd.argument("<module>", "module to back up").option("--json", "print {file, size, sha256, volumes, binds}");
+  return cmd
+    .argument("<module>", "module to back up")
+    .option("--json", "print {file, size, sha256, method, consistent, volumes, binds, downtime_ms, dump}")
+    .option("--timeout <duration>", "bound of method exec's dump command (default: the module's timeout_seconds), e.g. 300 or 1h");
 }
 
 export function addBackupImportOptions(cmd: Command): Command {
@@ -38,8 +44,15 @@ export function addBackupImportOptions(cmd: Command): Command {
     .option("--json", "print {file, module, size, sha256, volumes, recorded}");
 }
 
-export function parseBackupArguments(module: string, flags: { json?: boolean }): BackupArguments {
-  return { module, json: Boolean(flags.json) };
+export function parseBackupArguments(module: string, flags: { json?: boolean; timeout?: string }): BackupArguments {
+  return {
+    module,
+    json: Boolean(flags.json),
+    timeoutMs:
+      flags.timeout === undefined
+        ? undefined
+        : parseDuration("--timeout", flags.timeout, { minMs: 1000, maxMs: 86_400_000, example: "1h" }),
+  };
 }
 
 /** `parentJson`: `--json` after the subcommand is parsed by `backup`, which has the same option. */

@@ -22,7 +22,7 @@ export function registerBackupCommand(program: Command, env: CommandEnv): void {
     program
       .command("backup")
       .description("Archive a module's volumes into PLATFORMCTL_BACKUP_DIR and print the path to pass as --backup-ref"),
-  ).action(async (module: string, flags: { json?: boolean }) => {
+  ).action(async (module: string, flags: { json?: boolean; timeout?: string }) => {
     env.setExit(await runBackup(env, parseBackupArguments(module, flags)));
   });
   addBackupImportOptions(
@@ -75,6 +75,7 @@ export async function runBackup(env: CommandEnv, args: BackupArguments): Promise
     stateDir: resolveStateDir(io.env, io.cwd),
     now: new Date(),
     command: `platformctl backup ${module.name}`,
+    timeoutMs: args.timeoutMs,
   });
   backupView(io, args.json).created(result);
   return EXIT.ok;

@@ -17,7 +17,9 @@ export function backupView(io: CliIO, json: boolean): BackupView {
   // The path alone on stdout, so `--backup-ref "$(platformctl backup m)"` works.
   return {
     created(r) {
-      writeLine(io.stderr, `backed up ${[...r.volumes, ...r.binds].join(", ")} (method ${r.method}): ${r.size} bytes, sha256 ${r.sha256}`);
+      const what = r.dump ? `the output of the dump command as ${r.dump}` : [...r.volumes, ...r.binds].join(", ");
+      writeLine(io.stderr, `backed up ${what} (method ${r.method}): ${r.size} bytes, sha256 ${r.sha256}`);
+      if (r.dump) writeLine(io.stderr, "no downtime: the dump command ran in the running service");
       if (r.downtime_ms !== null)
         writeLine(io.stderr, `downtime: ${(r.downtime_ms / 1000).toFixed(1)} s (services stopped during the copy)`);
       if (!r.consistent)
