@@ -12,5 +12,6 @@ npm run --silent lint
 npm run --silent format:check
 npx --no-install platformctl validate --strict modules
 npx --no-install platformctl validate --strict examples/quickstart/modules
+npx --no-install platformctl validate --strict examples/compose/modules
 npx --no-install platformctl lint-workflows
 CI=${CI:-true} npx --no-install vitest run

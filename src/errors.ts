@@ -46,6 +46,10 @@ export const ERROR_CODES = {
   },
   "usage.env_file_dirs": { meaning: "PLATFORMCTL_ENV_FILE_DIRS holds a relative directory.", exit: "error" },
   "usage.file_too_large": { meaning: "An input file is larger than platformctl reads.", exit: "error" },
+  "usage.import_group": {
+    meaning: "An import --group is malformed, names a service the Compose files do not define, or repeats a service.",
+    exit: "error",
+  },
   "usage.limit": { meaning: "--limit is not a whole number in range.", exit: "error" },
   "usage.module_not_in_plan": { meaning: "A module asked for is not in the saved plan file.", exit: "error" },
   "usage.module_required": { meaning: "The command needs at least one --module.", exit: "error" },
@@ -61,6 +65,15 @@ export const ERROR_CODES = {
   "usage.unlock_force": { meaning: "unlock was run without --force.", exit: "error", runbook: "runbooks/held-lock.md" },
   "usage.unlock_pid": { meaning: "unlock --pid is not a process id.", exit: "error", runbook: "runbooks/held-lock.md" },
   // the catalog and plans
+  "catalog.import_exists": {
+    meaning: "A module file `import compose` would write exists already; nothing was written (--force overwrites).",
+    exit: "error",
+  },
+  "catalog.import_invalid": {
+    meaning: "The Compose files given to `import compose` cannot be imported (an error at a file:line); nothing was written.",
+    exit: "error",
+  },
+  "catalog.import_write_failed": { meaning: "The imported module files cannot be written under --out.", exit: "error" },
   "catalog.invalid": { meaning: "The module manifests are invalid; `platformctl validate` lists every problem.", exit: "error" },
   "plan.invalid_file": {
     meaning: "The saved plan file is not JSON or not a platformctl plan.",

@@ -19,7 +19,7 @@ const problem = (file: string, message: string): Problem => ({
 });
 
 /** One Compose file's bytes, bounded like a manifest; a symbolic link is followed (Compose files live anywhere in the repository). */
-async function readBounded(file: string): Promise<Uint8Array | Problem> {
+export async function readBounded(file: string): Promise<Uint8Array | Problem> {
   const st = await lstat(file).catch((e: NodeJS.ErrnoException) => e.code ?? "error");
   if (typeof st === "string")
     return problem(file, st === "ENOENT" || st === "ENOTDIR" ? "Compose file does not exist" : "Compose file cannot be read");
@@ -62,7 +62,8 @@ export async function withComposeFiles(
     return { source, problems: [] };
   const problems: Problem[] = [];
   let fileEnv: Record<string, string> = {};
-  if (typeof spec.env_file === "string" && !spec.env_file.startsWith("/") && !spec.env_file.startsWith("~")) {
+  // An absolute env_file is read under the same confinement (an allowed directory); validation names it otherwise.
+  if (typeof spec.env_file === "string" && !spec.env_file.startsWith("~")) {
     try {
       fileEnv = await readEnvFile(`${source.dirName} spec.compose.env_file`, source.dir, spec.env_file, allowedDirs);
     } catch (e) {

@@ -10,6 +10,7 @@ import { registerBackupCommand } from "./commands/backup-command.js";
 import { registerChangedCommand } from "./commands/changed-command.js";
 import type { CommandEnv, RegisterCommand } from "./commands/command-env.js";
 import { registerHealthCommand } from "./commands/health-command.js";
+import { registerImportCommand } from "./commands/import-command.js";
 import { registerLintWorkflowsCommand } from "./commands/lint-workflows-command.js";
 import { registerPlanCommand } from "./commands/plan-command.js";
 import { registerRestoreCommand } from "./commands/restore-command.js";
@@ -34,6 +35,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerSmokeCommand,
   registerChangedCommand,
   registerLintWorkflowsCommand,
+  registerImportCommand,
 ];
 
 export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: readonly string[] = []): Command {

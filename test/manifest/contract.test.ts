@@ -70,7 +70,7 @@ describe("ajv and the CLI judge every fixture the same way", () => {
         fixtures.push(...Object.keys(c.catalog).map((m) => ({ file: path.join(target, m, "module.yaml"), target })));
       }
     }
-    for (const dir of ["modules", "examples/quickstart/modules", "test/fixtures/manifests"]) {
+    for (const dir of ["modules", "examples/quickstart/modules", "examples/compose/modules", "test/fixtures/manifests"]) {
       for (const file of manifestsUnder(path.join(REPO, dir))) fixtures.push({ file, target: path.dirname(path.dirname(file)) });
     }
     fixtures = fixtures.sort((a, b) => a.file.localeCompare(b.file));
