@@ -71,10 +71,12 @@ function alive(pid: number): boolean {
 /** Removes containers (with their anonymous volumes), then volumes, then networks of the projects `pick` selects. */
 async function removeProjects(pick: (project: string) => boolean): Promise<number> {
   const d = docker();
-  const mine = (labels: Record<string, string> | undefined | null) => pick(labels?.["dev.platformctl.project"] ?? "");
+  // A test project's resources carry platformctl's project label, or Compose's when `docker-compose` made them.
+  const mine = (labels: Record<string, string> | undefined | null) =>
+    pick(labels?.["dev.platformctl.project"] ?? "") || pick(labels?.["com.docker.compose.project"] ?? "");
   // Removal failures are left for the next run's sweep: a resource already gone, or still in use by a container
   // another removal in this same pass has not finished with yet.
-  const containers = (await d.listContainers({ all: true, filters: { label: ["dev.platformctl.project"] } })).filter((c) => mine(c.Labels));
+  const containers = (await d.listContainers({ all: true })).filter((c) => mine(c.Labels));
   await Promise.all(
     containers.map((c) =>
       d
@@ -96,7 +98,7 @@ async function removeProjects(pick: (project: string) => boolean): Promise<numbe
         .catch(() => undefined),
     ),
   );
-  const networks = (await d.listNetworks({ filters: { label: ["dev.platformctl.project"] } })).filter((n) => mine(n.Labels));
+  const networks = (await d.listNetworks()).filter((n) => mine(n.Labels));
   await Promise.all(
     networks.map((n) =>
       d

@@ -213,6 +213,55 @@ describe("observe through a recording proxy", () => {
     }
   });
 
+  it("adopts Compose-created containers (v1 and v2 names, never a one-off) and volumes in its one list call, config digested without values", async () => {
+    const p = testProject("observe-adopt");
+    const compose = (service: string, extra: Record<string, string> = {}) => ({
+      "com.docker.compose.project": p,
+      "com.docker.compose.service": service,
+      ...extra,
+    });
+    const mk = (name: string, labels: Record<string, string>) =>
+      testDocker()
+        .createContainer({ name, Image: TEST_IMAGE, Cmd: ["true"], Env: [`TOKEN=${ENV_CANARY}`], Labels: labels })
+        .then((c) => c.id);
+    const v1 = await mk(`${p}_store_1`, compose("store"));
+    const v2 = await mk(`${p}-init-1`, compose("init", { "com.docker.compose.oneoff": "False" }));
+    await mk(`${p}_store_run_1`, compose("store", { "com.docker.compose.oneoff": "True" }));
+    await mk(`${p}_other_1`, compose("other"));
+    const own = await aLabelledContainer(engine, { project: p, module: "web", service: "web", cmd: ["true"] });
+    await testDocker().createVolume({
+      Name: `${p}_data`,
+      Labels: { "com.docker.compose.project": p, "com.docker.compose.volume": "data" },
+    });
+    const adoption = {
+      rules: [
+        { composeProject: p, service: "store", module: "store" },
+        { composeProject: p, service: "init", module: "init" },
+      ],
+      volumes: [{ name: `${p}_data`, composeProject: p, module: "store" }],
+    };
+    const proxy = await startRecordingProxy();
+    try {
+      const viaProxy = connectEngine({ DOCKER_HOST: proxy.dockerHost });
+      const s = await observe(viaProxy, p, [TEST_IMAGE], { adoption, configKey: new Uint8Array(32).fill(1) });
+      expect(s.containers.map((c) => [c.id, c.name, c.module, c.service, c.compose?.project ?? null, c.config !== undefined])).toEqual([
+        [v2, `${p}-init-1`, "init", "init", p, true],
+        [v1, `${p}_store_1`, "store", "store", p, true],
+        [own, `${p}_web_web`, "web", "web", null, false],
+      ]);
+      expect(Object.keys(s.containers[1]?.config?.env ?? {})).toContain("TOKEN");
+      expect(s.imageConfigs?.[TEST_IMAGE]?.env).toHaveProperty("PATH");
+      expect(JSON.stringify(s)).not.toContain(ENV_CANARY);
+      expect(s.volumes).toEqual([{ name: `${p}_data`, module: "store", stateful: false }]);
+      const paths = proxy.requests.map((r) => r.url.split("?")[0]);
+      expect(paths.filter((x) => x === "/v1.41/containers/json")).toHaveLength(1);
+      expect(paths.filter((x) => /^\/v1\.41\/containers\/[0-9a-f]{64}\/json$/.test(x ?? ""))).toHaveLength(3);
+      expect(proxy.requests.filter((r) => r.method !== "GET")).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("skips a container removed between the list and its inspect", async () => {
     const p = testProject("observe-vanish");
     const keep = await aLabelledContainer(engine, { project: p, service: "keep", cmd: ["true"] });
