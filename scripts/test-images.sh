@@ -5,6 +5,7 @@
 #   platformctl-test/busybox:1   Debian's static busybox with its applets
 #   platformctl-test/postgres:15 PostgreSQL 15 from Debian bookworm packages (debootstrap minbase, ~70 s)
 #   platformctl-test/noshell:1   a single static binary (/busybox) and nothing else: no shell, no tar, no gzip
+#   platformctl-test/swarm-node:1 Debian bookworm with docker.io, a Swarm node for test/swarm (scripts/swarm.sh build)
 # An image is tagged only after its whole root was imported, so a failed build leaves no tag (and no image) behind.
 set -euo pipefail
 busybox_image=${PLATFORMCTL_TEST_IMAGE:-platformctl-test/busybox:1}
@@ -142,3 +143,5 @@ flock -w 900 9 || { echo "platformctl setup: another build of the test images ho
 if ! have_image "$busybox_image"; then build_busybox; fi
 if ! have_image "$noshell_image"; then build_noshell; fi
 if ! have_image "$postgres_image"; then build_postgres; fi
+# The Swarm runtime's tests run a 3-node Docker-in-Docker Swarm (scripts/swarm.sh); its node image has its own lock.
+bash "$(dirname "$0")/swarm.sh" build

@@ -207,6 +207,12 @@ export const ERROR_CODES = {
   "changed.no_merge_base": { meaning: "The --base ref and HEAD have no common ancestor.", exit: "error" },
   "changed.not_a_repository": { meaning: "The modules directory is not inside a git repository.", exit: "error" },
   "git.unavailable": { meaning: "git cannot be run.", exit: "error" },
+  // the Swarm runtime (src/engine/swarm)
+  "swarm.unpinned_stateful": {
+    meaning: "A stateful module has no placement constraint pinning it to one Swarm node; it is refused on the Swarm runtime.",
+    exit: "error",
+  },
+  "swarm.unsupported": { meaning: "The command needs something the Swarm runtime does not do yet.", exit: "error" },
   // the Docker runtime (EngineError: `engine.<RuntimeErrorKind>`, classified once in src/engine/errors.ts)
   "engine.aborted": { meaning: "An engine call was aborted (a deadline or a signal).", exit: "error" },
   "engine.bad_request": { meaning: "The engine rejected a request (HTTP 400), e.g. a start that failed in the runtime.", exit: "error" },

@@ -47,6 +47,11 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: r
     .exitOverride();
   const env: CommandEnv = { io, globals: () => parseGlobalArguments(program, io), argv, setExit };
   for (const register of COMMANDS) register(program, env);
+  // --runtime wins over PLATFORMCTL_RUNTIME: the one runtime chooser (src/runtime/open-runtime.ts) reads the environment.
+  program.hook("preAction", () => {
+    const runtime = program.opts<{ runtime?: string }>().runtime;
+    if (runtime !== undefined) env.io = { ...io, env: { ...io.env, PLATFORMCTL_RUNTIME: runtime } };
+  });
   return program;
 }
 

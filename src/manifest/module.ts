@@ -70,6 +70,8 @@ export interface Service {
   memLimitBytes: number | undefined;
   /** The service's own override, or the module's default. */
   expectedState: ExpectedState;
+  /** Tasks on the Swarm runtime (`replicas`); undefined means 1. The Docker runtime runs one container. */
+  replicas?: number | undefined;
 }
 
 /**
@@ -104,6 +106,8 @@ export interface Module {
   /** Set when the services come from Compose files (`spec.compose`) rather than `spec.services`. */
   compose?: ComposeSource | undefined;
   backup: BackupSpec;
+  /** Swarm placement constraints of every service (`spec.placement.constraints`), as written; empty when none. */
+  placementConstraints?: string[] | undefined;
 }
 
 /**
@@ -226,6 +230,7 @@ function toService(name: string, s: ServiceManifest, moduleDefault: ExpectedStat
     stopSignal: s.stop_signal,
     memLimitBytes: s.mem_limit === undefined ? undefined : parseMemoryBytes(s.mem_limit),
     expectedState: s.expected_state ?? moduleDefault,
+    replicas: s.replicas,
   };
 }
 
@@ -256,6 +261,7 @@ export function toModule(
       .map(([name, s]) => (fromCompose ? (s as Service) : toService(name, s as ServiceManifest, expected))),
     smoke: m.spec.smoke.map((p) => ({ ...p })),
     backup: toBackup(m),
+    placementConstraints: [...(m.spec.placement?.constraints ?? [])],
     ...(c && {
       compose: {
         files: [...c.files],

@@ -203,6 +203,15 @@ export const ServiceSchema = z
       ),
     mem_limit: z.string().regex(PATTERNS.memory).optional().describe("Memory limit, e.g. `256m`."),
     expected_state: ExpectedStateSchema.optional().describe("Overrides the module's `spec.runtime.expected_state` for this service."),
+    replicas: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        "Tasks the service runs on the Swarm runtime (`PLATFORMCTL_RUNTIME=swarm`), spread over the nodes; default 1. Ignored by the Docker runtime (one container). Not for one-shots: a job runs once.",
+      ),
   })
   .describe("One container, a Compose-like subset.");
 
@@ -342,6 +351,18 @@ export const ModuleSchema = z
         compose: ComposeSourceSchema.optional(),
         smoke: z.array(SmokeProbeSchema).max(64).default([]).describe("Smoke probes run by `platformctl smoke`."),
         backup: BackupSchema.optional(),
+        placement: z
+          .strictObject({
+            constraints: z
+              .array(text({ min: 3, max: 512 }).regex(/^node\.[a-zA-Z0-9_.-]+\s*(==|!=)\s*\S+$/))
+              .min(1)
+              .max(16)
+              .describe(
+                "Swarm placement constraints of every service of the module, e.g. `node.hostname==db1` or `node.labels.platformctl.store==minio`. A stateful module needs one that pins it to one node (`node.hostname==…`, `node.id==…` or `node.labels.…==…`): a `local` volume on another node is an empty volume.",
+              ),
+          })
+          .optional()
+          .describe("Where the module's services may run on the Swarm runtime; ignored by the Docker runtime."),
       })
       .check((ctx) => {
         const both = ctx.value.services !== undefined && ctx.value.compose !== undefined;

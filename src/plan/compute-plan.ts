@@ -74,6 +74,7 @@ function stateFacts(c: ObservedContainer) {
     start_error: c.error !== "",
     restart_count: c.restartCount,
     health: c.health ?? null,
+    ...(c.tasks && { desired_tasks: c.tasks.desired, running_tasks: c.tasks.running, task_errors: c.tasks.errors }),
   };
 }
 

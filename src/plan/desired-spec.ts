@@ -38,9 +38,14 @@ export interface DesiredSpec {
    * makes every existing container look changed.
    */
   stop_signal: string | undefined;
+  /** Swarm tasks (`replicas`); undefined when unset. */
+  replicas: number | undefined;
+  /** The module's Swarm placement constraints; undefined when it has none. */
+  placement: string[] | undefined;
 }
 
-export function desiredSpec(service: Service): DesiredSpec {
+export function desiredSpec(service: Service, module?: Pick<Module, "placementConstraints">): DesiredSpec {
+  const placement = module?.placementConstraints?.length ? [...module.placementConstraints] : undefined;
   const hc = service.healthcheck;
   return {
     entrypoint: service.entrypoint ?? null,
@@ -71,6 +76,8 @@ export function desiredSpec(service: Service): DesiredSpec {
     stop_grace_period_s: service.stopGracePeriodSeconds ?? null,
     mem_limit_bytes: service.memLimitBytes ?? null,
     stop_signal: service.stopSignal,
+    replicas: service.replicas,
+    placement,
   };
 }
 
@@ -131,7 +138,7 @@ export function moduleSpecs(module: Module): ModuleSpecs {
   if (cached) return cached;
   const computed: ModuleSpecs = new Map(
     module.services.map((s) => {
-      const spec = desiredSpec(s);
+      const spec = desiredSpec(s, module);
       return [s.name, { spec, hash: specHash(spec), fields: fieldDigests(spec) }];
     }),
   );

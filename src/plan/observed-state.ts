@@ -66,6 +66,20 @@ export interface ObservedContainer {
   compose?: { project: string; service: string } | undefined;
   /** The inspected config, digested; observed only for adopted containers (when observation was given a digest key). */
   config?: ObservedConfig | undefined;
+  /**
+   * Set only by runtimes whose unit runs several tasks (Swarm: a unit is a service): how many it should run, how many
+   * run, and the distinct error messages of its tasks that are not running (the scheduler's "no suitable node …", a
+   * task's "non-zero exit (3)"). Never holds an environment value: task messages are the runtime's own text.
+   */
+  tasks?: ObservedTasks | undefined;
+}
+
+/** The tasks of a multi-task unit (see `ObservedContainer.tasks`). */
+export interface ObservedTasks {
+  desired: number;
+  running: number;
+  /** Distinct, sorted; at most 5. */
+  errors: string[];
 }
 
 /**

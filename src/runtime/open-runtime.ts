@@ -1,6 +1,7 @@
 // The one place that chooses the runtime implementation: add a runtime by adding its adapter to RUNTIMES.
 import { connectEngine } from "../engine/connect.js";
 import { dockerRuntime } from "../engine/docker-runtime.js";
+import { swarmRuntime } from "../engine/swarm/swarm-runtime.js";
 import { UsageError } from "../errors.js";
 import type { Runtime } from "./runtime.js";
 
@@ -9,11 +10,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 /**
  * The runtimes platformctl can drive, by the name PLATFORMCTL_RUNTIME selects (default `docker`). Each entry opens
  * its adapter from the environment (Docker: DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH); opening connects
- * lazily, so call `ping()` to check. A new runtime (e.g. Swarm) is one more entry here and one adapter implementing
+ * lazily, so call `ping()` to check. A new runtime is one more entry here and one adapter implementing
  * `Runtime`; no caller changes.
  */
 const RUNTIMES: Readonly<Record<string, (env: Env) => Runtime>> = {
   docker: (env) => dockerRuntime(connectEngine({ ...env })),
+  /** A Docker Swarm through its manager's engine (DOCKER_HOST): units are Swarm services, one-shots replicated jobs. */
+  swarm: (env) => swarmRuntime(connectEngine({ ...env })),
 };
 
 /** Opens the runtime the environment selects; an unknown PLATFORMCTL_RUNTIME is a usage error (nothing is touched). */

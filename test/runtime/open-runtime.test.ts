@@ -11,10 +11,17 @@ describe("openRuntime", () => {
     });
   });
 
+  it("opens the Swarm runtime through the manager named by DOCKER_HOST when PLATFORMCTL_RUNTIME is swarm", () => {
+    expect(openRuntime({ PLATFORMCTL_RUNTIME: "swarm", DOCKER_HOST: "tcp://10.0.0.5:2375" })).toMatchObject({
+      endpoint: "tcp://10.0.0.5:2375 (Swarm)",
+      local: false,
+    });
+  });
+
   it("refuses a runtime it does not know with a usage error naming the known ones", () => {
-    for (const name of ["swarm", "toString"]) {
+    for (const name of ["kubernetes", "toString"]) {
       expect(() => openRuntime({ PLATFORMCTL_RUNTIME: name })).toThrow(
-        expect.objectContaining({ code: "usage.runtime", hint: expect.stringContaining("docker") }),
+        expect.objectContaining({ code: "usage.runtime", hint: expect.stringContaining("docker, swarm") }),
       );
     }
   });

@@ -1,4 +1,4 @@
-// The options every command shares (--modules-dir, --project, --verbose): declared once, resolved flag > environment > default.
+// The options every command shares (--modules-dir, --project, --runtime, --verbose): declared once, resolved flag > environment > default.
 import { Option, type Command } from "commander";
 import type { CliIO } from "../io.js";
 
@@ -15,6 +15,12 @@ export function addGlobalOptions(program: Command): Command {
       new Option("--project <name>", "project label of the containers platformctl owns (env PLATFORMCTL_PROJECT)").default(
         undefined,
         "platform",
+      ),
+    )
+    .addOption(
+      new Option("--runtime <name>", "where modules run: docker, or swarm through its manager (env PLATFORMCTL_RUNTIME)").default(
+        undefined,
+        "docker",
       ),
     )
     .option("--verbose", "debug logs on stderr and stack traces for internal errors");

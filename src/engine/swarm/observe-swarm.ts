@@ -1,0 +1,221 @@
+// Reads Swarm services and their tasks (GET only) and describes each service as the planner's ObservedContainer.
+import { z } from "zod";
+import type { Engine } from "../connect.js";
+import { requestJson, seg } from "../dial.js";
+import { EngineError, isEngineError } from "../errors.js";
+import { LABEL } from "../labels.js";
+import type { ContainerStatus, ObservedContainer, ObservedNetwork } from "../../plan/observed-state.js";
+import { SWARM_LABEL } from "./service-spec.js";
+
+const Labels = z.record(z.string(), z.string()).nullish();
+
+export const ServiceSchema = z.object({
+  ID: z.string(),
+  Version: z.object({ Index: z.number() }),
+  CreatedAt: z.string(),
+  Spec: z
+    .object({
+      Name: z.string(),
+      Labels,
+      Mode: z.object({
+        Replicated: z.object({ Replicas: z.number().optional() }).optional(),
+        ReplicatedJob: z.object({ TotalCompletions: z.number().optional() }).optional(),
+      }),
+      TaskTemplate: z
+        .object({
+          ContainerSpec: z
+            .object({ Image: z.string(), Healthcheck: z.object({ Test: z.array(z.string()).nullish() }).nullish() })
+            .passthrough(),
+          ForceUpdate: z.number().optional(),
+        })
+        .passthrough(),
+    })
+    .passthrough(),
+  JobStatus: z.object({ JobIteration: z.object({ Index: z.number().optional() }).optional() }).optional(),
+});
+export type SwarmService = z.infer<typeof ServiceSchema>;
+
+export const TaskSchema = z.object({
+  ID: z.string(),
+  ServiceID: z.string(),
+  NodeID: z.string().optional(),
+  CreatedAt: z.string(),
+  UpdatedAt: z.string().optional(),
+  DesiredState: z.string(),
+  JobIteration: z.object({ Index: z.number().optional() }).optional(),
+  Status: z.object({
+    Timestamp: z.string().optional(),
+    State: z.string(),
+    Message: z.string().optional(),
+    Err: z.string().optional(),
+    ContainerStatus: z.object({ ContainerID: z.string().optional(), ExitCode: z.number().optional() }).optional(),
+  }),
+});
+export type SwarmTask = z.infer<typeof TaskSchema>;
+
+/** Task states after which a task never runs again. */
+const TERMINAL = new Set(["complete", "shutdown", "failed", "rejected", "remove", "orphaned"]);
+export const isTerminal = (t: SwarmTask): boolean => TERMINAL.has(t.Status.State);
+
+export const isJob = (s: SwarmService): boolean => s.Spec.Mode.ReplicatedJob !== undefined;
+/** The service's current job iteration (index 0 is omitted in the API's JSON). */
+export const jobIteration = (s: SwarmService): number => s.JobStatus?.JobIteration?.Index ?? 0;
+const taskIteration = (t: SwarmTask): number => t.JobIteration?.Index ?? 0;
+
+/** The tasks of job iteration `iteration`, newest first. */
+export function iterationTasks(tasks: readonly SwarmTask[], iteration: number): SwarmTask[] {
+  return tasks.filter((t) => taskIteration(t) === iteration).sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt));
+}
+
+function parse<T>(schema: z.ZodType<T>, reply: unknown, operation: string): T {
+  const r = schema.safeParse(reply);
+  if (r.success) return r.data;
+  throw new EngineError({ kind: "unexpected", operation, engineMessage: r.error.issues[0]?.message, cause: r.error });
+}
+
+/** The services carrying `project`'s label (one filtered list). */
+export async function listServices(engine: Engine, project: string, signal?: AbortSignal): Promise<SwarmService[]> {
+  const reply = await requestJson(engine, {
+    method: "GET",
+    path: "/services",
+    query: { filters: JSON.stringify({ label: [`${LABEL.project}=${project}`] }) },
+    operation: "list services of project",
+    target: project,
+    signal,
+  });
+  return parse(z.array(ServiceSchema), reply, "list services").filter((s) => s.Spec.Labels?.[LABEL.project] === project);
+}
+
+/** One service by id or name; null when there is none. */
+export async function getService(engine: Engine, ref: string, signal?: AbortSignal): Promise<SwarmService | null> {
+  try {
+    const reply = await requestJson(engine, {
+      method: "GET",
+      path: `/services/${seg(ref)}`,
+      operation: "inspect service",
+      target: ref,
+      signal,
+    });
+    return parse(ServiceSchema, reply, "inspect service");
+  } catch (e) {
+    if (isEngineError(e, "not_found")) return null;
+    throw e;
+  }
+}
+
+/** Every task the manager still keeps for the service (history included: Swarm keeps 5 per slot). */
+export async function listTasks(engine: Engine, serviceId: string, signal?: AbortSignal): Promise<SwarmTask[]> {
+  const reply = await requestJson(engine, {
+    method: "GET",
+    path: "/tasks",
+    query: { filters: JSON.stringify({ service: [serviceId] }) },
+    operation: "list tasks of service",
+    target: serviceId,
+    signal,
+  });
+  return parse(z.array(TaskSchema), reply, "list tasks").filter((t) => t.ServiceID === serviceId);
+}
+
+/** The overlay networks carrying `project`'s label, as the manager lists them. */
+export async function listNetworks(engine: Engine, project: string, signal?: AbortSignal): Promise<ObservedNetwork[]> {
+  const reply = await requestJson(engine, {
+    method: "GET",
+    path: "/networks",
+    query: { filters: JSON.stringify({ label: [`${LABEL.project}=${project}`] }) },
+    operation: "list networks of project",
+    target: project,
+    signal,
+  });
+  return parse(z.array(z.object({ Name: z.string(), Labels })), reply, "list networks")
+    .filter((n) => n.Labels?.[LABEL.project] === project)
+    .map((n) => ({ name: n.Name }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A task's error text: the runtime's `Err`, else its message when it ended badly. */
+const taskError = (t: SwarmTask): string =>
+  t.Status.Err || (["failed", "rejected", "orphaned"].includes(t.Status.State) ? (t.Status.Message ?? t.Status.State) : "");
+
+/**
+ * A service as the planner's unit. Jobs: judged from the newest task of the current `JobIteration` (older iterations
+ * are history): `complete` reads as exited 0; `failed` as exited with the task's container exit code; `rejected`,
+ * `orphaned` and a pending task the scheduler cannot place carry the task's error (a start error); a running task
+ * is running. Services: `running` once as many tasks run as the service wants; otherwise `created` (pending or
+ * starting, or never scaled up), `restarting` (tasks failed and are being replaced) or `exited` (scaled to 0 after it
+ * ran), with the tasks' errors in `tasks.errors` and `error`.
+ */
+export function describeService(s: SwarmService, tasks: readonly SwarmTask[]): ObservedContainer {
+  const labels = { ...(s.Spec.Labels ?? {}) };
+  const hasHealthcheck = (s.Spec.TaskTemplate.ContainerSpec.Healthcheck?.Test ?? []).filter((x) => x !== "NONE").length > 0;
+  const base = {
+    id: s.ID,
+    name: s.Spec.Name,
+    module: labels[LABEL.module] ?? "",
+    service: labels[LABEL.service] ?? "",
+    labels,
+    specHash: labels[LABEL.specHash],
+    imageRef: labels[LABEL.imageRef],
+    configImage: s.Spec.TaskTemplate.ContainerSpec.Image,
+    imageId: labels[SWARM_LABEL.imageId] ?? "",
+    oomKilled: false,
+    healthLog: [],
+    createdAt: s.CreatedAt,
+  };
+  if (isJob(s)) {
+    const current = iterationTasks(tasks, jobIteration(s));
+    const t = current.find((x) => x.Status.State === "complete") ?? current[0];
+    const state = t?.Status.State;
+    const status: ContainerStatus =
+      state === undefined ? "created" : state === "running" ? "running" : isTerminal(t as SwarmTask) ? "exited" : "created";
+    const ran = state === "complete" || state === "failed" || state === "running";
+    return {
+      ...base,
+      status,
+      running: status === "running",
+      exitCode: t?.Status.ContainerStatus?.ExitCode ?? 0,
+      error: t && state !== "complete" && state !== "failed" ? taskError(t) : "",
+      startedAt: ran ? t?.CreatedAt : undefined,
+      finishedAt: status === "exited" && ran ? t?.Status.Timestamp : undefined,
+      health: undefined,
+      restartCount: 0,
+      tasks: {
+        desired: 1,
+        running: status === "running" ? 1 : 0,
+        errors: distinctErrors(current.filter((x) => x.Status.State !== "complete")),
+      },
+    };
+  }
+  const desired = s.Spec.Mode.Replicated?.Replicas ?? 0;
+  const live = tasks.filter((t) => t.DesiredState === "running");
+  const running = live.filter((t) => t.Status.State === "running");
+  const failed = tasks.filter((t) => ["failed", "rejected", "orphaned"].includes(t.Status.State));
+  const errors = distinctErrors([...live.filter((t) => t.Status.State !== "running"), ...failed]);
+  const status: ContainerStatus =
+    desired > 0 && running.length >= desired
+      ? "running"
+      : desired === 0
+        ? tasks.length > 0
+          ? "exited"
+          : "created"
+        : failed.length > 0
+          ? "restarting"
+          : "created";
+  const starting = live.some((t) => t.Status.State === "starting");
+  return {
+    ...base,
+    status,
+    running: running.length > 0,
+    exitCode: failed[0]?.Status.ContainerStatus?.ExitCode ?? 0,
+    error: status === "running" ? "" : (errors[0] ?? ""),
+    startedAt: running.map((t) => t.Status.Timestamp ?? t.CreatedAt).sort()[0],
+    finishedAt: undefined,
+    // A Swarm task with a healthcheck is `starting` until its first healthy result, then `running`.
+    health: hasHealthcheck ? (status === "running" ? "healthy" : starting ? "starting" : undefined) : undefined,
+    restartCount: failed.length,
+    tasks: { desired, running: running.length, errors },
+  };
+}
+
+function distinctErrors(tasks: readonly SwarmTask[]): string[] {
+  return [...new Set(tasks.map(taskError).filter((e) => e !== ""))].sort().slice(0, 5);
+}

@@ -1,0 +1,307 @@
+// The Docker Swarm adapter: the Runtime port carried out on a Swarm manager (a unit is a Swarm service; a one-shot a replicated job).
+import { z } from "zod";
+import { PlatformError } from "../../errors.js";
+import type { Engine } from "../connect.js";
+import { openStream, readBody, requestJson, seg } from "../dial.js";
+import { demuxFrames, frameLines } from "../demux.js";
+import { EngineError, isEngineError } from "../errors.js";
+import { LABEL } from "../labels.js";
+import { imageId } from "../observe.js";
+import { logsQuery } from "../requests.js";
+import { replacementUnitName, resourceName, unitName } from "../../plan/unit-name.js";
+import type { ObservedState } from "../../plan/observed-state.js";
+import type { CreatedUnit, Runtime, UnitSpec } from "../../runtime/runtime.js";
+import { describeService, getService, isJob, jobIteration, listNetworks, listServices, listTasks } from "./observe-swarm.js";
+import { assertPinnedIfStateful, buildService, overlayNetworkBody, SWARM_LABEL, type ServiceSpec } from "./service-spec.js";
+import { waitForJob, waitForNoTasks, waitForService } from "./swarm-wait.js";
+
+/** A recreate's replacement, held until the old service is gone (Swarm cannot rename a service). */
+const STAGED = "staged:";
+
+/** What the Swarm runtime does not do yet: said plainly, never pretended. */
+function unsupported(what: string): never {
+  throw new PlatformError("swarm.unsupported", `${what} is not supported on the Swarm runtime yet`, {
+    hint: 'Use the Docker runtime (unset PLATFORMCTL_RUNTIME) for this command; README.md "Running on Docker Swarm" lists what works.',
+  });
+}
+
+/**
+ * The Runtime of a Swarm, through its manager's engine (DOCKER_HOST). Mapping of the port:
+ * - `createUnit` creates the service with 0 tasks (a container is created stopped); `startUnit` scales it to its
+ *   `replicas`. A one-shot is a `replicated-job` (TotalCompletions 1, restart condition none), which runs as soon as
+ *   it exists: `runOneShot` right after this adapter created it waits for that first run instead of starting a
+ *   second one; on any other job, `runOneShot` re-runs it through `ForceUpdate` (only an approved plan asks for it).
+ * - A recreate's replacement (`replacementUnitName`) is staged in memory, validated and resolved, and created under
+ *   the service's own name by `renameUnit` once the old service is removed: Swarm cannot rename a service.
+ * - Volumes are created by the node a task lands on (labelled through the mount's VolumeOptions); a stateful module
+ *   must be pinned to one node (`spec.placement.constraints`), else `createUnit` refuses it before any change.
+ * Holds the client, the staged replacements and the ids of jobs it created in this process.
+ */
+export function swarmRuntime(engine: Engine): Runtime {
+  const staged = new Map<string, { spec: UnitSpec; secrets: string[] }>();
+  const fresh = new Set<string>();
+
+  async function create(spec: UnitSpec, name: string, signal?: AbortSignal): Promise<CreatedUnit> {
+    const built = buildService(spec, name, await imageId(engine, spec.service.image, signal));
+    for (const n of spec.service.networks) await ensureOverlay(spec.project, n, signal);
+    const reply = await requestJson(engine, {
+      method: "POST",
+      path: "/services/create",
+      body: built.spec,
+      operation: "create service",
+      target: name,
+      signal,
+    });
+    const id = z.object({ ID: z.string() }).parse(reply).ID;
+    if (built.job) fresh.add(id);
+    return { id, name };
+  }
+
+  async function ensureOverlay(project: string, name: string, signal?: AbortSignal) {
+    const full = resourceName(project, name);
+    const read = async () => {
+      try {
+        const r = (await requestJson(engine, {
+          method: "GET",
+          path: `/networks/${seg(full)}`,
+          operation: "inspect network",
+          target: full,
+          signal,
+        })) as {
+          Labels?: Record<string, string> | null;
+        };
+        if (r.Labels?.[LABEL.project] !== project)
+          throw new EngineError({
+            kind: "conflict",
+            operation: "use network",
+            target: full,
+            message: `network ${full} exists and is not project ${project}'s`,
+          });
+        return true;
+      } catch (e) {
+        if (isEngineError(e, "not_found")) return false;
+        throw e;
+      }
+    };
+    if (await read()) return { name: full, created: false };
+    await requestJson(engine, {
+      method: "POST",
+      path: "/networks/create",
+      body: overlayNetworkBody(project, full),
+      operation: "create network",
+      target: full,
+      signal,
+    });
+    return { name: full, created: true };
+  }
+
+  /** Updates a service's spec (read raw, so every field Swarm keeps survives); `change` edits the spec in place. */
+  async function update(ref: string, change: (spec: ServiceSpec & { Mode: Record<string, unknown> }) => void, signal?: AbortSignal) {
+    const raw = (await requestJson(engine, {
+      method: "GET",
+      path: `/services/${seg(ref)}`,
+      operation: "inspect service",
+      target: ref,
+      signal,
+    })) as {
+      ID: string;
+      Version: { Index: number };
+      Spec: ServiceSpec & { Mode: Record<string, unknown> };
+    };
+    change(raw.Spec);
+    await requestJson(engine, {
+      method: "POST",
+      path: `/services/${seg(raw.ID)}/update`,
+      query: { version: raw.Version.Index },
+      body: raw.Spec,
+      operation: "update service",
+      target: ref,
+      signal,
+    });
+  }
+
+  async function inspect(ref: string, signal?: AbortSignal) {
+    if (ref.startsWith(STAGED)) return null;
+    const s = await getService(engine, ref, signal);
+    return s ? describeService(s, await listTasks(engine, s.ID, signal)) : null;
+  }
+
+  return {
+    endpoint: `${engine.endpoint} (Swarm)`,
+    local: false,
+    ping: (signal) => engine.ping(signal),
+    async observe(project, refs, opts): Promise<ObservedState> {
+      const signal = opts?.signal;
+      const [services, images, networks] = await Promise.all([
+        listServices(engine, project, signal),
+        Promise.all([...new Set(refs)].sort().map(async (ref) => [ref, await imageId(engine, ref, signal)] as const)),
+        listNetworks(engine, project, signal),
+      ]);
+      const containers = await Promise.all(services.map(async (s) => describeService(s, await listTasks(engine, s.ID, signal))));
+      const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      containers.sort((a, b) => cmp(a.module, b.module) || cmp(a.service, b.service) || cmp(a.name, b.name));
+      // Volumes live on the nodes; the manager does not list them (the stateful ratchet reads the services' labels).
+      return { project, containers, images: Object.fromEntries(images), volumes: [], networks };
+    },
+    inspectUnit: (unit, signal) => inspect(unit, signal),
+    imageId: (ref, signal) => imageId(engine, ref, signal),
+    async heldValues(unit, signal) {
+      if (unit.startsWith(STAGED)) return null;
+      try {
+        const raw = (await requestJson(engine, {
+          method: "GET",
+          path: `/services/${seg(unit)}`,
+          operation: "inspect service",
+          target: unit,
+          signal,
+        })) as {
+          Spec?: {
+            TaskTemplate?: { ContainerSpec?: { Env?: string[]; Command?: string[]; Args?: string[]; Healthcheck?: { Test?: string[] } } };
+          };
+        };
+        const c = raw.Spec?.TaskTemplate?.ContainerSpec ?? {};
+        return { env: c.Env ?? [], entrypoint: c.Command ?? null, cmd: c.Args ?? null, healthcheck: c.Healthcheck?.Test ?? null };
+      } catch (e) {
+        if (isEngineError(e, "not_found")) return null;
+        throw e;
+      }
+    },
+    async createUnit(spec, opts) {
+      assertPinnedIfStateful(spec.module);
+      const canonical = unitName(spec.project, spec.module.name, spec.service.name);
+      if (opts.name === replacementUnitName(canonical)) {
+        const built = buildService(spec, canonical, null);
+        opts.onSecrets?.(built.secrets);
+        staged.set(`${STAGED}${opts.name}`, { spec, secrets: built.secrets });
+        return { id: `${STAGED}${opts.name}`, name: opts.name };
+      }
+      opts.onSecrets?.(buildService(spec, opts.name, null).secrets);
+      return create(spec, opts.name, opts.signal);
+    },
+    createHelper: () => unsupported("a helper unit (backup, restore, volume access)"),
+    async startUnit(unit, signal) {
+      const s = await getService(engine, unit, signal);
+      if (!s) throw new EngineError({ kind: "not_found", operation: "start service", target: unit });
+      if (isJob(s)) return "already-running";
+      const want = Number(s.Spec.Labels?.[SWARM_LABEL.replicas] ?? "1");
+      if ((s.Spec.Mode.Replicated?.Replicas ?? 0) === want) return "already-running";
+      await update(
+        s.ID,
+        (spec) => {
+          spec.Mode = { Replicated: { Replicas: want } };
+        },
+        signal,
+      );
+      return "started";
+    },
+    async stopUnit(unit, graceSeconds, signal) {
+      const s = await getService(engine, unit, signal);
+      if (!s) throw new EngineError({ kind: "not_found", operation: "stop service", target: unit });
+      const tasks = await listTasks(engine, s.ID, signal);
+      if (isJob(s)) {
+        if (describeService(s, tasks).running) unsupported("stopping a running job");
+        return "already-stopped";
+      }
+      if ((s.Spec.Mode.Replicated?.Replicas ?? 0) === 0) return "already-stopped";
+      await update(
+        s.ID,
+        (spec) => {
+          spec.Mode = { Replicated: { Replicas: 0 } };
+        },
+        signal,
+      );
+      const r = await waitForNoTasks(engine, s.ID, { timeoutMs: (graceSeconds + 30) * 1000, signal });
+      if (r.outcome === "timed-out")
+        throw new EngineError({
+          kind: "unresponsive",
+          operation: "stop service",
+          target: unit,
+          message: `service ${unit} still has running tasks ${graceSeconds + 30} s after it was scaled to 0`,
+        });
+      return "stopped";
+    },
+    async removeUnit(unit, opts) {
+      if (unit.startsWith(STAGED)) return staged.delete(unit) ? "removed" : "absent";
+      try {
+        await requestJson(engine, {
+          method: "DELETE",
+          path: `/services/${seg(unit)}`,
+          operation: "remove service",
+          target: unit,
+          signal: opts?.signal,
+        });
+        return "removed";
+      } catch (e) {
+        if (isEngineError(e, "not_found")) return "absent";
+        throw e;
+      }
+    },
+    async renameUnit(unit, newName, signal) {
+      const held = staged.get(unit);
+      if (!held) unsupported("renaming a service (the maintenance lane keeps the previous unit under another name)");
+      staged.delete(unit);
+      await create(held.spec, newName, signal);
+    },
+    ensureNetwork: (project, name, signal) => ensureOverlay(project, name, signal),
+    ensureVolume: () => unsupported("making sure of a volume from the manager (the node running a task creates it)"),
+    removeVolume: () => unsupported("removing a volume from the manager"),
+    async removeNetwork(project, name, signal) {
+      const full = resourceName(project, name);
+      try {
+        const r = (await requestJson(engine, {
+          method: "GET",
+          path: `/networks/${seg(full)}`,
+          operation: "inspect network",
+          target: full,
+          signal,
+        })) as {
+          Labels?: Record<string, string> | null;
+        };
+        if (r.Labels?.[LABEL.project] !== project) throw new EngineError({ kind: "conflict", operation: "remove network", target: full });
+        await requestJson(engine, { method: "DELETE", path: `/networks/${seg(full)}`, operation: "remove network", target: full, signal });
+        return "removed";
+      } catch (e) {
+        if (isEngineError(e, "not_found")) return "absent";
+        throw e;
+      }
+    },
+    async runOneShot(unit, opts) {
+      const s = await getService(engine, unit, opts.signal);
+      if (!s) throw new EngineError({ kind: "not_found", operation: "run job", target: unit });
+      if (!isJob(s)) unsupported("running a long-running service as a one-shot");
+      if (fresh.delete(s.ID)) return waitForJob(engine, s.ID, jobIteration(s), opts);
+      const before = jobIteration(s);
+      await update(
+        s.ID,
+        (spec) => {
+          spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+        },
+        opts.signal,
+      );
+      const after = await getService(engine, s.ID, opts.signal);
+      if (!after) throw new EngineError({ kind: "not_found", operation: "run job", target: unit });
+      // The update moves JobIteration on (not necessarily by 1): the run to wait for is the new one.
+      return waitForJob(engine, s.ID, Math.max(jobIteration(after), before + 1), opts);
+    },
+    waitForState: (unit, target, opts) => waitForService(engine, unit, target, opts),
+    waitForExit: (unit, opts) => waitForNoTasks(engine, unit, opts),
+    exec: () => unsupported("exec in a task (health and smoke exec probes)"),
+    async tailLogs(unit, lines, signal) {
+      const call = {
+        method: "GET",
+        path: `/services/${seg(unit)}/logs`,
+        query: logsQuery(lines),
+        operation: "read logs of service",
+        target: unit,
+        signal,
+      } as const;
+      const res = await openStream(engine, call);
+      const body = await readBody(res, { operation: call.operation, target: unit, endpoint: engine.endpoint }, signal);
+      return frameLines(demuxFrames(body, false));
+    },
+    unitMounts: () => unsupported("reading a task's mounts"),
+    readDevice: () => unsupported("reading a task's devices"),
+    readVolume: () => unsupported("reading a volume (backup)"),
+    writeVolume: () => unsupported("writing a volume (restore)"),
+  };
+}
