@@ -286,6 +286,7 @@ export function swarmRuntime(engine: Engine): Runtime {
     waitForState: (unit, target, opts) => waitForService(engine, unit, target, opts),
     waitForExit: (unit, opts) => waitForNoTasks(engine, unit, opts),
     exec: () => unsupported("exec in a task (health and smoke exec probes)"),
+    execStream: () => unsupported("exec in a task (exec backups and dump restores)"),
     async tailLogs(unit, lines, signal) {
       const call = {
         method: "GET",
