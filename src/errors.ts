@@ -56,6 +56,7 @@ export const ERROR_CODES = {
   "usage.no_workflows": { meaning: "No workflow file was found to lint.", exit: "error" },
   "usage.path": { meaning: "A path argument does not exist or is neither a file nor a directory.", exit: "error" },
   "usage.plan_file": { meaning: "The saved plan file cannot be read.", exit: "error", runbook: "runbooks/stale-plan.md" },
+  "usage.plan_out": { meaning: "plan --out was given an empty path.", exit: "error" },
   "usage.project": { meaning: "The project name is not lower-case letters, digits and '-' (at most 40).", exit: "error" },
   "usage.repeated_flag": { meaning: "A flag that takes one value was given more than once.", exit: "error" },
   "usage.restore_from": { meaning: "restore was run without --from, or --from holds control characters.", exit: "error" },

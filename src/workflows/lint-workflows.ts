@@ -403,7 +403,7 @@ const untrustedVariablesRunAsCode: Rule = (w) =>
             finding(
               within(w.ctx, s.runNode!, Math.max(0, m.offset)),
               "script.injection",
-              `$${m.name} holds untrusted input (${s.env.expressions.get(m.name)}) and is run as code by eval or a shell's -c in step "${s.name}"`,
+              `$${m.name} holds untrusted input (${s.env.expressions.get(m.name)}) and is run as code (eval, a shell's -c or its stdin, source) in step "${s.name}"`,
               {
                 job: job.name,
                 step: s.name,

@@ -161,13 +161,19 @@ function platformctlAliases(script: string): { functions: Set<string>; variables
 
 function isPlatformctlWord(value: string, aliases: { functions: Set<string>; variables: Set<string> }): boolean {
   const base = value.split("/").pop() ?? value;
-  if (base === "platformctl" || base === "platformctl.js") return true;
+  // `npx platformctl@1.2.3`, `npx @scope/platformctl@latest` name a version of the same program
+  if (/^platformctl(?:\.js|@[^\s/]+)?$/.test(base)) return true;
   if (aliases.functions.has(value)) return true;
   const v = /^\$\{?([A-Za-z_]\w*)(?:\[[@*]\])?\}?$/.exec(value);
   return Boolean(v && aliases.variables.has(v[1] as string));
 }
 
 const SHELLS = new Set(["sh", "bash", "dash", "zsh", "ksh", "ash"]);
+
+/** Programs that run the command given in their arguments. */
+const WRAPPERS = new Set(["xargs", "timeout", "nice", "ionice", "stdbuf", "setsid", "flock", "docker", "podman", "nsenter", "doas"]);
+
+const commandBase = (w: string): string => w.split("/").pop() ?? w;
 
 /**
  * Code a simple command hands to another shell: the `-c` argument of `sh`/`bash`/…, or the words of `eval`.
@@ -219,6 +225,12 @@ export function platformctlInvocations(script: string, depth = 0): Invocation[] 
         for (const inv of platformctlInvocations(n.code, depth + 1))
           out.push({ ...inv, offset: n.offset + inv.offset, command: c, following: undefined });
       }
+    }
+    // wrappers that run the command they are given (`xargs npx platformctl …`, `timeout 5m platformctl …`, `docker run
+    // IMAGE platformctl …`): erring towards reporting, platformctl anywhere among a wrapper's words is a run of it
+    if (words[i] !== undefined && WRAPPERS.has(commandBase(words[i] as string))) {
+      const at = words.findIndex((w, k) => k > i && isPlatformctlWord(w, aliases));
+      if (at !== -1) i = at;
     }
     const name = words[i];
     if (name === undefined || !isPlatformctlWord(name, aliases)) return;
@@ -344,20 +356,38 @@ function dumpsEnvironment(c: SimpleCommand): boolean {
 }
 
 /**
- * Variables whose value a script runs as code: mentioned in an `eval` or in the `-c` argument of a shell. A
+ * Variables whose value a script runs as code: mentioned in an `eval` or in the `-c` argument of a shell, piped or
+ * here-stringed into a shell reading its script on stdin, or printed into `source <(…)`. A
  * variable bound to an untrusted expression there is a script injection, even though it came through env:.
  */
 export function executedVariables(script: string, names: ReadonlySet<string>): { name: string; offset: number }[] {
   if (names.size === 0) return [];
   const out: { name: string; offset: number }[] = [];
-  for (const c of simpleCommands(script)) {
-    for (const n of nestedScripts(c)) {
-      const words = commandName(c) === "eval" ? c.words.slice(1) : [n.word];
-      for (const w of words) {
-        for (const m of w.raw.matchAll(/\$\{?([A-Za-z_]\w*)/g))
-          if (names.has(m[1] as string)) out.push({ name: m[1] as string, offset: w.offset });
-      }
-    }
-  }
+  const mentions = (words: SimpleCommand["words"]) => {
+    for (const w of words)
+      for (const m of w.raw.matchAll(/\$\{?([A-Za-z_]\w*)/g))
+        if (names.has(m[1] as string)) out.push({ name: m[1] as string, offset: w.offset });
+  };
+  const commands = simpleCommands(script);
+  commands.forEach((c, ci) => {
+    for (const n of nestedScripts(c)) mentions(commandName(c) === "eval" ? c.words.slice(1) : [n.word]);
+    const next = commands[ci + 1];
+    // `echo "$X" | sh`: the value is the script a shell reads on stdin (a shell given -c reads its argument instead)
+    if (c.next === "|" && next && readsScriptOnStdin(next)) mentions(c.words);
+    // `bash <<< "$X"`
+    if (readsScriptOnStdin(c)) mentions(c.words.filter((_, wi) => wi > 0 && c.words[wi - 1]?.value === "<<<"));
+    // `source <(echo "$X")`, `. <(…)`: the command inside the process substitution prints the script
+    const prev = commands[ci - 1];
+    if (prev && prev.next === "(" && prev.words.at(-1)?.value === "<" && ["source", "."].includes(commandName(prev))) mentions(c.words);
+  });
   return out;
+}
+
+/** A shell reading its script from stdin: `sh`, `bash -s`, not `bash -c …` or `bash file`. */
+function readsScriptOnStdin(c: SimpleCommand): boolean {
+  if (!SHELLS.has(commandName(c))) return false;
+  const args = c.words.slice(c.words.findIndex((w) => SHELLS.has(commandBase(w.value))) + 1).map((w) => w.value);
+  if (args.some((a) => /^-[a-z]*c[a-z]*$/.test(a))) return false;
+  const operands = args.filter((a) => !a.startsWith("-") && a !== "<<<");
+  return operands.length === 0 || args.includes("-s") || args.includes("<<<");
 }

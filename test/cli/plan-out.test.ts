@@ -73,6 +73,16 @@ describe("plan --out", () => {
     expect((await lstat(dev)).isCharacterDevice()).toBe(true);
   });
 
+  it("refuses an empty --out (an unset variable) with a usage error instead of saving nothing and exiting 0", async () => {
+    const { plan } = await aPlanSetup();
+    for (const out of ["", "  "]) {
+      const r = await plan(out);
+      expect(r.code, JSON.stringify(out)).toBe(1);
+      expect(r.stderr).toContain("plan --out was given an empty path");
+      expect(r.stdout).toBe("");
+    }
+  });
+
   it("prints only the saved plan to standard output with --out -", async () => {
     const { plan } = await aPlanSetup();
     const r = await plan("-");

@@ -526,6 +526,38 @@ describe("what lint-workflows used to miss", () => {
     expect(found(job(['- run: eval "echo $SHA"', '- run: echo "$TITLE"'], env, "on: pull_request"))).toEqual([]);
   });
 
+  it("reports an untrusted variable piped or here-stringed into a shell, or sourced from a process substitution", () => {
+    const env = ["TITLE: ${{ github.event.pull_request.title }}", "SHA: ${{ github.sha }}"];
+    for (const run of [
+      'echo "$TITLE" | sh',
+      'printf %s "$TITLE" | bash -s',
+      'bash <<< "$TITLE"',
+      'source <(echo "$TITLE")',
+      '. <(printf %s "$TITLE")',
+    ])
+      expect(found(job([`- run: ${run}`], env, "on: pull_request")), run).toEqual([["script.injection", 9]]);
+    // over-reporting control: a trusted value, a script file, a shell given -c
+    for (const run of ['echo "$SHA" | sh', 'echo "$TITLE" | bash build.sh', 'echo "$TITLE" | bash -c "cat > t"'])
+      expect(found(job([`- run: ${run}`], env, "on: pull_request")), run).toEqual([]);
+  });
+
+  it("finds an apply run through a versioned npx package or a wrapper (xargs, timeout, docker run)", () => {
+    for (const line of [
+      "npx platformctl@1.2.3 apply",
+      "npx --yes platformctl@latest apply",
+      "echo x | xargs npx platformctl apply",
+      "timeout 30m npx platformctl apply",
+      "docker run --rm -v /run/docker.sock:/run/docker.sock tools:1 platformctl apply",
+    ]) {
+      const text = applyWorkflow({ gateStep: "      - run: echo no gate" }).replace("npx --no-install platformctl apply", `${line}`);
+      expect(
+        found(text).map(([r]) => r),
+        line,
+      ).toEqual(["apply.no_gate"]);
+    }
+    expect(found(job(["- run: timeout 5m make", "- run: docker run --rm img echo platformctl-free"]))).toEqual([]);
+  });
+
   it("reports pull_request_target workflows that check out the pull request's head", () => {
     for (const ref of [
       "${{ github.event.pull_request.head.sha }}",

@@ -1,5 +1,6 @@
 // `platformctl plan` flags -> PlanArguments.
 import type { Command } from "commander";
+import { UsageError } from "../../errors.js";
 import { collect } from "./repeated.js";
 
 export interface PlanFlags {
@@ -33,6 +34,11 @@ export function addPlanOptions(cmd: Command): Command {
 }
 
 export function parsePlanArguments(flags: PlanFlags): PlanArguments {
+  // `--out "$PLAN"` with PLAN unset would otherwise save nothing and exit 0, and the apply --plan after it fails late.
+  if (flags.out !== undefined && flags.out.trim() === "")
+    throw new UsageError("usage.plan_out", "plan --out was given an empty path: nothing would be saved", {
+      hint: "Pass the file to save the plan to (e.g. --out plan.json), or --out - for standard output.",
+    });
   return {
     modules: flags.module ?? [],
     view: flags.json ? "json" : flags.markdown ? "markdown" : "human",
