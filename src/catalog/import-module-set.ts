@@ -92,7 +92,8 @@ export function importModuleSet(plan: Extract<ComposeImport, { ok: true }>, ctx:
     files,
     decisions: decisions.map((d, i) => ({ ...d, number: i + 1 })),
     invalid: [],
-    strictValid: strict.valid,
+    // The env file's directory was allowed for judging; without the operator's opt-in validate refuses it.
+    strictValid: strict.valid && !decisions.some((d) => d.code === "env_file.outside_catalog"),
   };
 }
 

@@ -105,6 +105,62 @@ describe("import compose on a multi-file platform with extends and an env file",
   });
 });
 
+describe("import compose with what validate --strict still refuses", () => {
+  it("numbers each strict problem at its file:line and says validate --strict fails until they are settled", async () => {
+    const root = await temp.make("import-strict");
+    await writeFile(
+      path.join(root, "compose.yaml"),
+      "services:\n  web:\n    image: nginx\n    environment:\n      API_TOKEN: literal-value\n",
+    );
+    const run = await runCli(["import", "compose", "-f", "compose.yaml", "--out", "modules", "--json"], {}, root);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as ImportJson;
+    expect(out.project).toBe(
+      path
+        .basename(root)
+        .toLowerCase()
+        .replace(/[^a-z0-9_-]/g, ""),
+    );
+    expect(out.strict_valid).toBe(false);
+    expect(out.decisions.map((d) => [d.number, d.code, d.module, d.file, d.line, d.message.split(";")[0]])).toEqual([
+      [1, "strict.problem", "web", path.join(root, "compose.yaml"), 3, "services.web.image: image has no tag [strict.image_unpinned]"],
+      [
+        2,
+        "strict.problem",
+        "web",
+        path.join(root, "compose.yaml"),
+        5,
+        "services.web.environment: API_TOKEN looks secret and must be a ${VAR} reference, not a literal [strict.secret_literal]",
+      ],
+    ]);
+    expect(run.stdout).not.toContain("literal-value");
+    const human = await runCli(["import", "compose", "-f", "compose.yaml", "--out", "modules", "--force"], {}, root);
+    expect(human.stdout).toContain("Still to decide (validate --strict fails until these are settled):\n  1. compose.yaml:3:12 ");
+    const strict = await runCli(["validate", "--strict", "modules"], {}, root);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain("2 problems in 1 file (strict)");
+  });
+
+  it("names an env file outside --out by its absolute path and asks for PLATFORMCTL_ENV_FILE_DIRS, which then makes validate pass", async () => {
+    const root = await aPlatform();
+    const args = [...FIXTURE_ARGS.slice(0, -1), "elsewhere", "--json"];
+    const run = await runCli(args, {}, root);
+    expect(run.code, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout) as ImportJson;
+    const envFile = path.join(root, "modules/platform.env");
+    expect(out.strict_valid).toBe(false);
+    expect(out.decisions.map((d) => [d.code, d.module])).toEqual([
+      ["oneshot.unconfirmed", "minio-init"],
+      ["env_file.outside_catalog", null],
+    ]);
+    expect(out.decisions[1]?.message).toContain(`set PLATFORMCTL_ENV_FILE_DIRS=${path.join(root, "modules")}`);
+    expect(await readFile(path.join(root, "elsewhere/minio/module.yaml"), "utf8")).toContain(`    env_file: ${envFile}\n`);
+    expect((await runCli(["validate", "--strict", "elsewhere"], {}, root)).code).toBe(1);
+    const allowed = await runCli(["validate", "--strict", "elsewhere"], { PLATFORMCTL_ENV_FILE_DIRS: path.join(root, "modules") }, root);
+    expect(allowed.stdout).toBe("✓ 2 modules valid (strict): minio, minio-init\n");
+  });
+});
+
 describe("import compose refuses bad input and writes nothing", () => {
   const refusedCases: [string, (root: string) => Promise<string[]>, RegExp][] = [
     [

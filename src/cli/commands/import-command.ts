@@ -10,7 +10,24 @@ export function registerImportCommand(program: Command, env: CommandEnv): void {
   addImportComposeOptions(
     group
       .command("compose")
-      .description("Write one module per Compose service (or per --group) that takes its services from the Compose files"),
+      .description("Write one module per Compose service (or per --group) that takes its services from the Compose files")
+      .addHelpText(
+        "after",
+        [
+          "",
+          "Inferred, with the reason as a comment in each module.yaml: expected_state (exited-success when restart is",
+          '"no" or unset and a dependent waits with service_completed_successfully; healthy with a healthcheck; else',
+          "running), stateful (a named volume written, or a one-shot waiting on a stateful store: confirm it), depends_on",
+          "and backup_ref_modules. The set is judged by validate --strict before anything is written; what is left to",
+          "decide is printed as a numbered list (also in --json).",
+          "",
+          "--project NAME (the global option) is written as spec.compose.project: the name Compose runs the services",
+          "under (-p). Default: Compose's own, the last top-level name:, else the first file's directory.",
+          "",
+          "Exit codes: 0 written (decisions may remain); 1 refused, nothing written: a Compose error at its file:line,",
+          "a bad --group, an existing module file without --force. Details: docs/import.md",
+        ].join("\n"),
+      ),
   ).action(async (flags: ImportFlags, cmd: Command) => {
     const project = cmd.optsWithGlobals<{ project?: string }>().project;
     env.setExit(await runImportCompose(env, parseImportArguments(flags, project)));
