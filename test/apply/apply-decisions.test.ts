@@ -124,3 +124,24 @@ describe("stateful modules and the gate (issue 11 item 16)", () => {
     expect(codes(relative.stdout)).toContain("backup.root_missing");
   });
 });
+
+describe("a stateless module writing a stateful module's volume (issue 11 item 11)", () => {
+  it("is judged by the owner's gate: apply and scope exit 3 with volume.foreign_stateful, plan warns of two writers, and it never runs", async () => {
+    const store = oneShot("store", '["sh", "-c", "echo kept > /data/f"]', { stateful: true, more: '      volumes: ["data:/data"]\n' });
+    const wiper = oneShot("wiper", '["sh", "-c", "rm -rf /data/*"]', { more: '      volumes: ["data:/data"]\n' });
+    const s = await scenario("wiper", { store, wiper });
+    const boot = await s.apply(["--module", "store", ...GATE, "--bootstrap"]);
+    expect(boot.code, boot.stdout + boot.stderr).toBe(0);
+
+    const apply = await s.apply(["--module", "wiper"]);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(3);
+    expect(apply.stderr).toContain("volume.foreign_stateful");
+    const scope = await s.run("scope", ["--module", "wiper", "--fail-on-blocked", "--json"]);
+    expect(scope.code, scope.stdout + scope.stderr).toBe(3);
+    expect(JSON.parse(scope.stdout).reasons.map((r: { code: string }) => r.code)).toContain("volume.foreign_stateful");
+    const plan = await s.run("plan", ["--module", "wiper"]);
+    expect(plan.stdout).toContain("volume.two_writers");
+    // the wiper never ran: no container of it was created
+    expect((await s.containers()).map((c) => c.Name)).toEqual([`/${s.project}_store_store`]);
+  });
+});
