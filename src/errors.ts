@@ -167,7 +167,8 @@ export const ERROR_CODES = {
     exit: "error",
   },
   "backup.failed": {
-    meaning: "Copying the module's data failed, or its services did not come back after a stop backup; no archive was kept.",
+    meaning:
+      "Copying the module's data failed (no archive was kept), or its services did not come back after a stop backup (the finished archive was kept and is named in the message).",
     exit: "error",
   },
   "backup.image_missing": {

@@ -125,6 +125,7 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     platformctl_version: PLATFORMCTL_VERSION,
   };
   let downtime: number | null = null;
+  let notRestarted: string[] = [];
   const file = await writeClaimed(root, m.name, req.now, async (partial) => {
     const copy = () =>
       writeBackupArchive(partial, manifest, {
@@ -133,10 +134,10 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
       }).catch((e: unknown) => {
         throw copyFailed(m.name, method, e, secrets);
       });
-    if (method === "stop") downtime = (await stopAround(req, stateDir, copy)).downtimeMs;
+    if (method === "stop") ({ downtimeMs: downtime, notRestarted } = await stopAround(req, stateDir, copy));
     else await copy();
   });
-  return record(
+  const result = await record(
     req,
     stateDir,
     file,
@@ -145,6 +146,16 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     shownBinds,
     downtime,
   );
+  // The copy finished while the services were stopped: it is kept (the module may need it now), and the failure is loud.
+  if (notRestarted.length)
+    throw new PlatformError(
+      "backup.failed",
+      `the copy of ${m.name} finished and is kept (${result.file}, recorded in the backup catalog), but services did not come back: ${notRestarted.join("; ")}`,
+      {
+        hint: `Run platformctl health --module ${m.name}, then platformctl apply --module ${m.name} to bring it back; the kept archive can be restored with platformctl restore ${m.name} --from ${result.file}.`,
+      },
+    );
+  return result;
 }
 
 /**

@@ -1,6 +1,5 @@
 // Method stop: the module's running services are stopped around the copy and started again (also when it fails), under the apply lock and audited.
 import os from "node:os";
-import { PlatformError } from "../errors.js";
 import { adoptionOf } from "../plan/adoption.js";
 import { stopGraceSeconds } from "../manifest/module.js";
 import type { BackupRequest } from "./create-backup.js";
@@ -12,13 +11,19 @@ import { redact } from "../secrets/masker.js";
 export interface StopAroundResult {
   /** From the first stop until the last service was back in its expected state. */
   downtimeMs: number;
+  /**
+   * Services that did not come back after a copy that finished (`<service>: <why>`, masked); empty when all did. The
+   * copy is complete and consistent then: the caller keeps it and fails loudly, never discarding it silently.
+   */
+  notRestarted: string[];
 }
 
 /**
  * Stops the module's running long-running services (reverse name order, each with its stop_grace_period and the
  * container's own stop signal), runs `copy`, then starts them again in name order and waits, within the module's
  * timeout, until each is running or healthy as its expected state says. The services are started again even when
- * the copy fails; the copy's error is then rethrown. Holds the apply lock throughout (a backup never races an
+ * the copy fails; the copy's error is then rethrown. A service that does not come back after a finished copy is
+ * returned in `notRestarted` (the caller keeps the archive and fails). Holds the apply lock throughout (a backup never races an
  * apply) and writes a `backup-intent` audit record before the first stop and a `backup-result` after.
  */
 export async function stopAround(req: BackupRequest, stateDir: string, copy: () => Promise<void>): Promise<StopAroundResult> {
@@ -132,16 +137,8 @@ export async function stopAround(req: BackupRequest, stateDir: string, copy: () 
       ...(message ? { message } : {}),
     });
     if (copyError !== undefined) throw copyError;
-    if (startProblems.length)
-      throw new PlatformError(
-        "backup.failed",
-        `the copy of ${m.name} finished, but services did not come back (the archive was not kept): ${startProblems.join("; ")}`,
-        {
-          hint: `Run platformctl health --module ${m.name}, then platformctl apply --module ${m.name} to bring it back.`,
-        },
-      );
+    return { downtimeMs, notRestarted: startProblems };
   } finally {
     await lock.release();
   }
-  return { downtimeMs };
 }

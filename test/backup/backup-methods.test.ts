@@ -76,6 +76,9 @@ beforeAll(async () => {
       extra: execBlock("failer", `["sh", "-c", "printf partial; echo \\"auth failed for token $DUMP_TOKEN\\" >&2; exit 3"]`),
     }),
   );
+  // Runs once: a restart finds its marker in the volume and exits 1, so it never comes back after a stop.
+  const ONCE = `["sh", "-c", "test -e /data/started && exit 1; touch /data/started; trap 'exit 0' TERM; sleep 100000 & wait"]`;
+  await catalog.write("once", manifest("once", { stateful: true, services: service("once", TEST_IMAGE, ONCE, "once-data") }));
   await catalog.write("foreign", manifest("foreign", { stateful: true, services: service("foreign", TEST_IMAGE, WRITER, "foreign-data") }));
   root = await mkdtemp(path.join(tmpdir(), "platformctl-backup-methods-"));
   env = { STATE_DIR: path.join(root, "state"), PLATFORMCTL_BACKUP_DIR: path.join(root, "backups") };
@@ -84,6 +87,8 @@ beforeAll(async () => {
   await volume("live-data", "live");
   await volume("bare-data", "bare");
   await volume("foreign-data", "foreign", false);
+  await volume("once-data", "once");
+  await createAsPlatformctl(docker, { project, dir: catalog.dir, module: "once", start: true });
   for (const m of ["keeper", "live", "foreign"]) await createAsPlatformctl(docker, { project, dir: catalog.dir, module: m, start: true });
   for (const m of ["dumper", "failer"])
     await createAsPlatformctl(docker, { project, dir: catalog.dir, module: m, start: true, env: { DUMP_TOKEN: SECRET } });
@@ -182,6 +187,23 @@ describe("backup method stop on the real engine", () => {
       ["backup-intent", undefined],
       ["backup-result", "failed"],
     ]);
+  });
+});
+
+describe("backup method stop when a service does not come back", () => {
+  it("keeps the finished archive, records it, and fails naming it and the service", async () => {
+    await eventually(async () => expect((await docker.getContainer(`${project}_once_once`).inspect()).State.Running).toBe(true));
+    const before = await backupFiles();
+    const r = await backup("once", false);
+    expect(r.code).toBe(1);
+    const kept = (await backupFiles()).filter((f) => !before.includes(f));
+    expect(kept).toHaveLength(1);
+    const file = path.join(env.PLATFORMCTL_BACKUP_DIR as string, kept[0] as string);
+    expect(r.stderr).toContain(`finished and is kept (${file}`);
+    expect(r.stderr).toContain("did not come back: once:");
+    expect(await readBackupManifest(file)).toMatchObject({ method: "stop", volumes: ["once-data"] });
+    expect(await readFile(path.join(env.STATE_DIR as string, "backup-catalog.jsonl"), "utf8")).toContain(file);
+    expect((await docker.getContainer(`${project}_once_once`).inspect()).State.Running).toBe(false);
   });
 });
 
