@@ -10,7 +10,7 @@ export const DRIFT_KINDS = {
   "image.changed": "The container runs a different image reference than the manifest declares.",
   "image.updated": "Same image reference, but it now resolves to a different local image id than the container runs.",
   "config.changed":
-    "The container's spec hash differs from the manifest's; `detail.fields` lists the changed fields (environment key names only, never values).",
+    "The container's spec hash differs from the manifest's; `detail.fields` lists the changed fields (environment key names only, never values). For a container adopted from Docker Compose the fields come from comparing the inspected container (`detail.compared`).",
   "container.state.not_running":
     "A `running`/`healthy` service whose container is not running (created, exited, dead, paused, restarting).",
   "container.state.unhealthy": "A `healthy` service whose healthcheck reports unhealthy.",
