@@ -1,6 +1,8 @@
 // `platformctl import compose` as an operator meets it: modules written from Compose files, judged by validate and plan, refused on bad input.
+import { execFile } from "node:child_process";
 import { cp, mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDirs } from "../manifest/a-manifest.js";
 import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
@@ -249,5 +251,35 @@ describe("the Compose quick start (examples/compose)", () => {
       ["minio-init", ["service.missing"]],
       ["web", ["service.missing"]],
     ]);
+  });
+});
+
+describe("the Compose quick start, run by docker-compose and then imported", () => {
+  it("plans the imported modules in sync with what docker-compose brought up: nothing to create or recreate", async () => {
+    const project = testProject("import-adopt");
+    const root = await temp.make("import-adopt");
+    await cp(path.join(REPO, "examples/compose/compose.yaml"), path.join(root, "compose.yaml"));
+    const env = { MINIO_ROOT_USER: "quickstart", MINIO_ROOT_PASSWORD: "import-adopt-canary-Pz81" };
+    const compose = (...args: string[]) =>
+      promisify(execFile)("docker-compose", ["-p", project, "-f", path.join(root, "compose.yaml"), ...args], {
+        env: { ...process.env, ...env },
+        timeout: 120_000,
+      });
+    try {
+      await compose("up", "-d");
+      const imported = await runCli(["import", "compose", "-f", "compose.yaml", "--project", project, "--out", "modules"], env, root);
+      expect(imported.code, imported.stderr).toBe(0);
+      const plan = await runCli(["plan", "--json", "--detailed-exitcode", "--project", project, "--modules-dir", "modules"], env, root);
+      expect(plan.stdout + plan.stderr).not.toContain(env.MINIO_ROOT_PASSWORD);
+      const parsed = JSON.parse(plan.stdout) as Plan;
+      expect(parsed.modules.map((m) => [m.name, m.drift.map((d) => d.kind)])).toEqual([
+        ["minio", []],
+        ["minio-init", []],
+        ["web", []],
+      ]);
+      expect(plan.code).toBe(0);
+    } finally {
+      await compose("down", "-v");
+    }
   });
 });
