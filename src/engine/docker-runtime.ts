@@ -32,6 +32,7 @@ export function dockerRuntime(engine: Engine): Runtime {
     endpoint: engine.endpoint,
     local: engine.endpoint.startsWith("unix://"),
     ping: (signal) => engine.ping(signal),
+    admit: () => undefined,
     observe: (project, refs, opts) => observe(engine, project, refs, opts),
     inspectUnit: (unit, signal) => inspectContainer(engine, unit, signal),
     imageId: (ref, signal) => imageId(engine, ref, signal),

@@ -56,6 +56,7 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   const adoption = adoptionOf(req.catalog, req.project);
   // Adopted containers' config is digested with a key that lives for this plan only: digests are compared, never kept.
   const configKey = adoption.rules.length ? randomBytes(32) : undefined;
+  req.runtime.admit(chosen);
   const observed = await req.runtime.observe(req.project, refs, { signal: req.signal, adoption, configKey });
   const digests: Record<string, Record<string, string> | undefined> = {};
   const adoptionDigests: Record<string, DesiredDigests | undefined> = {};

@@ -263,6 +263,11 @@ export interface Runtime {
 
   /** Resolves when the runtime answers; throws `unreachable` (within a few seconds) otherwise. */
   ping(signal?: AbortSignal): Promise<void>;
+  /**
+   * Refuses, before anything is observed, planned or changed, a module this runtime cannot run without losing data
+   * (Swarm: a stateful module not pinned to one node throws `swarm.unpinned_stateful`). No I/O. Docker admits all.
+   */
+  admit(modules: readonly Module[]): void;
 
   /**
    * One read-only snapshot of `project`: every unit carrying its mark, the local image id of each of `imageRefs`

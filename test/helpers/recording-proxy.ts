@@ -31,8 +31,10 @@ export interface RecordingProxy {
 
 const REQUEST_LINE = /(GET|POST|PUT|DELETE|HEAD|PATCH) (\S+) HTTP\/1\.[01]\r\n/g;
 
-/** Listens on a fresh unix socket (or tcp on 127.0.0.1) and forwards to `target`. */
-export async function startRecordingProxy(opts: { target?: string; tcp?: boolean } = {}): Promise<RecordingProxy> {
+/** Listens on a fresh unix socket (or tcp on 127.0.0.1) and forwards to `target` (a socket path, or a tcp host and port). */
+export async function startRecordingProxy(
+  opts: { target?: string | { host: string; port: number }; tcp?: boolean } = {},
+): Promise<RecordingProxy> {
   const target = opts.target ?? "/var/run/docker.sock";
   const sockets = new Set<net.Socket>();
   let sent: Buffer[] = [];
@@ -58,7 +60,7 @@ export async function startRecordingProxy(opts: { target?: string; tcp?: boolean
   };
   const server = net.createServer((client) => {
     proxy.connections += 1;
-    const upstream = net.connect(target);
+    const upstream = typeof target === "string" ? net.connect(target) : net.connect(target);
     sockets.add(client).add(upstream);
     let text = "";
     let scanned = 0;

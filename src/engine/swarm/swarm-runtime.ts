@@ -130,6 +130,9 @@ export function swarmRuntime(engine: Engine): Runtime {
     endpoint: `${engine.endpoint} (Swarm)`,
     local: false,
     ping: (signal) => engine.ping(signal),
+    admit: (modules) => {
+      for (const m of modules) assertPinnedIfStateful(m);
+    },
     async observe(project, refs, opts): Promise<ObservedState> {
       const signal = opts?.signal;
       const [services, images, networks] = await Promise.all([
