@@ -32,4 +32,10 @@ describe("ensureStateDir", () => {
     expect(r.stderr).toContain("STATE_DIR /proc/nope is not a writable directory");
     expect(r.stderr).not.toContain("    at ");
   });
+
+  it("makes `audit` with a mistyped STATE_DIR name the audit log it did not find, instead of a bare 'no audit records'", async () => {
+    const r = await runCli(["audit"], { STATE_DIR: "/proc/nope" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe("no audit records in /proc/nope/audit.jsonl");
+  });
 });

@@ -1,5 +1,6 @@
 // `platformctl audit`: read the audit log (STATE_DIR/audit.jsonl), optionally only records about some modules.
 import type { Command } from "commander";
+import path from "node:path";
 import { EXIT } from "../../errors.js";
 import { addAuditOptions, parseAuditArguments, type AuditArguments } from "../arguments/audit-arguments.js";
 import type { CommandEnv } from "./command-env.js";
@@ -13,12 +14,13 @@ export function registerAuditCommand(program: Command, env: CommandEnv): void {
 }
 
 export async function runAudit(env: CommandEnv, args: AuditArguments): Promise<number> {
-  const [{ readAudit }, { resolveStateDir }, { auditView }] = await Promise.all([
+  const [{ AUDIT_FILE, readAudit }, { resolveStateDir }, { auditView }] = await Promise.all([
     import("../../state/audit.js"),
     import("../../state/state-dir.js"),
     import("../views/audit-view.js"),
   ]);
-  const { records, skipped } = await readAudit(resolveStateDir(env.io.env, env.io.cwd));
+  const stateDir = resolveStateDir(env.io.env, env.io.cwd);
+  const { records, skipped } = await readAudit(stateDir);
   const wanted = args.modules.length ? new Set(args.modules) : undefined;
   const intents = new Map(records.flatMap((r) => (r.type === "intent" ? [[r.id, r] as const] : [])));
   const matches = records.filter((r) => {
@@ -30,6 +32,6 @@ export async function runAudit(env: CommandEnv, args: AuditArguments): Promise<n
       return wanted.has(r.module);
     return false;
   });
-  auditView(env.io, args.json).records(matches.slice(-args.limit), skipped);
+  auditView(env.io, args.json).records(matches.slice(-args.limit), skipped, path.join(stateDir, AUDIT_FILE));
   return EXIT.ok;
 }

@@ -3,17 +3,17 @@ import type { AuditRecord } from "../../state/audit.js";
 import { writeLine, type CliIO } from "../io.js";
 
 export interface AuditView {
-  /** `skipped` are the line numbers that could not be read (torn writes). */
-  records(records: readonly AuditRecord[], skipped: readonly number[]): void;
+  /** `skipped` are the line numbers that could not be read (torn writes); `file` is the audit log read. */
+  records(records: readonly AuditRecord[], skipped: readonly number[], file: string): void;
 }
 
 export function auditView(io: CliIO, json: boolean): AuditView {
   if (json) return { records: (records, skipped) => writeLine(io.stdout, JSON.stringify({ records, skipped_lines: skipped }, null, 2)) };
   return {
-    records(records, skipped) {
+    records(records, skipped, file) {
       if (skipped.length) writeLine(io.stderr, `warning: skipped unreadable audit lines ${skipped.join(", ")} (torn writes)`);
       for (const r of records) writeLine(io.stdout, auditLine(r));
-      if (records.length === 0) writeLine(io.stdout, "no audit records");
+      if (records.length === 0) writeLine(io.stdout, `no audit records in ${file}`); // a mistyped STATE_DIR shows here
     },
   };
 }
