@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Entry point: runs the compiled CLI (built by `npm ci` through the `prepare` script).
-import { main } from "../dist/cli/main.js";
+// Entry point: runs the bundled CLI (dist/cli-bundle/, built from dist/cli/ by `npm run build` and the `prepare` script).
+import { main } from "../dist/cli-bundle/main.js";
 
 process.exitCode = await main(process.argv);

@@ -1,5 +1,5 @@
 // Reads manifests from disk (the only file-system code of the manifest phase) and hands the bytes to the pure validator.
-import { lstat, open, readdir, stat } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { MAX_MANIFEST_BYTES } from "../manifest/parse-yaml.js";
 import { PROBLEM_CODES, type Problem, type ProblemCode } from "../manifest/problems.js";
@@ -12,6 +12,7 @@ import {
   type ValidateOptions,
 } from "../manifest/validate.js";
 import { manifestCacheKey, type ManifestCache } from "../state/manifest-cache.js";
+import { readBounded } from "./read-bounded.js";
 import { withComposeFiles } from "./read-compose-files.js";
 
 /** Validation options plus the environment Compose files are interpolated with (normally the command's). */
@@ -70,11 +71,9 @@ export async function findManifests(target: string): Promise<{
   } catch {
     return { files: [], problems: [fileProblem(target, "file.unreadable", "directory cannot be read")] };
   }
-  const files: string[] = [];
-  for (const name of entries) {
-    const f = path.join(target, name, MANIFEST_FILE);
-    if (await lstat(f).catch(absentOnlyIfMissing)) files.push(f);
-  }
+  const candidates = entries.map((name) => path.join(target, name, MANIFEST_FILE));
+  const present = await mapPool(candidates, READ_POOL, async (f) => Boolean(await lstat(f).catch(absentOnlyIfMissing)));
+  const files = candidates.filter((_, i) => present[i]);
   if (files.length === 0 && problems.length === 0)
     return { files, problems: [fileProblem(target, "file.not_found", `no */${MANIFEST_FILE} found in this directory`)] };
   return { files, problems };
@@ -94,14 +93,7 @@ export async function readManifest(file: string): Promise<{ source?: ManifestSou
     return { problem: fileProblem(file, "file.too_large", `file is ${st.size} bytes; the limit is ${MAX_MANIFEST_BYTES}`) };
   let bytes: Uint8Array;
   try {
-    const fh = await open(file, "r");
-    try {
-      const buf = Buffer.alloc(MAX_MANIFEST_BYTES + 1);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      bytes = buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    bytes = await readBounded(file, MAX_MANIFEST_BYTES);
   } catch {
     return { problem: fileProblem(file, "file.unreadable", "file cannot be read") };
   }
@@ -128,7 +120,7 @@ export async function loadModules(
 ): Promise<CatalogResult> {
   const list = typeof targets === "string" ? [targets] : targets;
   const problems: Problem[] = [];
-  const sources: ManifestSource[] = [];
+  const files: string[] = [];
   const seen = new Set<string>();
   const knownNames: string[] = [];
   for (const t of list) {
@@ -146,28 +138,63 @@ export async function loadModules(
       const key = path.resolve(f);
       if (seen.has(key)) continue;
       seen.add(key);
-      const r = await readManifest(f);
-      if (r.problem) problems.push(r.problem);
-      if (r.source) {
-        const withCompose = await withComposeFiles(r.source, options.env ?? {}, options.envFileDirs ?? []);
-        problems.push(...withCompose.problems);
-        sources.push(withCompose.source);
-      }
+      files.push(f);
     }
   }
-  const results = sources.map((s) => validateOne(s, { strict: options.strict, envFileDirs: options.envFileDirs }, cached));
+  // Read concurrently (a small pool, in catalog order), then take each unchanged manifest's result from the cache
+  // before anything parses it: a cached result never belongs to a Compose-sourced module, so only a miss needs the
+  // Compose files read.
+  const read = await mapPool(files, READ_POOL, readManifest);
+  const sources: ManifestSource[] = [];
+  const results: ManifestResult[] = [];
+  const validateOptions = { strict: options.strict, envFileDirs: options.envFileDirs };
+  for (const r of read) {
+    if (r.problem) problems.push(r.problem);
+    if (!r.source) continue;
+    const hit = cachedResult(r.source, validateOptions, cached);
+    if (hit) {
+      sources.push(r.source);
+      results.push(hit);
+      continue;
+    }
+    const withCompose = await withComposeFiles(r.source, options.env ?? {}, options.envFileDirs ?? []);
+    problems.push(...withCompose.problems);
+    sources.push(withCompose.source);
+    results.push(validateOne(withCompose.source, validateOptions, cached));
+  }
   await cached?.cache.save();
   return validateCatalog(sources, options, { problems, knownNames, results });
+}
+
+/** Manifests read at once: enough to keep the file-system thread pool busy, few enough to bound open files. */
+const READ_POOL = 8;
+
+/** `fn` over `items` with at most `size` calls in flight; results in the order of `items`. */
+async function mapPool<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+  return out;
+}
+
+function cacheKey(src: ManifestSource, options: ValidateOptions, cached: CacheUse): string {
+  return manifestCacheKey({ buildId: cached.buildId, options, file: src.file, dirName: src.dirName, bytes: src.bytes });
+}
+
+/** The stored result of an unchanged manifest, if any (only results of manifests without Compose files are stored). */
+function cachedResult(src: ManifestSource, options: ValidateOptions, cached: CacheUse | undefined): ManifestResult | undefined {
+  if (!cached) return undefined;
+  const hit = cached.cache.get(cacheKey(src, options, cached));
+  return hit && hit.file === src.file ? hit : undefined;
 }
 
 function validateOne(src: ManifestSource, options: ValidateOptions, cached: CacheUse | undefined): ManifestResult {
   // A Compose-sourced module depends on more than its bytes (the Compose files, the environment they are interpolated
   // with, the env_file): it is validated every time, and nothing resolved from the environment is written to the cache.
-  if (!cached || src.compose) return validateManifest(src, options);
-  const key = manifestCacheKey({ buildId: cached.buildId, options, file: src.file, dirName: src.dirName, bytes: src.bytes });
-  const hit = cached.cache.get(key);
-  if (hit && hit.file === src.file) return hit;
   const result = validateManifest(src, options);
-  cached.cache.set(key, result);
+  if (cached && !src.compose) cached.cache.set(cacheKey(src, options, cached), result);
   return result;
 }

@@ -1,5 +1,6 @@
 // Reads what a Compose-sourced module names (its Compose files, `extends` targets, the interpolation env_file) for the pure validator.
-import { lstat, open } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
+import { readBounded as readFileBounded } from "./read-bounded.js";
 import { parseYaml, MAX_MANIFEST_BYTES } from "../manifest/parse-yaml.js";
 import { PROBLEM_CODES, type Problem } from "../manifest/problems.js";
 import type { ManifestSource } from "../manifest/validate.js";
@@ -18,8 +19,8 @@ const problem = (file: string, message: string): Problem => ({
   hint: PROBLEM_CODES["compose.file"].fix,
 });
 
-/** One Compose file's bytes, bounded like a manifest; a symbolic link is followed (Compose files live anywhere in the repository). */
-export async function readBounded(file: string): Promise<Uint8Array | Problem> {
+/** One Compose file's bytes, bounded like a manifest; a symbolic link is refused, like a linked manifest. */
+export async function readComposeFile(file: string): Promise<Uint8Array | Problem> {
   const st = await lstat(file).catch((e: NodeJS.ErrnoException) => e.code ?? "error");
   if (typeof st === "string")
     return problem(file, st === "ENOENT" || st === "ENOTDIR" ? "Compose file does not exist" : "Compose file cannot be read");
@@ -27,14 +28,7 @@ export async function readBounded(file: string): Promise<Uint8Array | Problem> {
   if (!st.isFile()) return problem(file, "not a regular file");
   if (st.size > MAX_MANIFEST_BYTES) return problem(file, `file is ${st.size} bytes; the limit is ${MAX_MANIFEST_BYTES}`);
   try {
-    const fh = await open(file, "r");
-    try {
-      const buf = Buffer.alloc(MAX_MANIFEST_BYTES + 1);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    return await readFileBounded(file, MAX_MANIFEST_BYTES);
   } catch {
     return problem(file, "Compose file cannot be read");
   }
@@ -76,7 +70,7 @@ export async function withComposeFiles(
   const read = new Map<string, Uint8Array | Problem>();
   let pending = files;
   while (pending.length && read.size < MAX_COMPOSE_FILES) {
-    for (const f of pending) if (!read.has(f)) read.set(f, await readBounded(f));
+    for (const f of pending) if (!read.has(f)) read.set(f, await readComposeFile(f));
     const next = loadCompose({ files, read, env: composeEnv, view: "module" });
     pending = next.kind === "needs" ? next.files.filter((f) => !read.has(f)) : [];
   }

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Problem } from "../manifest/problems.js";
 import { loadCompose, MAX_COMPOSE_FILES, type ComposeLoad } from "../manifest/compose/load-compose.js";
 import { readEnvFile } from "../secrets/env-files.js";
-import { readBounded } from "./read-compose-files.js";
+import { readComposeFile } from "./read-compose-files.js";
 
 export interface ComposeProject {
   /** The merged model as a module reads it (fields resolved at apply time keep their references). */
@@ -30,7 +30,7 @@ export async function readComposeProject(
   const read = new Map<string, Uint8Array | Problem>();
   let pending = [...files];
   while (pending.length && read.size < MAX_COMPOSE_FILES) {
-    for (const f of pending) if (!read.has(f)) read.set(f, await readBounded(f));
+    for (const f of pending) if (!read.has(f)) read.set(f, await readComposeFile(f));
     const next = loadCompose({ files, read, env: composeEnv, view: "module" });
     if (next.kind === "loaded") return { loaded: next, read, env: composeEnv };
     pending = next.files.filter((f) => !read.has(f));

@@ -1,11 +1,12 @@
 // The manifest cache through the CLI: an unchanged catalog is not parsed again, a changed file always is, and the
 // cached catalog plans exactly like a freshly validated one.
-import { readFile, writeFile } from "node:fs/promises";
+import { cp, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MANIFEST_CACHE_FILE } from "../../src/state/manifest-cache.js";
 import { aManifest, tempDirs, writeCatalog } from "../manifest/a-manifest.js";
 import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
+import { REPO } from "../helpers/repo.js";
 
 const temp = tempDirs();
 afterAll(() => temp.cleanup());
@@ -32,6 +33,22 @@ describe("manifest cache through the CLI", () => {
 
     await writeFile(path.join(root, "demo", "module.yaml"), aManifest());
     expect((await runCli(["validate", root], env)).code).toBe(0);
+  });
+
+  it("validates a Compose-sourced module on every run: an edited Compose file changes the result with a warm cache", async () => {
+    const stateDir = await temp.make("cache-compose-state");
+    const root = await temp.make("cache-compose");
+    await cp(path.join(REPO, "test/fixtures/compose/platform"), root, { recursive: true });
+    const env = { STATE_DIR: stateDir, PLATFORMCTL_ENV_FILE_DIRS: root };
+    const modules = path.join(root, "modules");
+    expect((await runCli(["validate", "--strict", modules], env)).code).toBe(0);
+    expect((await runCli(["validate", "--strict", modules], env)).code).toBe(0);
+    // The module files are unchanged; only the Compose file they name now has a field outside the supported subset.
+    const prod = path.join(root, "compose/compose.prod.yaml");
+    await writeFile(prod, (await readFile(prod, "utf8")).replace('    user: "1000:1000"', '    user: "1000:1000"\n    privileged: true'));
+    const edited = await runCli(["validate", "--strict", modules], env);
+    expect(edited.code, edited.stdout).toBe(1);
+    expect(edited.stdout).toContain("privileged");
   });
 
   it("never trusts a cache written by another build, even one that holds this file's exact key", async () => {

@@ -69,4 +69,8 @@ export function assertFreshBuild(): void {
   };
   walk("");
   if (stale.length) throw new Error(`dist/ is older than src/${stale.join(", src/")}: run \`npm run build\` before the CLI tests`);
+  // The binary runs the bundle made from dist/cli/: it must not be older than what it was made from.
+  const bundle = statSync(path.join(REPO, "dist/cli-bundle/main.js"), { throwIfNoEntry: false });
+  if (!bundle || bundle.mtimeMs < statSync(path.join(REPO, "dist/cli/main.js")).mtimeMs)
+    throw new Error("dist/cli-bundle/ is missing or older than dist/cli/: run `npm run build` before the CLI tests");
 }
