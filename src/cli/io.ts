@@ -9,7 +9,20 @@ export interface CliIO {
 }
 
 export function processIO(): CliIO {
+  ignoreClosedReader(process.stdout);
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() };
+}
+
+/**
+ * A reader that went away (`platformctl plan --json | head -c 100`) makes writes fail with EPIPE. That must neither
+ * crash the command with a stack trace nor stop it halfway (an apply carries on to its end and its audit record);
+ * what is written after the reader left is dropped. Any other stream error still surfaces.
+ */
+function ignoreClosedReader(stream: NodeJS.WriteStream): void {
+  if (stream.listenerCount("error") > 0) return;
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code !== "EPIPE") throw e;
+  });
 }
 
 /** ANSI styling, off when NO_COLOR is set (any value), when FORCE_COLOR=0, or when the stream is not a TTY. */
