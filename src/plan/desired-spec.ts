@@ -129,7 +129,7 @@ export function secretDigests(
   return out;
 }
 
-type ModuleSpecs = Map<string, { spec: DesiredSpec; hash: string; fields: Record<string, string> }>;
+type ModuleSpecs = Map<string, { spec: DesiredSpec; hash: string; readonly fields: Record<string, string> }>;
 const specCache = new WeakMap<Module, ModuleSpecs>();
 
 /** The desired spec of every service of a module, keyed by service name (memoised per Module object; Modules are not mutated). */
@@ -139,7 +139,20 @@ export function moduleSpecs(module: Module): ModuleSpecs {
   const computed: ModuleSpecs = new Map(
     module.services.map((s) => {
       const spec = desiredSpec(s, module);
-      return [s.name, { spec, hash: specHash(spec), fields: fieldDigests(spec) }];
+      // The field digests are needed only for a container whose spec hash differs (and at create), so they are
+      // computed on first use: a plan of containers in sync never pays for them.
+      let fields: Record<string, string> | undefined;
+      return [
+        s.name,
+        {
+          spec,
+          hash: specHash(spec),
+          get fields() {
+            fields ??= fieldDigests(spec);
+            return fields;
+          },
+        },
+      ];
     }),
   );
   specCache.set(module, computed);
