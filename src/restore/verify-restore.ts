@@ -10,6 +10,7 @@ import { InternalError, InterruptedError, PlatformError } from "../errors.js";
 import { appendBackupVerification } from "../state/backup-catalog.js";
 import type { ActionRecord } from "../state/audit.js";
 import { ensureStateDir } from "../state/state-dir.js";
+import { abandonedScratch, forgetScratch, recordScratch } from "../state/verify-scratch.js";
 import { checkHealth } from "../health/check-health.js";
 import type { ServiceVerdict } from "../health/judge-health.js";
 import { runProbes, type ProbeResult, probeKind } from "../health/run-probes.js";
@@ -51,6 +52,8 @@ export interface VerifyResult {
   probes: ProbeResult[];
   /** Scratch resources cleanup could not remove (each named); empty when everything is gone. */
   left_behind: string[];
+  /** Scratch projects of earlier verifications killed before their cleanup, removed by this run. */
+  swept: string[];
 }
 
 /** How long each cleanup call may take: cleanup runs after a signal too, so it cannot use the command's signal. */
@@ -124,7 +127,9 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   const manifest = gate.manifest;
   const module = scratchModule(req.module);
   const stateDir = await ensureStateDir(req.stateDir);
+  const swept = await sweepAbandoned(req, stateDir);
   const scratch = scratchProjectName(req.project, `${process.pid}-${randomBytes(4).toString("hex")}`);
+  await recordScratch(stateDir, scratch);
   const steps: ActionRecord[] = [];
   const ctx: StepContext = {
     runtime: req.runtime,
@@ -201,6 +206,7 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   left = await removeScratchProject(req.runtime, scratch).catch((e: unknown) => [
     `the scratch project ${scratch} (cleanup failed: ${e instanceof Error ? e.message : String(e)})`,
   ]);
+  if (left.length === 0) await forgetScratch(stateDir, scratch);
   if (thrown !== undefined) {
     if (!req.signal.aborted) throw thrown;
     // The CLI replaces the signal number with the one it saw.
@@ -233,5 +239,24 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
     services,
     probes,
     left_behind: left,
+    swept,
   };
+}
+
+/**
+ * Removes the scratch projects of earlier verifications of this project whose process died before its cleanup (a
+ * SIGKILL, a crash, a reboot); returns the ones now gone. One that cannot be removed stays recorded for the next run.
+ */
+async function sweepAbandoned(req: VerifyRequest, stateDir: string): Promise<string[]> {
+  const gone: string[] = [];
+  for (const name of await abandonedScratch(stateDir)) {
+    if (!isScratchProject(name) || !name.startsWith(`${req.project}.verify-`)) continue;
+    req.progress(`removing the leftovers of an interrupted verification (${name})`);
+    const left = await removeScratchProject(req.runtime, name).catch(() => ["?"]); // kept recorded: retried next run
+    if (left.length === 0) {
+      await forgetScratch(stateDir, name);
+      gone.push(name);
+    }
+  }
+  return gone;
 }

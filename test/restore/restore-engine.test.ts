@@ -209,6 +209,22 @@ describe("restore", () => {
     expect(await scratchLeftovers(), r.stderr).toEqual([]);
   }, 120_000);
 
+  it("sweeps the leftovers of a verification killed with SIGKILL on the next verification run", async () => {
+    const p = spawnCli(["restore", "store", "--from", backup, "--verify", "--project", project, "--modules-dir", catalog.dir], env);
+    await eventually(async () => expect((await scratchLeftovers()).length).toBeGreaterThan(0), { timeoutMs: 60_000, intervalMs: 100 });
+    process.kill(p.pid, "SIGKILL");
+    await p.done;
+    const killed = await scratchLeftovers();
+    expect(killed.length).toBeGreaterThan(0);
+    const r = await cli(["restore", "store", "--from", backup, "--verify", "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { outcome: string; swept: string[]; scratch_project: string };
+    expect(result.outcome).toBe("passed");
+    expect(result.swept).toHaveLength(1);
+    expect(result.swept[0]).toMatch(new RegExp(`^${project}\\.verify-${p.pid}-`));
+    expect(await scratchLeftovers()).toEqual([]);
+  }, 180_000);
+
   it("refuses with restore.volume_in_use, changing nothing, while another module's container mounts the volume", async () => {
     const reader = manifest("reader", {
       services: `    reader:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100000"]\n      restart: "no"\n      volumes: ["store-data:/data:ro"]\n`,
