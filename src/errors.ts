@@ -122,6 +122,11 @@ export const ERROR_CODES = {
     runbook: "runbooks/upgrade-stateful-module.md",
   },
   "apply.env_file": { meaning: "A service's env file cannot be read or has a malformed line.", exit: "error" },
+  "apply.compose_project": {
+    meaning:
+      "A container of a module whose spec.compose.project differs from --project would be created: its volumes and networks would not be Compose's.",
+    exit: "error",
+  },
   "apply.unresolved_reference": { meaning: "A ${VAR} reference in a manifest has no value in the environment.", exit: "error" },
   // STATE_DIR: lock, audit log
   "lock.busy": {

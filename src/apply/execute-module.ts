@@ -101,6 +101,18 @@ function serviceOf(ctx: ExecuteContext, name: string): Service {
 
 /** Creates a service's unit (networks and volumes first) under `name`; returns its id. */
 async function createFor(ctx: ExecuteContext, service: Service, name: string, keepLabels?: Record<string, string>): Promise<string> {
+  // Volumes and networks are named `<--project>_<name>`; under another Compose project a new container would get
+  // fresh, empty ones beside Compose's instead of Compose's own.
+  const composeProject = ctx.module.compose?.project;
+  if (composeProject !== undefined && composeProject !== ctx.project)
+    throw new PlatformError(
+      "apply.compose_project",
+      `${ctx.module.name}/${service.name}: spec.compose.project is "${composeProject}" but the apply runs for project "${ctx.project}"`,
+      {
+        detail: `A new container would mount ${ctx.project}_<volume>, not Compose's ${composeProject}_<volume>; nothing was created.`,
+        hint: `Run with --project ${composeProject} (or PLATFORMCTL_PROJECT=${composeProject}).`,
+      },
+    );
   const spec = {
     keepLabels,
     project: ctx.project,

@@ -376,6 +376,10 @@ export function computePlan(inputs: PlanInputs): Plan {
       actions.push(...r.actions);
       warnings.push(...r.warnings);
     }
+    if (m.compose?.project !== undefined && m.compose.project !== inputs.project)
+      warnings.push(
+        `spec.compose.project is "${m.compose.project}" but this plan is for project "${inputs.project}": Compose's containers are adopted, but apply refuses to create one (its volumes and networks would be ${inputs.project}_<name>, not Compose's); run with --project ${m.compose.project}`,
+      );
     const serviceNames = new Set(m.services.map((s) => s.name));
     for (const c of containers.filter((x) => !serviceNames.has(x.service))) {
       drift.push(orphanDrift(c, `service "${c.service}" is not declared by module "${m.name}"`));

@@ -201,3 +201,22 @@ describe("a project brought up by docker-compose up -d", () => {
     expect((await inspect(`${project}_store_1`)).Id).toBe(storeId);
   });
 });
+
+describe("a Compose project other than --project", () => {
+  it("refuses to create a container (apply.compose_project, exit 1) rather than give it volumes and networks Compose does not use", async () => {
+    const other = testProject("adopt-other");
+    const dir = path.join(root, "modules-other");
+    await mkdir(path.join(dir, "edge"), { recursive: true });
+    await writeFile(
+      path.join(dir, "edge", "module.yaml"),
+      moduleYaml("edge", "  runtime:\n    expected_state: running\n").replace(
+        "services: [edge]",
+        "services: [edge]\n    project: elsewhere",
+      ),
+    );
+    const r = await runCli(["apply", "--module", "edge", "--project", other, "--modules-dir", dir], env);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).toContain('edge/edge: spec.compose.project is "elsewhere" but the apply runs for project');
+    expect(await docker.listContainers({ all: true, filters: { label: [`dev.platformctl.project=${other}`] } })).toEqual([]);
+  });
+});

@@ -250,6 +250,15 @@ describe("the plan of an adopted container", () => {
     ]);
   });
 
+  it("warns when the Compose project differs from the plan's project, since apply would name new volumes differently", () => {
+    const other = { ...store, compose: { ...COMPOSE, project: "home", services: ["store"] } };
+    const p = plan([adopted(other, "store", { config: composeConfig({ mounts: [], networks: [] }) })], { store: other });
+    expect(p.modules[0]?.warnings).toEqual([
+      'spec.compose.project is "home" but this plan is for project "p": Compose\'s containers are adopted, but apply refuses to create one (its volumes and networks would be p_<name>, not Compose\'s); run with --project home',
+    ]);
+    expect(plan([adopted(store, "store", { config: composeConfig() })]).modules[0]?.warnings).toEqual([]);
+  });
+
   it("reports an adopted container whose config was not observed as changed, never as in sync", () => {
     const p = plan([adopted(store, "store", { config: undefined })]);
     expect(p.modules[0]?.drift.map((d) => d.detail.fields)).toEqual([["(unknown: the container's config was not observed)"]]);
