@@ -344,6 +344,18 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
         expect(out.bytes().equals(blob)).toBe(true);
       });
 
+      it("reports the exit code and stderr of a command that exits without reading the stdin piped into it", async () => {
+        const s = scene("exec-stdin-unread", { command: ["sleep", "3600"] });
+        const { id } = await s.create();
+        await runtime.startUnit(id);
+        const r = await runtime.execStream(id, ["sh", "-c", "echo refused >&2; exit 2"], {
+          stdout: collector().stream,
+          stdin: Readable.from([randomBytes(8 * 1024 * 1024)]),
+          timeoutMs: 60_000,
+        });
+        expect(r).toMatchObject({ exitCode: 2, timedOut: false, stderrTail: "refused\n" });
+      });
+
       it("cuts off a streamed command at its deadline: timed out, no exit code", async () => {
         const s = scene("exec-stream-hang", { command: ["sleep", "3600"] });
         const { id } = await s.create();
