@@ -43,6 +43,8 @@ interface ModuleOpts {
   stateful?: boolean;
   constraints?: string[];
   timeoutSeconds?: number;
+  /** Mount the project volume `data` at /data (a stateful module always does). */
+  volume?: boolean;
 }
 
 /** A catalog directory with one module of one service (named like the module). */
@@ -67,7 +69,7 @@ function aCatalog(name: string, o: ModuleOpts): string {
     `      restart: ${o.expected === "running" ? "always" : '"no"'}`,
     "      stop_grace_period: 1s",
     ...(o.replicas ? [`      replicas: ${o.replicas}`] : []),
-    ...(o.stateful ? ["      volumes: [data:/data]"] : []),
+    ...(o.stateful || o.volume ? ["      volumes: [data:/data]"] : []),
   ];
   writeFileSync(path.join(dir, name, "module.yaml"), `${lines.join("\n")}\n`);
   return dir;
@@ -145,6 +147,36 @@ describe("the Swarm runtime on a 3-node Swarm", () => {
     const drift = (JSON.parse(plan.stdout) as { modules: { drift: { kind: string; observed: Record<string, unknown> }[] }[] }).modules[0]
       ?.drift;
     expect(drift?.map((d) => [d.kind, d.observed.exit_code])).toEqual([["container.state.exited_success", 3]]);
+  });
+
+  it("re-runs a failed job on the next apply as a new JobIteration (a ForceUpdate), and then leaves its exit 0 alone", async () => {
+    const project = testProject("swarm-rerun");
+    // Fails the first time, succeeds once its marker is on the volume: pinned so both runs see the same volume.
+    const catalog = aCatalog("once", {
+      expected: "exited-success",
+      command: ["sh", "-c", "test -f /data/ran && exit 0; touch /data/ran; exit 3"],
+      constraints: ["node.hostname==node2"],
+      volume: true,
+    });
+    const first = await cli(catalog, project, ["apply", "--module", "once"]);
+    expect(first.code).toBe(1);
+    const second = await cli(catalog, project, ["apply", "--module", "once"]);
+    expect(second.code, second.stdout + second.stderr).toBe(0);
+    const svc = (await manager.getService(`${project}_once_once`).inspect()) as { JobStatus?: { JobIteration?: { Index?: number } } };
+    const iteration = svc.JobStatus?.JobIteration?.Index ?? 0;
+    expect(iteration).toBeGreaterThan(0);
+    const byIteration = (await tasksOf(`${project}_once_once`)).map((t) => [
+      t.JobIteration?.Index ?? 0,
+      t.Status.State,
+      t.Status.ContainerStatus?.ExitCode,
+    ]);
+    expect(byIteration.sort()).toEqual([
+      [0, "failed", 3],
+      [iteration, "complete", 0],
+    ]);
+    const third = await cli(catalog, project, ["apply", "--module", "once"]);
+    expect(third.code).toBe(0);
+    expect(await tasksOf(`${project}_once_once`)).toHaveLength(2);
   });
 
   it("refuses a stateful module that no placement constraint pins to one node, before it creates anything", async () => {
