@@ -7,7 +7,7 @@ import { createGunzip, createGzip } from "node:zlib";
 import tar, { type Extract, type Header, type Pack } from "tar-stream";
 import { z } from "zod";
 import { PlatformError } from "../errors.js";
-import { BACKUP_METHODS } from "../manifest/schema.js";
+import { BACKUP_METHODS } from "../manifest/vocabulary.js";
 import { parseBackupName } from "../policy/parse-backup-name.js";
 
 /*

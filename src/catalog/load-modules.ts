@@ -1,19 +1,21 @@
 // Reads manifests from disk (the only file-system code of the manifest phase) and hands the bytes to the pure validator.
 import { lstat, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { MAX_MANIFEST_BYTES } from "../manifest/parse-yaml.js";
 import { PROBLEM_CODES, type Problem, type ProblemCode } from "../manifest/problems.js";
-import {
-  validateCatalog,
-  validateManifest,
-  type CatalogResult,
-  type ManifestResult,
-  type ManifestSource,
-  type ValidateOptions,
-} from "../manifest/validate.js";
+import type { CatalogResult, ManifestResult, ManifestSource, ValidateOptions } from "../manifest/validate.js";
+import { checkCatalog } from "../manifest/validate-catalog.js";
+import { MAX_MANIFEST_BYTES } from "../manifest/vocabulary.js";
 import { manifestCacheKey, type ManifestCache } from "../state/manifest-cache.js";
 import { readBounded } from "./read-bounded.js";
-import { withComposeFiles } from "./read-compose-files.js";
+
+/**
+ * The validator, the YAML parser and the Compose reader, loaded on first need: a catalog whose manifests all come
+ * from the manifest cache is checked without loading them (about a tenth of a warm command's start-up).
+ */
+const validators = async () => {
+  const [validate, compose] = await Promise.all([import("../manifest/validate.js"), import("./read-compose-files.js")]);
+  return { validateManifest: validate.validateManifest, locateProblem: validate.locateProblem, withComposeFiles: compose.withComposeFiles };
+};
 
 /** Validation options plus the environment Compose files are interpolated with (normally the command's). */
 export interface LoadOptions extends ValidateOptions {
@@ -157,13 +159,18 @@ export async function loadModules(
       results.push(hit);
       continue;
     }
-    const withCompose = await withComposeFiles(r.source, options.env ?? {}, options.envFileDirs ?? []);
+    const v = await validators();
+    const withCompose = await v.withComposeFiles(r.source, options.env ?? {}, options.envFileDirs ?? []);
     problems.push(...withCompose.problems);
     sources.push(withCompose.source);
-    results.push(validateOne(withCompose.source, validateOptions, cached));
+    results.push(validateOne(v.validateManifest, withCompose.source, validateOptions, cached));
   }
   await cached?.cache.save();
-  return validateCatalog(sources, options, { problems, knownNames, results });
+  const context = { problems, knownNames, results };
+  const checked = checkCatalog(sources, options, context);
+  // Catalog-level problems are found without positions; only then is the parser loaded to locate them.
+  if (!checked.problems.some((p) => p.line === 0 && p.path)) return checked;
+  return checkCatalog(sources, options, context, (await validators()).locateProblem);
 }
 
 /** Manifests read at once: enough to keep the file-system thread pool busy, few enough to bound open files. */
@@ -191,7 +198,12 @@ function cachedResult(src: ManifestSource, options: ValidateOptions, cached: Cac
   return hit && hit.file === src.file ? hit : undefined;
 }
 
-function validateOne(src: ManifestSource, options: ValidateOptions, cached: CacheUse | undefined): ManifestResult {
+function validateOne(
+  validateManifest: (src: ManifestSource, options: ValidateOptions) => ManifestResult,
+  src: ManifestSource,
+  options: ValidateOptions,
+  cached: CacheUse | undefined,
+): ManifestResult {
   // A Compose-sourced module depends on more than its bytes (the Compose files, the environment they are interpolated
   // with, the env_file): it is validated every time, and nothing resolved from the environment is written to the cache.
   const result = validateManifest(src, options);

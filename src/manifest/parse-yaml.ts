@@ -1,8 +1,9 @@
 // Hardened YAML reading: bytes in, one plain-data document (or located problems) out; no I/O.
 import YAML, { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Document, type Node } from "yaml";
 import type { Problem, ProblemCode } from "./problems.js";
+import { MAX_MANIFEST_BYTES } from "./vocabulary.js";
 
-export const MAX_MANIFEST_BYTES = 256 * 1024;
+export { MAX_MANIFEST_BYTES };
 export const MAX_DEPTH = 64;
 export const MAX_ALIASES = 8;
 export const MAX_KEYS_PER_MAP = 1000;

@@ -1,5 +1,5 @@
 // Parses a backup file name `<module>-<YYYYMMDDTHHMMSSZ>[-<n>].tar.gz` into the module it covers and the UTC time it was taken.
-import { PATTERNS } from "../manifest/schema.js";
+import { PATTERNS } from "../manifest/vocabulary.js";
 
 /** A parsed backup file name. */
 export interface BackupName {
