@@ -176,7 +176,8 @@ export const PROBLEM_CODES = {
   },
   "strict.secret_literal": {
     layer: "strict",
-    meaning: "An environment key that looks secret (PASSWORD, SECRET, TOKEN, KEY, CREDENTIAL) holds a literal.",
+    meaning:
+      "An environment key that looks secret (its name holds PASSWORD, PASSWD, PASSPHRASE, SECRET, TOKEN, KEY, CREDENTIAL, PRIVATE, COOKIE, SALT or DSN, or the part PW or PASS) holds a literal.",
     fix: "Use a `${VAR}` reference and provide the value at apply time.",
   },
   "strict.oneshot_restart_implicit": {

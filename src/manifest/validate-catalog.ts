@@ -2,7 +2,6 @@
 // over manifests already validated one by one; loads neither the YAML parser nor the schema, so a catalog whose
 // manifests all come from the manifest cache is checked without them.
 import type { Module } from "./module.js";
-import { isBindSource } from "./module.js";
 import { PROBLEM_CODES, sortProblems, type Problem, type ProblemCode } from "./problems.js";
 import type { CatalogResult, ManifestResult, ManifestSource, ValidateOptions } from "./validate.js";
 

@@ -1,4 +1,5 @@
 // Pure validation of manifests: one file (parse, schema, module rules, strict rules) and a catalog (cross-module rules).
+import { looksSecret } from "./secret-names.js";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { ModuleSchema, PATTERNS, type ModuleManifest } from "./schema.js";
@@ -6,8 +7,8 @@ import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
 import { issuesToProblems, formatPath } from "./schema-issues.js";
 import { defaultBackupMethod, isBindSource, toModule, type Module } from "./module.js";
 import { isPureReference } from "./interpolation.js";
-import { PROBLEM_CODES, sortProblems, type Problem, type ProblemCode } from "./problems.js";
-import { at, checkCatalog, dedupe, dependencyOrder } from "./validate-catalog.js";
+import { PROBLEM_CODES, type Problem, type ProblemCode } from "./problems.js";
+import { checkCatalog, dedupe, dependencyOrder } from "./validate-catalog.js";
 import { validateCompose, type ComposeFiles } from "./compose/validate-compose.js";
 
 export interface ValidateOptions {
@@ -47,8 +48,6 @@ export interface CatalogResult {
   /** Reported, never failing (see ManifestResult.warnings). */
   warnings: Problem[];
 }
-
-const SECRET_KEY = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL/i;
 
 /** Validates one manifest. Never throws; every problem found is returned, not just the first. */
 export function validateManifest(src: ManifestSource, options: ValidateOptions = {}): ManifestResult {
@@ -282,7 +281,7 @@ function strictRules(file: string, m: ModuleManifest, parsed: ParsedYaml): Probl
       ? env.map((item, i) => [item.slice(0, item.indexOf("=")), item.slice(item.indexOf("=") + 1), [...base, "environment", i]])
       : Object.entries(env ?? {}).map(([k, v]) => [k, String(v), [...base, "environment", k]]);
     for (const [key, value, path] of entries) {
-      if (SECRET_KEY.test(key) && !isPureReference(value)) {
+      if (looksSecret(key) && !isPureReference(value)) {
         // The value itself is never shown.
         add(
           path,

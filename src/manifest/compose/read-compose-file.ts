@@ -1,4 +1,5 @@
 // Reads one Compose file (bytes in, no I/O): its services as merge-ready layers, with every problem located at file:line.
+import { looksSecret } from "../secret-names.js";
 import path from "node:path";
 import { parseYaml } from "../parse-yaml.js";
 import type { Problem, ProblemCode } from "../problems.js";
@@ -65,8 +66,6 @@ const SUPPORTED = new Set([
   "extends",
 ]);
 const TOP_LEVEL = new Set(["services", "volumes", "networks", "version", "name"]);
-/** Variable names that must stay references (the same test strict mode applies to environment keys). */
-const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL/i;
 
 type Segs = (string | number)[];
 
@@ -150,7 +149,7 @@ export function readComposeFile(file: string, bytes: Uint8Array, options: ReadCo
         return r.ok ? r.value : undefined;
       }
       if (options.view === "module") {
-        const secret = composeReferencedNames(v).find((n) => SECRET_NAME.test(n));
+        const secret = composeReferencedNames(v).find((n) => looksSecret(n));
         if (secret) {
           error(
             segs,

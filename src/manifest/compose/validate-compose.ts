@@ -1,4 +1,5 @@
 // Validates a module's `spec.compose` and builds its services from the Compose files the catalog read (pure).
+import { looksSecret } from "../secret-names.js";
 import path from "node:path";
 import type { ComposeSourceManifest, ExpectedState } from "../schema.js";
 import type { Service } from "../module.js";
@@ -26,8 +27,6 @@ export interface ComposeValidation {
 export function composeFilePaths(moduleDir: string, files: readonly string[]): string[] {
   return files.map((f) => path.join(moduleDir, f));
 }
-
-const SECRET_KEY = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL/i;
 
 /**
  * Loads the owned services and applies the module rules a native service gets (one-shot restart policy; with strict:
@@ -133,7 +132,7 @@ function serviceRules(
   if (s.expectedState === "healthy" && !s.healthcheck)
     add(undefined, "strict.healthcheck_missing", "a service expected healthy must declare a healthcheck");
   for (const [key, value] of Object.entries(s.environment)) {
-    if (SECRET_KEY.test(key) && !isPureReference(value))
+    if (looksSecret(key) && !isPureReference(value))
       add(
         "environment",
         "strict.secret_literal",

@@ -203,6 +203,16 @@ describe("located problems", () => {
     expect(JSON.stringify(r)).not.toContain("hunter2");
   });
 
+  it("refuses a label built from a secret-looking variable such as CANARY_PW or GITHUB_TOKEN (a label is stored on the container)", () => {
+    const file = `services:\n  s:\n    image: a:1\n    labels:\n      note: \${CANARY_PW}\n      who: \${GITHUB_TOKEN}\n`;
+    const r = loaded(load({ "l.yaml": file }, ["l.yaml"], { CANARY_PW: "canary-7731", GITHUB_TOKEN: "tok-7731" }, "module"));
+    expect(r.problems.map((p) => [p.line, p.code])).toEqual([
+      [5, "compose.interpolation"],
+      [6, "compose.interpolation"],
+    ]);
+    expect(JSON.stringify(r)).not.toContain("7731");
+  });
+
   it("warns about an unset variable without a default, which becomes empty as in Compose", () => {
     const file = `services:\n  s:\n    image: a:1\n    user: "\${WHO}"\n`;
     const r = loaded(load({ "w.yaml": file }, ["w.yaml"]));
