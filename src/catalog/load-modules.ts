@@ -150,6 +150,8 @@ export async function loadModules(
   const sources: ManifestSource[] = [];
   const results: ManifestResult[] = [];
   const validateOptions = { strict: options.strict, envFileDirs: options.envFileDirs };
+  // A Compose file named by several modules is read (and so parsed) once per load.
+  const composeFiles = new Map<string, Uint8Array | Problem>();
   for (const r of read) {
     if (r.problem) problems.push(r.problem);
     if (!r.source) continue;
@@ -160,7 +162,7 @@ export async function loadModules(
       continue;
     }
     const v = await validators();
-    const withCompose = await v.withComposeFiles(r.source, options.env ?? {}, options.envFileDirs ?? []);
+    const withCompose = await v.withComposeFiles(r.source, options.env ?? {}, options.envFileDirs ?? [], composeFiles);
     problems.push(...withCompose.problems);
     sources.push(withCompose.source);
     results.push(validateOne(v.validateManifest, withCompose.source, validateOptions, cached));

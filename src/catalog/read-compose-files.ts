@@ -43,6 +43,8 @@ export async function withComposeFiles(
   source: ManifestSource,
   env: Readonly<Record<string, string | undefined>>,
   allowedDirs: readonly string[],
+  /** Compose files already read for other modules of the same catalog load (path -> bytes or problem), shared. */
+  shared: Map<string, Uint8Array | Problem> = new Map(),
 ): Promise<{ source: ManifestSource; problems: Problem[] }> {
   const parsed = parseYaml(source.file, source.bytes);
   const spec = parsed.ok
@@ -70,7 +72,12 @@ export async function withComposeFiles(
   const read = new Map<string, Uint8Array | Problem>();
   let pending = files;
   while (pending.length && read.size < MAX_COMPOSE_FILES) {
-    for (const f of pending) if (!read.has(f)) read.set(f, await readComposeFile(f));
+    for (const f of pending) {
+      if (read.has(f)) continue;
+      const got = shared.get(f) ?? (await readComposeFile(f));
+      shared.set(f, got);
+      read.set(f, got);
+    }
     const next = loadCompose({ files, read, env: composeEnv, view: "module" });
     pending = next.kind === "needs" ? next.files.filter((f) => !read.has(f)) : [];
   }

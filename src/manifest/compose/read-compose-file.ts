@@ -69,9 +69,47 @@ const TOP_LEVEL = new Set(["services", "volumes", "networks", "version", "name"]
 
 type Segs = (string | number)[];
 
-export function readComposeFile(file: string, bytes: Uint8Array, options: ReadComposeOptions): ComposeFileRead {
-  const out: ComposeFileRead = { file, services: new Map(), problems: [], warnings: [], unsupported: [] };
+/**
+ * Parsed Compose files by their bytes (the same buffer object, read once by the catalog and shared by every module
+ * naming the file), so N modules owning services of one file parse it once, not N times. Parsing is pure and its
+ * result is only read, never changed; a buffer that is dropped drops its entry.
+ */
+const parsedFiles = new WeakMap<Uint8Array, { file: string; parsed: ReturnType<typeof parseYaml> }>();
+
+function parseComposeYaml(file: string, bytes: Uint8Array): ReturnType<typeof parseYaml> {
+  const hit = parsedFiles.get(bytes);
+  if (hit?.file === file) return hit.parsed;
   const parsed = parseYaml(file, bytes, { tags: COMPOSE_TAGS, mergeKeys: true, maxAliases: 64 });
+  parsedFiles.set(bytes, { file, parsed });
+  return parsed;
+}
+
+/**
+ * Read results by bytes and by everything else they depend on (file, view, base directory, the environment's
+ * content), for the same reason as `parsedFiles`: every module owning a service of one file reads the whole file.
+ * A result is only read by its callers (merging clones what it takes).
+ */
+const readFiles = new WeakMap<Uint8Array, Map<string, ComposeFileRead>>();
+
+export function readComposeFile(file: string, bytes: Uint8Array, options: ReadComposeOptions): ComposeFileRead {
+  const key = JSON.stringify([
+    file,
+    options.view,
+    options.baseDir,
+    Object.entries(options.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  ]);
+  const byOptions = readFiles.get(bytes) ?? new Map<string, ComposeFileRead>();
+  readFiles.set(bytes, byOptions);
+  const hit = byOptions.get(key);
+  if (hit) return hit;
+  const result = readComposeFileOnce(file, bytes, options);
+  byOptions.set(key, result);
+  return result;
+}
+
+function readComposeFileOnce(file: string, bytes: Uint8Array, options: ReadComposeOptions): ComposeFileRead {
+  const out: ComposeFileRead = { file, services: new Map(), problems: [], warnings: [], unsupported: [] };
+  const parsed = parseComposeYaml(file, bytes);
   if (!parsed.ok) {
     out.problems.push(
       ...parsed.problems.map((p) => (p.code === "yaml.not_mapping" ? { ...p, hint: "A Compose file is a mapping with `services:`." } : p)),
