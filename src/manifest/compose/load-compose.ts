@@ -41,6 +41,41 @@ export function projectDir(files: readonly string[]): string {
  * the answer lists it (the catalog reads it and calls again, bounded by {@link MAX_COMPOSE_FILES}).
  */
 export function loadCompose(input: ComposeLoadInput): ComposeLoad {
+  const key = loadKey(input);
+  const hit = loaded.get(key);
+  if (hit) return hit;
+  const result = loadComposeOnce(input);
+  // Only a complete load is kept: one that still needs files is asked again with more of them read.
+  if (result.kind === "loaded") loaded.set(key, result);
+  return result;
+}
+
+/**
+ * Complete loads by their input, so the modules owning services of one set of files (read once by the catalog and
+ * shared) merge those files once rather than once each: the merge is over every service of the files, which made N
+ * modules of one N-service file cost N². A load is only read by its callers. Bounded, oldest dropped first.
+ */
+const loaded = new Map<string, ComposeLoad>();
+const MAX_LOADS = 64;
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+function loadKey(input: ComposeLoadInput): string {
+  const id = (o: object) => {
+    const known = identities.get(o);
+    if (known !== undefined) return known;
+    const n = nextIdentity++;
+    identities.set(o, n);
+    return n;
+  };
+  const read = [...input.read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([f, v]) => [f, id(v)]);
+  const env = Object.entries(input.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const key = JSON.stringify([input.files, input.view, read, env]);
+  if (loaded.size >= MAX_LOADS && !loaded.has(key)) loaded.delete(loaded.keys().next().value as string);
+  return key;
+}
+
+function loadComposeOnce(input: ComposeLoadInput): ComposeLoad {
   const problems: Problem[] = [];
   const warnings: Problem[] = [];
   const unsupported: Problem[] = [];
