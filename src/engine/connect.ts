@@ -20,7 +20,7 @@ const PING_TIMEOUT_MS = 10_000;
  * `modem` is dockerode's transport (docker-modem, the object `new Docker(opts).modem` would be), constructed directly:
  * every request goes through `dial` (src/engine/dial.ts), so dockerode's `Docker` class is never used, and loading it
  * costs ~450 ms per command because it eagerly loads its BuildKit session code (@grpc/grpc-js, protobufjs), which
- * platformctl never uses (measured: docs/performance.md).
+ * platformctl never uses (measured: README "Performance").
  */
 export interface Engine {
   readonly modem: DockerModem;
