@@ -141,7 +141,9 @@ async function withHelper<T>(
   const full = resourceName(project, volume);
   const module = await ownedVolumeModule(engine, project, full, opts.signal);
   const name = helperUnitName(project, module, readOnly ? "volume-read" : "volume-write", randomBytes(4).toString("hex"));
-  const id = await createContainer(engine, name, volumeHelperBody(project, module, full, opts.helperImage, readOnly), opts.signal);
+  // Created without the caller's signal (the create has its own deadline): an abort in the middle of the create would
+  // leave the engine finishing a helper whose id we never learn, so nothing would remove it. `use` honours the abort.
+  const id = await createContainer(engine, name, volumeHelperBody(project, module, full, opts.helperImage, readOnly));
   try {
     return await use(id);
   } finally {

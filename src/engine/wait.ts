@@ -120,7 +120,15 @@ export async function runOneShot(engine: Engine, id: string, opts: OneShotOption
     signal?.removeEventListener("abort", onAbort);
     waitEnd.abort();
   }
-  const after = await inspectContainer(engine, before.id, signal);
+  let after = await inspectContainer(engine, before.id, signal);
+  // After a lost start, the engine may still have been carrying it out while we polled (the container was `created`,
+  // then started): a container found running now is waited for too, within the same deadline, so a run is never
+  // reported as still running.
+  if (waitLost && !timedOut && after?.running) {
+    timedOut = !(await pollUntilStopped(engine, before.id, deadline, signal));
+    if (timedOut) await stopContainer(engine, before.id, opts.graceSeconds ?? 10, signal);
+    after = await inspectContainer(engine, before.id, signal);
+  }
   const durationMs = Date.now() - t0;
   if (!after)
     return {

@@ -89,9 +89,10 @@ async function liveState(): Promise<{ id: string; status: string; startedAt: str
 }
 
 /** Every container, volume and network of a scratch project made from this test's project. */
-async function scratchLeftovers(): Promise<string[]> {
+/** What scratch projects left: all of this test project's, or only those of the verification run by process `pid`. */
+async function scratchLeftovers(pid?: number): Promise<string[]> {
   const mine = (labels: Record<string, string> | null | undefined) =>
-    (labels?.["dev.platformctl.project"] ?? "").startsWith(`${project}.verify-`);
+    (labels?.["dev.platformctl.project"] ?? "").startsWith(`${project}.verify-${pid === undefined ? "" : `${pid}-`}`);
   const cs = (await docker.listContainers({ all: true, filters: { label: ["dev.platformctl.project"] } })).filter((c) => mine(c.Labels));
   const vs = ((await docker.listVolumes({ filters: { label: ["dev.platformctl.project"] } })).Volumes ?? []).filter((v) =>
     mine(v.Labels as Record<string, string>),
@@ -202,7 +203,8 @@ describe("restore", () => {
 
   it("removes everything it created when SIGINT ends a verification, and exits 130", async () => {
     const p = spawnCli(["restore", "store", "--from", backup, "--verify", "--project", project, "--modules-dir", catalog.dir], env);
-    await eventually(async () => expect((await scratchLeftovers()).length).toBeGreaterThan(0), { timeoutMs: 60_000, intervalMs: 100 });
+    // Its own scratch resources, so nothing another test left can make it signal too early.
+    await eventually(async () => expect((await scratchLeftovers(p.pid)).length).toBeGreaterThan(0), { timeoutMs: 60_000, intervalMs: 100 });
     process.kill(p.pid, "SIGINT");
     const r = await p.done;
     expect(r.code, r.stdout + r.stderr).toBe(130);
@@ -211,10 +213,10 @@ describe("restore", () => {
 
   it("sweeps the leftovers of a verification killed with SIGKILL on the next verification run", async () => {
     const p = spawnCli(["restore", "store", "--from", backup, "--verify", "--project", project, "--modules-dir", catalog.dir], env);
-    await eventually(async () => expect((await scratchLeftovers()).length).toBeGreaterThan(0), { timeoutMs: 60_000, intervalMs: 100 });
+    await eventually(async () => expect((await scratchLeftovers(p.pid)).length).toBeGreaterThan(0), { timeoutMs: 60_000, intervalMs: 100 });
     process.kill(p.pid, "SIGKILL");
     await p.done;
-    const killed = await scratchLeftovers();
+    const killed = await scratchLeftovers(p.pid);
     expect(killed.length).toBeGreaterThan(0);
     const r = await cli(["restore", "store", "--from", backup, "--verify", "--json"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
