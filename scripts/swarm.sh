@@ -2,11 +2,13 @@
 # Test harness for the Swarm runtime: a real 3-node Docker Swarm (1 manager, 2 workers) as Docker-in-Docker containers.
 #   bash scripts/swarm.sh build    builds the node image (debootstrap of Debian's docker.io; skipped when tagged)
 #   bash scripts/swarm.sh up       (re)starts the cluster, forms the Swarm, loads the test image into every node and
-#                                  prints the manager's DOCKER_HOST (tcp://172.30.214.11:2375) as the last stdout line
+#                                  prints the manager's DOCKER_HOST (tcp://172.30.214.11:2375 in slot 0) as the last stdout line
 #   bash scripts/swarm.sh down     leaves the Swarm and removes the node containers, their volumes and the network
 #   bash scripts/swarm.sh status   prints the nodes as the manager sees them
-# Everything it creates carries the label dev.platformctl.swarm-harness=1 (and nothing else does), so `down` finds it all,
-# also what a killed run left. One cluster per machine: `up` takes a lock and replaces a previous cluster.
+# Everything it creates carries the label dev.platformctl.swarm-harness=<cluster> (and nothing else does), so `down` finds
+# it all, also what a killed run left. One cluster per slot: PLATFORMCTL_SWARM_SLOT (0-9, default 0) picks the names
+# (platformctl-swarm-node1 for slot 0, platformctl-swarm<k>-node1 otherwise) and the subnet 172.30.(214+k).0/24, so
+# suites of different slots can run side by side on one machine; `up` takes the slot's lock and replaces its cluster.
 # Why the options below (measured; ../shared/research/swarm-on-one-host.md): --privileged is refused on this host
 # (no CAP_SYS_RESOURCE in the bounding set), so the nodes get every other capability and remount /sys and the cgroups
 # read-write themselves; there is no IPVS, so services must use dnsrr endpoints; dockerd on TCP without --tls=false
@@ -15,12 +17,21 @@ set -euo pipefail
 node_image=${PLATFORMCTL_SWARM_NODE_IMAGE:-platformctl-test/swarm-node:1}
 test_image=${PLATFORMCTL_TEST_IMAGE:-platformctl-test/busybox:1}
 mirror=${PLATFORMCTL_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+slot=${PLATFORMCTL_SWARM_SLOT:-0}
+case "$slot" in [0-9]) ;; *)
+  echo "swarm harness: PLATFORMCTL_SWARM_SLOT must be one digit 0-9, got '$slot'" >&2
+  exit 2
+  ;;
+esac
+cluster=platformctl-swarm
+[ "$slot" = 0 ] || cluster=platformctl-swarm$slot
 # Outside the engine's own address pool (dockerd runs with --default-address-pool base=10.213.0.0/16).
-subnet=172.30.214.0/24
-network=platformctl-swarm
-mark=dev.platformctl.swarm-harness=1
+net=172.30.$((214 + slot))
+subnet=$net.0/24
+network=$cluster
+mark=dev.platformctl.swarm-harness=$cluster
 nodes=(node1 node2 node3)
-ips=(172.30.214.11 172.30.214.12 172.30.214.13)
+ips=("$net.11" "$net.12" "$net.13")
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else echo "swarm harness: '$*' needs root (no sudo found)" >&2; return 1; fi; }
 log() { echo "swarm harness: $*" >&2; }
@@ -81,8 +92,8 @@ build() {
 down() {
   local i
   for i in "${!nodes[@]}"; do
-    if [ "$(docker inspect -f '{{.State.Running}}' "platformctl-swarm-${nodes[$i]}" 2>/dev/null)" = true ]; then
-      timeout 20 docker exec "platformctl-swarm-${nodes[$i]}" docker swarm leave --force >/dev/null 2>&1 || true
+    if [ "$(docker inspect -f '{{.State.Running}}' "$cluster-${nodes[$i]}" 2>/dev/null)" = true ]; then
+      timeout 20 docker exec "$cluster-${nodes[$i]}" docker swarm leave --force >/dev/null 2>&1 || true
     fi
   done
   docker ps -aq --filter "label=$mark" | xargs -r docker rm -f -v >/dev/null
@@ -96,7 +107,7 @@ wait_for_dockerd() {
     tries=$((tries + 1))
     if [ $tries -gt 120 ]; then
       log "dockerd in ${nodes[$i]} did not answer within 60 s; its log:"
-      docker logs --tail 30 "platformctl-swarm-${nodes[$i]}" >&2 || true
+      docker logs --tail 30 "$cluster-${nodes[$i]}" >&2 || true
       return 1
     fi
     sleep 0.5
@@ -105,19 +116,19 @@ wait_for_dockerd() {
 
 up() {
   build
-  exec 7>"${TMPDIR:-/tmp}/platformctl-swarm-cluster.lock"
+  exec 7>"${TMPDIR:-/tmp}/$cluster.lock"
   flock -w 300 7 || { log "another swarm.sh up holds the lock"; return 1; }
   local started=$SECONDS i token
   down
   docker network create --label "$mark" --subnet "$subnet" "$network" >/dev/null
   for i in "${!nodes[@]}"; do
-    docker volume create --label "$mark" "platformctl-swarm-${nodes[$i]}-docker" >/dev/null
-    docker run -d --name "platformctl-swarm-${nodes[$i]}" --hostname "${nodes[$i]}" --label "$mark" \
+    docker volume create --label "$mark" "$cluster-${nodes[$i]}-docker" >/dev/null
+    docker run -d --name "$cluster-${nodes[$i]}" --hostname "${nodes[$i]}" --label "$mark" \
       --network "$network" --ip "${ips[$i]}" \
       --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
       --security-opt systempaths=unconfined --device-cgroup-rule 'a *:* rwm' --cgroupns=private --tmpfs /run --tmpfs /tmp \
       -e DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 \
-      -v "platformctl-swarm-${nodes[$i]}-docker:/var/lib/docker" "$node_image" >/dev/null
+      -v "$cluster-${nodes[$i]}-docker:/var/lib/docker" "$node_image" >/dev/null
   done
   for i in "${!nodes[@]}"; do wait_for_dockerd "$i"; done
   for i in "${!nodes[@]}"; do docker save "$test_image" | in_node "$i" load >/dev/null; done
