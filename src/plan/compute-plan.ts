@@ -5,7 +5,8 @@ import { canonicalJson, sha256Hex } from "./canonical-json.js";
 import { changedFields, moduleSpecs } from "./desired-spec.js";
 import { resourceName } from "./unit-name.js";
 import { compareAdopted, composeProjectOf, isAdopted, type DesiredDigests } from "./adoption.js";
-import { PLAN_FORMAT_VERSION, type Action, type Drift, type ModulePlan, type Plan } from "./plan.js";
+import type { Action, Drift, ModulePlan, Plan } from "./plan.js";
+import { PLAN_FORMAT_VERSION } from "./plan-vocabulary.js";
 
 export interface PlanInputs {
   project: string;

@@ -1,5 +1,6 @@
 // Infers platformctl modules from a merged Compose model (pure): grouping, expected state, stateful marks, dependencies, backup refs.
-import { PATTERNS, type ExpectedState } from "../schema.js";
+import type { ExpectedState } from "../schema.js";
+import { PATTERNS } from "../vocabulary.js";
 import type { ComposeService, ComposeServiceLayer, SourceLocation } from "./compose-service.js";
 
 /** `--group svc1,svc2=name`: these services become one module called `name`. */

@@ -1,6 +1,7 @@
 // Maps a merged Compose service onto platformctl's Service (the model native manifests produce), refusing what it cannot carry.
 import path from "node:path";
-import { PATTERNS, RESTART_POLICIES, STOP_SIGNALS, type ExpectedState, type RestartPolicy, type StopSignal } from "../schema.js";
+import type { ExpectedState, RestartPolicy, StopSignal } from "../schema.js";
+import { PATTERNS, RESTART_POLICIES, STOP_SIGNALS } from "../vocabulary.js";
 import { parseDurationNs, parseMemoryBytes, type Mount, type Service } from "../module.js";
 import { PROBLEM_CODES, type Problem } from "../problems.js";
 import type { ComposeField, ComposeServiceLayer, SourceLocation } from "./compose-service.js";

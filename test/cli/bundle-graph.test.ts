@@ -1,0 +1,48 @@
+// What every command loads before it runs: the static import graph of the CLI bundle's entry holds neither zod nor the YAML parser.
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { REPO } from "../helpers/repo.js";
+
+const BUNDLE = path.join(REPO, "dist/cli-bundle");
+
+/** The files `entry` loads before its first line runs: its static `import … from "./x.js"` / `import "./x.js"`, transitively. */
+function staticGraph(entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(path.join(BUNDLE, file), "utf8");
+    // Static forms only: `from "./x.js"` and a bare `import "./x.js";` at the start of a line (never `import("./x.js")`).
+    for (const m of code.matchAll(/(?:^|\n)(?:import\s[^;]*?from\s*|import\s*)"\.\/([^"]+\.js)"/g)) visit(m[1] as string);
+  };
+  visit(entry);
+  return [...seen];
+}
+
+/** The npm packages bundled into `files`, from esbuild's `// node_modules/<pkg>/…` source comments. */
+function packagesIn(files: readonly string[]): Set<string> {
+  const pkgs = new Set<string>();
+  for (const f of files)
+    for (const m of readFileSync(path.join(BUNDLE, f), "utf8").matchAll(/^\/\/ \S*node_modules\/((?:@[^/\s]+\/)?[^/\s]+)\//gm))
+      pkgs.add(m[1] as string);
+  return pkgs;
+}
+
+describe("CLI bundle start-up graph", () => {
+  it("reads the static imports of the entry, including the engine library of a command chunk", () => {
+    const files = staticGraph("main.js");
+    expect(files.length).toBeGreaterThan(1);
+    expect(packagesIn(files).has("commander")).toBe(true);
+    // The walk itself must see through chunk imports: the plan command's chunk reaches dockerode's modem.
+    const plan = readdirSync(BUNDLE).find((f) => f.startsWith("live-plan-"));
+    expect(plan).toBeDefined();
+    expect(packagesIn(staticGraph(plan as string)).has("docker-modem")).toBe(true);
+  });
+
+  it("starts every command without loading zod or the YAML parser (a warm catalog needs neither)", () => {
+    const pkgs = packagesIn(staticGraph("main.js"));
+    expect(pkgs.has("zod")).toBe(false);
+    expect(pkgs.has("yaml")).toBe(false);
+  });
+});
