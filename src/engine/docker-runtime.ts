@@ -25,6 +25,7 @@ import { readVolume, writeVolume } from "./volume-archive.js";
 import { runOneShot, waitForExit, waitForState } from "./wait.js";
 import { helperUnitName, resourceName } from "../plan/unit-name.js";
 import type { HelperSpec, Runtime, UnitSpec } from "../runtime/runtime.js";
+import { runtimeIgnoredFields } from "../manifest/runtime-ignored-fields.js";
 
 /** The Runtime of one Docker engine. Holds no state besides the client. */
 export function dockerRuntime(engine: Engine): Runtime {
@@ -32,7 +33,7 @@ export function dockerRuntime(engine: Engine): Runtime {
     endpoint: engine.endpoint,
     local: engine.endpoint.startsWith("unix://"),
     ping: (signal) => engine.ping(signal),
-    admit: () => undefined,
+    admit: (modules) => runtimeIgnoredFields("docker", modules),
     observe: (project, refs, opts) => observe(engine, project, refs, opts),
     inspectUnit: (unit, signal) => inspectContainer(engine, unit, signal),
     imageId: (ref, signal) => imageId(engine, ref, signal),

@@ -56,7 +56,7 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   const adoption = adoptionOf(req.catalog, req.project);
   // Adopted containers' config is digested with a key that lives for this plan only: digests are compared, never kept.
   const configKey = adoption.rules.length ? randomBytes(32) : undefined;
-  req.runtime.admit(chosen);
+  const ignoredFields = req.runtime.admit(chosen);
   const observed = await req.runtime.observe(req.project, refs, { signal: req.signal, adoption, configKey });
   const digests: Record<string, Record<string, string> | undefined> = {};
   const adoptionDigests: Record<string, DesiredDigests | undefined> = {};
@@ -83,6 +83,10 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
     containerName: (module, service) => unitName(req.project, module, service),
   };
   const plan = computePlan(inputs);
+  for (const p of ignoredFields) {
+    const name = chosen.find((m) => m.file === p.file)?.name;
+    plan.modules.find((m) => m.name === name)?.warnings.push(`${p.path}: ${p.message} (${p.code})`);
+  }
   const outsidePlans = outside.length
     ? computePlan({ ...inputs, selected: outside.map((m) => m.name), prune: false, rerun: false }).modules
     : [];

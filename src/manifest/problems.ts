@@ -239,6 +239,12 @@ export const PROBLEM_CODES = {
       "A Compose `depends_on` names a service that no module in this module's `spec.depends_on` owns (platformctl orders modules, and starts a module only when the modules it depends on are in sync and healthy, which covers every Compose condition).",
     fix: "Add the owning module to `spec.depends_on`, or move the service into its own module.",
   },
+  "runtime.ignored_field": {
+    layer: "semantic",
+    meaning:
+      "A field the selected runtime does not use: the Docker runtime runs one container per service on one engine, so `replicas` and `spec.placement` (Swarm fields) change nothing there (a warning: one catalog may serve both runtimes).",
+    fix: "Nothing, if the catalog also serves a Swarm (`--runtime swarm`); otherwise remove the field.",
+  },
   "compose.file": {
     layer: "file",
     meaning:

@@ -4,6 +4,7 @@ import { dockerRuntime } from "../engine/docker-runtime.js";
 import { swarmRuntime } from "../engine/swarm/swarm-runtime.js";
 import { UsageError } from "../errors.js";
 import type { Runtime } from "./runtime.js";
+import { runtimeNameOf, type RuntimeName } from "../manifest/runtime-ignored-fields.js";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -13,7 +14,7 @@ type Env = Readonly<Record<string, string | undefined>>;
  * lazily, so call `ping()` to check. A new runtime is one more entry here and one adapter implementing
  * `Runtime`; no caller changes.
  */
-const RUNTIMES: Readonly<Record<string, (env: Env) => Runtime>> = {
+const RUNTIMES: Readonly<Record<RuntimeName, (env: Env) => Runtime>> = {
   docker: (env) => dockerRuntime(connectEngine({ ...env })),
   /** A Docker Swarm through its manager's engine (DOCKER_HOST): units are Swarm services, one-shots replicated jobs. */
   swarm: (env) => swarmRuntime(connectEngine({ ...env })),
@@ -22,11 +23,11 @@ const RUNTIMES: Readonly<Record<string, (env: Env) => Runtime>> = {
 /** Opens the runtime the environment selects; an unknown PLATFORMCTL_RUNTIME is a usage error (nothing is touched). */
 export function openRuntime(env: Env): Runtime {
   const name = env.PLATFORMCTL_RUNTIME || "docker";
-  const open = Object.hasOwn(RUNTIMES, name) ? RUNTIMES[name] : undefined;
-  if (!open) {
+  const known = runtimeNameOf(env);
+  if (!known) {
     throw new UsageError("usage.runtime", `PLATFORMCTL_RUNTIME=${name.slice(0, 40)} is not a runtime platformctl knows`, {
       hint: `Unset it, or set one of: ${Object.keys(RUNTIMES).join(", ")}.`,
     });
   }
-  return open(env);
+  return RUNTIMES[known](env);
 }

@@ -2,6 +2,7 @@
 import type { Readable } from "node:stream";
 import { PlatformError, type ErrorCode, type PlatformErrorOptions } from "../errors.js";
 import type { Module, Service } from "../manifest/module.js";
+import type { Problem } from "../manifest/problems.js";
 import type { Adoption } from "../plan/adoption.js";
 import type { ObservedContainer, ObservedState } from "../plan/observed-state.js";
 import type { HeldValues } from "../secrets/module-secrets.js";
@@ -266,8 +267,10 @@ export interface Runtime {
   /**
    * Refuses, before anything is observed, planned or changed, a module this runtime cannot run without losing data
    * (Swarm: a stateful module not pinned to one node throws `swarm.unpinned_stateful`). No I/O. Docker admits all.
+   * Returns the fields of `modules` this runtime will not use (`runtime.ignored_field` warnings, never errors; Docker:
+   * `replicas` and `spec.placement`), for plan and apply to show.
    */
-  admit(modules: readonly Module[]): void;
+  admit(modules: readonly Module[]): Problem[];
 
   /**
    * One read-only snapshot of `project`: every unit carrying its mark, the local image id of each of `imageRefs`

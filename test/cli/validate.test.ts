@@ -45,6 +45,26 @@ describe("valid catalogs", () => {
   });
 });
 
+describe("runtime-specific fields", () => {
+  it("warns that the Docker runtime ignores replicas and placement, exits 0, and says nothing with --runtime swarm", async () => {
+    const root = await writeCatalog(await temp.make("cli-swarm-fields"), {
+      demo: aManifest({ specExtra: ["placement:", '  constraints: ["node.hostname==db1"]'], serviceExtra: ["replicas: 2"] }),
+    });
+    const docker = await runCli(["validate", root], { PLATFORMCTL_RUNTIME: undefined });
+    expect(docker.code, docker.stdout).toBe(0);
+    expect(docker.stdout).toContain("spec.services.app.replicas: 2 replicas are ignored on the Docker runtime");
+    expect(docker.stdout).toContain("spec.placement.constraints: placement is ignored on the Docker runtime");
+    const json = await runCli(["validate", "--json", root], { PLATFORMCTL_RUNTIME: undefined });
+    expect((JSON.parse(json.stdout) as { warnings: { path: string; code: string }[] }).warnings.map((w) => [w.path, w.code])).toEqual([
+      ["spec.services.app.replicas", "runtime.ignored_field"],
+      ["spec.placement.constraints", "runtime.ignored_field"],
+    ]);
+    const swarm = await runCli(["--runtime", "swarm", "validate", root], { PLATFORMCTL_RUNTIME: undefined });
+    expect(swarm.code, swarm.stdout).toBe(0);
+    expect(swarm.stdout).not.toContain("ignored");
+  });
+});
+
 describe("PATH forms", () => {
   it("accepts a modules directory, a module directory and a module.yaml", async () => {
     for (const target of ["modules", "modules/postgres", "modules/postgres/module.yaml"]) {

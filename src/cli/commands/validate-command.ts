@@ -13,15 +13,25 @@ export function registerValidateCommand(program: Command, env: CommandEnv): void
 }
 
 export async function runValidate(env: CommandEnv, args: ValidateArguments): Promise<number> {
-  const [{ loadModules }, { catalogCache }, { envFileDirs }, { resolveStateDir }, { validateView }] = await Promise.all([
+  const [
+    { loadModules },
+    { catalogCache },
+    { envFileDirs },
+    { resolveStateDir },
+    { validateView },
+    { runtimeIgnoredFields, runtimeNameOf },
+  ] = await Promise.all([
     import("../../catalog/load-modules.js"),
     import("../../catalog/catalog-cache.js"),
     import("../../secrets/env-files.js"),
     import("../../state/state-dir.js"),
     import("../views/validate-view.js"),
+    import("../../manifest/runtime-ignored-fields.js"),
   ]);
   const cache = await catalogCache(resolveStateDir(env.io.env, env.io.cwd), env.io.env);
   const result = await loadModules(args.paths, { strict: args.strict, envFileDirs: envFileDirs(env.io.env), env: env.io.env }, cache);
-  validateView(env.io, args.json).result(result, args.strict);
+  const runtime = runtimeNameOf(env.io.env);
+  const ignored = runtime ? runtimeIgnoredFields(runtime, result.modules) : [];
+  validateView(env.io, args.json).result(ignored.length ? { ...result, warnings: [...result.warnings, ...ignored] } : result, args.strict);
   return result.valid ? EXIT.ok : EXIT.error;
 }

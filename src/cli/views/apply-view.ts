@@ -2,6 +2,7 @@
 import type { ApplyResult } from "../../apply/apply-modules.js";
 import type { Decision } from "../../policy/policy.js";
 import type { ActionRecord } from "../../state/audit.js";
+import { formatProblem, type Problem } from "../../manifest/problems.js";
 import { styler, writeLine, type CliIO } from "../io.js";
 
 export interface ApplyView {
@@ -11,6 +12,8 @@ export interface ApplyView {
   result(result: ApplyResult): void;
   /** Only the JSON view is told: the human view lets the error handler print the blocked error. */
   blocked(decision: Decision): void;
+  /** Fields of the applied modules the runtime does not use (`runtime.ignored_field`), told once before anything runs. */
+  warnings(problems: readonly Problem[]): void;
 }
 
 export function applyView(io: CliIO, json: boolean): ApplyView {
@@ -18,7 +21,8 @@ export function applyView(io: CliIO, json: boolean): ApplyView {
 }
 
 /** The `--json` shape for one module: {module, outcome, actions, audit_id}; several modules: {outcome, audit_id, results}. */
-export function applyJson(result: ApplyResult): unknown {
+export function applyJson(result: ApplyResult, warnings: readonly Problem[] = []): unknown {
+  const told = warnings.length ? { warnings: warnings.map(({ file, path, code, message }) => ({ file, path, code, message })) } : {};
   const one = (m: ApplyResult["modules"][number]) => ({
     module: m.module,
     outcome: m.outcome,
@@ -31,17 +35,22 @@ export function applyJson(result: ApplyResult): unknown {
     })),
     audit_id: result.audit_id,
     ...(m.message ? { message: m.message } : {}),
+    ...told,
   });
   return result.modules.length === 1
     ? one(result.modules[0] as ApplyResult["modules"][number])
-    : { outcome: result.outcome, audit_id: result.audit_id, results: result.modules.map(one) };
+    : { outcome: result.outcome, audit_id: result.audit_id, results: result.modules.map(one), ...told };
 }
 
 function jsonView(io: CliIO): ApplyView {
+  let told: readonly Problem[] = [];
   return {
     progress: () => {},
     actionDone: () => {},
-    result: (r) => writeLine(io.stdout, JSON.stringify(applyJson(r), null, 2)),
+    warnings: (problems) => {
+      told = problems;
+    },
+    result: (r) => writeLine(io.stdout, JSON.stringify(applyJson(r, told), null, 2)),
     blocked: (d) =>
       writeLine(
         io.stdout,
@@ -92,5 +101,8 @@ function humanView(io: CliIO): ApplyView {
       writeLine(io.stdout, `apply ${result.outcome} (audit ${result.audit_id})`);
     },
     blocked: () => {},
+    warnings(problems) {
+      for (const p of problems) writeLine(io.stdout, `${s.yellow("warning:")} ${formatProblem(p)}`);
+    },
   };
 }

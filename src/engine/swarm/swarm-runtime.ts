@@ -10,6 +10,7 @@ import { imageId } from "../observe.js";
 import { logsQuery } from "../requests.js";
 import { replacementUnitName, resourceName, unitName } from "../../plan/unit-name.js";
 import type { ObservedState } from "../../plan/observed-state.js";
+import { runtimeIgnoredFields } from "../../manifest/runtime-ignored-fields.js";
 import type { CreatedUnit, Runtime, UnitSpec } from "../../runtime/runtime.js";
 import { describeService, getService, isJob, jobIteration, listNetworks, listServices, listTasks } from "./observe-swarm.js";
 import { assertPinnedIfStateful, buildService, overlayNetworkBody, SWARM_LABEL, type ServiceSpec } from "./service-spec.js";
@@ -132,6 +133,7 @@ export function swarmRuntime(engine: Engine): Runtime {
     ping: (signal) => engine.ping(signal),
     admit: (modules) => {
       for (const m of modules) assertPinnedIfStateful(m);
+      return runtimeIgnoredFields("swarm", modules);
     },
     async observe(project, refs, opts): Promise<ObservedState> {
       const signal = opts?.signal;
