@@ -35,7 +35,7 @@ export function dockerRuntime(engine: Engine): Runtime {
     ping: (signal) => engine.ping(signal),
     admit: (modules) => runtimeIgnoredFields("docker", modules),
     observe: (project, refs, opts) => observe(engine, project, refs, opts),
-    inspectUnit: (unit, signal) => inspectContainer(engine, unit, signal),
+    inspectUnit: (unit, signal, onHeld) => inspectContainer(engine, unit, signal, undefined, onHeld),
     imageId: (ref, signal) => imageId(engine, ref, signal),
     heldValues: (unit, signal) => inspectHeldValues(engine, unit, signal),
     async createUnit(spec: UnitSpec, opts) {

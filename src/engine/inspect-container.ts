@@ -3,7 +3,9 @@ import { z } from "zod";
 import type { Engine } from "./connect.js";
 import { requestJson, seg } from "./dial.js";
 import { EngineError, isEngineError } from "./errors.js";
+import { toHeldValues } from "./held-values.js";
 import { LABEL } from "./labels.js";
+import type { HeldValues } from "../secrets/module-secrets.js";
 import { argvDigest, envDigests } from "../plan/adoption.js";
 import {
   CONTAINER_STATUSES,
@@ -22,6 +24,7 @@ const InspectSchema = z.object({
   Created: z.string(),
   Image: z.string(),
   RestartCount: z.number().int(),
+  HostConfig: z.object({ RestartPolicy: z.object({ Name: z.string().nullish() }).nullish() }).nullish(),
   Config: z.object({
     Image: z.string(),
     Labels: z.record(z.string(), z.string()).nullish(),
@@ -85,6 +88,7 @@ export function toObservedContainer(reply: unknown): ObservedContainer {
     health,
     healthLog: health ? (i.State.Health?.Log ?? []).map((p) => ({ exitCode: p.ExitCode, output: p.Output })) : [],
     restartCount: i.RestartCount,
+    restartPolicy: i.HostConfig?.RestartPolicy?.Name ?? "",
     createdAt: i.Created,
   };
 }
@@ -187,13 +191,15 @@ export function toObservedImageConfig(reply: unknown, key: Uint8Array): Observed
 
 /**
  * Inspects one container by id or name; null when it does not exist (404). With `configKey` the digested config is
- * attached (`config`), from the same reply: adoption costs no extra request.
+ * attached (`config`), from the same reply: adoption costs no extra request. `onHeld` gets the values the container
+ * holds (for masking only) from the same reply, when they can be read.
  */
 export async function inspectContainer(
   engine: Engine,
   idOrName: string,
   signal?: AbortSignal,
   configKey?: Uint8Array,
+  onHeld?: (held: HeldValues) => void,
 ): Promise<ObservedContainer | null> {
   try {
     const reply = await requestJson(engine, {
@@ -205,6 +211,10 @@ export async function inspectContainer(
     });
     const c = toObservedContainer(reply);
     if (configKey) c.config = toObservedConfig(reply, configKey) ?? undefined;
+    if (onHeld) {
+      const held = toHeldValues(reply);
+      if (held) onHeld(held);
+    }
     return c;
   } catch (e) {
     if (isEngineError(e, "not_found")) return null;

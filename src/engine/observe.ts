@@ -8,6 +8,7 @@ import { LABEL } from "./labels.js";
 import { COMPOSE_LABEL, matchAdoption, type Adoption } from "../plan/adoption.js";
 import type { ObservedContainer, ObservedImageConfig, ObservedNetwork, ObservedState, ObservedVolume } from "../plan/observed-state.js";
 import { labelledListQuery, listContainersQuery } from "./requests.js";
+import type { HeldValues } from "../secrets/module-secrets.js";
 
 export interface ObserveOptions {
   signal?: AbortSignal | undefined;
@@ -20,6 +21,8 @@ export interface ObserveOptions {
    * container's `config` and `ObservedState.imageConfigs` are filled from the replies already fetched.
    */
   configKey?: Uint8Array | undefined;
+  /** Gets each container's held values (for masking only) from its inspect reply: see `Runtime.observe`. */
+  onHeld?: ((id: string, held: HeldValues) => void) | undefined;
 }
 
 const LabelsSchema = z.record(z.string(), z.string()).nullish();
@@ -41,7 +44,7 @@ export async function observe(
   imageRefs: readonly string[],
   opts: ObserveOptions = {},
 ): Promise<ObservedState> {
-  const { signal, configKey } = opts;
+  const { signal, configKey, onHeld } = opts;
   const adoption = opts.adoption?.rules.length || opts.adoption?.volumes.length ? opts.adoption : undefined;
   const refs = [...new Set(imageRefs)].sort();
   const [list, images, volumes, networks] = await Promise.all([
@@ -61,10 +64,11 @@ export async function observe(
     (c) => c.Labels?.[LABEL.project] === project || (adoption !== undefined && matchAdoption(c.Labels ?? {}, adoption) !== undefined),
   );
   const inspected = await mapLimit(listed, opts.concurrency ?? 16, async (l) => {
-    if (!adoption || matchAdoption(l.Labels ?? {}, adoption) === undefined) return inspectContainer(engine, l.Id, signal);
+    const held = onHeld && ((h: HeldValues) => onHeld(l.Id, h));
+    if (!adoption || matchAdoption(l.Labels ?? {}, adoption) === undefined) return inspectContainer(engine, l.Id, signal, undefined, held);
     // Compose-created: its config is compared only while platformctl has not recreated it (no spec hash of its own).
     const own = l.Labels?.[LABEL.specHash] !== undefined;
-    return adopted(await inspectContainer(engine, l.Id, signal, own ? undefined : configKey), adoption);
+    return adopted(await inspectContainer(engine, l.Id, signal, own ? undefined : configKey, held), adoption);
   });
   const containers = inspected
     .filter((c): c is ObservedContainer => c !== null && (c.labels[LABEL.project] === project || c.compose !== undefined))

@@ -1,14 +1,14 @@
-// The shell around judgeHealth: observes twice ~1 s apart (restart loops), waits for starting services, gathers mount facts.
+// The shell around judgeHealth: observes (twice ~1 s apart when a restart loop could hide), waits for starting services, gathers mount facts.
 import { setTimeout as sleepMs } from "node:timers/promises";
 import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
-import { heldEnvNames, heldSecrets, readModuleSecrets } from "../secrets/module-secrets.js";
+import { heldEnvNames, heldSecrets, readModuleSecrets, type HeldValues } from "../secrets/module-secrets.js";
 import type { Module } from "../manifest/module.js";
-import type { ObservedContainer, ObservedState } from "../plan/observed-state.js";
+import type { ObservedState } from "../plan/observed-state.js";
 import { adoptionOf } from "../plan/adoption.js";
 import { unitName } from "../plan/unit-name.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { gatherMountFacts } from "./gather-mount-facts.js";
-import { judgeHealth, judgeMounts, type HealthReport } from "./judge-health.js";
+import { judgeHealth, judgeMounts, needsSecondLook, type HealthReport } from "./judge-health.js";
 import { mountWarnings, type MountFinding } from "./mount-sanity.js";
 
 export interface HealthContext {
@@ -51,24 +51,33 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
   const modules = ctx.catalog.filter((m) => wanted.has(m.name));
   const resolved = (await Promise.all(modules.map((m) => readModuleSecrets(m, ctx.env)))).flat();
   const adoption = adoptionOf(ctx.catalog, ctx.project);
-  const look = () => ctx.runtime.observe(ctx.project, [], { signal: ctx.signal, adoption });
+  const name = (m: string, s: string) => unitName(ctx.project, m, s);
+  // One read per container serves both the observation and the values it holds (for masking).
+  const look = async (): Promise<Look> => {
+    const held = new Map<string, HeldValues>();
+    const state = await ctx.runtime.observe(ctx.project, [], { signal: ctx.signal, adoption, onHeld: (id, h) => held.set(id, h) });
+    return { state, held };
+  };
   const started = clock();
   const deadline = new Map(modules.map((m) => [m.name, started + m.timeoutSeconds * 1000]));
 
   let first = await look();
   for (;;) {
-    await sleep(sampleMs);
-    const second = await look();
-    const secrets = [...resolved, ...(await containerSecrets(ctx, modules, second.containers))];
+    let second = first;
+    if (needsSecondLook(modules, first.state.containers, name)) {
+      await sleep(sampleMs);
+      second = await look();
+    }
+    const secrets = [...resolved, ...(await containerSecrets(ctx, modules, second))];
     const now = clock();
     const waitedSeconds = ctx.wait
       ? Object.fromEntries(modules.map((m) => [m.name, Math.round((Math.min(now, deadline.get(m.name) ?? now) - started) / 1000)]))
       : undefined;
     const report = judgeHealth({
       modules,
-      first: first.containers,
-      second: second.containers,
-      containerName: (m, s) => unitName(ctx.project, m, s),
+      first: first.state.containers,
+      second: second.state.containers,
+      containerName: name,
       secrets,
       waitedSeconds,
       now,
@@ -81,34 +90,40 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
               runtime: ctx.runtime,
               catalog: ctx.catalog,
               selected: ctx.selected,
-              containers: second.containers,
+              containers: second.state.containers,
               env: ctx.env,
               cwd: ctx.cwd,
               signal: ctx.signal,
             }),
           )
         : [];
-      return { report: judgeMounts(report, mounts, ctx.strict === true), mounts, observed: second, secrets };
+      return { report: judgeMounts(report, mounts, ctx.strict === true), mounts, observed: second.state, secrets };
     }
-    first = second;
+    if (second === first) {
+      await sleep(sampleMs);
+      first = await look();
+    } else first = second;
   }
+}
+
+/** One observation and the values its containers hold (by container id; never part of the observation). */
+interface Look {
+  state: ObservedState;
+  held: Map<string, HeldValues>;
 }
 
 /**
  * What the modules' containers actually hold for the manifest's `${VAR}` references and env-file keys: the values to
  * mask when the variable is not set here or was rotated since the container was created (never shown or stored).
  */
-async function containerSecrets(
-  ctx: HealthContext,
-  modules: readonly Module[],
-  containers: readonly ObservedContainer[],
-): Promise<string[]> {
+async function containerSecrets(ctx: HealthContext, modules: readonly Module[], look: Look): Promise<string[]> {
   const out: string[] = [];
-  for (const c of containers) {
-    const s = modules.find((m) => m.name === c.module)?.services.find((x) => x.name === c.service);
-    if (!s) continue;
-    const m = modules.find((x) => x.name === c.module) as Module;
-    const held = await ctx.runtime.heldValues(c.id, ctx.signal);
+  const byName = new Map(modules.map((m) => [m.name, m]));
+  for (const c of look.state.containers) {
+    const m = byName.get(c.module);
+    const s = m?.services.find((x) => x.name === c.service);
+    if (!m || !s) continue;
+    const held = look.held.get(c.id) ?? (await ctx.runtime.heldValues(c.id, ctx.signal)); // a runtime that did not hand them over
     if (held)
       out.push(...heldSecrets(s, held, Object.keys(await readEnvFiles(m, s, envFileDirs(ctx.env)).catch(() => heldEnvNames(held))))); // unreadable: mask every undeclared variable
   }

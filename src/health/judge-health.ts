@@ -1,4 +1,4 @@
-// Pure judgement of module health: declared services plus two observations ~1 s apart in, one verdict per service out.
+// Pure judgement of module health: declared services plus one or two observations ~1 s apart in, one verdict per service out.
 import type { ExpectedState, Module, Service } from "../manifest/module.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
 import { maintenanceLaneCommands } from "../policy/maintenance-advice.js";
@@ -133,6 +133,30 @@ function restartedRecently(c: ObservedContainer, s: JudgedModule["services"][num
   if (!Number.isFinite(started)) return false;
   const window = Math.max(RESTART_WINDOW_MS, (s.healthcheck?.startPeriodNs ?? 0) / 1e6);
   return now - started < window;
+}
+
+/** A restart policy that restarts the container (`""` and `no` do not; unknown: assume it may). */
+const mayRestart = (c: ObservedContainer): boolean => c.restartPolicy === undefined || (c.restartPolicy !== "" && c.restartPolicy !== "no");
+
+/**
+ * Whether a second observation ~1 s after `first` could change a verdict: a judged long-running service's container
+ * that a restart policy restarts and that is not already seen restarting (the first look may have fallen between
+ * two crashes of a loop), or a one-shot still running or restarting (it may finish). Otherwise `first` is judged alone: a
+ * container no restart policy restarts cannot loop, so waiting would only delay the same verdict. Pure.
+ */
+export function needsSecondLook(
+  modules: readonly JudgedModule[],
+  first: readonly ObservedContainer[],
+  containerName: (module: string, service: string) => string,
+): boolean {
+  return modules.some((m) =>
+    m.services.some((s) => {
+      const c = pickContainer(first, m.name, s.name, containerName(m.name, s.name));
+      if (!c) return false;
+      if (s.expectedState === "exited-success") return c.status === "running" || c.status === "restarting";
+      return c.status !== "restarting" && mayRestart(c);
+    }),
+  );
 }
 
 function judgeService(inputs: HealthInputs, module: string, s: JudgedModule["services"][number]): ServiceVerdict {

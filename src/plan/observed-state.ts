@@ -57,6 +57,11 @@ export interface ObservedContainer {
   healthLog: HealthProbe[];
   /** Restarts done by the restart policy since the last manual start. */
   restartCount: number;
+  /**
+   * `HostConfig.RestartPolicy.Name` (`no`, `always`, `unless-stopped`, `on-failure`; `""` counts as `no`); undefined
+   * when the runtime does not say, which must be read as "may restart".
+   */
+  restartPolicy?: string | undefined;
   createdAt: string;
   /**
    * Set when Docker Compose created the container for a service the catalog owns (its `com.docker.compose.project` and

@@ -27,6 +27,12 @@ export interface ObserveOpts {
   signal?: AbortSignal | undefined;
   adoption?: Adoption | undefined;
   configKey?: Uint8Array | undefined;
+  /**
+   * Called with each observed unit's id and the values it holds (as `heldValues` reads them), taken from the same
+   * read as its observation, so masking costs no second read. The values go only to this callback, never into the
+   * ObservedState. A runtime that cannot do this does not call it: ask `heldValues` for the units it skipped.
+   */
+  onHeld?: ((unitId: string, held: HeldValues) => void) | undefined;
 }
 
 /** A unit's id, or its name. */
@@ -279,8 +285,11 @@ export interface Runtime {
    * one list request); with `configKey`, adopted units carry their digested config and images their defaults.
    */
   observe(project: string, imageRefs: readonly string[], opts?: ObserveOpts): Promise<ObservedState>;
-  /** One unit as observe would describe it; null when it does not exist. */
-  inspectUnit(unit: UnitRef, signal?: AbortSignal): Promise<ObservedContainer | null>;
+  /**
+   * One unit as observe would describe it; null when it does not exist. `onHeld` (see ObserveOpts) receives the values
+   * it holds from the same read; a runtime that cannot do this does not call it (ask `heldValues`).
+   */
+  inspectUnit(unit: UnitRef, signal?: AbortSignal, onHeld?: (held: HeldValues) => void): Promise<ObservedContainer | null>;
   /** The local id of image `ref`; null when the runtime does not have it (nothing is pulled). */
   imageId(ref: string, signal?: AbortSignal): Promise<string | null>;
   /**

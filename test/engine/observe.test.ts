@@ -5,6 +5,7 @@ import { connectEngine } from "../../src/engine/connect.js";
 import { LABEL } from "../../src/engine/labels.js";
 import { observe } from "../../src/engine/observe.js";
 import type { ObservedContainer, ObservedState } from "../../src/plan/observed-state.js";
+import type { HeldValues } from "../../src/secrets/module-secrets.js";
 import { aLabelledContainer, rawInspect, removeQuietly, testDocker, testEngine } from "../helpers/docker.js";
 import { testProject } from "../helpers/run-id.js";
 import { startRecordingProxy } from "../helpers/recording-proxy.js";
@@ -123,9 +124,24 @@ describe("observe", () => {
       health: undefined,
       healthLog: [],
       restartCount: 0,
+      restartPolicy: "no",
       createdAt: raw.Created,
     });
     expect(c.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it("reports each container's restart policy as the engine holds it", () => {
+    expect(byService("looping").restartPolicy).toBe("always");
+    expect(byService("running").restartPolicy).toBe("no");
+  });
+
+  it("hands each container's held values to onHeld from the one inspect that observes it, never into the state", async () => {
+    const held = new Map<string, HeldValues>();
+    const again = await observe(engine, project, [], { onHeld: (id, h) => held.set(id, h) });
+    expect([...held.keys()].sort()).toEqual(again.containers.map((c) => c.id).sort());
+    expect(held.get(ids.created as string)?.env).toContain(`SECRET=${ENV_CANARY}`);
+    expect(held.get(ids.running as string)?.cmd).toEqual(["sleep", "3600"]);
+    expect(JSON.stringify(again)).not.toContain(ENV_CANARY);
   });
 
   it("never copies environment values into the observed state", () => {

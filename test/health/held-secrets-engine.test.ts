@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { CANARY, useScenarios } from "../apply/apply-scenario.js";
 import { manifest } from "../helpers/platform.js";
+import { startRecordingProxy } from "../helpers/recording-proxy.js";
 import { runCli } from "../helpers/run-cli.js";
 import { TEST_IMAGE } from "../helpers/test-image.js";
 
@@ -41,6 +42,29 @@ describe("health and smoke mask the values a container holds", () => {
       // Positive control: the reason is still shown, with the value masked.
       expect(out, `${label} ${args.join(" ")}`).toMatch(/failed to start/);
       expect(out, `${label} ${args.join(" ")}`).toContain("***");
+    }
+  }, 180_000);
+
+  it("reads each container once: the inspect that observes it also gives the values to mask", async () => {
+    const s = await scenario("held-once", { leaky });
+    const applied = await s.apply(["--module", "leaky"]);
+    expect(applied.code, applied.stdout + applied.stderr).toBe(1);
+    const id = (await s.container("leaky")).Id;
+    const proxy = await startRecordingProxy();
+    try {
+      const r = await runCli(["health", "--project", s.project, "--modules-dir", s.dir, "--module", "leaky", "--json"], {
+        STATE_DIR: s.stateDir,
+        DOCKER_HOST: proxy.dockerHost,
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout + r.stderr).not.toContain(CANARY);
+      expect(r.stdout).toMatch(/failed to start/);
+      expect(r.stdout).toContain("***");
+      // A start-failed container under restart "no" cannot loop: one observation, no second read for its values.
+      expect(proxy.requests.filter((q) => q.url.split("?")[0] === `/v1.41/containers/${id}/json`)).toHaveLength(1);
+      expect(proxy.requests.filter((q) => q.method !== "GET")).toEqual([]);
+    } finally {
+      await proxy.close();
     }
   }, 180_000);
 });

@@ -1,6 +1,6 @@
 // judgeHealth on plain data: every state a service can be in, restart loops from two observations, masking.
 import { describe, expect, it } from "vitest";
-import { judgeHealth, judgeMounts, RESTART_WINDOW_MS, type HealthInputs } from "../../src/health/judge-health.js";
+import { judgeHealth, judgeMounts, needsSecondLook, RESTART_WINDOW_MS, type HealthInputs } from "../../src/health/judge-health.js";
 import type { MountFinding } from "../../src/health/mount-sanity.js";
 import type { Module } from "../../src/manifest/module.js";
 import type { ObservedContainer } from "../../src/plan/observed-state.js";
@@ -324,5 +324,40 @@ describe("judgeMounts", () => {
 
   it("never lets a finding about no service (engine not local) change a verdict, even when strict", () => {
     expect(judgeMounts(report(), [finding("mount.not_checked", null, null)], true).healthy).toBe(true);
+  });
+});
+
+describe("needsSecondLook: when a second observation ~1 s later could change a verdict", () => {
+  const look = (modules: Module[], first: ObservedContainer[]) => needsSecondLook(modules, first, nameOf("p"));
+
+  it("looks again at a running service under a restart policy that restarts it (a loop may hide between crashes)", () => {
+    expect(look([web], [anObservedContainer(web, "web", { restartPolicy: "unless-stopped" })])).toBe(true);
+    expect(look([web], [anObservedContainer(web, "web", { restartPolicy: "on-failure" })])).toBe(true);
+  });
+
+  it("looks again when the runtime does not say which restart policy a unit has", () => {
+    expect(look([web], [anObservedContainer(web, "web", { restartPolicy: undefined })])).toBe(true);
+  });
+
+  it("does not look again at a service no restart policy restarts, nor at one already seen restarting", () => {
+    expect(look([web], [anObservedContainer(web, "web", { restartPolicy: "no" })])).toBe(false);
+    expect(look([web], [anObservedContainer(web, "web", { restartPolicy: "" })])).toBe(false);
+    expect(look([web], [anObservedContainer(web, "web", { restartPolicy: "always", status: "restarting" })])).toBe(false);
+  });
+
+  it("looks again at a one-shot still running (it may finish), never at one that ended or never started", () => {
+    expect(look([job], [anObservedContainer(job, "job", { status: "running", running: true, restartPolicy: "no" })])).toBe(true);
+    expect(look([job], [anObservedContainer(job, "job", { restartPolicy: "always" })])).toBe(false);
+    expect(look([job], [anObservedContainer(job, "job", { status: "created", startedAt: undefined, restartPolicy: "no" })])).toBe(false);
+  });
+
+  it("does not look again for a missing container, and looks again when any one judged service needs it", () => {
+    expect(look([web, job], [])).toBe(false);
+    expect(
+      look(
+        [web, job],
+        [anObservedContainer(web, "web", { restartPolicy: "no" }), anObservedContainer(job, "job", { status: "running", running: true })],
+      ),
+    ).toBe(true);
   });
 });
