@@ -61,6 +61,7 @@ export const ERROR_CODES = {
   "usage.repeated_flag": { meaning: "A flag that takes one value was given more than once.", exit: "error" },
   "usage.restore_from": { meaning: "restore was run without --from, or --from holds control characters.", exit: "error" },
   "usage.runtime": { meaning: "PLATFORMCTL_RUNTIME names a runtime platformctl does not know.", exit: "error" },
+  "usage.swarm_node_hosts": { meaning: "PLATFORMCTL_SWARM_NODE_HOSTS is not a list of node=tcp://host:port.", exit: "error" },
   "usage.smoke_remote_mode": { meaning: "PLATFORMCTL_SMOKE_REMOTE_MODE is not skip or run.", exit: "error" },
   "usage.unknown_module": { meaning: "A module named on the command line is not in the catalog.", exit: "error" },
   "usage.unlock_force": { meaning: "unlock was run without --force.", exit: "error", runbook: "runbooks/held-lock.md" },
@@ -220,6 +221,14 @@ export const ERROR_CODES = {
     exit: "error",
   },
   "swarm.unsupported": { meaning: "The command needs something the Swarm runtime does not do yet.", exit: "error" },
+  "swarm.node_unavailable": {
+    meaning: "The node a module's placement constraints pin it to cannot be found (no node or several match) or is not ready.",
+    exit: "error",
+  },
+  "swarm.node_host_unknown": {
+    meaning: "A command must reach a Swarm node's own engine (volumes, exec in a task) and PLATFORMCTL_SWARM_NODE_HOSTS does not name it.",
+    exit: "error",
+  },
   // the Docker runtime (EngineError: `engine.<RuntimeErrorKind>`, classified once in src/engine/errors.ts)
   "engine.aborted": { meaning: "An engine call was aborted (a deadline or a signal).", exit: "error" },
   "engine.bad_request": { meaning: "The engine rejected a request (HTTP 400), e.g. a start that failed in the runtime.", exit: "error" },

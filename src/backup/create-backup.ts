@@ -93,6 +93,8 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
   const root = await backupRoot(req.env);
   const stateDir = await ensureStateDir(req.stateDir);
   const m = req.module;
+  // A runtime that cannot keep the module's data refuses it here too (Swarm: unpinned stateful), and learns where it lives.
+  req.runtime.admit([m]);
   const method = m.backup.method;
   const volumes = moduleVolumeNames(m);
   const binds = bindSources(m, req.env);

@@ -16,8 +16,8 @@ type Env = Readonly<Record<string, string | undefined>>;
  */
 const RUNTIMES: Readonly<Record<RuntimeName, (env: Env) => Runtime>> = {
   docker: (env) => dockerRuntime(connectEngine({ ...env })),
-  /** A Docker Swarm through its manager's engine (DOCKER_HOST): units are Swarm services, one-shots replicated jobs. */
-  swarm: (env) => swarmRuntime(connectEngine({ ...env })),
+  /** A Docker Swarm through its manager's engine (DOCKER_HOST), and its nodes' (PLATFORMCTL_SWARM_NODE_HOSTS): units are Swarm services, one-shots replicated jobs. */
+  swarm: (env) => swarmRuntime(connectEngine({ ...env }), env),
 };
 
 /** Opens the runtime the environment selects; an unknown PLATFORMCTL_RUNTIME is a usage error (nothing is touched). */

@@ -274,7 +274,8 @@ export interface Runtime {
    * Refuses, before anything is observed, planned or changed, a module this runtime cannot run without losing data
    * (Swarm: a stateful module not pinned to one node throws `swarm.unpinned_stateful`). No I/O. Docker admits all.
    * Returns the fields of `modules` this runtime will not use (`runtime.ignored_field` warnings, never errors; Docker:
-   * `replicas` and `spec.placement`), for plan and apply to show.
+   * `replicas` and `spec.placement`), for plan and apply to show. Call it before volume access too: Swarm remembers
+   * where the admitted modules' volumes live (the node their constraints pin them to).
    */
   admit(modules: readonly Module[]): Problem[];
 

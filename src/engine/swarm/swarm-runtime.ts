@@ -15,6 +15,10 @@ import type { CreatedUnit, Runtime, UnitSpec } from "../../runtime/runtime.js";
 import { describeService, getService, isJob, jobIteration, listNetworks, listServices, listTasks } from "./observe-swarm.js";
 import { assertPinnedIfStateful, buildService, overlayNetworkBody, SWARM_LABEL, type ServiceSpec } from "./service-spec.js";
 import { waitForJob, waitForNoTasks, waitForService } from "./swarm-wait.js";
+import { execStream } from "../exec-stream.js";
+import { nodeEngines } from "./pinned-node.js";
+import { swarmVolumes } from "./swarm-volumes.js";
+import { runningTaskContainer } from "./task-container.js";
 
 /** A recreate's replacement, held until the old service is gone (Swarm cannot rename a service). */
 const STAGED = "staged:";
@@ -36,9 +40,14 @@ function unsupported(what: string): never {
  *   the service's own name by `renameUnit` once the old service is removed: Swarm cannot rename a service.
  * - Volumes are created by the node a task lands on (labelled through the mount's VolumeOptions); a stateful module
  *   must be pinned to one node (`spec.placement.constraints`), else `createUnit` refuses it before any change.
+ * - Volume content (backup, restore) is read and written on the node the module is pinned to, through that node's own
+ *   engine (PLATFORMCTL_SWARM_NODE_HOSTS), as on Docker (see swarm-volumes.ts for why not a job); `admit` records the
+ *   modules' constraints that locate their volumes. `execStream` runs in a running task's container on its node.
  * Holds the client, the staged replacements and the ids of jobs it created in this process.
  */
-export function swarmRuntime(engine: Engine): Runtime {
+export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string | undefined>> = {}): Runtime {
+  const volumes = swarmVolumes(engine, env);
+  const engineOf = nodeEngines(env);
   const staged = new Map<string, { spec: UnitSpec; secrets: string[] }>();
   const fresh = new Set<string>();
 
@@ -133,6 +142,7 @@ export function swarmRuntime(engine: Engine): Runtime {
     ping: (signal) => engine.ping(signal),
     admit: (modules) => {
       for (const m of modules) assertPinnedIfStateful(m);
+      volumes.remember(modules);
       return runtimeIgnoredFields("swarm", modules);
     },
     async observe(project, refs, opts): Promise<ObservedState> {
@@ -248,8 +258,8 @@ export function swarmRuntime(engine: Engine): Runtime {
       await create(held.spec, newName, signal);
     },
     ensureNetwork: (project, name, signal) => ensureOverlay(project, name, signal),
-    ensureVolume: () => unsupported("making sure of a volume from the manager (the node running a task creates it)"),
-    removeVolume: () => unsupported("removing a volume from the manager"),
+    ensureVolume: volumes.ensureVolume,
+    removeVolume: volumes.removeVolume,
     async removeNetwork(project, name, signal) {
       const full = resourceName(project, name);
       try {
@@ -291,7 +301,10 @@ export function swarmRuntime(engine: Engine): Runtime {
     waitForState: (unit, target, opts) => waitForService(engine, unit, target, opts),
     waitForExit: (unit, opts) => waitForNoTasks(engine, unit, opts),
     exec: () => unsupported("exec in a task (health and smoke exec probes)"),
-    execStream: () => unsupported("exec in a task (exec backups and dump restores)"),
+    async execStream(unit, cmd, opts) {
+      const task = await runningTaskContainer(engine, engineOf, unit, "run exec in service", opts.signal);
+      return execStream(task.engine, task.containerId, cmd, opts);
+    },
     async tailLogs(unit, lines, signal) {
       const call = {
         method: "GET",
@@ -307,7 +320,7 @@ export function swarmRuntime(engine: Engine): Runtime {
     },
     unitMounts: () => unsupported("reading a task's mounts"),
     readDevice: () => unsupported("reading a task's devices"),
-    readVolume: () => unsupported("reading a volume (backup)"),
-    writeVolume: () => unsupported("writing a volume (restore)"),
+    readVolume: volumes.readVolume,
+    writeVolume: volumes.writeVolume,
   };
 }
