@@ -1,12 +1,12 @@
 // Reads manifests from disk (the only file-system code of the manifest phase) and hands the bytes to the pure validator.
-import { lstat, readdir, stat } from "node:fs/promises";
+import { lstat, readdir, stat, type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { PROBLEM_CODES, type Problem, type ProblemCode } from "../manifest/problems.js";
 import type { CatalogResult, ManifestResult, ManifestSource, ValidateOptions } from "../manifest/validate.js";
 import { checkCatalog } from "../manifest/validate-catalog.js";
 import { MAX_MANIFEST_BYTES } from "../manifest/vocabulary.js";
 import { manifestCacheKey, type ManifestCache } from "../state/manifest-cache.js";
-import { readBounded } from "./read-bounded.js";
+import { openNoFollow, readOpenBounded } from "./read-bounded.js";
 
 /**
  * The validator, the YAML parser and the Compose reader, loaded on first need: a catalog whose manifests all come
@@ -83,21 +83,28 @@ export async function findManifests(target: string): Promise<{
 
 /** Reads one manifest without following a symlink and without reading more than the size limit (+1 byte to detect excess). */
 export async function readManifest(file: string): Promise<{ source?: ManifestSource; problem?: Problem }> {
-  const st = await lstat(file).catch((e: NodeJS.ErrnoException) =>
-    e.code === "ENOENT" || e.code === "ENOTDIR" ? undefined : ("unreadable" as const),
-  );
-  if (st === "unreadable") return { problem: fileProblem(file, "file.unreadable", "file cannot be read") };
-  if (!st) return { problem: fileProblem(file, "file.not_found", "file does not exist") };
-  if (st.isSymbolicLink()) return { problem: fileProblem(file, "file.symlink", "module.yaml is a symbolic link") };
-  if (!st.isFile()) return { problem: fileProblem(file, "file.unreadable", "not a regular file") };
-  // Reported with the real size; the reader below never loads more than the limit.
-  if (st.size > MAX_MANIFEST_BYTES)
-    return { problem: fileProblem(file, "file.too_large", `file is ${st.size} bytes; the limit is ${MAX_MANIFEST_BYTES}`) };
+  let fh: FileHandle;
+  try {
+    fh = await openNoFollow(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") return { problem: fileProblem(file, "file.symlink", "module.yaml is a symbolic link") };
+    if (code === "ENOENT" || code === "ENOTDIR") return { problem: fileProblem(file, "file.not_found", "file does not exist") };
+    return { problem: fileProblem(file, "file.unreadable", "file cannot be read") };
+  }
   let bytes: Uint8Array;
   try {
-    bytes = await readBounded(file, MAX_MANIFEST_BYTES);
+    const st = await fh.stat();
+    if (!st.isFile()) return { problem: fileProblem(file, "file.unreadable", "not a regular file") };
+    // Reported with the real size; the reader below never loads more than the limit.
+    if (st.size > MAX_MANIFEST_BYTES)
+      return { problem: fileProblem(file, "file.too_large", `file is ${st.size} bytes; the limit is ${MAX_MANIFEST_BYTES}`) };
+    bytes = await readOpenBounded(fh, st.size, MAX_MANIFEST_BYTES);
   } catch {
     return { problem: fileProblem(file, "file.unreadable", "file cannot be read") };
+  } finally {
+    // Safe: a failed close of a read-only handle loses nothing; the bytes were read or the problem reported.
+    await fh.close().catch(() => undefined);
   }
   const dir = path.dirname(file);
   return { source: { file, dir, dirName: path.basename(path.resolve(dir)), bytes } };

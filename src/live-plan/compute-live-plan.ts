@@ -47,10 +47,11 @@ export interface LivePlan {
  * container, so it stays in `health`.
  */
 export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
-  const chosen = req.selected.length ? req.catalog.filter((m) => req.selected.includes(m.name)) : [...req.catalog];
-  const run = chosen.map((m) => m.name);
+  const selected = new Set(req.selected);
+  const chosen = selected.size ? req.catalog.filter((m) => selected.has(m.name)) : [...req.catalog];
+  const run = new Set(chosen.map((m) => m.name));
   // Dependencies outside the run are planned from the same observation: they must be observed ready.
-  const outsideNames = new Set(chosen.flatMap((m) => m.dependsOn).filter((d) => !run.includes(d)));
+  const outsideNames = new Set(chosen.flatMap((m) => m.dependsOn).filter((d) => !run.has(d)));
   const outside = req.catalog.filter((m) => outsideNames.has(m.name));
   const refs = [...new Set([...chosen, ...outside].flatMap((m) => m.services.map((s) => s.image)))].sort();
   const adoption = adoptionOf(req.catalog, req.project);
@@ -102,8 +103,9 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
     cwd: req.cwd,
     signal: req.signal,
   });
+  const byName = new Map(plan.modules.map((m) => [m.name, m]));
   for (const f of mountWarnings(facts)) {
-    const mp = plan.modules.find((m) => m.name === f.module);
+    const mp = f.module === null ? undefined : byName.get(f.module);
     if (mp && f.code !== "mount.not_checked") mp.warnings.push(`${f.message} (${f.code}; ${f.remedy})`);
   }
   return { plan, observed, dependencies, inputs };

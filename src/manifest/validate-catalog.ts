@@ -161,7 +161,8 @@ export function dependencyOrder(modules: readonly Module[]): Module[] {
  */
 function findCycles(modules: readonly Module[]): string[][] {
   const names = modules.map((m) => m.name).sort();
-  const edges = new Map(modules.map((m) => [m.name, [...new Set(m.dependsOn)].filter((d) => names.includes(d)).sort()]));
+  const known = new Set(names);
+  const edges = new Map(modules.map((m) => [m.name, [...new Set(m.dependsOn)].filter((d) => known.has(d)).sort()]));
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const onStack = new Set<string>();

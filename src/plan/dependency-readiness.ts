@@ -28,8 +28,8 @@ export interface DependencyReadiness {
 export interface ReadinessInputs {
   /** The module whose dependencies are judged. */
   module: Module;
-  /** The modules applied in this run (the plan's selection). */
-  run: readonly string[];
+  /** The modules applied in this run (the plan's selection); a set, built once per plan rather than once per module. */
+  run: ReadonlySet<string>;
   /** Plans of the dependencies outside the run, computed from the same observation. */
   outside: readonly ModulePlan[];
   observed: ObservedState;
@@ -52,9 +52,8 @@ function driftProblems(dep: ModulePlan): string[] {
  * the run must be observed ready now.
  */
 export function dependencyReadiness(inputs: ReadinessInputs): DependencyReadiness[] {
-  const run = new Set(inputs.run);
   return inputs.module.dependsOn.map((name): DependencyReadiness => {
-    if (run.has(name)) return { module: name, readiness: "in-this-run", problems: [] };
+    if (inputs.run.has(name)) return { module: name, readiness: "in-this-run", problems: [] };
     const plan = inputs.outside.find((p) => p.name === name);
     if (!plan) return { module: name, readiness: "not-ready", problems: [`${name} was not planned`] };
     const problems = driftProblems(plan);

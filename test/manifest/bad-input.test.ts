@@ -1,7 +1,8 @@
 // Every bad-input rule: the exact problems (code, position, field path) a broken catalog produces, with no stack
 // traces and no secret value in any output, read from disk the way `platformctl validate` reads it.
 import path from "node:path";
-import { readFile, symlink } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, readFile, symlink } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModules } from "../../src/catalog/load-modules.js";
 import type { Problem } from "../../src/manifest/problems.js";
@@ -192,6 +193,23 @@ describe("what the rules accept", () => {
     await symlink(path.join(elsewhere, "other"), path.join(root, "other"));
     const result = await loadModules(root);
     expect(result.problems.map((p) => [p.code, path.basename(p.file)])).toEqual([["file.symlink", "other"]]);
+  });
+
+  it("refuses a module.yaml that is a symbolic link, a FIFO or a directory, naming the file, without hanging on the FIFO", async () => {
+    const { root } = await validate({ demo: aManifest() });
+    const elsewhere = await writeCatalog(await temp.make("elsewhere-file"), { other: aManifest({ name: "linked" }) });
+    await mkdir(path.join(root, "linked"));
+    await symlink(path.join(elsewhere, "other", "module.yaml"), path.join(root, "linked", "module.yaml"));
+    await mkdir(path.join(root, "piped"));
+    execFileSync("mkfifo", [path.join(root, "piped", "module.yaml")]);
+    await mkdir(path.join(root, "nested", "module.yaml"), { recursive: true });
+    const result = await loadModules(root);
+    expect(result.problems.map((p) => [p.code, path.basename(path.dirname(p.file)), p.message]).sort()).toEqual([
+      ["file.symlink", "linked", "module.yaml is a symbolic link"],
+      ["file.unreadable", "nested", "not a regular file"],
+      ["file.unreadable", "piped", "not a regular file"],
+    ]);
+    expect(result.modules.map((m) => m.name)).toEqual(["demo"]);
   });
 
   it("accepts bind sources relative to the module directory, ../ included, as Compose resolves them against the project directory", async () => {

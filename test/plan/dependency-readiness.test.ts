@@ -18,7 +18,7 @@ function judge(run: string[], containers: ObservedContainer[]) {
   const observed = anObservedState(containers);
   const outside = ["db", "cache"].filter((d) => !run.includes(d));
   const plans = outside.length ? computePlan(planInputs(catalog, observed, { selected: outside })).modules : [];
-  return dependencyReadiness({ module: app, run, outside: plans, observed, catalog });
+  return dependencyReadiness({ module: app, run: new Set(run), outside: plans, observed, catalog });
 }
 
 describe("dependencyReadiness", () => {
@@ -53,7 +53,7 @@ describe("dependencyReadiness", () => {
   });
 
   it("calls a dependency that was not planned not-ready rather than assuming it is fine", () => {
-    expect(dependencyReadiness({ module: app, run: ["app"], outside: [], observed: anObservedState([]), catalog })).toEqual([
+    expect(dependencyReadiness({ module: app, run: new Set(["app"]), outside: [], observed: anObservedState([]), catalog })).toEqual([
       { module: "db", readiness: "not-ready", problems: ["db was not planned"] },
       { module: "cache", readiness: "not-ready", problems: ["cache was not planned"] },
     ]);
