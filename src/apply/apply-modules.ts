@@ -8,7 +8,7 @@ import type { DependencyReadiness } from "../plan/dependency-readiness.js";
 import type { Clock } from "../clock.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { computeLivePlan, type LivePlan } from "../live-plan/compute-live-plan.js";
-import { readModuleSecrets } from "../secrets/module-secrets.js";
+import { readModuleSecrets, type HeldValues } from "../secrets/module-secrets.js";
 import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { PlatformError } from "../errors.js";
 import { ensureDigestKey, ensureStateDir } from "../state/state-dir.js";
@@ -25,7 +25,7 @@ import {
 import { acquireLock, describeHolder, type LockHandle } from "../state/lock.js";
 import { decide, type PolicyContext } from "../gate/decide.js";
 import { approve, decisionOf, PolicyBlockedError, type ApprovedModulePlan } from "../gate/approve.js";
-import { ActionFailedError, executeModule, RolledBackError, type RollbackAudit } from "./execute-module.js";
+import { ActionFailedError, executeModule, RolledBackError, type RollbackAudit, type SeenUnits } from "./execute-module.js";
 
 /** `rolled_back`: a maintenance apply failed and its previous containers run again (exit 1, like `failed`). */
 export type ApplyOutcome = "applied" | "no-op" | "failed" | "rolled_back" | "blocked" | "interrupted";
@@ -95,13 +95,22 @@ interface Run {
 /** The plan a run carries out, and the gate's decision for each of its modules. */
 interface Gated {
   live: LivePlan;
+  /** The values the observed units hold. */
+  held: Map<string, HeldValues>;
   decisions: Map<string, Decision>;
   /** Why the saved plan (apply --plan) may not be executed; undefined when there is none or it still matches. */
   stale: string | undefined;
 }
 
-const livePlan = (run: Run): Promise<LivePlan> =>
-  computeLivePlan({
+/** A live plan and the values its observed units hold (by unit id; only for masking). */
+interface Seen {
+  live: LivePlan;
+  held: Map<string, HeldValues>;
+}
+
+const livePlan = async (run: Run): Promise<Seen> => {
+  const held = new Map<string, HeldValues>();
+  const live = await computeLivePlan({
     runtime: run.req.runtime,
     project: run.req.project,
     catalog: run.req.catalog,
@@ -113,7 +122,10 @@ const livePlan = (run: Run): Promise<LivePlan> =>
     rerun: Boolean(run.req.inputs.rerun),
     clock: run.req.clock,
     signal: run.req.signal,
+    onHeld: (id, h) => held.set(id, h),
   });
+  return { live, held };
+};
 
 const now = (run: Run): string => run.req.clock.now().toISOString();
 
@@ -195,7 +207,7 @@ async function reconcileUnfinished(run: Run): Promise<readonly AuditRecord[]> {
 /** Steps 2 and 3, plan and gate: a fresh live plan, the stale check for a saved plan, a decision for every module. */
 async function planAndGate(run: Run, audit: readonly AuditRecord[]): Promise<Gated> {
   const { req } = run;
-  const live = await livePlan(run);
+  const { live, held } = await livePlan(run);
   const stale = req.savedPlan === undefined ? undefined : stalePlanProblem(run, req.savedPlan, live);
   const ctx: PolicyContext = {
     env: req.env,
@@ -213,7 +225,7 @@ async function planAndGate(run: Run, audit: readonly AuditRecord[]): Promise<Gat
     const m = req.catalog.find((x) => x.name === mp.name);
     if (m) decisions.set(m.name, await decide(ctx, m, mp, live.observed, live.dependencies.get(m.name) ?? []));
   }
-  return { live, decisions, stale };
+  return { live, held, decisions, stale };
 }
 
 /** Step 4, intent: flushed to disk before the first mutation. If it cannot be written, nothing happens. */
@@ -274,30 +286,42 @@ const notReady = (deps: readonly DependencyReadiness[]) =>
  * come out as what was gated: the same actions, and no dependency outside the run gone unready meanwhile. Otherwise
  * the run stops (exit 5): apply decides nothing new.
  */
-async function currentPlan(run: Run, name: string, approved: ApprovedModulePlan, replan: boolean): Promise<ApprovedModulePlan> {
-  if (!replan) return approved;
-  const live = await livePlan(run);
+async function currentPlan(
+  run: Run,
+  name: string,
+  approved: ApprovedModulePlan,
+  gated: Gated,
+  replan: boolean,
+): Promise<{ plan: ApprovedModulePlan; seen: SeenUnits }> {
+  if (!replan) return { plan: approved, seen: { containers: gated.live.observed.containers, held: gated.held } };
+  const { live, held } = await livePlan(run);
   const mp = live.plan.modules.find((x) => x.name === name) as ModulePlan;
   if (shape(mp) !== shape(approved)) throw new StalePlanError(`${name}: its plan changed while earlier modules were applied`);
   const down = notReady(live.dependencies.get(name) ?? []);
   if (down.length)
     throw new StalePlanError(`${name}: a dependency stopped being ready while earlier modules were applied: ${down.join(", ")}`);
-  return approve(mp, decisionOf(approved));
+  return { plan: approve(mp, decisionOf(approved)), seen: { containers: live.observed.containers, held } };
 }
 
 /** Step 5, execute: every approved module plan in dependency order; stops at the first failure. */
-async function executeAll(run: Run, approved: Map<string, ApprovedModulePlan>, lock: LockHandle, results: ModuleResult[]): Promise<void> {
+async function executeAll(
+  run: Run,
+  gated: Gated,
+  approved: Map<string, ApprovedModulePlan>,
+  lock: LockHandle,
+  results: ModuleResult[],
+): Promise<void> {
   const { req } = run;
   let changed = false;
   for (const name of run.order) {
     const m = req.catalog.find((x) => x.name === name) as Module;
-    const gated = approved.get(name) as ApprovedModulePlan;
-    const decision = decisionOf(gated);
-    if (gated.actions.length === 0) {
+    const mine = approved.get(name) as ApprovedModulePlan;
+    const decision = decisionOf(mine);
+    if (mine.actions.length === 0) {
       results.push({ module: name, outcome: "no-op", actions: [], decision, message: "no changes", detail: undefined });
       continue;
     }
-    const plan = await currentPlan(run, name, gated, changed);
+    const { plan, seen } = await currentPlan(run, name, mine, gated, changed);
     const records: ActionRecord[] = [];
     const ctx = {
       runtime: req.runtime,
@@ -312,6 +336,7 @@ async function executeAll(run: Run, approved: Map<string, ApprovedModulePlan>, l
       progress: (s: string, t: string) => req.progress(name, s, t),
       secrets: new Set(await readModuleSecrets(m, req.env)),
       rollbackAudit: rollbackAudit(run, name),
+      seen,
     };
     changed = true;
     try {
@@ -422,7 +447,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
     await recordIntent(run, gated);
     intentWritten = true;
     const approved = await approveAll(run, gated);
-    await executeAll(run, approved, lock, results);
+    await executeAll(run, gated, approved, lock, results);
     return await recordResult(run, results);
   } catch (e) {
     if (intentWritten) await recordError(run, e, results);

@@ -9,7 +9,7 @@ import { previousUnitName, replacementUnitName, unitName } from "../plan/unit-na
 import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { envFileDirs, moduleEnv, readEnvFiles } from "../secrets/env-files.js";
-import { heldEnvNames, heldSecrets } from "../secrets/module-secrets.js";
+import { heldEnvNames, heldSecrets, type HeldValues } from "../secrets/module-secrets.js";
 import { InternalError, PlatformError } from "../errors.js";
 import { assertApproved, decisionOf, type ApprovedModulePlan } from "../gate/approve.js";
 import type { ActionRecord } from "../state/audit.js";
@@ -35,6 +35,17 @@ export interface ExecuteContext {
   secrets: Set<string>;
   /** Writes the rollback's audit records: `intent` before its first mutation (throws: then nothing is rolled back). */
   rollbackAudit: RollbackAudit;
+  /**
+   * The observation this module's plan was gated on (read under the lock, nothing changed since) and the values its
+   * units hold: the module's first action starts from it instead of reading its unit again. Undefined: read it.
+   */
+  seen?: SeenUnits | undefined;
+}
+
+/** Units as one observation read them, and the values each holds (by unit id; only for masking). */
+export interface SeenUnits {
+  containers: readonly ObservedContainer[];
+  held: ReadonlyMap<string, HeldValues>;
 }
 
 /** The audit of an automatic rollback: its own intent, flushed before the first rollback mutation, and its result. */
@@ -132,7 +143,30 @@ async function createFor(ctx: ExecuteContext, service: Service, name: string, ke
 /** Adds what an existing container holds for the manifest's references (it may predate a rotation) to the mask set. */
 async function maskHeld(ctx: ExecuteContext, service: Service, target: string): Promise<void> {
   const held = await ctx.runtime.heldValues(target, ctx.signal);
-  if (!held) return;
+  if (held) await addHeld(ctx, service, held);
+}
+
+/**
+ * The unit `target` as last read, its held values added to the mask set first: from `ctx.seen` when it has both,
+ * else one read that serves both (a runtime that cannot hand the values over is asked for them).
+ */
+async function readMasked(ctx: ExecuteContext, service: Service, target: string): Promise<ObservedContainer | null> {
+  const seen = ctx.seen?.containers.find((c) => c.name === target || c.id === target);
+  const seenHeld = seen && ctx.seen?.held.get(seen.id);
+  if (seen && seenHeld) {
+    await addHeld(ctx, service, seenHeld);
+    return seen;
+  }
+  let held: HeldValues | undefined;
+  const c = await ctx.runtime.inspectUnit(target, ctx.signal, (h) => {
+    held = h;
+  });
+  const values = held ?? (await ctx.runtime.heldValues(c?.id ?? target, ctx.signal));
+  if (values) await addHeld(ctx, service, values);
+  return c;
+}
+
+async function addHeld(ctx: ExecuteContext, service: Service, held: HeldValues): Promise<void> {
   const fileKeys = Object.keys(await readEnvFiles(ctx.module, service, envFileDirs(ctx.env)).catch(() => heldEnvNames(held))); // unreadable: mask every undeclared variable
   for (const v of heldSecrets(service, held, fileKeys)) ctx.secrets.add(v);
 }
@@ -150,8 +184,7 @@ const ranToSuccess = (c: ObservedContainer): boolean =>
 
 async function runOnce(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
-  await maskHeld(ctx, service, target);
-  const before = await ctx.runtime.inspectUnit(target, ctx.signal);
+  const before = await readMasked(ctx, service, target);
   if (!before)
     throw new ActionFailedError(
       { ...rec, outcome: "failed" },
@@ -160,7 +193,7 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
     );
   await ctx.lock.setOneShot(before.id);
   ctx.progress(service.name, "running");
-  const r = await ctx.runtime.runOneShot(before.id, { timeoutMs, signal: ctx.signal, graceSeconds: stopGraceSeconds(service) });
+  const r = await ctx.runtime.runOneShot(before.id, { timeoutMs, signal: ctx.signal, graceSeconds: stopGraceSeconds(service), before });
   await ctx.lock.setOneShot(null);
   rec.exit_code = r.exitCode;
   rec.oom_killed = r.oomKilled;
@@ -175,11 +208,13 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
         ? `failed to start: ${redact(r.startError ?? "", [...ctx.secrets])}`
         : r.outcome.kind === "vanished"
           ? "vanished while it ran (removed by someone else?)"
-          : r.waitLost && !r.ranThisTime
-            ? "lost contact with the engine and cannot prove the run happened"
-            : r.outcome.kind === "killed"
-              ? `was killed by signal ${r.outcome.signal} (exit ${r.exitCode}) from outside platformctl: docker stop/kill, or the engine stopping it in a shutdown or restart`
-              : `exited ${r.exitCode}${r.oomKilled ? " (OOM-killed)" : ""}`;
+          : r.alreadyRunning && !r.ranThisTime
+            ? "was already running when apply started it (started outside this apply); that run is not this apply's"
+            : r.waitLost && !r.ranThisTime
+              ? "lost contact with the engine and cannot prove the run happened"
+              : r.outcome.kind === "killed"
+                ? `was killed by signal ${r.outcome.signal} (exit ${r.exitCode}) from outside platformctl: docker stop/kill, or the engine stopping it in a shutdown or restart`
+                : `exited ${r.exitCode}${r.oomKilled ? " (OOM-killed)" : ""}`;
   const lost =
     r.waitLost && r.ranThisTime
       ? "; the connection to the engine dropped during the wait (engine restart?), the end was read from inspect"
@@ -490,10 +525,11 @@ export async function executeModule(
   // The maintenance lane keeps each replaced container until its successor is healthy, and rolls back otherwise.
   const kept = decisionOf(plan).rule === "stateful-maintenance" ? new Map<string, Kept>() : undefined;
   const records: ActionRecord[] = [];
-  for (const action of plan.actions) {
+  for (const [i, action] of plan.actions.entries()) {
     let r: ActionRecord;
     try {
-      r = await executeAction(ctx, action, kept);
+      // Once an action ran, what was observed may be stale (a recreate gives the name a new unit): read again.
+      r = await executeAction(i === 0 ? ctx : { ...ctx, seen: undefined }, action, kept);
     } catch (e) {
       // Interrupted: containers are left as they are (the previous ones kept), as for any interrupted apply.
       if (kept === undefined || kept.size === 0 || !(e instanceof ActionFailedError) || ctx.signal.aborted) throw e;

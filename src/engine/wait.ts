@@ -63,14 +63,14 @@ const POLL_MS = 250;
 
 /**
  * Runs a created (or exited) container once: ACKed `next-exit` wait, start, read the wait reply, then inspect as
- * the authority. A lost wait connection falls back to polling inspect. On timeout the container is stopped with
+ * the authority (before: `opts.before` when the caller has just read it, else one inspect). A lost wait connection falls back to polling inspect. On timeout the container is stopped with
  * `graceSeconds` and kept. With a restart policy this returns at the first exit. Throws `engine.aborted` when the
  * caller's signal fires (the container is left as it is), and `engine.not_found` when there is no such container.
  */
 export async function runOneShot(engine: Engine, id: string, opts: OneShotOptions): Promise<OneShotResult> {
   const t0 = Date.now();
   const { signal } = opts;
-  const before = await inspectContainer(engine, id, signal);
+  const before = opts.before ?? (await inspectContainer(engine, id, signal));
   if (!before) throw new EngineError({ kind: "not_found", operation: "run one-shot container", target: id, statusCode: 404 });
   const deadline = t0 + opts.timeoutMs;
   const waitEnd = new AbortController(); // ends the wait on timeout, on caller abort, and always at the end
@@ -80,6 +80,7 @@ export async function runOneShot(engine: Engine, id: string, opts: OneShotOption
   let timedOut = false;
   let waitLost = false;
   let startError: string | undefined;
+  let alreadyRunning = false;
   try {
     const wait = await waitRegistered(engine, before.id, "next-exit", waitEnd.signal).catch((e: unknown) => {
       if (signal?.aborted || !waitEnd.signal.aborted) throw e;
@@ -89,7 +90,7 @@ export async function runOneShot(engine: Engine, id: string, opts: OneShotOption
     else {
       try {
         // The caller's signal, not the deadline: a start cut half-way would leave us not knowing whether it ran.
-        await startContainer(engine, before.id, signal);
+        alreadyRunning = (await startContainer(engine, before.id, signal)) === "already-running";
       } catch (e) {
         if (isEngineError(e, "unreachable")) {
           // The connection dropped during the start: it may or may not have started. Poll, then let inspect
@@ -144,9 +145,11 @@ export async function runOneShot(engine: Engine, id: string, opts: OneShotOption
     };
   return {
     outcome: classifyState(after),
-    ranThisTime: after.startedAt !== undefined && after.startedAt !== before.startedAt,
+    // Started by us: a unit someone else had started meanwhile changed its start time too, but that run is not ours.
+    ranThisTime: !alreadyRunning && after.startedAt !== undefined && after.startedAt !== before.startedAt,
     timedOut,
     waitLost,
+    alreadyRunning,
     exitCode: after.exitCode,
     oomKilled: after.oomKilled,
     startError: startError === undefined ? undefined : after.error || startError,

@@ -12,7 +12,7 @@ import { dependencyReadiness, type DependencyReadiness } from "../plan/dependenc
 import type { ObservedState } from "../plan/observed-state.js";
 import type { Plan } from "../plan/plan.js";
 import { unitName } from "../plan/unit-name.js";
-import type { Runtime } from "../runtime/runtime.js";
+import type { ObserveOpts, Runtime } from "../runtime/runtime.js";
 
 export interface LivePlanRequest {
   runtime: Runtime;
@@ -29,6 +29,8 @@ export interface LivePlanRequest {
   rerun: boolean;
   clock: Clock;
   signal?: AbortSignal | undefined;
+  /** Receives each observed unit's held values from the read that observed it (see `Runtime.observe`). */
+  onHeld?: ObserveOpts["onHeld"];
 }
 
 /** A plan of the live state, with what it was computed from. */
@@ -58,7 +60,7 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   // Adopted containers' config is digested with a key that lives for this plan only: digests are compared, never kept.
   const configKey = adoption.rules.length ? randomBytes(32) : undefined;
   const ignoredFields = req.runtime.admit(chosen);
-  const observed = await req.runtime.observe(req.project, refs, { signal: req.signal, adoption, configKey });
+  const observed = await req.runtime.observe(req.project, refs, { signal: req.signal, adoption, configKey, onHeld: req.onHeld });
   const digests: Record<string, Record<string, string> | undefined> = {};
   const adoptionDigests: Record<string, DesiredDigests | undefined> = {};
   const key = req.digestKey;

@@ -125,6 +125,11 @@ export interface OneShotOptions {
   signal?: AbortSignal | undefined;
   /** Grace after the stop signal when the run times out, before SIGKILL (default 10 s). */
   graceSeconds?: number | undefined;
+  /**
+   * The unit as the caller last read it (apply: the observation its plan was gated on, under the lock); given,
+   * the run does not read it again first. Its start time is the baseline of `ranThisTime`.
+   */
+  before?: ObservedContainer | undefined;
 }
 
 /** What one run of a one-shot unit did. `ranThisTime` is the evidence that this run happened. */
@@ -135,6 +140,8 @@ export interface OneShotResult {
   timedOut: boolean;
   /** The connection dropped during the start or the wait (e.g. a daemon restart); the end was found by polling. */
   waitLost: boolean;
+  /** The start found the unit already running (someone else started it): the run seen is not this one's. */
+  alreadyRunning?: boolean | undefined;
   exitCode: number;
   oomKilled: boolean;
   /** The runtime's message when the start failed (e.g. a missing binary). May hold resolved values: mask it. */

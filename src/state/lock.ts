@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { PlatformError } from "../errors.js";
 
 /**
- * Who holds the lock. The file is written whole (temp file, fsync, `link()`), so a reader never sees it half written.
+ * Who holds the lock. The file is written whole (temp file, then `link()`), so a reader never sees it half written.
  * `pid` is meaningful only where `host`, `boot_id` and `pid_ns` equal the reader's own: a pid seen from another PID
  * namespace (a container, `unshare --pid`) or another boot or machine says nothing about the holder, so such a lock is
  * held until its lease (`renewed_at` + `lease_ms`, renewed by the holder's heartbeat) runs out, or `unlock --force`.
@@ -158,13 +158,17 @@ async function readSnapshot(file: string): Promise<Snapshot | undefined> {
   return { holder: parseHolder(text), text, ino: st.ino, mtimeMs: st.mtimeMs };
 }
 
-/** Writes `content` to a new temp file beside `file`, fsynced; returns its path. */
+/**
+ * Writes `content` to a new temp file beside `file`; returns its path. Not fsynced, on purpose: the lock excludes
+ * processes that share the page cache, and `link()`/`rename()` of a complete temp file is what makes readers see it
+ * whole. Durability would only matter across a power loss, after which no holder is alive: a lock lost then is
+ * simply absent, and one left torn reads as unreadable and is taken over after CORRUPT_GRACE_MS (logged).
+ */
 async function writeTemp(file: string, content: string): Promise<string> {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   const fh = await open(tmp, "wx", 0o600);
   try {
     await fh.writeFile(content);
-    await fh.sync();
   } finally {
     await fh.close();
   }

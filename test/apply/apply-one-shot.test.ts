@@ -1,6 +1,7 @@
 // apply of one-shots on the real engine: success and a no-op re-apply, failures by exit code, OOM, signal and timeout.
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
+import { startRecordingProxy } from "../helpers/recording-proxy.js";
 import { useScenarios, expectAuditOutcomes, expectNoCanary, oneShot } from "./apply-scenario.js";
 
 const scenario = useScenarios();
@@ -73,6 +74,32 @@ describe("apply of a one-shot", () => {
       started = c.State.StartedAt;
     }
     expectAuditOutcomes(await s.audit(), ["applied", "applied", "applied", "applied", "applied"]);
+  });
+
+  it("re-runs a one-shot from the observation its plan was gated on: one inspect to observe, wait and start back to back, one inspect after", async () => {
+    const s = await scenario("rerun-calls", { job: oneShot("job", '["true"]') });
+    const first = await s.apply(["--module", "job"]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const before = await s.container("job");
+    const proxy = await startRecordingProxy();
+    try {
+      const r = await s.apply(["--module", "job", "--rerun"], { DOCKER_HOST: proxy.dockerHost });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const calls = proxy.requests.map((q) => `${q.method} ${q.url.split("?")[0]}`);
+      const byId = (what: string) => calls.filter((c) => c === what.replace("ID", before.Id));
+      expect(byId("GET /v1.41/containers/ID/json"), calls.join("\n")).toHaveLength(2);
+      expect(calls.filter((c) => c.startsWith("GET /v1.41/containers/json"))).toHaveLength(1);
+      expect(
+        calls.filter((c) => /\/containers\/[^/]+\/json$/.test(c) && !c.includes(before.Id)),
+        "no inspect by name",
+      ).toEqual([]);
+      const wait = calls.indexOf(`POST /v1.41/containers/${before.Id}/wait`);
+      expect(wait).toBeGreaterThan(0);
+      expect(calls[wait + 1]).toBe(`POST /v1.41/containers/${before.Id}/start`);
+      expect((await s.container("job")).State.StartedAt, "it ran again").not.toBe(before.State.StartedAt);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it("reports an OOM-killed one-shot as OOM, with exit 1", async () => {

@@ -19,7 +19,6 @@ export async function runApply(env: CommandEnv, args: ApplyArguments): Promise<n
     { PolicyBlockedError },
     { resolveStateDir },
     context,
-    { loadSavedPlan },
     { systemClock },
     { interruptible },
     { commandLine },
@@ -30,7 +29,6 @@ export async function runApply(env: CommandEnv, args: ApplyArguments): Promise<n
     import("../../gate/approve.js"),
     import("../../state/state-dir.js"),
     import("../context.js"),
-    import("../../live-plan/load-saved-plan.js"),
     import("../../clock.js"),
     import("../interruptible.js"),
     import("../command-line.js"),
@@ -41,7 +39,9 @@ export async function runApply(env: CommandEnv, args: ApplyArguments): Promise<n
   const project = context.checkProject(g.project);
   const catalog = await context.loadCatalogOrFail(g.modulesDir, io.env);
   const modules = context.selectModules(catalog, args.modules);
-  const savedPlan = args.planFile === undefined ? undefined : await loadSavedPlan(args.planFile);
+  // Only `--plan` reads a saved plan (its loader brings the plan schema).
+  const savedPlan =
+    args.planFile === undefined ? undefined : await (await import("../../live-plan/load-saved-plan.js")).loadSavedPlan(args.planFile);
   const view = applyView(io, args.json);
   const { controller, signalNumber, dispose } = interruptible();
   try {
