@@ -229,6 +229,11 @@ export const ERROR_CODES = {
     meaning: "A command must reach a Swarm node's own engine (volumes, exec in a task) and PLATFORMCTL_SWARM_NODE_HOSTS does not name it.",
     exit: "error",
   },
+  "runtime.exec_unavailable": {
+    meaning:
+      "A command cannot run in a unit from here (Swarm: its node's engine address is not in PLATFORMCTL_SWARM_NODE_HOSTS); exec probes report it skipped.",
+    exit: "error",
+  },
   // the Docker runtime (EngineError: `engine.<RuntimeErrorKind>`, classified once in src/engine/errors.ts)
   "engine.aborted": { meaning: "An engine call was aborted (a deadline or a signal).", exit: "error" },
   "engine.bad_request": { meaning: "The engine rejected a request (HTTP 400), e.g. a start that failed in the runtime.", exit: "error" },

@@ -210,7 +210,9 @@ function judgeService(inputs: HealthInputs, module: string, s: JudgedModule["ser
         : recent
           ? `restarted by its restart policy ${Math.max(0, Math.round((inputs.now - Date.parse(c.startedAt ?? "")) / 1000))} s ago`
           : "restarted while observed";
-    return verdict(false, `restart loop: ${how} (restart count ${c.restartCount}${last}${c.oomKilled ? ", OOM-killed" : ""})`);
+    // The runtime's own account of the failures (Swarm: the failed tasks' errors), when it gives one.
+    const why = c.error ? `: ${mask(c.error)}` : "";
+    return verdict(false, `restart loop: ${how} (restart count ${c.restartCount}${last}${c.oomKilled ? ", OOM-killed" : ""})${why}`);
   }
   const isRunning = state === "running" || state === "starting" || state === "healthy" || state === "unhealthy";
   if (!isRunning) return verdict(false, failureReason(c, state, s.expectedState, mask));

@@ -7,14 +7,25 @@ import path from "node:path";
 import type { Module, SmokeProbe } from "../manifest/module.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
 import { unitName } from "../plan/unit-name.js";
-import type { Runtime } from "../runtime/runtime.js";
+import { UsageError } from "../errors.js";
+import { ExecUnavailableError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { pickContainer } from "./judge-health.js";
 
 export type ProbeKind = "exec" | "http" | "tcp" | "command";
 
-/** `skipped` is never `passed`: a remote probe not run under PLATFORMCTL_SMOKE_REMOTE_MODE=skip. */
+/**
+ * `skipped` is never `passed`: a remote probe not run under PLATFORMCTL_SMOKE_REMOTE_MODE=skip, or an exec probe the
+ * runtime cannot run from here (see `SkipCause`).
+ */
 export type ProbeStatus = "passed" | "failed" | "skipped";
+
+/**
+ * Why a probe was skipped. `chosen`: on purpose (PLATFORMCTL_SMOKE_REMOTE_MODE=skip; a restore verification not
+ * reaching the host); smoke may still pass. `unavailable`: it could not run here (Swarm: no engine address for the
+ * node its task runs on); a check that did not run did not pass, so smoke fails (exit 1) and says why.
+ */
+export type SkipCause = "chosen" | "unavailable";
 
 export interface ProbeResult {
   name: string;
@@ -25,6 +36,8 @@ export interface ProbeResult {
   reason: string | null;
   /** The last lines of its output (secrets masked); null when it passed or produced none. */
   output: string | null;
+  /** Why it was skipped; null unless `status` is `skipped`. Not in the JSON view: `reason` says it to people. */
+  skipCause: SkipCause | null;
 }
 
 export interface ProbeContext {
@@ -81,6 +94,7 @@ export async function runProbe(ctx: ProbeContext, p: SmokeProbe): Promise<ProbeR
       durationMs: 0,
       reason: "remote probe skipped (PLATFORMCTL_SMOKE_REMOTE_MODE=skip)",
       output: null,
+      skipCause: "chosen",
     };
   }
   const timeoutMs = (p.timeout_seconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS) * 1000;
@@ -92,13 +106,36 @@ export async function runProbe(ctx: ProbeContext, p: SmokeProbe): Promise<ProbeR
     else if (p.tcp) o = await tcpProbe(p.tcp.host, p.tcp.port, timeoutMs);
     else o = await commandProbe(p.command ?? [], path.resolve(ctx.cwd, ctx.module.dir), ctx.env, timeoutMs);
   } catch (e) {
+    // A configuration mistake (e.g. a malformed PLATFORMCTL_SWARM_NODE_HOSTS) is the command's error, not a probe's.
+    if (e instanceof UsageError) throw e;
+    const mask = (t: string) => redact(t, ctx.secrets);
+    if (e instanceof ExecUnavailableError) {
+      const reason = mask(`skipped, not passed: ${e.message}${e.hint ? `. ${e.hint}` : ""}`);
+      return {
+        name: p.name,
+        kind,
+        status: "skipped",
+        durationMs: Math.round(clock() - start),
+        reason,
+        output: null,
+        skipCause: "unavailable",
+      };
+    }
     o = { ok: false, reason: e instanceof Error ? e.message : String(e), output: "" };
   }
   const durationMs = Math.round(clock() - start);
   const mask = (t: string) => redact(t, ctx.secrets);
-  if (o.ok) return { name: p.name, kind, status: "passed", durationMs, reason: null, output: null };
+  if (o.ok) return { name: p.name, kind, status: "passed", durationMs, reason: null, output: null, skipCause: null };
   const tail = lastLines(mask(o.output));
-  return { name: p.name, kind, status: "failed", durationMs, reason: mask(o.reason ?? "failed"), output: tail === "" ? null : tail };
+  return {
+    name: p.name,
+    kind,
+    status: "failed",
+    durationMs,
+    reason: mask(o.reason ?? "failed"),
+    output: tail === "" ? null : tail,
+    skipCause: null,
+  };
 }
 
 async function execProbe(ctx: ProbeContext, spec: NonNullable<SmokeProbe["exec"]>, timeoutMs: number): Promise<Outcome> {

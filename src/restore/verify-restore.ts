@@ -190,6 +190,7 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
           durationMs: 0,
           reason: "not run against a scratch copy: it reaches the host, so it would judge the live service",
           output: null,
+          skipCause: "chosen",
         },
     );
     const unhealthy = services.filter((s) => !s.healthy).map((s) => s.name);

@@ -409,6 +409,16 @@ export class RuntimeError extends PlatformError {
   }
 }
 
+/**
+ * The runtime cannot run a command in this unit from here (Swarm: the engine address of the node its task runs on is
+ * not known). Not a failure of the command and never a pass: probes report it `skipped` with this message.
+ */
+export class ExecUnavailableError extends PlatformError {
+  constructor(message: string, options: PlatformErrorOptions = {}) {
+    super("runtime.exec_unavailable", message, options);
+  }
+}
+
 /** True when `e` is a RuntimeError, optionally of one of `kinds`. */
 export function isRuntimeError(e: unknown, ...kinds: RuntimeErrorKind[]): e is RuntimeError {
   return e instanceof RuntimeError && (kinds.length === 0 || kinds.includes(e.kind));

@@ -33,7 +33,9 @@ export function smokeView(io: CliIO, json: boolean): SmokeView {
       if (!probes.length) writeLine(io.stdout, s.dim("  (no smoke probes declared)"));
       const failed = probes.filter((p) => p.status === "failed").length;
       const skipped = probes.filter((p) => p.status === "skipped").length;
-      const summary = `${probes.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped${verdict.healthy ? "" : "; module unhealthy"}`;
+      const unavailable = probes.filter((p) => p.skipCause === "unavailable").length;
+      const cannot = unavailable ? ` (${unavailable} could not run here, which is not a pass)` : "";
+      const summary = `${probes.length - failed - skipped} passed, ${failed} failed, ${skipped} skipped${cannot}${verdict.healthy ? "" : "; module unhealthy"}`;
       writeLine(io.stdout, passed ? s.green(`smoke passed: ${summary}`) : s.red(`smoke failed: ${summary}`));
     },
   };

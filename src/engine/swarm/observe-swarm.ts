@@ -188,7 +188,9 @@ export function describeService(s: SwarmService, tasks: readonly SwarmTask[]): O
   const desired = s.Spec.Mode.Replicated?.Replicas ?? 0;
   const live = tasks.filter((t) => t.DesiredState === "running");
   const running = live.filter((t) => t.Status.State === "running");
-  const failed = tasks.filter((t) => ["failed", "rejected", "orphaned"].includes(t.Status.State));
+  const failed = tasks
+    .filter((t) => ["failed", "rejected", "orphaned"].includes(t.Status.State))
+    .sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt));
   const errors = distinctErrors([...live.filter((t) => t.Status.State !== "running"), ...failed]);
   const status: ContainerStatus =
     desired > 0 && running.length >= desired
@@ -206,8 +208,13 @@ export function describeService(s: SwarmService, tasks: readonly SwarmTask[]): O
     status,
     running: running.length > 0,
     exitCode: failed[0]?.Status.ContainerStatus?.ExitCode ?? 0,
-    error: status === "running" ? "" : (errors[0] ?? ""),
-    startedAt: running.map((t) => t.Status.Timestamp ?? t.CreatedAt).sort()[0],
+    // While tasks are failing and being replaced, the newest failure's error, even at a moment all replicas run.
+    error: status === "running" && failed.length === 0 ? "" : (errors[0] ?? ""),
+    // The newest running task's start: a replacement that started recently is restart churn (health's window).
+    startedAt: running
+      .map((t) => t.Status.Timestamp ?? t.CreatedAt)
+      .sort()
+      .at(-1),
     finishedAt: undefined,
     // A Swarm task with a healthcheck is `starting` until its first healthy result, then `running`.
     health: hasHealthcheck ? (status === "running" ? "healthy" : starting ? "starting" : undefined) : undefined,

@@ -14,6 +14,7 @@ import { runtimeIgnoredFields } from "../../manifest/runtime-ignored-fields.js";
 import type { CreatedUnit, Runtime, UnitSpec } from "../../runtime/runtime.js";
 import { describeService, getService, isJob, jobIteration, listNetworks, listServices, listTasks } from "./observe-swarm.js";
 import { assertPinnedIfStateful, buildService, overlayNetworkBody, SWARM_LABEL, type ServiceSpec } from "./service-spec.js";
+import { execInService } from "./swarm-exec.js";
 import { waitForJob, waitForNoTasks, waitForService } from "./swarm-wait.js";
 import { execStream } from "../exec-stream.js";
 import { nodeEngines } from "./pinned-node.js";
@@ -43,6 +44,8 @@ function unsupported(what: string): never {
  * - Volume content (backup, restore) is read and written on the node the module is pinned to, through that node's own
  *   engine (PLATFORMCTL_SWARM_NODE_HOSTS), as on Docker (see swarm-volumes.ts for why not a job); `admit` records the
  *   modules' constraints that locate their volumes. `execStream` runs in a running task's container on its node.
+ * - `exec` runs in a running task's container through the engine of the node it runs on; without that node's
+ *   address (PLATFORMCTL_SWARM_NODE_HOSTS) it throws `ExecUnavailableError` (probes report it skipped).
  * Holds the client, the staged replacements and the ids of jobs it created in this process.
  */
 export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string | undefined>> = {}): Runtime {
@@ -300,7 +303,7 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
     },
     waitForState: (unit, target, opts) => waitForService(engine, unit, target, opts),
     waitForExit: (unit, opts) => waitForNoTasks(engine, unit, opts),
-    exec: () => unsupported("exec in a task (health and smoke exec probes)"),
+    exec: (unit, cmd, timeoutMs, signal) => execInService(engine, engineOf, unit, cmd, timeoutMs, signal),
     async execStream(unit, cmd, opts) {
       const task = await runningTaskContainer(engine, engineOf, unit, "run exec in service", opts.signal);
       return execStream(task.engine, task.containerId, cmd, opts);
