@@ -166,6 +166,9 @@ describe("health and smoke on a 3-node Swarm", () => {
   it("refuses a malformed PLATFORMCTL_SWARM_NODE_HOSTS as the command's error (not a failed probe), naming the variable, the entry and what was expected", async () => {
     const project = testProject("swh-badenv");
     const catalog = aModule("web", webModule());
+    // The variable is read when a command first reaches a node: here, the exec probe of a running service.
+    const applied = await cli(catalog, project, ["apply", "--module", "web"], { PROBE_TOKEN: SECRET });
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
     for (const [value, says] of [
       ["node1=http://10.0.0.1:2375", 'entry 1 ("node1=http://10.0.0.1:2375") gives node node1 an address that is not tcp://host:port'],
       [`node1=tcp://${net}.11:2375,,node2=tcp://x:1`, 'entry 2 ("") is empty'],
