@@ -5,8 +5,10 @@ import { PROBLEM_CODES, type Problem, type ProblemCode } from "../manifest/probl
 import type { CatalogResult, ManifestResult, ManifestSource, ValidateOptions } from "../manifest/validate.js";
 import { checkCatalog } from "../manifest/validate-catalog.js";
 import { MAX_MANIFEST_BYTES } from "../manifest/vocabulary.js";
-import { manifestCacheKey, type ManifestCache } from "../state/manifest-cache.js";
+import { manifestCacheKey, type ComposeInputs, type ManifestCache } from "../state/manifest-cache.js";
+import { composeResultKey } from "./compose-result-key.js";
 import { openNoFollow, readOpenBounded } from "./read-bounded.js";
+import { readComposeFile, readInterpolationEnv } from "./read-compose-inputs.js";
 
 /**
  * The validator, the YAML parser and the Compose reader, loaded on first need: a catalog whose manifests all come
@@ -119,8 +121,9 @@ export interface CacheUse {
 /**
  * Loads and validates every module under the given paths (default: one modules directory). With `cached`, each
  * manifest whose key (build, options, path, directory name, bytes) is in the cache takes its stored result instead of
- * being parsed and validated again. A result may depend only on what its key holds: a validation that starts reading
- * other files for a manifest must add their bytes to the key.
+ * being parsed and validated again; a Compose-sourced one's key also holds its Compose files' bytes, the env_file's
+ * outcome and a keyed digest of the variables they interpolate (compose-result-key.ts). A result may depend only on
+ * what its key holds: a validation that starts reading other files for a manifest must add their bytes to the key.
  */
 export async function loadModules(
   targets: string | readonly string[],
@@ -151,8 +154,7 @@ export async function loadModules(
     }
   }
   // Read concurrently (a small pool, in catalog order), then take each unchanged manifest's result from the cache
-  // before anything parses it: a cached result never belongs to a Compose-sourced module, so only a miss needs the
-  // Compose files read.
+  // before anything parses it: a Compose-sourced one's after reading (never parsing) the inputs it was computed from.
   const read = await mapPool(files, READ_POOL, readManifest);
   const sources: ManifestSource[] = [];
   const results: ManifestResult[] = [];
@@ -162,17 +164,42 @@ export async function loadModules(
   for (const r of read) {
     if (r.problem) problems.push(r.problem);
     if (!r.source) continue;
-    const hit = cachedResult(r.source, validateOptions, cached);
+    const key = cached && cacheKey(r.source, validateOptions, cached);
+    const hit =
+      cached &&
+      key &&
+      ((await cachedComposeResult(r.source, key, cached.cache, options, composeFiles)) ?? cachedResult(r.source, key, cached));
     if (hit) {
+      problems.push(...hit.problems);
       sources.push(r.source);
-      results.push(hit);
+      results.push(hit.result);
       continue;
     }
     const v = await validators();
     const withCompose = await v.withComposeFiles(r.source, options.env ?? {}, options.envFileDirs ?? [], composeFiles);
     problems.push(...withCompose.problems);
     sources.push(withCompose.source);
-    results.push(validateOne(v.validateManifest, withCompose.source, validateOptions, cached));
+    const result = v.validateManifest(withCompose.source, validateOptions);
+    results.push(result);
+    if (!cached || !key) continue;
+    const compose = withCompose.source.compose;
+    if (!compose) cached.cache.set(key, result);
+    else if (withCompose.inputs) {
+      // Stored under a key over every input's content; a module whose inputs could not all be read is never stored.
+      const inputs = withCompose.inputs;
+      cached.cache.setCompose(key, inputs);
+      cached.cache.set(
+        composeResultKey({
+          manifestKey: key,
+          ...inputs,
+          read: compose.read,
+          env: compose.env,
+          problems: withCompose.problems,
+          digestKey: cached.cache.digestKey,
+        }),
+        result,
+      );
+    }
   }
   await cached?.cache.save();
   const context = { problems, knownNames, results };
@@ -200,22 +227,54 @@ function cacheKey(src: ManifestSource, options: ValidateOptions, cached: CacheUs
   return manifestCacheKey({ buildId: cached.buildId, options, file: src.file, dirName: src.dirName, bytes: src.bytes });
 }
 
-/** The stored result of an unchanged manifest, if any (only results of manifests without Compose files are stored). */
-function cachedResult(src: ManifestSource, options: ValidateOptions, cached: CacheUse | undefined): ManifestResult | undefined {
-  if (!cached) return undefined;
-  const hit = cached.cache.get(cacheKey(src, options, cached));
-  return hit && hit.file === src.file ? hit : undefined;
+/** The stored result of an unchanged manifest without Compose files, if any. */
+function cachedResult(src: ManifestSource, key: string, cached: CacheUse): { result: ManifestResult; problems: Problem[] } | undefined {
+  const hit = cached.cache.get(key);
+  return hit && hit.file === src.file ? { result: hit, problems: [] } : undefined;
 }
 
-function validateOne(
-  validateManifest: (src: ManifestSource, options: ValidateOptions) => ManifestResult,
+/**
+ * The stored result of a Compose-sourced manifest whose inputs are all unchanged: its Compose files are read again
+ * (shared within the load) and its env_file, and the result is looked up under the key of what they hold now.
+ */
+async function cachedComposeResult(
   src: ManifestSource,
-  options: ValidateOptions,
-  cached: CacheUse | undefined,
-): ManifestResult {
-  // A Compose-sourced module depends on more than its bytes (the Compose files, the environment they are interpolated
-  // with, the env_file): it is validated every time, and nothing resolved from the environment is written to the cache.
-  const result = validateManifest(src, options);
-  if (cached && !src.compose) cached.cache.set(cacheKey(src, options, cached), result);
-  return result;
+  key: string,
+  cache: ManifestCache,
+  options: LoadOptions,
+  shared: Map<string, Uint8Array | Problem>,
+): Promise<{ result: ManifestResult; problems: Problem[] } | undefined> {
+  const inputs = cache.getCompose(key);
+  if (!wellFormed(inputs)) return undefined;
+  const interpolation = await readInterpolationEnv(src, inputs.envFile, options.env ?? {}, options.envFileDirs ?? []);
+  const read = new Map<string, Uint8Array | Problem>();
+  for (const f of inputs.files) {
+    const got = shared.get(f) ?? (await readComposeFile(f));
+    shared.set(f, got);
+    read.set(f, got);
+  }
+  const problems = interpolation.problem ? [interpolation.problem] : [];
+  const resultKey = composeResultKey({
+    manifestKey: key,
+    files: inputs.files,
+    read,
+    env: interpolation.env,
+    names: inputs.names,
+    problems,
+    digestKey: cache.digestKey,
+  });
+  const hit = cache.get(resultKey);
+  return hit && hit.file === src.file ? { result: hit, problems } : undefined;
+}
+
+/** A stored ComposeInputs of the expected shape (a hand-edited or corrupt cache reads as a miss). */
+function wellFormed(x: ComposeInputs | undefined): x is ComposeInputs {
+  const strings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === "string");
+  return (
+    typeof x === "object" &&
+    x !== null &&
+    strings(x.files) &&
+    strings(x.names) &&
+    (x.envFile === undefined || typeof x.envFile === "string")
+  );
 }

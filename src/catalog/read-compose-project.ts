@@ -3,7 +3,7 @@ import path from "node:path";
 import type { Problem } from "../manifest/problems.js";
 import { loadCompose, MAX_COMPOSE_FILES, type ComposeLoad } from "../manifest/compose/load-compose.js";
 import { readEnvFile } from "../secrets/env-files.js";
-import { readComposeFile } from "./read-compose-files.js";
+import { readComposeFile } from "./read-compose-inputs.js";
 
 export interface ComposeProject {
   /** The merged model as a module reads it (fields resolved at apply time keep their references). */
@@ -44,5 +44,9 @@ export async function readComposeProject(
     message: `the files and their extends targets are more than ${MAX_COMPOSE_FILES} Compose files`,
     hint: "Shorten the extends chains.",
   };
-  return { loaded: { kind: "loaded", services: new Map(), problems: [problem], warnings: [], unsupported: [] }, read, env: composeEnv };
+  return {
+    loaded: { kind: "loaded", services: new Map(), problems: [problem], warnings: [], unsupported: [], referenced: [] },
+    read,
+    env: composeEnv,
+  };
 }

@@ -16,13 +16,38 @@ const MAX_ENTRIES = 5_000;
 export interface ManifestCache {
   get(key: string): ManifestResult | undefined;
   set(key: string, result: ManifestResult): void;
+  /** What a Compose-sourced manifest's result also depends on, by the manifest's own key. */
+  getCompose(key: string): ComposeInputs | undefined;
+  setCompose(key: string, inputs: ComposeInputs): void;
+  /**
+   * This cache file's own random key (32 bytes, kept in the file): environment values a Compose-sourced result depends
+   * on enter its key only as an HMAC under it, never as values.
+   */
+  digestKey: Uint8Array;
   /** Writes the cache back when something was added; never throws (a cache that cannot be written is only slower). */
   save(): Promise<void>;
 }
 
+/**
+ * The inputs of a Compose-sourced manifest's result besides its own bytes, stored under the manifest's key; the
+ * result itself is stored under a key over these inputs' current content (src/catalog/compose-result-key.ts). Holds
+ * paths and variable names, never a value.
+ */
+export interface ComposeInputs {
+  /** Every Compose file read for the module (`extends` targets included), as the catalog read them. */
+  files: string[];
+  /** `spec.compose.env_file` as written, when set. */
+  envFile?: string;
+  /** The variables the files' interpolated-when-read fields reference (nested ones included), sorted. */
+  names: string[];
+}
+
 interface CacheFile {
   build_id: string;
+  /** Hex of {@link ManifestCache.digestKey}. */
+  key?: string;
   entries: Record<string, ManifestResult>;
+  compose?: Record<string, ComposeInputs>;
 }
 
 /** The key of one manifest's validation result. */
@@ -49,7 +74,12 @@ export async function openManifestCache(stateDir: string, buildId: string): Prom
   const st = await stat(stateDir).catch(() => undefined);
   if (!st?.isDirectory()) return undefined;
   const file = path.join(stateDir, MANIFEST_CACHE_FILE);
-  const entries = new Map<string, ManifestResult>(Object.entries((await readCacheFile(file, buildId))?.entries ?? {}));
+  const stored = await readCacheFile(file, buildId);
+  const entries = new Map<string, ManifestResult>(Object.entries(stored?.entries ?? {}));
+  const compose = new Map<string, ComposeInputs>(Object.entries(stored?.compose ?? {}));
+  const storedKey = stored?.key && /^[0-9a-f]{64}$/.test(stored.key) ? Buffer.from(stored.key, "hex") : undefined;
+  // A new key orphans every Compose-sourced entry keyed with the old one (they are only looked up under the new key).
+  const digestKey = storedKey ?? randomBytes(32);
   let dirty = false;
   return {
     get: (key) => entries.get(key),
@@ -58,10 +88,21 @@ export async function openManifestCache(stateDir: string, buildId: string): Prom
       entries.set(key, result);
       dirty = true;
     },
+    getCompose: (key) => compose.get(key),
+    setCompose(key, inputs) {
+      compose.delete(key);
+      compose.set(key, inputs);
+      dirty = true;
+    },
+    digestKey,
     async save() {
       if (!dirty) return;
-      const kept = [...entries].slice(-MAX_ENTRIES);
-      const body: CacheFile = { build_id: buildId, entries: Object.fromEntries(kept) };
+      const body: CacheFile = {
+        build_id: buildId,
+        key: Buffer.from(digestKey).toString("hex"),
+        entries: Object.fromEntries([...entries].slice(-MAX_ENTRIES)),
+        compose: Object.fromEntries([...compose].slice(-MAX_ENTRIES)),
+      };
       const tmp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
       try {
         await mkdir(path.dirname(file), { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
@@ -82,7 +123,8 @@ async function readCacheFile(file: string, buildId: string): Promise<CacheFile |
   try {
     const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<CacheFile> | null;
     if (parsed?.build_id !== buildId || typeof parsed.entries !== "object" || parsed.entries === null) return undefined;
-    return { build_id: buildId, entries: parsed.entries };
+    const compose = typeof parsed.compose === "object" && parsed.compose !== null ? parsed.compose : {};
+    return { build_id: buildId, key: typeof parsed.key === "string" ? parsed.key : undefined, entries: parsed.entries, compose };
   } catch {
     // Safe: a missing or corrupt cache is empty; every manifest is validated again and the cache rewritten.
     return undefined;

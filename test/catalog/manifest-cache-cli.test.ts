@@ -35,7 +35,7 @@ describe("manifest cache through the CLI", () => {
     expect((await runCli(["validate", root], env)).code).toBe(0);
   });
 
-  it("validates a Compose-sourced module on every run: an edited Compose file changes the result with a warm cache", async () => {
+  it("never serves a Compose-sourced module's stale result: an edited Compose file changes the result with a warm cache", async () => {
     const stateDir = await temp.make("cache-compose-state");
     const root = await temp.make("cache-compose");
     await cp(path.join(REPO, "test/fixtures/compose/platform"), root, { recursive: true });

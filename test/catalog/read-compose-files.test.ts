@@ -1,4 +1,4 @@
-// The catalog reads what a Compose-sourced module names (files, extends targets, env_file) and never caches its result.
+// The catalog reads what a Compose-sourced module names (files, extends targets, env_file) and caches its result only under a key over them.
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadModules } from "../../src/catalog/load-modules.js";
@@ -19,6 +19,9 @@ function aCache(): ManifestCache & { stored: string[] } {
       entries.set(key, result);
       stored.push(result.file);
     },
+    getCompose: () => undefined,
+    setCompose: () => undefined,
+    digestKey: new Uint8Array(32),
     save: async () => undefined,
   };
 }
@@ -33,11 +36,11 @@ describe("loading Compose-sourced modules", () => {
     ]);
   });
 
-  it("lets the command's environment win over the env_file, and never stores a Compose-sourced result in the manifest cache", async () => {
+  it("lets the command's environment win over the env_file, and stores each Compose-sourced result (keyed by its inputs, test/catalog/compose-cache.test.ts)", async () => {
     const cache = aCache();
     const r = await loadModules(PLATFORM, { env: { MINIO_PROD_TAG: "RELEASE.2099-01-01T00-00-00Z" } }, { cache, buildId: "test" });
     expect(r.modules[0]?.services[0]?.image).toBe("docker.io/minio/minio:RELEASE.2099-01-01T00-00-00Z");
-    expect(cache.stored).toEqual([]);
+    expect(cache.stored.map((f) => path.basename(path.dirname(f)))).toEqual(["minio", "minio-init"]);
   });
 
   it("names a missing Compose file", async () => {

@@ -29,6 +29,8 @@ export type ComposeLoad =
       warnings: Problem[];
       /** Unsupported fields: warnings, or errors with --strict. */
       unsupported: Problem[];
+      /** Every variable the files' read-time interpolation references, sorted: what of the environment the load depends on. */
+      referenced: string[];
     };
 
 /** The project directory relative paths resolve against: the first file's, as Compose uses. */
@@ -80,6 +82,7 @@ function loadComposeOnce(input: ComposeLoadInput): ComposeLoad {
   const warnings: Problem[] = [];
   const unsupported: Problem[] = [];
   const needs = new Set<string>();
+  const referenced = new Set<string>();
   const cache = new Map<string, ComposeFileRead | undefined>();
   const base = projectDir(input.files);
 
@@ -94,6 +97,7 @@ function loadComposeOnce(input: ComposeLoadInput): ComposeLoad {
       problems.push(...result.problems);
       warnings.push(...result.warnings);
       unsupported.push(...result.unsupported);
+      for (const n of result.referenced) referenced.add(n);
     } else problems.push(got);
     cache.set(key, result);
     return result;
@@ -147,7 +151,7 @@ function loadComposeOnce(input: ComposeLoadInput): ComposeLoad {
     }
   }
   if (needs.size) return { kind: "needs", files: [...needs].sort() };
-  return { kind: "loaded", services: merged, problems, warnings, unsupported };
+  return { kind: "loaded", services: merged, problems, warnings, unsupported, referenced: [...referenced].sort() };
 }
 
 /** The merged model as plain data (`services` only), the shape tests compare with `docker-compose config`. */

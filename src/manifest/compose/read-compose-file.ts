@@ -39,6 +39,11 @@ export interface ComposeFileRead {
   problems: Problem[];
   warnings: Problem[];
   unsupported: Problem[];
+  /**
+   * The variables the values interpolated when read reference (nested ones included): with the bytes, everything
+   * from the environment a read depends on (fields resolved at apply time only keep references).
+   */
+  referenced: Set<string>;
 }
 
 export const COMPOSE_TAGS = ["!reset", "!override"] as const;
@@ -108,7 +113,7 @@ export function readComposeFile(file: string, bytes: Uint8Array, options: ReadCo
 }
 
 function readComposeFileOnce(file: string, bytes: Uint8Array, options: ReadComposeOptions): ComposeFileRead {
-  const out: ComposeFileRead = { file, services: new Map(), problems: [], warnings: [], unsupported: [] };
+  const out: ComposeFileRead = { file, services: new Map(), problems: [], warnings: [], unsupported: [], referenced: new Set() };
   const parsed = parseComposeYaml(file, bytes);
   if (!parsed.ok) {
     out.problems.push(
@@ -197,6 +202,7 @@ function readComposeFileOnce(file: string, bytes: Uint8Array, options: ReadCompo
           return undefined;
         }
       }
+      for (const n of composeReferencedNames(v)) out.referenced.add(n);
       const r = resolveComposeText(v, options.env);
       if (!r.ok) {
         error(segs, r.message, "compose.interpolation");
