@@ -1,5 +1,4 @@
-// Shared glue for commands: project and module selection, catalog loading with a clear failure, the logger.
-import pino, { type Logger } from "pino";
+// Shared glue for commands: project and module selection, catalog loading with a clear failure (the logger is make-logger.ts).
 import { catalogCache } from "../catalog/catalog-cache.js";
 import { loadModules } from "../catalog/load-modules.js";
 import { resolveStateDir } from "../state/state-dir.js";
@@ -7,7 +6,6 @@ import { envFileDirs } from "../secrets/env-files.js";
 import { formatProblem } from "../manifest/problems.js";
 import type { Module } from "../manifest/module.js";
 import { UsageError, PlatformError } from "../errors.js";
-import type { CliIO } from "./io.js";
 
 export const PROJECT_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
 
@@ -59,10 +57,4 @@ export function selectModules(catalog: readonly Module[], requested: readonly st
   }
   const wanted = new Set(requested);
   return catalog.filter((m) => wanted.has(m.name)).map((m) => m.name);
-}
-
-/** JSON logs on stderr; `warn` by default, `debug` with --verbose, or PLATFORMCTL_LOG_LEVEL. */
-export function makeLogger(io: CliIO, verbose: boolean): Logger {
-  const level = io.env.PLATFORMCTL_LOG_LEVEL ?? (verbose ? "debug" : "warn");
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, io.stderr);
 }

@@ -7,7 +7,7 @@ import { readDigestKey, resolveStateDir } from "../state/state-dir.js";
 import { systemClock } from "../clock.js";
 import { computeLivePlan, type LivePlan } from "../live-plan/compute-live-plan.js";
 import type { GlobalArguments } from "./arguments/global-arguments.js";
-import { checkProject, loadCatalogOrFail, makeLogger, selectModules } from "./context.js";
+import { checkProject, loadCatalogOrFail, selectModules } from "./context.js";
 import type { CliIO } from "./io.js";
 
 /** Observes and plans through the one live-plan path, so plan, scope and apply see the same plan for the same state. */
@@ -20,7 +20,6 @@ export async function makePlan(
   const project = checkProject(g.project);
   const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const selected = selectModules(catalog, requested);
-  const log = makeLogger(io, g.verbose);
   const started = Date.now();
   const { plan, observed, dependencies } = await computeLivePlan({
     runtime: openRuntime(io.env),
@@ -34,6 +33,10 @@ export async function makePlan(
     rerun: Boolean(options.rerun),
     clock: systemClock,
   });
-  log.debug({ containers: observed.containers.length, ms: Date.now() - started }, "observed engine state and planned");
+  // The one log line here is debug: at the default level (warn) pino is not even loaded.
+  if (g.verbose || io.env.PLATFORMCTL_LOG_LEVEL !== undefined)
+    (await import("./make-logger.js"))
+      .makeLogger(io, g.verbose)
+      .debug({ containers: observed.containers.length, ms: Date.now() - started }, "observed engine state and planned");
   return { plan, catalog, observed, dependencies };
 }

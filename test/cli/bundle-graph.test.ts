@@ -45,4 +45,14 @@ describe("CLI bundle start-up graph", () => {
     expect(pkgs.has("zod")).toBe(false);
     expect(pkgs.has("yaml")).toBe(false);
   });
+
+  it("plans without loading pino: plan's only log line is debug, so the logger loads only when asked for", () => {
+    const plan = readdirSync(BUNDLE).find((f) => f.startsWith("live-plan-"));
+    expect(plan).toBeDefined();
+    expect(packagesIn(staticGraph(plan as string)).has("pino")).toBe(false);
+    // apply and restore load it (make-logger's own chunk), and the walk would see it there.
+    const logger = readdirSync(BUNDLE).find((f) => f.startsWith("make-logger-"));
+    expect(logger).toBeDefined();
+    expect(packagesIn(staticGraph(logger as string)).has("pino")).toBe(true);
+  });
 });

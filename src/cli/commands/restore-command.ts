@@ -26,6 +26,7 @@ export async function runRestore(env: CommandEnv, args: RestoreArguments): Promi
     { PolicyBlockedError },
     { resolveStateDir },
     context,
+    { makeLogger },
     { systemClock },
     { interruptible },
     { commandLine },
@@ -37,6 +38,7 @@ export async function runRestore(env: CommandEnv, args: RestoreArguments): Promi
     import("../../gate/approve.js"),
     import("../../state/state-dir.js"),
     import("../context.js"),
+    import("../make-logger.js"),
     import("../../clock.js"),
     import("../interruptible.js"),
     import("../command-line.js"),
@@ -77,7 +79,7 @@ export async function runRestore(env: CommandEnv, args: RestoreArguments): Promi
       lockWaitMs: args.lockWaitMs,
       clock: systemClock,
       command: commandLine(env.argv),
-      log: context.makeLogger(io, g.verbose),
+      log: makeLogger(io, g.verbose),
     });
     view.restored(r);
     if (r.outcome === "interrupted") return exitForSignal(signalNumber() ?? 2);
