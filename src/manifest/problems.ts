@@ -242,7 +242,7 @@ export const PROBLEM_CODES = {
   "runtime.ignored_field": {
     layer: "semantic",
     meaning:
-      "A field the selected runtime does not use: the Docker runtime runs one container per service on one engine, so `replicas` and `spec.placement` (Swarm fields) change nothing there (a warning: one catalog may serve both runtimes).",
+      "A field the selected runtime does not use: the Docker runtime runs one container per service on one engine, so a service's `replicas` other than 1 (a Swarm field) runs one container there (a warning: one catalog may serve both runtimes). `spec.placement` is not warned about: one engine is one node.",
     fix: "Nothing, if the catalog also serves a Swarm (`--runtime swarm`); otherwise remove the field.",
   },
   "compose.file": {

@@ -1,4 +1,4 @@
-// What each runtime leaves unused of a manifest (the Docker runtime: Swarm's `replicas` and `spec.placement`), as warnings.
+// What each runtime leaves unused of a manifest in a way that changes the outcome (the Docker runtime: Swarm's `replicas`), as warnings.
 import type { Module } from "./module.js";
 import { PROBLEM_CODES, type Problem } from "./problems.js";
 
@@ -22,9 +22,11 @@ const ignored = (m: Module, path: string, what: string): Problem => ({
 });
 
 /**
- * The manifest fields `runtime` does not use, one warning per field and module, never an error: one catalog may
- * serve both runtimes. Docker: a service's `replicas` other than 1 and the module's placement constraints. Swarm uses
- * every field. Pure; reported by validate (from the selected runtime's name), plan and apply (by `Runtime.admit`).
+ * The manifest fields `runtime` does not use where that changes the outcome, one warning per field and module, never
+ * an error: one catalog may serve both runtimes. Docker: a service's `replicas` other than 1 (it runs one container).
+ * Placement constraints are not warned about: on one engine every service already shares one node, which is what a
+ * pin asks for, so a catalog pinned for Swarm (the quick start's stateful store) runs on Docker without noise. Swarm
+ * uses every field. Pure; reported by validate (from the selected runtime's name), plan and apply (`Runtime.admit`).
  */
 export function runtimeIgnoredFields(runtime: RuntimeName, modules: readonly Module[]): Problem[] {
   if (runtime !== "docker") return [];
@@ -33,7 +35,6 @@ export function runtimeIgnoredFields(runtime: RuntimeName, modules: readonly Mod
     for (const s of m.services)
       if (s.replicas !== undefined && s.replicas !== 1)
         out.push(ignored(m, `spec.services.${s.name}.replicas`, `${s.replicas} replicas are`));
-    if ((m.placementConstraints ?? []).length > 0) out.push(ignored(m, "spec.placement.constraints", "placement is"));
   }
   return out;
 }

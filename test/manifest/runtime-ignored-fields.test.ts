@@ -10,7 +10,7 @@ describe("runtimeIgnoredFields", () => {
     placementConstraints: ["node.labels.zone==a"],
   });
 
-  it("warns once per field on the Docker runtime: replicas other than 1 and the placement constraints, located by file and path", () => {
+  it("warns on the Docker runtime for replicas other than 1, located by file and path, and not for placement (one engine is one node)", () => {
     expect(runtimeIgnoredFields("docker", [swarmShaped])).toEqual([
       {
         file: "modules/web/module.yaml",
@@ -19,15 +19,6 @@ describe("runtimeIgnoredFields", () => {
         path: "spec.services.api.replicas",
         code: "runtime.ignored_field",
         message: "3 replicas are ignored on the Docker runtime (one container per service on one engine); it applies with --runtime swarm",
-        hint: "Nothing, if the catalog also serves a Swarm (`--runtime swarm`); otherwise remove the field.",
-      },
-      {
-        file: "modules/web/module.yaml",
-        line: 0,
-        column: 0,
-        path: "spec.placement.constraints",
-        code: "runtime.ignored_field",
-        message: "placement is ignored on the Docker runtime (one container per service on one engine); it applies with --runtime swarm",
         hint: "Nothing, if the catalog also serves a Swarm (`--runtime swarm`); otherwise remove the field.",
       },
     ]);
