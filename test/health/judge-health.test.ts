@@ -74,6 +74,19 @@ describe("judgeHealth: services expected running", () => {
     expect(v.reason).toContain("restart loop");
   });
 
+  it("quotes the runtime's error in a restart loop's reason (Swarm: the newest failed task's), masked", () => {
+    const error = "task: non-zero exit (4) token=hunter2-secret";
+    const v = only(
+      [web],
+      [anObservedContainer(web, "web", { status: "restarting", running: false, exitCode: 4, restartCount: 3, error })],
+      {
+        secrets: ["hunter2-secret"],
+      },
+    );
+    expect(v).toMatchObject({ state: "restarting", healthy: false, exitCode: 4 });
+    expect(v.reason).toBe("restart loop: restarting (restart count 3, last exit code 4): task: non-zero exit (4) token=***");
+  });
+
   it("judges a momentarily running container whose restart count rose between observations as a restart loop", () => {
     const a = anObservedContainer(web, "web", { restartCount: 2 });
     const b = anObservedContainer(web, "web", { restartCount: 3, startedAt: "2026-11-22T10:00:01.000Z" });
