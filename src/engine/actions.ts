@@ -1,5 +1,4 @@
 // The mutating engine calls apply performs, one small function each; none of them decides anything.
-import { z } from "zod";
 import type { Engine } from "./connect.js";
 import { demuxFrames } from "./demux.js";
 import { openStream, readUntil, requestJson, seg } from "./dial.js";
@@ -9,6 +8,7 @@ import { LABEL } from "./labels.js";
 import { COMPOSE_LABEL } from "../plan/adoption.js";
 import { resourceName } from "../plan/unit-name.js";
 import type { EnsuredResource, ExecResult } from "../runtime/runtime.js";
+import { bool, int, nullable, nullish, object, readReply, recordOf, str, tryRead } from "./reply-shape.js";
 import {
   createBodyRequest,
   execCreateBody,
@@ -19,9 +19,9 @@ import {
   volumeCreateBody,
 } from "./requests.js";
 
-const IdSchema = z.object({ Id: z.string() });
-const LabelledSchema = z.object({ Name: z.string(), Labels: z.record(z.string(), z.string()).nullish() });
-const ExecStateSchema = z.object({ Running: z.boolean(), ExitCode: z.number().int().nullable() });
+const readId = object({ Id: str });
+const labelledReply = object({ Name: str, Labels: nullish(recordOf(str)) });
+const readExecState = object({ Running: bool, ExitCode: nullable(int) });
 
 /** Output kept from one exec: the last 64 KiB, enough for any probe message and bounded for a chatty command. */
 const EXEC_OUTPUT_LIMIT = 64 * 1024;
@@ -240,8 +240,10 @@ export async function execInContainer(
   if (!complete) return { exitCode: null, output, timedOut: true };
   // The attach stream can end a moment before the engine records the exit code.
   for (let i = 0; i < 40; i++) {
-    const state = ExecStateSchema.parse(
+    const state = readReply(
+      readExecState,
       await requestJson(engine, { method: "GET", path: `/exec/${seg(execId)}/json`, operation: "inspect exec", target: id, signal }),
+      "inspect exec",
     );
     if (!state.Running && state.ExitCode !== null) return { exitCode: state.ExitCode, output, timedOut: false };
     await new Promise((r) => setTimeout(r, 50));
@@ -267,7 +269,7 @@ async function readLabelled(
     if (isEngineError(e, "not_found")) return false;
     throw e;
   }
-  const r = LabelledSchema.parse(reply);
+  const r = readReply(labelledReply, reply, `inspect ${kind}`);
   // Network inspect also matches an id prefix; only an exact name counts as "exists".
   if (r.Name !== full) return false;
   if (r.Labels?.[LABEL.project] === project) return true;
@@ -281,9 +283,9 @@ async function readLabelled(
 }
 
 function parseId(reply: unknown, operation: string): string {
-  const r = IdSchema.safeParse(reply);
-  if (r.success) return r.data.Id;
-  throw new EngineError({ kind: "unexpected", operation, engineMessage: "reply has no Id", cause: r.error });
+  const r = tryRead(readId, reply);
+  if (r) return r.Id;
+  throw new EngineError({ kind: "unexpected", operation, engineMessage: "reply has no Id" });
 }
 
 /** Masks the body's Env values in an engine error detail (the engine may echo what it rejected). */

@@ -1,14 +1,14 @@
 // Runs a command in a running container on a hijacked connection: stdout streamed out, stdin streamed in, exit code from exec inspect.
 import type { Duplex, Readable } from "node:stream";
 import type { IncomingMessage } from "node:http";
-import { z } from "zod";
 import type { Engine } from "./connect.js";
 import { readBody, requestJson, seg } from "./dial.js";
 import { EngineError, kindForStatus, toEngineError } from "./errors.js";
 import type { ExecStreamOptions, ExecStreamResult } from "../runtime/runtime.js";
+import { bool, int, nullable, object, readReply, str, tryRead } from "./reply-shape.js";
 
-const IdSchema = z.object({ Id: z.string() });
-const ExecStateSchema = z.object({ Running: z.boolean(), ExitCode: z.number().int().nullable() });
+const readId = object({ Id: str });
+const readExecState = object({ Running: bool, ExitCode: nullable(int) });
 
 /** Stderr kept from one streamed exec: enough for any tool's closing complaint, bounded for a chatty one. */
 const STDERR_TAIL_LIMIT = 64 * 1024;
@@ -80,9 +80,9 @@ export async function execStream(engine: Engine, id: string, cmd: readonly strin
     target: id,
     signal: both,
   });
-  const parsed = IdSchema.safeParse(created);
-  if (!parsed.success) throw new EngineError({ kind: "unexpected", operation: "create exec", engineMessage: "reply has no Id" });
-  const execId = parsed.data.Id;
+  const parsed = tryRead(readId, created);
+  if (!parsed) throw new EngineError({ kind: "unexpected", operation: "create exec", engineMessage: "reply has no Id" });
+  const execId = parsed.Id;
   const sock = await hijack(engine, execId, call, both);
   let stdoutBytes = 0;
   let stderr = Buffer.alloc(0);
@@ -138,7 +138,8 @@ export async function execStream(engine: Engine, id: string, cmd: readonly strin
   if (!complete) return { exitCode: null, timedOut: true, stdoutBytes, stderrTail, durationMs: Date.now() - t0 };
   // The stream can end a moment before the engine records the exit code; polled within the same bound.
   while (!both.aborted) {
-    const state = ExecStateSchema.parse(
+    const state = readReply(
+      readExecState,
       await requestJson(engine, {
         method: "GET",
         path: `/exec/${seg(execId)}/json`,
@@ -149,6 +150,7 @@ export async function execStream(engine: Engine, id: string, cmd: readonly strin
         if (deadline.aborted && !opts.signal?.aborted) return { Running: true, ExitCode: null };
         throw e;
       }),
+      "inspect exec",
     );
     if (!state.Running && state.ExitCode !== null)
       return { exitCode: state.ExitCode, timedOut: false, stdoutBytes, stderrTail, durationMs: Date.now() - t0 };

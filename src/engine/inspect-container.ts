@@ -1,15 +1,14 @@
 // Reads one container through inspect and narrows the reply to an ObservedContainer (validated at the boundary).
-import { z } from "zod";
 import type { Engine } from "./connect.js";
 import { requestJson, seg } from "./dial.js";
-import { EngineError, isEngineError } from "./errors.js";
+import { isEngineError } from "./errors.js";
 import { toHeldValues } from "./held-values.js";
 import { LABEL } from "./labels.js";
+import { arrayOf, bool, int, nullish, num, object, oneOf, readReply, recordOf, str, tryRead } from "./reply-shape.js";
 import type { HeldValues } from "../secrets/module-secrets.js";
 import { argvDigest, envDigests } from "../plan/adoption.js";
 import {
   CONTAINER_STATUSES,
-  type ContainerStatus,
   type HealthStatus,
   type ObservedConfig,
   type ObservedContainer,
@@ -17,32 +16,25 @@ import {
   type ObservedImageConfig,
 } from "../plan/observed-state.js";
 
-// Only the fields platformctl reads; zod drops the rest, so `Config.Env` (secrets) never leaves this function.
-const InspectSchema = z.object({
-  Id: z.string(),
-  Name: z.string(),
-  Created: z.string(),
-  Image: z.string(),
-  RestartCount: z.number().int(),
-  HostConfig: z.object({ RestartPolicy: z.object({ Name: z.string().nullish() }).nullish() }).nullish(),
-  Config: z.object({
-    Image: z.string(),
-    Labels: z.record(z.string(), z.string()).nullish(),
-  }),
-  State: z.object({
-    Status: z.enum(CONTAINER_STATUSES as [ContainerStatus, ...ContainerStatus[]]),
-    Running: z.boolean(),
-    OOMKilled: z.boolean(),
-    ExitCode: z.number().int(),
-    Error: z.string(),
-    StartedAt: z.string(),
-    FinishedAt: z.string(),
-    Health: z
-      .object({
-        Status: z.string(),
-        Log: z.array(z.object({ ExitCode: z.number().int(), Output: z.string() })).nullish(),
-      })
-      .nullish(),
+// Only the fields platformctl reads; the readers drop the rest, so `Config.Env` (secrets) never leaves this function.
+const labels = nullish(recordOf(str));
+const readInspect = object({
+  Id: str,
+  Name: str,
+  Created: str,
+  Image: str,
+  RestartCount: int,
+  HostConfig: nullish(object({ RestartPolicy: nullish(object({ Name: nullish(str) })) })),
+  Config: object({ Image: str, Labels: labels }),
+  State: object({
+    Status: oneOf(CONTAINER_STATUSES),
+    Running: bool,
+    OOMKilled: bool,
+    ExitCode: int,
+    Error: str,
+    StartedAt: str,
+    FinishedAt: str,
+    Health: nullish(object({ Status: str, Log: nullish(arrayOf(object({ ExitCode: int, Output: str }))) })),
   }),
 });
 
@@ -55,17 +47,7 @@ export function engineTime(t: string): string | undefined {
 
 /** Narrows an inspect reply; throws EngineError `unexpected` when a field platformctl relies on is missing. */
 export function toObservedContainer(reply: unknown): ObservedContainer {
-  const parsed = InspectSchema.safeParse(reply);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0];
-    throw new EngineError({
-      kind: "unexpected",
-      operation: "read container inspect",
-      engineMessage: first ? `${first.path.join(".")}: ${first.message}` : undefined,
-      cause: parsed.error,
-    });
-  }
-  const i = parsed.data;
+  const i = readReply(readInspect, reply, "read container inspect");
   const labels = { ...(i.Config.Labels ?? {}) };
   const health = i.State.Health && HEALTH.includes(i.State.Health.Status) ? (i.State.Health.Status as HealthStatus) : undefined;
   return {
@@ -93,37 +75,27 @@ export function toObservedContainer(reply: unknown): ObservedContainer {
   };
 }
 
-const Argv = z.array(z.string()).nullish();
-const HealthcheckSchema = z
-  .object({
-    Test: Argv,
-    Interval: z.number().nullish(),
-    Timeout: z.number().nullish(),
-    StartPeriod: z.number().nullish(),
-    Retries: z.number().nullish(),
-  })
-  .nullish();
+const argv = nullish(arrayOf(str));
+const readHealthcheck = nullish(
+  object({ Test: argv, Interval: nullish(num), Timeout: nullish(num), StartPeriod: nullish(num), Retries: nullish(num) }),
+);
 /** The config fields an adopted container is compared on. `Env` and the argv fields leave only as keyed digests. */
-const ConfigSchema = z.object({
-  Config: z.object({
-    Env: z.array(z.string()).nullish(),
-    Cmd: Argv,
-    Entrypoint: Argv,
-    User: z.string().nullish(),
-    WorkingDir: z.string().nullish(),
-    StopSignal: z.string().nullish(),
-    Healthcheck: HealthcheckSchema,
+const readConfig = object({
+  Config: object({
+    Env: argv,
+    Cmd: argv,
+    Entrypoint: argv,
+    User: nullish(str),
+    WorkingDir: nullish(str),
+    StopSignal: nullish(str),
+    Healthcheck: readHealthcheck,
   }),
-  HostConfig: z.object({ RestartPolicy: z.object({ Name: z.string().nullish() }).nullish() }).nullish(),
-  Mounts: z
-    .array(
-      z.object({ Type: z.string(), Name: z.string().nullish(), Source: z.string().nullish(), Destination: z.string(), RW: z.boolean() }),
-    )
-    .nullish(),
-  NetworkSettings: z.object({ Networks: z.record(z.string(), z.unknown()).nullish() }).nullish(),
+  HostConfig: nullish(object({ RestartPolicy: nullish(object({ Name: nullish(str) })) })),
+  Mounts: nullish(arrayOf(object({ Type: str, Name: nullish(str), Source: nullish(str), Destination: str, RW: bool }))),
+  NetworkSettings: nullish(object({ Networks: nullish(recordOf((v) => v)) })),
 });
 
-function healthcheckOf(hc: z.infer<typeof HealthcheckSchema>, key: Uint8Array): ObservedHealthcheck | null {
+function healthcheckOf(hc: ReturnType<typeof readHealthcheck>, key: Uint8Array): ObservedHealthcheck | null {
   if (!hc) return null;
   return {
     test: argvDigest(key, hc.Test),
@@ -136,9 +108,9 @@ function healthcheckOf(hc: z.infer<typeof HealthcheckSchema>, key: Uint8Array): 
 
 /** The digested config of an inspect reply (for adoption); null when the reply lacks it. Values never leave as text. */
 export function toObservedConfig(reply: unknown, key: Uint8Array): ObservedConfig | null {
-  const r = ConfigSchema.safeParse(reply);
-  if (!r.success) return null;
-  const { Config: c, HostConfig: h, Mounts: mounts, NetworkSettings: n } = r.data;
+  const r = tryRead(readConfig, reply);
+  if (!r) return null;
+  const { Config: c, HostConfig: h, Mounts: mounts, NetworkSettings: n } = r;
   return {
     env: envDigests(key, c.Env ?? []),
     command: argvDigest(key, c.Cmd),
@@ -159,24 +131,24 @@ export function toObservedConfig(reply: unknown, key: Uint8Array): ObservedConfi
   };
 }
 
-const ImageConfigSchema = z.object({
-  Config: z
-    .object({
-      Env: z.array(z.string()).nullish(),
-      Cmd: Argv,
-      Entrypoint: Argv,
-      User: z.string().nullish(),
-      WorkingDir: z.string().nullish(),
-      StopSignal: z.string().nullish(),
-      Healthcheck: HealthcheckSchema,
-      Volumes: z.record(z.string(), z.unknown()).nullish(),
-    })
-    .nullish(),
+const readImageConfig = object({
+  Config: nullish(
+    object({
+      Env: argv,
+      Cmd: argv,
+      Entrypoint: argv,
+      User: nullish(str),
+      WorkingDir: nullish(str),
+      StopSignal: nullish(str),
+      Healthcheck: readHealthcheck,
+      Volumes: nullish(recordOf((v) => v)),
+    }),
+  ),
 });
 
 /** The defaults an image inspect reply gives containers (digested like toObservedConfig). */
 export function toObservedImageConfig(reply: unknown, key: Uint8Array): ObservedImageConfig {
-  const c = ImageConfigSchema.safeParse(reply).data?.Config ?? {};
+  const c: Partial<NonNullable<ReturnType<typeof readImageConfig>["Config"]>> = tryRead(readImageConfig, reply)?.Config ?? {};
   return {
     env: envDigests(key, c.Env ?? []),
     command: argvDigest(key, c.Cmd),

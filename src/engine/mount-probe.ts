@@ -1,20 +1,17 @@
 // What a container's mounts are and which device it sees at a path: inspect's Mounts and an exec'd stat.
 import { posix } from "node:path";
-import { z } from "zod";
 import { execInContainer } from "./actions.js";
 import type { Engine } from "./connect.js";
 import { requestJson, seg } from "./dial.js";
-import { EngineError } from "./errors.js";
 import type { DeviceReading, UnitMount } from "../runtime/runtime.js";
 import { deviceAt, parseMountinfo } from "../runtime/mountinfo.js";
+import { arrayOf, bool, nullish, object, readReply, str } from "./reply-shape.js";
 
 /** One mount of a container as inspect reports it (`Mounts[]`). */
 export type ContainerMount = UnitMount;
 
-const MountsSchema = z.object({
-  Mounts: z
-    .array(z.object({ Type: z.string(), Source: z.string(), Destination: z.string(), RW: z.boolean(), Propagation: z.string().optional() }))
-    .nullish(),
+const readMounts = object({
+  Mounts: nullish(arrayOf(object({ Type: str, Source: str, Destination: str, RW: bool, Propagation: nullish(str) }))),
 });
 
 /** The mounts of one container (read-only: one inspect). */
@@ -26,15 +23,8 @@ export async function inspectMounts(engine: Engine, id: string, signal?: AbortSi
     target: id,
     signal,
   });
-  const r = MountsSchema.safeParse(reply);
-  if (!r.success)
-    throw new EngineError({
-      kind: "unexpected",
-      operation: "inspect container mounts",
-      engineMessage: r.error.issues[0]?.message,
-      cause: r.error,
-    });
-  return (r.data.Mounts ?? []).map((m) => ({
+  const r = readReply(readMounts, reply, "inspect container mounts");
+  return (r.Mounts ?? []).map((m) => ({
     type: m.Type,
     source: m.Source,
     destination: m.Destination,

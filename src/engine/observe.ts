@@ -1,12 +1,12 @@
 // Takes the ObservedState of one project: one container list, then inspects; read-only (GET requests only).
-import { z } from "zod";
 import type { Engine } from "./connect.js";
 import { imageSeg, requestJson } from "./dial.js";
-import { EngineError, isEngineError } from "./errors.js";
+import { isEngineError } from "./errors.js";
 import { inspectContainer, toObservedImageConfig } from "./inspect-container.js";
 import { LABEL } from "./labels.js";
 import { COMPOSE_LABEL, matchAdoption, type Adoption } from "../plan/adoption.js";
 import type { ObservedContainer, ObservedImageConfig, ObservedNetwork, ObservedState, ObservedVolume } from "../plan/observed-state.js";
+import { arrayOf, nullish, object, readReply, recordOf, str } from "./reply-shape.js";
 import { labelledListQuery, listContainersQuery } from "./requests.js";
 import type { HeldValues } from "../secrets/module-secrets.js";
 
@@ -25,11 +25,11 @@ export interface ObserveOptions {
   onHeld?: ((id: string, held: HeldValues) => void) | undefined;
 }
 
-const LabelsSchema = z.record(z.string(), z.string()).nullish();
-const ListSchema = z.array(z.object({ Id: z.string(), Labels: LabelsSchema }));
-const VolumesSchema = z.object({ Volumes: z.array(z.object({ Name: z.string(), Labels: LabelsSchema })).nullish() });
-const NetworksSchema = z.array(z.object({ Name: z.string(), Labels: LabelsSchema }));
-const ImageSchema = z.object({ Id: z.string() });
+const labels = nullish(recordOf(str));
+const readList = arrayOf(object({ Id: str, Labels: labels }));
+const readVolumes = object({ Volumes: nullish(arrayOf(object({ Name: str, Labels: labels }))) });
+const readNetworks = arrayOf(object({ Name: str, Labels: labels }));
+const readImage = object({ Id: str });
 
 /**
  * Observes `project`: exactly one `GET /containers/json?all=1` (filtered on the project label; unfiltered when there
@@ -60,7 +60,7 @@ export async function observe(
     observeVolumes(engine, project, adoption, signal),
     observeNetworks(engine, project, signal),
   ]);
-  const listed = parse(ListSchema, list, "list containers").filter(
+  const listed = readReply(readList, list, "list containers").filter(
     (c) => c.Labels?.[LABEL.project] === project || (adoption !== undefined && matchAdoption(c.Labels ?? {}, adoption) !== undefined),
   );
   const inspected = await mapLimit(listed, opts.concurrency ?? 16, async (l) => {
@@ -108,7 +108,7 @@ async function imageFacts(
 ): Promise<{ id: string; config: ObservedImageConfig | undefined } | null> {
   const reply = await inspectImage(engine, ref, signal);
   if (reply === null) return null;
-  return { id: parse(ImageSchema, reply, "inspect image").Id, config: configKey ? toObservedImageConfig(reply, configKey) : undefined };
+  return { id: readReply(readImage, reply, "inspect image").Id, config: configKey ? toObservedImageConfig(reply, configKey) : undefined };
 }
 
 async function inspectImage(engine: Engine, ref: string, signal?: AbortSignal): Promise<unknown> {
@@ -129,7 +129,7 @@ async function inspectImage(engine: Engine, ref: string, signal?: AbortSignal): 
 /** The local image id `ref` resolves to, or null when the engine has no such image. */
 export async function imageId(engine: Engine, ref: string, signal?: AbortSignal): Promise<string | null> {
   const reply = await inspectImage(engine, ref, signal);
-  return reply === null ? null : parse(ImageSchema, reply, "inspect image").Id;
+  return reply === null ? null : readReply(readImage, reply, "inspect image").Id;
 }
 
 async function observeVolumes(
@@ -148,7 +148,7 @@ async function observeVolumes(
   });
   const adoptable = new Map((adoption?.volumes ?? []).map((v) => [v.name, v]));
   const out: ObservedVolume[] = [];
-  for (const v of parse(VolumesSchema, reply, "list volumes").Volumes ?? []) {
+  for (const v of readReply(readVolumes, reply, "list volumes").Volumes ?? []) {
     if (v.Labels?.[LABEL.project] === project)
       out.push({ name: v.Name, module: v.Labels?.[LABEL.module], stateful: v.Labels?.[LABEL.stateful] === "true" });
     else {
@@ -168,16 +168,10 @@ async function observeNetworks(engine: Engine, project: string, signal?: AbortSi
     target: project,
     signal,
   });
-  return parse(NetworksSchema, reply, "list networks")
+  return readReply(readNetworks, reply, "list networks")
     .filter((n) => n.Labels?.[LABEL.project] === project)
     .map((n) => ({ name: n.Name }))
     .sort((a, b) => cmp(a.name, b.name));
-}
-
-function parse<T>(schema: z.ZodType<T>, reply: unknown, operation: string): T {
-  const r = schema.safeParse(reply);
-  if (r.success) return r.data;
-  throw new EngineError({ kind: "unexpected", operation, engineMessage: r.error.issues[0]?.message, cause: r.error });
 }
 
 /** Maps with at most `limit` calls in flight; results keep the input order. */

@@ -1,7 +1,6 @@
 // Reads and writes a named volume's content as tar through the engine's archive endpoints, via a never-started helper.
 import { randomBytes } from "node:crypto";
 import { pipeline, type Readable, Transform } from "node:stream";
-import { z } from "zod";
 import { createContainer, removeContainer } from "./actions.js";
 import type { Engine } from "./connect.js";
 import { BODY_IDLE_MS, openStream, readBody, requestJson, seg } from "./dial.js";
@@ -10,6 +9,7 @@ import { LABEL } from "./labels.js";
 import { COMPOSE_LABEL } from "../plan/adoption.js";
 import { helperUnitName, resourceName } from "../plan/unit-name.js";
 import type { VolumeAccessOptions } from "../runtime/runtime.js";
+import { nullish, object, readReply, recordOf, str } from "./reply-shape.js";
 
 /** Where the helper mounts the volume. */
 const MOUNT_POINT = "/volume";
@@ -57,7 +57,7 @@ function stallGuard(call: { operation: string; target: string; endpoint: string 
   return guard;
 }
 
-const VolumeSchema = z.object({ Name: z.string(), Labels: z.record(z.string(), z.string()).nullish() });
+const volumeReply = object({ Name: str, Labels: nullish(recordOf(str)) });
 
 /**
  * Body of `POST /containers/create` for the helper holding a volume: no network, no restart, the volume at
@@ -168,7 +168,7 @@ async function ownedVolumeModule(engine: Engine, project: string, full: string, 
       });
     throw e;
   }
-  const v = VolumeSchema.parse(reply);
+  const v = readReply(volumeReply, reply, "inspect volume");
   // A volume Docker Compose created for a project of this name is the Compose-sourced modules' (adoption).
   if (v.Labels?.[LABEL.project] !== project && v.Labels?.[COMPOSE_LABEL.project] !== project) {
     throw new EngineError({

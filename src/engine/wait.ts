@@ -1,6 +1,5 @@
 // Waiting on containers, the one home of polling: the ACKed one-shot run, waiting for running/healthy or for an exit.
 import { setTimeout as sleep } from "node:timers/promises";
-import { z } from "zod";
 import { startContainer, stopContainer } from "./actions.js";
 import { classifyState } from "./classify-state.js";
 import type { Engine } from "./connect.js";
@@ -8,6 +7,7 @@ import { openStream, readBody, seg } from "./dial.js";
 import { EngineError, isEngineError, toEngineError } from "./errors.js";
 import { inspectContainer } from "./inspect-container.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
+import { int, nullish, object, readReply, str } from "./reply-shape.js";
 import { waitQuery } from "./requests.js";
 import type {
   OneShotOptions,
@@ -28,7 +28,7 @@ export interface WaitReply {
   Error: { Message: string } | null;
 }
 
-const WaitReplySchema = z.object({ StatusCode: z.number().int(), Error: z.object({ Message: z.string() }).nullish() });
+const readWaitReply = object({ StatusCode: int, Error: nullish(object({ Message: str })) });
 
 /**
  * Registers a wait and resolves once the engine has ACKed it (the 200 header, flushed after the waiter exists), so
@@ -52,7 +52,7 @@ export async function waitRegistered(
   const res = await openStream(engine, req);
   // The reply comes when the container exits: no idle limit here, the caller's signal carries the module's timeout.
   const result = readBody(res, { operation: req.operation, target: id, endpoint: engine.endpoint }, signal, null).then((body) => {
-    const r = WaitReplySchema.parse(JSON.parse(body.toString("utf8")));
+    const r = readReply(readWaitReply, JSON.parse(body.toString("utf8")), req.operation);
     return { StatusCode: r.StatusCode, Error: r.Error ?? null };
   });
   result.catch(() => undefined); // the caller may never read it (e.g. after a failed start)
