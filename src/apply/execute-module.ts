@@ -6,7 +6,7 @@ import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
 import { composeLabels } from "../plan/adoption.js";
 import { previousUnitName, replacementUnitName, unitName } from "../plan/unit-name.js";
-import { isRuntimeError, type Runtime } from "../runtime/runtime.js";
+import { isRuntimeError, type OneShotResult, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { envFileDirs, moduleEnv, readEnvFiles } from "../secrets/env-files.js";
 import { heldEnvNames, heldSecrets, type HeldValues } from "../secrets/module-secrets.js";
@@ -182,6 +182,14 @@ const canonicalName = (ctx: ExecuteContext, service: string) => unitName(ctx.pro
 const ranToSuccess = (c: ObservedContainer): boolean =>
   c.status === "exited" && c.exitCode === 0 && !c.oomKilled && c.error === "" && c.startedAt !== undefined;
 
+/** What a failure says about a one-shot that outlived its timeout, by what the runtime did with it. */
+const AFTER_TIMEOUT: Record<NonNullable<OneShotResult["afterTimeout"]>, string> = {
+  stopped: "it was stopped and kept for inspection",
+  parked:
+    "its task was shut down and the job kept, parked on no node (Swarm cannot stop one task of a job; removing the service would leave the task running), until a later approved apply runs it again",
+  "still-running": "platformctl asked for it to stop, but it still runs",
+};
+
 async function runOnce(ctx: ExecuteContext, service: Service, target: string, rec: ActionRecord): Promise<void> {
   const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
   const before = await readMasked(ctx, service, target);
@@ -201,7 +209,7 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
   if (ok) return;
   const logs = await lastLines(ctx, before.id);
   const why = r.timedOut
-    ? `did not finish within ${timeoutMs / 1000}s; it was stopped and kept for inspection`
+    ? `did not finish within ${timeoutMs / 1000}s; ${AFTER_TIMEOUT[r.afterTimeout ?? "stopped"]}`
     : r.outcome.kind === "oom-killed"
       ? `was OOM-killed (exit ${r.exitCode}, OOMKilled=true)`
       : r.outcome.kind === "start-error"
@@ -216,9 +224,9 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
                 ? `was killed by signal ${r.outcome.signal} (exit ${r.exitCode}) from outside platformctl: docker stop/kill, or the engine stopping it in a shutdown or restart`
                 : `exited ${r.exitCode}${r.oomKilled ? " (OOM-killed)" : ""}`;
   const lost =
-    r.waitLost && r.ranThisTime
+    (r.waitLost && r.ranThisTime
       ? "; the connection to the engine dropped during the wait (engine restart?), the end was read from inspect"
-      : "";
+      : "") + (r.note ? `; ${redact(r.note, [...ctx.secrets])}` : "");
   throw new ActionFailedError(
     { ...rec, outcome: "failed", message: why + lost },
     `one-shot ${ctx.module.name}/${service.name} ${why}${lost}`,

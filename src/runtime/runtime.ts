@@ -149,6 +149,15 @@ export interface OneShotResult {
   /** The unit after the run; null when it vanished. */
   unit: ObservedContainer | null;
   durationMs: number;
+  /**
+   * What became of a run that outlived `timeoutMs` (set only with `timedOut`; undefined reads as `stopped`):
+   * `stopped` — stopped and kept (Docker); `parked` — its task was shut down and the unit kept, placed on no node
+   * until the next run of it (Swarm cannot stop one task of a job); `still-running` — the runtime was asked to stop
+   * it and it still ran at the end of the stop's bound.
+   */
+  afterTimeout?: "stopped" | "parked" | "still-running" | undefined;
+  /** The runtime's own finding about the run (e.g. a known engine bug it detected), for the failure's text. May hold resolved values: mask it. */
+  note?: string | undefined;
 }
 
 /**

@@ -5,7 +5,7 @@ import { requestJson, seg } from "../dial.js";
 import { EngineError, isEngineError } from "../errors.js";
 import { LABEL } from "../labels.js";
 import type { ContainerStatus, ObservedContainer, ObservedNetwork } from "../../plan/observed-state.js";
-import { SWARM_LABEL } from "./service-spec.js";
+import { PARKED_CONSTRAINT, SWARM_LABEL } from "./service-spec.js";
 
 const Labels = z.record(z.string(), z.string()).nullish();
 
@@ -27,6 +27,10 @@ export const ServiceSchema = z.object({
             .object({ Image: z.string(), Healthcheck: z.object({ Test: z.array(z.string()).nullish() }).nullish() })
             .passthrough(),
           ForceUpdate: z.number().optional(),
+          Placement: z
+            .object({ Constraints: z.array(z.string()).nullish() })
+            .passthrough()
+            .nullish(),
         })
         .passthrough(),
     })
@@ -58,6 +62,12 @@ const TERMINAL = new Set(["complete", "shutdown", "failed", "rejected", "remove"
 export const isTerminal = (t: SwarmTask): boolean => TERMINAL.has(t.Status.State);
 
 export const isJob = (s: SwarmService): boolean => s.Spec.Mode.ReplicatedJob !== undefined;
+/** A job platformctl parked (PARKED_CONSTRAINT) to stop a run that outlived its timeout. */
+export const isParked = (s: SwarmService): boolean => (s.Spec.TaskTemplate.Placement?.Constraints ?? []).includes(PARKED_CONSTRAINT);
+
+/** What a parked job reads as: a run that ended badly, never a success. */
+export const PARKED_ERROR =
+  "stopped by platformctl when its run outlived the module timeout (the job is parked: placed on no node until it is run again)";
 /** The service's current job iteration (index 0 is omitted in the API's JSON). */
 export const jobIteration = (s: SwarmService): number => s.JobStatus?.JobIteration?.Index ?? 0;
 const taskIteration = (t: SwarmTask): number => t.JobIteration?.Index ?? 0;
@@ -161,6 +171,19 @@ export function describeService(s: SwarmService, tasks: readonly SwarmTask[]): O
     healthLog: [],
     createdAt: s.CreatedAt,
   };
+  if (isJob(s) && isParked(s))
+    return {
+      ...base,
+      status: "exited",
+      running: false,
+      exitCode: 0,
+      error: PARKED_ERROR,
+      startedAt: undefined,
+      finishedAt: undefined,
+      health: undefined,
+      restartCount: 0,
+      tasks: { desired: 1, running: 0, errors: [PARKED_ERROR] },
+    };
   if (isJob(s)) {
     const current = iterationTasks(tasks, jobIteration(s));
     const t = current.find((x) => x.Status.State === "complete") ?? current[0];

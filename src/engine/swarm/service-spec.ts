@@ -14,6 +14,14 @@ export const SWARM_LABEL = {
   replicas: "dev.platformctl.replicas",
 } as const;
 
+/**
+ * The placement constraint that parks a job: no node has this id, so a job updated with it shuts down its running
+ * task (verified on 20.10: the task and its container are removed within the stop grace) and places no new one.
+ * Swarm has no other way to stop one task of a job: `service rm` leaves a running job task running, orphaned
+ * (moby#44312, fixed in Engine 24), and any other update starts a new run. The next run removes it again.
+ */
+export const PARKED_CONSTRAINT = "node.id==platformctl-parked";
+
 /** A ServiceSpec (Engine API 1.41 field names), the subset platformctl writes. */
 export interface ServiceSpec {
   Name: string;

@@ -12,17 +12,51 @@ import { replacementUnitName, resourceName, unitName } from "../../plan/unit-nam
 import type { ObservedState } from "../../plan/observed-state.js";
 import { runtimeIgnoredFields } from "../../manifest/runtime-ignored-fields.js";
 import type { CreatedUnit, Runtime, UnitSpec } from "../../runtime/runtime.js";
-import { describeService, getService, isJob, jobIteration, listNetworks, listServices, listTasks } from "./observe-swarm.js";
-import { assertPinnedIfStateful, buildService, overlayNetworkBody, SWARM_LABEL, type ServiceSpec } from "./service-spec.js";
+import type { LogLine, OneShotResult } from "../../runtime/runtime.js";
+import {
+  describeService,
+  getService,
+  isJob,
+  isTerminal,
+  iterationTasks,
+  jobIteration,
+  listNetworks,
+  listServices,
+  listTasks,
+  type SwarmService,
+} from "./observe-swarm.js";
+import {
+  assertPinnedIfStateful,
+  buildService,
+  overlayNetworkBody,
+  PARKED_CONSTRAINT,
+  SWARM_LABEL,
+  type ServiceSpec,
+} from "./service-spec.js";
 import { execInService } from "./swarm-exec.js";
-import { waitForJob, waitForNoTasks, waitForService } from "./swarm-wait.js";
+import { waitForEarlierIterationsStopped, waitForJob, waitForNoTasks, waitForService } from "./swarm-wait.js";
 import { execStream } from "../exec-stream.js";
 import { nodeEngines } from "./pinned-node.js";
 import { swarmVolumes } from "./swarm-volumes.js";
 import { runningTaskContainer } from "./task-container.js";
 
+/** Lines of a job run's output kept when it ends (apply shows the last 50 of a failure). */
+const SAVED_TAIL_LINES = 200;
+/** Default stop grace of a task (Docker's), when the spec sets none. */
+const DEFAULT_GRACE_S = 10;
+
 /** A recreate's replacement, held until the old service is gone (Swarm cannot rename a service). */
 const STAGED = "staged:";
+
+/** A job task that would not stop when its job was parked: named with its node, so a person can remove it there. */
+function stillRunning(unit: string, left: readonly { ID: string; NodeID?: string | undefined }[]): EngineError {
+  return new EngineError({
+    kind: "conflict",
+    operation: "stop job",
+    target: unit,
+    message: `job ${unit} still runs ${left.map((t) => `task ${t.ID} on node ${t.NodeID ?? "?"}`).join(", ")} after it was parked to stop it; remove that container on its node (docker rm -f) and try again`,
+  });
+}
 
 /** What the Swarm runtime does not do yet: said plainly, never pretended. */
 function unsupported(what: string): never {
@@ -53,6 +87,64 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
   const engineOf = nodeEngines(env);
   const staged = new Map<string, { spec: UnitSpec; secrets: string[] }>();
   const fresh = new Set<string>();
+  /** The output of each job run this process waited for, by service id and name: its current iteration's only. */
+  const tails = new Map<string, LogLine[]>();
+
+  async function readLogs(path: string, target: string, lines: number, signal?: AbortSignal): Promise<LogLine[]> {
+    const call = { method: "GET", path, query: logsQuery(lines), operation: "read logs", target, signal } as const;
+    const res = await openStream(engine, call);
+    const body = await readBody(res, { operation: call.operation, target, endpoint: engine.endpoint }, signal);
+    return frameLines(demuxFrames(body, false));
+  }
+
+  /**
+   * The output of job `s`'s run `iteration`: its newest task that started a container (`GET /tasks/{id}/logs`), so
+   * earlier runs never mix in as they do in the service's log. Empty when that task has no container.
+   */
+  async function iterationLogs(s: SwarmService, iteration: number, lines: number, signal?: AbortSignal): Promise<LogLine[]> {
+    const tasks = iterationTasks(await listTasks(engine, s.ID, signal), iteration);
+    const t = tasks.find((x) => (x.Status.ContainerStatus?.ContainerID ?? "") !== "");
+    return t ? readLogs(`/tasks/${seg(t.ID)}/logs`, t.ID, lines, signal) : [];
+  }
+
+  /**
+   * Parks job `s` (PARKED_CONSTRAINT, see there) so its running task is shut down, and waits within its stop grace
+   * + 30 s for every task of the earlier iterations to stop. Returns the tasks still running at that bound.
+   */
+  async function park(s: SwarmService, signal?: AbortSignal) {
+    await update(
+      s.ID,
+      (spec) => {
+        const own = (spec.TaskTemplate.Placement?.Constraints ?? []).filter((c) => c !== PARKED_CONSTRAINT);
+        spec.TaskTemplate.Placement = { ...spec.TaskTemplate.Placement, Constraints: [...own, PARKED_CONSTRAINT] };
+      },
+      signal,
+    );
+    const after = await getService(engine, s.ID, signal);
+    const graceNs = (s.Spec.TaskTemplate.ContainerSpec as { StopGracePeriod?: number }).StopGracePeriod;
+    const graceS = graceNs === undefined ? DEFAULT_GRACE_S : Math.ceil(graceNs / 1e9);
+    return waitForEarlierIterationsStopped(engine, s.ID, after ? jobIteration(after) : jobIteration(s) + 1, {
+      timeoutMs: (graceS + 30) * 1000,
+      signal,
+    });
+  }
+
+  /** Runs the end of a job run: keeps its output (task history is pruned), and parks a run that outlived its bound. */
+  async function finishRun(s: SwarmService, iteration: number, r: OneShotResult, signal?: AbortSignal): Promise<OneShotResult> {
+    // Output only decorates the run's report: a node that cannot be read from leaves the saved tail empty.
+    const lines = await iterationLogs(s, iteration, SAVED_TAIL_LINES, signal).catch(() => [] as LogLine[]);
+    tails.set(s.ID, lines);
+    tails.set(s.Spec.Name, lines);
+    if (!r.timedOut) return r;
+    const left = await park(s, signal);
+    if (left.length === 0) return { ...r, afterTimeout: "parked" };
+    const where = left.map((t) => `task ${t.ID} (${t.Status.State}) on node ${t.NodeID ?? "?"}`).join(", ");
+    return {
+      ...r,
+      afterTimeout: "still-running",
+      note: `${r.note ? `${r.note}; ` : ""}after parking the job, ${where} still runs: remove its container on that node by hand (docker rm -f on the node)`,
+    };
+  }
 
   async function create(spec: UnitSpec, name: string, signal?: AbortSignal): Promise<CreatedUnit> {
     const built = buildService(spec, name, await imageId(engine, spec.service.image, signal));
@@ -217,8 +309,10 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
       if (!s) throw new EngineError({ kind: "not_found", operation: "stop service", target: unit });
       const tasks = await listTasks(engine, s.ID, signal);
       if (isJob(s)) {
-        if (describeService(s, tasks).running) unsupported("stopping a running job");
-        return "already-stopped";
+        if (!tasks.some((t) => !isTerminal(t) && t.Status.State !== "pending")) return "already-stopped";
+        const left = await park(s, signal);
+        if (left.length > 0) throw stillRunning(unit, left);
+        return "stopped";
       }
       if ((s.Spec.Mode.Replicated?.Replicas ?? 0) === 0) return "already-stopped";
       await update(
@@ -240,6 +334,15 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
     },
     async removeUnit(unit, opts) {
       if (unit.startsWith(STAGED)) return staged.delete(unit) ? "removed" : "absent";
+      // `service rm` leaves a running job task running, orphaned (moby#44312, Engine 20.10): park it first.
+      const s = await getService(engine, unit, opts?.signal);
+      if (s && isJob(s)) {
+        const tasks = await listTasks(engine, s.ID, opts?.signal);
+        if (tasks.some((t) => !isTerminal(t) && t.Status.State !== "pending")) {
+          const left = await park(s, opts?.signal);
+          if (left.length > 0) throw stillRunning(unit, left);
+        }
+      }
       try {
         await requestJson(engine, {
           method: "DELETE",
@@ -287,19 +390,25 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
       const s = await getService(engine, unit, opts.signal);
       if (!s) throw new EngineError({ kind: "not_found", operation: "run job", target: unit });
       if (!isJob(s)) unsupported("running a long-running service as a one-shot");
-      if (fresh.delete(s.ID)) return waitForJob(engine, s.ID, jobIteration(s), opts);
+      tails.delete(s.ID);
+      tails.delete(s.Spec.Name);
+      if (fresh.delete(s.ID)) return finishRun(s, jobIteration(s), await waitForJob(engine, s.ID, jobIteration(s), opts), opts.signal);
       const before = jobIteration(s);
       await update(
         s.ID,
         (spec) => {
           spec.TaskTemplate.ForceUpdate = (spec.TaskTemplate.ForceUpdate ?? 0) + 1;
+          // A job parked after a timeout runs again: its own constraints only.
+          const p = spec.TaskTemplate.Placement;
+          if (p?.Constraints) p.Constraints = p.Constraints.filter((c) => c !== PARKED_CONSTRAINT);
         },
         opts.signal,
       );
       const after = await getService(engine, s.ID, opts.signal);
       if (!after) throw new EngineError({ kind: "not_found", operation: "run job", target: unit });
       // The update moves JobIteration on (not necessarily by 1): the run to wait for is the new one.
-      return waitForJob(engine, s.ID, Math.max(jobIteration(after), before + 1), opts);
+      const iteration = Math.max(jobIteration(after), before + 1);
+      return finishRun(after, iteration, await waitForJob(engine, s.ID, iteration, opts), opts.signal);
     },
     waitForState: (unit, target, opts) => waitForService(engine, unit, target, opts),
     waitForExit: (unit, opts) => waitForNoTasks(engine, unit, opts),
@@ -309,17 +418,12 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
       return execStream(task.engine, task.containerId, cmd, opts);
     },
     async tailLogs(unit, lines, signal) {
-      const call = {
-        method: "GET",
-        path: `/services/${seg(unit)}/logs`,
-        query: logsQuery(lines),
-        operation: "read logs of service",
-        target: unit,
-        signal,
-      } as const;
-      const res = await openStream(engine, call);
-      const body = await readBody(res, { operation: call.operation, target: unit, endpoint: engine.endpoint }, signal);
-      return frameLines(demuxFrames(body, false));
+      const saved = tails.get(unit);
+      if (saved) return lines > 0 ? saved.slice(-lines) : [];
+      const s = await getService(engine, unit, signal);
+      if (!s) throw new EngineError({ kind: "not_found", operation: "read logs of service", target: unit });
+      if (isJob(s)) return iterationLogs(s, jobIteration(s), lines, signal);
+      return readLogs(`/services/${seg(s.ID)}/logs`, unit, lines, signal);
     },
     unitMounts: () => unsupported("reading a task's mounts"),
     readDevice: () => unsupported("reading a task's devices"),

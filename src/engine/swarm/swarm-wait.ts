@@ -3,7 +3,8 @@ import type { Engine } from "../connect.js";
 import { EngineError } from "../errors.js";
 import type { ObservedContainer } from "../../plan/observed-state.js";
 import type { OneShotResult, WaitForExitResult, WaitForStateOutcome, WaitForStateResult } from "../../runtime/runtime.js";
-import { describeService, getService, isTerminal, iterationTasks, listTasks, type SwarmService, type SwarmTask } from "./observe-swarm.js";
+import { judgeJob } from "./judge-job.js";
+import { describeService, getService, isTerminal, listTasks, type SwarmService, type SwarmTask } from "./observe-swarm.js";
 
 const POLL_MS = 250;
 
@@ -32,10 +33,13 @@ async function look(engine: Engine, ref: string, signal?: AbortSignal): Promise<
 const unschedulable = (t: SwarmTask): boolean => t.Status.State === "pending" && (t.Status.Err ?? "") !== "";
 
 /**
- * Waits for job iteration `iteration` of service `ref` to end, within `timeoutMs`, with its own failure detection:
- * a `complete` task is success; `failed` (its container's exit code), `rejected`, `orphaned`, `shutdown` or `remove`
- * tasks of the iteration end the run as failed; a task the scheduler cannot place (a drained node, an unsatisfiable
- * constraint) ends it at once with the scheduler's message instead of waiting out the bound.
+ * Waits for job iteration `iteration` of service `ref` to end, within `timeoutMs`, with its own failure detection
+ * (`judgeJob`): a `complete` task is success; `failed` (its container's exit code), `rejected`, `orphaned`,
+ * `shutdown` or `remove` tasks of the iteration end the run as failed; a task the scheduler cannot place (a drained
+ * node, an unsatisfiable constraint) ends it at once with the scheduler's message instead of waiting out the bound;
+ * more than one task with a container is Swarm running the one-shot twice (moby#42741), never a success. A run that
+ * outlives the bound is returned `timedOut` and left as it is (the caller decides how to stop it); when the iteration
+ * never got a task at all, the result's `note` says the job reconciler may be stuck (moby#42742).
  */
 export async function waitForJob(
   engine: Engine,
@@ -45,34 +49,43 @@ export async function waitForJob(
 ): Promise<OneShotResult> {
   const t0 = Date.now();
   let ran = false;
-  let last: ObservedContainer | null = null;
   for (;;) {
     checkAborted(opts.signal, "wait for job", ref);
     const seen = await look(engine, ref, opts.signal);
     if (!seen) return result("vanished", { unit: null, ranThisTime: ran, t0 });
-    last = describeService(seen.s, seen.tasks);
-    const tasks = iterationTasks(seen.tasks, iteration);
-    if (tasks.some((t) => ["running", "complete", "failed"].includes(t.Status.State))) ran = true;
-    const done = tasks.find((t) => t.Status.State === "complete");
-    if (done) return result("succeeded", { unit: last, ranThisTime: true, t0 });
-    const ended = tasks.find(isTerminal);
-    if (ended) {
-      const exitCode = ended.Status.ContainerStatus?.ExitCode ?? 0;
-      if (ended.Status.State === "failed" && exitCode !== 0) return result("failed", { unit: last, ranThisTime: true, t0, exitCode });
-      return result("start-error", { unit: last, ranThisTime: ran, t0, exitCode, error: taskText(ended) });
+    const unit = describeService(seen.s, seen.tasks);
+    const v = judgeJob(seen.tasks, iteration);
+    switch (v.kind) {
+      case "succeeded":
+        return result("succeeded", { unit, ranThisTime: true, t0 });
+      case "failed":
+        return result("failed", { unit, ranThisTime: true, t0, exitCode: v.exitCode });
+      case "start-error":
+        return result("start-error", { unit, ranThisTime: ran || v.ran, t0, exitCode: v.exitCode, error: v.error });
+      case "unschedulable":
+        return result("start-error", { unit, ranThisTime: false, t0, error: v.error });
+      case "duplicated":
+        return result("start-error", { unit, ranThisTime: true, t0, error: v.error });
+      case "waiting":
+        ran ||= v.ran;
+        if (Date.now() - t0 >= opts.timeoutMs)
+          return result("timed-out", {
+            unit,
+            ranThisTime: ran,
+            t0,
+            note:
+              v.tasks === 0
+                ? `Swarm created no task for job iteration ${iteration} in ${Math.round((Date.now() - t0) / 1000)} s: its job reconciliation may have stopped (moby#42742, Docker Engine 20.10; fixed in 24); see \`docker service ps ${seen.s.Spec.Name}\``
+                : undefined,
+          });
     }
-    const stuck = tasks.find(unschedulable);
-    if (stuck) return result("start-error", { unit: last, ranThisTime: false, t0, error: taskText(stuck) });
-    if (Date.now() - t0 >= opts.timeoutMs) return result("timed-out", { unit: last, ranThisTime: ran, t0 });
     await sleep(POLL_MS, opts.signal);
   }
 }
 
-const taskText = (t: SwarmTask): string => `task ${t.Status.State}: ${t.Status.Err || t.Status.Message || "no message"}`;
-
 function result(
   kind: "succeeded" | "failed" | "start-error" | "vanished" | "timed-out",
-  r: { unit: ObservedContainer | null; ranThisTime: boolean; t0: number; exitCode?: number; error?: string },
+  r: { unit: ObservedContainer | null; ranThisTime: boolean; t0: number; exitCode?: number; error?: string; note?: string | undefined },
 ): OneShotResult {
   const exitCode = r.exitCode ?? 0;
   const outcome: OneShotResult["outcome"] =
@@ -95,7 +108,30 @@ function result(
     startError: kind === "start-error" ? r.error : undefined,
     unit: r.unit,
     durationMs: Date.now() - r.t0,
+    note: r.note,
   };
+}
+
+/**
+ * Waits until no task of service `ref` from an iteration before `iteration` still runs or is about to (a parked
+ * job's earlier run being shut down: its task goes to `shutdown` or is removed with its container), within
+ * `timeoutMs`. Returns the tasks still running at the bound (the nodes they run on), or none.
+ */
+export async function waitForEarlierIterationsStopped(
+  engine: Engine,
+  serviceId: string,
+  iteration: number,
+  opts: { timeoutMs: number; signal?: AbortSignal | undefined },
+): Promise<SwarmTask[]> {
+  const t0 = Date.now();
+  for (;;) {
+    checkAborted(opts.signal, "wait for job task to stop", serviceId);
+    const live = (await listTasks(engine, serviceId, opts.signal)).filter(
+      (t) => (t.JobIteration?.Index ?? 0) < iteration && !isTerminal(t),
+    );
+    if (live.length === 0 || Date.now() - t0 >= opts.timeoutMs) return live;
+    await sleep(POLL_MS, opts.signal);
+  }
 }
 
 /**
