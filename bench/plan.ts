@@ -282,6 +282,10 @@ async function main() {
     );
   }
   console.log("targets at 200: plan <= 2x the floor and < 1000 ms; validate <= 300 ms; health <= 2x the floor; warm/N flat as N grows");
+  for (const r of rows)
+    console.log(
+      `  at ${r.n}: health / floor ${(r.health / r.floor).toFixed(2)}x (target <= 2x), plan (warm) / floor ${(r.planWarm / r.floor).toFixed(2)}x (target <= 2x)`,
+    );
 }
 
 main().catch((e) => {
