@@ -27,7 +27,7 @@ export async function checkModulesHealth(
   const project = checkProject(g.project);
   const catalog = await loadCatalogOrFail(g.modulesDir, io.env);
   const selected = requested.length ? selectModules(catalog, requested) : catalog.map((m) => m.name);
-  const runtime = openRuntime(io.env);
+  const runtime = await openRuntime(io.env);
   const result = await checkHealth({
     runtime,
     project,

@@ -22,7 +22,7 @@ export async function makePlan(
   const selected = selectModules(catalog, requested);
   const started = Date.now();
   const { plan, observed, dependencies } = await computeLivePlan({
-    runtime: openRuntime(io.env),
+    runtime: await openRuntime(io.env),
     project,
     catalog,
     selected,

@@ -1,7 +1,6 @@
 // The one place that chooses the runtime implementation: add a runtime by adding its adapter to RUNTIMES.
 import { connectEngine } from "../engine/connect.js";
 import { dockerRuntime } from "../engine/docker-runtime.js";
-import { swarmRuntime } from "../engine/swarm/swarm-runtime.js";
 import { UsageError } from "../errors.js";
 import type { Runtime } from "./runtime.js";
 import { runtimeNameOf, type RuntimeName } from "../manifest/runtime-ignored-fields.js";
@@ -14,14 +13,17 @@ type Env = Readonly<Record<string, string | undefined>>;
  * lazily, so call `ping()` to check. A new runtime is one more entry here and one adapter implementing
  * `Runtime`; no caller changes.
  */
-const RUNTIMES: Readonly<Record<RuntimeName, (env: Env) => Runtime>> = {
+const RUNTIMES: Readonly<Record<RuntimeName, (env: Env) => Runtime | Promise<Runtime>>> = {
   docker: (env) => dockerRuntime(connectEngine({ ...env })),
-  /** A Docker Swarm through its manager's engine (DOCKER_HOST), and its nodes' (PLATFORMCTL_SWARM_NODE_HOSTS): units are Swarm services, one-shots replicated jobs. */
-  swarm: (env) => swarmRuntime(connectEngine({ ...env }), env),
+  /**
+   * A Docker Swarm through its manager's engine (DOCKER_HOST), and its nodes' (PLATFORMCTL_SWARM_NODE_HOSTS): units are
+   * Swarm services, one-shots replicated jobs. Loaded only when selected, so a Docker command never loads it.
+   */
+  swarm: async (env) => (await import("../engine/swarm/swarm-runtime.js")).swarmRuntime(connectEngine({ ...env }), env),
 };
 
 /** Opens the runtime the environment selects; an unknown PLATFORMCTL_RUNTIME is a usage error (nothing is touched). */
-export function openRuntime(env: Env): Runtime {
+export async function openRuntime(env: Env): Promise<Runtime> {
   const name = env.PLATFORMCTL_RUNTIME || "docker";
   const known = runtimeNameOf(env);
   if (!known) {

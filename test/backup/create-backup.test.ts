@@ -72,8 +72,8 @@ describe("backup against the real engine", () => {
     // The same clock reading for both runs: the collision is certain, not left to timing.
     const now = new Date("2026-05-17T01:08:47.250Z");
     // A stop backup holds the apply lock: the second waits for the first instead of failing with lock.held.
-    const run = () =>
-      createBackup({ runtime: openRuntime(env), project, module, env, stateDir: env.STATE_DIR as string, now, lockWaitMs: 60_000 });
+    const run = async () =>
+      createBackup({ runtime: await openRuntime(env), project, module, env, stateDir: env.STATE_DIR as string, now, lockWaitMs: 60_000 });
     const [a, b] = await Promise.all([run(), run()]);
     const files = [a.file, b.file];
     expect(files.map((f) => path.basename(f)).sort()).toEqual(["store-20260517T010847Z-1.tar.gz", "store-20260517T010847Z.tar.gz"]);

@@ -46,6 +46,20 @@ describe("CLI bundle start-up graph", () => {
     expect(pkgs.has("yaml")).toBe(false);
   });
 
+  it("plans on Docker without loading zod, the YAML parser or the Swarm adapter (its own chunk, loaded when selected)", () => {
+    const plan = readdirSync(BUNDLE).find((f) => f.startsWith("live-plan-"));
+    expect(plan).toBeDefined();
+    const files = staticGraph(plan as string);
+    const pkgs = packagesIn(files);
+    expect(pkgs.has("zod")).toBe(false);
+    expect(pkgs.has("yaml")).toBe(false);
+    const sources = files.flatMap((f) =>
+      [...readFileSync(path.join(BUNDLE, f), "utf8").matchAll(/^\/\/ (\S*dist\/\S+\.js)$/gm)].map((m) => m[1]),
+    );
+    expect(sources.some((s) => s?.includes("dist/engine/docker-runtime.js"))).toBe(true);
+    expect(sources.some((s) => s?.includes("dist/engine/swarm/"))).toBe(false);
+  });
+
   it("plans without loading pino: plan's only log line is debug, so the logger loads only when asked for", () => {
     const plan = readdirSync(BUNDLE).find((f) => f.startsWith("live-plan-"));
     expect(plan).toBeDefined();

@@ -18,7 +18,7 @@ import { aCatalog } from "../helpers/platform.js";
 import { testProject } from "../helpers/run-id.js";
 import { aScenario, docker, expectAuditOutcomes, oneShot, projectContainers } from "../apply/apply-scenario.js";
 
-const runtime = openRuntime(process.env);
+const runtime = await openRuntime(process.env);
 let catalog: Awaited<ReturnType<typeof aCatalog>>;
 let modules: Module[];
 

@@ -47,7 +47,7 @@ export async function runApply(env: CommandEnv, args: ApplyArguments): Promise<n
   const view = applyView(io, args.json);
   const { controller, signalNumber, dispose } = interruptible();
   try {
-    const runtime = openRuntime(io.env);
+    const runtime = await openRuntime(io.env);
     view.warnings(runtime.admit(modules.length ? catalog.filter((m) => modules.includes(m.name)) : catalog));
     const result = await applyModules({
       runtime,

@@ -68,7 +68,7 @@ export async function runBackup(env: CommandEnv, args: BackupArguments): Promise
   const [name] = context.selectModules(catalog, [args.module]);
   const module = catalog.find((m) => m.name === name)!;
   const result = await createBackup({
-    runtime: openRuntime(io.env),
+    runtime: await openRuntime(io.env),
     project,
     module,
     env: io.env,

@@ -56,7 +56,7 @@ export async function runRestore(env: CommandEnv, args: RestoreArguments): Promi
   const { controller, signalNumber, dispose } = interruptible();
   try {
     const common = {
-      runtime: openRuntime(io.env),
+      runtime: await openRuntime(io.env),
       project,
       catalog,
       module,
