@@ -1,7 +1,7 @@
 // Command-line entry: the program, its global options and commands, and the top-level handler around them.
 // Commands load their dependencies when they run, so `--help` or `validate` never pay for the engine client.
 import { Command } from "commander";
-import { EXIT } from "../errors.js";
+import { EXIT, UsageError } from "../errors.js";
 import { PLATFORMCTL_VERSION } from "../version.js";
 import { addGlobalOptions, parseGlobalArguments } from "./arguments/global-arguments.js";
 import { registerApplyCommand } from "./commands/apply-command.js";
@@ -50,7 +50,13 @@ export function buildProgram(io: CliIO, setExit: (code: number) => void, argv: r
   // --runtime wins over PLATFORMCTL_RUNTIME: the one runtime chooser (src/runtime/open-runtime.ts) reads the environment.
   program.hook("preAction", () => {
     const runtime = program.opts<{ runtime?: string }>().runtime;
-    if (runtime !== undefined) env.io = { ...io, env: { ...io.env, PLATFORMCTL_RUNTIME: runtime } };
+    if (runtime === undefined) return;
+    // Named as the flag it came from: the chooser's own error would blame PLATFORMCTL_RUNTIME, and "" would mean docker.
+    if (runtime !== "docker" && runtime !== "swarm")
+      throw new UsageError("usage.runtime", `--runtime ${JSON.stringify(runtime.slice(0, 40))} is not a runtime platformctl knows`, {
+        hint: "Use --runtime docker or --runtime swarm.",
+      });
+    env.io = { ...io, env: { ...io.env, PLATFORMCTL_RUNTIME: runtime } };
   });
   return program;
 }
