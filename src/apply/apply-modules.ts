@@ -144,7 +144,7 @@ function stalePlanProblem(run: Run, saved: Plan, live: LivePlan): string | undef
   if (saved.fingerprint === plan.fingerprint) return undefined;
   const actions = (p: Pick<Plan, "modules">) =>
     JSON.stringify(p.modules.map((m) => [m.name, m.actions.map((a) => [a.type, a.service, a.container, a.cause])]));
-  const keyless = computePlan({ ...live.inputs, secretDigests: {} });
+  const keyless = computePlan({ ...live.inputs, secretDigests: {}, adoptedValueDigests: {} });
   if (saved.fingerprint === keyless.fingerprint && actions(saved) === actions(plan)) return undefined;
   return `fingerprint then ${saved.fingerprint.slice(0, 19)}…, now ${plan.fingerprint.slice(0, 19)}…`;
 }

@@ -63,6 +63,7 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   const observed = await req.runtime.observe(req.project, refs, { signal: req.signal, adoption, configKey, onHeld: req.onHeld });
   const digests: Record<string, Record<string, string> | undefined> = {};
   const adoptionDigests: Record<string, DesiredDigests | undefined> = {};
+  const adoptedValueDigests: Record<string, DesiredDigests | undefined> = {};
   const key = req.digestKey;
   for (const m of [...chosen, ...outside]) {
     if (!key && !(configKey && m.compose)) continue;
@@ -71,6 +72,7 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
     for (const s of m.services) {
       if (key) digests[`${m.name}/${s.name}`] = env && secretDigests(s, env, key);
       if (configKey && m.compose && env) adoptionDigests[`${m.name}/${s.name}`] = desiredDigests(s, env, configKey);
+      if (key && m.compose && env) adoptedValueDigests[`${m.name}/${s.name}`] = desiredDigests(s, env, key);
     }
   }
   const inputs: PlanInputs = {
@@ -83,6 +85,7 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
     rerun: req.rerun,
     secretDigests: digests,
     adoptionDigests,
+    adoptedValueDigests,
     containerName: (module, service) => unitName(req.project, module, service),
   };
   const plan = computePlan(inputs);

@@ -31,6 +31,13 @@ export interface PlanInputs {
    * observation digested adopted containers' config with. Absent: adopted containers' secret-bearing fields are unknown.
    */
   adoptionDigests?: Readonly<Record<string, DesiredDigests | undefined>>;
+  /**
+   * The same digests of each Compose-sourced `module/service` under STATE_DIR's digest key, which outlives the plan:
+   * they enter the fingerprint (never the plan's body), so a saved plan is stale once a value an adopted container is
+   * compared on changes (a `${VAR}` in its command, say) even when the drift it shows stays the same. Absent without
+   * a digest key or without the values.
+   */
+  adoptedValueDigests?: Readonly<Record<string, DesiredDigests | undefined>>;
   /** The name a service's container gets; duplicates keep this one. */
   containerName: (module: string, service: string) => string;
 }
@@ -435,11 +442,19 @@ export function computePlan(inputs: PlanInputs): Plan {
 /**
  * Digest of everything a plan for these modules was computed from: manifest bytes, desired spec hashes, and each
  * observed container's id, spec hash, image, state and exit facts (whether it ran, not when: a restart by the same
- * container id does not count), its stateful label, the modules' stateful volumes, plus the local image ids. Time is
- * excluded.
+ * container id does not count), its stateful label, the modules' stateful volumes, plus the local image ids; for an
+ * adopted container also its comparison with the service, and the lasting-key digests of the values it is compared
+ * on. Time is excluded.
  */
 export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string[]): string {
   const names = new Set(moduleNames);
+  const byName = new Map(inputs.catalog.map((m) => [m.name, m]));
+  /** An adopted container's comparison with its service: what the plan judged it on, beyond its id and state. */
+  const adoptedJudgement = (c: ObservedContainer) => {
+    const m = byName.get(c.module);
+    const s = m?.services.find((x) => x.name === c.service);
+    return m && s ? judgeAdopted(m, s, c, inputs) : null;
+  };
   const modules = inputs.catalog
     .filter((m) => names.has(m.name))
     .map((m) => ({ name: m.name, manifest: m.contentDigest, specs: [...moduleSpecs(m)].map(([s, v]) => [s, v.hash]) }));
@@ -467,6 +482,8 @@ export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string
       health: c.health ?? null,
       secrets: c.labels[PLAN_LABELS.secretDigests] ?? null,
       stateful: c.labels[PLAN_LABELS.stateful] ?? null,
+      // Only for adopted containers, so the fingerprints of plans without any stay as they were.
+      ...(isAdopted(c) ? { adopted: adoptedJudgement(c) } : {}),
     }));
   const statefulVolumes = inputs.observed.volumes
     .filter((v) => v.stateful === true && v.module !== undefined && names.has(v.module))
@@ -477,6 +494,9 @@ export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string
       .filter((m) => names.has(m.name))
       .flatMap((m) => m.services.map((s) => [s.image, inputs.observed.images[s.image] ?? null])),
   );
-  const secrets = Object.fromEntries(Object.entries(inputs.secretDigests ?? {}).filter(([k]) => names.has(k.split("/")[0] as string)));
-  return `sha256:${sha256Hex(canonicalJson({ v: PLAN_FORMAT_VERSION, project: inputs.project, modules, containers, statefulVolumes, images, secrets, prune: Boolean(inputs.prune), rerun: Boolean(inputs.rerun) }))}`;
+  const ofPlanned = <T>(digests: Readonly<Record<string, T>> | undefined) =>
+    Object.fromEntries(Object.entries(digests ?? {}).filter(([k]) => names.has(k.split("/")[0] as string)));
+  const secrets = ofPlanned(inputs.secretDigests);
+  const adoptedValues = ofPlanned(inputs.adoptedValueDigests);
+  return `sha256:${sha256Hex(canonicalJson({ v: PLAN_FORMAT_VERSION, project: inputs.project, modules, containers, statefulVolumes, images, secrets, ...(Object.keys(adoptedValues).length ? { adoptedValues } : {}), prune: Boolean(inputs.prune), rerun: Boolean(inputs.rerun) }))}`;
 }

@@ -259,6 +259,35 @@ describe("the plan of an adopted container", () => {
     expect(plan([adopted(store, "store", { config: composeConfig() })]).modules[0]?.warnings).toEqual([]);
   });
 
+  it("changes the fingerprint when an adopted container's comparison changes though the container and its id stay the same", () => {
+    const inSync = plan([adopted(store, "store", { config: composeConfig() })]);
+    const rotated = plan([adopted(store, "store", { config: composeConfig({}, "rotated") })]);
+    expect(inSync.modules[0]?.in_sync).toBe(true);
+    expect(rotated.modules[0]?.in_sync).toBe(false);
+    expect(rotated.fingerprint).not.toBe(inSync.fingerprint);
+  });
+
+  it("changes the fingerprint when a value an adopted container is compared on changes, even when the plan shows the same drift", () => {
+    const lasting = new Uint8Array(32).fill(9);
+    const withValues = (token: string) =>
+      computePlan(
+        planInputs(
+          [store, init],
+          { ...anObservedState([adopted(store, "store", { config: composeConfig({}, "live") })]), imageConfigs: { [TEST_IMAGE]: IMAGE } },
+          {
+            adoptionDigests: { "store/store": desiredDigests(STORE, { STORE_TOKEN: token }, KEY) },
+            adoptedValueDigests: { "store/store": desiredDigests(STORE, { STORE_TOKEN: token }, lasting) },
+          },
+        ),
+      );
+    const [a, b] = [withValues("first"), withValues("second")];
+    expect([a.modules[0]?.drift, a.modules[0]?.actions]).toEqual([b.modules[0]?.drift, b.modules[0]?.actions]);
+    expect(a.modules[0]?.drift.map((d) => d.detail.fields)).toEqual([["environment.TOKEN"]]);
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+    expect(withValues("first").fingerprint).toBe(a.fingerprint);
+    expect(JSON.stringify(a)).not.toContain(desiredDigests(STORE, { STORE_TOKEN: "first" }, lasting).environment.TOKEN as string);
+  });
+
   it("reports an adopted container whose config was not observed as changed, never as in sync", () => {
     const p = plan([adopted(store, "store", { config: undefined })]);
     expect(p.modules[0]?.drift.map((d) => d.detail.fields)).toEqual([["(unknown: the container's config was not observed)"]]);
