@@ -1,4 +1,5 @@
 // The Docker Swarm adapter: the Runtime port carried out on a Swarm manager (a unit is a Swarm service; a one-shot a replicated job).
+import { NODE_HOSTS_VAR, parseNodeHosts } from "./node-hosts.js";
 import { z } from "zod";
 import { PlatformError } from "../../errors.js";
 import type { Engine } from "../connect.js";
@@ -83,6 +84,8 @@ function unsupported(what: string): never {
  * Holds the client, the staged replacements and the ids of jobs it created in this process.
  */
 export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string | undefined>> = {}): Runtime {
+  // Checked up front, so every Swarm command (plan and apply too, not only those that reach a node) refuses a malformed value.
+  parseNodeHosts(env[NODE_HOSTS_VAR]);
   const volumes = swarmVolumes(engine, env);
   const engineOf = nodeEngines(env);
   const staged = new Map<string, { spec: UnitSpec; secrets: string[] }>();
