@@ -36,6 +36,7 @@ const readInspect = object({
     FinishedAt: str,
     Health: nullish(object({ Status: str, Log: nullish(arrayOf(object({ ExitCode: int, Output: str }))) })),
   }),
+  Mounts: nullish(arrayOf(object({ Type: str, Source: str, Destination: str, RW: bool, Propagation: nullish(str) }))),
 });
 
 const HEALTH: readonly string[] = ["starting", "healthy", "unhealthy"] satisfies HealthStatus[];
@@ -72,6 +73,13 @@ export function toObservedContainer(reply: unknown): ObservedContainer {
     restartCount: i.RestartCount,
     restartPolicy: i.HostConfig?.RestartPolicy?.Name ?? "",
     createdAt: i.Created,
+    mounts: (i.Mounts ?? []).map((m) => ({
+      type: m.Type,
+      source: m.Source,
+      destination: m.Destination,
+      readOnly: !m.RW,
+      propagation: m.Propagation ?? "",
+    })),
   };
 }
 

@@ -77,6 +77,21 @@ export interface ObservedContainer {
    * task's "non-zero exit (3)"). Never holds an environment value: task messages are the runtime's own text.
    */
   tasks?: ObservedTasks | undefined;
+  /**
+   * Inspect's `Mounts`, when the runtime read them with the rest (Docker does): the mount checks of plan and health
+   * use them instead of inspecting every running container once more; absent, they read them on their own.
+   */
+  mounts?: ObservedMount[] | undefined;
+}
+
+/** One mount of a container as inspect reports it: `source` is the host path (a volume's data path for volumes). */
+export interface ObservedMount {
+  type: string;
+  source: string;
+  destination: string;
+  readOnly: boolean;
+  /** `rprivate`, `rshared`, … ("" for volumes). */
+  propagation: string;
 }
 
 /** The tasks of a multi-task unit (see `ObservedContainer.tasks`). */

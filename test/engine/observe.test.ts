@@ -4,6 +4,10 @@ import type { Engine } from "../../src/engine/connect.js";
 import { connectEngine } from "../../src/engine/connect.js";
 import { LABEL } from "../../src/engine/labels.js";
 import { observe } from "../../src/engine/observe.js";
+import { inspectMounts } from "../../src/engine/mount-probe.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { ObservedContainer, ObservedState } from "../../src/plan/observed-state.js";
 import type { HeldValues } from "../../src/secrets/module-secrets.js";
 import { aLabelledContainer, rawInspect, removeQuietly, testDocker, testEngine } from "../helpers/docker.js";
@@ -126,8 +130,32 @@ describe("observe", () => {
       restartCount: 0,
       restartPolicy: "no",
       createdAt: raw.Created,
+      mounts: [],
     });
     expect(c.imageId).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it("carries each container's mounts from the one inspect, exactly as the mount checks would read them on their own", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "observe-mounts-"));
+    const created = await testDocker().createContainer({
+      name: `${project}_b-mod_mounted`,
+      Image: TEST_IMAGE,
+      Cmd: ["true"],
+      Labels: { [LABEL.project]: project, [LABEL.module]: "b-mod", [LABEL.service]: "mounted" },
+      HostConfig: { Binds: [`${dir}:/data:ro`, `${project}_data:/vol`] },
+    });
+    try {
+      const again = await observe(engine, project, []);
+      const c = again.containers.find((x) => x.id === created.id);
+      expect(c?.mounts).toEqual(await inspectMounts(engine, created.id));
+      expect(c?.mounts?.map((m) => [m.type, m.destination, m.readOnly, m.type === "bind" ? m.source : ""]).sort()).toEqual([
+        ["bind", "/data", true, dir],
+        ["volume", "/vol", false, ""],
+      ]);
+    } finally {
+      await removeQuietly(engine, created.id);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("reports each container's restart policy as the engine holds it", () => {
