@@ -126,6 +126,8 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     created_at: req.now.toISOString(),
     platformctl_version: PLATFORMCTL_VERSION,
   };
+  // Before any service is stopped: a volume the runtime cannot reach now (a Swarm node down) changes nothing.
+  await req.runtime.checkVolumeAccess(req.project, volumes, req.signal);
   let downtime: number | null = null;
   let notRestarted: string[] = [];
   const file = await writeClaimed(root, m.name, req.now, async (partial) => {

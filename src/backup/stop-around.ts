@@ -22,7 +22,8 @@ export interface StopAroundResult {
  * Stops the module's running long-running services (reverse name order, each with its stop_grace_period and the
  * container's own stop signal), runs `copy`, then starts them again in name order and waits, within the module's
  * timeout, until each is running or healthy as its expected state says. The services are started again even when
- * the copy fails; the copy's error is then rethrown. A service that does not come back after a finished copy is
+ * the copy fails or is interrupted (the restart is bounded by the module's timeout, not cut by the caller's signal);
+ * the copy's error is then rethrown. A service that does not come back after a finished copy is
  * returned in `notRestarted` (the caller keeps the archive and fails). Holds the apply lock throughout (a backup never races an
  * apply) and writes a `backup-intent` audit record before the first stop and a `backup-result` after.
  */
@@ -67,12 +68,13 @@ export async function stopAround(req: BackupRequest, stateDir: string, copy: () 
       for (const c of running) {
         const service = m.services.find((s) => s.name === c.service);
         const s0 = Date.now();
+        // Counted before the stop returns: a stop cut short (an interrupt mid-wait) may still have taken effect.
+        stopped.push(c);
         await req.runtime.stopUnit(
           c.id,
           service ? stopGraceSeconds(service) : stopGraceSeconds({ stopGracePeriodSeconds: undefined }),
           req.signal,
         );
-        stopped.push(c);
         actions.push({
           type: "stop",
           service: c.service as string,
@@ -92,8 +94,9 @@ export async function stopAround(req: BackupRequest, stateDir: string, copy: () 
       const want = service?.expectedState === "healthy" ? "healthy" : "running";
       const s0 = Date.now();
       try {
-        await req.runtime.startUnit(c.id, req.signal);
-        const r = await req.runtime.waitForState(c.id, want, { timeoutMs: m.timeoutSeconds * 1000, signal: req.signal });
+        // Not under the caller's signal: an interrupted backup still starts what it stopped (bounded by the timeout).
+        await req.runtime.startUnit(c.id);
+        const r = await req.runtime.waitForState(c.id, want, { timeoutMs: m.timeoutSeconds * 1000 });
         if (r.outcome !== "reached") throw new Error(`was not ${want} within ${m.timeoutSeconds}s (${r.outcome})`);
         actions.push({
           type: "start",

@@ -69,6 +69,7 @@ export function dockerRuntime(engine: Engine): Runtime {
     tailLogs: (unit, lines, signal) => tailLogs(engine, unit, lines, signal),
     unitMounts: (unit, signal) => inspectMounts(engine, unit, signal),
     readDevice: (unit, path, timeoutMs, signal) => readDeviceInContainer(engine, unit, path, timeoutMs, signal),
+    checkVolumeAccess: async () => undefined,
     readVolume: (project, volume, consume, opts) => readVolume(engine, project, volume, consume, opts),
     writeVolume: (project, volume, tar, opts) => writeVolume(engine, project, volume, tar, opts),
   };

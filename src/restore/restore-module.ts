@@ -202,6 +202,8 @@ export async function restoreModule(req: RestoreRequest): Promise<RestoreResult>
           detail: null,
         };
       }
+      // Before anything is stopped: volumes the runtime cannot reach now (a Swarm node down) leave the module as it is.
+      await req.runtime.checkVolumeAccess(req.project, volumes, req.signal);
       for (const c of containers) {
         const grace = stopGraceSeconds(req.module.services.find((s) => s.name === c.service) ?? { stopGracePeriodSeconds: undefined });
         if (c.running) {

@@ -381,6 +381,12 @@ export interface Runtime {
   readDevice(unit: UnitRef, path: string, timeoutMs: number, signal?: AbortSignal): Promise<DeviceReading>;
 
   /**
+   * Resolves when project volumes `volumes` (manifest names) can be read and written now; otherwise throws, so a
+   * backup or restore fails before it stops or changes anything. Docker: nothing to check (the engine is the host).
+   * Swarm: their node (from the admitted modules' constraints) is ready and its engine answers.
+   */
+  checkVolumeAccess(project: string, volumes: readonly string[], signal?: AbortSignal): Promise<void>;
+  /**
    * Reads the content of project volume `volume` (its manifest name) as a tar stream handed to `consume`; entries
    * are relative to the volume's root (`./a/b`). The volume is only read (mounted read-only by a helper unit that
    * is never started and is removed afterwards, also on failure). Throws `not_found` when the volume does not

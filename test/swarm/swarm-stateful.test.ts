@@ -1,6 +1,6 @@
 // Stateful modules on a real 3-node Swarm: the seed scenario (failed stateful job → blocked → backup → gated re-run) and backup/restore on the pinned node.
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -11,11 +11,14 @@ import { loadModules } from "../../src/catalog/load-modules.js";
 import { eventually } from "../helpers/eventually.js";
 import { failMinioInit } from "../helpers/seed-scenario.js";
 import { REPO } from "../helpers/repo.js";
-import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
+import { assertFreshBuild, runCli, spawnCli } from "../helpers/run-cli.js";
 import { testProject } from "../helpers/run-id.js";
 import { TEST_IMAGE } from "../helpers/test-image.js";
 
 const run = promisify(execFile);
+const SLOT = process.env.PLATFORMCTL_SWARM_SLOT ?? "0";
+/** The harness's container of node2 (scripts/swarm.sh names them per slot). */
+const NODE2_CONTAINER = `platformctl-swarm${SLOT === "0" ? "" : SLOT}-node2`;
 const SWARM = path.join(REPO, "scripts/swarm.sh");
 const PASSWORD = "swarm-seed-canary-Qx81Zr";
 const TOKEN = "BACKUP_DONE_F3";
@@ -144,8 +147,9 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 }, 180_000);
 
+let backupRef = "";
+
 describe("the seed scenario on a 3-node Swarm: a failed stateful job, blocked, backed up on its node, re-run by the gate", () => {
-  let backupRef = "";
   let auditBefore = 0;
 
   it("bootstraps minio pinned to node2, healthy, with --allow-stateful --confirm --bootstrap", async () => {
@@ -282,5 +286,78 @@ describe("the seed scenario on a 3-node Swarm: a failed stateful job, blocked, b
       for (const n of await local.listNetworks({ filters: { label: [`dev.platformctl.project=${dproject}`] } }))
         await local.getNetwork(n.Id).remove();
     }
+  }, 240_000);
+});
+
+describe("backup and restore of a pinned store on a 3-node Swarm, attacked", () => {
+  const backups = async () => (await readdir(env.PLATFORMCTL_BACKUP_DIR as string)).sort();
+  const minioTaskIds = async () =>
+    (await tasksOf(`${project}_minio_minio`)).filter((t) => t.Status.State === "running").map((t) => (t as Task & { ID: string }).ID);
+
+  it("refuses a backup whose node engine PLATFORMCTL_SWARM_NODE_HOSTS does not name, before it stops anything", async () => {
+    const before = { tasks: await minioTaskIds(), files: await backups(), audit: (await auditRecords(env)).length };
+    const r = await cli(["backup", "minio"], { PLATFORMCTL_SWARM_NODE_HOSTS: "node1=tcp://127.0.0.1:1" });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain("needs the engine of node node2, which PLATFORMCTL_SWARM_NODE_HOSTS does not name");
+    expect({ tasks: await minioTaskIds(), files: await backups(), audit: (await auditRecords(env)).length }).toEqual(before);
+  }, 60_000);
+
+  it("interrupted (SIGINT) while it copies, a backup exits 130, removes its helper from node2, keeps no file and starts minio again", async () => {
+    const c = await minioContainer();
+    await execIn(c, ["sh", "-c", "head -c 300000000 /dev/urandom > /data/big"]);
+    const files = await backups();
+    const p = spawnCli(["--project", project, "--modules-dir", modulesDir, "backup", "minio"], env);
+    await eventually(async () => expect((await helpersOnNode2()).length).toBe(1), { timeoutMs: 60_000, intervalMs: 50 });
+    process.kill(p.pid, "SIGINT");
+    const r = await p.done;
+    expect(r.code, r.stdout + r.stderr).toBe(130);
+    expect(await helpersOnNode2()).toEqual([]);
+    expect(await backups()).toEqual(files);
+    await execIn(await minioContainer(), ["rm", "/data/big"]);
+    const last = (await auditRecords(env)).at(-1);
+    expect(last).toMatchObject({ type: "backup-result", module: "minio", outcome: "failed" });
+  }, 180_000);
+
+  it("restores the backup into minio's non-empty volume on node2: what was written since (a bucket, a file) is gone, only the backup's content is there", async () => {
+    await execIn(await minioContainer(), ["sh", "-c", "echo changed > /data/index.html; echo extra > /data/extra.txt"]);
+    const refused = await cli(["restore", "minio", "--from", backupRef, "--allow-stateful", "--confirm", TOKEN]);
+    expect(refused.code, refused.stdout + refused.stderr).toBe(1);
+    expect(refused.stderr).toContain("mounted by other modules' containers");
+    // As on Docker: the module sharing the volume (minio-init) is removed first; its next apply creates it again.
+    await manager.getService(`${project}_minio-init_minio-init`).remove();
+    const r = await cli(["restore", "minio", "--from", backupRef, "--allow-stateful", "--confirm", TOKEN]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const c = await minioContainer();
+    expect(await execIn(c, ["ls", "/data"])).toBe("index.html\n");
+    expect(await execIn(c, ["cat", "/data/index.html"])).toBe("ok\n");
+    expect(await helpersOnNode2()).toEqual([]);
+    for (const text of [r.stdout, r.stderr, await readFile(path.join(env.STATE_DIR as string, "audit.jsonl"), "utf8")])
+      expect(text).not.toContain(PASSWORD);
+  }, 180_000);
+
+  it("fails a backup at once, before stopping minio, when node2 is down, naming the node", async () => {
+    await run("docker", ["pause", NODE2_CONTAINER]);
+    try {
+      await eventually(
+        async () => {
+          const n = (await manager.getNode("node2").inspect()) as { Status: { State: string } };
+          expect(n.Status.State).toBe("down");
+        },
+        { timeoutMs: 90_000, intervalMs: 1000 },
+      );
+      const files = await backups();
+      const audit = (await auditRecords(env)).length;
+      const r = await cli(["backup", "minio"]);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stderr).toContain("node node2, where module minio keeps its volumes, is down");
+      expect(await backups()).toEqual(files);
+      expect((await auditRecords(env)).length).toBe(audit);
+    } finally {
+      await run("docker", ["unpause", NODE2_CONTAINER]);
+    }
+    await eventually(
+      async () => expect(((await manager.getNode("node2").inspect()) as { Status: { State: string } }).Status.State).toBe("ready"),
+      { timeoutMs: 90_000, intervalMs: 1000 },
+    );
   }, 240_000);
 });

@@ -3,7 +3,7 @@
 // `platformctl backup list` (every recorded backup with its method, size, age and verification).
 import type { Command } from "commander";
 import path from "node:path";
-import { EXIT } from "../../errors.js";
+import { EXIT, InterruptedError, PlatformError } from "../../errors.js";
 import {
   addBackupImportOptions,
   addBackupListOptions,
@@ -54,12 +54,13 @@ export async function runBackupList(env: CommandEnv, args: BackupListArguments):
 }
 
 export async function runBackup(env: CommandEnv, args: BackupArguments): Promise<number> {
-  const [{ openRuntime }, { createBackup }, { resolveStateDir }, context, { backupView }] = await Promise.all([
+  const [{ openRuntime }, { createBackup }, { resolveStateDir }, context, { backupView }, { interruptible }] = await Promise.all([
     import("../../runtime/open-runtime.js"),
     import("../../backup/create-backup.js"),
     import("../../state/state-dir.js"),
     import("../context.js"),
     import("../views/backup-view.js"),
+    import("../interruptible.js"),
   ]);
   const { io } = env;
   const g = env.globals();
@@ -67,18 +68,32 @@ export async function runBackup(env: CommandEnv, args: BackupArguments): Promise
   const catalog = await context.loadCatalogOrFail(g.modulesDir, io.env);
   const [name] = context.selectModules(catalog, [args.module]);
   const module = catalog.find((m) => m.name === name)!;
-  const result = await createBackup({
-    runtime: await openRuntime(io.env),
-    project,
-    module,
-    env: io.env,
-    stateDir: resolveStateDir(io.env, io.cwd),
-    now: new Date(),
-    command: `platformctl backup ${module.name}`,
-    timeoutMs: args.timeoutMs,
-  });
-  backupView(io, args.json).created(result);
-  return EXIT.ok;
+  // An interrupt aborts the copy; the helper is removed and stopped services are started again before the exit (128+n).
+  const { controller, signalNumber, dispose } = interruptible();
+  try {
+    const result = await createBackup({
+      runtime: await openRuntime(io.env),
+      project,
+      module,
+      env: io.env,
+      stateDir: resolveStateDir(io.env, io.cwd),
+      now: new Date(),
+      command: `platformctl backup ${module.name}`,
+      timeoutMs: args.timeoutMs,
+      signal: controller.signal,
+    });
+    backupView(io, args.json).created(result);
+    return EXIT.ok;
+  } catch (e) {
+    const n = signalNumber();
+    if (n === undefined) throw e;
+    throw new InterruptedError(n, `backup interrupted: ${e instanceof Error ? e.message : String(e)}`, {
+      detail: e instanceof PlatformError ? e.detail : undefined,
+      hint: `No archive was kept. Run platformctl health --module ${module.name} to check its services, then back up again.`,
+    });
+  } finally {
+    dispose();
+  }
 }
 
 export async function runBackupImport(env: CommandEnv, args: BackupImportArguments): Promise<number> {

@@ -430,6 +430,7 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
     },
     unitMounts: () => unsupported("reading a task's mounts"),
     readDevice: () => unsupported("reading a task's devices"),
+    checkVolumeAccess: volumes.checkVolumeAccess,
     readVolume: volumes.readVolume,
     writeVolume: volumes.writeVolume,
   };

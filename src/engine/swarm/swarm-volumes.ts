@@ -6,7 +6,9 @@ import { resourceName } from "../../plan/unit-name.js";
 import type { EnsuredResource, Runtime } from "../../runtime/runtime.js";
 import { ensureVolume, removeVolume } from "../actions.js";
 import type { Engine } from "../connect.js";
-import { requestJson } from "../dial.js";
+import { requestJson, seg } from "../dial.js";
+import { LABEL } from "../labels.js";
+import { getService } from "./observe-swarm.js";
 import { isEngineError } from "../errors.js";
 import { readVolume, writeVolume } from "../volume-archive.js";
 import { findPinnedNode, nodeEngines } from "./pinned-node.js";
@@ -15,7 +17,7 @@ import { findPinnedNode, nodeEngines } from "./pinned-node.js";
 const TASK_CONTAINERS_GONE_MS = 30_000;
 const POLL_MS = 250;
 
-type VolumeOps = Pick<Runtime, "readVolume" | "writeVolume" | "ensureVolume" | "removeVolume"> & {
+type VolumeOps = Pick<Runtime, "checkVolumeAccess" | "readVolume" | "writeVolume" | "ensureVolume" | "removeVolume"> & {
   /** Remembers where the modules' volumes live (their placement constraints); called by `Runtime.admit`. No I/O. */
   remember(modules: readonly Module[]): void;
 };
@@ -69,6 +71,12 @@ export function swarmVolumes(manager: Engine, env: Readonly<Record<string, strin
             if (v.type === "volume" && v.source) modulesOf.set(v.source, (modulesOf.get(v.source) ?? new Set()).add(m.name));
       }
     },
+    async checkVolumeAccess(project, names, signal) {
+      for (const v of names) {
+        const node = await nodeFor(byVolume(v), `reaching volume ${resourceName(project, v)}`, signal);
+        await node.ping(signal);
+      }
+    },
     async readVolume(project, volume, consume, opts) {
       const node = await nodeFor(byVolume(volume), `reading volume ${resourceName(project, volume)}`, opts.signal);
       return readVolume(node, project, volume, consume, opts);
@@ -90,7 +98,8 @@ export function swarmVolumes(manager: Engine, env: Readonly<Record<string, strin
           return await removeVolume(node, project, name, signal);
         } catch (e) {
           // The containers of just-removed tasks still mount it for a moment; anything else mounting it is not ours to wait for.
-          if (!isEngineError(e, "conflict") || Date.now() > deadline || !(await onlyTaskContainers(node, full, signal))) throw e;
+          if (!isEngineError(e, "conflict") || Date.now() > deadline || !(await reapTaskContainers(manager, node, project, full, signal)))
+            throw e;
           await delay(POLL_MS, undefined, { signal }).catch(() => undefined); // an abort ends the wait; the next request reports it
         }
       }
@@ -98,8 +107,13 @@ export function swarmVolumes(manager: Engine, env: Readonly<Record<string, strin
   };
 }
 
-/** True when every container mounting `full` on the node is a Swarm task's (Swarm removes those with their service). */
-async function onlyTaskContainers(node: Engine, full: string, signal?: AbortSignal): Promise<boolean> {
+/**
+ * Before a volume removal is retried: the stopped containers of tasks whose service is gone are removed (Docker
+ * 20.10 leaves a completed job's container behind after `service rm`, moby#44312), but only the project's. True when
+ * every container still mounting `full` is a task container Swarm will remove itself; false when anything else
+ * mounts it (a running task, a container that is not a task): not ours to wait for.
+ */
+async function reapTaskContainers(manager: Engine, node: Engine, project: string, full: string, signal?: AbortSignal): Promise<boolean> {
   const reply = (await requestJson(node, {
     method: "GET",
     path: "/containers/json",
@@ -107,6 +121,22 @@ async function onlyTaskContainers(node: Engine, full: string, signal?: AbortSign
     operation: "list containers mounting volume",
     target: full,
     signal,
-  })) as { Labels?: Record<string, string> | null }[];
-  return reply.length > 0 && reply.every((c) => c.Labels?.["com.docker.swarm.task.id"] !== undefined);
+  })) as { Id: string; State?: string; Labels?: Record<string, string> | null }[];
+  for (const c of reply) {
+    const service = c.Labels?.["com.docker.swarm.service.id"];
+    if (service === undefined) return false;
+    if (c.State === "running" || c.Labels?.[LABEL.project] !== project || (await getService(manager, service, signal))) continue;
+    try {
+      await requestJson(node, {
+        method: "DELETE",
+        path: `/containers/${seg(c.Id)}`,
+        operation: "remove container of a removed task",
+        target: c.Id,
+        signal,
+      });
+    } catch (e) {
+      if (!isEngineError(e, "not_found")) throw e; // Swarm removed it meanwhile
+    }
+  }
+  return true;
 }
