@@ -1,6 +1,6 @@
 // Stateful modules on a real 3-node Swarm: the seed scenario (failed stateful job → blocked → backup → gated re-run) and backup/restore on the pinned node.
 import { execFile } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -22,7 +22,6 @@ const NODE2_CONTAINER = `platformctl-swarm${SLOT === "0" ? "" : SLOT}-node2`;
 const SWARM = path.join(REPO, "scripts/swarm.sh");
 const PASSWORD = "swarm-seed-canary-Qx81Zr";
 const TOKEN = "BACKUP_DONE_F3";
-const PIN = "node.hostname==node2";
 
 let manager: Docker;
 let node2: Docker;
@@ -34,14 +33,11 @@ let project = "";
 const cli = (args: string[], extra: Record<string, string | undefined> = {}) =>
   runCli(["--project", project, "--modules-dir", modulesDir, ...args], { ...env, ...extra });
 
-/** The quick-start catalog with minio and minio-init pinned to node2 (a stateful module must be pinned on Swarm). */
-async function pinnedQuickstart(dir: string): Promise<void> {
-  await cp(path.join(REPO, "examples/quickstart/modules"), dir, { recursive: true });
-  for (const m of ["minio", "minio-init"]) {
-    const file = path.join(dir, m, "module.yaml");
-    const yaml = await readFile(file, "utf8");
-    await writeFile(file, yaml.replace("\nspec:\n", `\nspec:\n  placement:\n    constraints: ["${PIN}"]\n`));
-  }
+/** node2 carries the label the quick-start catalog pins minio and minio-init by (node.labels.platformctl.store==minio). */
+async function labelNode2(): Promise<void> {
+  const node = manager.getNode("node2");
+  const n = (await node.inspect()) as { Version: { Index: number }; Spec: { Labels?: Record<string, string> } };
+  await node.update({ version: n.Version.Index, ...n.Spec, Labels: { ...(n.Spec.Labels ?? {}), "platformctl.store": "minio" } });
 }
 
 interface Task {
@@ -128,7 +124,8 @@ beforeAll(async () => {
   node2 = docker(at(12));
   root = await mkdtemp(path.join(tmpdir(), "pctl-swarm-seed-"));
   modulesDir = path.join(root, "modules");
-  await pinnedQuickstart(modulesDir);
+  await cp(path.join(REPO, "examples/quickstart/modules"), modulesDir, { recursive: true });
+  await labelNode2();
   project = testProject("swarm-seed");
   env = {
     PLATFORMCTL_RUNTIME: "swarm",
@@ -152,7 +149,7 @@ let backupRef = "";
 describe("the seed scenario on a 3-node Swarm: a failed stateful job, blocked, backed up on its node, re-run by the gate", () => {
   let auditBefore = 0;
 
-  it("bootstraps minio pinned to node2, healthy, with --allow-stateful --confirm --bootstrap", async () => {
+  it("bootstraps minio (pinned by a node label only node2 carries), healthy, with --allow-stateful --confirm --bootstrap", async () => {
     const r = await cli(["apply", "--module", "minio", "--allow-stateful", "--confirm", TOKEN, "--bootstrap"]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(await execIn(await minioContainer(), ["cat", "/data/index.html"])).toBe("ok\n");
