@@ -190,7 +190,13 @@ export const SmokeProbeSchema = z
     exec: z
       .strictObject({
         service: z.string().regex(PATTERNS.serviceName).describe("Service whose container runs the command."),
-        command: z.array(z.string()).min(1).max(256).describe("Command run inside the container; exit 0 passes."),
+        command: z
+          .array(z.string())
+          .min(1)
+          .max(256)
+          .describe(
+            "Command run inside the container, as written: no `${VAR}` interpolation and no `$$` unescaping (unlike a service's `command`), so a shell in it sees `$$` as its own PID; exit 0 passes.",
+          ),
       })
       .optional(),
     http: z
