@@ -49,7 +49,7 @@ function aModule(name: string, spec: string[]): string {
 function cli(catalog: string, project: string, args: string[], env: Record<string, string | undefined> = {}) {
   return runCli(["--runtime", "swarm", "--project", project, "--modules-dir", catalog, ...args], {
     DOCKER_HOST: dockerHost,
-    PLATFORMCTL_STATE_DIR: path.join(work, `state-${project}`),
+    STATE_DIR: path.join(work, `state-${project}`),
     PLATFORMCTL_RUNTIME: undefined,
     PLATFORMCTL_SWARM_NODE_HOSTS: undefined,
     PLATFORMCTL_SMOKE_REMOTE_MODE: undefined,

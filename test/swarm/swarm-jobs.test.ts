@@ -72,7 +72,7 @@ function aJob(name: string, script: string, o: { timeoutSeconds: number; env?: s
 function cli(catalog: string, project: string, args: string[], env: Record<string, string> = {}) {
   return runCli(["--runtime", "swarm", "--project", project, "--modules-dir", catalog, ...args], {
     DOCKER_HOST: dockerHost,
-    PLATFORMCTL_STATE_DIR: path.join(work, `state-${project}`),
+    STATE_DIR: path.join(work, `state-${project}`),
     PLATFORMCTL_RUNTIME: undefined,
     ...env,
   });
@@ -150,7 +150,7 @@ describe("Swarm jobs on a 3-node Swarm", () => {
     const json = await cli(catalog, project, ["apply", "--module", "leaky", "--json"], env);
     expect(json.code).toBe(1);
     expect(json.stdout + json.stderr).not.toContain(TOKEN);
-    const audit = await runCli(["audit", "--json"], { PLATFORMCTL_STATE_DIR: path.join(work, `state-${project}`) });
+    const audit = await runCli(["audit", "--json"], { STATE_DIR: path.join(work, `state-${project}`) });
     expect(audit.stdout).not.toContain(TOKEN);
   });
 
@@ -177,7 +177,7 @@ describe("Swarm jobs on a 3-node Swarm", () => {
     const catalog = aJob("hang", "echo waiting; sleep 600", { timeoutSeconds: 600 });
     const apply = spawnCli(["--runtime", "swarm", "--project", project, "--modules-dir", catalog, "apply", "--module", "hang"], {
       DOCKER_HOST: dockerHost,
-      PLATFORMCTL_STATE_DIR: path.join(work, `state-${project}`),
+      STATE_DIR: path.join(work, `state-${project}`),
       PLATFORMCTL_RUNTIME: undefined,
     });
     await eventually(async () => expect((await tasksOf(`${project}_hang_hang`)).map((t) => t.Status.State)).toContain("running"), {

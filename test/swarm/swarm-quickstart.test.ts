@@ -57,7 +57,7 @@ describe("the quick-start catalog on a 3-node Swarm", () => {
       PLATFORMCTL_RUNTIME: "swarm",
       PLATFORMCTL_MODULES_DIR: CATALOG,
       PLATFORMCTL_PROJECT: project,
-      PLATFORMCTL_STATE_DIR: path.join(work, "state"),
+      STATE_DIR: path.join(work, "state"),
       PLATFORMCTL_SWARM_NODE_HOSTS: nodeHosts,
       PLATFORMCTL_SMOKE_REMOTE_MODE: undefined,
       MINIO_ROOT_USER: "quickstart",

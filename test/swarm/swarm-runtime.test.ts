@@ -78,7 +78,7 @@ function aCatalog(name: string, o: ModuleOpts): string {
 function cli(catalog: string, project: string, args: string[]) {
   return runCli(["--runtime", "swarm", "--project", project, "--modules-dir", catalog, ...args], {
     DOCKER_HOST: dockerHost,
-    PLATFORMCTL_STATE_DIR: path.join(work, `state-${project}`),
+    STATE_DIR: path.join(work, `state-${project}`),
     PLATFORMCTL_RUNTIME: undefined,
   });
 }
@@ -232,7 +232,7 @@ describe("the Swarm runtime on a 3-node Swarm", () => {
     try {
       const r = await runCli(["--runtime", "swarm", "--project", project, "--modules-dir", catalog, "plan"], {
         DOCKER_HOST: proxy.dockerHost,
-        PLATFORMCTL_STATE_DIR: path.join(work, `state-${project}`),
+        STATE_DIR: path.join(work, `state-${project}`),
       });
       expect(r.code, r.stdout + r.stderr).toBe(0);
       expect(r.stdout).toContain("service.missing");
