@@ -8,6 +8,12 @@ import { compareAdopted, composeProjectOf, isAdopted, type DesiredDigests } from
 import type { Action, Drift, ModulePlan, Plan } from "./plan.js";
 import { PLAN_FORMAT_VERSION } from "./plan-vocabulary.js";
 
+/**
+ * A total, deterministic order by UTF-16 code units. Not `localeCompare`: its first call loads ICU's collator (~13 ms
+ * of a 400 ms plan), and names, ids and engine times are ASCII, for which code-unit order is as stable as any.
+ */
+const order = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 export interface PlanInputs {
   project: string;
   /** Every module of the catalog (orphans are judged against all of them), in dependency order. */
@@ -120,7 +126,7 @@ function planService(
 
   // Keep the canonically named container (else the newest); the rest are duplicates.
   const sorted = [...containers].sort((a, b) =>
-    a.name === canonical ? -1 : b.name === canonical ? 1 : b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name),
+    a.name === canonical ? -1 : b.name === canonical ? 1 : order(b.createdAt, a.createdAt) || order(a.name, b.name),
   );
   const c = sorted[0] as ObservedContainer;
   const extras = sorted.slice(1);
@@ -359,7 +365,7 @@ function orphanDrift(c: ObservedContainer, reason: string): Drift {
 /** Computes the plan. Pure and deterministic: no clock, no I/O, stable ordering everywhere. */
 export function computePlan(inputs: PlanInputs): Plan {
   const byModule = new Map<string, ObservedContainer[]>();
-  const ordered = [...inputs.observed.containers].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  const ordered = [...inputs.observed.containers].sort((a, b) => order(a.name, b.name) || order(a.id, b.id));
   for (const c of ordered) byModule.set(c.module, [...(byModule.get(c.module) ?? []), c]);
   const declared = new Map(inputs.catalog.map((m) => [m.name, m]));
   const selected = inputs.selected?.length ? new Set(inputs.selected) : undefined;
@@ -460,10 +466,7 @@ export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string
     .map((m) => ({ name: m.name, manifest: m.contentDigest, specs: [...moduleSpecs(m)].map(([s, v]) => [s, v.hash]) }));
   const containers = inputs.observed.containers
     .filter((c) => names.has(c.module))
-    .sort(
-      (a, b) =>
-        a.module.localeCompare(b.module) || a.service.localeCompare(b.service) || a.name.localeCompare(b.name) || a.id.localeCompare(b.id),
-    )
+    .sort((a, b) => order(a.module, b.module) || order(a.service, b.service) || order(a.name, b.name) || order(a.id, b.id))
     .map((c) => ({
       id: c.id,
       module: c.module,
