@@ -156,8 +156,11 @@ describe("apply while the engine restarts", () => {
     ]);
 
     expect(r.code, r.stdout + r.stderr).toBe(1);
+    // What the engine recorded decides the words: a kill in its shutdown (137/143), a dropped wait, an unreachable
+    // engine, or (seen once in a clean-clone CI under load, 1 run in 1,262 tests) a plain non-zero exit the engine
+    // recorded for the task it tore down (`exited 2`). Never success, never a hang.
     expect(r.stdout + r.stderr).toMatch(
-      /killed by signal \d+ \(exit 1[34][37]\).*engine stopping it|connection to the engine dropped|engine unreachable/,
+      /killed by signal \d+ \(exit 1[34][37]\).*engine stopping it|connection to the engine dropped|engine unreachable|one-shot \S+ exited [1-9]\d*\b/,
     );
     expect(r.stdout).not.toContain("apply applied");
     expect(await s.lockExists()).toBe(false);
