@@ -6,7 +6,7 @@ import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
 import { composeLabels } from "../plan/adoption.js";
 import { previousUnitName, replacementUnitName, unitName } from "../plan/unit-name.js";
-import { isRuntimeError, type OneShotResult, type Runtime } from "../runtime/runtime.js";
+import { isRuntimeError, type OneShotResult, RUNNING_STABLE_MS, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { envFileDirs, moduleEnv, readEnvFiles } from "../secrets/env-files.js";
 import { heldEnvNames, heldSecrets, type HeldValues } from "../secrets/module-secrets.js";
@@ -248,7 +248,7 @@ async function startAndWait(ctx: ExecuteContext, service: Service, target: strin
   await ctx.runtime.startUnit(c.id, ctx.signal);
   const want = service.expectedState === "healthy" ? "healthy" : "running";
   ctx.progress(service.name, `waiting until ${want}`);
-  const r = await ctx.runtime.waitForState(c.id, want, { timeoutMs, signal: ctx.signal, stableMs: 1000 });
+  const r = await ctx.runtime.waitForState(c.id, want, { timeoutMs, signal: ctx.signal, stableMs: RUNNING_STABLE_MS });
   if (r.outcome === "reached") return;
   const logs = await lastLines(ctx, c.id, 20);
   const why = {
@@ -374,7 +374,7 @@ async function restoreKept(ctx: ExecuteContext, k: Kept): Promise<ActionRecord> 
       const want = k.service.expectedState === "healthy" ? "healthy" : "running";
       ctx.progress(k.service.name, `rolling back: waiting until the previous container is ${want}`);
       const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
-      const r = await ctx.runtime.waitForState(k.previousId, want, { timeoutMs, signal: ctx.signal, stableMs: 1000 });
+      const r = await ctx.runtime.waitForState(k.previousId, want, { timeoutMs, signal: ctx.signal, stableMs: RUNNING_STABLE_MS });
       if (r.outcome !== "reached") {
         rec.outcome = "failed";
         rec.message = `the previous container was started again but is not ${want} (${r.outcome})`;

@@ -7,6 +7,7 @@ import { type ActionRecord, actorFrom, appendAudit, newAuditId } from "../state/
 import { acquireLock } from "../state/lock.js";
 import { readModuleSecrets } from "../secrets/module-secrets.js";
 import { redact } from "../secrets/masker.js";
+import { RUNNING_STABLE_MS } from "../runtime/runtime.js";
 
 export interface StopAroundResult {
   /** From the first stop until the last service was back in its expected state. */
@@ -96,7 +97,7 @@ export async function stopAround(req: BackupRequest, stateDir: string, copy: () 
       try {
         // Not under the caller's signal: an interrupted backup still starts what it stopped (bounded by the timeout).
         await req.runtime.startUnit(c.id);
-        const r = await req.runtime.waitForState(c.id, want, { timeoutMs: m.timeoutSeconds * 1000 });
+        const r = await req.runtime.waitForState(c.id, want, { timeoutMs: m.timeoutSeconds * 1000, stableMs: RUNNING_STABLE_MS });
         if (r.outcome !== "reached") throw new Error(`was not ${want} within ${m.timeoutSeconds}s (${r.outcome})`);
         actions.push({
           type: "start",

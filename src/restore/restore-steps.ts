@@ -1,7 +1,7 @@
 // The steps a restore is made of, shared by the live restore and --verify: fill volumes from an archive, create and start a module's services.
 import { stopGraceSeconds, type Module, type Service } from "../manifest/module.js";
 import { unitName } from "../plan/unit-name.js";
-import type { Runtime } from "../runtime/runtime.js";
+import { RUNNING_STABLE_MS, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
 import type { ActionRecord } from "../state/audit.js";
@@ -158,7 +158,7 @@ export async function createAndStart(ctx: StepContext): Promise<void> {
     ctx.progress(`starting ${s.name}, waiting until ${want}`);
     await step(ctx, "start", s.name, name, async () => {
       await ctx.runtime.startUnit(id, ctx.signal);
-      const r = await ctx.runtime.waitForState(id, want, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, stableMs: 1000 });
+      const r = await ctx.runtime.waitForState(id, want, { timeoutMs: ctx.timeoutMs, signal: ctx.signal, stableMs: RUNNING_STABLE_MS });
       if (r.outcome !== "reached")
         throw new StepFailure(
           {

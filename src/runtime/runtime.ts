@@ -175,6 +175,12 @@ export type WaitForStateOutcome =
   | "never-started"
   | "vanished";
 
+/**
+ * How long apply, restore and a backup's restart watch a started service stay running before it counts as up: a
+ * process that exits right after its start (a crash on boot) is caught instead of reported as running.
+ */
+export const RUNNING_STABLE_MS = 1000;
+
 export interface WaitForStateOptions {
   timeoutMs: number;
   signal?: AbortSignal | undefined;

@@ -76,7 +76,8 @@ beforeAll(async () => {
       extra: execBlock("failer", `["sh", "-c", "printf partial; echo \\"auth failed for token $DUMP_TOKEN\\" >&2; exit 3"]`),
     }),
   );
-  // Runs once: a restart finds its marker in the volume and exits 1, so it never comes back after a stop.
+  // Runs once: a restart finds its marker in the volume and exits 1 at once, so it never comes back after a stop (it is
+  // running for a moment after its start: a backup waits RUNNING_STABLE_MS before it counts a service as back).
   const ONCE = `["sh", "-c", "test -e /data/started && exit 1; touch /data/started; trap 'exit 0' TERM; sleep 100000 & wait"]`;
   await catalog.write("once", manifest("once", { stateful: true, services: service("once", TEST_IMAGE, ONCE, "once-data") }));
   await catalog.write("foreign", manifest("foreign", { stateful: true, services: service("foreign", TEST_IMAGE, WRITER, "foreign-data") }));
