@@ -60,6 +60,22 @@ describe("CLI bundle start-up graph", () => {
     expect(sources.some((s) => s?.includes("dist/engine/swarm/"))).toBe(false);
   });
 
+  it("loads no zod for the Swarm adapter: it reads the manager's replies with the hand-written reply readers", () => {
+    const swarm = readdirSync(BUNDLE).find((f) => f.startsWith("swarm-runtime-"));
+    expect(swarm).toBeDefined();
+    const files = staticGraph(swarm as string);
+    const pkgs = packagesIn(files);
+    expect(pkgs.has("zod")).toBe(false);
+    expect(pkgs.has("yaml")).toBe(false);
+    const sources = files.flatMap((f) =>
+      [...readFileSync(path.join(BUNDLE, f), "utf8").matchAll(/^\/\/ (\S*dist\/\S+\.js)$/gm)].map((m) => m[1]),
+    );
+    // The walk reaches the adapter's own files and the engine library, so an absent zod is not an empty walk.
+    expect(sources.some((s) => s?.includes("dist/engine/swarm/observe-swarm.js"))).toBe(true);
+    expect(sources.some((s) => s?.includes("dist/engine/swarm/swarm-replies.js"))).toBe(true);
+    expect(pkgs.has("docker-modem")).toBe(true);
+  });
+
   it("plans without loading pino: plan's only log line is debug, so the logger loads only when asked for", () => {
     const plan = readdirSync(BUNDLE).find((f) => f.startsWith("live-plan-"));
     expect(plan).toBeDefined();

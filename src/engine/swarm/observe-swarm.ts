@@ -1,61 +1,14 @@
 // Reads Swarm services and their tasks (GET only) and describes each service as the planner's ObservedContainer.
-import { z } from "zod";
 import type { Engine } from "../connect.js";
 import { requestJson, seg } from "../dial.js";
-import { EngineError, isEngineError } from "../errors.js";
+import { isEngineError } from "../errors.js";
 import { LABEL } from "../labels.js";
+import { readReply } from "../reply-shape.js";
 import type { ContainerStatus, ObservedContainer, ObservedNetwork } from "../../plan/observed-state.js";
 import { PARKED_CONSTRAINT, SWARM_LABEL } from "./service-spec.js";
+import { readNetworks, readService, readServices, readTasks, type SwarmService, type SwarmTask } from "./swarm-replies.js";
 
-const Labels = z.record(z.string(), z.string()).nullish();
-
-export const ServiceSchema = z.object({
-  ID: z.string(),
-  Version: z.object({ Index: z.number() }),
-  CreatedAt: z.string(),
-  Spec: z
-    .object({
-      Name: z.string(),
-      Labels,
-      Mode: z.object({
-        Replicated: z.object({ Replicas: z.number().optional() }).optional(),
-        ReplicatedJob: z.object({ TotalCompletions: z.number().optional() }).optional(),
-      }),
-      TaskTemplate: z
-        .object({
-          ContainerSpec: z
-            .object({ Image: z.string(), Healthcheck: z.object({ Test: z.array(z.string()).nullish() }).nullish() })
-            .passthrough(),
-          ForceUpdate: z.number().optional(),
-          Placement: z
-            .object({ Constraints: z.array(z.string()).nullish() })
-            .passthrough()
-            .nullish(),
-        })
-        .passthrough(),
-    })
-    .passthrough(),
-  JobStatus: z.object({ JobIteration: z.object({ Index: z.number().optional() }).optional() }).optional(),
-});
-export type SwarmService = z.infer<typeof ServiceSchema>;
-
-export const TaskSchema = z.object({
-  ID: z.string(),
-  ServiceID: z.string(),
-  NodeID: z.string().optional(),
-  CreatedAt: z.string(),
-  UpdatedAt: z.string().optional(),
-  DesiredState: z.string(),
-  JobIteration: z.object({ Index: z.number().optional() }).optional(),
-  Status: z.object({
-    Timestamp: z.string().optional(),
-    State: z.string(),
-    Message: z.string().optional(),
-    Err: z.string().optional(),
-    ContainerStatus: z.object({ ContainerID: z.string().optional(), ExitCode: z.number().optional() }).optional(),
-  }),
-});
-export type SwarmTask = z.infer<typeof TaskSchema>;
+export type { SwarmService, SwarmTask } from "./swarm-replies.js";
 
 /** Task states after which a task never runs again. */
 const TERMINAL = new Set(["complete", "shutdown", "failed", "rejected", "remove", "orphaned"]);
@@ -77,12 +30,6 @@ export function iterationTasks(tasks: readonly SwarmTask[], iteration: number): 
   return tasks.filter((t) => taskIteration(t) === iteration).sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt));
 }
 
-function parse<T>(schema: z.ZodType<T>, reply: unknown, operation: string): T {
-  const r = schema.safeParse(reply);
-  if (r.success) return r.data;
-  throw new EngineError({ kind: "unexpected", operation, engineMessage: r.error.issues[0]?.message, cause: r.error });
-}
-
 /** The services carrying `project`'s label (one filtered list). */
 export async function listServices(engine: Engine, project: string, signal?: AbortSignal): Promise<SwarmService[]> {
   const reply = await requestJson(engine, {
@@ -93,7 +40,7 @@ export async function listServices(engine: Engine, project: string, signal?: Abo
     target: project,
     signal,
   });
-  return parse(z.array(ServiceSchema), reply, "list services").filter((s) => s.Spec.Labels?.[LABEL.project] === project);
+  return readReply(readServices, reply, "list services").filter((s) => s.Spec.Labels?.[LABEL.project] === project);
 }
 
 /** One service by id or name; null when there is none. */
@@ -106,7 +53,7 @@ export async function getService(engine: Engine, ref: string, signal?: AbortSign
       target: ref,
       signal,
     });
-    return parse(ServiceSchema, reply, "inspect service");
+    return readReply(readService, reply, "inspect service");
   } catch (e) {
     if (isEngineError(e, "not_found")) return null;
     throw e;
@@ -123,7 +70,7 @@ export async function listTasks(engine: Engine, serviceId: string, signal?: Abor
     target: serviceId,
     signal,
   });
-  return parse(z.array(TaskSchema), reply, "list tasks").filter((t) => t.ServiceID === serviceId);
+  return readReply(readTasks, reply, "list tasks").filter((t) => t.ServiceID === serviceId);
 }
 
 /** The overlay networks carrying `project`'s label, as the manager lists them. */
@@ -136,7 +83,7 @@ export async function listNetworks(engine: Engine, project: string, signal?: Abo
     target: project,
     signal,
   });
-  return parse(z.array(z.object({ Name: z.string(), Labels })), reply, "list networks")
+  return readReply(readNetworks, reply, "list networks")
     .filter((n) => n.Labels?.[LABEL.project] === project)
     .map((n) => ({ name: n.Name }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

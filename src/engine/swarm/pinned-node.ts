@@ -1,24 +1,12 @@
 // The Swarm node a module's placement constraints pin it to, and that node's own engine (PLATFORMCTL_SWARM_NODE_HOSTS).
-import { z } from "zod";
 import { PlatformError } from "../../errors.js";
 import { connectEngine, type Engine } from "../connect.js";
 import { requestJson } from "../dial.js";
-import { EngineError } from "../errors.js";
+import { readReply } from "../reply-shape.js";
 import { NODE_HOSTS_VAR, parseNodeHosts } from "./node-hosts.js";
+import { readNodes, type SwarmNode } from "./swarm-replies.js";
 
-const NodeSchema = z.object({
-  ID: z.string(),
-  Spec: z.object({ Role: z.string().optional(), Labels: z.record(z.string(), z.string()).nullish() }).passthrough(),
-  Description: z
-    .object({
-      Hostname: z.string().optional(),
-      Platform: z.object({ OS: z.string().optional(), Architecture: z.string().optional() }).optional(),
-      Engine: z.object({ Labels: z.record(z.string(), z.string()).nullish() }).optional(),
-    })
-    .optional(),
-  Status: z.object({ State: z.string().optional(), Message: z.string().optional() }).optional(),
-});
-export type SwarmNode = z.infer<typeof NodeSchema>;
+export type { SwarmNode } from "./swarm-replies.js";
 
 /** A node as the constraint matcher and messages see it. */
 export interface PinnedNode {
@@ -76,15 +64,7 @@ export async function findPinnedNode(
   signal?: AbortSignal,
 ): Promise<PinnedNode> {
   const reply = await requestJson(manager, { method: "GET", path: "/nodes", operation: "list nodes", signal });
-  const parsed = z.array(NodeSchema).safeParse(reply);
-  if (!parsed.success)
-    throw new EngineError({
-      kind: "unexpected",
-      operation: "list nodes",
-      engineMessage: parsed.error.issues[0]?.message,
-      cause: parsed.error,
-    });
-  const matching = parsed.data.filter((n) => matchesConstraints(n, constraints));
+  const matching = readReply(readNodes, reply, "list nodes").filter((n) => matchesConstraints(n, constraints));
   const shown = JSON.stringify(constraints);
   const describe = (n: SwarmNode): PinnedNode => ({
     id: n.ID,

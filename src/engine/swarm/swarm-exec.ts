@@ -1,20 +1,11 @@
 // Exec in a running task of a Swarm service, through the engine of the node the task runs on (PLATFORMCTL_SWARM_NODE_HOSTS).
-import { z } from "zod";
-import { PlatformError } from "../../errors.js";
 import { ExecUnavailableError, type ExecResult } from "../../runtime/runtime.js";
 import { execInContainer } from "../actions.js";
 import type { Engine } from "../connect.js";
-import { requestJson, seg } from "../dial.js";
 import { EngineError, isEngineError } from "../errors.js";
 import { NODE_HOSTS_VAR } from "./node-hosts.js";
-import { getService, listTasks } from "./observe-swarm.js";
-import type { nodeEngines, PinnedNode } from "./pinned-node.js";
-
-const NodeSchema = z.object({
-  ID: z.string(),
-  Description: z.object({ Hostname: z.string() }).partial().optional(),
-  Status: z.object({ State: z.string() }).partial().optional(),
-});
+import type { nodeEngines } from "./pinned-node.js";
+import { runningTaskContainers } from "./task-container.js";
 
 /**
  * Runs `cmd` in one running task of service `ref`, within `timeoutMs` overall (lookups, the node's ping, the exec).
@@ -35,69 +26,34 @@ export async function execInService(
   const started = Date.now();
   const deadline = AbortSignal.timeout(timeoutMs);
   const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
-  const s = await getService(manager, ref, both);
-  if (!s) throw new EngineError({ kind: "not_found", operation: "exec in service", target: ref });
-  const running = (await listTasks(manager, s.ID, both))
-    .filter((t) => t.DesiredState === "running" && t.Status.State === "running" && t.NodeID && t.Status.ContainerStatus?.ContainerID)
-    .sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt));
-  if (running.length === 0)
-    throw new EngineError({
-      kind: "conflict",
-      operation: "exec in service",
-      target: s.Spec.Name,
-      message: `service ${s.Spec.Name} has no running task`,
-    });
-  const nodes = new Map<string, PinnedNode>();
-  for (const id of new Set(running.map((t) => t.NodeID as string))) nodes.set(id, await inspectNode(manager, id, both));
-  const unknown = new Set<string>();
-  let tried = 0;
+  const found = await runningTaskContainers(manager, engineOf, ref, "exec in service", both);
   let last: unknown;
-  for (const t of running) {
-    const node = nodes.get(t.NodeID as string) as PinnedNode;
-    let engine: Engine;
-    try {
-      engine = engineOf(node, `exec in service ${s.Spec.Name}`);
-    } catch (e) {
-      if (!(e instanceof PlatformError && e.code === "swarm.node_host_unknown")) throw e;
-      unknown.add(node.hostname);
-      continue;
-    }
-    tried++;
-    await pingNode(engine, node.hostname, both, deadline);
+  for (const t of found.reachable) {
+    await pingNode(t.engine, t.node.hostname, both, deadline);
     const left = timeoutMs - (Date.now() - started);
     if (left <= 0) return { exitCode: null, output: "", timedOut: true };
     try {
-      return await execInContainer(engine, t.Status.ContainerStatus?.ContainerID as string, cmd, left, signal);
+      return await execInContainer(t.engine, t.containerId, cmd, left, signal);
     } catch (e) {
       // The task ended (or moved) between the listing and the exec: try the next running one.
       if (!isEngineError(e, "not_found", "conflict")) throw e;
       last = e;
     }
   }
-  if (tried === 0) {
-    const names = [...unknown].sort();
+  if (found.reachable.length === 0) {
+    const names = found.unknownNodes;
     throw new ExecUnavailableError(
-      `cannot exec in service ${s.Spec.Name}: no engine address is known for ${names.length === 1 ? "node" : "nodes"} ${names.join(", ")}, where its running ${running.length === 1 ? "task runs" : "tasks run"} (the manager cannot exec into a task on a node)`,
+      `cannot exec in service ${found.service}: no engine address is known for ${names.length === 1 ? "node" : "nodes"} ${names.join(", ")}, where its running ${names.length === 1 ? "task runs" : "tasks run"} (the manager cannot exec into a task on a node)`,
       { hint: `Set ${NODE_HOSTS_VAR}=${names[0]}=tcp://<that node's engine>:2375 to run exec probes there.` },
     );
   }
   throw new EngineError({
     kind: "conflict",
     operation: "exec in service",
-    target: s.Spec.Name,
-    message: `service ${s.Spec.Name}'s running tasks ended before the exec reached them`,
+    target: found.service,
+    message: `service ${found.service}'s running tasks ended before the exec reached them`,
     cause: last,
   });
-}
-
-async function inspectNode(manager: Engine, id: string, signal: AbortSignal): Promise<PinnedNode> {
-  const reply = await requestJson(manager, { method: "GET", path: `/nodes/${seg(id)}`, operation: "inspect node", target: id, signal });
-  const r = NodeSchema.safeParse(reply);
-  return {
-    id,
-    hostname: (r.success ? r.data.Description?.Hostname : undefined) || id,
-    state: (r.success ? r.data.Status?.State : undefined) ?? "unknown",
-  };
 }
 
 /** A node engine that does not answer fails within the ping's bound, naming the node and its address. */

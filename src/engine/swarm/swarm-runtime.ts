@@ -1,6 +1,7 @@
 // The Docker Swarm adapter: the Runtime port carried out on a Swarm manager (a unit is a Swarm service; a one-shot a replicated job).
 import { NODE_HOSTS_VAR, parseNodeHosts } from "./node-hosts.js";
-import { z } from "zod";
+import { readReply } from "../reply-shape.js";
+import { readCreated } from "./swarm-replies.js";
 import { PlatformError } from "../../errors.js";
 import type { Engine } from "../connect.js";
 import { openStream, readBody, requestJson, seg } from "../dial.js";
@@ -160,7 +161,7 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
       target: name,
       signal,
     });
-    const id = z.object({ ID: z.string() }).parse(reply).ID;
+    const id = readReply(readCreated, reply, "create service").ID;
     if (built.job) fresh.add(id);
     return { id, name };
   }
