@@ -323,7 +323,7 @@ async function recreateKeeping(
   kept: Map<string, Kept>,
 ): Promise<string> {
   const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
-  const compose = old ? composeLabels(old.labels) : {};
+  const compose = old ? composeLabels(old.labels, action.cause) : {};
   const name = old && Object.keys(compose).length ? old.name : canonical;
   const previous = previousUnitName(name);
   const leftover = await ctx.runtime.inspectUnit(previous, ctx.signal);
@@ -442,7 +442,7 @@ async function executeAction(ctx: ExecuteContext, action: Action, kept: Map<stri
         // The replacement exists before the old container goes: a failed create leaves the old one untouched.
         const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
         // A Compose-created container's replacement keeps its name and Compose labels (`docker compose ps` lists it).
-        const compose = old ? composeLabels(old.labels) : {};
+        const compose = old ? composeLabels(old.labels, action.cause) : {};
         const target = old && Object.keys(compose).length ? old.name : name;
         const next = replacementUnitName(target);
         const stray = await ctx.runtime.inspectUnit(next, ctx.signal);

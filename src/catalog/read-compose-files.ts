@@ -21,7 +21,9 @@ export async function withComposeFiles(
   /** Compose files already read for other modules of the same catalog load (path -> bytes or problem), shared. */
   shared: Map<string, Uint8Array | Problem> = new Map(),
 ): Promise<{ source: ManifestSource; problems: Problem[]; inputs?: ComposeInputs }> {
+  // Parsed once here; validateManifest takes this parse from the source instead of parsing again.
   const parsed = parseYaml(source.file, source.bytes);
+  const withParse: ManifestSource = { ...source, parsed };
   const spec = parsed.ok
     ? (parsed.parsed.value as { spec?: { compose?: { files?: unknown; env_file?: unknown } } }).spec?.compose
     : undefined;
@@ -30,7 +32,7 @@ export async function withComposeFiles(
     !Array.isArray(spec.files) ||
     !spec.files.every((f) => typeof f === "string" && f !== "" && !f.startsWith("/") && !f.startsWith("~"))
   )
-    return { source, problems: [] };
+    return { source: withParse, problems: [] };
   const envFile = typeof spec.env_file === "string" ? spec.env_file : undefined;
   const interpolation = await readInterpolationEnv(source, envFile, env, allowedDirs);
   const problems: Problem[] = interpolation.problem ? [interpolation.problem] : [];
@@ -50,7 +52,7 @@ export async function withComposeFiles(
   }
   const compose: ComposeFiles = { read, env: composeEnv };
   const loaded = loadCompose({ files, read, env: composeEnv, view: "module" });
-  if (loaded.kind !== "loaded") return { source: { ...source, compose }, problems };
+  if (loaded.kind !== "loaded") return { source: { ...withParse, compose }, problems };
   const inputs: ComposeInputs = { files: [...read.keys()], names: loaded.referenced, ...(envFile === undefined ? {} : { envFile }) };
-  return { source: { ...source, compose }, problems, inputs };
+  return { source: { ...withParse, compose }, problems, inputs };
 }

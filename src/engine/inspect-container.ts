@@ -6,7 +6,7 @@ import { toHeldValues } from "./held-values.js";
 import { LABEL } from "./labels.js";
 import { arrayOf, bool, int, nullish, num, object, oneOf, readReply, recordOf, str, tryRead } from "./reply-shape.js";
 import type { HeldValues } from "../secrets/module-secrets.js";
-import { argvDigest, envDigests } from "../plan/adoption.js";
+import { argvDigest, envDigests, portEntry } from "../plan/adoption.js";
 import {
   CONTAINER_STATUSES,
   type HealthStatus,
@@ -96,9 +96,16 @@ const readConfig = object({
     User: nullish(str),
     WorkingDir: nullish(str),
     StopSignal: nullish(str),
+    StopTimeout: nullish(num),
     Healthcheck: readHealthcheck,
   }),
-  HostConfig: nullish(object({ RestartPolicy: nullish(object({ Name: nullish(str) })) })),
+  HostConfig: nullish(
+    object({
+      RestartPolicy: nullish(object({ Name: nullish(str) })),
+      Memory: nullish(num),
+      PortBindings: nullish(recordOf(nullish(arrayOf(object({ HostIp: nullish(str), HostPort: nullish(str) }))))),
+    }),
+  ),
   Mounts: nullish(arrayOf(object({ Type: str, Name: nullish(str), Source: nullish(str), Destination: str, RW: bool }))),
   NetworkSettings: nullish(object({ Networks: nullish(recordOf((v) => v)) })),
 });
@@ -136,7 +143,22 @@ export function toObservedConfig(reply: unknown, key: Uint8Array): ObservedConfi
       readOnly: !m.RW,
     })),
     networks: Object.keys(n?.Networks ?? {}).sort(),
+    ports: portEntries(h?.PortBindings),
+    memoryBytes: h?.Memory ?? 0,
+    stopTimeoutSeconds: c.StopTimeout ?? null,
   };
+}
+
+/** `HostConfig.PortBindings` (`"80/tcp": [{HostIp, HostPort}]`, null for exposed-only) as sorted portEntry texts. */
+function portEntries(
+  bindings: Record<string, { HostIp?: string | null; HostPort?: string | null }[] | null | undefined> | null | undefined,
+): string[] {
+  const out: string[] = [];
+  for (const [key, list] of Object.entries(bindings ?? {})) {
+    const [target = key, protocol = "tcp"] = key.split("/");
+    for (const b of list ?? []) out.push(portEntry(b.HostIp ?? "", b.HostPort ?? "", target, protocol));
+  }
+  return out.sort();
 }
 
 const readImageConfig = object({

@@ -3,7 +3,7 @@ import { looksSecret } from "./secret-names.js";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { ModuleSchema, PATTERNS, type ModuleManifest } from "./schema.js";
-import { parseYaml, type ParsedYaml } from "./parse-yaml.js";
+import { parseYaml, type ParsedYaml, type ParseResult } from "./parse-yaml.js";
 import { issuesToProblems, formatPath } from "./schema-issues.js";
 import { defaultBackupMethod, isBindSource, toModule, type Module } from "./module.js";
 import { isPureReference } from "./interpolation.js";
@@ -30,6 +30,8 @@ export interface ManifestSource {
   bytes: Uint8Array;
   /** For a module with `spec.compose`: what the catalog read of its Compose files and interpolation environment. */
   compose?: ComposeFiles;
+  /** The parse of `bytes`, when the reader already parsed them (a catalog load parses each manifest once); never of other bytes. */
+  parsed?: ParseResult;
 }
 
 export interface ManifestResult {
@@ -51,7 +53,7 @@ export interface CatalogResult {
 
 /** Validates one manifest. Never throws; every problem found is returned, not just the first. */
 export function validateManifest(src: ManifestSource, options: ValidateOptions = {}): ManifestResult {
-  const parsed = parseYaml(src.file, src.bytes);
+  const parsed = src.parsed ?? parseYaml(src.file, src.bytes);
   if (!parsed.ok) return { file: src.file, module: undefined, problems: parsed.problems, warnings: [] };
   const result = ModuleSchema.safeParse(parsed.parsed.value);
   if (!result.success) {
@@ -313,7 +315,7 @@ export { dependencyOrder };
 
 /** Fills in line/column for catalog-level problems by re-reading the field path in their file. */
 export function locateProblem(p: Problem, src: ManifestSource): Problem {
-  const parsed = parseYaml(src.file, src.bytes);
+  const parsed = src.parsed ?? parseYaml(src.file, src.bytes);
   if (!parsed.ok) return p;
   const segs = p.path.split(/\.|(?=\[)/).map((s) => (s.startsWith("[") ? Number(s.slice(1, -1)) : s));
   const { line, column } = parsed.parsed.locate(segs);

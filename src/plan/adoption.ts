@@ -13,6 +13,8 @@ export const COMPOSE_LABEL = {
   oneoff: "com.docker.compose.oneoff",
   volume: "com.docker.compose.volume",
   network: "com.docker.compose.network",
+  /** Compose's digest of its own normalised service model; `docker compose up` recreates a container whose label differs. */
+  configHash: "com.docker.compose.config-hash",
 } as const;
 
 /** The prefix of every Compose label; a recreated adopted container keeps these beside platformctl's. */
@@ -74,9 +76,39 @@ export function matchAdoption(labels: Readonly<Record<string, string>>, adoption
   return adoption.rules.find((r) => r.composeProject === cp && r.service === svc);
 }
 
-/** The Compose labels of a container, to carry onto its replacement so `docker compose ps` keeps listing it. */
-export function composeLabels(labels: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith(COMPOSE_LABEL_PREFIX)));
+/** Recreate causes after which the replacement has the config the old container had, so Compose's config-hash still holds. */
+const SAME_CONFIG_CAUSES: ReadonlySet<string> = new Set(["container.state.unhealthy", "image.updated"]);
+
+/**
+ * The Compose labels of a container, to carry onto its replacement so `docker compose ps` keeps listing it.
+ *
+ * Decision: `com.docker.compose.config-hash` is Compose's private digest of its normalised service model (v1's and
+ * v2's differ; v1's includes the image id), which platformctl cannot reproduce. It is kept only when the recreate's
+ * `cause` leaves the config as it was (unhealthy, same reference re-resolved). After a config change it is dropped,
+ * never carried stale: a stale hash would let Compose take the container for the config it had before (revert the
+ * file and `docker compose up` would leave the new config running). Without it, `docker compose up` recreates the
+ * container once, with the same config and volumes, and is up to date from then on.
+ */
+export function composeLabels(labels: Readonly<Record<string, string>>, cause?: string): Record<string, string> {
+  const keepHash = cause !== undefined && SAME_CONFIG_CAUSES.has(cause);
+  return Object.fromEntries(
+    Object.entries(labels).filter(([k]) => k.startsWith(COMPOSE_LABEL_PREFIX) && (keepHash || k !== COMPOSE_LABEL.configHash)),
+  );
+}
+
+/**
+ * One published port as the engine holds it (`HostConfig.PortBindings`), in one text form for both sides of the
+ * comparison: `hostIp:hostPort:target/protocol`. "0.0.0.0" reads as "" (both mean every interface) and hostPort is
+ * "" when the port is not published to a fixed host port.
+ */
+export function portEntry(
+  hostIp: string | undefined,
+  hostPort: string | number | undefined,
+  target: number | string,
+  protocol: string,
+): string {
+  const ip = hostIp === undefined || hostIp === "0.0.0.0" ? "" : hostIp;
+  return `${ip}:${hostPort ?? ""}:${target}/${protocol}`;
 }
 
 /** Keyed digest of one environment entry (`KEY=value`): comparable, never the value. */
@@ -270,6 +302,12 @@ export function compareAdopted(input: {
   for (const m of c.mounts)
     if (!wanted.has(m.target) && !(m.type === "volume" && imageVolumes.has(m.target)) && !s.volumes.some((v) => v.target === m.target))
       changed.add("volumes");
+
+  // Ports, memory and grace period as Compose writes them: PortBindings, HostConfig.Memory bytes, StopTimeout seconds.
+  const wantPorts = s.ports.map((p) => portEntry(p.hostIp, p.published, p.target, p.protocol)).sort();
+  field("ports", canonicalJson(wantPorts) === canonicalJson(c.ports));
+  field("mem_limit", (s.memLimitBytes ?? 0) === c.memoryBytes);
+  field("stop_grace_period", (s.stopGracePeriodSeconds ?? null) === c.stopTimeoutSeconds);
 
   const wantNetworks = [...s.networks].map((n) => resourceName(composeProject, n)).sort();
   field("networks", canonicalJson(wantNetworks) === canonicalJson([...c.networks].sort()));

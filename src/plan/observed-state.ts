@@ -123,6 +123,12 @@ export interface ObservedConfig {
   mounts: { type: string; name: string; source: string; target: string; readOnly: boolean }[];
   /** Names of the networks it is connected to. */
   networks: string[];
+  /** `HostConfig.PortBindings` as sorted `portEntry` texts (`hostIp:hostPort:target/protocol`). */
+  ports: string[];
+  /** `HostConfig.Memory` in bytes; 0 for no limit. */
+  memoryBytes: number;
+  /** `Config.StopTimeout` in seconds; null when unset (the engine's default applies). */
+  stopTimeoutSeconds: number | null;
 }
 
 /** A healthcheck as the engine holds it; `test` is a keyed digest (null for none); zero durations mean "the default". */

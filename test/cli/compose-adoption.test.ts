@@ -19,7 +19,11 @@ const TOKEN = "adopt-canary-Xu4p9";
 const GATE = ["--allow-stateful", "--confirm", "BACKUP_DONE_F3"];
 
 /** A stateful store with a healthcheck and a named volume; a one-shot that fails its first run (a marker in its own filesystem). */
-const composeYaml = (storeImage: string, edgeSleep = 100000) => `services:
+const composeYaml = (
+  storeImage: string,
+  edgeSleep = 100000,
+  store = { ports: '["127.0.0.1::8080", "8081/udp"]', mem: "64m", grace: "5s" },
+) => `services:
   store:
     image: ${storeImage}
     command: ["sh", "-c", "trap 'exit 0' TERM; touch /data/ready; while true; do sleep 1; done"]
@@ -34,7 +38,9 @@ const composeYaml = (storeImage: string, edgeSleep = 100000) => `services:
       timeout: 2s
       retries: 3
     restart: unless-stopped
-    stop_grace_period: 5s
+    ports: ${store.ports}
+    mem_limit: ${store.mem}
+    stop_grace_period: ${store.grace}
   init:
     image: ${TEST_IMAGE}
     command: ["sh", "-c", "if [ -f /tmp/ran ]; then echo second run; exit 0; fi; touch /tmp/ran; echo first run fails; exit 1"]
@@ -159,7 +165,9 @@ describe("a project brought up by docker-compose up -d", () => {
         "com.docker.compose.service": "edge",
         "com.docker.compose.container-number": "1",
         "com.docker.compose.oneoff": "False",
+        "com.docker.compose.version": "2.20.2",
       },
+      StopTimeout: 1,
       HostConfig: { NetworkMode: `${project}_default` },
     });
     await c.start();
@@ -186,9 +194,39 @@ describe("a project brought up by docker-compose up -d", () => {
       "dev.platformctl.project": project,
       "dev.platformctl.module": "edge",
     });
+    expect(after.Config.Labels).not.toHaveProperty("com.docker.compose.config-hash");
     expect((await compose("ps", "-q")).stdout.split("\n")).toContain(after.Id);
     const again = await planOf();
     expect(again.plan.modules.find((m) => m.name === "edge")?.in_sync).toBe(true);
+  });
+
+  it("leaves docker-compose to recreate that container once (no config-hash), after which both tools find it up to date", async () => {
+    const ids = async () => (await compose("ps", "-q", "edge")).stdout.split("\n").filter(Boolean);
+    const [byPlatformctl] = await ids();
+    await compose("up", "-d", "--no-deps", "edge");
+    const [byCompose] = await ids();
+    expect(byCompose).toBeDefined();
+    expect(byCompose).not.toBe(byPlatformctl);
+    const c = await inspect(byCompose as string);
+    expect(c.Config.Cmd).toEqual(["sleep", "200000"]);
+    expect(c.Config.Labels).toHaveProperty("com.docker.compose.config-hash");
+    const { plan } = await planOf();
+    expect(driftOf(plan).find(([m]) => m === "edge")).toEqual(["edge", []]);
+    await compose("up", "-d", "--no-deps", "edge");
+    expect(await ids()).toEqual([byCompose]);
+  });
+
+  it("shows ports, mem_limit and stop_grace_period changed in the Compose file as config.changed on the adopted store", async () => {
+    await writeFile(
+      composeFile,
+      composeYaml(TEST_IMAGE, 200000, { ports: '["127.0.0.1::8080", "8082/udp"]', mem: "128m", grace: "1m30s" }),
+    );
+    const { plan } = await planOf();
+    expect(driftOf(plan).find(([m]) => m === "store")).toEqual([
+      "store",
+      [["config.changed", `${project}_store_1`, ["mem_limit", "ports", "stop_grace_period"]]],
+    ]);
+    expect((await inspect(`${project}_store_1`)).Id).toBe(storeId);
   });
 
   it("shows an image changed in the Compose file as image.changed on the adopted store", async () => {

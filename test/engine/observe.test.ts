@@ -306,6 +306,46 @@ describe("observe through a recording proxy", () => {
     }
   });
 
+  it("reads an adopted container's published ports, memory limit and stop timeout as Compose writes them", async () => {
+    const p = testProject("observe-adopt-ports");
+    // What docker-compose 1.29.2 sends for ports ["18081:80", "127.0.0.1:18082:81/udp", "82"], mem_limit 64m, stop_grace_period 1m30s.
+    await testDocker().createContainer({
+      name: `${p}_store_1`,
+      Image: TEST_IMAGE,
+      Cmd: ["true"],
+      StopTimeout: 90,
+      ExposedPorts: { "80/tcp": {}, "81/udp": {}, "82/tcp": {} },
+      Labels: { "com.docker.compose.project": p, "com.docker.compose.service": "store" },
+      HostConfig: {
+        Memory: 64 * 1024 * 1024,
+        PortBindings: {
+          "80/tcp": [{ HostIp: "", HostPort: "18081" }],
+          "81/udp": [{ HostIp: "127.0.0.1", HostPort: "18082" }],
+          "82/tcp": [{ HostIp: "", HostPort: "" }],
+        },
+      },
+    });
+    const bare = await testDocker().createContainer({
+      name: `${p}_edge_1`,
+      Image: TEST_IMAGE,
+      Cmd: ["true"],
+      Labels: { "com.docker.compose.project": p, "com.docker.compose.service": "edge" },
+    });
+    const adoption = {
+      rules: ["store", "edge"].map((service) => ({ composeProject: p, service, module: service })),
+      volumes: [],
+    };
+    const s = await observe(engine, p, [TEST_IMAGE], { adoption, configKey: new Uint8Array(32).fill(1) });
+    const of = (name: string) => s.containers.find((c) => c.name === name)?.config;
+    expect(of(`${p}_store_1`)).toMatchObject({
+      ports: ["127.0.0.1:18082:81/udp", ":18081:80/tcp", "::82/tcp"],
+      memoryBytes: 67108864,
+      stopTimeoutSeconds: 90,
+    });
+    expect(of(`${p}_edge_1`)).toMatchObject({ ports: [], memoryBytes: 0, stopTimeoutSeconds: null });
+    expect(s.containers.map((c) => c.id)).toContain(bare.id);
+  });
+
   it("skips a container removed between the list and its inspect", async () => {
     const p = testProject("observe-vanish");
     const keep = await aLabelledContainer(engine, { project: p, service: "keep", cmd: ["true"] });

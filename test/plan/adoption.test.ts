@@ -55,6 +55,9 @@ function composeConfig(over: Partial<ObservedConfig> = {}, token = "t0ken"): Obs
     healthcheck: { test: argvDigest(KEY, ["CMD", "true"]), intervalNs: 1e9, timeoutNs: 0, startPeriodNs: 0, retries: 3 },
     mounts: [{ type: "volume", name: "p_data", source: "/var/lib/docker/volumes/p_data/_data", target: "/data", readOnly: false }],
     networks: ["p_default"],
+    ports: [],
+    memoryBytes: 0,
+    stopTimeoutSeconds: null,
     ...over,
   };
 }
@@ -98,6 +101,15 @@ describe("which containers a module owns", () => {
     expect(matchAdoption({ ...labels, "com.docker.compose.oneoff": "True" }, adoption)).toBeUndefined();
     expect(matchAdoption({ ...labels, "com.docker.compose.project": "other" }, adoption)).toBeUndefined();
     expect(matchAdoption({ "com.docker.compose.project": "p", "com.docker.compose.service": "native" }, adoption)).toBeUndefined();
+  });
+
+  it("drops Compose's config-hash from a replacement whose config changed, and keeps it when the config is the one Compose made", () => {
+    const labels = { "com.docker.compose.project": "p", "com.docker.compose.config-hash": "abc" };
+    expect(composeLabels(labels, "config.changed")).toEqual({ "com.docker.compose.project": "p" });
+    expect(composeLabels(labels, "image.changed")).toEqual({ "com.docker.compose.project": "p" });
+    expect(composeLabels(labels)).toEqual({ "com.docker.compose.project": "p" });
+    expect(composeLabels(labels, "container.state.unhealthy")).toEqual(labels);
+    expect(composeLabels(labels, "image.updated")).toEqual(labels);
   });
 
   it("carries only Compose's labels over to a replacement", () => {
@@ -161,6 +173,38 @@ describe("comparing an adopted container's inspected config with its service", (
     expect(compare({ config }).changed).toEqual(["volumes"]);
     const otherVolume = composeConfig({ mounts: [{ ...composeConfig().mounts[0], name: "q_data" } as ObservedConfig["mounts"][number]] });
     expect(compare({ config: otherVolume }).changed).toEqual(["volumes"]);
+  });
+
+  it("reads Compose's published ports, memory limit and grace period as the engine holds them, and names each that differs", () => {
+    // "18081:80", "127.0.0.1:18082:81/udp", "82" (unpublished), "0.0.0.0:18083:83": as docker-compose 1.29.2 wrote them.
+    const service: Service = {
+      ...STORE,
+      ports: [
+        { target: 80, published: 18081, hostIp: undefined, protocol: "tcp" },
+        { target: 81, published: 18082, hostIp: "127.0.0.1", protocol: "udp" },
+        { target: 82, published: undefined, hostIp: undefined, protocol: "tcp" },
+        { target: 83, published: 18083, hostIp: "0.0.0.0", protocol: "tcp" },
+      ],
+      memLimitBytes: 512 * 1024 * 1024,
+      stopGracePeriodSeconds: 90,
+    };
+    const config = composeConfig({
+      ports: ["127.0.0.1:18082:81/udp", ":18081:80/tcp", ":18083:83/tcp", "::82/tcp"],
+      memoryBytes: 536870912,
+      stopTimeoutSeconds: 90,
+    });
+    expect(compare({ service, config })).toEqual({ changed: [], unknown: [] });
+    expect(
+      compare({ service, config: { ...config, ports: [":18081:80/tcp", "::82/tcp", ":18083:83/tcp", ":18082:81/udp"].sort() } }).changed,
+    ).toEqual(["ports"]);
+    expect(compare({ service, config: { ...config, memoryBytes: 256 * 1024 * 1024 } }).changed).toEqual(["mem_limit"]);
+    expect(compare({ service, config: { ...config, stopTimeoutSeconds: null } }).changed).toEqual(["stop_grace_period"]);
+    // Unset in the service: no published port, no limit, no StopTimeout (the engine's default).
+    expect(compare({ config: composeConfig({ ports: [":8080:80/tcp"], memoryBytes: 1, stopTimeoutSeconds: 10 }) }).changed).toEqual([
+      "mem_limit",
+      "ports",
+      "stop_grace_period",
+    ]);
   });
 
   it("cannot judge what the image fills in when the image is absent, and says so", () => {
