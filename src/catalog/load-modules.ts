@@ -1,5 +1,6 @@
 // Reads manifests from disk (the only file-system code of the manifest phase) and hands the bytes to the pure validator.
-import { lstat, readdir, stat, type FileHandle } from "node:fs/promises";
+import { lstatSync } from "node:fs";
+import { lstat, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { PROBLEM_CODES, type Problem, type ProblemCode } from "../manifest/problems.js";
 import type { CatalogResult, ManifestResult, ManifestSource, ValidateOptions } from "../manifest/validate.js";
@@ -7,7 +8,7 @@ import { checkCatalog } from "../manifest/validate-catalog.js";
 import { MAX_MANIFEST_BYTES } from "../manifest/vocabulary.js";
 import { manifestCacheKey, type ComposeInputs, type ManifestCache } from "../state/manifest-cache.js";
 import { composeResultKey } from "./compose-result-key.js";
-import { openNoFollow, readOpenBounded } from "./read-bounded.js";
+import { readNoFollowSync } from "./read-bounded.js";
 import { readComposeFile, readInterpolationEnv } from "./read-compose-inputs.js";
 
 /**
@@ -76,7 +77,14 @@ export async function findManifests(target: string): Promise<{
     return { files: [], problems: [fileProblem(target, "file.unreadable", "directory cannot be read")] };
   }
   const candidates = entries.map((name) => path.join(target, name, MANIFEST_FILE));
-  const present = await mapPool(candidates, READ_POOL, async (f) => Boolean(await lstat(f).catch(absentOnlyIfMissing)));
+  // Synchronous: one lstat per module directory is microseconds, where the promise API sends each through the pool.
+  const present = candidates.map((f) => {
+    try {
+      return Boolean(lstatSync(f));
+    } catch (e) {
+      return Boolean(absentOnlyIfMissing(e as NodeJS.ErrnoException));
+    }
+  });
   const files = candidates.filter((_, i) => present[i]);
   if (files.length === 0 && problems.length === 0)
     return { files, problems: [fileProblem(target, "file.not_found", `no */${MANIFEST_FILE} found in this directory`)] };
@@ -85,31 +93,18 @@ export async function findManifests(target: string): Promise<{
 
 /** Reads one manifest without following a symlink and without reading more than the size limit (+1 byte to detect excess). */
 export async function readManifest(file: string): Promise<{ source?: ManifestSource; problem?: Problem }> {
-  let fh: FileHandle;
-  try {
-    fh = await openNoFollow(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ELOOP") return { problem: fileProblem(file, "file.symlink", "module.yaml is a symbolic link") };
-    if (code === "ENOENT" || code === "ENOTDIR") return { problem: fileProblem(file, "file.not_found", "file does not exist") };
+  const r = readNoFollowSync(file, MAX_MANIFEST_BYTES);
+  if (r.kind === "failed") {
+    if (r.code === "ELOOP") return { problem: fileProblem(file, "file.symlink", "module.yaml is a symbolic link") };
+    if (r.code === "ENOENT" || r.code === "ENOTDIR") return { problem: fileProblem(file, "file.not_found", "file does not exist") };
     return { problem: fileProblem(file, "file.unreadable", "file cannot be read") };
   }
-  let bytes: Uint8Array;
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) return { problem: fileProblem(file, "file.unreadable", "not a regular file") };
-    // Reported with the real size; the reader below never loads more than the limit.
-    if (st.size > MAX_MANIFEST_BYTES)
-      return { problem: fileProblem(file, "file.too_large", `file is ${st.size} bytes; the limit is ${MAX_MANIFEST_BYTES}`) };
-    bytes = await readOpenBounded(fh, st.size, MAX_MANIFEST_BYTES);
-  } catch {
-    return { problem: fileProblem(file, "file.unreadable", "file cannot be read") };
-  } finally {
-    // Safe: a failed close of a read-only handle loses nothing; the bytes were read or the problem reported.
-    await fh.close().catch(() => undefined);
-  }
+  if (r.kind === "not-regular") return { problem: fileProblem(file, "file.unreadable", "not a regular file") };
+  // Reported with the real size; the reader never loads more than the limit.
+  if (r.kind === "too-large")
+    return { problem: fileProblem(file, "file.too_large", `file is ${r.size} bytes; the limit is ${MAX_MANIFEST_BYTES}`) };
   const dir = path.dirname(file);
-  return { source: { file, dir, dirName: path.basename(path.resolve(dir)), bytes } };
+  return { source: { file, dir, dirName: path.basename(path.resolve(dir)), bytes: r.bytes } };
 }
 
 /** A manifest cache and the build it belongs to (see src/state/manifest-cache.ts). */
