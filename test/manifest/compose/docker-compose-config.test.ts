@@ -95,24 +95,38 @@ function fromOurs(s: ComposeService): Neutral {
       portKey,
     );
   if (s.healthcheck?.disable) out.healthcheck = { test: ["NONE"] };
+  // We keep env_file a reference (read at apply time: its values are secrets); docker-compose config inlines it,
+  // under the service's own environment.
+  if (s.env_file) {
+    const fromFiles = Object.fromEntries(s.env_file.flatMap((f) => readEnvFile(path.join(REPO, f))));
+    out.environment = { ...fromFiles, ...s.environment };
+    delete out.env_file;
+  }
   return out;
 }
 
 /** `docker-compose config` for the files, run in a clean environment with only the env file for interpolation. */
-function dockerComposeConfig(dir: string, files: string[], envFile: string): Record<string, Record<string, unknown>> {
-  const args = ["--env-file", envFile, ...files.flatMap((f) => ["-f", f]), "config"];
+function dockerComposeConfig(
+  dir: string,
+  files: string[],
+  envFile: string,
+  profiles: string[] = [],
+): Record<string, Record<string, unknown>> {
+  const args = ["--env-file", envFile, ...profiles.flatMap((p) => ["--profile", p]), ...files.flatMap((f) => ["-f", f]), "config"];
   const out = execFileSync("docker-compose", args, { cwd: path.join(REPO, dir), encoding: "utf8", env: { PATH: process.env.PATH ?? "" } });
   return (YAML.parse(out) as { services: Record<string, Record<string, unknown>> }).services;
 }
 
+/** KEY=value lines of a plain env file (the fixtures use no quotes or exports). */
+const readEnvFile = (file: string): [string, string][] =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() && !l.startsWith("#"))
+    .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]);
+
 /** Our config view of the same files, with the same env file as the only variables. */
 function ours(dir: string, files: string[], envFile: string): Record<string, ComposeService> {
-  const env = Object.fromEntries(
-    readFileSync(path.join(REPO, dir, envFile), "utf8")
-      .split("\n")
-      .filter((l) => l.trim() && !l.startsWith("#"))
-      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
-  );
+  const env = Object.fromEntries(readEnvFile(path.join(REPO, dir, envFile)));
   const paths = files.map((f) => path.posix.join(dir, f));
   const read = new Map<string, Uint8Array | Problem>();
   for (let round = 0; round < 4; round++) {
@@ -129,7 +143,8 @@ function ours(dir: string, files: string[], envFile: string): Record<string, Com
   throw new Error("extends did not settle");
 }
 
-const CASES: { name: string; dir: string; files: string[]; envFile: string }[] = [
+/** `profiles`: the profiles docker-compose is asked to enable (a module names its services, which enables them). */
+const CASES: { name: string; dir: string; files: string[]; envFile: string; profiles?: string[] }[] = [
   {
     name: "the platform's base file (extends from another file, a string command, a relative bind)",
     dir: "test/fixtures/compose/platform/compose",
@@ -148,12 +163,19 @@ const CASES: { name: string; dir: string; files: string[]; envFile: string }[] =
     files: ["compose.yaml", "compose.override.yaml"],
     envFile: "fixture.env",
   },
+  {
+    name: "stop_signal, extends within one file (both forms), ${VAR?err}, a completed-successfully dependency, env_file, profiles and x- extensions",
+    dir: "test/fixtures/compose/extends",
+    files: ["compose.yaml"],
+    envFile: "fixture.env",
+    profiles: ["jobs"],
+  },
 ];
 
 describe("side by side with docker-compose config (v1.29.2)", () => {
   for (const c of CASES) {
     it(`renders ${c.name} as docker-compose does`, () => {
-      const theirs = dockerComposeConfig(c.dir, c.files, c.envFile);
+      const theirs = dockerComposeConfig(c.dir, c.files, c.envFile, c.profiles);
       const mine = ours(c.dir, c.files, c.envFile);
       expect(Object.keys(mine).sort()).toEqual(Object.keys(theirs).sort());
       for (const name of Object.keys(theirs))
