@@ -6,7 +6,14 @@ import type { ObservedContainer } from "../plan/observed-state.js";
 import { exitedSuccessfully } from "../plan/compute-plan.js";
 import { composeLabels } from "../plan/adoption.js";
 import { previousUnitName, replacementUnitName, unitName } from "../plan/unit-name.js";
-import { isRuntimeError, type OneShotResult, RUNNING_STABLE_MS, type Runtime } from "../runtime/runtime.js";
+import {
+  isRuntimeError,
+  type OneShotResult,
+  type PreviousSpecLane,
+  RUNNING_STABLE_MS,
+  type Runtime,
+  type UnitSpec,
+} from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
 import { envFileDirs, moduleEnv, readEnvFiles } from "../secrets/env-files.js";
 import { heldEnvNames, heldSecrets, type HeldValues } from "../secrets/module-secrets.js";
@@ -55,16 +62,13 @@ export interface RollbackAudit {
 }
 
 /**
- * A replaced container kept (stopped, renamed to `previousUnitName`) during a maintenance apply, with what the
- * rollback needs to put it back: its id, whether it ran, and the id of its successor.
+ * What a maintenance apply kept of a replaced unit, by the runtime's `MaintenanceLane`: `renamed-unit`, the old
+ * container (stopped, renamed to `previousUnitName`) with its id, whether it ran, and its successor's id;
+ * `previous-spec`, the unit updated in place (its id), whose previous spec the runtime keeps.
  */
-interface Kept {
-  service: Service;
-  name: string;
-  previousId: string;
-  wasRunning: boolean;
-  nextId: string;
-}
+type Kept =
+  | { keeps: "renamed-unit"; service: Service; name: string; previousId: string; wasRunning: boolean; nextId: string }
+  | { keeps: "previous-spec"; service: Service; name: string; id: string };
 
 /**
  * A maintenance apply failed and was rolled back (`apply.rolled_back`: the previous containers run again), or the
@@ -110,8 +114,8 @@ function serviceOf(ctx: ExecuteContext, name: string): Service {
   return s;
 }
 
-/** Creates a service's unit (networks and volumes first) under `name`; returns its id. */
-async function createFor(ctx: ExecuteContext, service: Service, name: string, keepLabels?: Record<string, string>): Promise<string> {
+/** What a service's unit is created (or updated) from; refuses a Compose project the apply does not run for. */
+async function unitSpecFor(ctx: ExecuteContext, service: Service, keepLabels?: Record<string, string>): Promise<UnitSpec> {
   // Volumes and networks are named `<--project>_<name>`; under another Compose project a new container would get
   // fresh, empty ones beside Compose's instead of Compose's own.
   const composeProject = ctx.module.compose?.project;
@@ -124,7 +128,7 @@ async function createFor(ctx: ExecuteContext, service: Service, name: string, ke
         hint: `Run with --project ${composeProject} (or PLATFORMCTL_PROJECT=${composeProject}).`,
       },
     );
-  const spec = {
+  return {
     keepLabels,
     project: ctx.project,
     module: ctx.module,
@@ -133,10 +137,16 @@ async function createFor(ctx: ExecuteContext, service: Service, name: string, ke
     digestKey: ctx.digestKey,
     envFileValues: await readEnvFiles(ctx.module, service, envFileDirs(ctx.env)),
   };
-  const onSecrets = (values: readonly string[]) => {
-    for (const v of values) ctx.secrets.add(v);
-  };
-  const created = await ctx.runtime.createUnit(spec, { name, signal: ctx.signal, onSecrets });
+}
+
+const maskAll = (ctx: ExecuteContext) => (values: readonly string[]) => {
+  for (const v of values) ctx.secrets.add(v);
+};
+
+/** Creates a service's unit (networks and volumes first) under `name`; returns its id. */
+async function createFor(ctx: ExecuteContext, service: Service, name: string, keepLabels?: Record<string, string>): Promise<string> {
+  const spec = await unitSpecFor(ctx, service, keepLabels);
+  const created = await ctx.runtime.createUnit(spec, { name, signal: ctx.signal, onSecrets: maskAll(ctx) });
   return created.id;
 }
 
@@ -322,6 +332,8 @@ async function recreateKeeping(
   canonical: string,
   kept: Map<string, Kept>,
 ): Promise<string> {
+  const lane = ctx.runtime.maintenance;
+  if (lane.keeps === "previous-spec") return updateKeeping(ctx, service, action, canonical, kept, lane);
   const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
   const compose = old ? composeLabels(old.labels, action.cause) : {};
   const name = old && Object.keys(compose).length ? old.name : canonical;
@@ -344,13 +356,43 @@ async function recreateKeeping(
   if (old) {
     if (old.running) await ctx.runtime.stopUnit(old.id, stopGraceSeconds(service), ctx.signal);
     await ctx.runtime.renameUnit(old.id, previous, ctx.signal);
-    kept.set(service.name, { service, name, previousId: old.id, wasRunning: old.running, nextId: id });
+    kept.set(service.name, { keeps: "renamed-unit", service, name, previousId: old.id, wasRunning: old.running, nextId: id });
   }
   await ctx.runtime.renameUnit(id, name, ctx.signal);
   return name;
 }
 
-/** Puts one kept container back: removes its successor, renames it back, starts it when it ran, waits for it. */
+/**
+ * The maintenance lane's recreate on a runtime that keeps the previous spec: the unit is updated in place (its old
+ * tasks stop before the new ones start), registered as kept right before the update is sent. No unit yet: created.
+ */
+async function updateKeeping(
+  ctx: ExecuteContext,
+  service: Service,
+  action: Action,
+  canonical: string,
+  kept: Map<string, Kept>,
+  lane: PreviousSpecLane,
+): Promise<string> {
+  const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
+  if (!old) {
+    await createFor(ctx, service, canonical);
+    return canonical;
+  }
+  const spec = await unitSpecFor(ctx, service, composeLabels(old.labels));
+  await lane.replaceKeepingPrevious(old.id, spec, {
+    timeoutMs: (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000,
+    signal: ctx.signal,
+    onSecrets: maskAll(ctx),
+    onKept: () => kept.set(service.name, { keeps: "previous-spec", service, name: old.name, id: old.id }),
+  });
+  return old.name;
+}
+
+/**
+ * Puts one kept unit back. Renamed: removes its successor, renames it back, starts it when it ran, waits for it.
+ * Previous spec: the runtime puts the spec back and waits for its tasks.
+ */
 async function restoreKept(ctx: ExecuteContext, k: Kept): Promise<ActionRecord> {
   const t0 = Date.now();
   const rec: ActionRecord = {
@@ -362,6 +404,19 @@ async function restoreKept(ctx: ExecuteContext, k: Kept): Promise<ActionRecord> 
     duration_ms: 0,
   };
   try {
+    const lane = ctx.runtime.maintenance;
+    if (k.keeps === "previous-spec") {
+      if (lane.keeps !== "previous-spec") throw new InternalError("a unit kept by its previous spec on a runtime that renames units");
+      ctx.progress(k.service.name, "rolling back to the previous spec");
+      const timeoutMs = (ctx.timeoutSeconds ?? ctx.module.timeoutSeconds) * 1000;
+      const r = await lane.rollBackToPrevious(k.id, { timeoutMs, signal: ctx.signal });
+      if (r !== "reached" && r !== "nothing-kept") {
+        rec.outcome = "failed";
+        rec.message = `the previous spec was put back but does not run as before (${r})`;
+      }
+      rec.duration_ms = Date.now() - t0;
+      return rec;
+    }
     ctx.progress(k.service.name, "rolling back: removing the new container");
     // Stopped with its stop signal and grace first: a database killed outright would leave the data the previous
     // container starts on to crash recovery.
@@ -399,8 +454,9 @@ async function rollBack(ctx: ExecuteContext, kept: Map<string, Kept>, failure: A
   for (const k of kept.values()) restored.push(await restoreKept(ctx, k));
   const all = [...records, failure.record, ...restored];
   const ok = restored.every((r) => r.outcome === "done");
+  const unit = ctx.runtime.maintenance.keeps === "renamed-unit" ? "container" : "version";
   const what = ok
-    ? `rolled back: the previous container${services.length === 1 ? "" : "s"} of ${services.join(", ")} ${services.length === 1 ? "runs" : "run"} again`
+    ? `rolled back: the previous ${unit}${services.length === 1 ? "" : "s"} of ${services.join(", ")} ${services.length === 1 ? "runs" : "run"} again`
     : `the rollback failed too: ${restored
         .filter((r) => r.outcome !== "done")
         .map((r) => `${r.service}: ${r.message ?? "failed"}`)
@@ -546,7 +602,12 @@ export async function executeModule(
     records.push(r);
     done(r);
   }
+  const lane = ctx.runtime.maintenance;
   for (const k of kept?.values() ?? []) {
+    if (k.keeps === "previous-spec") {
+      if (lane.keeps === "previous-spec") await lane.forgetPrevious(k.id, ctx.signal);
+      continue;
+    }
     ctx.progress(k.service.name, "removing the previous container");
     await ctx.runtime.removeUnit(k.previousId, { force: true, signal: ctx.signal });
   }

@@ -30,6 +30,7 @@ import { runtimeIgnoredFields } from "../manifest/runtime-ignored-fields.js";
 /** The Runtime of one Docker engine. Holds no state besides the client. */
 export function dockerRuntime(engine: Engine): Runtime {
   return {
+    maintenance: { keeps: "renamed-unit" },
     endpoint: engine.endpoint,
     local: engine.endpoint.startsWith("unix://"),
     ping: (signal) => engine.ping(signal),

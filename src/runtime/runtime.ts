@@ -281,10 +281,56 @@ export interface VolumeAccessOptions {
 }
 
 /**
+ * How a runtime keeps the unit a maintenance apply replaces, until its successor is proven (the apply's own wait), so
+ * a failed update can be rolled back. The executor asks which one it holds and carries it out; it never asks which
+ * runtime it talks to.
+ * - `renamed-unit` (Docker): the executor creates the replacement under `replacementUnitName`, stops the old unit and
+ *   renames it `previousUnitName`; a rollback removes the replacement and renames the old unit back; success removes
+ *   it. It uses `renameUnit`.
+ * - `previous-spec` (Swarm, which cannot rename a service): the runtime updates the unit in place and keeps the spec it
+ *   replaced itself (`PreviousSpec`); see `PreviousSpecLane`.
+ */
+export type MaintenanceLane = { keeps: "renamed-unit" } | PreviousSpecLane;
+
+/** The kept previous unit as a spec the runtime holds (Swarm's `PreviousSpec`); every wait bounded by `timeoutMs`. */
+export interface PreviousSpecLane {
+  keeps: "previous-spec";
+  /**
+   * Replaces the spec of unit `unit` in place with the one built from `spec`, keeping the replaced spec. The old
+   * unit's tasks stop before the new ones start (never two on one volume), and it resolves once they are told to stop,
+   * within `opts.timeoutMs`. The unit keeps its id and name; it runs again only if it ran (its `start` action, as on
+   * the other lane, then waits for it). Throws before any change for what `createUnit` refuses.
+   */
+  replaceKeepingPrevious(unit: UnitRef, spec: UnitSpec, opts: ReplaceOptions): Promise<CreatedUnit>;
+  /**
+   * Puts back the spec `replaceKeepingPrevious` kept for `unit` (in this process) and waits, within `timeoutMs`, until
+   * its tasks run as the unit did before (`running`/`healthy` as a start's wait; none when it had not run), judging only
+   * the tasks the rollback started. `nothing-kept` when no replace of `unit` changed it (nothing to put back).
+   */
+  rollBackToPrevious(
+    unit: UnitRef,
+    opts: { timeoutMs: number; signal?: AbortSignal | undefined },
+  ): Promise<"nothing-kept" | WaitForStateOutcome>;
+  /** The update was proven: forget what was kept for `unit` (the runtime's own record of the spec may remain). */
+  forgetPrevious(unit: UnitRef, signal?: AbortSignal): Promise<void>;
+}
+
+export interface ReplaceOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  /** As `CreateUnitOptions.onSecrets`: every resolved value, before anything is changed. */
+  onSecrets?: ((values: readonly string[]) => void) | undefined;
+  /** Called right before the update is sent: from then on the unit may have changed, and a failure is rolled back. */
+  onKept: () => void;
+}
+
+/**
  * A runtime platformctl plans for and acts on. Implementations: `src/engine/docker-runtime.ts` (the Docker engine).
  * Chosen in one place, `src/runtime/open-runtime.ts`; callers never ask which one they hold.
  */
 export interface Runtime {
+  /** How a maintenance apply keeps the unit it replaces (see `MaintenanceLane`). */
+  readonly maintenance: MaintenanceLane;
   /** Where the runtime is reached, for messages, e.g. `unix:///var/run/docker.sock`. */
   readonly endpoint: string;
   /** The runtime runs on this machine: the host paths its units mount are this machine's paths. */

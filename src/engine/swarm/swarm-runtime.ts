@@ -39,6 +39,7 @@ import { execInService } from "./swarm-exec.js";
 import { waitForEarlierIterationsStopped, waitForJob, waitForNoTasks, waitForService } from "./swarm-wait.js";
 import { execStream } from "../exec-stream.js";
 import { nodeEngines } from "./pinned-node.js";
+import { swarmMaintenance } from "./swarm-maintenance.js";
 import { swarmVolumes } from "./swarm-volumes.js";
 import { runningTaskContainer } from "./task-container.js";
 
@@ -75,6 +76,7 @@ function unsupported(what: string): never {
  *   second one; on any other job, `runOneShot` re-runs it through `ForceUpdate` (only an approved plan asks for it).
  * - A recreate's replacement (`replacementUnitName`) is staged in memory, validated and resolved, and created under
  *   the service's own name by `renameUnit` once the old service is removed: Swarm cannot rename a service.
+ * - The maintenance lane updates a service in place and Swarm keeps its previous spec (swarm-maintenance.ts).
  * - Volumes are created by the node a task lands on (labelled through the mount's VolumeOptions); a stateful module
  *   must be pinned to one node (`spec.placement.constraints`), else `createUnit` refuses it before any change.
  * - Volume content (backup, restore) is read and written on the node the module is pinned to, through that node's own
@@ -236,6 +238,9 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
   }
 
   return {
+    maintenance: swarmMaintenance(engine, async (spec, signal) => {
+      for (const n of spec.service.networks) await ensureOverlay(spec.project, n, signal);
+    }),
     endpoint: `${engine.endpoint} (Swarm)`,
     local: false,
     ping: (signal) => engine.ping(signal),
@@ -363,7 +368,7 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
     },
     async renameUnit(unit, newName, signal) {
       const held = staged.get(unit);
-      if (!held) unsupported("renaming a service (the maintenance lane keeps the previous unit under another name)");
+      if (!held) unsupported("renaming a service");
       staged.delete(unit);
       await create(held.spec, newName, signal);
     },

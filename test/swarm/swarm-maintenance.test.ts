@@ -1,0 +1,225 @@
+// The maintenance lane on a real 3-node Swarm: a pinned store updated in place keeps its data, and a failing update is rolled back to the previous spec.
+import { execFile } from "node:child_process";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.js";
+import { REPO } from "../helpers/repo.js";
+import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
+import { testProject } from "../helpers/run-id.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
+
+const run = promisify(execFile);
+const SWARM = path.join(REPO, "scripts/swarm.sh");
+const PASSWORD = "swarm-maint-canary-Vd27Kq";
+const TOKEN = "BACKUP_DONE_F3";
+const GATE = ["--maintenance", "--allow-stateful", "--confirm", TOKEN];
+
+let manager: Docker;
+let node2: Docker;
+let root = "";
+let env: Record<string, string | undefined> = {};
+let modulesDir = "";
+let project = "";
+
+const cli = (args: string[]) => runCli(["--project", project, "--modules-dir", modulesDir, ...args], env);
+
+/**
+ * The store, pinned to node2: `version` goes into its environment (a changed spec), `command` is what its task runs.
+ * Its healthcheck passes at once, so a task that runs is healthy after its first probe; one whose command exits is not.
+ */
+async function writeStore(version: string, command = "exec sleep 100000"): Promise<void> {
+  const lines = [
+    "apiVersion: platformctl/v1",
+    "kind: Module",
+    "metadata:",
+    "  name: store",
+    "  description: a stateful store pinned to node2",
+    "spec:",
+    "  stateful: true",
+    "  placement:",
+    '    constraints: ["node.hostname==node2"]',
+    "  runtime:",
+    "    expected_state: healthy",
+    "    timeout_seconds: 60",
+    "  services:",
+    "    store:",
+    `      image: ${TEST_IMAGE}`,
+    `      command: ["sh", "-c", "${command}"]`,
+    "      environment:",
+    `        STORE_VERSION: "${version}"`,
+    "        STORE_PASSWORD: ${STORE_PASSWORD:?set STORE_PASSWORD}",
+    "      restart: unless-stopped",
+    "      stop_grace_period: 1s",
+    '      volumes: ["store-data:/data"]',
+    "      healthcheck:",
+    '        test: ["CMD", "true"]',
+    "        interval: 1s",
+    "        timeout: 2s",
+    "        retries: 1",
+  ];
+  await mkdir(path.join(modulesDir, "store"), { recursive: true });
+  await writeFile(path.join(modulesDir, "store", "module.yaml"), `${lines.join("\n")}\n`);
+}
+
+interface Task {
+  ID: string;
+  NodeID: string;
+  DesiredState: string;
+  Status: { State: string; ContainerStatus?: { ContainerID?: string } };
+  Spec: { ContainerSpec: { Env?: string[]; Args?: string[] } };
+}
+interface ServiceInfo {
+  Spec: { TaskTemplate: { ContainerSpec: { Env?: string[]; Args?: string[] } }; UpdateConfig?: { Order?: string } };
+  PreviousSpec?: unknown;
+  UpdateStatus?: { State?: string };
+}
+const storeName = () => `${project}_store_store`;
+const tasks = async () => (await manager.listTasks({ filters: { service: [storeName()] } })) as Task[];
+const service = async () => (await manager.getService(storeName()).inspect()) as ServiceInfo;
+const nodeIdOf = async (hostname: string) =>
+  ((await manager.listNodes()) as { ID: string; Description: { Hostname: string } }[]).find((n) => n.Description.Hostname === hostname)?.ID;
+
+/** The one running task of the store, which must be on node2, and its container there. */
+async function running(): Promise<{ task: Task; container: Docker.Container }> {
+  const task = await eventually(async () => {
+    const live = (await tasks()).filter((t) => t.Status.State === "running");
+    expect(live).toHaveLength(1);
+    return live[0] as Task;
+  });
+  expect(task.NodeID).toBe(await nodeIdOf("node2"));
+  return { task, container: node2.getContainer(task.Status.ContainerStatus?.ContainerID as string) };
+}
+
+async function execIn(c: Docker.Container, cmd: string[]): Promise<string> {
+  const e = await c.exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await e.start({});
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    stream.on("data", (b: Buffer) => chunks.push(b));
+    stream.on("end", resolve);
+    stream.on("error", reject);
+  });
+  // Demultiplex the 8-byte frame headers.
+  const all = Buffer.concat(chunks);
+  const out: Buffer[] = [];
+  for (let i = 0; i + 8 <= all.length; ) {
+    const n = all.readUInt32BE(i + 4);
+    out.push(all.subarray(i + 8, i + 8 + n));
+    i += 8 + n;
+  }
+  return Buffer.concat(out).toString("utf8");
+}
+
+const auditRecords = async () =>
+  (await readFile(path.join(env.STATE_DIR as string, "audit.jsonl"), "utf8"))
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** A saved plan of the store and a backup made after it: what the maintenance gate asks for. */
+async function planAndBackup(name: string): Promise<{ plan: string; ref: string }> {
+  const plan = path.join(root, `${name}.plan.json`);
+  const p = await cli(["plan", "--module", "store", "--out", plan]);
+  expect(p.code, p.stdout + p.stderr).toBeLessThanOrEqual(2);
+  const b = await cli(["backup", "store", "--json"]);
+  expect(b.code, b.stdout + b.stderr).toBe(0);
+  return { plan, ref: (JSON.parse(b.stdout) as { file: string }).file };
+}
+
+const noSecretIn = (...texts: string[]) => {
+  for (const t of texts) expect(t).not.toContain(PASSWORD);
+};
+
+beforeAll(async () => {
+  assertFreshBuild();
+  const { stdout } = await run("bash", [SWARM, "up"], { timeout: 600_000, maxBuffer: 1 << 20 });
+  const dockerHost = stdout.trim().split("\n").at(-1) ?? "";
+  expect(dockerHost).toMatch(/^tcp:\/\/[0-9.]+\.11:2375$/);
+  const at = (n: number) => dockerHost.replace(/\.11:2375$/, `.${n}:2375`);
+  const docker = (h: string) => {
+    const u = new URL(h.replace("tcp://", "http://"));
+    return new Docker({ host: u.hostname, port: Number(u.port), version: "v1.41" });
+  };
+  manager = docker(dockerHost);
+  node2 = docker(at(12));
+  root = await mkdtemp(path.join(tmpdir(), "pctl-swarm-maint-"));
+  modulesDir = path.join(root, "modules");
+  project = testProject("swarm-maint");
+  env = {
+    PLATFORMCTL_RUNTIME: "swarm",
+    DOCKER_HOST: dockerHost,
+    PLATFORMCTL_SWARM_NODE_HOSTS: `node1=${at(11)},node2=${at(12)},node3=${at(13)}`,
+    STATE_DIR: path.join(root, "state"),
+    PLATFORMCTL_BACKUP_DIR: path.join(root, "backups"),
+    STORE_PASSWORD: PASSWORD,
+  };
+  await mkdir(env.PLATFORMCTL_BACKUP_DIR as string);
+  await writeStore("1");
+}, 660_000);
+
+afterAll(async () => {
+  await run("bash", [SWARM, "down"], { timeout: 120_000 });
+  if (root) await rm(root, { recursive: true, force: true });
+}, 180_000);
+
+describe("the maintenance lane on a 3-node Swarm: a pinned store updated in place, its previous spec kept by Swarm", () => {
+  let before = "";
+
+  it("bootstraps the store on node2 and writes data into its volume there", async () => {
+    const r = await cli(["apply", "--module", "store", "--allow-stateful", "--confirm", TOKEN, "--bootstrap"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const { task, container } = await running();
+    before = task.ID;
+    await execIn(container, ["sh", "-c", "echo precious > /data/keep"]);
+    expect(await execIn(container, ["cat", "/data/keep"])).toBe("precious\n");
+  }, 120_000);
+
+  it("applies an approved update (changed environment) from a saved plan and a later backup: the new spec runs on node2 with the data, and plan is in sync", async () => {
+    await writeStore("2");
+    const { plan, ref } = await planAndBackup("update");
+    const r = await cli(["apply", "--module", "store", "--plan", plan, ...GATE, "--backup-ref", ref, "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const { task, container } = await running();
+    expect(task.ID).not.toBe(before);
+    expect(task.Spec.ContainerSpec.Env).toContain("STORE_VERSION=2");
+    expect(await execIn(container, ["cat", "/data/keep"])).toBe("precious\n");
+    // Updated in place: Swarm holds the replaced spec, which `docker service rollback` would put back.
+    const s = await service();
+    expect(s.Spec.TaskTemplate.ContainerSpec.Env).toContain("STORE_VERSION=2");
+    expect(JSON.stringify(s.PreviousSpec)).toContain("STORE_VERSION=1");
+    // Its old task stopped before the new one started: never two tasks on the store's volume.
+    expect(s.Spec.UpdateConfig?.Order).toBe("stop-first");
+    const intents = (await auditRecords()).filter((x) => x.type === "intent");
+    expect(intents.at(-1)?.decisions).toEqual([{ module: "store", eligible: true, rule: "stateful-maintenance", reasons: [] }]);
+    const p = await cli(["plan", "--module", "store", "--detailed-exitcode"]);
+    expect(p.code, p.stdout + p.stderr).toBe(0);
+    noSecretIn(r.stdout, r.stderr, p.stdout, p.stderr, await readFile(path.join(env.STATE_DIR as string, "audit.jsonl"), "utf8"));
+  }, 180_000);
+
+  it("rolls a failing update (its command exits at once) back to the previous spec: exit 1 rolled_back, the previous spec runs on node2 with the data, audited", async () => {
+    await writeStore("3", "exit 3");
+    const { plan, ref } = await planAndBackup("failing");
+    const r = await cli(["apply", "--module", "store", "--plan", plan, ...GATE, "--backup-ref", ref, "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout) as { outcome: string; message: string };
+    expect(out.outcome).toBe("rolled_back");
+    expect(out.message).toContain("rolled back: the previous version of store runs again");
+    expect(out.message).toContain(`platformctl restore store --from ${ref}`);
+    // Swarm's own rollback (`rollback=previous`), which it marks completed once its monitor window passed.
+    await eventually(async () => expect((await service()).UpdateStatus?.State).toBe("rollback_completed"), { timeoutMs: 30_000 });
+    expect((await service()).Spec.TaskTemplate.ContainerSpec.Env).toContain("STORE_VERSION=2");
+    const { task, container } = await running();
+    expect(task.Spec.ContainerSpec.Env).toContain("STORE_VERSION=2");
+    expect(await execIn(container, ["cat", "/data/keep"])).toBe("precious\n");
+    // The failed spec's tasks ran and failed (exit 3) before the rollback: the update was really tried.
+    expect((await tasks()).some((t) => t.Spec.ContainerSpec.Env?.includes("STORE_VERSION=3") && t.Status.State === "failed")).toBe(true);
+    const records = await auditRecords();
+    expect(records.slice(-4).map((x) => x.type)).toEqual(["intent", "rollback-intent", "rollback-result", "result"]);
+    expect(records.at(-2)).toMatchObject({ type: "rollback-result", outcome: "rolled_back" });
+    noSecretIn(r.stdout, r.stderr, JSON.stringify(records));
+  }, 180_000);
+});
