@@ -105,9 +105,9 @@ export function swarmMaintenance(
 
   /**
    * Waits within `timeoutMs` until the tasks of the service's current spec (its `ForceUpdate` generation, none of
-   * `before`) are what it wants: all its replicas running for RUNNING_STABLE_MS, as a start's wait (a task with a healthcheck is `running`
-   * only once healthy) and no other spec's task still running; none when it wants 0. A failed or rejected task of that
-   * spec, or one the scheduler cannot place, ends it early.
+   * `before`) are what it wants: all its replicas running for RUNNING_STABLE_MS, as a start's wait (a task with a
+   * healthcheck is `running` only once healthy), and no other spec's task still running; none when it wants 0. A
+   * failed or rejected task of that spec, or one the scheduler cannot place, ends it early.
    */
   async function waitForCurrent(
     id: string,
