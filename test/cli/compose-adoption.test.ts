@@ -226,6 +226,10 @@ describe("a project brought up by docker-compose up -d", () => {
       "store",
       [["config.changed", `${project}_store_1`, ["mem_limit", "ports", "stop_grace_period"]]],
     ]);
+    // Compose's container and its volume <project>_data are the module's: --bootstrap is not a first creation.
+    const r = await cli(["apply", "--module", "store", "--bootstrap"]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout + r.stderr).toContain("a container of the module exists; a volume of the module exists");
     expect((await inspect(`${project}_store_1`)).Id).toBe(storeId);
   });
 
