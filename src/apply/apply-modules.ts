@@ -65,7 +65,8 @@ export interface ApplyRequest {
   prune: boolean;
   command: string;
   signal: AbortSignal;
-  log: Logger;
+  /** Only the methods apply uses, so the CLI can hand over a logger that loads pino on its first line. */
+  log: Pick<Logger, "info" | "warn" | "error">;
   progress: (module: string, service: string, text: string) => void;
   actionDone: (module: string, r: ActionRecord) => void;
 }

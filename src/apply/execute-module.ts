@@ -31,7 +31,7 @@ export interface ExecuteContext {
   /** Overrides the module's timeout_seconds. */
   timeoutSeconds: number | undefined;
   signal: AbortSignal;
-  log: Logger;
+  log: Pick<Logger, "info" | "warn" | "error">;
   lock: LockHandle;
   /** Progress for the live display: a service, what it is doing, and the latest log line (already redacted). */
   progress: (service: string, text: string) => void;

@@ -1,9 +1,15 @@
 // The CLI's logger: pino JSON lines on stderr; its own module so commands that log nothing at the default level never load pino.
 import pino, { type Logger } from "pino";
 import type { CliIO } from "./io.js";
+import { logLevel } from "./log-level.js";
 
-/** JSON logs on stderr; `warn` by default, `debug` with --verbose, or PLATFORMCTL_LOG_LEVEL. */
-export function makeLogger(io: CliIO, verbose: boolean): Logger {
-  const level = io.env.PLATFORMCTL_LOG_LEVEL ?? (verbose ? "debug" : "warn");
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, io.stderr);
+/**
+ * JSON logs on stderr at `logLevel`. `stamp` gives a line's time when it was logged before pino loaded (see
+ * deferred-logger.ts); by default a line carries the time it is written.
+ */
+export function makeLogger(io: CliIO, verbose: boolean, stamp: () => Date = () => new Date()): Logger {
+  return pino(
+    { level: logLevel(io.env, verbose), base: { pid: process.pid }, timestamp: () => `,"time":"${stamp().toISOString()}"` },
+    io.stderr,
+  );
 }

@@ -85,4 +85,22 @@ describe("CLI bundle start-up graph", () => {
     expect(logger).toBeDefined();
     expect(packagesIn(staticGraph(logger as string)).has("pino")).toBe(true);
   });
+
+  it("applies on Docker without loading zod, the YAML parser, pino or the Swarm adapter (apply's code is one dynamic import)", () => {
+    const apply = readdirSync(BUNDLE).find((f) => f.startsWith("run-apply-"));
+    expect(apply).toBeDefined();
+    const files = staticGraph(apply as string);
+    const pkgs = packagesIn(files);
+    expect(pkgs.has("docker-modem")).toBe(true);
+    expect(pkgs.has("zod")).toBe(false);
+    expect(pkgs.has("yaml")).toBe(false);
+    expect(pkgs.has("pino")).toBe(false);
+    const sources = files.flatMap((f) =>
+      [...readFileSync(path.join(BUNDLE, f), "utf8").matchAll(/^\/\/ (\S*dist\/\S+\.js)$/gm)].map((m) => m[1]),
+    );
+    expect(sources.some((s) => s?.includes("dist/apply/apply-modules.js"))).toBe(true);
+    expect(sources.some((s) => s?.includes("dist/engine/swarm/"))).toBe(false);
+    // pino comes in only when a line at an enabled level is logged (deferred-logger.ts), through make-logger's chunk.
+    expect(sources.some((s) => s?.includes("dist/cli/make-logger.js"))).toBe(false);
+  });
 });
