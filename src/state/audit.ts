@@ -1,8 +1,9 @@
 // The append-only audit log (STATE_DIR/audit.jsonl): an intent record flushed before any mutation, a result after.
-import { type FileHandle, open, readFile } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { PlatformError } from "../errors.js";
+import { readStateFile } from "./read-state-file.js";
 
 export const AUDIT_FILE = "audit.jsonl";
 
@@ -145,7 +146,9 @@ export async function appendAudit(stateDir: string, record: AuditRecord): Promis
   let fh: FileHandle | undefined;
   try {
     fh = await open(file, "a+", 0o600);
-    const { size } = await fh.stat();
+    const st = await fh.stat();
+    if (!st.isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: "EFTYPE" });
+    const { size } = st;
     let prefix = "";
     if (size > 0) {
       const last = Buffer.alloc(1);
@@ -173,10 +176,20 @@ export interface AuditReadResult {
 
 /** Reads every complete record; torn or foreign lines are skipped and their line numbers reported. */
 export async function readAudit(stateDir: string): Promise<AuditReadResult> {
-  const text = await readFile(path.join(stateDir, AUDIT_FILE), "utf8").catch((e: NodeJS.ErrnoException) => {
-    if (e.code === "ENOENT") return "";
-    throw new PlatformError("audit.read_failed", `cannot read the audit log in ${stateDir}`, { cause: e });
-  });
+  const text = await readStateFile(path.join(stateDir, AUDIT_FILE)).then(
+    (b) => b.toString("utf8"),
+    (e: NodeJS.ErrnoException) => {
+      if (e.code === "ENOENT") return "";
+      throw new PlatformError("audit.read_failed", `cannot read the audit log in ${stateDir}`, {
+        detail: e.code === "EFTYPE" ? `${path.join(stateDir, AUDIT_FILE)} is not a regular file.` : undefined,
+        hint:
+          e.code === "EFTYPE"
+            ? "Nothing was changed. STATE_DIR must hold only platformctl's own files: move what is there aside."
+            : undefined,
+        cause: e,
+      });
+    },
+  );
   const records: AuditRecord[] = [];
   const skipped: number[] = [];
   text.split("\n").forEach((line, i) => {

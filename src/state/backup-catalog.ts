@@ -1,8 +1,9 @@
 // The backup catalog (STATE_DIR/backup-catalog.jsonl): one JSON line per backup platformctl made (size, sha256), and one per restore verification.
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { appendFile, readFile } from "node:fs/promises";
+import { appendFile } from "node:fs/promises";
 import path from "node:path";
+import { readStateFile } from "./read-state-file.js";
 
 export const BACKUP_CATALOG_FILE = "backup-catalog.jsonl";
 
@@ -84,7 +85,7 @@ export async function readBackupCatalog(stateDir: string): Promise<BackupCatalog
   const file = path.join(stateDir, BACKUP_CATALOG_FILE);
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = (await readStateFile(file)).toString("utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { ok: true, entries: [], verifications: [] };

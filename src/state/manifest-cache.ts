@@ -1,8 +1,9 @@
 // The manifest cache (STATE_DIR/cache/manifests.json): validation results of unchanged manifest files, per build.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ManifestResult } from "../manifest/validate.js";
+import { readStateFile } from "./read-state-file.js";
 
 export const MANIFEST_CACHE_FILE = path.join("cache", "manifests.json");
 /** Entries kept at most; the least recently written go first. */
@@ -121,12 +122,12 @@ export async function openManifestCache(stateDir: string, buildId: string): Prom
 /** The cache file if it belongs to `buildId` and has the expected shape; anything else reads as no cache. */
 async function readCacheFile(file: string, buildId: string): Promise<CacheFile | undefined> {
   try {
-    const parsed = JSON.parse(await readFile(file, "utf8")) as Partial<CacheFile> | null;
+    const parsed = JSON.parse((await readStateFile(file)).toString("utf8")) as Partial<CacheFile> | null;
     if (parsed?.build_id !== buildId || typeof parsed.entries !== "object" || parsed.entries === null) return undefined;
     const compose = typeof parsed.compose === "object" && parsed.compose !== null ? parsed.compose : {};
     return { build_id: buildId, key: typeof parsed.key === "string" ? parsed.key : undefined, entries: parsed.entries, compose };
   } catch {
-    // Safe: a missing or corrupt cache is empty; every manifest is validated again and the cache rewritten.
+    // Safe: a missing, corrupt or special (FIFO) cache file is empty; every manifest is validated again and the cache rewritten.
     return undefined;
   }
 }
