@@ -222,4 +222,55 @@ describe("the maintenance lane on a 3-node Swarm: a pinned store updated in plac
     expect(records.at(-2)).toMatchObject({ type: "rollback-result", outcome: "rolled_back" });
     noSecretIn(r.stdout, r.stderr, JSON.stringify(records));
   }, 180_000);
+
+  it("refuses a maintenance update of a pinned stateful one-shot (a job's spec update would run it at once) and changes nothing", async () => {
+    const writeInit = (version: string) =>
+      writeFile(
+        path.join(modulesDir, "init", "module.yaml"),
+        [
+          "apiVersion: platformctl/v1",
+          "kind: Module",
+          "metadata:",
+          "  name: init",
+          "  description: a stateful one-shot pinned to node2",
+          "spec:",
+          "  stateful: true",
+          "  placement:",
+          '    constraints: ["node.hostname==node2"]',
+          "  runtime:",
+          "    expected_state: exited-success",
+          "    timeout_seconds: 60",
+          "  services:",
+          "    init:",
+          `      image: ${TEST_IMAGE}`,
+          '      command: ["sh", "-c", "echo done > /data/init"]',
+          "      environment:",
+          `        INIT_VERSION: "${version}"`,
+          '      restart: "no"',
+          '      volumes: ["init-data:/data"]',
+          "",
+        ].join("\n"),
+      );
+    await mkdir(path.join(modulesDir, "init"), { recursive: true });
+    await writeInit("1");
+    const boot = await cli(["apply", "--module", "init", "--allow-stateful", "--confirm", TOKEN, "--bootstrap"]);
+    expect(boot.code, boot.stdout + boot.stderr).toBe(0);
+    const job = manager.getService(`${project}_init_init`);
+    const before = (await job.inspect()) as { Version: { Index: number } };
+    await writeInit("2");
+    const plan = path.join(root, "init.plan.json");
+    const p = await cli(["plan", "--module", "init", "--out", plan]);
+    expect(p.code, p.stdout + p.stderr).toBeLessThanOrEqual(2);
+    const b = await cli(["backup", "init", "--json"]);
+    expect(b.code, b.stdout + b.stderr).toBe(0);
+    const ref = (JSON.parse(b.stdout) as { file: string }).file;
+    const r = await cli(["apply", "--module", "init", "--plan", plan, ...GATE, "--backup-ref", ref]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).toContain("the maintenance lane for one-shot");
+    expect(r.stdout + r.stderr).toContain("nothing was changed");
+    const after = (await job.inspect()) as { Version: { Index: number }; Spec: { TaskTemplate: { ContainerSpec: { Env?: string[] } } } };
+    expect(after.Version.Index).toBe(before.Version.Index);
+    expect(after.Spec.TaskTemplate.ContainerSpec.Env).toContain("INIT_VERSION=1");
+    expect((await auditRecords()).at(-1)).toMatchObject({ type: "result", outcome: "failed" });
+  }, 180_000);
 });
