@@ -267,6 +267,22 @@ describe("the plan of an adopted container", () => {
     ]);
   });
 
+  it("recreates a failed Compose one-shot whose config changed, under its Compose name, and runs the replacement (not the old container)", () => {
+    const changed = { ...initConfig, command: argvDigest(KEY, ["sh", "-c", "exit 2"]) };
+    const p = plan([
+      adopted(store, "store", { config: composeConfig() }),
+      adopted(init, "init", { config: changed, status: "exited", running: false, exitCode: 1, finishedAt: "2026-11-22T10:00:01.000Z" }),
+    ]);
+    expect(p.modules[1]?.drift.map((d) => [d.kind, d.detail.fields ?? null])).toEqual([
+      ["config.changed", ["command"]],
+      ["container.state.exited_success", null],
+    ]);
+    expect(p.modules[1]?.actions).toEqual([
+      { type: "recreate", service: "init", container: "p_init_1", cause: "config.changed" },
+      { type: "run-once", service: "init", container: "p_init_1", cause: "config.changed" },
+    ]);
+  });
+
   it("names the differing fields in config.changed and recreates under the Compose name", () => {
     const p = plan([adopted(store, "store", { config: composeConfig({ user: "1000" }, "rotated") })]);
     const s = p.modules[0];
