@@ -11,7 +11,6 @@ import { evaluatePolicy } from "../policy/evaluate-policy.js";
 import { DEFAULT_CONFIRM_TOKEN, type BackupFacts, type Decision, type DispatchInputs, type SavedPlanFacts } from "../policy/policy.js";
 import { auditRecordsApply, type AuditRecord } from "../state/audit.js";
 import { latestVerification, readBackupCatalog, sha256File } from "../state/backup-catalog.js";
-import { verifyArchive } from "../backup/verify-archive.js";
 
 /**
  * Facts about the backup ref, from the file system. Never throws for a bad path: the gate turns facts into reasons.
@@ -37,7 +36,9 @@ export async function gatherBackupFacts(
   const catalog = await readBackupCatalog(stateDir);
   const entry = real && catalog.ok ? catalog.entries.find((e) => e.file === real) : undefined;
   const readable = isFile && real && backupRoot && isWithin(real, backupRoot, { strict: true }) && (st?.size ?? 0) > 0;
-  const archive = catalog.ok && entry === undefined && readable ? await verifyArchive(real) : undefined;
+  // Loaded only here: it brings zlib, which a gate without an uncatalogued backup file never needs.
+  const archive =
+    catalog.ok && entry === undefined && readable ? await (await import("../backup/verify-archive.js")).verifyArchive(real) : undefined;
   const verified = real && sha && catalog.ok ? latestVerification(catalog.verifications, real, sha) : undefined;
   return {
     path: ref,

@@ -1,6 +1,8 @@
 // What every command loads before it runs: the static import graph of the CLI bundle's entry holds neither zod nor the YAML parser.
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { REPO } from "../helpers/repo.js";
 
@@ -102,5 +104,17 @@ describe("CLI bundle start-up graph", () => {
     expect(sources.some((s) => s?.includes("dist/engine/swarm/"))).toBe(false);
     // pino comes in only when a line at an enabled level is logged (deferred-logger.ts), through make-logger's chunk.
     expect(sources.some((s) => s?.includes("dist/cli/make-logger.js"))).toBe(false);
+  });
+
+  it("loads apply's code without Node's child_process, https, tls or zlib (commander, docker-modem and the gate require them only for paths apply does not take)", () => {
+    const apply = readdirSync(BUNDLE).find((f) => f.startsWith("run-apply-"));
+    expect(apply).toBeDefined();
+    const urls = ["main.js", apply as string].map((f) => pathToFileURL(path.join(BUNDLE, f)).href);
+    const script = `for (const u of ${JSON.stringify(urls)}) await import(u); console.log(JSON.stringify(process.moduleLoadList));`;
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = new Set((JSON.parse(r.stdout) as string[]).map((m) => m.replace(/^NativeModule /, "")));
+    expect(loaded.has("http")).toBe(true);
+    for (const name of ["child_process", "https", "tls", "zlib"]) expect(loaded.has(name), name).toBe(false);
   });
 });
