@@ -37,6 +37,11 @@ export const HEADERS_DEADLINE_MS = 10_000;
 export const MUTATION_HEADERS_DEADLINE_MS = 60_000;
 /** Longest silence while a response body streams; waits and probe output opt out (they carry their own bound). */
 export const BODY_IDLE_MS = 30_000;
+/**
+ * Longest a whole reply body may take when it has an idle limit: a reply that keeps sending a byte now and then never
+ * goes idle, so without this an engine dripping a body would hang the command (replies read whole are small).
+ */
+export const BODY_DEADLINE_MS = 60_000;
 
 /** Every status is handed back to us (docker-modem looks statuses up in this map), so classification happens once. */
 const ANY_STATUS: Record<number, true> = new Proxy({}, { get: () => true });
@@ -120,7 +125,7 @@ function unresponsive(call: EngineCall, what: string, cause: unknown): EngineErr
 /**
  * Reads a response until it ends or `signal` aborts: `complete` is false after an abort, with the bytes read so
  * far. Rejects (never hangs) when the connection drops mid-body, and with `engine.unresponsive` after `idleMs`
- * without a byte (null: no idle limit, for a wait or a probe that the caller's `signal` bounds).
+ * without a byte or BODY_DEADLINE_MS in all (null: neither limit, for a wait or a probe that the caller's `signal` bounds).
  */
 export function readUntil(
   res: IncomingMessage,
@@ -132,6 +137,13 @@ export function readUntil(
     const chunks: Buffer[] = [];
     let settled = false;
     let idle: NodeJS.Timeout | undefined;
+    const deadline =
+      idleMs === null
+        ? undefined
+        : setTimeout(
+            () => fail(unresponsive(call, `the reply did not end within ${BODY_DEADLINE_MS / 1000} s`, undefined)),
+            BODY_DEADLINE_MS,
+          );
     const arm = () => {
       if (idleMs === null) return;
       clearTimeout(idle);
@@ -141,6 +153,7 @@ export function readUntil(
       if (settled) return;
       settled = true;
       clearTimeout(idle);
+      clearTimeout(deadline);
       signal?.removeEventListener("abort", onAbort);
       resolve({ body: Buffer.concat(chunks), complete });
       if (!complete) res.destroy();
@@ -149,6 +162,7 @@ export function readUntil(
       if (settled) return;
       settled = true;
       clearTimeout(idle);
+      clearTimeout(deadline);
       signal?.removeEventListener("abort", onAbort);
       reject(toEngineError(e, call, signal));
       res.destroy();

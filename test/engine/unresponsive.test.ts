@@ -2,6 +2,7 @@
 // A FAKE engine is used here on purpose: the real engine cannot be made to accept a connection and stay silent on
 // demand. The fake is a plain unix-socket or TCP server that accepts and never writes a byte.
 import { mkdtemp, rm } from "node:fs/promises";
+import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -89,4 +90,32 @@ describe.each(["unix", "tcp"] as const)("an engine over %s that accepts and neve
       expect(r.stderr, name).not.toContain("internal error");
     }
   });
+});
+
+// FAKE engine again, on purpose: the real engine cannot be made to send a reply's headers and then drip its body one
+// byte at a time forever. A drip never trips the idle limit, so only a whole-body deadline ends it.
+describe("an engine that sends a reply's headers and then drips its body forever", () => {
+  it("fails the read with engine.unresponsive instead of hanging", async () => {
+    const socketPath = path.join(dir, "drip.sock");
+    const timers: NodeJS.Timeout[] = [];
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.write("[");
+      timers.push(setInterval(() => res.write(" "), 1_000));
+    });
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    try {
+      const engine = connectEngine({ DOCKER_HOST: `unix://${socketPath}` });
+      const err = await observe(engine, "drip", []).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isEngineError(err, "unresponsive"), String(err)).toBe(true);
+      expect((err as Error).message).toContain("did not end within");
+    } finally {
+      for (const t of timers) clearInterval(t);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 120_000);
 });
