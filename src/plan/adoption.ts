@@ -280,11 +280,11 @@ export function compareAdopted(input: {
     }
   }
 
-  // Mounts by target. tmpfs mounts are not reported by inspect's Mounts, so they are not compared.
+  // Mounts by target. A long-syntax tmpfs is a `HostConfig.Mounts` entry (Compose v1 and v2), which inspect's Mounts
+  // reports with type tmpfs, so it is compared like the others.
   const byTarget = new Map(c.mounts.map((m) => [m.target, m]));
   const wanted = new Set<string>();
   for (const v of s.volumes) {
-    if (v.type === "tmpfs") continue;
     wanted.add(v.target);
     const m = byTarget.get(v.target);
     if (!m || m.type !== v.type || m.readOnly !== v.readOnly) {

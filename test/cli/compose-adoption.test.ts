@@ -32,6 +32,8 @@ const composeYaml = (
       MODE: plain
     volumes:
       - data:/data
+      - type: tmpfs
+        target: /scratch
     healthcheck:
       test: ["CMD", "test", "-f", "/data/ready"]
       interval: 1s

@@ -207,6 +207,17 @@ describe("comparing an adopted container's inspected config with its service", (
     ]);
   });
 
+  it("compares a tmpfs mount, which Compose creates as a Mounts entry inspect reports", () => {
+    const service: Service = {
+      ...STORE,
+      volumes: [...STORE.volumes, { type: "tmpfs", source: undefined, target: "/scratch", readOnly: false }],
+    };
+    const tmpfs = { type: "tmpfs", name: "", source: "", target: "/scratch", readOnly: false };
+    expect(compare({ service, config: composeConfig({ mounts: [...composeConfig().mounts, tmpfs] }) }).changed).toEqual([]);
+    expect(compare({ service }).changed).toEqual(["volumes"]);
+    expect(compare({ config: composeConfig({ mounts: [...composeConfig().mounts, tmpfs] }) }).changed).toEqual(["volumes"]);
+  });
+
   it("cannot judge what the image fills in when the image is absent, and says so", () => {
     const r = compare({ service: { ...STORE, command: undefined }, image: null });
     expect(r.changed).toEqual([]);
