@@ -178,7 +178,8 @@ export const ERROR_CODES = {
     exit: "error",
   },
   "backup.image_missing": {
-    meaning: "The module's image, used by the never-started volume helper, is not present on the engine.",
+    meaning:
+      "The module's image, used by the never-started volume helper, is not present on the engine that creates the helper (on Swarm: the node the module is pinned to).",
     exit: "error",
   },
   "backup.name_taken": { meaning: "Every backup name for this second is taken.", exit: "error" },

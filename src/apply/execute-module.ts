@@ -315,7 +315,7 @@ async function waitFor(ctx: ExecuteContext, service: Service, action: Action, re
   if (exitedSuccessfully(c)) return;
   throw new ActionFailedError(
     { ...rec, outcome: "failed" },
-    `one-shot ${ctx.module.name}/${service.name} exited ${c.exitCode}${c.oomKilled ? " (OOM-killed)" : ""}`,
+    `one-shot ${ctx.module.name}/${service.name} ${c.exitCode === null ? "stopped with no exit code kept" : `exited ${c.exitCode}`}${c.oomKilled ? " (OOM-killed)" : ""}`,
     await lastLines(ctx, c.id),
   );
 }

@@ -107,13 +107,8 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
       hint: "Back up the module whose data this one uses (see its backup_ref_modules).",
     });
   }
-  // The helper is created, never started: any local image serves; the module's own is there if it ever ran.
+  // The helper is created, never started: any image present where it is created serves; the module's own is there if it ran.
   const helperImage = m.services[0]?.image ?? "";
-  if ((await req.runtime.imageId(helperImage, req.signal)) === null) {
-    throw new PlatformError("backup.image_missing", `image ${helperImage} of ${m.name} is not present on the engine`, {
-      hint: "Apply the module first (its image must be local); the helper only holds the volumes and is never started.",
-    });
-  }
   const manifest: ArchiveManifest = {
     format: 1,
     module: m.name,
@@ -127,7 +122,8 @@ export async function createBackup(req: BackupRequest): Promise<BackupResult> {
     platformctl_version: PLATFORMCTL_VERSION,
   };
   // Before any service is stopped: a volume the runtime cannot reach now (a Swarm node down) changes nothing.
-  await req.runtime.checkVolumeAccess(req.project, volumes, req.signal);
+  // …and the helper's image is where the helper is created (Swarm: the pinned node, not the manager).
+  await req.runtime.checkVolumeAccess(req.project, volumes, req.signal, { image: helperImage, module: m.name });
   let downtime: number | null = null;
   let notRestarted: string[] = [];
   const file = await writeClaimed(root, m.name, req.now, async (partial) => {

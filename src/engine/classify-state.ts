@@ -13,6 +13,8 @@ export function classifyState(s: ContainerStateFacts): Outcome {
   if (s.status === "restarting") return { kind: "restarting", restartCount: s.restartCount };
   if (s.running) return { kind: "running" };
   if (s.oomKilled) return { kind: "oom-killed", exitCode: s.exitCode };
+  // No exit code kept (a Swarm job stopped at its timeout): it did not succeed.
+  if (s.exitCode === null) return { kind: "failed", exitCode: null };
   if (s.exitCode === 0) return { kind: "succeeded" };
   if (s.exitCode > 128 && s.exitCode < 160) return { kind: "killed", signal: s.exitCode - 128, exitCode: s.exitCode };
   return { kind: "failed", exitCode: s.exitCode };

@@ -14,6 +14,7 @@ import {
 import type { Engine } from "./connect.js";
 import { buildContainer } from "./container-body.js";
 import { inspectHeldValues } from "./held-values.js";
+import { assertHelperImage } from "./helper-image.js";
 import { execStream } from "./exec-stream.js";
 import { inspectContainer } from "./inspect-container.js";
 import { LABEL } from "./labels.js";
@@ -70,7 +71,9 @@ export function dockerRuntime(engine: Engine): Runtime {
     tailLogs: (unit, lines, signal) => tailLogs(engine, unit, lines, signal),
     unitMounts: (unit, signal) => inspectMounts(engine, unit, signal),
     readDevice: (unit, path, timeoutMs, signal) => readDeviceInContainer(engine, unit, path, timeoutMs, signal),
-    checkVolumeAccess: async () => undefined,
+    checkVolumeAccess: async (_project, _volumes, signal, helper) => {
+      if (helper) await assertHelperImage(engine, helper, signal);
+    },
     readVolume: (project, volume, consume, opts) => readVolume(engine, project, volume, consume, opts),
     writeVolume: (project, volume, tar, opts) => writeVolume(engine, project, volume, tar, opts),
   };

@@ -283,6 +283,7 @@ function failureReason(c: ObservedContainer, state: ServiceState, expected: Expe
       return `OOM-killed (exit code ${c.exitCode}): raise mem_limit or fix the memory use`;
     case "exited":
     case "dead":
+      if (c.exitCode === null) return `stopped, with no exit code kept${c.error ? `: ${mask(c.error)}` : ""}`;
       if (c.exitCode !== 0)
         return `exited with code ${c.exitCode}${expected === "exited-success" ? " (a one-shot must exit 0)" : ""}${c.error ? `: ${mask(c.error)}` : ""}`;
       if (expected !== "exited-success") return "exited 0, but it is expected to keep running";

@@ -42,8 +42,12 @@ export interface ObservedContainer {
   status: ContainerStatus;
   /** `State.Running`: also true while paused and while restarting. */
   running: boolean;
-  /** Last exit code; 0 while running again after a restart, 127/126/128 after a start error. */
-  exitCode: number;
+  /**
+   * Last exit code; 0 while running again after a restart, 127/126/128 after a start error. null when the runtime
+   * kept none: a Swarm job platformctl stopped at its timeout (Swarm removes the task, and its exit code, with it).
+   * Never read null as 0: that run did not exit 0.
+   */
+  exitCode: number | null;
   /** Killed by the kernel OOM killer; can be true with exit code 0 or 137. */
   oomKilled: boolean;
   /** `State.Error`: the last start/stop/remove error, `""` when none. */

@@ -203,7 +203,10 @@ export async function restoreModule(req: RestoreRequest): Promise<RestoreResult>
         };
       }
       // Before anything is stopped: volumes the runtime cannot reach now (a Swarm node down) leave the module as it is.
-      await req.runtime.checkVolumeAccess(req.project, volumes, req.signal);
+      await req.runtime.checkVolumeAccess(req.project, volumes, req.signal, {
+        image: req.module.services[0]?.image ?? "",
+        module: req.module.name,
+      });
       for (const c of containers) {
         const grace = stopGraceSeconds(req.module.services.find((s) => s.name === c.service) ?? { stopGracePeriodSeconds: undefined });
         if (c.running) {

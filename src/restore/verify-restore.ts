@@ -126,6 +126,8 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   const sha256 = gate.sha256 as string;
   const manifest = gate.manifest;
   const module = scratchModule(req.module);
+  // The runtime learns where the module's volumes live (Swarm: the pinned node, where the scratch volumes go too).
+  req.runtime.admit([module]);
   const stateDir = await ensureStateDir(req.stateDir);
   const swept = await sweepAbandoned(req, stateDir);
   const scratch = scratchProjectName(req.project, `${process.pid}-${randomBytes(4).toString("hex")}`);

@@ -110,12 +110,12 @@ export interface EnsuredResource {
  */
 export type Outcome =
   | { kind: "never-started" }
-  | { kind: "start-error"; exitCode: number; error: string }
+  | { kind: "start-error"; exitCode: number | null; error: string }
   | { kind: "running" }
   | { kind: "restarting"; restartCount: number }
   | { kind: "succeeded" }
-  | { kind: "failed"; exitCode: number }
-  | { kind: "oom-killed"; exitCode: number }
+  | { kind: "failed"; exitCode: number | null }
+  | { kind: "oom-killed"; exitCode: number | null }
   | { kind: "killed"; signal: number; exitCode: number }
   | { kind: "vanished" };
 
@@ -142,7 +142,8 @@ export interface OneShotResult {
   waitLost: boolean;
   /** The start found the unit already running (someone else started it): the run seen is not this one's. */
   alreadyRunning?: boolean | undefined;
-  exitCode: number;
+  /** The run's exit code; null when the runtime kept none (a Swarm job stopped at its timeout), never a made-up 0. */
+  exitCode: number | null;
   oomKilled: boolean;
   /** The runtime's message when the start failed (e.g. a missing binary). May hold resolved values: mask it. */
   startError: string | undefined;
@@ -435,9 +436,16 @@ export interface Runtime {
   /**
    * Resolves when project volumes `volumes` (manifest names) can be read and written now; otherwise throws, so a
    * backup or restore fails before it stops or changes anything. Docker: nothing to check (the engine is the host).
-   * Swarm: their node (from the admitted modules' constraints) is ready and its engine answers.
+   * Swarm: their node (from the admitted modules' constraints) is ready and its engine answers. Given `helper`, also
+   * that its image (the never-started volume helper's) is present where the helper is created — Docker: the engine;
+   * Swarm: the volumes' node — else `backup.image_missing` naming that place and how to load the image there.
    */
-  checkVolumeAccess(project: string, volumes: readonly string[], signal?: AbortSignal): Promise<void>;
+  checkVolumeAccess(
+    project: string,
+    volumes: readonly string[],
+    signal?: AbortSignal,
+    helper?: { image: string; module: string },
+  ): Promise<void>;
   /**
    * Reads the content of project volume `volume` (its manifest name) as a tar stream handed to `consume`; entries
    * are relative to the volume's root (`./a/b`). The volume is only read (mounted read-only by a helper unit that

@@ -25,9 +25,17 @@ const STORE = manifest("store", {
   services: `    store:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100000"]\n      restart: "no"\n      volumes: ["store-data:/data"]\n`,
 });
 
+/** A module whose image no engine has: the volume helper cannot be created for it. */
+const GHOST_IMAGE = `platformctl-test/absent:${process.pid}`;
+const GHOST = manifest("ghost", {
+  stateful: true,
+  services: `    ghost:\n      image: ${GHOST_IMAGE}\n      restart: "no"\n      volumes: ["ghost-data:/data"]\n`,
+});
+
 beforeAll(async () => {
   catalog = await aCatalog();
   await catalog.write("store", STORE);
+  await catalog.write("ghost", GHOST);
   root = await mkdtemp(path.join(tmpdir(), "platformctl-backup-"));
   env = { STATE_DIR: path.join(root, "state"), PLATFORMCTL_BACKUP_DIR: path.join(root, "backups") };
   await mkdir(env.PLATFORMCTL_BACKUP_DIR as string);
@@ -56,6 +64,14 @@ afterAll(async () => {
 const backup = () => runCli(["backup", "store", "--project", project, "--modules-dir", catalog.dir], env);
 
 describe("backup against the real engine", () => {
+  it("refuses a module whose image is not on the engine that creates the volume helper, before any copy, writing nothing", async () => {
+    const r = await runCli(["backup", "ghost", "--project", project, "--modules-dir", catalog.dir], env);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain(`image ${GHOST_IMAGE} of ghost is not present on the engine`);
+    expect(r.stdout).toBe("");
+    expect((await readdir(env.PLATFORMCTL_BACKUP_DIR as string)).filter((f) => f.startsWith("ghost"))).toEqual([]);
+  });
+
   it("writes the archive readable by its owner only (0600), with no temporary file left", async () => {
     const r = await backup();
     expect(r.code, r.stderr).toBe(0);

@@ -35,6 +35,10 @@ describe("classifyState", () => {
     expect(classifyState(state({ exitCode: 143 }))).toEqual({ kind: "killed", signal: 15, exitCode: 143 });
   });
 
+  it("reads an exited unit with no exit code kept as failed, never as succeeded", () => {
+    expect(classifyState(state({ exitCode: null }))).toEqual({ kind: "failed", exitCode: null });
+  });
+
   it("reads exit 0 as succeeded and other codes as failed", () => {
     expect(classifyState(state({ exitCode: 0 }))).toEqual({ kind: "succeeded" });
     expect(classifyState(state({ exitCode: 3 }))).toEqual({ kind: "failed", exitCode: 3 });

@@ -68,6 +68,23 @@ describe("judgeHealth: services expected running", () => {
     expect(v.reason).toBe("exited with code 137");
   });
 
+  it("never calls a one-shot stopped without a kept exit code (a parked Swarm job) exit 0, and quotes why it stopped", () => {
+    const v = only(
+      [job],
+      [
+        anObservedContainer(job, "job", {
+          status: "exited",
+          running: false,
+          exitCode: null,
+          error: "stopped by platformctl when its run outlived the module timeout",
+          finishedAt: undefined,
+        }),
+      ],
+    );
+    expect(v).toMatchObject({ state: "exited", healthy: false, exitCode: null });
+    expect(v.reason).toBe("stopped, with no exit code kept: stopped by platformctl when its run outlived the module timeout");
+  });
+
   it("judges a container in status restarting as a restart loop, with its last exit code", () => {
     const v = only([web], [anObservedContainer(web, "web", { status: "restarting", running: true, exitCode: 1, restartCount: 4 })]);
     expect(v).toMatchObject({ state: "restarting", healthy: false, exitCode: 1 });

@@ -1,7 +1,7 @@
 // Swarm job lifecycle on a real 3-node Swarm: a timed-out job's task is stopped (parked), each run's own log tail is
 // kept and masked, a running job's service is removed without orphaning its task, and a cluster lost mid-wait ends apply.
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -113,6 +113,17 @@ describe("Swarm jobs on a 3-node Swarm", () => {
     expect(first.code, first.stdout + first.stderr).toBe(1);
     expect(first.stdout).toContain("did not finish within 15s; its task was shut down and the job kept, parked on no node");
     expect(first.stdout).toContain("started-slow");
+    // The stopped run kept no exit code (parking removed its task): nothing may call it an exit 0.
+    expect(first.stdout).not.toMatch(/\bexit(ed)? 0\b/);
+    const audit = readFileSync(path.join(work, `state-${project}`, "audit.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { modules?: unknown[] });
+    const runs = audit
+      .flatMap((r) => r.modules ?? [])
+      .flatMap((m) => (typeof m === "object" && m !== null ? (m as { actions: { type: string; exit_code: number | null }[] }).actions : []))
+      .filter((a) => a.type === "run-once");
+    expect(runs.map((a) => a.exit_code)).toEqual([null]);
     expect(await runningOnNodes(service)).toEqual([]);
     expect((await tasksOf(service)).filter((t) => t.Status.State === "running")).toEqual([]);
     const plan = await cli(catalog, project, ["plan", "--json"]);
@@ -120,6 +131,16 @@ describe("Swarm jobs on a 3-node Swarm", () => {
       ?.drift;
     expect(drift?.map((d) => d.kind)).toEqual(["container.state.exited_success"]);
     expect(drift?.[0]?.observed.task_errors?.join(" ")).toContain("parked");
+    expect(drift?.[0]?.observed).toMatchObject({ status: "exited", exit_code: null });
+    const health = await cli(catalog, project, ["health", "--json"]);
+    expect(health.code, health.stderr).toBe(1);
+    const verdict = (JSON.parse(health.stdout) as { modules: { services: { exit_code: number | null; reason: string }[] }[] }).modules[0]
+      ?.services[0];
+    expect(verdict?.exit_code).toBeNull();
+    expect(verdict?.reason).toMatch(/^stopped, with no exit code kept: stopped by platformctl when its run outlived the module timeout/);
+    const human = await cli(catalog, project, ["health"]);
+    expect(human.stdout).toContain("no exit code kept");
+    expect(human.stdout).not.toMatch(/\bexit(ed)? 0\b/);
     const second = await cli(catalog, project, ["apply", "--module", "slow"]);
     expect(second.code, second.stdout + second.stderr).toBe(0);
     const svc = (await manager.getService(service).inspect()) as { Spec: { TaskTemplate: { Placement?: { Constraints?: string[] } } } };

@@ -123,7 +123,8 @@ export function describeService(s: SwarmService, tasks: readonly SwarmTask[]): O
       ...base,
       status: "exited",
       running: false,
-      exitCode: 0,
+      // Parking removed the task that was stopped, and its exit code with it: unknown, never 0.
+      exitCode: null,
       error: PARKED_ERROR,
       startedAt: undefined,
       finishedAt: undefined,

@@ -40,7 +40,7 @@ import { waitForEarlierIterationsStopped, waitForJob, waitForNoTasks, waitForSer
 import { execStream } from "../exec-stream.js";
 import { nodeEngines } from "./pinned-node.js";
 import { swarmMaintenance } from "./swarm-maintenance.js";
-import { swarmVolumes } from "./swarm-volumes.js";
+import { refuseScratchProject, swarmVolumes } from "./swarm-volumes.js";
 import { runningTaskContainer } from "./task-container.js";
 
 /** Lines of a job run's output kept when it ends (apply shows the last 50 of a failure). */
@@ -286,6 +286,7 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
       }
     },
     async createUnit(spec, opts) {
+      refuseScratchProject(spec.project);
       assertPinnedIfStateful(spec.module);
       const canonical = unitName(spec.project, spec.module.name, spec.service.name);
       if (opts.name === replacementUnitName(canonical)) {

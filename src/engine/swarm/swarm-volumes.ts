@@ -2,7 +2,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { PlatformError } from "../../errors.js";
 import type { Module } from "../../manifest/module.js";
-import { resourceName } from "../../plan/unit-name.js";
+import { isScratchProject, resourceName } from "../../plan/unit-name.js";
 import type { EnsuredResource, Runtime } from "../../runtime/runtime.js";
 import { ensureVolume, removeVolume } from "../actions.js";
 import type { Engine } from "../connect.js";
@@ -11,7 +11,21 @@ import { LABEL } from "../labels.js";
 import { getService } from "./observe-swarm.js";
 import { isEngineError } from "../errors.js";
 import { readVolume, writeVolume } from "../volume-archive.js";
-import { findPinnedNode, nodeEngines } from "./pinned-node.js";
+import { assertHelperImage } from "../helper-image.js";
+import { findPinnedNode, nodeEngines, type PinnedNode } from "./pinned-node.js";
+
+/**
+ * Refuses the scratch project of `restore --verify` before it creates anything on a node: its name holds a `.` (what
+ * keeps it apart from every real project), and Swarm accepts only `[A-Za-z0-9_-]` in a service name, so its services
+ * could never be created. Said plainly instead of failing half-way with a volume already filled on the node.
+ */
+export function refuseScratchProject(project: string): void {
+  if (!isScratchProject(project)) return;
+  throw new PlatformError("swarm.unsupported", "restore --verify is not supported on the Swarm runtime yet", {
+    detail: `Its scratch project ${project} has a "." in its name, which Swarm refuses in service names. Nothing was created.`,
+    hint: "Verify the backup on the Docker runtime (unset PLATFORMCTL_RUNTIME) on a host that can read the archive.",
+  });
+}
 
 /** How long a volume removal waits for the containers of removed tasks to go (Swarm removes them asynchronously). */
 const TASK_CONTAINERS_GONE_MS = 30_000;
@@ -36,13 +50,13 @@ export function swarmVolumes(manager: Engine, env: Readonly<Record<string, strin
   const modulesOf = new Map<string, Set<string>>();
   const engineOf = nodeEngines(env);
 
-  /** The engine of the node holding the volumes of `modules` (one node: modules sharing a volume must share a pin). */
-  async function nodeFor(modules: readonly string[], what: string, signal?: AbortSignal): Promise<Engine> {
+  /** The node holding the volumes of `modules` (one node: modules sharing a volume must share a pin), and its engine. */
+  async function nodeOf(modules: readonly string[], what: string, signal?: AbortSignal): Promise<{ engine: Engine; node: PinnedNode }> {
     if (modules.length === 0)
       throw new PlatformError("swarm.unsupported", `${what}: no module loaded by this command mounts it, so its node is unknown`, {
         hint: "Name the module that owns the volume (its manifest must be in --modules-dir).",
       });
-    const nodes = new Map<string, Awaited<ReturnType<typeof findPinnedNode>>>();
+    const nodes = new Map<string, PinnedNode>();
     for (const m of modules) {
       const n = await findPinnedNode(manager, constraintsOf.get(m) ?? [], `module ${m}`, signal);
       nodes.set(n.id, n);
@@ -56,9 +70,11 @@ export function swarmVolumes(manager: Engine, env: Readonly<Record<string, strin
           hint: `Pin ${modules.join(", ")} to the same node (spec.placement.constraints).`,
         },
       );
-    const [node] = nodes.values();
-    return engineOf(node as NonNullable<typeof node>, what);
+    const node = [...nodes.values()][0] as PinnedNode;
+    return { engine: engineOf(node, what), node };
   }
+  const nodeFor = async (modules: readonly string[], what: string, signal?: AbortSignal): Promise<Engine> =>
+    (await nodeOf(modules, what, signal)).engine;
 
   const byVolume = (volume: string) => [...(modulesOf.get(volume) ?? [])].sort();
 
@@ -71,10 +87,12 @@ export function swarmVolumes(manager: Engine, env: Readonly<Record<string, strin
             if (v.type === "volume" && v.source) modulesOf.set(v.source, (modulesOf.get(v.source) ?? new Set()).add(m.name));
       }
     },
-    async checkVolumeAccess(project, names, signal) {
+    async checkVolumeAccess(project, names, signal, helper) {
       for (const v of names) {
-        const node = await nodeFor(byVolume(v), `reaching volume ${resourceName(project, v)}`, signal);
-        await node.ping(signal);
+        const { engine, node } = await nodeOf(byVolume(v), `reaching volume ${resourceName(project, v)}`, signal);
+        await engine.ping(signal);
+        // The helper is created on that node, by its engine: the image must be there, not (only) on the manager.
+        if (helper) await assertHelperImage(engine, helper, signal, node.hostname);
       }
     },
     async readVolume(project, volume, consume, opts) {
@@ -86,6 +104,7 @@ export function swarmVolumes(manager: Engine, env: Readonly<Record<string, strin
       await writeVolume(node, project, volume, tar, opts);
     },
     async ensureVolume(project, module, name, signal, stateful): Promise<EnsuredResource> {
+      refuseScratchProject(project);
       const node = await nodeFor([module], `making sure of volume ${resourceName(project, name)}`, signal);
       return ensureVolume(node, project, module, name, signal, stateful);
     },

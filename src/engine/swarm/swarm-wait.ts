@@ -87,14 +87,14 @@ function result(
   kind: "succeeded" | "failed" | "start-error" | "vanished" | "timed-out",
   r: { unit: ObservedContainer | null; ranThisTime: boolean; t0: number; exitCode?: number; error?: string; note?: string | undefined },
 ): OneShotResult {
-  const exitCode = r.exitCode ?? 0;
+  const code = r.exitCode ?? 0;
   const outcome: OneShotResult["outcome"] =
     kind === "succeeded"
       ? { kind: "succeeded" }
       : kind === "failed"
-        ? { kind: "failed", exitCode }
+        ? { kind: "failed", exitCode: code }
         : kind === "start-error"
-          ? { kind: "start-error", exitCode, error: r.error ?? "" }
+          ? { kind: "start-error", exitCode: code, error: r.error ?? "" }
           : kind === "vanished"
             ? { kind: "vanished" }
             : { kind: "running" };
@@ -103,7 +103,8 @@ function result(
     ranThisTime: r.ranThisTime,
     timedOut: kind === "timed-out",
     waitLost: false,
-    exitCode,
+    // A run stopped at its timeout is parked, which removes its task and the exit code with it: none is known.
+    exitCode: kind === "timed-out" ? null : code,
     oomKilled: false,
     startError: kind === "start-error" ? r.error : undefined,
     unit: r.unit,
