@@ -1,6 +1,7 @@
 // The shell around judgeHealth: observes (twice ~1 s apart when a restart loop could hide), waits for starting services, gathers mount facts.
 import { setTimeout as sleepMs } from "node:timers/promises";
 import { envFileDirs, readEnvFiles } from "../secrets/env-files.js";
+import { maskFailure } from "../secrets/mask-failure.js";
 import { heldEnvNames, heldSecrets, readModuleSecrets, type HeldValues } from "../secrets/module-secrets.js";
 import type { Module } from "../manifest/module.js";
 import type { ObservedState } from "../plan/observed-state.js";
@@ -55,7 +56,11 @@ export async function checkHealth(ctx: HealthContext): Promise<HealthResult> {
   // One read per container serves both the observation and the values it holds (for masking).
   const look = async (): Promise<Look> => {
     const held = new Map<string, HeldValues>();
-    const state = await ctx.runtime.observe(ctx.project, [], { signal: ctx.signal, adoption, onHeld: (id, h) => held.set(id, h) });
+    const state = await ctx.runtime
+      .observe(ctx.project, [], { signal: ctx.signal, adoption, onHeld: (id, h) => held.set(id, h) })
+      .catch((e: unknown) => {
+        throw maskFailure(e, resolved);
+      });
     return { state, held };
   };
   const started = clock();

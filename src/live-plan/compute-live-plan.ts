@@ -8,6 +8,8 @@ import type { Module } from "../manifest/module.js";
 import { computePlan, type PlanInputs } from "../plan/compute-plan.js";
 import { secretDigests } from "../plan/desired-spec.js";
 import { moduleEnv } from "../secrets/env-files.js";
+import { maskFailure } from "../secrets/mask-failure.js";
+import { readModuleSecrets } from "../secrets/module-secrets.js";
 import { dependencyReadiness, type DependencyReadiness } from "../plan/dependency-readiness.js";
 import type { ObservedState } from "../plan/observed-state.js";
 import type { Plan } from "../plan/plan.js";
@@ -60,7 +62,11 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   // Adopted containers' config is digested with a key that lives for this plan only: digests are compared, never kept.
   const configKey = adoption.rules.length ? randomBytes(32) : undefined;
   const ignoredFields = req.runtime.admit(chosen);
-  const observed = await req.runtime.observe(req.project, refs, { signal: req.signal, adoption, configKey, onHeld: req.onHeld });
+  const observed = await req.runtime
+    .observe(req.project, refs, { signal: req.signal, adoption, configKey, onHeld: req.onHeld })
+    .catch(async (e: unknown) => {
+      throw maskFailure(e, (await Promise.all(req.catalog.map((m) => readModuleSecrets(m, req.env)))).flat());
+    });
   const digests: Record<string, Record<string, string> | undefined> = {};
   const adoptionDigests: Record<string, DesiredDigests | undefined> = {};
   const adoptedValueDigests: Record<string, DesiredDigests | undefined> = {};
