@@ -23,15 +23,23 @@ describe("engineOptions", () => {
   it("uses the local socket when DOCKER_HOST is unset, pinned to API v1.41 and with no timeout", () => {
     expect(engineOptions({})).toStrictEqual({
       endpoint: "unix:///var/run/docker.sock",
-      dockerode: { ...none, socketPath: "/var/run/docker.sock", protocol: "http", version: "v1.41" },
+      dockerode: { ...none, socketPath: "/var/run/docker.sock", protocol: "http", version: "v1.41", agent: expect.any(http.Agent) },
     });
   });
 
   it("uses the socket path of a unix:// DOCKER_HOST", () => {
     expect(engineOptions({ DOCKER_HOST: "unix:///run/user/1000/docker.sock" })).toStrictEqual({
       endpoint: "unix:///run/user/1000/docker.sock",
-      dockerode: { ...none, socketPath: "/run/user/1000/docker.sock", protocol: "http", version: "v1.41" },
+      dockerode: { ...none, socketPath: "/run/user/1000/docker.sock", protocol: "http", version: "v1.41", agent: expect.any(http.Agent) },
     });
+  });
+
+  it("gives a unix socket Node's default keep-alive agent with an empty TLS server name, so no request looks the host up as an IP", () => {
+    const agent = engineOptions({}).dockerode.agent as unknown as { keepAlive: boolean; options: Record<string, unknown> };
+    expect(agent).toBeInstanceOf(http.Agent);
+    expect(agent).not.toBeInstanceOf(https.Agent);
+    expect(agent.keepAlive).toBe(true);
+    expect(agent.options).toMatchObject({ servername: "", scheduling: "lifo", timeout: 5000 });
   });
 
   it("connects to a tcp:// DOCKER_HOST over plain http with a keep-alive agent and no socket path", () => {
