@@ -61,7 +61,7 @@ async function main() {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       DOCKER_HOST: dockerHost,
-      PLATFORMCTL_STATE_DIR: path.join(root, "state"),
+      STATE_DIR: path.join(root, "state"),
       NO_COLOR: "1",
     };
     delete env.PLATFORMCTL_RUNTIME;

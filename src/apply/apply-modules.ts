@@ -25,7 +25,14 @@ import {
 import { acquireLock, describeHolder, type LockHandle } from "../state/lock.js";
 import { decide, type PolicyContext } from "../gate/decide.js";
 import { approve, decisionOf, PolicyBlockedError, type ApprovedModulePlan } from "../gate/approve.js";
-import { ActionFailedError, executeModule, RolledBackError, type RollbackAudit, type SeenUnits } from "./execute-module.js";
+import {
+  ActionFailedError,
+  executeModule,
+  InterruptedMaintenanceError,
+  RolledBackError,
+  type RollbackAudit,
+  type SeenUnits,
+} from "./execute-module.js";
 
 /** `rolled_back`: a maintenance apply failed and its previous containers run again (exit 1, like `failed`). */
 export type ApplyOutcome = "applied" | "no-op" | "failed" | "rolled_back" | "blocked" | "interrupted";
@@ -361,7 +368,12 @@ async function executeAll(
       const interrupted = req.signal.aborted;
       const rec = e instanceof ActionFailedError ? e.record : undefined;
       if (rec) records.push(interrupted ? { ...rec, outcome: "interrupted" } : rec);
-      const message = interrupted ? "interrupted by a signal; containers are left as they are" : e instanceof Error ? e.message : String(e);
+      const kept = e instanceof InterruptedMaintenanceError ? `; ${e.kept.join("; ")} (runbooks/upgrade-stateful-module.md)` : "";
+      const message = interrupted
+        ? `interrupted by a signal; containers are left as they are${kept}`
+        : e instanceof Error
+          ? e.message
+          : String(e);
       results.push({
         module: name,
         outcome: interrupted ? "interrupted" : "failed",

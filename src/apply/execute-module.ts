@@ -100,6 +100,26 @@ export class ActionFailedError extends PlatformError {
   }
 }
 
+/**
+ * A maintenance apply interrupted (signal) after it replaced a unit: nothing is rolled back (the signal asks to stop),
+ * and `kept` says, per unit, what is left and how to put the previous one back (runbooks/upgrade-stateful-module.md).
+ */
+export class InterruptedMaintenanceError extends ActionFailedError {
+  readonly kept: readonly string[];
+  constructor(e: ActionFailedError, kept: readonly string[]) {
+    super(e.record, e.message, e.detail, e);
+    this.kept = kept;
+  }
+}
+
+/** What an interrupted maintenance apply leaves of one kept unit, by the lane that kept it. */
+function keptText(ctx: ExecuteContext, k: Kept): string {
+  const lane = ctx.runtime.maintenance;
+  if (k.keeps === "previous-spec" && lane.keeps === "previous-spec") return lane.keptAfterInterrupt(k.name);
+  if (k.keeps === "renamed-unit") return `the previous container of ${k.name} is kept, stopped, as ${previousUnitName(k.name)}`;
+  throw new InternalError("a unit kept by its previous spec on a runtime that renames units");
+}
+
 const LOG_LINES_ON_FAILURE = 50;
 
 /** The last lines of a container's output, every secret masked. */
@@ -595,7 +615,13 @@ export async function executeModule(
       // Once an action ran, what was observed may be stale (a recreate gives the name a new unit): read again.
       r = await executeAction(i === 0 ? ctx : { ...ctx, seen: undefined }, action, kept);
     } catch (e) {
-      // Interrupted: containers are left as they are (the previous ones kept), as for any interrupted apply.
+      // Interrupted: units are left as they are (the previous ones kept), as for any interrupted apply; the error says
+      // what was kept and how to put it back.
+      if (kept !== undefined && kept.size > 0 && ctx.signal.aborted && e instanceof ActionFailedError)
+        throw new InterruptedMaintenanceError(
+          e,
+          [...kept.values()].map((k) => keptText(ctx, k)),
+        );
       if (kept === undefined || kept.size === 0 || !(e instanceof ActionFailedError) || ctx.signal.aborted) throw e;
       return await rollBack(ctx, kept, e, records);
     }

@@ -314,6 +314,11 @@ export interface PreviousSpecLane {
   ): Promise<"nothing-kept" | WaitForStateOutcome>;
   /** The update was proven: forget what was kept for `unit` (the runtime's own record of the spec may remain). */
   forgetPrevious(unit: UnitRef, signal?: AbortSignal): Promise<void>;
+  /**
+   * What an interrupted maintenance apply leaves of unit `name` (updated in place, its previous spec kept), and the
+   * runtime's own command that puts the previous spec back, for the apply's message; no engine call.
+   */
+  keptAfterInterrupt(name: string): string;
 }
 
 export interface ReplaceOptions {

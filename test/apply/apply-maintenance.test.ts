@@ -152,6 +152,39 @@ describe("apply --maintenance (real engine)", () => {
     expect(result.outcome).toBe("rolled_back");
   }, 120_000);
 
+  it("interrupted (SIGINT) while it waits for the new container to become healthy, exits 130, releases the lock, audits the run as interrupted and names the previous container it kept", async () => {
+    await scenario("maint-sigint");
+    // A healthcheck whose first probe outlasts the apply: the new container stays `starting` until the signal.
+    const slow = db(images.good)
+      .replace('["CMD-SHELL", "test ! -f /broken"]', '["CMD", "sleep", "600"]')
+      .replace("        interval: 1s", "        interval: 1s\n        timeout: 300s")
+      .replace("timeout_seconds: 10", "timeout_seconds: 120");
+    await s.write("db", slow);
+    const plan = await planOut();
+    const ref = await backup();
+    const p = s.spawnApply(["--module", "db", "--plan", plan, "--maintenance", ...GATE, "--backup-ref", ref, "--json"], env());
+    const name = `${s.project}_db_db`;
+    await eventually(
+      async () => {
+        expect(await names()).toEqual([name, `${name}-previous`]);
+        const c = await s.container("db");
+        expect([c.Config.Image, c.State.Health?.Status]).toEqual([images.good, "starting"]);
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    process.kill(p.pid, "SIGINT");
+    const r = await p.done;
+    expect(r.code, r.stdout + r.stderr).toBe(130);
+    const out = JSON.parse(r.stdout) as { outcome: string; message: string };
+    expect(out.outcome).toBe("interrupted");
+    expect(out.message).toContain(`the previous container of ${name} is kept, stopped, as ${name}-previous`);
+    expect(out.message).toContain("runbooks/upgrade-stateful-module.md");
+    expect(await s.lockExists()).toBe(false);
+    expect((await s.audit()).at(-1)).toMatchObject({ type: "result", outcome: "interrupted" });
+    // Nothing rolled back behind the operator's back: both containers are left as they are.
+    expect(await names()).toEqual([name, `${name}-previous`]);
+  }, 120_000);
+
   it("refuses --maintenance without --plan, with a backup older than the plan, and an upgrade without --maintenance", async () => {
     await scenario("maint-refused");
     const before = await s.container("db");

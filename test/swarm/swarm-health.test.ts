@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.js";
 import { REPO } from "../helpers/repo.js";
 import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
 import { testProject } from "../helpers/run-id.js";
@@ -290,6 +291,19 @@ describe("health and smoke on a 3-node Swarm", () => {
     const human = await cli(catalog, project, ["health"]);
     expect(human.code).toBe(1);
     expect(human.stdout).toContain("non-zero exit (4)");
+    // plan: the same service is drift quoting its tasks' error. Polled: between a task's start and its exit 4 the one
+    // replica runs, and a plan taken at that instant rightly sees it running.
+    await eventually(
+      async () => {
+        const plan = await cli(catalog, project, ["plan", "--json"]);
+        const drift = (JSON.parse(plan.stdout) as { modules: { drift: { kind: string; observed: Record<string, unknown> }[] }[] })
+          .modules[0]?.drift;
+        expect(drift?.map((d) => d.kind)).toEqual(["container.state.not_running"]);
+        expect(drift?.[0]?.observed).toMatchObject({ status: "restarting", desired_tasks: 1, running_tasks: 0 });
+        expect(String(drift?.[0]?.observed.task_errors)).toContain("task: non-zero exit (4)");
+      },
+      { timeoutMs: 30_000 },
+    );
   });
 
   it("judges a job that completed with exit 0 healthy, and a failed job unhealthy with its exit code", async () => {

@@ -1,6 +1,6 @@
 // The maintenance lane on a real 3-node Swarm: a pinned store updated in place keeps its data, and a failing update is rolled back to the previous spec.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -8,7 +8,7 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "../helpers/eventually.js";
 import { REPO } from "../helpers/repo.js";
-import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
+import { assertFreshBuild, runCli, spawnCli } from "../helpers/run-cli.js";
 import { testProject } from "../helpers/run-id.js";
 import { TEST_IMAGE } from "../helpers/test-image.js";
 
@@ -29,9 +29,14 @@ const cli = (args: string[]) => runCli(["--project", project, "--modules-dir", m
 
 /**
  * The store, pinned to node2: `version` goes into its environment (a changed spec), `command` is what its task runs.
- * Its healthcheck passes at once, so a task that runs is healthy after its first probe; one whose command exits is not.
+ * Its healthcheck (`health`) passes at once by default, so a task that runs is healthy after its first probe; one whose
+ * command exits is not.
  */
-async function writeStore(version: string, command = "exec sleep 100000"): Promise<void> {
+async function writeStore(
+  version: string,
+  command = "exec sleep 100000",
+  health = { test: '["CMD", "true"]', timeout: "2s" },
+): Promise<void> {
   const lines = [
     "apiVersion: platformctl/v1",
     "kind: Module",
@@ -56,9 +61,9 @@ async function writeStore(version: string, command = "exec sleep 100000"): Promi
     "      stop_grace_period: 1s",
     '      volumes: ["store-data:/data"]',
     "      healthcheck:",
-    '        test: ["CMD", "true"]',
+    `        test: ${health.test}`,
     "        interval: 1s",
-    "        timeout: 2s",
+    `        timeout: ${health.timeout}`,
     "        retries: 1",
   ];
   await mkdir(path.join(modulesDir, "store"), { recursive: true });
@@ -222,6 +227,87 @@ describe("the maintenance lane on a 3-node Swarm: a pinned store updated in plac
     expect(records.at(-2)).toMatchObject({ type: "rollback-result", outcome: "rolled_back" });
     noSecretIn(r.stdout, r.stderr, JSON.stringify(records));
   }, 180_000);
+
+  it("rolls an update whose healthcheck never passes back to the previous spec: exit 1 rolled_back, the previous spec runs on node2 with the data, audited", async () => {
+    await writeStore("4", "exec sleep 100000", { test: '["CMD", "false"]', timeout: "2s" });
+    const { plan, ref } = await planAndBackup("unhealthy");
+    const r = await cli(["apply", "--module", "store", "--plan", plan, ...GATE, "--backup-ref", ref, "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const out = JSON.parse(r.stdout) as { outcome: string; message: string };
+    expect(out.outcome).toBe("rolled_back");
+    expect(out.message).toContain("rolled back: the previous version of store runs again");
+    await eventually(async () => expect((await service()).UpdateStatus?.State).toBe("rollback_completed"), { timeoutMs: 30_000 });
+    const { task, container } = await running();
+    expect(task.Spec.ContainerSpec.Env).toContain("STORE_VERSION=2");
+    expect(await execIn(container, ["cat", "/data/keep"])).toBe("precious\n");
+    // The new spec's tasks were started (their command runs) and never became healthy: none of them runs now.
+    const tried = (await tasks()).filter((t) => t.Spec.ContainerSpec.Env?.includes("STORE_VERSION=4"));
+    expect(tried.length).toBeGreaterThan(0);
+    expect(tried.filter((t) => t.Status.State === "running")).toEqual([]);
+    const records = await auditRecords();
+    expect(records.slice(-4).map((x) => x.type)).toEqual(["intent", "rollback-intent", "rollback-result", "result"]);
+    expect(records.at(-2)).toMatchObject({ type: "rollback-result", outcome: "rolled_back" });
+    noSecretIn(r.stdout, r.stderr, JSON.stringify(records));
+  }, 240_000);
+
+  it("interrupted (SIGINT) while it waits for an updated store to become healthy, apply exits 130, releases the lock, audits the run as interrupted and says the previous spec is kept and how to put it back", async () => {
+    // A healthcheck whose first probe outlasts the apply: the new task stays `starting` until the signal.
+    await writeStore("5", "exec sleep 100000", { test: '["CMD", "sleep", "600"]', timeout: "300s" });
+    const { plan, ref } = await planAndBackup("interrupted");
+    const p = spawnCli(
+      [
+        "--project",
+        project,
+        "--modules-dir",
+        modulesDir,
+        "apply",
+        "--module",
+        "store",
+        "--plan",
+        plan,
+        ...GATE,
+        "--backup-ref",
+        ref,
+        "--json",
+      ],
+      env,
+    );
+    await eventually(
+      async () =>
+        expect((await tasks()).some((t) => t.Spec.ContainerSpec.Env?.includes("STORE_VERSION=5") && t.Status.State === "starting")).toBe(
+          true,
+        ),
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+    process.kill(p.pid, "SIGINT");
+    const r = await p.done;
+    expect(r.code, r.stdout + r.stderr).toBe(130);
+    const out = JSON.parse(r.stdout) as { outcome: string; message: string };
+    expect(out.outcome).toBe("interrupted");
+    expect(out.message).toContain(`Swarm keeps the previous one: \`docker service rollback ${storeName()}\` puts it back`);
+    expect(out.message).toContain("runbooks/upgrade-stateful-module.md");
+    expect(await readFile(path.join(REPO, "runbooks/upgrade-stateful-module.md"), "utf8")).toContain("docker service rollback");
+    await expect(stat(path.join(env.STATE_DIR as string, `apply-${project}.lock`))).rejects.toThrow();
+    const records = await auditRecords();
+    expect(records.slice(-2).map((x) => x.type)).toEqual(["intent", "result"]);
+    expect(records.at(-1)).toMatchObject({ type: "result", outcome: "interrupted" });
+    // Nothing was rolled back behind the operator's back: the interrupted spec is still the service's.
+    const s = await service();
+    expect(s.Spec.TaskTemplate.ContainerSpec.Env).toContain("STORE_VERSION=5");
+    expect(JSON.stringify(s.PreviousSpec)).toContain("STORE_VERSION=2");
+    // What it said works: Swarm's rollback puts version 2 back on node2, with the data.
+    await run("docker", ["-H", env.DOCKER_HOST as string, "service", "rollback", "-d", storeName()], { timeout: 60_000 });
+    const { container } = await eventually(
+      async () => {
+        const now = await running();
+        expect(now.task.Spec.ContainerSpec.Env).toContain("STORE_VERSION=2");
+        return now;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(await execIn(container, ["cat", "/data/keep"])).toBe("precious\n");
+    noSecretIn(r.stdout, r.stderr, JSON.stringify(records));
+  }, 240_000);
 
   it("refuses a maintenance update of a pinned stateful one-shot (a job's spec update would run it at once) and changes nothing", async () => {
     const writeInit = (version: string) =>

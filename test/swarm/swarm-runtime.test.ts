@@ -6,9 +6,10 @@ import path from "node:path";
 import { promisify } from "node:util";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../helpers/eventually.js";
 import { startRecordingProxy } from "../helpers/recording-proxy.js";
 import { REPO } from "../helpers/repo.js";
-import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
+import { assertFreshBuild, runCli, spawnCli } from "../helpers/run-cli.js";
 import { testProject } from "../helpers/run-id.js";
 import { TEST_IMAGE } from "../helpers/test-image.js";
 
@@ -45,6 +46,8 @@ interface ModuleOpts {
   timeoutSeconds?: number;
   /** Mount the project volume `data` at /data (a stateful module always does). */
   volume?: boolean;
+  /** Project networks the service attaches to. */
+  networks?: string[];
 }
 
 /** A catalog directory with one module of one service (named like the module). */
@@ -70,6 +73,7 @@ function aCatalog(name: string, o: ModuleOpts): string {
     "      stop_grace_period: 1s",
     ...(o.replicas ? [`      replicas: ${o.replicas}`] : []),
     ...(o.stateful || o.volume ? ["      volumes: [data:/data]"] : []),
+    ...(o.networks ? [`      networks: ${JSON.stringify(o.networks)}`] : []),
   ];
   writeFileSync(path.join(dir, name, "module.yaml"), `${lines.join("\n")}\n`);
   return dir;
@@ -83,11 +87,22 @@ function cli(catalog: string, project: string, args: string[]) {
   });
 }
 
+/** The engine of node `hostname` (node1..node3 are .11..13 of the manager's subnet; scripts/swarm.sh). */
+function nodeEngine(hostname: string): Docker {
+  const u = new URL(dockerHost.replace("tcp://", "http://"));
+  const host = u.hostname.replace(/\.11$/, `.${10 + Number(hostname.replace("node", ""))}`);
+  return new Docker({ host, port: Number(u.port), version: "v1.41" });
+}
+
+async function hostnameOf(nodeId: string): Promise<string> {
+  return ((await manager.getNode(nodeId).inspect()) as { Description: { Hostname: string } }).Description.Hostname;
+}
+
 interface Task {
   NodeID: string;
   DesiredState: string;
   JobIteration?: { Index?: number };
-  Status: { State: string; Err?: string; ContainerStatus?: { ExitCode?: number } };
+  Status: { State: string; Err?: string; ContainerStatus?: { ExitCode?: number; ContainerID?: string } };
   Spec: { ContainerSpec: { Labels?: Record<string, string> } };
 }
 
@@ -177,6 +192,40 @@ describe("the Swarm runtime on a 3-node Swarm", () => {
     const third = await cli(catalog, project, ["apply", "--module", "once"]);
     expect(third.code).toBe(0);
     expect(await tasksOf(`${project}_once_once`)).toHaveLength(2);
+    // Its volume was created on node2, where the task ran, with platformctl's labels (the manager does not list it).
+    const volume = (await nodeEngine("node2").getVolume(`${project}_data`).inspect()) as { Labels: Record<string, string> | null };
+    expect(volume.Labels).toMatchObject({ "dev.platformctl.project": project, "dev.platformctl.module": "once" });
+  });
+
+  it("creates the networks a service attaches to as attachable overlays with platformctl's label, and its task's container on its node carries platformctl's labels", async () => {
+    const project = testProject("swarm-net");
+    const catalog = aCatalog("net", { expected: "running", command: ["sleep", "3600"], networks: ["backend"] });
+    const r = await cli(catalog, project, ["apply", "--module", "net"]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const net = (await manager.getNetwork(`${project}_backend`).inspect()) as {
+      Driver: string;
+      Scope: string;
+      Attachable: boolean;
+      Labels: Record<string, string>;
+    };
+    expect({ driver: net.Driver, scope: net.Scope, attachable: net.Attachable }).toEqual({
+      driver: "overlay",
+      scope: "swarm",
+      attachable: true,
+    });
+    expect(net.Labels["dev.platformctl.project"]).toBe(project);
+    const [task] = (await tasksOf(`${project}_net_net`)).filter((t) => t.Status.State === "running");
+    expect(task).toBeDefined();
+    const container = (await nodeEngine(await hostnameOf(task?.NodeID as string))
+      .getContainer(task?.Status.ContainerStatus?.ContainerID as string)
+      .inspect()) as Docker.ContainerInspectInfo;
+    expect(container.Config.Labels).toMatchObject({
+      "dev.platformctl.project": project,
+      "dev.platformctl.module": "net",
+      "dev.platformctl.service": "net",
+    });
+    expect(Object.keys(container.Config.Labels)).not.toContain("com.docker.stack.namespace");
+    expect(Object.keys(container.NetworkSettings.Networks)).toContain(`${project}_backend`);
   });
 
   it("refuses a stateful module that no placement constraint pins to one node, before it creates anything", async () => {
@@ -210,6 +259,13 @@ describe("the Swarm runtime on a 3-node Swarm", () => {
       const r = await cli(catalog, project, ["apply", "--module", "pinned"]);
       expect(r.code).toBe(1);
       expect(r.stdout + r.stderr).toContain("no suitable node");
+      // plan: a service whose running tasks fall short of its replicas is drift, with the tasks' error messages.
+      const plan = await cli(catalog, project, ["plan", "--json"]);
+      const drift = (JSON.parse(plan.stdout) as { modules: { drift: { kind: string; observed: Record<string, unknown> }[] }[] }).modules[0]
+        ?.drift;
+      expect(drift?.map((d) => d.kind)).toEqual(["container.state.not_running"]);
+      expect(drift?.[0]?.observed).toMatchObject({ desired_tasks: 1, running_tasks: 0 });
+      expect(String(drift?.[0]?.observed.task_errors)).toContain("no suitable node");
       const job = aCatalog("pinnedjob", {
         expected: "exited-success",
         command: ["true"],
@@ -223,6 +279,37 @@ describe("the Swarm runtime on a 3-node Swarm", () => {
       await drain("active");
     }
   });
+
+  it("keeps Docker's exit codes: 2 for drift with --detailed-exitcode, 4 while another apply holds the lock, 5 for a saved plan the Swarm has moved past, 143 for SIGTERM mid-wait", async () => {
+    const project = testProject("swarm-codes");
+    const svc = aCatalog("svc", { expected: "running", command: ["sleep", "3600"] });
+    const both = aCatalog("slow", { expected: "exited-success", command: ["sleep", "30"] });
+    await run("cp", ["-r", path.join(svc, "svc"), both]);
+    expect((await cli(both, project, ["plan", "--detailed-exitcode"])).code).toBe(2);
+    const saved = path.join(work, `${project}.plan.json`);
+    expect((await cli(both, project, ["plan", "--module", "svc", "--out", saved])).code).toBeLessThanOrEqual(2);
+    // The Swarm moves on after the plan was saved: the service now exists.
+    expect((await cli(both, project, ["apply", "--module", "svc"])).code).toBe(0);
+    const stale = await cli(both, project, ["apply", "--module", "svc", "--plan", saved]);
+    expect(stale.code, stale.stdout + stale.stderr).toBe(5);
+    // One apply waits for the 30 s job; a second apply of the same project finds the lock held.
+    const holder = spawnCli(["--runtime", "swarm", "--project", project, "--modules-dir", both, "apply", "--module", "slow"], {
+      DOCKER_HOST: dockerHost,
+      STATE_DIR: path.join(work, `state-${project}`),
+      PLATFORMCTL_RUNTIME: undefined,
+    });
+    await eventually(async () => expect((await tasksOf(`${project}_slow_slow`)).map((t) => t.Status.State)).toEqual(["running"]), {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
+    const held = await cli(both, project, ["apply", "--module", "svc"]);
+    expect(held.code, held.stdout + held.stderr).toBe(4);
+    process.kill(holder.pid, "SIGTERM");
+    const h = await holder.done;
+    expect(h.code, h.stdout + h.stderr).toBe(143);
+    // The lock was released: the next apply takes it.
+    expect((await cli(both, project, ["apply", "--module", "svc"])).code).toBe(0);
+  }, 120_000);
 
   it("plans with GET requests only: nothing on the Swarm changes", async () => {
     const project = testProject("swarm-plan");
@@ -242,5 +329,52 @@ describe("the Swarm runtime on a 3-node Swarm", () => {
       await proxy.close();
     }
     expect(await manager.listServices({ filters: { label: [`dev.platformctl.project=${project}`] } })).toEqual([]);
+  });
+
+  it("plans with GET requests only over services and jobs that exist and drifted (a failed job, a changed service): nothing on the Swarm changes", async () => {
+    const project = testProject("swarm-plan2");
+    const job = aCatalog("fails", { expected: "exited-success", command: ["sh", "-c", "exit 5"] });
+    const svc = aCatalog("svc", { expected: "running", command: ["sleep", "3600"] });
+    expect((await cli(job, project, ["apply", "--module", "fails"])).code).toBe(1);
+    expect((await cli(svc, project, ["apply", "--module", "svc"])).code).toBe(0);
+    // One catalog with both: the job failed (exit 5), the service's command changed since it was applied.
+    const both = aCatalog("fails", { expected: "exited-success", command: ["sh", "-c", "exit 5"] });
+    const changed = aCatalog("svc", { expected: "running", command: ["sleep", "7200"] });
+    await run("cp", ["-r", path.join(changed, "svc"), both]);
+    const versions = async () =>
+      (
+        (await manager.listServices({ filters: { label: [`dev.platformctl.project=${project}`] } })) as {
+          Spec: { Name: string };
+          Version: { Index: number };
+        }[]
+      )
+        .map((x) => [x.Spec.Name, x.Version.Index])
+        .sort();
+    const before = await versions();
+    expect(before).toHaveLength(2);
+    const allTasks = async () => [...(await tasksOf(`${project}_fails_fails`)), ...(await tasksOf(`${project}_svc_svc`))].length;
+    const tasksBefore = await allTasks();
+    const u = new URL(dockerHost.replace("tcp://", "http://"));
+    const proxy = await startRecordingProxy({ target: { host: u.hostname, port: Number(u.port) }, tcp: true });
+    try {
+      const r = await runCli(["--runtime", "swarm", "--project", project, "--modules-dir", both, "plan", "--json"], {
+        DOCKER_HOST: proxy.dockerHost,
+        STATE_DIR: path.join(work, `state-${project}`),
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const kinds = (JSON.parse(r.stdout) as { modules: { name: string; drift: { kind: string }[] }[] }).modules
+        .map((m) => [m.name, m.drift.map((d) => d.kind).sort()])
+        .sort();
+      expect(kinds).toEqual([
+        ["fails", ["container.state.exited_success"]],
+        ["svc", ["config.changed"]],
+      ]);
+      expect(proxy.requests.some((q) => q.url.includes("/tasks"))).toBe(true);
+      expect(proxy.requests.filter((q) => q.method !== "GET" && q.method !== "HEAD")).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+    expect(await versions()).toEqual(before);
+    expect(await allTasks()).toBe(tasksBefore);
   });
 });

@@ -194,5 +194,7 @@ export function swarmMaintenance(
     async forgetPrevious(unit) {
       kept.delete(unit);
     },
+    keptAfterInterrupt: (name) =>
+      `service ${name} may run its new spec (updated in place); Swarm keeps the previous one: \`docker service rollback ${name}\` puts it back`,
   };
 }
