@@ -1,6 +1,7 @@
 // The manifest cache (STATE_DIR/cache/manifests.json): validation results of unchanged manifest files, per build.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import type { Stats } from "node:fs";
+import { lstat, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ManifestResult } from "../manifest/validate.js";
 import { readStateFile } from "./read-state-file.js";
@@ -75,6 +76,7 @@ export async function openManifestCache(stateDir: string, buildId: string): Prom
   const st = await stat(stateDir).catch(() => undefined);
   if (!st?.isDirectory()) return undefined;
   const file = path.join(stateDir, MANIFEST_CACHE_FILE);
+  if (!onlyOurs(st) || !(await onlyOursToWrite([path.dirname(file), file]))) return undefined;
   const stored = await readCacheFile(file, buildId);
   const entries = new Map<string, ManifestResult>(Object.entries(stored?.entries ?? {}));
   const compose = new Map<string, ComposeInputs>(Object.entries(stored?.compose ?? {}));
@@ -131,3 +133,21 @@ async function readCacheFile(file: string, buildId: string): Promise<CacheFile |
     return undefined;
   }
 }
+
+/**
+ * True when no one but this user (or root) can have written `paths` (each absent, or owned by us or root and not
+ * group/other-writable; a symbolic link is refused). A cached result stands in for a manifest: whoever can write the cache decides what apply runs
+ * (image, command, `stateful`). A shared STATE_DIR (a team's lock) therefore gets no cache: slower, never foreign.
+ */
+async function onlyOursToWrite(paths: readonly string[]): Promise<boolean> {
+  for (const p of paths) {
+    const st = await lstat(p).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : undefined));
+    if (st !== null && (st === undefined || !onlyOurs(st))) return false;
+  }
+  return true;
+}
+
+const onlyOurs = (st: Stats): boolean => {
+  const uid = process.getuid?.();
+  return (st.mode & 0o022) === 0 && (uid === undefined || st.uid === uid || st.uid === 0);
+};

@@ -72,3 +72,21 @@ describe("manifest cache", () => {
     expect((await openManifestCache(dir, "b1"))?.get(key())).toBeUndefined();
   });
 });
+
+describe("a manifest cache others could have written", () => {
+  // A cached result stands in for the manifest: a writable-by-others cache would let them choose what apply runs.
+  it.each([
+    ["the cache file is group- and other-writable", "file", 0o666],
+    ["the cache directory is other-writable", "dir", 0o777],
+    ["the state directory is group-writable", "state", 0o770],
+  ] as const)("is not used when %s", async (_what, which, mode) => {
+    const dir = await temp.make("shared");
+    const first = await openManifestCache(dir, "b1");
+    first?.set(key(), result("/c/m/module.yaml"));
+    await first?.save();
+    expect((await openManifestCache(dir, "b1"))?.get(key())).toEqual(result("/c/m/module.yaml"));
+    const target = { file: path.join(dir, MANIFEST_CACHE_FILE), dir: path.join(dir, "cache"), state: dir }[which];
+    await chmod(target, mode);
+    expect(await openManifestCache(dir, "b1")).toBeUndefined();
+  });
+});
