@@ -1,6 +1,7 @@
 // Reads a small file whole, never more than a limit: the one reader for manifests and the Compose files they name.
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
+import { notRegular } from "../state/read-regular-file.js";
 
 /**
  * The file's bytes, at most `limit` + 1 of them (one more than allowed, so a caller can tell excess). The buffer is
@@ -8,9 +9,12 @@ import { open, type FileHandle } from "node:fs/promises";
  * limit 200 times; a file that grew since its size was read is read again up to the limit.
  */
 export async function readBounded(file: string, limit: number): Promise<Buffer> {
-  const fh = await open(file, "r");
+  // Non-blocking, and only a regular file is read: a FIFO swapped in after the caller's lstat never blocks the open.
+  const fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
-    return await readOpenBounded(fh, (await fh.stat()).size, limit);
+    const st = await fh.stat();
+    if (!st.isFile()) throw notRegular(file);
+    return await readOpenBounded(fh, st.size, limit);
   } finally {
     await fh.close();
   }

@@ -1,7 +1,7 @@
 // The one loader of a saved plan (`plan --out FILE`), for `scope --plan` and `apply --plan`.
-import { readFile } from "node:fs/promises";
 import { PlanSchema, type Plan } from "../plan/plan.js";
 import { UsageError } from "../errors.js";
+import { readFailure, readRegularFile } from "../state/read-regular-file.js";
 
 const HINT = "Write one with `platformctl plan --out FILE`.";
 
@@ -10,9 +10,12 @@ const HINT = "Write one with `platformctl plan --out FILE`.";
  * with a usage error naming the file; whether it still matches the live state is the caller's question.
  */
 export async function loadSavedPlan(file: string): Promise<Plan> {
-  const text = await readFile(file, "utf8").catch((e: NodeJS.ErrnoException) => {
-    throw new UsageError("usage.plan_file", `cannot read the plan file ${file} (${e.code ?? "error"})`, { hint: HINT });
-  });
+  const text = await readRegularFile(file).then(
+    (b) => b.toString("utf8"),
+    (e: unknown) => {
+      throw new UsageError("usage.plan_file", `cannot read the plan file ${file} (${readFailure(e)})`, { hint: HINT });
+    },
+  );
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -1,8 +1,9 @@
 // Env files named by a service (KEY=VALUE lines): read at apply and health time, confined to the catalog; every value is a secret.
-import { readFile, realpath } from "node:fs/promises";
+import { realpath } from "node:fs/promises";
 import path from "node:path";
 import type { Module, Service } from "../manifest/module.js";
 import { PlatformError, UsageError } from "../errors.js";
+import { readFailure, readRegularFile } from "../state/read-regular-file.js";
 
 /**
  * The directories outside the catalog an `env_file` may name, from `PLATFORMCTL_ENV_FILE_DIRS` (absolute paths
@@ -65,7 +66,7 @@ export async function readEnvFile(
   const out: Record<string, string> = {};
   const file = path.resolve(moduleDir, f);
   const unreadable = (e: unknown) =>
-    new PlatformError("apply.env_file", `${label}: env file ${file} cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`, {
+    new PlatformError("apply.env_file", `${label}: env file ${file} cannot be read (${readFailure(e)})`, {
       hint: "Create the file or remove it from env_file.",
     });
   let real: string;
@@ -88,7 +89,7 @@ export async function readEnvFile(
   }
   let text: string;
   try {
-    text = await readFile(real, "utf8");
+    text = (await readRegularFile(real)).toString("utf8");
   } catch (e) {
     throw unreadable(e);
   }

@@ -3,7 +3,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { PlatformError } from "../errors.js";
-import { readStateFile } from "./read-state-file.js";
+import { readRegularFile } from "./read-regular-file.js";
 
 export const AUDIT_FILE = "audit.jsonl";
 
@@ -176,7 +176,7 @@ export interface AuditReadResult {
 
 /** Reads every complete record; torn or foreign lines are skipped and their line numbers reported. */
 export async function readAudit(stateDir: string): Promise<AuditReadResult> {
-  const text = await readStateFile(path.join(stateDir, AUDIT_FILE)).then(
+  const text = await readRegularFile(path.join(stateDir, AUDIT_FILE)).then(
     (b) => b.toString("utf8"),
     (e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT") return "";

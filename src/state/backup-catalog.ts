@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { appendFile } from "node:fs/promises";
 import path from "node:path";
-import { readStateFile } from "./read-state-file.js";
+import { readRegularFile } from "./read-regular-file.js";
 
 export const BACKUP_CATALOG_FILE = "backup-catalog.jsonl";
 
@@ -85,7 +85,7 @@ export async function readBackupCatalog(stateDir: string): Promise<BackupCatalog
   const file = path.join(stateDir, BACKUP_CATALOG_FILE);
   let text: string;
   try {
-    text = (await readStateFile(file)).toString("utf8");
+    text = (await readRegularFile(file)).toString("utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { ok: true, entries: [], verifications: [] };

@@ -4,7 +4,7 @@ import type { Stats } from "node:fs";
 import { lstat, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ManifestResult } from "../manifest/validate.js";
-import { readStateFile } from "./read-state-file.js";
+import { readRegularFile } from "./read-regular-file.js";
 
 export const MANIFEST_CACHE_FILE = path.join("cache", "manifests.json");
 /** Entries kept at most; the least recently written go first. */
@@ -124,7 +124,7 @@ export async function openManifestCache(stateDir: string, buildId: string): Prom
 /** The cache file if it belongs to `buildId` and has the expected shape; anything else reads as no cache. */
 async function readCacheFile(file: string, buildId: string): Promise<CacheFile | undefined> {
   try {
-    const parsed = JSON.parse((await readStateFile(file)).toString("utf8")) as Partial<CacheFile> | null;
+    const parsed = JSON.parse((await readRegularFile(file)).toString("utf8")) as Partial<CacheFile> | null;
     if (parsed?.build_id !== buildId || typeof parsed.entries !== "object" || parsed.entries === null) return undefined;
     const compose = typeof parsed.compose === "object" && parsed.compose !== null ? parsed.compose : {};
     return { build_id: buildId, key: typeof parsed.key === "string" ? parsed.key : undefined, entries: parsed.entries, compose };

@@ -4,7 +4,7 @@ import { constants } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { PlatformError } from "../errors.js";
-import { readStateFile } from "./read-state-file.js";
+import { readRegularFile } from "./read-regular-file.js";
 
 /** `STATE_DIR`, else `${DATA_DIR}/state`, else `./.platformctl/state` (relative to the working directory). */
 export function resolveStateDir(env: Readonly<Record<string, string | undefined>>, cwd: string): string {
@@ -53,7 +53,7 @@ const KEY_BYTES = 32;
 /** Reads the digest key without creating it; undefined when it does not exist or is unusable (plan stays read-only). */
 export async function readDigestKey(dir: string): Promise<Uint8Array | undefined> {
   // Safe: without the key plan shows no secret digests, so a rotated secret is not seen as drift until apply (which creates or reads the key and fails loudly).
-  const buf = await readStateFile(path.join(dir, KEY_FILE)).catch(() => undefined);
+  const buf = await readRegularFile(path.join(dir, KEY_FILE)).catch(() => undefined);
   return buf && buf.length === KEY_BYTES ? new Uint8Array(buf) : undefined;
 }
 

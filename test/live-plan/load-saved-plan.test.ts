@@ -1,4 +1,5 @@
 // The one saved-plan loader: a plan file round-trips; unreadable, non-JSON and foreign files are refused naming the file.
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -30,6 +31,19 @@ const PLAN: Plan = {
 describe("loadSavedPlan", () => {
   it("reads back a plan written as JSON", async () => {
     expect(await loadSavedPlan(await aFile(JSON.stringify(PLAN)))).toEqual(PLAN);
+  });
+
+  it("refuses a FIFO and a device at once instead of waiting for a writer or reading forever", async () => {
+    const fifo = path.join(path.dirname(await aFile("")), "pipe");
+    execFileSync("mkfifo", [fifo]);
+    await expect(loadSavedPlan(fifo)).rejects.toMatchObject({
+      code: "usage.plan_file",
+      message: `cannot read the plan file ${fifo} (not a regular file)`,
+    });
+    await expect(loadSavedPlan("/dev/zero")).rejects.toMatchObject({
+      code: "usage.plan_file",
+      message: "cannot read the plan file /dev/zero (not a regular file)",
+    });
   });
 
   it("refuses a missing file with usage.plan_file, naming it and the errno", async () => {

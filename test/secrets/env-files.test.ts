@@ -1,4 +1,5 @@
 // Env files read at apply and health time: confined to the catalog's tree (symlinks resolved) or an allowed directory.
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -40,6 +41,13 @@ describe("reading env files", () => {
     expect(err).toMatchObject({ code: "apply.env_file" });
     expect(String((err as Error).message)).toContain("outside the catalog");
     expect(JSON.stringify({ m: (err as Error).message, h: (err as { hint?: string }).hint })).not.toContain("env-canary-77xq");
+  });
+
+  it("refuses an env file that is a FIFO instead of waiting for a writer forever", async () => {
+    execFileSync("mkfifo", [path.join(catalog, "app/piped.env")]);
+    const err = await read(["piped.env"]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "apply.env_file" });
+    expect(String((err as Error).message)).toContain("cannot be read (not a regular file)");
   });
 
   it("reads an absolute file, or a link to one, under a directory the operator allowed", async () => {

@@ -1,4 +1,5 @@
 // The workflow linter: one case or more per rule with exact positions, the project's own workflows, and the command.
+import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -393,6 +394,14 @@ describe("platformctl lint-workflows", () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(".github/workflows/apply.yaml:9:3 apply.no_concurrency");
     expect(r.stdout).not.toContain(".forgejo/workflows/apply.yml:");
+  });
+
+  it("refuses a FIFO among the workflow files with exit 1, naming it, instead of hanging", async () => {
+    await mkdir(path.join(dir, "piped"));
+    execFileSync("mkfifo", [path.join(dir, "piped/apply.yml")]);
+    const r = await runCli(["lint-workflows", "piped"], {}, dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("piped/apply.yml cannot be read (not a regular file)");
   });
 
   it("fails with a clear error for a path that does not exist", async () => {

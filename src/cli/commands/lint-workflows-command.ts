@@ -1,6 +1,6 @@
 // `platformctl lint-workflows [paths...]`: check CI workflows against the project's rules; exit 1 on any finding.
 import type { Command } from "commander";
-import { lstat, readFile, readdir } from "node:fs/promises";
+import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { EXIT, UsageError } from "../../errors.js";
 import {
@@ -9,6 +9,7 @@ import {
   parseLintWorkflowsArguments,
   type LintWorkflowsArguments,
 } from "../arguments/lint-workflows-arguments.js";
+import { readFailure, readRegularFile } from "../../state/read-regular-file.js";
 import type { CliIO } from "../io.js";
 import type { CommandEnv } from "./command-env.js";
 
@@ -64,7 +65,12 @@ export async function runLintWorkflows(env: CommandEnv, args: LintWorkflowsArgum
   }
   const findings = [];
   for (const f of files) {
-    const text = await readFile(path.resolve(io.cwd, f), "utf8");
+    // A FIFO in a workflow directory would otherwise block the open forever.
+    const text = (
+      await readRegularFile(path.resolve(io.cwd, f)).catch((e: unknown) => {
+        throw new UsageError("usage.path", `${f} cannot be read (${readFailure(e)})`, { hint: "Pass workflow directories or files." });
+      })
+    ).toString("utf8");
     if (Buffer.byteLength(text) > MAX_WORKFLOW_BYTES)
       throw new UsageError("usage.file_too_large", `${f} is larger than 1 MiB`, { hint: "A workflow file is small; check the path." });
     findings.push(...lintWorkflow(f, text));
