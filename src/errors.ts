@@ -221,6 +221,11 @@ export const ERROR_CODES = {
     meaning: "A stateful module has no placement constraint pinning it to one Swarm node; it is refused on the Swarm runtime.",
     exit: "error",
   },
+  "swarm.name_too_long": {
+    meaning:
+      "A Swarm service name (<project>_<module>_<service>) would be longer than the 63 characters Swarm allows; refused before anything is created.",
+    exit: "error",
+  },
   "swarm.unsupported": { meaning: "The command needs something the Swarm runtime does not do yet.", exit: "error" },
   "swarm.node_unavailable": {
     meaning: "The node a module's placement constraints pin it to cannot be found (no node or several match) or is not ready.",

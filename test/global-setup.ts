@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { scratchOf } from "../src/plan/unit-name.js";
 
 const runId = `t${randomBytes(3).toString("hex")}`;
 /** Test projects are `<run id>-…` (test/helpers/run-id.ts): the run id is `t` and six hex digits. */
@@ -69,8 +70,10 @@ function alive(pid: number): boolean {
 }
 
 /** Removes containers (with their anonymous volumes), then volumes, then networks of the projects `pick` selects. */
-async function removeProjects(pick: (project: string) => boolean): Promise<number> {
+async function removeProjects(pickProject: (project: string) => boolean): Promise<number> {
   const d = docker();
+  // A scratch project of restore --verify (`0verify-…-<project>`) belongs to the test project it was made for.
+  const pick = (project: string) => pickProject(scratchOf(project) ?? project);
   // A test project's resources carry platformctl's project label, or Compose's when `docker-compose` made them.
   const mine = (labels: Record<string, string> | undefined | null) =>
     pick(labels?.["dev.platformctl.project"] ?? "") || pick(labels?.["com.docker.compose.project"] ?? "");

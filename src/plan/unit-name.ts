@@ -36,15 +36,25 @@ export function helperUnitName(project: string, module: string, role: string, no
 }
 
 /**
- * The throwaway project a `restore --verify` runs under: `<project>.verify-<nonce>`. A real project name cannot hold a
- * `.` (the CLI refuses it), so no resource of it (`<scratch>_…`) can be a real project's; `isScratchProject` is how
- * cleanup recognises one by its project label.
+ * The throwaway project a `restore --verify` runs under: `0verify-<nonce>-<project>`. A real project name starts with a
+ * letter, so one starting with a digit is never a real project's; and it holds only what every runtime accepts in
+ * every name (Swarm allows `[A-Za-z0-9_-]` in a service name and compares names case-insensitively, so neither `.` nor
+ * upper case can mark it, and `_` would blur where the project ends in `<scratch>_<module>_<service>`). No resource of
+ * it can be a real project's; `isScratchProject` is how cleanup recognises one by its project label. `nonce`: 1 to 16
+ * characters of `[a-z0-9]`.
  */
 export function scratchProjectName(project: string, nonce: string): string {
-  return `${project}.verify-${nonce}`;
+  return `0verify-${nonce}-${project}`;
 }
+
+const SCRATCH = /^0verify-[a-z0-9]{1,16}-([a-z][a-z0-9-]{0,39})$/;
 
 /** True for a project name `scratchProjectName` made. */
 export function isScratchProject(project: string): boolean {
-  return /^[a-z][a-z0-9-]{0,39}\.verify-[a-z0-9-]{1,40}$/.test(project);
+  return SCRATCH.test(project);
+}
+
+/** The real project a scratch project was made for; undefined when `project` is not a scratch project. */
+export function scratchOf(project: string): string | undefined {
+  return SCRATCH.exec(project)?.[1];
 }

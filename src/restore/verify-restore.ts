@@ -2,7 +2,7 @@
 // there, judges it by its health and smoke probes, removes everything it created and records the verification.
 import { randomBytes } from "node:crypto";
 import type { Module, SmokeProbe } from "../manifest/module.js";
-import { isScratchProject, resourceName, scratchProjectName } from "../plan/unit-name.js";
+import { isScratchProject, resourceName, scratchOf, scratchProjectName } from "../plan/unit-name.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { readModuleSecrets } from "../secrets/module-secrets.js";
 import { redact } from "../secrets/masker.js";
@@ -87,22 +87,29 @@ const CLEANUP_PASSES = 4;
 
 /**
  * Removes every unit, volume and network of the scratch project (only a project `scratchProjectName` made), each
- * call bounded on its own, pass after pass until an observation finds nothing (at most CLEANUP_PASSES); returns what
- * could not be removed.
+ * call bounded on its own, pass after pass until an observation finds nothing and each of `volumes` is gone (at most
+ * CLEANUP_PASSES); returns what could not be removed. `volumes` are the module's volume names, removed by name too: a
+ * runtime may not observe volumes (Swarm: they live on the pinned node, which `removeVolume` reaches).
  */
-export async function removeScratchProject(runtime: Runtime, scratch: string): Promise<string[]> {
+export async function removeScratchProject(runtime: Runtime, scratch: string, volumes: readonly string[]): Promise<string[]> {
   if (!isScratchProject(scratch)) throw new InternalError(`refusing to remove project ${scratch}: it is not a scratch project`);
   const bounded = () => AbortSignal.timeout(CLEANUP_CALL_MS);
   const prefix = resourceName(scratch, "");
+  const pending = new Set(volumes);
   let left: string[] = [];
   for (let pass = 0; pass < CLEANUP_PASSES; pass++) {
     const observed = await runtime.observe(scratch, [], { signal: bounded() });
-    if (observed.containers.length + observed.volumes.length + observed.networks.length === 0) return [];
+    if (observed.containers.length + observed.volumes.length + observed.networks.length + pending.size === 0) return [];
     left = [];
     for (const c of observed.containers)
       await runtime.removeUnit(c.id, { force: true, signal: bounded() }).catch(() => left.push(`container ${c.name}`)); // reported as left behind
     for (const v of observed.volumes)
       await runtime.removeVolume(scratch, v.name.slice(prefix.length), bounded()).catch(() => left.push(`volume ${v.name}`)); // reported as left behind
+    for (const name of [...pending])
+      await runtime.removeVolume(scratch, name, bounded()).then(
+        (r) => (r === "absent" ? pending.delete(name) : undefined), // removed now: the next pass makes sure it stays gone
+        () => left.push(`volume ${resourceName(scratch, name)}`), // reported as left behind
+      );
     for (const n of observed.networks)
       await runtime.removeNetwork(scratch, n.name.slice(prefix.length), bounded()).catch(() => left.push(`network ${n.name}`)); // reported as left behind
   }
@@ -130,8 +137,8 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   req.runtime.admit([module]);
   const stateDir = await ensureStateDir(req.stateDir);
   const swept = await sweepAbandoned(req, stateDir);
-  const scratch = scratchProjectName(req.project, `${process.pid}-${randomBytes(4).toString("hex")}`);
-  await recordScratch(stateDir, scratch);
+  const scratch = scratchProjectName(req.project, `${process.pid}x${randomBytes(3).toString("hex")}`);
+  await recordScratch(stateDir, scratch, module.name);
   const steps: ActionRecord[] = [];
   const ctx: StepContext = {
     runtime: req.runtime,
@@ -206,7 +213,7 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
   }
   // Cleanup runs whatever happened above (a failure, a signal), each call bounded on its own.
   req.progress("removing the scratch project");
-  left = await removeScratchProject(req.runtime, scratch).catch((e: unknown) => [
+  left = await removeScratchProject(req.runtime, scratch, moduleVolumes(module)).catch((e: unknown) => [
     `the scratch project ${scratch} (cleanup failed: ${e instanceof Error ? e.message : String(e)})`,
   ]);
   if (left.length === 0) await forgetScratch(stateDir, scratch);
@@ -252,10 +259,13 @@ export async function verifyRestore(req: VerifyRequest): Promise<VerifyResult> {
  */
 async function sweepAbandoned(req: VerifyRequest, stateDir: string): Promise<string[]> {
   const gone: string[] = [];
-  for (const name of await abandonedScratch(stateDir)) {
-    if (!isScratchProject(name) || !name.startsWith(`${req.project}.verify-`)) continue;
+  for (const { name, module } of await abandonedScratch(stateDir)) {
+    if (scratchOf(name) !== req.project) continue;
+    // Its module's volumes are removed by name (a runtime may not observe them); the runtime learns where they live.
+    const m = req.catalog.find((x) => x.name === module);
+    if (m) req.runtime.admit([m]);
     req.progress(`removing the leftovers of an interrupted verification (${name})`);
-    const left = await removeScratchProject(req.runtime, name).catch(() => ["?"]); // kept recorded: retried next run
+    const left = await removeScratchProject(req.runtime, name, m ? moduleVolumes(m) : []).catch(() => ["?"]); // kept recorded: retried next run
     if (left.length === 0) {
       await forgetScratch(stateDir, name);
       gone.push(name);

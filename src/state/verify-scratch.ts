@@ -5,16 +5,24 @@ import path from "node:path";
 
 const DIR = "verify-scratch";
 
-/** Who is using a scratch project: the process and host of the verification that made it. */
+/** Who is using a scratch project: the process and host of the verification that made it, and the module it verifies. */
 interface ScratchOwner {
   pid: number;
   host: string;
+  /** Absent in records written before it was kept. */
+  module?: string;
 }
 
-/** Notes that this process is about to create resources under scratch project `name` (before the first one). */
-export async function recordScratch(stateDir: string, name: string): Promise<void> {
+/** A scratch project left by a killed verification, and the module it was verifying (when recorded). */
+export interface AbandonedScratch {
+  name: string;
+  module: string | undefined;
+}
+
+/** Notes that this process is about to create resources of `module` under scratch project `name` (before the first one). */
+export async function recordScratch(stateDir: string, name: string, module: string): Promise<void> {
   await mkdir(path.join(stateDir, DIR), { recursive: true, mode: 0o700 });
-  const owner: ScratchOwner = { pid: process.pid, host: os.hostname() };
+  const owner: ScratchOwner = { pid: process.pid, host: os.hostname(), module };
   await writeFile(path.join(stateDir, DIR, name), `${JSON.stringify(owner)}\n`, { mode: 0o600 });
 }
 
@@ -28,9 +36,9 @@ export async function forgetScratch(stateDir: string, name: string): Promise<voi
  * A record that cannot be read, from another host, or whose pid is alive (possibly reused) is left alone: the sweep
  * errs on keeping resources, never on removing those of a running verification.
  */
-export async function abandonedScratch(stateDir: string): Promise<string[]> {
-  const names = await readdir(path.join(stateDir, DIR)).catch(() => [] as string[]); // safe: no directory, nothing recorded
-  const out: string[] = [];
+export async function abandonedScratch(stateDir: string): Promise<AbandonedScratch[]> {
+  const names = (await readdir(path.join(stateDir, DIR)).catch(() => [] as string[])).sort(); // safe: no directory, nothing recorded
+  const out: AbandonedScratch[] = [];
   for (const name of names) {
     let owner: ScratchOwner;
     try {
@@ -39,9 +47,9 @@ export async function abandonedScratch(stateDir: string): Promise<string[]> {
       continue; // unreadable: left alone (see above)
     }
     if (owner.host !== os.hostname() || !Number.isInteger(owner.pid)) continue;
-    if (!alive(owner.pid)) out.push(name);
+    if (!alive(owner.pid)) out.push({ name, module: typeof owner.module === "string" ? owner.module : undefined });
   }
-  return out.sort();
+  return out;
 }
 
 function alive(pid: number): boolean {

@@ -40,7 +40,7 @@ beforeAll(async () => {
       sha256: "a".repeat(64),
       verified_at: new Date(now - day).toISOString(),
       outcome: "passed",
-      scratch_project: "p.verify-1-ab12cd34",
+      scratch_project: "0verify-1xab12cd-p",
     },
   ];
   await writeFile(path.join(root, "backup-catalog.jsonl"), lines.map((l) => `${JSON.stringify(l)}\n`).join(""));

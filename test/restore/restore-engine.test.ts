@@ -12,6 +12,7 @@ import { testProject } from "../helpers/run-id.js";
 import { runCli, spawnCli } from "../helpers/run-cli.js";
 import { TEST_IMAGE } from "../helpers/test-image.js";
 import { eventually } from "../helpers/eventually.js";
+import { scratchOf } from "../../src/plan/unit-name.js";
 
 const run = promisify(execFile);
 const docker = new Docker();
@@ -88,11 +89,12 @@ async function liveState(): Promise<{ id: string; status: string; startedAt: str
   return { id: i.Id, status: i.State.Status, startedAt: i.State.StartedAt };
 }
 
-/** Every container, volume and network of a scratch project made from this test's project. */
 /** What scratch projects left: all of this test project's, or only those of the verification run by process `pid`. */
 async function scratchLeftovers(pid?: number): Promise<string[]> {
-  const mine = (labels: Record<string, string> | null | undefined) =>
-    (labels?.["dev.platformctl.project"] ?? "").startsWith(`${project}.verify-${pid === undefined ? "" : `${pid}-`}`);
+  const mine = (labels: Record<string, string> | null | undefined) => {
+    const p = labels?.["dev.platformctl.project"] ?? "";
+    return scratchOf(p) === project && (pid === undefined || p.startsWith(`0verify-${pid}x`));
+  };
   const cs = (await docker.listContainers({ all: true, filters: { label: ["dev.platformctl.project"] } })).filter((c) => mine(c.Labels));
   const vs = ((await docker.listVolumes({ filters: { label: ["dev.platformctl.project"] } })).Volumes ?? []).filter((v) =>
     mine(v.Labels as Record<string, string>),
@@ -175,7 +177,7 @@ describe("restore", () => {
     expect(r.code, r.stdout + r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
     expect(result).toMatchObject({ module: "store", outcome: "passed", left_behind: [] });
-    expect(result.scratch_project).toMatch(new RegExp(`^${project}\\.verify-`));
+    expect(result.scratch_project).toMatch(new RegExp(`^0verify-[0-9]+x[0-9a-f]{6}-${project}$`));
     expect(result.probes).toEqual([expect.objectContaining({ name: "holds-the-marker", status: "passed" })]);
     expect({ state: await liveState(), data: await volumeListing() }).toEqual(before);
     expect(await scratchLeftovers()).toEqual([]);
@@ -223,7 +225,7 @@ describe("restore", () => {
     const result = JSON.parse(r.stdout) as { outcome: string; swept: string[]; scratch_project: string };
     expect(result.outcome).toBe("passed");
     expect(result.swept).toHaveLength(1);
-    expect(result.swept[0]).toMatch(new RegExp(`^${project}\\.verify-${p.pid}-`));
+    expect(result.swept[0]).toMatch(new RegExp(`^0verify-${p.pid}x[0-9a-f]{6}-${project}$`));
     expect(await scratchLeftovers()).toEqual([]);
   }, 180_000);
 

@@ -28,7 +28,7 @@ const verification = (over: Partial<BackupVerification> = {}): BackupVerificatio
   sha256: "a".repeat(64),
   verified_at: "2026-05-17T02:00:00.000Z",
   outcome: "passed",
-  scratch_project: "p.verify-1-ab12cd34",
+  scratch_project: "0verify-1xab12cd-p",
   ...over,
 });
 

@@ -1,6 +1,6 @@
-// restore --verify and the volume helper's image on a real 3-node Swarm: verify refused plainly, nothing left, the image checked where the helper runs.
+// restore --verify and the volume helper's image on a real 3-node Swarm: verify restores on the pinned node and leaves nothing, the image checked where the helper runs.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -29,7 +29,10 @@ let project = "";
 
 const cli = (args: string[]) => runCli(["--project", project, "--modules-dir", modulesDir, ...args], env);
 
-/** A stateful store pinned to node2, holding /data/marker ("one") from its first start; its smoke probe reads it. */
+/**
+ * A stateful store pinned to node2; its smoke probe passes only where /data/marker says "backed-up", which only the
+ * test writes (into the live volume, before the backup): a scratch copy passes only if the archive was restored into it.
+ */
 const STORE = [
   "apiVersion: platformctl/v1",
   "kind: Module",
@@ -45,14 +48,14 @@ const STORE = [
   "  services:",
   "    store:",
   `      image: ${IMAGE}`,
-  '      command: ["sh", "-c", "[ -e /data/.init ] || { echo one > /data/marker; touch /data/.init; }; exec sleep 3600"]',
+  '      command: ["sleep", "3600"]',
   "      stop_grace_period: 1s",
   '      volumes: ["store-data:/data"]',
   "  backup:",
   "    method: archive",
   "  smoke:",
   "    - name: holds-the-marker",
-  '      exec: {service: store, command: ["grep", "-q", "one", "/data/marker"]}',
+  '      exec: {service: store, command: ["grep", "-qx", "backed-up", "/data/marker"]}',
   "      timeout_seconds: 10",
   "",
 ].join("\n");
@@ -74,10 +77,23 @@ async function storeTask(): Promise<Task> {
   });
 }
 
+/** Runs `sh -c script` in the live store's container on node2. */
+async function shInStore(script: string): Promise<void> {
+  const id = (await storeTask()).Status.ContainerStatus?.ContainerID ?? "";
+  const exec = await node2.getContainer(id).exec({ Cmd: ["sh", "-c", script], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({});
+  await new Promise((resolve) => {
+    stream.on("end", resolve);
+    stream.resume();
+  });
+  expect((await exec.inspect()).ExitCode).toBe(0);
+}
+
 /** Everything a scratch project of this test's project left: services on the manager; containers, volumes, networks on every node. */
 async function scratchLeftovers(): Promise<string[]> {
-  const prefix = `${project}.verify-`;
-  const mine = (labels: Record<string, string> | null | undefined) => (labels?.["dev.platformctl.project"] ?? "").startsWith(prefix);
+  const isScratch = (name: string) => /^0verify-[0-9]+x[0-9a-f]{6}-/.test(name) && name.replace(/^0verify-[^-]+-/, "").startsWith(project);
+  const mine = (labels: Record<string, string> | null | undefined) => isScratch(labels?.["dev.platformctl.project"] ?? "");
+  const prefix = "0verify-";
   const services = ((await manager.listServices()) as { Spec: { Name: string; Labels?: Record<string, string> } }[])
     .filter((s) => mine(s.Spec.Labels))
     .map((s) => `service ${s.Spec.Name}`);
@@ -85,10 +101,12 @@ async function scratchLeftovers(): Promise<string[]> {
     nodes.map(async (d, i) => {
       const cs = (await d.listContainers({ all: true })).filter((c) => mine(c.Labels)).map((c) => `node${i + 1} container ${c.Names[0]}`);
       const vs = ((await d.listVolumes()).Volumes ?? [])
-        .filter((v) => mine(v.Labels as Record<string, string> | null) || v.Name.startsWith(prefix))
+        .filter(
+          (v) => mine(v.Labels as Record<string, string> | null) || (v.Name.startsWith(prefix) && isScratch(v.Name.split("_")[0] ?? "")),
+        )
         .map((v) => `node${i + 1} volume ${v.Name}`);
       const ns = (await d.listNetworks())
-        .filter((n) => mine(n.Labels) || n.Name.startsWith(prefix))
+        .filter((n) => mine(n.Labels) || (n.Name.startsWith(prefix) && isScratch(n.Name.split("_")[0] ?? "")))
         .map((n) => `node${i + 1} network ${n.Name}`);
       return [...cs, ...vs, ...ns];
     }),
@@ -136,23 +154,74 @@ afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
 }, 180_000);
 
+/** The live store's volume on node2, as the engine describes it (its creation time says it was never replaced). */
+async function liveVolume(): Promise<string> {
+  const v = (await node2.getVolume(`${project}_store-data`).inspect()) as unknown as { CreatedAt: string };
+  return v.CreatedAt;
+}
+
+/** The verification `backup list` records for `file` (null when none). */
+async function verificationOf(file: string): Promise<{ outcome: string } | null> {
+  const list = JSON.parse((await cli(["backup", "list", "--module", "store", "--json"])).stdout) as {
+    backups: { file: string; verification?: { outcome: string } | null }[];
+  };
+  return list.backups.find((x) => x.file === file)?.verification ?? null;
+}
+
 describe("restore --verify on a 3-node Swarm", () => {
-  it("refuses it plainly before creating anything (Swarm refuses the scratch project's '.' in service names), records no verdict, and leaves nothing on any node", async () => {
+  let backup = "";
+
+  it("restores a backup taken on node2 into a scratch project on node2, passes its smoke probe there, records the verdict, and leaves nothing on any node", async () => {
+    await shInStore("echo backed-up > /data/marker");
     const b = await cli(["backup", "store"]);
     expect(b.code, b.stdout + b.stderr).toBe(0);
-    const backup = b.stdout.trim();
+    backup = b.stdout.trim();
+    // The live store says something else from now on: the scratch copy can pass only with what the archive holds.
+    await shInStore("echo live > /data/marker");
     const live = await storeTask();
+    const volume = await liveVolume();
     const r = await cli(["restore", "store", "--from", backup, "--verify", "--json"]);
-    expect(r.code, r.stdout + r.stderr).toBe(1);
-    expect(r.stderr).toContain("restore --verify is not supported on the Swarm runtime yet");
-    expect(r.stderr).toContain("which Swarm refuses in service names");
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { outcome: string; scratch_project: string; left_behind: string[]; probes: unknown[] };
+    expect(result).toMatchObject({ outcome: "passed", left_behind: [] });
+    expect(result.scratch_project).toMatch(new RegExp(`^0verify-[0-9]+x[0-9a-f]{6}-${project}$`));
+    expect(result.probes).toEqual([expect.objectContaining({ name: "holds-the-marker", status: "passed" })]);
+    expect(await verificationOf(backup)).toMatchObject({ outcome: "passed" });
     expect(await scratchLeftovers()).toEqual([]);
-    // The live store was not touched, and no verification (neither passed nor failed) is recorded for the backup.
+    // The live store was not touched: the same task, the same volume, still saying "live".
     expect((await storeTask()).ID).toBe(live.ID);
-    const list = JSON.parse((await cli(["backup", "list", "--module", "store", "--json"])).stdout) as {
-      backups: { file: string; verification?: unknown }[];
-    };
-    expect(list.backups.find((x) => x.file === backup)?.verification ?? null).toBeNull();
+    expect(await liveVolume()).toBe(volume);
+    await shInStore("grep -qx live /data/marker");
+  }, 240_000);
+
+  it("fails the verification of a backup whose archive no longer holds the data, exits 1, records it as failed, and leaves nothing on any node", async () => {
+    // A backup taken while the marker says "live": restored, it is healthy but its smoke probe fails.
+    const b = await cli(["backup", "store"]);
+    expect(b.code, b.stdout + b.stderr).toBe(0);
+    const bad = b.stdout.trim();
+    const live = await storeTask();
+    const r = await cli(["restore", "store", "--from", bad, "--verify", "--json"]);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const result = JSON.parse(r.stdout) as { outcome: string; problem: string; left_behind: string[] };
+    expect(result).toMatchObject({ outcome: "failed", left_behind: [] });
+    expect(result.problem).toContain("holds-the-marker");
+    expect(await verificationOf(bad)).toMatchObject({ outcome: "failed" });
+    expect(await scratchLeftovers()).toEqual([]);
+    expect((await storeTask()).ID).toBe(live.ID);
+  }, 240_000);
+
+  it("refuses to verify an archive corrupted after the backup (its checksum no longer matches the catalog), exits 3, records nothing and creates nothing on any node", async () => {
+    const b = await cli(["backup", "store"]);
+    expect(b.code, b.stdout + b.stderr).toBe(0);
+    const file = b.stdout.trim();
+    const bytes = await readFile(file);
+    bytes.fill(0x41, Math.floor(bytes.length / 2), Math.floor(bytes.length / 2) + 64);
+    await writeFile(file, bytes);
+    const r = await cli(["restore", "store", "--from", file, "--verify"]);
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stdout + r.stderr).toContain("backup.checksum_mismatch");
+    expect(await verificationOf(file)).toBeNull();
+    expect(await scratchLeftovers()).toEqual([]);
   }, 240_000);
 });
 

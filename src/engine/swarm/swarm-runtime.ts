@@ -3,6 +3,7 @@ import { NODE_HOSTS_VAR, parseNodeHosts } from "./node-hosts.js";
 import { readReply } from "../reply-shape.js";
 import { readCreated } from "./swarm-replies.js";
 import { PlatformError } from "../../errors.js";
+import type { Module } from "../../manifest/module.js";
 import type { Engine } from "../connect.js";
 import { openStream, readBody, requestJson, seg } from "../dial.js";
 import { demuxFrames, frameLines } from "../demux.js";
@@ -40,7 +41,8 @@ import { waitForEarlierIterationsStopped, waitForJob, waitForNoTasks, waitForSer
 import { execStream } from "../exec-stream.js";
 import { nodeEngines } from "./pinned-node.js";
 import { swarmMaintenance } from "./swarm-maintenance.js";
-import { refuseScratchProject, swarmVolumes } from "./swarm-volumes.js";
+import { swarmVolumes } from "./swarm-volumes.js";
+import { assertServiceNames } from "./service-name.js";
 import { runningTaskContainer } from "./task-container.js";
 
 /** Lines of a job run's output kept when it ends (apply shows the last 50 of a failure). */
@@ -90,6 +92,8 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
   // Checked up front, so every Swarm command (plan and apply too, not only those that reach a node) refuses a malformed value.
   parseNodeHosts(env[NODE_HOSTS_VAR]);
   const volumes = swarmVolumes(engine, env);
+  /** The modules `admit` was given, by name: what `ensureVolume` checks the service names of. */
+  const admitted = new Map<string, Module>();
   const engineOf = nodeEngines(env);
   const staged = new Map<string, { spec: UnitSpec; secrets: string[] }>();
   const fresh = new Set<string>();
@@ -245,7 +249,10 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
     local: false,
     ping: (signal) => engine.ping(signal),
     admit: (modules) => {
-      for (const m of modules) assertPinnedIfStateful(m);
+      for (const m of modules) {
+        assertPinnedIfStateful(m);
+        admitted.set(m.name, m);
+      }
       volumes.remember(modules);
       return runtimeIgnoredFields("swarm", modules);
     },
@@ -286,7 +293,7 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
       }
     },
     async createUnit(spec, opts) {
-      refuseScratchProject(spec.project);
+      assertServiceNames(spec.project, spec.module);
       assertPinnedIfStateful(spec.module);
       const canonical = unitName(spec.project, spec.module.name, spec.service.name);
       if (opts.name === replacementUnitName(canonical)) {
@@ -374,7 +381,12 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
       await create(held.spec, newName, signal);
     },
     ensureNetwork: (project, name, signal) => ensureOverlay(project, name, signal),
-    ensureVolume: volumes.ensureVolume,
+    ensureVolume(project, module, name, signal, stateful) {
+      // A volume is often the first thing made for a project (restore --verify's scratch one): its names are checked first.
+      const m = admitted.get(module);
+      if (m) assertServiceNames(project, m);
+      return volumes.ensureVolume(project, module, name, signal, stateful);
+    },
     removeVolume: volumes.removeVolume,
     async removeNetwork(project, name, signal) {
       const full = resourceName(project, name);

@@ -2,7 +2,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { PlatformError } from "../../errors.js";
 import type { Module } from "../../manifest/module.js";
-import { isScratchProject, resourceName } from "../../plan/unit-name.js";
+import { resourceName } from "../../plan/unit-name.js";
 import type { EnsuredResource, Runtime } from "../../runtime/runtime.js";
 import { ensureVolume, removeVolume } from "../actions.js";
 import type { Engine } from "../connect.js";
@@ -13,19 +13,6 @@ import { isEngineError } from "../errors.js";
 import { readVolume, writeVolume } from "../volume-archive.js";
 import { assertHelperImage } from "../helper-image.js";
 import { findPinnedNode, nodeEngines, type PinnedNode } from "./pinned-node.js";
-
-/**
- * Refuses the scratch project of `restore --verify` before it creates anything on a node: its name holds a `.` (what
- * keeps it apart from every real project), and Swarm accepts only `[A-Za-z0-9_-]` in a service name, so its services
- * could never be created. Said plainly instead of failing half-way with a volume already filled on the node.
- */
-export function refuseScratchProject(project: string): void {
-  if (!isScratchProject(project)) return;
-  throw new PlatformError("swarm.unsupported", "restore --verify is not supported on the Swarm runtime yet", {
-    detail: `Its scratch project ${project} has a "." in its name, which Swarm refuses in service names. Nothing was created.`,
-    hint: "Verify the backup on the Docker runtime (unset PLATFORMCTL_RUNTIME) on a host that can read the archive.",
-  });
-}
 
 /** How long a volume removal waits for the containers of removed tasks to go (Swarm removes them asynchronously). */
 const TASK_CONTAINERS_GONE_MS = 30_000;
@@ -104,7 +91,6 @@ export function swarmVolumes(manager: Engine, env: Readonly<Record<string, strin
       await writeVolume(node, project, volume, tar, opts);
     },
     async ensureVolume(project, module, name, signal, stateful): Promise<EnsuredResource> {
-      refuseScratchProject(project);
       const node = await nodeFor([module], `making sure of volume ${resourceName(project, name)}`, signal);
       return ensureVolume(node, project, module, name, signal, stateful);
     },
