@@ -6,6 +6,7 @@ import { toHeldValues } from "./held-values.js";
 import { LABEL } from "./labels.js";
 import { arrayOf, bool, int, nullish, num, object, oneOf, readReply, recordOf, str, tryRead } from "./reply-shape.js";
 import type { HeldValues } from "../secrets/module-secrets.js";
+import type { UnitMount } from "../runtime/runtime.js";
 import { argvDigest, envDigests, portEntry } from "../plan/adoption.js";
 import {
   CONTAINER_STATUSES,
@@ -73,14 +74,23 @@ export function toObservedContainer(reply: unknown): ObservedContainer {
     restartCount: i.RestartCount,
     restartPolicy: i.HostConfig?.RestartPolicy?.Name ?? "",
     createdAt: i.Created,
-    mounts: (i.Mounts ?? []).map((m) => ({
-      type: m.Type,
-      source: m.Source,
-      destination: m.Destination,
-      readOnly: !m.RW,
-      propagation: m.Propagation ?? "",
-    })),
+    mounts: toContainerMounts(i.Mounts),
   };
+}
+
+/**
+ * A container's mounts as the mount checks read them, ordered by destination: the engine lists them from a map, so
+ * two inspects of one container may give them in different orders (the observe test saw it in CI).
+ */
+export function toContainerMounts(
+  mounts:
+    | readonly { Type: string; Source: string; Destination: string; RW: boolean; Propagation?: string | undefined }[]
+    | null
+    | undefined,
+): UnitMount[] {
+  return (mounts ?? [])
+    .map((m) => ({ type: m.Type, source: m.Source, destination: m.Destination, readOnly: !m.RW, propagation: m.Propagation ?? "" }))
+    .sort((a, b) => (a.destination < b.destination ? -1 : a.destination > b.destination ? 1 : 0));
 }
 
 const argv = nullish(arrayOf(str));

@@ -5,6 +5,7 @@ import type { Engine } from "./connect.js";
 import { requestJson, seg } from "./dial.js";
 import type { DeviceReading, UnitMount } from "../runtime/runtime.js";
 import { deviceAt, parseMountinfo } from "../runtime/mountinfo.js";
+import { toContainerMounts } from "./inspect-container.js";
 import { arrayOf, bool, nullish, object, readReply, str } from "./reply-shape.js";
 
 /** One mount of a container as inspect reports it (`Mounts[]`). */
@@ -24,13 +25,7 @@ export async function inspectMounts(engine: Engine, id: string, signal?: AbortSi
     signal,
   });
   const r = readReply(readMounts, reply, "inspect container mounts");
-  return (r.Mounts ?? []).map((m) => ({
-    type: m.Type,
-    source: m.Source,
-    destination: m.Destination,
-    readOnly: !m.RW,
-    propagation: m.Propagation ?? "",
-  }));
+  return toContainerMounts(r.Mounts);
 }
 
 /**
