@@ -258,7 +258,8 @@ describe("health against the real engine", () => {
     const p = testProject("oom");
     const c = await createAsPlatformctl(docker, { project: p, dir: catalog.dir, module: "oom", start: true });
     await c.wait();
-    expect((await c.inspect()).State.OOMKilled).toBe(true);
+    // The engine records the OOM kill from its own event, which can land just after the exit the wait returned on.
+    await eventually(async () => expect((await c.inspect()).State.OOMKilled).toBe(true));
     const r = await health(p, ["-m", "oom"]);
     expect(r.code).toBe(1);
     expect(serviceOf(r.json, "oom")).toMatchObject({ state: "oom-killed", exit_code: 137, healthy: false });
