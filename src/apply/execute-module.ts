@@ -37,7 +37,9 @@ export interface ExecuteContext {
   progress: (service: string, text: string) => void;
   /**
    * The module's mask set, built up front (`readModuleSecrets`) so every action masks, not only a create; the values
-   * an existing container holds are added before it is run, started or waited for (`maskHeld`).
+   * an existing container holds are added before it is run, started or waited for (`maskHeld`), and a replaced unit's
+   * before it is replaced: after a rotation they are the old values, which a maintenance rollback puts back and which
+   * the new version may print from the data the old one wrote.
    */
   secrets: Set<string>;
   /** Writes the rollback's audit records: `intent` before its first mutation (throws: then nothing is rolled back). */
@@ -354,7 +356,7 @@ async function recreateKeeping(
 ): Promise<string> {
   const lane = ctx.runtime.maintenance;
   if (lane.keeps === "previous-spec") return updateKeeping(ctx, service, action, canonical, kept, lane);
-  const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
+  const old = action.container ? await readMasked(ctx, service, action.container) : null;
   const compose = old ? composeLabels(old.labels, action.cause) : {};
   const name = old && Object.keys(compose).length ? old.name : canonical;
   const previous = previousUnitName(name);
@@ -394,7 +396,7 @@ async function updateKeeping(
   kept: Map<string, Kept>,
   lane: PreviousSpecLane,
 ): Promise<string> {
-  const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
+  const old = action.container ? await readMasked(ctx, service, action.container) : null;
   if (!old) {
     await createFor(ctx, service, canonical);
     return canonical;
@@ -516,7 +518,7 @@ async function executeAction(ctx: ExecuteContext, action: Action, kept: Map<stri
           break;
         }
         // The replacement exists before the old container goes: a failed create leaves the old one untouched.
-        const old = action.container ? await ctx.runtime.inspectUnit(action.container, ctx.signal) : null;
+        const old = action.container ? await readMasked(ctx, service, action.container) : null;
         // A Compose-created container's replacement keeps its name and Compose labels (`docker compose ps` lists it).
         const compose = old ? composeLabels(old.labels, action.cause) : {};
         const target = old && Object.keys(compose).length ? old.name : name;

@@ -1,4 +1,5 @@
 // The maintenance lane and the stateful ratchet on the real engine: an upgrade that succeeds, one rolled back, the refusals, the ratchet.
+import { randomBytes } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -150,6 +151,46 @@ describe("apply --maintenance (real engine)", () => {
     expect(types.slice(-4)).toEqual(["intent", "rollback-intent", "rollback-result", "result"]);
     const result = (await s.audit()).at(-2) as Extract<AuditRecord, { type: "rollback-result" }>;
     expect(result.outcome).toBe("rolled_back");
+  }, 120_000);
+
+  it("masks a rotated secret's old value on rollback: the new version prints what the old one stored, and neither value shows in stdout, stderr or the audit log", async () => {
+    const [old, rotated] = [`old-token-${randomBytes(6).toString("hex")}`, `new-token-${randomBytes(6).toString("hex")}`];
+    // v1 stores the value it was given in its volume; v2 prints what is stored (the old value), then its own, then fails.
+    const versioned = (command: string) =>
+      db(TEST_IMAGE)
+        .replace('["sleep", "100000"]', () => command)
+        .replace('      restart: "no"', '      restart: "no"\n      environment:\n        TOKEN: ${ROTATED_TOKEN}');
+    s = await aScenario("maint-rotated", { db: versioned('["sh", "-c", "echo token=$$TOKEN > /data/seen; exec sleep 100000"]') });
+    backupDir = path.join(s.stateDir, "..", "backups");
+    await mkdir(backupDir, { recursive: true });
+    const withToken = (value: string) => ({ ...env(), ROTATED_TOKEN: value });
+    const boot = await s.apply(["--module", "db", ...GATE, "--bootstrap"], withToken(old));
+    expect(boot.code, boot.stdout + boot.stderr).toBe(0);
+    expect(await exec(["cat", "/data/seen"])).toContain(`token=${old}`);
+    await s.write("db", versioned('["sh", "-c", "cat /data/seen; echo new=$$TOKEN; exit 3"]'));
+    const file = path.join(s.stateDir, "..", "plan.json");
+    const p = await s.run("plan", ["--module", "db", "--out", file], withToken(rotated));
+    expect(p.code, p.stdout + p.stderr).toBeLessThanOrEqual(2);
+    const b = await s.run("backup", ["db"], withToken(rotated));
+    expect(b.code, b.stdout + b.stderr).toBe(0);
+    const ref = b.stdout.trim().split("\n").at(-1) as string;
+    const args = ["--module", "db", "--plan", file, "--maintenance", ...GATE, "--backup-ref", ref];
+    const r = await s.apply(args, withToken(rotated));
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).toContain("rolled back");
+    // The new container's last lines are shown, masked: the stored old value and the new one.
+    expect(r.stdout + r.stderr).toContain("token=***");
+    expect(r.stdout + r.stderr).toContain("new=***");
+    const audit = await s.auditText();
+    expect(audit).toContain("rollback-result");
+    for (const text of [r.stdout, r.stderr, audit]) {
+      expect(text).not.toContain(old);
+      expect(text).not.toContain(rotated);
+    }
+    // The previous container runs again, holding the old value.
+    const after = await s.container("db");
+    expect(after.State.Running).toBe(true);
+    expect(after.Config.Env).toContain(`TOKEN=${old}`);
   }, 120_000);
 
   it("interrupted (SIGINT) while it waits for the new container to become healthy, exits 130, releases the lock, audits the run as interrupted and names the previous container it kept", async () => {
