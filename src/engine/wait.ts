@@ -130,6 +130,7 @@ export async function runOneShot(engine: Engine, id: string, opts: OneShotOption
     if (timedOut) await stopContainer(engine, before.id, opts.graceSeconds ?? 10, signal);
     after = await inspectContainer(engine, before.id, signal);
   }
+  after = await settleOomKilled(engine, after, signal);
   const durationMs = Date.now() - t0;
   if (!after)
     return {
@@ -156,6 +157,21 @@ export async function runOneShot(engine: Engine, id: string, opts: OneShotOption
     unit: after,
     durationMs,
   };
+}
+
+/** How long after an exit 137 without OOMKilled the container is read once more. */
+const OOM_SETTLE_MS = 500;
+
+/**
+ * A container that exited 137 (SIGKILL) with OOMKilled still false, read once more after OOM_SETTLE_MS: the engine
+ * sets OOMKilled from the kernel's OOM event, which can arrive just after the exit a wait returned on, and an OOM kill
+ * would otherwise be reported as a kill by signal 9. Any other state is returned as it is, and so is the first read
+ * when the container has gone meanwhile.
+ */
+async function settleOomKilled(engine: Engine, c: ObservedContainer | null, signal?: AbortSignal): Promise<ObservedContainer | null> {
+  if (!c || c.running || c.exitCode !== 137 || c.oomKilled) return c;
+  await pause(OOM_SETTLE_MS, signal);
+  return (await inspectContainer(engine, c.id, signal)) ?? c;
 }
 
 /** Polls inspect until the container is not running (true) or gone (true), or the deadline passes (false). */
@@ -227,7 +243,7 @@ export async function waitForExit(
     try {
       last = await inspectContainer(engine, id, opts.signal);
       if (!last) return { outcome: "vanished", unit: null };
-      if (!last.running) return { outcome: "exited", unit: last };
+      if (!last.running) return { outcome: "exited", unit: await settleOomKilled(engine, last, opts.signal) };
     } catch (e) {
       if (!isEngineError(e, "unreachable")) throw e;
     }

@@ -9,6 +9,11 @@ const scenario = useScenarios();
 /** A one-shot that runs until the test releases it (touches /tmp/go), then exits with `code`. */
 const held = (code: number) => oneShot("job", `["sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.2; done; exit ${code}"]`);
 
+/** A one-shot that runs until released, then is OOM-killed by the kernel (mem_limit 16m, tail buffering /dev/zero). */
+const heldThenOom = oneShot("job", '["sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.2; done; exec tail /dev/zero"]', {
+  more: "      mem_limit: 16m\n",
+});
+
 /** Starts the one-shot as platformctl would, runs apply, and releases the one-shot once apply planned (its intent is on disk). */
 async function applyWhileRunning(s: Scenario) {
   const c = await createAsPlatformctl(docker, { project: s.project, dir: s.dir, module: "job", start: true });
@@ -37,5 +42,15 @@ describe("apply of a one-shot that is already running", () => {
     expect((await s.container("job")).State).toMatchObject({ Status: "exited", ExitCode: 5, StartedAt: startedAt });
     const runs = expectAuditOutcomes(await s.audit(), ["failed"]);
     expect(runs[0]?.result.modules[0]?.actions.at(-1)).toMatchObject({ type: "wait", outcome: "failed", exit_code: 5 });
+  });
+
+  it("reports a running one-shot that the kernel OOM-kills as OOM-killed, not as killed by signal 9", async () => {
+    const s = await scenario("wait-oom", { job: heldThenOom });
+    const { r } = await applyWhileRunning(s);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toContain("one-shot job/job exited 137 (OOM-killed)");
+    expect((await s.container("job")).State).toMatchObject({ Status: "exited", ExitCode: 137, OOMKilled: true });
+    const runs = expectAuditOutcomes(await s.audit(), ["failed"]);
+    expect(runs[0]?.result.modules[0]?.actions.at(-1)).toMatchObject({ type: "wait", outcome: "failed", exit_code: 137, oom_killed: true });
   });
 });
