@@ -19,6 +19,8 @@ const MB = arg("mb", 150);
 const IMAGE = "platformctl-test/busybox:1";
 const project = `benchbackup${process.pid}`;
 const repo = path.resolve(import.meta.dirname, "..");
+/** What users run (package.json "bin"): the launcher, which starts from the start-up snapshot. */
+const BIN = path.join(repo, "bin/platformctl");
 const docker = new Docker();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -84,7 +86,7 @@ async function main() {
   const modules = path.join(root, "modules");
   const backups = path.join(root, "backups");
   const env = { ...process.env, STATE_DIR: path.join(root, "state"), PLATFORMCTL_BACKUP_DIR: backups, NO_COLOR: "1" };
-  const cli = (...args: string[]) => ["bin/platformctl.js", ...args, "--project", project, "--modules-dir", modules];
+  const cli = (...args: string[]) => [...args, "--project", project, "--modules-dir", modules];
   try {
     await mkdir(backups, { recursive: true });
     for (const [name, method] of [
@@ -93,16 +95,16 @@ async function main() {
     ] as const) {
       await mkdir(path.join(modules, name), { recursive: true });
       await writeFile(path.join(modules, name, "module.yaml"), moduleYaml(name, method));
-      timed(process.execPath, cli("apply", "--module", name), { env });
+      timed(BIN, cli("apply", "--module", name), { env });
       await fill(`${project}_${name}-data`, MB);
     }
     const mb = 2 * Math.max(1, Math.floor(MB / 2));
     const vol = `${project}_arch-data`;
     const out = (n: string) => path.join(root, n);
     const runs: Record<string, () => number> = {
-      "platformctl backup (archive)": () => timed(process.execPath, cli("backup", "arch", "--json"), { env }).ms,
+      "platformctl backup (archive)": () => timed(BIN, cli("backup", "arch", "--json"), { env }).ms,
       "platformctl backup (stop)": () => {
-        const r = timed(process.execPath, cli("backup", "cold", "--json"), { env });
+        const r = timed(BIN, cli("backup", "cold", "--json"), { env });
         downtimes.push((JSON.parse(r.stdout) as { downtime_ms: number }).downtime_ms);
         lastStop = (JSON.parse(r.stdout) as { file: string }).file;
         return r.ms;
@@ -111,7 +113,7 @@ async function main() {
         timed("docker", ["run", "--rm", "-v", `${vol}:/d:ro`, IMAGE, "tar", "-czf", "-", "-C", "/d", "."], { out: out("tar.tgz") }).ms,
       "docker cp (uncompressed tar)": () => timed("docker", ["cp", `${project}_arch_arch:/d/.`, "-"], { out: out("cp.tar") }).ms,
       "platformctl restore (stop)": () =>
-        timed(process.execPath, cli("restore", "cold", "--from", lastStop, "--allow-stateful", "--confirm", "BACKUP_DONE_F3", "--json"), {
+        timed(BIN, cli("restore", "cold", "--from", lastStop, "--allow-stateful", "--confirm", "BACKUP_DONE_F3", "--json"), {
           env,
         }).ms,
       "docker run -i busybox tar -xz": () =>

@@ -35,7 +35,8 @@ function time(fn: () => void): number {
 
 /** Runs the CLI; `ok` lists the exit codes that are results rather than failures (drift, an unhealthy module). */
 function cli(args: string[], env: NodeJS.ProcessEnv, ok: number[] = [0]): void {
-  const r = spawnSync(process.execPath, [path.join(repo, "bin/platformctl.js"), ...args], {
+  // What users run (package.json "bin"): the launcher, which starts from the start-up snapshot.
+  const r = spawnSync(path.join(repo, "bin/platformctl"), args, {
     encoding: "utf8",
     env,
     maxBuffer: 64 * 1024 * 1024,
@@ -167,15 +168,11 @@ async function measureAdopted(n: number): Promise<AdoptedRow> {
       ["one", ["-f", "compose.yaml"]],
       ["many", many],
     ] as const) {
-      const r = spawnSync(
-        process.execPath,
-        [path.join(repo, "bin/platformctl.js"), "--project", project, "import", "compose", ...files, "--out", "modules"],
-        {
-          cwd: path.join(root, dir),
-          encoding: "utf8",
-          env,
-        },
-      );
+      const r = spawnSync(path.join(repo, "bin/platformctl"), ["--project", project, "import", "compose", ...files, "--out", "modules"], {
+        cwd: path.join(root, dir),
+        encoding: "utf8",
+        env,
+      });
       if (r.status !== 0) throw new Error(`import compose (${dir}) exited ${r.status ?? r.signal}: ${r.stderr}${r.stdout}`);
     }
     process.stderr.write(`creating ${n} Compose-labelled containers for project ${project}…\n`);

@@ -68,20 +68,8 @@ async function main() {
     let n = 0;
     const apply = (project: string, rerun: boolean) =>
       timed(
-        process.execPath,
-        [
-          "bin/platformctl.js",
-          "--runtime",
-          "swarm",
-          "apply",
-          "--project",
-          project,
-          "--modules-dir",
-          modules,
-          "--module",
-          "job",
-          ...(rerun ? ["--rerun"] : []),
-        ],
+        "bin/platformctl",
+        ["--runtime", "swarm", "apply", "--project", project, "--modules-dir", modules, "--module", "job", ...(rerun ? ["--rerun"] : [])],
         env,
       );
     const rmService = (name: string) => spawnSync("docker", ["service", "rm", name], { env, stdio: "ignore" });

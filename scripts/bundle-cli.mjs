@@ -40,8 +40,9 @@ await build({
   platform: "node",
   target: "node20",
   // docker-modem loads ssh2 (and its crypto) at start for ssh:// engines, which platformctl refuses
-  // (engine.host_unsupported): the stub stands in for it, so that code is never loaded.
-  alias: { ssh2: path.join(repo, "scripts", "ssh2-unsupported.cjs") },
+  // (engine.host_unsupported): the stub stands in for it, so that code is never loaded. docker-modem's `debug` would
+  // print requests and replies, secrets included, when DEBUG is set: a stub that is never enabled stands in for it.
+  alias: { ssh2: path.join(repo, "scripts", "ssh2-unsupported.cjs"), debug: path.join(repo, "scripts", "debug-disabled.cjs") },
   plugins: [lazyBuiltins],
   // The CommonJS packages inside call require() for Node's own modules.
   banner: { js: BANNER },

@@ -6,7 +6,7 @@ import path from "node:path";
 
 const dist = path.resolve(import.meta.dirname, "..", "dist");
 const files = readdirSync(dist, { recursive: true, withFileTypes: true })
-  .filter((e) => e.isFile() && e.name.endsWith(".js"))
+  .filter((e) => e.isFile() && e.name.endsWith(".js") && !e.parentPath.startsWith(path.join(dist, "snapshot")))
   .map((e) => path.join(e.parentPath, e.name))
   .sort();
 const hash = createHash("sha256");

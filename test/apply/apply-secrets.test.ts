@@ -31,6 +31,23 @@ function secondActions(audit: string): string[] {
   return results[1]?.modules.flatMap((m) => m.actions.map((a) => a.type)) ?? [];
 }
 
+describe("DEBUG in the environment", () => {
+  it("makes neither apply nor plan print the engine client's requests or replies, which carry the secret (DEBUG=*)", async () => {
+    const yaml = manifest("dbg", {
+      services: `    dbg:\n      image: ${TEST_IMAGE}\n      command: ["sleep", "100000"]\n      stop_grace_period: 1s\n      environment:\n        PW: \${APPLY_CANARY}\n`,
+    });
+    const s = await scenario("debug-env", { dbg: yaml });
+    // docker-modem logs through `debug` ("modem"): its replies to inspect hold the container's Env, the value included.
+    const applied = await s.apply(["--module", "dbg"], { DEBUG: "*" });
+    expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+    const planned = await s.run("plan", [], { DEBUG: "*" });
+    expect(planned.code, planned.stdout + planned.stderr).toBe(0);
+    expect(planned.stdout).toContain("in sync");
+    expect(applied.stderr + planned.stderr).not.toContain("modem");
+    expectNoCanary(applied.stdout, applied.stderr, planned.stdout, planned.stderr, await s.auditText());
+  });
+});
+
 describe("apply masks the module's secrets on every action, not only after creating a container", () => {
   it("masks a failed one-shot's stdout and stderr when it is run again on its existing container", async () => {
     const command = '["sh", "-c", "echo out:$$PW; echo err:$$PW >&2; exit 1"]';

@@ -9,7 +9,7 @@ beforeAll(() => assertFreshBuild());
 
 /** Runs the CLI with its stdout a pipe whose reading end is closed before the CLI writes. */
 function runWithClosedStdout(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(REPO, "bin/platformctl.js"), ...args], { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(path.join(REPO, "bin/platformctl"), args, { cwd: REPO, stdio: ["ignore", "pipe", "pipe"] });
   child.stdout.destroy();
   let stderr = "";
   child.stderr.on("data", (b: Buffer) => {

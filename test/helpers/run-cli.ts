@@ -1,10 +1,11 @@
-// The one way tests run the CLI: the built binary (`node bin/platformctl.js`) as a separate process, as a user would.
+// The one way tests run the CLI: the built binary (`bin/platformctl`, package.json's "bin": the launcher that starts
+// from the start-up snapshot) as a separate process, as a user would.
 import { spawn } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import path from "node:path";
 import { REPO } from "./repo.js";
 
-const BIN = path.join(REPO, "bin/platformctl.js");
+const BIN = path.join(REPO, "bin/platformctl");
 
 export interface CliResult {
   /** The exit code; -1 when the process died of a signal it did not handle (then `signal` says which). */
@@ -33,7 +34,7 @@ export function spawnCli(args: readonly string[], env: Record<string, string | u
   delete base.NO_COLOR;
   delete base.FORCE_COLOR;
   const t0 = Date.now();
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(BIN, args, { cwd, env: { ...base, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (b: Buffer) => {
@@ -73,4 +74,8 @@ export function assertFreshBuild(): void {
   const bundle = statSync(path.join(REPO, "dist/cli-bundle/main.js"), { throwIfNoEntry: false });
   if (!bundle || bundle.mtimeMs < statSync(path.join(REPO, "dist/cli/main.js")).mtimeMs)
     throw new Error("dist/cli-bundle/ is missing or older than dist/cli/: run `npm run build` before the CLI tests");
+  // bin/platformctl starts from the snapshot when it matches this node: an older one would run old code.
+  const snapshot = statSync(path.join(REPO, "dist/snapshot/platformctl.blob"), { throwIfNoEntry: false });
+  if (snapshot && snapshot.mtimeMs < bundle.mtimeMs)
+    throw new Error("dist/snapshot/ is older than dist/cli-bundle/: run `npm run build` before the CLI tests");
 }

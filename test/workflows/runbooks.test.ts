@@ -211,7 +211,7 @@ beforeAll(async () => {
   shimDir = await mkdtemp(path.join(tmpdir(), "platformctl-bin-"));
   await writeFile(
     path.join(shimDir, "platformctl"),
-    `#!/usr/bin/env bash\nexec node ${JSON.stringify(path.join(REPO, "bin/platformctl.js"))} "$@"\n`,
+    `#!/usr/bin/env bash\nexec ${JSON.stringify(path.join(REPO, "bin/platformctl"))} "$@"\n`,
   );
   await chmod(path.join(shimDir, "platformctl"), 0o755);
 });

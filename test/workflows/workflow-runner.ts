@@ -234,7 +234,7 @@ export async function runWorkflow(file: string, opts: RunOptions): Promise<Workf
 }
 
 /**
- * A directory holding an `npx` that runs `npx --no-install platformctl ARGS` as `node <repo>/bin/platformctl.js ARGS`
+ * A directory holding an `npx` that runs `npx --no-install platformctl ARGS` as `<repo>/bin/platformctl ARGS` (the launcher npm links)
  * (what npx resolves that command to in this checkout, without npm's ~5 s of start-up) and hands anything else to the
  * real npx. Put it first on PATH.
  */
@@ -245,7 +245,7 @@ export async function npxShim(repo: string, realNpx: string): Promise<{ dir: str
     file,
     [
       "#!/usr/bin/env bash",
-      `if [ "\${1:-}" = "--no-install" ] && [ "\${2:-}" = "platformctl" ]; then shift 2; exec node ${JSON.stringify(path.join(repo, "bin/platformctl.js"))} "$@"; fi`,
+      `if [ "\${1:-}" = "--no-install" ] && [ "\${2:-}" = "platformctl" ]; then shift 2; exec ${JSON.stringify(path.join(repo, "bin/platformctl"))} "$@"; fi`,
       `exec ${JSON.stringify(realNpx)} "$@"`,
       "",
     ].join("\n"),

@@ -1,0 +1,100 @@
+// bin/platformctl, the launcher users run: it starts from the start-up snapshot built for this node in this directory,
+// falls back to the plain entry anywhere else, and the snapshot takes its environment, directory and arguments from
+// the run, never from the build. (Every other CLI test also runs through it: test/helpers/run-cli.ts.)
+import { spawnSync } from "node:child_process";
+import { cp, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { aCatalog, manifest } from "../helpers/platform.js";
+import { REPO } from "../helpers/repo.js";
+import { assertFreshBuild, runCli, spawnCli } from "../helpers/run-cli.js";
+import { testProject } from "../helpers/run-id.js";
+import { TEST_IMAGE } from "../helpers/test-image.js";
+
+const LAUNCHER = path.join(REPO, "bin/platformctl");
+let version: string;
+let catalog: Awaited<ReturnType<typeof aCatalog>>;
+let copy: string;
+
+/** Runs the launcher under `sh -x`, which traces the command it execs: the snapshot or the plain entry. */
+function traced(launcher: string, args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync("sh", ["-x", launcher, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+  const exec = r.stderr.split("\n").filter((l) => l.startsWith("+ exec "));
+  return { code: r.status, stdout: r.stdout, exec: exec.at(-1) ?? "" };
+}
+
+beforeAll(async () => {
+  assertFreshBuild();
+  version = (JSON.parse(await readFile(path.join(REPO, "package.json"), "utf8")) as { version: string }).version;
+  catalog = await aCatalog();
+  await catalog.write("web", manifest("web", { services: `    web:\n      image: ${TEST_IMAGE}\n` }));
+  // The package copied elsewhere: its snapshot's identity names the repository, so the copy must not use it.
+  copy = await mkdtemp(path.join(tmpdir(), "platformctl-moved-"));
+  for (const part of ["bin", "dist", "package.json"]) await cp(path.join(REPO, part), path.join(copy, part), { recursive: true });
+  await symlink(path.join(REPO, "node_modules"), path.join(copy, "node_modules"));
+});
+
+afterAll(async () => {
+  await catalog.remove();
+  await rm(copy, { recursive: true, force: true });
+});
+
+describe("bin/platformctl", () => {
+  it("starts from the start-up snapshot that `npm run build` made for this node", () => {
+    const r = traced(LAUNCHER, ["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.exec).toContain(`--snapshot-blob ${path.join(REPO, "dist/snapshot/platformctl.blob")} -- --version`);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it("falls back to the plain entry, with the same result, when the package was moved after it was built", () => {
+    const r = traced(path.join(copy, "bin/platformctl"), ["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.exec).not.toContain("--snapshot-blob");
+    expect(r.exec).toContain(path.join(copy, "bin/platformctl.js"));
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it("falls back to the plain entry when PLATFORMCTL_NO_SNAPSHOT is set", () => {
+    const r = traced(LAUNCHER, ["--version"], { PLATFORMCTL_NO_SNAPSHOT: "1" });
+    expect(r.exec).toContain(path.join(REPO, "bin/platformctl.js"));
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it("passes node's own flags through to platformctl as arguments (--version, --help, -e are not node's)", async () => {
+    const help = await runCli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("Usage: platformctl");
+    const bad = await runCli(["-e", "process.exit(7)"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("unknown option '-e'");
+  });
+
+  it("reads the run's working directory, environment and colour settings, not the build's", async () => {
+    const cwd = path.dirname(catalog.dir);
+    const plain = await runCli(["validate", "--modules-dir", "modules"], { NO_COLOR: "1" }, cwd);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).not.toContain("\u001b[");
+    const coloured = await runCli(["validate", "--modules-dir", "modules"], { FORCE_COLOR: "1" }, cwd);
+    expect(coloured.code, coloured.stderr).toBe(0);
+    expect(coloured.stdout).toContain("\u001b[");
+    const elsewhere = await runCli(["validate", "--modules-dir", "modules"], {}, copy);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stdout).toContain("modules path does not exist");
+  });
+
+  it("logs under the pid of the running process, not the build's (plan on the engine, --verbose)", async () => {
+    const run = spawnCli(["plan", "--project", testProject("launcher"), "--modules-dir", catalog.dir, "--verbose"], {
+      STATE_DIR: path.join(copy, "state"),
+    });
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(0);
+    const logged = r.stderr
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { pid?: number });
+    expect(logged.length).toBeGreaterThan(0);
+    for (const line of logged) expect(line.pid).toBe(run.pid);
+  });
+});
