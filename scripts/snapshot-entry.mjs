@@ -8,7 +8,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { startupSnapshot } from "node:v8";
 import { loadModules } from "../dist/catalog/load-modules.js";
-import { main } from "../dist/cli/main.js";
+import { main, restoreExtraCaCerts } from "../dist/cli/main.js";
 import { computePlan, planFingerprint } from "../dist/plan/compute-plan.js";
 
 const MODULE = `apiVersion: platformctl/v1
@@ -65,6 +65,7 @@ async function warm() {
 }
 
 startupSnapshot.setDeserializeMainFunction(() => {
+  restoreExtraCaCerts();
   // Under --snapshot-blob, argv is [node, ...arguments] (the launcher passes them after `--`); main wants [node, script, ...].
   main([process.argv[0], "platformctl", ...process.argv.slice(1)]).then(
     (code) => {

@@ -143,5 +143,7 @@ flock -w 900 9 || { echo "platformctl setup: another build of the test images ho
 if ! have_image "$busybox_image"; then build_busybox; fi
 if ! have_image "$noshell_image"; then build_noshell; fi
 if ! have_image "$postgres_image"; then build_postgres; fi
+# The smoke tests make a private CA and an https server's certificate with the openssl CLI (test/health/smoke-extra-ca).
+command -v openssl >/dev/null || need_package openssl
 # The Swarm runtime's tests run a 3-node Docker-in-Docker Swarm (scripts/swarm.sh); its node image has its own lock.
 bash "$(dirname "$0")/swarm.sh" build

@@ -19,6 +19,9 @@ import { registerSmokeCommand } from "./commands/smoke-command.js";
 import { registerUnlockCommand } from "./commands/unlock-command.js";
 import { registerValidateCommand } from "./commands/validate-command.js";
 import { processIO, type CliIO } from "./io.js";
+
+// The entries (bin/platformctl.js, the start-up snapshot's main) call it first; exported here, the bundle's one entry.
+export { restoreExtraCaCerts } from "./extra-ca-certs.js";
 import { reportError } from "./report-error.js";
 
 /** Every command, in the order `--help` lists them. */

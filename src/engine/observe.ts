@@ -60,7 +60,7 @@ export async function observe(
     observeVolumes(engine, project, adoption, signal),
     observeNetworks(engine, project, signal),
   ]);
-  const listed = readReply(readList, list, "list containers of project", project).filter(
+  const listed = readReply(readList, list, "list containers").filter(
     (c) => c.Labels?.[LABEL.project] === project || (adoption !== undefined && matchAdoption(c.Labels ?? {}, adoption) !== undefined),
   );
   const inspected = await mapLimit(listed, opts.concurrency ?? 16, async (l) => {
@@ -148,7 +148,7 @@ async function observeVolumes(
   });
   const adoptable = new Map((adoption?.volumes ?? []).map((v) => [v.name, v]));
   const out: ObservedVolume[] = [];
-  for (const v of readReply(readVolumes, reply, "list volumes of project", project).Volumes ?? []) {
+  for (const v of readReply(readVolumes, reply, "list volumes").Volumes ?? []) {
     if (v.Labels?.[LABEL.project] === project)
       out.push({ name: v.Name, module: v.Labels?.[LABEL.module], stateful: v.Labels?.[LABEL.stateful] === "true" });
     else {
@@ -168,7 +168,7 @@ async function observeNetworks(engine: Engine, project: string, signal?: AbortSi
     target: project,
     signal,
   });
-  return readReply(readNetworks, reply, "list networks of project", project)
+  return readReply(readNetworks, reply, "list networks")
     .filter((n) => n.Labels?.[LABEL.project] === project)
     .map((n) => ({ name: n.Name }))
     .sort((a, b) => cmp(a.name, b.name));

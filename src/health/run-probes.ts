@@ -10,6 +10,7 @@ import { unitName } from "../plan/unit-name.js";
 import { UsageError } from "../errors.js";
 import { ExecUnavailableError, type Runtime } from "../runtime/runtime.js";
 import { redact } from "../secrets/masker.js";
+import { httpsTrust } from "./https-trust.js";
 import { pickContainer } from "./judge-health.js";
 
 export type ProbeKind = "exec" | "http" | "tcp" | "command";
@@ -102,8 +103,11 @@ export async function runProbe(ctx: ProbeContext, p: SmokeProbe): Promise<ProbeR
   let o: Outcome;
   try {
     if (p.exec) o = await execProbe(ctx, p.exec, timeoutMs);
-    else if (p.http) o = await httpProbe(p.http.url, p.http.expect_status ?? 200, timeoutMs, ctx.signal);
-    else if (p.tcp) o = await tcpProbe(p.tcp.host, p.tcp.port, timeoutMs);
+    else if (p.http) {
+      const trust = p.http.url.startsWith("https:") ? await httpsTrust(ctx.env) : undefined;
+      o = await httpProbe(p.http.url, p.http.expect_status ?? 200, timeoutMs, ctx.signal, trust?.ca);
+      if (!o.ok && trust?.warning) o = { ...o, reason: `${o.reason ?? "failed"} (${trust.warning})` };
+    } else if (p.tcp) o = await tcpProbe(p.tcp.host, p.tcp.port, timeoutMs);
     else o = await commandProbe(p.command ?? [], path.resolve(ctx.cwd, ctx.module.dir), ctx.env, timeoutMs);
   } catch (e) {
     // A configuration mistake (e.g. a malformed PLATFORMCTL_SWARM_NODE_HOSTS) is the command's error, not a probe's.
@@ -157,7 +161,7 @@ async function execProbe(ctx: ProbeContext, spec: NonNullable<SmokeProbe["exec"]
   };
 }
 
-function httpProbe(url: string, expectStatus: number, timeoutMs: number, signal?: AbortSignal): Promise<Outcome> {
+function httpProbe(url: string, expectStatus: number, timeoutMs: number, signal?: AbortSignal, ca?: string[]): Promise<Outcome> {
   const deadline = AbortSignal.timeout(timeoutMs);
   const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
   const client = url.startsWith("https:") ? https : http;
@@ -169,7 +173,7 @@ function httpProbe(url: string, expectStatus: number, timeoutMs: number, signal?
           ? { ok: false, reason: `no complete response from ${url} within ${timeoutMs / 1000} s`, output: body.toString("utf8") }
           : { ok: false, reason: `GET ${url} failed: ${errorText(e)}`, output: body.toString("utf8") },
       );
-    const req = client.get(url, { signal: both, headers: { "user-agent": "platformctl-smoke" } }, (res) => {
+    const req = client.get(url, { signal: both, headers: { "user-agent": "platformctl-smoke" }, ...(ca ? { ca } : {}) }, (res) => {
       res.on("data", (chunk: Buffer) => {
         body = keepTail(Buffer.concat([body, chunk]));
       });

@@ -2,7 +2,8 @@
 // falls back to the plain entry anywhere else, and the snapshot takes its environment, directory and arguments from
 // the run, never from the build. (Every other CLI test also runs through it: test/helpers/run-cli.ts.)
 import { spawnSync } from "node:child_process";
-import { cp, mkdtemp, readFile, rm, symlink } from "node:fs/promises";
+import { realpathSync } from "node:fs";
+import { cp, mkdtemp, readFile, rm, symlink, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +22,7 @@ let copy: string;
 function traced(launcher: string, args: string[], env: Record<string, string> = {}) {
   const r = spawnSync("sh", ["-x", launcher, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
   const exec = r.stderr.split("\n").filter((l) => l.startsWith("+ exec "));
-  return { code: r.status, stdout: r.stdout, exec: exec.at(-1) ?? "" };
+  return { code: r.status, stdout: r.stdout, exec: exec.at(-1) ?? "", trace: r.stderr };
 }
 
 beforeAll(async () => {
@@ -36,8 +37,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await catalog.remove();
-  await rm(copy, { recursive: true, force: true });
+  await catalog?.remove();
+  if (copy) await rm(copy, { recursive: true, force: true });
 });
 
 describe("bin/platformctl", () => {
@@ -56,9 +57,35 @@ describe("bin/platformctl", () => {
     expect(r.stdout.trim()).toBe(version);
   });
 
+  it("uses a snapshot only with the node that made it, unchanged since (another binary, or one newer than it: plain entry)", async () => {
+    const identity = path.join(copy, "dist/snapshot/identity");
+    const launcher = path.join(copy, "bin/platformctl");
+    const node = realpathSync(process.execPath);
+    await writeFile(identity, `${copy}\n${node}\n`);
+    expect(traced(launcher, ["--version"]).exec).toContain(`--snapshot-blob ${path.join(copy, "dist/snapshot/platformctl.blob")}`);
+    await writeFile(identity, `${copy}\n/bin/sh\n`);
+    expect(traced(launcher, ["--version"]).exec).toContain(path.join(copy, "bin/platformctl.js"));
+    await writeFile(identity, `${copy}\n${node}\n`);
+    await utimes(identity, new Date("2000-01-01T00:00:00Z"), new Date("2000-01-01T00:00:00Z"));
+    const older = traced(launcher, ["--version"]);
+    expect(older.exec).toContain(path.join(copy, "bin/platformctl.js"));
+    expect(older.stdout.trim()).toBe(version);
+    await writeFile(identity, `${REPO}\n${node}\n`);
+  });
+
   it("falls back to the plain entry when PLATFORMCTL_NO_SNAPSHOT is set", () => {
     const r = traced(LAUNCHER, ["--version"], { PLATFORMCTL_NO_SNAPSHOT: "1" });
     expect(r.exec).toContain(path.join(REPO, "bin/platformctl.js"));
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it("keeps Node from reading NODE_EXTRA_CA_CERTS at start, and the command gets it back (test/health/smoke-extra-ca)", () => {
+    const r = traced(LAUNCHER, ["--version"], { NODE_EXTRA_CA_CERTS: "/nonexistent/ca.pem" });
+    expect(r.code).toBe(0);
+    expect(r.trace).toContain("unset NODE_EXTRA_CA_CERTS");
+    expect(r.trace).toContain("export PLATFORMCTL_DEFERRED_NODE_EXTRA_CA_CERTS");
+    // Node itself would warn on stderr about a file it cannot read; deferred, it never tries.
+    expect(r.trace).not.toContain("Ignoring extra certs");
     expect(r.stdout.trim()).toBe(version);
   });
 
