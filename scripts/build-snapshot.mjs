@@ -5,7 +5,7 @@
 // both, and the launcher falls back to bin/platformctl.js when either differs or the snapshot is missing.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 
 const repo = path.resolve(import.meta.dirname, "..");
@@ -90,8 +90,9 @@ if (r.status !== 0 || r.stderr.trim() !== "") {
   );
   process.exit(0);
 }
-// Read by bin/platformctl: line 1 the directory it is valid in, line 2 the node binary that built it. The file's own
-// mtime matters too: a node binary changed after it (same path and inode, rewritten in place) does not match.
-writeFileSync(path.join(work, "identity"), `${repo}\n${process.execPath}\n`);
+// Read by bin/platformctl: line 1 the directory it is valid in, line 2 the node binary that built it, as
+// `stat -L -c %d:%i:%s:%Y` prints it (device, inode, size, mtime in seconds).
+const node = statSync(process.execPath);
+writeFileSync(path.join(work, "identity"), `${repo}\n${node.dev}:${node.ino}:${node.size}:${Math.floor(node.mtimeMs / 1000)}\n`);
 rmSync(outdir, { recursive: true, force: true });
 renameSync(work, outdir);
