@@ -31,10 +31,20 @@ export function composeResultKey(parts: {
   /** The problems reading the inputs gave (the env_file's). */
   problems: readonly Problem[];
   digestKey: Uint8Array;
+  /**
+   * The values digests already made within one catalog load under this same `env` and `digestKey`, by the names' JSON
+   * (modules without an env_file share both); filled as they are made. Never shared across envs, keys or loads.
+   */
+  valueDigests?: Map<string, string>;
 }): string {
-  const values = createHmac("sha256", parts.digestKey)
-    .update(JSON.stringify(parts.names.map((n) => [n, parts.env[n] ?? null])))
-    .digest("hex");
+  const memoKey = parts.valueDigests && JSON.stringify(parts.names);
+  let values = memoKey === undefined ? undefined : parts.valueDigests?.get(memoKey);
+  if (values === undefined) {
+    values = createHmac("sha256", parts.digestKey)
+      .update(JSON.stringify(parts.names.map((n) => [n, parts.env[n] ?? null])))
+      .digest("hex");
+    if (memoKey !== undefined) parts.valueDigests?.set(memoKey, values);
+  }
   return createHash("sha256")
     .update(
       JSON.stringify([

@@ -159,6 +159,7 @@ export async function loadModules(
   const validateOptions = { strict: options.strict, envFileDirs: options.envFileDirs };
   // A Compose file named by several modules is read (and so parsed) once per load.
   const composeFiles = new Map<string, Uint8Array | Problem>();
+  const memo: LoadMemo = { valueDigests: new Map() };
   for (const r of read) {
     if (r.problem) problems.push(r.problem);
     if (!r.source) continue;
@@ -166,7 +167,8 @@ export async function loadModules(
     const hit =
       cached &&
       key &&
-      ((await cachedComposeResult(r.source, key, cached.cache, { ...options, env }, composeFiles)) ?? cachedResult(r.source, key, cached));
+      ((await cachedComposeResult(r.source, key, cached.cache, { ...options, env }, composeFiles, memo)) ??
+        cachedResult(r.source, key, cached));
     if (hit) {
       problems.push(...hit.problems);
       sources.push(r.source);
@@ -231,6 +233,14 @@ function cachedResult(src: ManifestSource, key: string, cached: CacheUse): { res
   return hit && hit.file === src.file ? { result: hit, problems: [] } : undefined;
 }
 
+/** What the cache lookups of one load's Compose-sourced modules share; made within one `loadModules` call only. */
+interface LoadMemo {
+  /** The interpolation environment of a module without an env_file: the load's environment, the same for each. */
+  plain?: { env: Record<string, string | undefined>; problem?: Problem };
+  /** composeResultKey's digests of the values of variables under `plain.env` (see its `valueDigests`). */
+  valueDigests: Map<string, string>;
+}
+
 /**
  * The stored result of a Compose-sourced manifest whose inputs are all unchanged: its Compose files are read again
  * (shared within the load) and its env_file, and the result is looked up under the key of what they hold now.
@@ -241,10 +251,15 @@ async function cachedComposeResult(
   cache: ManifestCache,
   options: LoadOptions,
   shared: Map<string, Uint8Array | Problem>,
+  memo: LoadMemo,
 ): Promise<{ result: ManifestResult; problems: Problem[] } | undefined> {
   const inputs = cache.getCompose(key);
   if (!wellFormed(inputs)) return undefined;
-  const interpolation = await readInterpolationEnv(src, inputs.envFile, options.env ?? {}, options.envFileDirs ?? []);
+  const interpolate = (envFile: string | undefined) => readInterpolationEnv(src, envFile, options.env ?? {}, options.envFileDirs ?? []);
+  // Without an env_file the environment is the load's own (no file read, no problem possible), so it is made once.
+  const plain = inputs.envFile === undefined;
+  if (plain && !memo.plain) memo.plain = await interpolate(undefined);
+  const interpolation = plain && memo.plain ? memo.plain : await interpolate(inputs.envFile);
   const read = new Map<string, Uint8Array | Problem>();
   for (const f of inputs.files) {
     const got = shared.get(f) ?? (await readComposeFile(f));
@@ -260,6 +275,7 @@ async function cachedComposeResult(
     names: inputs.names,
     problems,
     digestKey: cache.digestKey,
+    ...(plain ? { valueDigests: memo.valueDigests } : {}),
   });
   const hit = cache.get(resultKey);
   return hit && hit.file === src.file ? { result: hit, problems } : undefined;

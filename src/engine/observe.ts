@@ -4,7 +4,7 @@ import { imageSeg, requestJson } from "./dial.js";
 import { isEngineError } from "./errors.js";
 import { inspectContainer, toObservedImageConfig } from "./inspect-container.js";
 import { LABEL } from "./labels.js";
-import { COMPOSE_LABEL, matchAdoption, type Adoption } from "../plan/adoption.js";
+import { adoptionMatcher, COMPOSE_LABEL, type Adoption, type AdoptionRule } from "../plan/adoption.js";
 import type { ObservedContainer, ObservedImageConfig, ObservedNetwork, ObservedState, ObservedVolume } from "../plan/observed-state.js";
 import { arrayOf, nullish, object, readReply, recordOf, str } from "./reply-shape.js";
 import { labelledListQuery, listContainersQuery } from "./requests.js";
@@ -60,15 +60,16 @@ export async function observe(
     observeVolumes(engine, project, adoption, signal),
     observeNetworks(engine, project, signal),
   ]);
+  const match = adoption && adoptionMatcher(adoption);
   const listed = readReply(readList, list, "list containers").filter(
-    (c) => c.Labels?.[LABEL.project] === project || (adoption !== undefined && matchAdoption(c.Labels ?? {}, adoption) !== undefined),
+    (c) => c.Labels?.[LABEL.project] === project || (match !== undefined && match(c.Labels ?? {}) !== undefined),
   );
   const inspected = await mapLimit(listed, opts.concurrency ?? 16, async (l) => {
     const held = onHeld && ((h: HeldValues) => onHeld(l.Id, h));
-    if (!adoption || matchAdoption(l.Labels ?? {}, adoption) === undefined) return inspectContainer(engine, l.Id, signal, undefined, held);
+    if (!match || match(l.Labels ?? {}) === undefined) return inspectContainer(engine, l.Id, signal, undefined, held);
     // Compose-created: its config is compared only while platformctl has not recreated it (no spec hash of its own).
     const own = l.Labels?.[LABEL.specHash] !== undefined;
-    return adopted(await inspectContainer(engine, l.Id, signal, own ? undefined : configKey, held), adoption);
+    return adopted(await inspectContainer(engine, l.Id, signal, own ? undefined : configKey, held), match);
   });
   const containers = inspected
     .filter((c): c is ObservedContainer => c !== null && (c.labels[LABEL.project] === project || c.compose !== undefined))
@@ -89,8 +90,11 @@ export async function observe(
  * A Compose-created container as the module owning its service sees it (platformctl's own labels win once it has
  * recreated it); null when its labels no longer match.
  */
-function adopted(c: ObservedContainer | null, adoption: Adoption): ObservedContainer | null {
-  const rule = c && matchAdoption(c.labels, adoption);
+function adopted(
+  c: ObservedContainer | null,
+  match: (labels: Readonly<Record<string, string>>) => AdoptionRule | undefined,
+): ObservedContainer | null {
+  const rule = c && match(c.labels);
   if (!c || !rule) return null;
   return {
     ...c,

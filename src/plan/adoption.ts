@@ -70,10 +70,27 @@ export function adoptionOf(catalog: readonly Module[], project: string): Adoptio
 
 /** The rule a container's labels match, when Compose created it for a service of the catalog (never a one-off). */
 export function matchAdoption(labels: Readonly<Record<string, string>>, adoption: Adoption): AdoptionRule | undefined {
-  const cp = labels[COMPOSE_LABEL.project];
-  const svc = labels[COMPOSE_LABEL.service];
-  if (cp === undefined || svc === undefined || labels[COMPOSE_LABEL.oneoff] === "True") return undefined;
-  return adoption.rules.find((r) => r.composeProject === cp && r.service === svc);
+  return adoptionMatcher(adoption)(labels);
+}
+
+/**
+ * `matchAdoption` over one `adoption` for many containers: the rules indexed once by Compose project and service (the
+ * first rule for a pair wins, as a search of the list would find it), so matching every container an engine lists is
+ * not a scan of every rule each. The index is a snapshot: build a new matcher when the rules change.
+ */
+export function adoptionMatcher(adoption: Adoption): (labels: Readonly<Record<string, string>>) => AdoptionRule | undefined {
+  const byProject = new Map<string, Map<string, AdoptionRule>>();
+  for (const r of adoption.rules) {
+    const byService = byProject.get(r.composeProject) ?? new Map<string, AdoptionRule>();
+    byProject.set(r.composeProject, byService);
+    if (!byService.has(r.service)) byService.set(r.service, r);
+  }
+  return (labels) => {
+    const cp = labels[COMPOSE_LABEL.project];
+    const svc = labels[COMPOSE_LABEL.service];
+    if (cp === undefined || svc === undefined || labels[COMPOSE_LABEL.oneoff] === "True") return undefined;
+    return byProject.get(cp)?.get(svc);
+  };
 }
 
 /** Recreate causes after which the replacement has the config the old container had, so Compose's config-hash still holds. */

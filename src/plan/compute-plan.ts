@@ -4,7 +4,7 @@ import type { ObservedContainer, ObservedState } from "./observed-state.js";
 import { canonicalJson, sha256Hex } from "./canonical-json.js";
 import { changedFields, moduleSpecs } from "./desired-spec.js";
 import { resourceName } from "./unit-name.js";
-import { compareAdopted, composeProjectOf, isAdopted, type DesiredDigests } from "./adoption.js";
+import { compareAdopted, composeProjectOf, isAdopted, type AdoptionComparison, type DesiredDigests } from "./adoption.js";
 import type { Action, Drift, ModulePlan, Plan } from "./plan.js";
 import { PLAN_FORMAT_VERSION } from "./plan-vocabulary.js";
 
@@ -99,6 +99,7 @@ function planService(
   containers: ObservedContainer[],
   inputs: PlanInputs,
   specs: ReturnType<typeof moduleSpecs>,
+  judged: Judgements,
 ): { drift: Drift[]; actions: Action[]; warnings: string[] } {
   const drift: Drift[] = [];
   const actions: Action[] = [];
@@ -169,7 +170,7 @@ function planService(
     recreate = true;
   }
   if (adopted) {
-    const r = judgeAdopted(m, s, c, inputs);
+    const r = judgeAdopted(m, s, c, inputs, judged);
     if (r.unknown.length)
       warnings.push(
         `service ${s.name}: ${r.unknown.join(", ")} of the Compose-created container ${c.name} could not be compared (a \${VAR} value or the image is not available here)`,
@@ -296,8 +297,23 @@ function planService(
   return { drift, actions, warnings };
 }
 
+/**
+ * Each adopted container's comparison with its service, made once per `computePlan` call: planning and the plan's
+ * fingerprint judge the same containers against the same inputs. Scoped to one call (never module-level), so a
+ * comparison can never outlive the inputs it was made from; an entry is reused only for the same module and service.
+ */
+type Judgements = Map<ObservedContainer, { m: Module; s: Service; result: AdoptionComparison }>;
+
 /** Compares an adopted container's inspected config with its service; unknown everything when it was not observed. */
-function judgeAdopted(m: Module, s: Service, c: ObservedContainer, inputs: PlanInputs): { changed: string[]; unknown: string[] } {
+function judgeAdopted(m: Module, s: Service, c: ObservedContainer, inputs: PlanInputs, judged?: Judgements): AdoptionComparison {
+  const known = judged?.get(c);
+  if (known && known.m === m && known.s === s) return known.result;
+  const result = compareAdoptedOf(m, s, c, inputs);
+  judged?.set(c, { m, s, result });
+  return result;
+}
+
+function compareAdoptedOf(m: Module, s: Service, c: ObservedContainer, inputs: PlanInputs): AdoptionComparison {
   if (!c.config) return { changed: ["(unknown: the container's config was not observed)"], unknown: [] };
   const desired = inputs.adoptionDigests?.[`${m.name}/${s.name}`] ?? {
     environment: Object.fromEntries(Object.keys(s.environment).map((k) => [k, null])),
@@ -370,6 +386,7 @@ export function computePlan(inputs: PlanInputs): Plan {
   const declared = new Map(inputs.catalog.map((m) => [m.name, m]));
   const selected = inputs.selected?.length ? new Set(inputs.selected) : undefined;
   const plans: ModulePlan[] = [];
+  const judged: Judgements = new Map();
 
   for (const m of inputs.catalog) {
     if (selected && !selected.has(m.name)) continue;
@@ -385,6 +402,7 @@ export function computePlan(inputs: PlanInputs): Plan {
         containers.filter((c) => c.service === s.name),
         inputs,
         specs,
+        judged,
       );
       drift.push(...r.drift);
       actions.push(...r.actions);
@@ -431,9 +449,10 @@ export function computePlan(inputs: PlanInputs): Plan {
     });
   }
 
-  const fingerprint = planFingerprint(
+  const fingerprint = fingerprintOf(
     inputs,
     plans.map((p) => p.name),
+    judged,
   );
   return {
     format_version: PLAN_FORMAT_VERSION,
@@ -453,13 +472,17 @@ export function computePlan(inputs: PlanInputs): Plan {
  * on. Time is excluded.
  */
 export function planFingerprint(inputs: PlanInputs, moduleNames: readonly string[]): string {
+  return fingerprintOf(inputs, moduleNames, new Map());
+}
+
+function fingerprintOf(inputs: PlanInputs, moduleNames: readonly string[], judged: Judgements): string {
   const names = new Set(moduleNames);
   const byName = new Map(inputs.catalog.map((m) => [m.name, m]));
   /** An adopted container's comparison with its service: what the plan judged it on, beyond its id and state. */
   const adoptedJudgement = (c: ObservedContainer) => {
     const m = byName.get(c.module);
     const s = m?.services.find((x) => x.name === c.service);
-    return m && s ? judgeAdopted(m, s, c, inputs) : null;
+    return m && s ? judgeAdopted(m, s, c, inputs, judged) : null;
   };
   const modules = inputs.catalog
     .filter((m) => names.has(m.name))

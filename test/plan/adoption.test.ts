@@ -10,7 +10,7 @@ import {
   matchAdoption,
   type DesiredDigests,
 } from "../../src/plan/adoption.js";
-import { computePlan } from "../../src/plan/compute-plan.js";
+import { computePlan, planFingerprint } from "../../src/plan/compute-plan.js";
 import type { Module, Service } from "../../src/manifest/module.js";
 import type { ObservedConfig, ObservedContainer, ObservedImageConfig } from "../../src/plan/observed-state.js";
 import { aModule, aService, anObservedContainer, anObservedState, IMAGE_ID, planInputs } from "../helpers/plan-data.js";
@@ -357,6 +357,34 @@ describe("the plan of an adopted container", () => {
     expect(a.fingerprint).not.toBe(b.fingerprint);
     expect(withValues("first").fingerprint).toBe(a.fingerprint);
     expect(JSON.stringify(a)).not.toContain(desiredDigests(STORE, { STORE_TOKEN: "first" }, lasting).environment.TOKEN as string);
+  });
+
+  it("fingerprints a plan with the comparisons it planned on: the same fingerprint planFingerprint computes on its own", () => {
+    const inputs = planInputs(
+      [store, init],
+      {
+        ...anObservedState([
+          adopted(store, "store", { config: composeConfig({ user: "1000" }, "rotated") }),
+          adopted(store, "store", { id: "b".repeat(64), name: "p_store_2", config: composeConfig() }),
+          adopted(init, "init", {
+            config: initConfig,
+            status: "exited",
+            running: false,
+            exitCode: 1,
+            finishedAt: "2026-11-22T10:00:01.000Z",
+          }),
+        ]),
+        imageConfigs: { [TEST_IMAGE]: IMAGE },
+      },
+      { adoptionDigests: digests },
+    );
+    const p = computePlan(inputs);
+    expect(p.modules.map((m) => m.drift.map((d) => d.kind))).toEqual([
+      ["container.duplicate", "config.changed"],
+      ["container.state.exited_success"],
+    ]);
+    expect(p.fingerprint).toBe(planFingerprint(inputs, ["store", "init"]));
+    expect(p.fingerprint).not.toBe(planFingerprint({ ...inputs, adoptionDigests: {} }, ["store", "init"]));
   });
 
   it("reports an adopted container whose config was not observed as changed, never as in sync", () => {
