@@ -309,6 +309,40 @@ describe("the maintenance lane on a 3-node Swarm: a pinned store updated in plac
     noSecretIn(r.stdout, r.stderr, JSON.stringify(records));
   }, 240_000);
 
+  it("masks a rotated secret's old value on rollback to the previous spec: the failing update prints what the old spec stored, and neither value shows in its output or the audit", async () => {
+    // The previous test's manual rollback settles first: a plan taken while Swarm still moves would be stale at apply.
+    await eventually(async () => expect((await service()).UpdateStatus?.State).toBe("rollback_completed"), { timeoutMs: 60_000 });
+    // Version 6 stores the password it was given in the volume; version 7, run with a rotated password, prints it and fails.
+    await writeStore("6", "echo token=$$STORE_PASSWORD > /data/seen; exec sleep 100000");
+    const stored = await planAndBackup("stores-token");
+    const v6 = await cli(["apply", "--module", "store", "--plan", stored.plan, ...GATE, "--backup-ref", stored.ref, "--json"]);
+    expect(v6.code, v6.stdout + v6.stderr).toBe(0);
+    expect(await execIn((await running()).container, ["cat", "/data/seen"])).toBe(`token=${PASSWORD}\n`);
+    const rotated = `${PASSWORD}-rotated-Hw61`;
+    const kept = env;
+    env = { ...env, STORE_PASSWORD: rotated };
+    try {
+      await writeStore("7", "cat /data/seen; echo new=$$STORE_PASSWORD; exit 3");
+      const { plan, ref } = await planAndBackup("rotated");
+      const r = await cli(["apply", "--module", "store", "--plan", plan, ...GATE, "--backup-ref", ref]);
+      expect(r.code, r.stdout + r.stderr).toBe(1);
+      expect(r.stdout + r.stderr).toContain("rolled back: the previous version of store runs again");
+      // The failed version's last lines are shown, masked: the old value it read from the volume and the new one.
+      expect(r.stdout + r.stderr).toContain("token=***");
+      expect(r.stdout + r.stderr).toContain("new=***");
+      const audit = await readFile(path.join(env.STATE_DIR as string, "audit.jsonl"), "utf8");
+      for (const text of [r.stdout, r.stderr, audit]) {
+        expect(text).not.toContain(PASSWORD); // the old value, held by the previous spec (and a prefix of the new one)
+        expect(text).not.toContain(rotated);
+      }
+    } finally {
+      env = kept;
+    }
+    await eventually(async () => expect((await service()).UpdateStatus?.State).toBe("rollback_completed"), { timeoutMs: 30_000 });
+    const { task } = await running();
+    expect(task.Spec.ContainerSpec.Env).toContain(`STORE_PASSWORD=${PASSWORD}`);
+  }, 300_000);
+
   it("refuses a maintenance update of a pinned stateful one-shot (a job's spec update would run it at once) and changes nothing", async () => {
     const writeInit = (version: string) =>
       writeFile(
