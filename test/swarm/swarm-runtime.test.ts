@@ -1,6 +1,6 @@
 // The Swarm runtime on a real 3-node Swarm (scripts/swarm.sh: 1 manager, 2 workers as Docker-in-Docker containers).
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -376,5 +376,44 @@ describe("the Swarm runtime on a 3-node Swarm", () => {
     }
     expect(await versions()).toEqual(before);
     expect(await allTasks()).toBe(tasksBefore);
+  });
+  it("recreates a service whose name is exactly Swarm's 63 characters: the replacement's longer -next name is only looked up, never created", async () => {
+    const project = testProject("swarm-63");
+    const service = `s${"x".repeat(63 - project.length - "_m63_".length - 1)}`;
+    const canonical = `${project}_m63_${service}`;
+    expect(canonical).toHaveLength(63);
+    const catalog = aCatalog("m63", { expected: "running", command: ["sleep", "100000"] });
+    const yaml = path.join(catalog, "m63", "module.yaml");
+    const rename = (text: string) => text.replace("    m63:", `    ${service}:`);
+    writeFileSync(yaml, rename(readFileSync(yaml, "utf8")));
+    const first = await cli(catalog, project, ["apply", "--module", "m63"]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    writeFileSync(yaml, readFileSync(yaml, "utf8").replace('"100000"', '"100001"'));
+    const u = new URL(dockerHost.replace("tcp://", "http://"));
+    const proxy = await startRecordingProxy({ target: { host: u.hostname, port: Number(u.port) }, tcp: true });
+    try {
+      const r = await runCli(["--runtime", "swarm", "--project", project, "--modules-dir", catalog, "apply", "--module", "m63", "--json"], {
+        DOCKER_HOST: proxy.dockerHost,
+        STATE_DIR: path.join(work, `state-${project}`),
+        PLATFORMCTL_RUNTIME: undefined,
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect((JSON.parse(r.stdout) as { actions: { type: string }[] }).actions.map((a) => a.type)).toEqual(["recreate", "start"]);
+      // The replacement is staged in memory under `-next` (68 characters; only looked up, as a stray of an earlier
+      // run would be) and created under the checked name only.
+      const creates = proxy
+        .sent()
+        .split(/(?=POST |GET |DELETE |PUT |HEAD )/)
+        .filter((q) => q.startsWith("POST /v1.41/services/create"));
+      expect(creates).toHaveLength(1);
+      expect(creates[0]).toContain(`"Name":"${canonical}"`);
+      expect(proxy.requests.filter((q) => q.url.includes(`${canonical}-next`) && q.method !== "GET")).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+    const services = (await manager.listServices({ filters: { label: [`dev.platformctl.project=${project}`] } })) as {
+      Spec: { Name: string; TaskTemplate: { ContainerSpec: { Args?: string[] } } };
+    }[];
+    expect(services.map((x) => [x.Spec.Name, x.Spec.TaskTemplate.ContainerSpec.Args])).toEqual([[canonical, ["sleep", "100001"]]]);
   });
 });

@@ -6,7 +6,12 @@ import { scratchOf, unitName } from "../../plan/unit-name.js";
 /** Swarm's limit on a service name (a DNS label). */
 export const SERVICE_NAME_MAX = 63;
 
-/** Refuses `module` under `project` when the service name (`unitName`) of one of its services is longer than Swarm allows. */
+/**
+ * Refuses `module` under `project` when the service name (`unitName`) of one of its services is longer than Swarm allows.
+ * That is the longest name a service is created under: a recreate's `-next` replacement (5 characters more) is staged
+ * in memory and created under the canonical name (swarm-runtime.ts), and the maintenance lane updates in place (no
+ * `-previous` service).
+ */
 export function assertServiceNames(project: string, module: Module): void {
   const long = module.services.map((s) => unitName(project, module.name, s.name)).find((n) => n.length > SERVICE_NAME_MAX);
   if (long === undefined) return;
