@@ -310,8 +310,16 @@ describe("the maintenance lane on a 3-node Swarm: a pinned store updated in plac
   }, 240_000);
 
   it("masks a rotated secret's old value on rollback to the previous spec: the failing update prints what the old spec stored, and neither value shows in its output or the audit", async () => {
-    // The previous test's manual rollback settles first: a plan taken while Swarm still moves would be stale at apply.
-    await eventually(async () => expect((await service()).UpdateStatus?.State).toBe("rollback_completed"), { timeoutMs: 60_000 });
+    // The previous test's manual rollback settles first: a plan taken while Swarm still moves (its rollback, the
+    // interrupted version's tasks shutting down) would be stale at apply.
+    await eventually(
+      async () => {
+        expect((await service()).UpdateStatus?.State).toBe("rollback_completed");
+        const moving = (await tasks()).filter((t) => (t.DesiredState === "running") !== (t.Status.State === "running"));
+        expect(moving.filter((t) => !["shutdown", "complete", "failed", "rejected", "orphaned"].includes(t.Status.State))).toEqual([]);
+      },
+      { timeoutMs: 60_000 },
+    );
     // Version 6 stores the password it was given in the volume; version 7, run with a rotated password, prints it and fails.
     await writeStore("6", "echo token=$$STORE_PASSWORD > /data/seen; exec sleep 100000");
     const stored = await planAndBackup("stores-token");
