@@ -17,6 +17,8 @@ const docker = new Docker();
 const AUTO_APPLY = path.join(REPO, "workflows/platformctl-auto-apply.yml");
 const PLAN = path.join(REPO, "workflows/platformctl-plan.yml");
 const PLAN_FILE = path.join(REPO, "plan.json");
+/** Where a maintenance dispatch's backup step writes the backup ref in the checkout (the workflow reads it back). */
+const MAINTENANCE_BACKUP_FILE = path.join(REPO, "maintenance-backup.txt");
 
 /**
  * The set-up step installs dependencies, the engine and the test image (`bash scripts/setup.sh`); the suite runs after
@@ -61,12 +63,15 @@ const state = async (name: string) => (await docker.getContainer(name).inspect()
 
 beforeAll(async () => {
   if (existsSync(PLAN_FILE)) throw new Error(`${PLAN_FILE} exists: the workflow writes plan.json in the checkout; move it away first`);
+  if (existsSync(MAINTENANCE_BACKUP_FILE))
+    throw new Error(`${MAINTENANCE_BACKUP_FILE} exists: a maintenance dispatch writes it in the checkout; move it away first`);
   const realNpx = (await exec("bash", ["-c", "command -v npx"])).stdout.trim();
   shim = await npxShim(REPO, realNpx);
 });
 
 afterEach(async () => {
   await rm(PLAN_FILE, { force: true });
+  await rm(MAINTENANCE_BACKUP_FILE, { force: true });
 });
 
 afterAll(async () => {
