@@ -168,6 +168,11 @@ export const ERROR_CODES = {
     meaning: "The backup catalog in STATE_DIR cannot be read; nothing is judged or recorded against it.",
     exit: "error",
   },
+  "backup.catalog_write_failed": {
+    meaning:
+      "A line cannot be appended to the backup catalog in STATE_DIR (not a regular file, no space, no permission); a backup's archive is kept and `backup import` records it.",
+    exit: "error",
+  },
   "backup.checksum_mismatch": {
     meaning: "The archive is in the catalog with another size or sha256: it changed since it was recorded.",
     exit: "error",

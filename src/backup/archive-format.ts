@@ -1,5 +1,5 @@
 // Backup archive format 1: how platformctl writes an archive (its manifest first, then volumes, binds and dump) and reads one back.
-import { createReadStream, createWriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { PassThrough, type Readable, pipeline as pipelineCb } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -9,6 +9,7 @@ import { z } from "zod";
 import { PlatformError } from "../errors.js";
 import { BACKUP_METHODS } from "../manifest/vocabulary.js";
 import { parseBackupName } from "../policy/parse-backup-name.js";
+import { readFailure, readRegularStream } from "../state/read-regular-file.js";
 
 /*
  * The archive: a gzip of a tar whose entries are, in this order,
@@ -94,7 +95,7 @@ export async function writeBackupArchive(file: string, manifest: ArchiveManifest
     if (manifest.dump) {
       if (!sources.dumpFile) throw new Error(`archive-format: manifest names ${manifest.dump.entry} but no dump file was given`);
       const size = (await stat(sources.dumpFile)).size;
-      await addEntry(pack, { name: manifest.dump.entry, type: "file", mode: 0o600, size, mtime }, createReadStream(sources.dumpFile));
+      await addEntry(pack, { name: manifest.dump.entry, type: "file", mode: 0o600, size, mtime }, readRegularStream(sources.dumpFile));
     }
     pack.finalize();
   };
@@ -217,12 +218,13 @@ function invalid(file: string, problem: string, cause?: unknown): PlatformError 
 /** Reads `file` as gzip then tar; a read or format failure becomes `backup.archive_invalid` naming the file. */
 function openEntries(file: string): { extract: Extract; failure: (e: unknown) => PlatformError } {
   const extract = tar.extract();
-  pipelineCb(createReadStream(file), createGunzip(), extract, () => undefined); // errors surface in the iteration
+  pipelineCb(readRegularStream(file), createGunzip(), extract, () => undefined); // errors surface in the iteration
   const failure = (e: unknown): PlatformError => {
     if (e instanceof PlatformError) return e;
     const err = e as NodeJS.ErrnoException;
     if (err.code === "Z_DATA_ERROR" || err.code === "Z_BUF_ERROR") return invalid(file, `not a gzip stream (${err.message})`, e);
-    if (err.code === "ENOENT" || err.code === "EACCES" || err.code === "EISDIR") return invalid(file, `cannot read it (${err.code})`, e);
+    if (err.code === "ENOENT" || err.code === "EACCES" || err.code === "EISDIR" || err.code === "EFTYPE")
+      return invalid(file, `cannot read it (${readFailure(e)})`, e);
     return invalid(file, `not a complete tar archive (${err.message})`, e);
   };
   return { extract, failure };

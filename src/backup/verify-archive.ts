@@ -1,7 +1,7 @@
 // Reads a backup archive to its end (gzip, then tar headers) and reports what it holds: the structural evidence for a backup the catalog does not know.
-import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import type { ArchiveFacts } from "../policy/policy.js";
+import { readFailure, readRegularStream } from "../state/read-regular-file.js";
 
 const BLOCK = 512;
 /** Entries counted at most; an archive holding more is still read to its end. */
@@ -145,7 +145,7 @@ export async function verifyArchive(file: string, signal?: AbortSignal): Promise
 
   try {
     const gunzip = createGunzip();
-    const source = createReadStream(file, { signal });
+    const source = readRegularStream(file, signal);
     source.on("error", (e) => gunzip.destroy(e));
     for await (const chunk of source.pipe(gunzip)) {
       if (!ended && problem === undefined) feed(chunk as Buffer);
@@ -156,7 +156,7 @@ export async function verifyArchive(file: string, signal?: AbortSignal): Promise
     problem ??=
       err.code === "Z_DATA_ERROR" || err.code === "Z_BUF_ERROR"
         ? `not a readable gzip stream (${err.message})`
-        : `cannot read it (${err.code ?? err.message})`;
+        : `cannot read it (${err.code ? readFailure(e) : err.message})`;
   }
   if (problem === undefined && !ended) {
     problem =

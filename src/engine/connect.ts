@@ -1,6 +1,6 @@
 // Connects to the Docker engine named by DOCKER_HOST (unix or tcp, optionally TLS), pinned to API v1.41.
 import DockerModem from "docker-modem";
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -60,12 +60,28 @@ export interface EngineOptions {
 export type ReadFile = (path: string) => Buffer;
 
 /**
+ * A TLS file's bytes, synchronously (the engine client is made synchronously; three small files), opened
+ * non-blocking and read only when its own descriptor's stat says it is a regular file: a blocking open of a FIFO
+ * would wait for a writer forever on the main thread, where no signal handler can run. Anything else fails with
+ * code `EFTYPE` (the code `src/state/read-regular-file.ts` gives the same refusal).
+ */
+function readRegularFileSync(file: string): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error(`${file} is not a regular file`), { code: "EFTYPE" });
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Dockerode options for the engine `env` names (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH), following the
  * docker CLI: unset -> the local socket; `unix:///path`; `tcp://host[:port]` (port 2375, or 2376 with TLS).
  * TLS is on when DOCKER_TLS_VERIFY is non-empty; it reads ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH
  * (default `~/.docker`) through `readFile`, the only I/O here.
  */
-export function engineOptions(env: Record<string, string | undefined>, readFile: ReadFile = readFileSync): EngineOptions {
+export function engineOptions(env: Record<string, string | undefined>, readFile: ReadFile = readRegularFileSync): EngineOptions {
   const host = env.DOCKER_HOST ?? "";
   const base = {
     host: undefined,
@@ -128,7 +144,9 @@ export function engineOptions(env: Record<string, string | undefined>, readFile:
     try {
       return readFile(path);
     } catch (e) {
-      throw new UsageError("engine.tls_config", `Cannot read the TLS file ${path} for ${endpoint}`, {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === "EFTYPE" ? "not a regular file" : (code ?? "error");
+      throw new UsageError("engine.tls_config", `Cannot read the TLS file ${path} for ${endpoint} (${why})`, {
         cause: e,
         hint: "Set DOCKER_CERT_PATH to the directory holding ca.pem, cert.pem and key.pem, or unset DOCKER_TLS_VERIFY.",
       });
@@ -163,7 +181,7 @@ function socketAgent(): http.Agent {
 }
 
 /** Creates the engine client for `env` (normally `process.env`); connects lazily, so call `ping()` to check. */
-export function connectEngine(env: Record<string, string | undefined>, readFile: ReadFile = readFileSync): Engine {
+export function connectEngine(env: Record<string, string | undefined>, readFile: ReadFile = readRegularFileSync): Engine {
   const { endpoint, dockerode } = engineOptions(env, readFile);
   // The types lack `agent`/`pathPrefix`; docker-modem reads them.
   const modem = new DockerModem(dockerode as unknown as DockerModem.ConstructorOptions);

@@ -1,9 +1,8 @@
 // The backup catalog (STATE_DIR/backup-catalog.jsonl): one JSON line per backup platformctl made (size, sha256), and one per restore verification.
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { appendFile } from "node:fs/promises";
 import path from "node:path";
-import { readRegularFile } from "./read-regular-file.js";
+import { PlatformError } from "../errors.js";
+import { appendRegularFile, readFailure, readRegularFile, readRegularStream } from "./read-regular-file.js";
 
 export const BACKUP_CATALOG_FILE = "backup-catalog.jsonl";
 
@@ -133,16 +132,42 @@ export function latestVerification(
 
 /** Appends one verification line (mode 0600 when the catalog is created). */
 export async function appendBackupVerification(stateDir: string, verification: BackupVerification): Promise<void> {
-  await appendFile(path.join(stateDir, BACKUP_CATALOG_FILE), `${JSON.stringify(verification)}\n`, { mode: 0o600 });
+  await appendLine(
+    stateDir,
+    verification,
+    `The ${verification.outcome} verification of ${verification.file} was not recorded.`,
+    (catalog) =>
+      `Make ${catalog} a writable regular file, then verify again (platformctl restore ${verification.module} --from ${verification.file} --verify).`,
+  );
 }
 
 /** Appends one entry (mode 0600 when the catalog is created). */
 export async function appendBackupCatalog(stateDir: string, entry: BackupCatalogEntry): Promise<void> {
-  await appendFile(path.join(stateDir, BACKUP_CATALOG_FILE), `${JSON.stringify(entry)}\n`, { mode: 0o600 });
+  await appendLine(
+    stateDir,
+    entry,
+    `The archive ${entry.file} is written and kept, but not recorded in the catalog.`,
+    (catalog) => `Make ${catalog} a writable regular file, then record the archive: platformctl backup import ${entry.file}`,
+  );
 }
 
+/** Appends one JSON line; a failure (a FIFO or device in its place, no space, no permission) is `backup.catalog_write_failed`. */
+async function appendLine(stateDir: string, line: object, detail: string, hint: (catalog: string) => string): Promise<void> {
+  const catalog = path.join(stateDir, BACKUP_CATALOG_FILE);
+  try {
+    await appendRegularFile(catalog, `${JSON.stringify(line)}\n`, 0o600);
+  } catch (e) {
+    throw new PlatformError("backup.catalog_write_failed", `cannot append to the backup catalog ${catalog} (${readFailure(e)})`, {
+      detail,
+      hint: hint(catalog),
+      cause: e,
+    });
+  }
+}
+
+/** The file's SHA-256 in hex; a FIFO or device fails with `EFTYPE` instead of blocking (`readRegularStream`). */
 export async function sha256File(file: string): Promise<string> {
   const h = createHash("sha256");
-  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  for await (const chunk of readRegularStream(file)) h.update(chunk as Buffer);
   return h.digest("hex");
 }

@@ -1,7 +1,8 @@
 // STATE_DIR/verify-scratch/: the throwaway projects `restore --verify` runs are using, so one killed by SIGKILL is swept by the next.
-import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { readRegularFile } from "./read-regular-file.js";
 
 const DIR = "verify-scratch";
 
@@ -42,9 +43,9 @@ export async function abandonedScratch(stateDir: string): Promise<AbandonedScrat
   for (const name of names) {
     let owner: ScratchOwner;
     try {
-      owner = JSON.parse(await readFile(path.join(stateDir, DIR, name), "utf8")) as ScratchOwner;
+      owner = JSON.parse((await readRegularFile(path.join(stateDir, DIR, name))).toString("utf8")) as ScratchOwner;
     } catch {
-      continue; // unreadable: left alone (see above)
+      continue; // unreadable (a FIFO too, refused without blocking): left alone (see above)
     }
     if (owner.host !== os.hostname() || !Number.isInteger(owner.pid)) continue;
     if (!alive(owner.pid)) out.push({ name, module: typeof owner.module === "string" ? owner.module : undefined });

@@ -1,4 +1,5 @@
 // Archive format 1 with plain data (no engine): the writer's layout entry by entry, the reader API, and legacy archives.
+import { execFileSync } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -16,6 +17,7 @@ import {
   volumeTar,
   writeBackupArchive,
 } from "../../src/backup/archive-format.js";
+import { verifyArchive } from "../../src/backup/verify-archive.js";
 import { PlatformError } from "../../src/errors.js";
 
 let dir: string;
@@ -224,6 +226,18 @@ describe("reading an archive", () => {
       { name: "./", type: "directory", mode: 0o755, uid: 0, gid: 0, linkname: null, body: "" },
       { name: "./users", type: "file", mode: 0o600, uid: 0, gid: 0, linkname: null, body: "admin:$2y$hash\n" },
     ]);
+  });
+
+  it("refuses a FIFO where an archive belongs as not a regular file, without blocking on its open (manifest, volume, dump, verify)", async () => {
+    const fifo = path.join(dir, "fifo-20260517T010847Z.tar.gz");
+    execFileSync("mkfifo", [fifo]);
+    const e = await readBackupManifest(fifo).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(PlatformError);
+    expect((e as PlatformError).code).toBe("backup.archive_invalid");
+    expect((e as PlatformError).message).toBe(`${fifo} is not a platformctl backup archive: cannot read it (not a regular file)`);
+    expect(await codeOf(entriesOf(volumeTar(fifo, "store-data")))).toBe("backup.archive_invalid");
+    expect(await codeOf(entriesOf(dumpStream(fifo)))).toBe("backup.archive_invalid");
+    expect(await verifyArchive(fifo)).toMatchObject({ complete: false, problem: "cannot read it (not a regular file)" });
   });
 
   it("refuses, with backup.archive_invalid, a file that is not gzip, a gzip that is not tar, and a tar holding no backup", async () => {

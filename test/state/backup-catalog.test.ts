@@ -1,4 +1,5 @@
 // The backup catalog on disk: entries and verification lines, read back by today's reader and by one that knows only entries.
+import { execFileSync } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,8 +10,10 @@ import {
   BACKUP_CATALOG_FILE,
   latestVerification,
   readBackupCatalog,
+  sha256File,
   type BackupVerification,
 } from "../../src/state/backup-catalog.js";
+import { PlatformError } from "../../src/errors.js";
 
 let dir: string;
 beforeEach(async () => {
@@ -30,6 +33,28 @@ const verification = (over: Partial<BackupVerification> = {}): BackupVerificatio
   outcome: "passed",
   scratch_project: "0verify-1xab12cd-p",
   ...over,
+});
+
+describe("a FIFO in the backup catalog's place, or hashed as a backup", () => {
+  it("appends neither an entry nor a verification to a FIFO: backup.catalog_write_failed naming it as not a regular file, never blocking", async () => {
+    const catalog = path.join(dir, BACKUP_CATALOG_FILE);
+    execFileSync("mkfifo", [catalog]);
+    for (const append of [() => appendBackupCatalog(dir, entry), () => appendBackupVerification(dir, verification())]) {
+      const e = await append().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(PlatformError);
+      expect(e).toMatchObject({
+        code: "backup.catalog_write_failed",
+        message: `cannot append to the backup catalog ${catalog} (not a regular file)`,
+      });
+    }
+    expect((await appendBackupCatalog(dir, entry).catch((x: PlatformError) => x))?.hint).toContain(`platformctl backup import ${FILE}`);
+  });
+
+  it("refuses to hash a FIFO (sha256File) with EFTYPE instead of waiting for a writer", async () => {
+    const fifo = path.join(dir, "minio-20260517T010847Z.tar.gz");
+    execFileSync("mkfifo", [fifo]);
+    await expect(sha256File(fifo)).rejects.toMatchObject({ code: "EFTYPE", message: `${fifo} is not a regular file` });
+  });
 });
 
 describe("backup catalog", () => {

@@ -8,6 +8,7 @@ import { assertFreshBuild, runCli } from "../helpers/run-cli.js";
 import { testProject } from "../helpers/run-id.js";
 import { TEST_IMAGE } from "../helpers/test-image.js";
 import { tempDirs } from "../manifest/a-manifest.js";
+import { abandonedScratch } from "../../src/state/verify-scratch.js";
 
 const temp = tempDirs();
 let catalog: Awaited<ReturnType<typeof aCatalog>>;
@@ -62,6 +63,11 @@ describe("a FIFO in place of a state file", () => {
     expect(r.stderr).toContain("is not a regular file");
     const names = execFileSync("docker", ["ps", "-aq", "--filter", `label=dev.platformctl.project=${project}`], { encoding: "utf8" });
     expect(names.trim()).toBe("");
+  });
+
+  it("leaves a restore --verify scratch record that is a FIFO alone when sweeping, without blocking on it", async () => {
+    const state = await stateWithFifo("verify-scratch/0verify-1x0a-p");
+    expect(await abandonedScratch(state)).toEqual([]);
   });
 
   it("lists no backups, and says why, when the backup catalog is a FIFO", async () => {
