@@ -42,6 +42,12 @@ export const BODY_IDLE_MS = 30_000;
  * goes idle, so without this an engine dripping a body would hang the command (replies read whole are small).
  */
 export const BODY_DEADLINE_MS = 60_000;
+/**
+ * Largest reply read whole as JSON (lists, inspects, errors, the wait's reply): a broken or hostile engine answering
+ * with an endless body must not exhaust memory. Generous: a list of thousands of containers is a few MiB. Logs,
+ * attach, exec output and archives are streams the caller bounds, and have no such cap.
+ */
+export const MAX_JSON_REPLY_BYTES = 64 * 1024 * 1024;
 
 /** Every status is handed back to us (docker-modem looks statuses up in this map), so classification happens once. */
 const ANY_STATUS: Record<number, true> = new Proxy({}, { get: () => true });
@@ -122,19 +128,31 @@ function unresponsive(call: EngineCall, what: string, cause: unknown): EngineErr
   });
 }
 
+function tooLarge(call: EngineCall, maxBytes: number): EngineError {
+  const where = call.target === undefined ? call.operation : `${call.operation} ${call.target}`;
+  return new EngineError({
+    ...call,
+    kind: "unexpected",
+    message: `Docker engine: ${where} failed: unexpected reply (larger than ${maxBytes / (1024 * 1024)} MiB, not read further; is DOCKER_HOST a Docker engine?)`,
+  });
+}
+
 /**
  * Reads a response until it ends or `signal` aborts: `complete` is false after an abort, with the bytes read so
  * far. Rejects (never hangs) when the connection drops mid-body, and with `engine.unresponsive` after `idleMs`
  * without a byte or BODY_DEADLINE_MS in all (null: neither limit, for a wait or a probe that the caller's `signal` bounds).
+ * Rejects with `engine.unexpected` once the body (or its declared length) exceeds `maxBytes`, reading no further.
  */
 export function readUntil(
   res: IncomingMessage,
   call: EngineCall,
   signal?: AbortSignal,
   idleMs: number | null = BODY_IDLE_MS,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<{ body: Buffer; complete: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let size = 0;
     let settled = false;
     let idle: NodeJS.Timeout | undefined;
     const deadline =
@@ -169,9 +187,12 @@ export function readUntil(
     };
     const onAbort = () => finish(false);
     if (signal?.aborted) return onAbort();
+    if (Number(res.headers["content-length"] ?? 0) > maxBytes) return fail(tooLarge(call, maxBytes));
     signal?.addEventListener("abort", onAbort, { once: true });
     arm();
     res.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) return fail(tooLarge(call, maxBytes));
       chunks.push(c);
       arm();
     });
@@ -183,14 +204,18 @@ export function readUntil(
   });
 }
 
-/** Reads a whole response; rejects (never hangs) when the connection drops mid-body, stalls (`idleMs`) or `signal` aborts. */
+/**
+ * Reads a whole response; rejects (never hangs) when the connection drops mid-body, stalls (`idleMs`), `signal`
+ * aborts or it exceeds `maxBytes`.
+ */
 export async function readBody(
   res: IncomingMessage,
   call: EngineCall,
   signal?: AbortSignal,
   idleMs: number | null = BODY_IDLE_MS,
+  maxBytes = Number.POSITIVE_INFINITY,
 ): Promise<Buffer> {
-  const { body, complete } = await readUntil(res, call, signal, idleMs);
+  const { body, complete } = await readUntil(res, call, signal, idleMs, maxBytes);
   if (!complete) throw toEngineError(signal?.reason ?? Object.assign(new Error("aborted"), { name: "AbortError" }), call, signal);
   return body;
 }
@@ -206,7 +231,7 @@ export async function openStream(engine: Engine, req: EngineRequest): Promise<In
 /** Sends a request and returns the parsed JSON reply (undefined for an empty or non-JSON body). */
 export async function requestJson(engine: Engine, req: EngineRequest): Promise<unknown> {
   const res = await openStream(engine, req);
-  const body = await readBody(res, callOf(engine, req), req.signal);
+  const body = await readBody(res, callOf(engine, req), req.signal, BODY_IDLE_MS, MAX_JSON_REPLY_BYTES);
   try {
     return parseJson(res, body);
   } catch (e) {
@@ -218,7 +243,7 @@ async function statusError(res: IncomingMessage, call: EngineCall, signal?: Abor
   const status = res.statusCode ?? 0;
   let engineMessage: string | undefined;
   try {
-    const reply = parseJson(res, await readBody(res, call, signal));
+    const reply = parseJson(res, await readBody(res, call, signal, BODY_IDLE_MS, MAX_JSON_REPLY_BYTES));
     const m = (reply as { message?: unknown } | undefined)?.message;
     engineMessage = typeof m === "string" ? m : undefined;
   } catch {

@@ -61,7 +61,7 @@ export async function observe(
     observeNetworks(engine, project, signal),
   ]);
   const match = adoption && adoptionMatcher(adoption);
-  const listed = readReply(readList, list, "list containers").filter(
+  const listed = readReply(readList, list, "list containers of project", project).filter(
     (c) => c.Labels?.[LABEL.project] === project || (match !== undefined && match(c.Labels ?? {}) !== undefined),
   );
   const inspected = await mapLimit(listed, opts.concurrency ?? 16, async (l) => {
@@ -152,7 +152,7 @@ async function observeVolumes(
   });
   const adoptable = new Map((adoption?.volumes ?? []).map((v) => [v.name, v]));
   const out: ObservedVolume[] = [];
-  for (const v of readReply(readVolumes, reply, "list volumes").Volumes ?? []) {
+  for (const v of readReply(readVolumes, reply, "list volumes of project", project).Volumes ?? []) {
     if (v.Labels?.[LABEL.project] === project)
       out.push({ name: v.Name, module: v.Labels?.[LABEL.module], stateful: v.Labels?.[LABEL.stateful] === "true" });
     else {
@@ -172,7 +172,7 @@ async function observeNetworks(engine: Engine, project: string, signal?: AbortSi
     target: project,
     signal,
   });
-  return readReply(readNetworks, reply, "list networks")
+  return readReply(readNetworks, reply, "list networks of project", project)
     .filter((n) => n.Labels?.[LABEL.project] === project)
     .map((n) => ({ name: n.Name }))
     .sort((a, b) => cmp(a.name, b.name));

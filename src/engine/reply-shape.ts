@@ -74,13 +74,25 @@ export function object<S extends Record<string, Read<unknown>>>(shape: S): Read<
   };
 }
 
-/** Reads a reply, or throws EngineError `unexpected` naming the operation and the first field that did not fit. */
-export function readReply<T>(read: Read<T>, reply: unknown, operation: string): T {
+/**
+ * Reads a reply, or throws EngineError `unexpected` naming the operation, its target (a project for a list) and the
+ * first field that did not fit with what was expected there (kinds only: a reply's values may hold secrets).
+ */
+export function readReply<T>(read: Read<T>, reply: unknown, operation: string, target?: string): T {
   try {
     return read(reply, "");
   } catch (e) {
     if (!(e instanceof ReplyShapeError)) throw e;
-    throw new EngineError({ kind: "unexpected", operation, engineMessage: e.message, cause: e });
+    const where = target === undefined ? operation : `${operation} ${target}`;
+    const what = e.path ? e.message : `expected ${e.expected}, received ${e.received}`;
+    throw new EngineError({
+      kind: "unexpected",
+      operation,
+      target,
+      engineMessage: e.message,
+      cause: e,
+      message: `Docker engine: ${where} failed: unexpected reply (${what})`,
+    });
   }
 }
 

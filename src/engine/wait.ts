@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { startContainer, stopContainer } from "./actions.js";
 import { classifyState } from "./classify-state.js";
 import type { Engine } from "./connect.js";
-import { openStream, readBody, seg } from "./dial.js";
+import { MAX_JSON_REPLY_BYTES, openStream, readBody, seg } from "./dial.js";
 import { EngineError, isEngineError, toEngineError } from "./errors.js";
 import { inspectContainer } from "./inspect-container.js";
 import type { ObservedContainer } from "../plan/observed-state.js";
@@ -51,7 +51,13 @@ export async function waitRegistered(
   } as const;
   const res = await openStream(engine, req);
   // The reply comes when the container exits: no idle limit here, the caller's signal carries the module's timeout.
-  const result = readBody(res, { operation: req.operation, target: id, endpoint: engine.endpoint }, signal, null).then((body) => {
+  const result = readBody(
+    res,
+    { operation: req.operation, target: id, endpoint: engine.endpoint },
+    signal,
+    null,
+    MAX_JSON_REPLY_BYTES,
+  ).then((body) => {
     const r = readReply(readWaitReply, JSON.parse(body.toString("utf8")), req.operation);
     return { StatusCode: r.StatusCode, Error: r.Error ?? null };
   });

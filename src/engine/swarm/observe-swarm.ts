@@ -40,7 +40,7 @@ export async function listServices(engine: Engine, project: string, signal?: Abo
     target: project,
     signal,
   });
-  return readReply(readServices, reply, "list services").filter((s) => s.Spec.Labels?.[LABEL.project] === project);
+  return readReply(readServices, reply, "list services of project", project).filter((s) => s.Spec.Labels?.[LABEL.project] === project);
 }
 
 /** One service by id or name; null when there is none. */
@@ -53,7 +53,7 @@ export async function getService(engine: Engine, ref: string, signal?: AbortSign
       target: ref,
       signal,
     });
-    return readReply(readService, reply, "inspect service");
+    return readReply(readService, reply, "inspect service", ref);
   } catch (e) {
     if (isEngineError(e, "not_found")) return null;
     throw e;
@@ -70,7 +70,7 @@ export async function listTasks(engine: Engine, serviceId: string, signal?: Abor
     target: serviceId,
     signal,
   });
-  return readReply(readTasks, reply, "list tasks").filter((t) => t.ServiceID === serviceId);
+  return readReply(readTasks, reply, "list tasks of service", serviceId).filter((t) => t.ServiceID === serviceId);
 }
 
 /** The overlay networks carrying `project`'s label, as the manager lists them. */
@@ -83,7 +83,7 @@ export async function listNetworks(engine: Engine, project: string, signal?: Abo
     target: project,
     signal,
   });
-  return readReply(readNetworks, reply, "list networks")
+  return readReply(readNetworks, reply, "list networks of project", project)
     .filter((n) => n.Labels?.[LABEL.project] === project)
     .map((n) => ({ name: n.Name }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
