@@ -65,14 +65,32 @@ beforeAll(async () => {
       expect(i.exited0?.State.Status).toBe("exited");
       expect(i.exited3?.State.Status).toBe("exited");
       expect(i.killed?.State.Status).toBe("exited");
-      expect(i.oom?.State.OOMKilled).toBe(true);
+      expect(i.oom?.State.Status).toBe("exited");
       expect(i.healthy?.State.Health?.Status).toBe("healthy");
       expect(i.unhealthy?.State.Health?.Status).toBe("unhealthy");
       expect(i.unhealthy?.State.Health?.Log?.length).toBeGreaterThanOrEqual(2);
       expect(i.looping?.RestartCount).toBeGreaterThanOrEqual(2);
     },
-    { timeoutMs: 30_000, intervalMs: 200 },
+    // Bounded generously: on a loaded CI machine (load average ~20) the restart loop and two health results took over 30 s.
+    { timeoutMs: 90_000, intervalMs: 200 },
   );
+  // Docker 20.10 can lose an OOM kill's flag under load: the exit event's OOMKilled=false overwrites the OOM event's
+  // true (seen in a clean-clone CI at load ~20: exited, never flagged). A container whose flag was lost is made again,
+  // at most three times; observe must then report the flag the engine holds.
+  for (let attempt = 1; ; attempt++) {
+    const flagged = await eventually(async () => expect((await rawInspect(engine, ids.oom as string)).State.OOMKilled).toBe(true), {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+    }).then(
+      () => true,
+      () => false,
+    );
+    if (flagged) break;
+    if (attempt === 3) throw new Error("the engine flagged none of 3 OOM-killed containers as OOMKilled");
+    await removeQuietly(engine, ids.oom as string);
+    ids.oom = (await make("oom", { cmd: ["tail", "/dev/zero"], memory: 16 * MiB, start: true }))[1];
+    await eventually(async () => expect((await rawInspect(engine, ids.oom as string)).State.Status).toBe("exited"), { timeoutMs: 60_000 });
+  }
   state = await observe(engine, project, [TEST_IMAGE, "platformctl-test/absent:0", TEST_IMAGE]);
 });
 
