@@ -47,49 +47,58 @@ module.exports = new Proxy({}, { get: (_t, k) => load()[k], has: (_t, k) => k in
 /**
  * Every compiled module, so each is evaluated once at build time (the commands' lazily imported ones too), except the
  * logger's: pino reads worker_threads as it loads, which a snapshot cannot hold; it loads on a command's first log line.
+ * Listed from src/, not dist/: tsc never deletes, so a checkout updated in place keeps the compiled files of modules
+ * that no longer exist, and one of those importing a name that is gone would fail the bundle.
  */
-const modules = readdirSync(dist, { recursive: true, withFileTypes: true })
-  .filter((e) => e.isFile() && e.name.endsWith(".js"))
-  .map((e) => path.join(e.parentPath, e.name))
-  .filter((f) => !/^(cli-bundle|snapshot)/.test(path.relative(dist, f)) && f !== path.join(dist, "cli", "make-logger.js"))
+const src = path.join(repo, "src");
+const modules = readdirSync(src, { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts"))
+  .map((e) => path.join(dist, path.relative(src, path.join(e.parentPath, e.name))).replace(/\.ts$/, ".js"))
+  .filter((f) => f !== path.join(dist, "cli", "make-logger.js"))
   .sort();
 
-await build({
-  stdin: {
-    contents: [...modules.map((f) => `import ${JSON.stringify(f)};`), `import "./scripts/snapshot-entry.mjs";`].join("\n"),
-    resolveDir: repo,
-    sourcefile: "snapshot-stdin.mjs",
-  },
-  outfile: bundle,
-  bundle: true,
-  format: "cjs",
-  platform: "node",
-  target: "node20",
-  // The same stand-ins as the CLI bundle (scripts/bundle-cli.mjs says why).
-  alias: { ssh2: path.join(repo, "scripts", "ssh2-unsupported.cjs"), debug: path.join(repo, "scripts", "debug-disabled.cjs") },
-  plugins: [lazyBuiltins],
-  // import.meta.url (version.ts, catalog-cache.ts, connect.ts) becomes this file's URL: dist/snapshot/ sits at the same
-  // depth as dist/cli/ and dist/cli-bundle/, so their relative paths still name package.json and dist/build-id.json.
-  define: { "import.meta.url": "__platformctlModuleUrl" },
-  // (Named for where the file ends up, dist/snapshot/, not the directory it is built in.)
-  banner: { js: 'var __platformctlModuleUrl = require("node:url").pathToFileURL(`${__dirname}/../snapshot/platformctl.cjs`).href;' },
-  legalComments: "none",
-  minifyWhitespace: true,
-  minifySyntax: true,
-  logLevel: "warning",
-});
-
-const r = spawnSync(process.execPath, ["--snapshot-blob", blob, "--build-snapshot", bundle], { cwd: work, encoding: "utf8" });
-if (r.status !== 0 || r.stderr.trim() !== "") {
-  // Without a snapshot platformctl still works, from bin/platformctl.js, only slower to start: a Node.js that cannot
-  // build this one must not fail the install. The test suite checks that the launcher does use it (test/cli/launcher).
+/**
+ * Without a snapshot platformctl still works, from bin/platformctl.js, only slower to start: a Node.js or a checkout
+ * that cannot build one must not fail the install. The test suite checks that the launcher does use it (test/cli/launcher).
+ */
+function fallBack(why) {
   rmSync(work, { recursive: true, force: true });
   rmSync(outdir, { recursive: true, force: true });
-  process.stderr.write(
-    `platformctl build: no start-up snapshot (commands start slower): node --build-snapshot exited ${r.status ?? r.signal}\n${r.stderr}${r.stdout}`,
-  );
+  process.stderr.write(`platformctl build: no start-up snapshot (commands start slower): ${why}\n`);
   process.exit(0);
 }
+
+try {
+  await build({
+    stdin: {
+      contents: [...modules.map((f) => `import ${JSON.stringify(f)};`), `import "./scripts/snapshot-entry.mjs";`].join("\n"),
+      resolveDir: repo,
+      sourcefile: "snapshot-stdin.mjs",
+    },
+    outfile: bundle,
+    bundle: true,
+    format: "cjs",
+    platform: "node",
+    target: "node20",
+    // The same stand-ins as the CLI bundle (scripts/bundle-cli.mjs says why).
+    alias: { ssh2: path.join(repo, "scripts", "ssh2-unsupported.cjs"), debug: path.join(repo, "scripts", "debug-disabled.cjs") },
+    plugins: [lazyBuiltins],
+    // import.meta.url (version.ts, catalog-cache.ts, connect.ts) becomes this file's URL: dist/snapshot/ sits at the same
+    // depth as dist/cli/ and dist/cli-bundle/, so their relative paths still name package.json and dist/build-id.json.
+    define: { "import.meta.url": "__platformctlModuleUrl" },
+    // (Named for where the file ends up, dist/snapshot/, not the directory it is built in.)
+    banner: { js: 'var __platformctlModuleUrl = require("node:url").pathToFileURL(`${__dirname}/../snapshot/platformctl.cjs`).href;' },
+    legalComments: "none",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    logLevel: "warning",
+  });
+} catch (err) {
+  fallBack(`bundling failed: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+const r = spawnSync(process.execPath, ["--snapshot-blob", blob, "--build-snapshot", bundle], { cwd: work, encoding: "utf8" });
+if (r.status !== 0 || r.stderr.trim() !== "") fallBack(`node --build-snapshot exited ${r.status ?? r.signal}\n${r.stderr}${r.stdout}`);
 // Read by bin/platformctl: line 1 the directory it is valid in, line 2 the node binary that built it, as
 // `stat -L -c %d:%i:%s:%Y` prints it (device, inode, size, mtime in seconds).
 const node = statSync(process.execPath);

@@ -3,7 +3,7 @@
 // the run, never from the build. (Every other CLI test also runs through it: test/helpers/run-cli.ts.)
 import { spawnSync } from "node:child_process";
 import { statSync } from "node:fs";
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -123,5 +123,55 @@ describe("bin/platformctl", () => {
       .map((l) => JSON.parse(l) as { pid?: number });
     expect(logged.length).toBeGreaterThan(0);
     for (const line of logged) expect(line.pid).toBe(run.pid);
+  });
+});
+
+describe("scripts/build-snapshot.mjs", () => {
+  /** A copy of the package with its sources and build scripts, where a snapshot can be built again. */
+  async function aBuildableCopy() {
+    const dir = await mkdtemp(path.join(tmpdir(), "platformctl-rebuild-"));
+    for (const part of ["bin", "dist", "package.json", "scripts", "src"])
+      await cp(path.join(REPO, part), path.join(dir, part), { recursive: true });
+    await symlink(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
+    return dir;
+  }
+  const buildSnapshot = (dir: string) =>
+    spawnSync(process.execPath, [path.join(dir, "scripts/build-snapshot.mjs")], { cwd: dir, encoding: "utf8" });
+
+  it("ignores the compiled files of modules that no longer exist (a checkout updated in place; tsc never deletes)", async () => {
+    const dir = await aBuildableCopy();
+    try {
+      // What an older version left in dist/: it imports a name that is gone, so bundling it would fail.
+      await writeFile(
+        path.join(dir, "dist/cli/removed-command.js"),
+        'import { noSuchExport } from "../gate/decide.js";\nnoSuchExport();\n',
+      );
+      const r = buildSnapshot(dir);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain("no start-up snapshot");
+      expect(await readFile(path.join(dir, "dist/snapshot/identity"), "utf8")).toMatch(new RegExp(`^${dir}\n`));
+      const run = traced(path.join(dir, "bin/platformctl"), ["--version"]);
+      expect(run.exec).toContain(`--snapshot-blob ${path.join(dir, "dist/snapshot/platformctl.blob")}`);
+      expect(run.stdout.trim()).toBe(version);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("warns and exits 0 when the snapshot cannot be built, and the launcher then runs the plain entry", async () => {
+    const dir = await aBuildableCopy();
+    try {
+      // A compiled module missing (a build interrupted after tsc): bundling fails.
+      await unlink(path.join(dir, "dist/plan/compute-plan.js"));
+      const r = buildSnapshot(dir);
+      expect(r.status).toBe(0);
+      expect(r.stderr).toContain("platformctl build: no start-up snapshot (commands start slower): bundling failed");
+      await expect(stat(path.join(dir, "dist/snapshot"))).rejects.toThrow(/ENOENT/);
+      const run = traced(path.join(dir, "bin/platformctl"), ["--version"]);
+      expect(run.exec).toContain(path.join(dir, "bin/platformctl.js"));
+      expect(run.stdout.trim()).toBe(version);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
