@@ -12,16 +12,8 @@ import { readModuleSecrets, type HeldValues } from "../secrets/module-secrets.js
 import type { Decision, DispatchInputs } from "../policy/policy.js";
 import { PlatformError } from "../errors.js";
 import { ensureDigestKey, ensureStateDir } from "../state/state-dir.js";
-import {
-  actorFrom,
-  appendAudit,
-  newAuditId,
-  readAudit,
-  unfinishedIntents,
-  type ActionRecord,
-  type Actor,
-  type AuditRecord,
-} from "../state/audit.js";
+import { actorFrom, appendAudit, newAuditId, type ActionRecord, type Actor } from "../state/audit.js";
+import { readAuditSummary, summaryUnfinished, type AuditSummary } from "../state/audit-summary.js";
 import { acquireLock, describeHolder, type LockHandle } from "../state/lock.js";
 import { decide, type PolicyContext } from "../gate/decide.js";
 import { approve, decisionOf, PolicyBlockedError, type ApprovedModulePlan } from "../gate/approve.js";
@@ -198,10 +190,10 @@ function lockRun(run: Run): Promise<LockHandle> {
   });
 }
 
-/** Marks intents an earlier, crashed apply left without a result; returns the audit log as read. */
-async function reconcileUnfinished(run: Run): Promise<readonly AuditRecord[]> {
-  const audit = await readAudit(run.stateDir);
-  for (const open of unfinishedIntents(audit.records)) {
+/** Marks intents an earlier, crashed apply left without a result; returns the audit log's summary as read. */
+async function reconcileUnfinished(run: Run): Promise<AuditSummary> {
+  const { summary } = await readAuditSummary(run.stateDir);
+  for (const open of summaryUnfinished(summary)) {
     run.req.log.warn(
       { intent: open.id, modules: open.modules, time: open.time },
       "an earlier apply left an intent record without a result (crashed or killed); reconciling",
@@ -209,11 +201,11 @@ async function reconcileUnfinished(run: Run): Promise<readonly AuditRecord[]> {
     const note = `found unfinished by ${run.auditId}; its effects are what the next plan observes`;
     await appendAudit(run.stateDir, { type: "reconciled", id: newAuditId(run.req.clock.now()), time: now(run), intent_id: open.id, note });
   }
-  return audit.records;
+  return summary;
 }
 
 /** Steps 2 and 3, plan and gate: a fresh live plan, the stale check for a saved plan, a decision for every module. */
-async function planAndGate(run: Run, audit: readonly AuditRecord[]): Promise<Gated> {
+async function planAndGate(run: Run, audit: AuditSummary): Promise<Gated> {
   const { req } = run;
   const { live, held } = await livePlan(run);
   const stale = req.savedPlan === undefined ? undefined : stalePlanProblem(run, req.savedPlan, live);

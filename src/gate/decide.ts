@@ -9,7 +9,7 @@ import { isWithin } from "../policy/path-containment.js";
 import { resourceName } from "../plan/unit-name.js";
 import { evaluatePolicy } from "../policy/evaluate-policy.js";
 import { DEFAULT_CONFIRM_TOKEN, type BackupFacts, type Decision, type DispatchInputs, type SavedPlanFacts } from "../policy/policy.js";
-import { auditRecordsApply, type AuditRecord } from "../state/audit.js";
+import { summaryRecordsApply, type AuditSummary } from "../state/audit-summary.js";
 import { latestVerification, readBackupCatalog, sha256File } from "../state/backup-catalog.js";
 
 /**
@@ -61,7 +61,8 @@ export interface PolicyContext {
   project: string;
   inputs: DispatchInputs;
   maxBackupAgeSeconds: number;
-  audit: readonly AuditRecord[];
+  /** The audit log's summary (readAuditSummary): the bootstrap fact "an earlier apply". */
+  audit: AuditSummary;
   now: Date;
   /** The whole catalog: the volumes a covering module's backup must hold, and who owns each named volume. */
   catalog: readonly Module[];
@@ -98,7 +99,7 @@ export async function decide(
     bootstrap: {
       containersExist: observed.containers.some((c) => c.module === module.name),
       volumesExist: observed.volumes.some((v) => v.module === module.name || volumeNames.has(v.name)),
-      auditRecordsApply: auditRecordsApply(ctx.audit, ctx.project, module.name),
+      auditRecordsApply: summaryRecordsApply(ctx.audit, ctx.project, module.name),
     },
     savedPlan: ctx.savedPlan,
     now: ctx.now,

@@ -174,38 +174,62 @@ export interface AuditReadResult {
   skipped: number[];
 }
 
+/** The error for an audit log that exists but cannot be read (a FIFO where it belongs, no permission …). */
+export function auditReadFailed(stateDir: string, e: NodeJS.ErrnoException): PlatformError {
+  return new PlatformError("audit.read_failed", `cannot read the audit log in ${stateDir}`, {
+    detail: e.code === "EFTYPE" ? `${path.join(stateDir, AUDIT_FILE)} is not a regular file.` : undefined,
+    hint:
+      e.code === "EFTYPE" ? "Nothing was changed. STATE_DIR must hold only platformctl's own files: move what is there aside." : undefined,
+    cause: e,
+  });
+}
+
 /** Reads every complete record; torn or foreign lines are skipped and their line numbers reported. */
 export async function readAudit(stateDir: string): Promise<AuditReadResult> {
   const text = await readRegularFile(path.join(stateDir, AUDIT_FILE)).then(
     (b) => b.toString("utf8"),
     (e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT") return "";
-      throw new PlatformError("audit.read_failed", `cannot read the audit log in ${stateDir}`, {
-        detail: e.code === "EFTYPE" ? `${path.join(stateDir, AUDIT_FILE)} is not a regular file.` : undefined,
-        hint:
-          e.code === "EFTYPE"
-            ? "Nothing was changed. STATE_DIR must hold only platformctl's own files: move what is there aside."
-            : undefined,
-        cause: e,
-      });
+      throw auditReadFailed(stateDir, e);
     },
   );
   const records: AuditRecord[] = [];
   const skipped: number[] = [];
   text.split("\n").forEach((line, i) => {
     if (!line.trim()) return;
-    try {
-      const v = JSON.parse(line) as AuditRecord;
-      if (v && typeof v === "object" && typeof v.type === "string" && typeof v.id === "string") records.push(v);
-      else skipped.push(i + 1);
-    } catch {
-      skipped.push(i + 1);
-    }
+    const record = parseAuditLine(line);
+    if (record) records.push(record);
+    else skipped.push(i + 1);
   });
   return { records, skipped };
 }
 
-/** Intent records with neither a result nor a reconciliation: applies that crashed or were killed mid-way. */
+/**
+ * One line of the log as a record, or undefined for a torn or foreign line. Besides `type` and `id`, the fields the
+ * readers of the log rely on must have their types (an intent's project and modules, a result's outcome and modules, a
+ * reconciliation's intent), so a hand-written line cannot make a reader fail.
+ */
+export function parseAuditLine(line: string): AuditRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return undefined; // a torn write: the caller reports or skips the line
+  }
+  if (typeof v !== "object" || v === null) return undefined;
+  const r = v as Record<string, unknown>;
+  if (typeof r.type !== "string" || typeof r.id !== "string") return undefined;
+  const strings = (x: unknown) => Array.isArray(x) && x.every((s) => typeof s === "string");
+  if (r.type === "intent" && (typeof r.project !== "string" || !strings(r.modules))) return undefined;
+  if (r.type === "result" && (typeof r.outcome !== "string" || !Array.isArray(r.modules))) return undefined;
+  if (r.type === "reconciled" && typeof r.intent_id !== "string") return undefined;
+  return v as AuditRecord;
+}
+
+/**
+ * Intent records with neither a result nor a reconciliation: applies that crashed or were killed mid-way. The
+ * definition over the whole log; apply reads the same answer from the audit summary (audit-summary.ts).
+ */
 export function unfinishedIntents(records: readonly AuditRecord[]): Extract<AuditRecord, { type: "intent" }>[] {
   const closed = new Set(records.flatMap((r) => (r.type === "result" ? [r.id] : r.type === "reconciled" ? [r.intent_id] : [])));
   return records.filter((r): r is Extract<AuditRecord, { type: "intent" }> => r.type === "intent" && !closed.has(r.id));
@@ -214,6 +238,7 @@ export function unfinishedIntents(records: readonly AuditRecord[]): Extract<Audi
 /**
  * True when the audit log records an earlier apply of `module` in `project` that may have changed something: an intent
  * whose result was not `blocked`, `no-op` or `refused` (an unfinished intent counts: it may have acted before it crashed).
+ * The definition over the whole log; the gate reads the same answer from the audit summary (audit-summary.ts).
  */
 export function auditRecordsApply(records: readonly AuditRecord[], project: string, module: string): boolean {
   const results = new Map(records.flatMap((r) => (r.type === "result" ? [[r.id, r.outcome] as const] : [])));

@@ -1,9 +1,9 @@
 // The manifest cache (STATE_DIR/cache/manifests.json): validation results of unchanged manifest files, per build.
 import { createHash, randomBytes } from "node:crypto";
-import type { Stats } from "node:fs";
-import { lstat, mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { ManifestResult } from "../manifest/validate.js";
+import { onlyOurs, onlyOursToWrite } from "./only-ours-to-write.js";
 import { readRegularFile } from "./read-regular-file.js";
 
 export const MANIFEST_CACHE_FILE = path.join("cache", "manifests.json");
@@ -133,21 +133,3 @@ async function readCacheFile(file: string, buildId: string): Promise<CacheFile |
     return undefined;
   }
 }
-
-/**
- * True when no one but this user (or root) can have written `paths` (each absent, or owned by us or root and not
- * group/other-writable; a symbolic link is refused). A cached result stands in for a manifest: whoever can write the cache decides what apply runs
- * (image, command, `stateful`). A shared STATE_DIR (a team's lock) therefore gets no cache: slower, never foreign.
- */
-async function onlyOursToWrite(paths: readonly string[]): Promise<boolean> {
-  for (const p of paths) {
-    const st = await lstat(p).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : undefined));
-    if (st !== null && (st === undefined || !onlyOurs(st))) return false;
-  }
-  return true;
-}
-
-const onlyOurs = (st: Stats): boolean => {
-  const uid = process.getuid?.();
-  return (st.mode & 0o022) === 0 && (uid === undefined || st.uid === uid || st.uid === 0);
-};

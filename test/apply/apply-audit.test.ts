@@ -1,11 +1,12 @@
-// The audit log and STATE_DIR on the real engine: a torn last line is tolerated and never merged, and an apply that
-// cannot write its state or its intent record changes nothing.
+// The audit log and STATE_DIR on the real engine: a torn last line is tolerated and never merged, the audit summary
+// answers as the whole log does, and an apply that cannot write its state or its intent record changes nothing.
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
+import { AUDIT_SUMMARY_FILE } from "../../src/state/audit-summary.js";
 import { aScenario, expectAuditOutcomes, oneShot, type Scenario } from "./apply-scenario.js";
 
 const run = promisify(execFile);
@@ -48,6 +49,42 @@ describe("the audit log", () => {
       skipped_lines: [1],
       records: [{ type: "intent" }, { type: "result", outcome: "applied" }],
     });
+  });
+});
+
+describe("the audit summary", () => {
+  const STORE = oneShot("store", '["sh", "-c", "sleep 0.1"]', { stateful: true });
+  const BOOTSTRAP = ["--module", "store", "--allow-stateful", "--confirm", "BACKUP_DONE_F3", "--bootstrap", "--json"];
+
+  it("answers apply and scope as the whole log does: a crash appended after it blocks --bootstrap and is reconciled once, summary or not", async () => {
+    const s = await scenario("summary");
+    await s.write("store", STORE);
+    for (let i = 0; i < 2; i++) expect((await s.apply(["--module", "job"])).code).toBe(0);
+    const summary = path.join(s.stateDir, AUDIT_SUMMARY_FILE);
+    expect(JSON.parse(await readFile(summary, "utf8")).log.offset).toBeGreaterThan(0);
+    const first = JSON.parse((await s.run("scope", BOOTSTRAP)).stdout);
+    expect(first).toMatchObject({ module: "store", eligible: true, rule: "bootstrap" });
+
+    // A crashed apply of store: its intent, and nothing after it.
+    const [run] = expectAuditOutcomes(await s.audit(), ["applied", "no-op"]);
+    const crashed = { ...run?.intent, id: "20260101T000000Z-0c0ffee0", modules: ["store"] };
+    await appendFile(path.join(s.stateDir, "audit.jsonl"), `${JSON.stringify(crashed)}\n`);
+    const blocked = (stdout: string) => JSON.parse(stdout).reasons.find((r: { code: string }) => r.code === "bootstrap.not_first_creation");
+    const scope = await s.run("scope", BOOTSTRAP);
+    expect(blocked(scope.stdout)?.message).toContain("the audit log records an earlier apply");
+
+    for (let i = 0; i < 2; i++) {
+      const r = await s.apply(["--module", "job"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr.includes(crashed.id)).toBe(i === 0);
+    }
+    const reconciled = (await s.audit()).filter((r) => r.type === "reconciled" && r.intent_id === crashed.id);
+    expect(reconciled).toHaveLength(1);
+
+    await rm(summary);
+    const again = await s.run("scope", BOOTSTRAP);
+    expect(JSON.parse(again.stdout)).toEqual(JSON.parse(scope.stdout));
+    expect((await stat(summary)).mode & 0o777).toBe(0o600);
   });
 });
 

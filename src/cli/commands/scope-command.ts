@@ -15,10 +15,10 @@ export function registerScopeCommand(program: Command, env: CommandEnv): void {
 }
 
 export async function runScope(env: CommandEnv, args: ScopeArguments): Promise<number> {
-  const [{ decide }, { readAudit }, { resolveStateDir }, context, { makePlan }, { loadSavedPlan }, { scopeView }, { systemClock }] =
+  const [{ decide }, { readAuditSummary }, { resolveStateDir }, context, { makePlan }, { loadSavedPlan }, { scopeView }, { systemClock }] =
     await Promise.all([
       import("../../gate/decide.js"),
-      import("../../state/audit.js"),
+      import("../../state/audit-summary.js"),
       import("../../state/state-dir.js"),
       import("../context.js"),
       import("../live-plan.js"),
@@ -50,7 +50,7 @@ export async function runScope(env: CommandEnv, args: ScopeArguments): Promise<n
     project,
     inputs: args.gate.inputs,
     maxBackupAgeSeconds: args.gate.maxBackupAgeSeconds,
-    audit: (await readAudit(stateDir)).records,
+    audit: (await readAuditSummary(stateDir)).summary,
     now: systemClock.now(),
     catalog,
     savedPlan,
