@@ -134,9 +134,10 @@ function advance(s: AuditSummary, records: readonly AuditRecord[]): boolean {
       const i = s.pending.findIndex((p) => p.id === r.id);
       if (i < 0) return false;
       const [p] = s.pending.splice(i, 1) as [PendingIntent];
+      if (s.pending.some((x) => x.id === r.id)) return false; // two pending intents of one id: only a full read knows
       if (!NOT_AN_APPLY.has(r.outcome)) for (const m of p.modules) s.applied.add(key(p.project, m));
     } else if (r.type === "reconciled") {
-      // A reconciliation of an intent that is not pending changes no answer (it has a result already).
+      // A reconciliation of no pending intent changes no answer (its intent has a result, was dropped, or is none).
       const p = s.pending.find((x) => x.id === r.intent_id);
       if (p) p.reconciled = true;
     }

@@ -234,13 +234,22 @@ describe("the audit summary", () => {
     expect(await storedOffset(dir)).toBe(await size(logFile(dir)));
   });
 
-  it("reads the log again in full when an appended result names no intent the summary holds", async () => {
+  it("reads the log again in full when an appended result names no intent the summary holds, or two of one id", async () => {
     const records = anAuditLog({ applies: 80, seed: 16 });
     const dir = await aStateDir("irregular", records);
     await expectFullReadAnswers(dir);
     // A second result for an intent that already has one, changing what it counts as.
     const blocked = records.find((r) => r.type === "result" && r.outcome === "blocked") as AuditRecord;
     await appendAudit(dir, { ...blocked, outcome: "applied" } as AuditRecord);
+    expect(await expectFullReadAnswers(dir)).toBe(0);
+
+    // Two pending intents of one id (written by hand), then one result: it closes both.
+    const twice = { ...(records.find((r) => r.type === "intent") as AuditRecord), id: "20270101T000000Z-00000002" } as AuditRecord;
+    await appendAudit(dir, twice);
+    expect(await expectFullReadAnswers(dir)).toBeGreaterThan(0);
+    await appendAudit(dir, { ...twice, modules: ["ghost"] } as AuditRecord);
+    expect(await expectFullReadAnswers(dir)).toBe(0);
+    await appendAudit(dir, { type: "result", id: twice.id, time: "2027-01-01T00:00:01.000Z", outcome: "no-op", modules: [] });
     expect(await expectFullReadAnswers(dir)).toBe(0);
   });
 
