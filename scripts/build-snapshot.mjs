@@ -7,6 +7,7 @@ import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { quietModem } from "./quiet-modem.mjs";
 
 const repo = path.resolve(import.meta.dirname, "..");
 const dist = path.join(repo, "dist");
@@ -45,16 +46,34 @@ module.exports = new Proxy({}, { get: (_t, k) => load()[k], has: (_t, k) => k in
 };
 
 /**
- * Every compiled module, so each is evaluated once at build time (the commands' lazily imported ones too), except the
- * logger's: pino reads worker_threads as it loads, which a snapshot cannot hold; it loads on a command's first log line.
+ * Modules the snapshot leaves unevaluated: each is loaded (from the same bundle) on first use. Every object a module
+ * creates as it loads is in every command's heap, and mapping that heap back in is most of a command's start-up
+ * (README "Performance"). These are imported only dynamically, by what a command on its hot path (plan, apply,
+ * health on an unchanged catalog) never reaches: validation of a changed manifest (zod and the manifest schema, about a
+ * third of the heap), the plan schema (a saved plan), backup and restore, Swarm, the library entry.
+ */
+const COLD = [
+  /^index\.js$/,
+  /^manifest\/(schema|schema-issues|schema-export|validate)\.js$/,
+  /^plan\/(plan|plan-schema-export)\.js$/,
+  /^catalog\/(import-module-set|read-compose-files)\.js$/,
+  /^(backup|restore)\//,
+  /^gate\/decide-restore\.js$/,
+  /^engine\/swarm\//,
+];
+
+/**
+ * Every other compiled module, so each is evaluated once at build time (the commands' lazily imported ones too), except
+ * the logger's: pino reads worker_threads as it loads, which a snapshot cannot hold; it loads on a command's first log line.
  * Listed from src/, not dist/: tsc never deletes, so a checkout updated in place keeps the compiled files of modules
  * that no longer exist, and one of those importing a name that is gone would fail the bundle.
  */
 const src = path.join(repo, "src");
 const modules = readdirSync(src, { recursive: true, withFileTypes: true })
   .filter((e) => e.isFile() && e.name.endsWith(".ts") && !e.name.endsWith(".d.ts"))
-  .map((e) => path.join(dist, path.relative(src, path.join(e.parentPath, e.name))).replace(/\.ts$/, ".js"))
-  .filter((f) => f !== path.join(dist, "cli", "make-logger.js"))
+  .map((e) => path.relative(src, path.join(e.parentPath, e.name)).replace(/\.ts$/, ".js"))
+  .filter((f) => f !== path.join("cli", "make-logger.js") && !COLD.some((re) => re.test(f)))
+  .map((f) => path.join(dist, f))
   .sort();
 
 /**
@@ -82,7 +101,7 @@ try {
     target: "node20",
     // The same stand-ins as the CLI bundle (scripts/bundle-cli.mjs says why).
     alias: { ssh2: path.join(repo, "scripts", "ssh2-unsupported.cjs"), debug: path.join(repo, "scripts", "debug-disabled.cjs") },
-    plugins: [lazyBuiltins],
+    plugins: [lazyBuiltins, quietModem],
     // import.meta.url (version.ts, catalog-cache.ts, connect.ts) becomes this file's URL: dist/snapshot/ sits at the same
     // depth as dist/cli/ and dist/cli-bundle/, so their relative paths still name package.json and dist/build-id.json.
     define: { "import.meta.url": "__platformctlModuleUrl" },
@@ -97,10 +116,67 @@ try {
   fallBack(`bundling failed: ${err instanceof Error ? err.message : String(err)}`);
 }
 
+/** The warm-up's catalog (scripts/snapshot-entry.mjs): a long-running service with a healthcheck, and a one-shot. */
+const WARM_MODULES = {
+  web: `apiVersion: platformctl/v1
+kind: Module
+metadata:
+  name: web
+  description: compiles the manifest code into the snapshot
+spec:
+  stateful: false
+  runtime:
+    expected_state: running
+  services:
+    web:
+      image: busybox:1
+      command: ["sleep", "100000"]
+      restart: unless-stopped
+      environment:
+        A: "1"
+      healthcheck:
+        test: ["CMD", "true"]
+        interval: 5s
+`,
+  job: `apiVersion: platformctl/v1
+kind: Module
+metadata:
+  name: job
+spec:
+  runtime:
+    expected_state: exited-success
+  services:
+    job:
+      image: busybox:1
+      command: ["true"]
+      restart: "no"
+`,
+};
+const warm = path.join(work, "warm");
+for (const [name, text] of Object.entries(WARM_MODULES)) {
+  mkdirSync(path.join(warm, "modules", name), { recursive: true });
+  writeFileSync(path.join(warm, "modules", name, "module.yaml"), text);
+}
+// Validated by the plain entry first, into the manifest cache the warm-up then reads (so the snapshot never validates);
+// the cache is used only under a STATE_DIR that exists, and the key holds the path as given (absolute here and there).
+mkdirSync(path.join(warm, "state"), { recursive: true });
+const validated = spawnSync(
+  process.execPath,
+  [path.join(repo, "bin", "platformctl.js"), "validate", "--modules-dir", path.join(warm, "modules")],
+  {
+    cwd: warm,
+    env: { PATH: process.env.PATH, STATE_DIR: path.join(warm, "state"), NO_COLOR: "1" },
+    encoding: "utf8",
+  },
+);
+if (validated.status !== 0)
+  fallBack(`validating the warm-up catalog exited ${validated.status ?? validated.signal}\n${validated.stderr}${validated.stdout}`);
+
 const r = spawnSync(process.execPath, ["--snapshot-blob", blob, "--build-snapshot", bundle], { cwd: work, encoding: "utf8" });
 if (r.status !== 0 || r.stderr.trim() !== "") fallBack(`node --build-snapshot exited ${r.status ?? r.signal}\n${r.stderr}${r.stdout}`);
 // Read by bin/platformctl: line 1 the directory it is valid in, line 2 the node binary that built it, as
 // `stat -L -c %d:%i:%s:%Y` prints it (device, inode, size, mtime in seconds).
+rmSync(warm, { recursive: true, force: true });
 const node = statSync(process.execPath);
 writeFileSync(path.join(work, "identity"), `${repo}\n${node.dev}:${node.ino}:${node.size}:${Math.floor(node.mtimeMs / 1000)}\n`);
 rmSync(outdir, { recursive: true, force: true });

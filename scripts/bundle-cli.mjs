@@ -4,6 +4,7 @@
 import { build } from "esbuild";
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { quietModem } from "./quiet-modem.mjs";
 
 const repo = path.resolve(import.meta.dirname, "..");
 const outdir = path.join(repo, "dist", "cli-bundle");
@@ -43,7 +44,7 @@ await build({
   // (engine.host_unsupported): the stub stands in for it, so that code is never loaded. docker-modem's `debug` would
   // print requests and replies, secrets included, when DEBUG is set: a stub that is never enabled stands in for it.
   alias: { ssh2: path.join(repo, "scripts", "ssh2-unsupported.cjs"), debug: path.join(repo, "scripts", "debug-disabled.cjs") },
-  plugins: [lazyBuiltins],
+  plugins: [lazyBuiltins, quietModem],
   // The CommonJS packages inside call require() for Node's own modules.
   banner: { js: BANNER },
   legalComments: "none",

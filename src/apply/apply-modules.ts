@@ -123,6 +123,7 @@ const livePlan = async (run: Run): Promise<Seen> => {
     clock: run.req.clock,
     signal: run.req.signal,
     onHeld: (id, h) => held.set(id, h),
+    onlyPlanned: true,
   });
   return { live, held };
 };

@@ -156,7 +156,8 @@ export async function loadModules(
   const env: Record<string, string | undefined> = { ...options.env };
   const sources: ManifestSource[] = [];
   const results: ManifestResult[] = [];
-  const validateOptions = { strict: options.strict, envFileDirs: options.envFileDirs };
+  // `strict` as a boolean: the cache key is the options' JSON, and `validate` (false) must share plan's (absent) entries.
+  const validateOptions = { strict: options.strict === true, envFileDirs: options.envFileDirs };
   // A Compose file named by several modules is read (and so parsed) once per load.
   const composeFiles = new Map<string, Uint8Array | Problem>();
   const memo: LoadMemo = { valueDigests: new Map() };

@@ -23,6 +23,22 @@ export interface ObserveOptions {
   configKey?: Uint8Array | undefined;
   /** Gets each container's held values (for masking only) from its inspect reply: see `Runtime.observe`. */
   onHeld?: ((id: string, held: HeldValues) => void) | undefined;
+  /** Inspect and return only the containers of these modules (the list is still one request); undefined: all. */
+  modules?: readonly string[] | undefined;
+  /**
+   * Container names likely to exist (a module's own service names): inspected while the list is fetched, one round
+   * trip fewer. Only an inspect whose id the list then shows as an inspected container of the project is used; a name
+   * that does not exist, or more names than `concurrency`, costs nothing more than before.
+   */
+  expect?: readonly string[] | undefined;
+  /** Also list the project's networks (restore's clean-up); without it `networks` is empty. */
+  networks?: boolean | undefined;
+}
+
+/** An inspect made before the list said which containers exist, with the values it read for masking. */
+interface EarlyInspect {
+  container: ObservedContainer;
+  held: HeldValues | undefined;
 }
 
 const labels = nullish(recordOf(str));
@@ -34,9 +50,9 @@ const readImage = object({ Id: str });
 /**
  * Observes `project`: exactly one `GET /containers/json?all=1` (filtered on the project label; unfiltered when there
  * is something to adopt, since the engine ANDs label filters and Compose's labels are not platformctl's, then selected
- * by the list's labels), one inspect per container found (a container removed in between is skipped), one
- * `GET /images/{ref}/json` per distinct ref (absent -> null), and one volume list and one label-filtered network list.
- * Issues no mutating request.
+ * by the list's labels), one inspect per container found of the modules asked for (a container removed in between is
+ * skipped; the expected names' inspects run beside the list), one `GET /images/{ref}/json` per distinct ref (absent ->
+ * null), one volume list, and a label-filtered network list when asked for. Issues no mutating request.
  */
 export async function observe(
   engine: Engine,
@@ -47,6 +63,9 @@ export async function observe(
   const { signal, configKey, onHeld } = opts;
   const adoption = opts.adoption?.rules.length || opts.adoption?.volumes.length ? opts.adoption : undefined;
   const refs = [...new Set(imageRefs)].sort();
+  const concurrency = opts.concurrency ?? 16;
+  const expected = [...new Set(opts.expect ?? [])];
+  const early = expected.length <= concurrency ? expected.map((name) => inspectEarly(engine, name, signal)) : [];
   const [list, images, volumes, networks] = await Promise.all([
     requestJson(engine, {
       method: "GET",
@@ -58,15 +77,26 @@ export async function observe(
     }),
     Promise.all(refs.map(async (ref) => [ref, await imageFacts(engine, ref, signal, configKey)] as const)),
     observeVolumes(engine, project, adoption, signal),
-    observeNetworks(engine, project, signal),
+    opts.networks ? observeNetworks(engine, project, signal) : [],
   ]);
   const match = adoption && adoptionMatcher(adoption);
-  const listed = readReply(readList, list, "list containers of project", project).filter(
-    (c) => c.Labels?.[LABEL.project] === project || (match !== undefined && match(c.Labels ?? {}) !== undefined),
-  );
-  const inspected = await mapLimit(listed, opts.concurrency ?? 16, async (l) => {
+  const wanted = opts.modules && new Set(opts.modules);
+  const listed = readReply(readList, list, "list containers of project", project).filter((c) => {
+    const own = c.Labels?.[LABEL.project] === project;
+    const rule = match?.(c.Labels ?? {});
+    if (!own && rule === undefined) return false;
+    // A container's module is its own label once platformctl made it, else the adoption rule's (Compose-created).
+    return !wanted || wanted.has(c.Labels?.[LABEL.module] ?? rule?.module ?? "");
+  });
+  const earlyById = new Map((await Promise.all(early)).flatMap((e) => (e ? [[e.container.id, e] as const] : [])));
+  const inspected = await mapLimit(listed, concurrency, async (l) => {
     const held = onHeld && ((h: HeldValues) => onHeld(l.Id, h));
-    if (!match || match(l.Labels ?? {}) === undefined) return inspectContainer(engine, l.Id, signal, undefined, held);
+    if (!match || match(l.Labels ?? {}) === undefined) {
+      const pre = earlyById.get(l.Id);
+      if (!pre) return inspectContainer(engine, l.Id, signal, undefined, held);
+      if (pre.held) held?.(pre.held);
+      return pre.container;
+    }
     // Compose-created: its config is compared only while platformctl has not recreated it (no spec hash of its own).
     const own = l.Labels?.[LABEL.specHash] !== undefined;
     return adopted(await inspectContainer(engine, l.Id, signal, own ? undefined : configKey, held), match);
@@ -102,6 +132,17 @@ function adopted(
     service: c.service || rule.service,
     compose: { project: rule.composeProject, service: rule.service },
   };
+}
+
+/** `name` inspected ahead of the list; undefined when it does not exist or the read failed. */
+async function inspectEarly(engine: Engine, name: string, signal: AbortSignal | undefined): Promise<EarlyInspect | undefined> {
+  let held: HeldValues | undefined;
+  const keep = (h: HeldValues) => {
+    held = h;
+  };
+  // Safe: a failed early read is not reported here; a container the list shows is then inspected again, which reports it.
+  const container = await inspectContainer(engine, name, signal, undefined, keep).catch(() => null);
+  return container ? { container, held } : undefined;
 }
 
 async function imageFacts(

@@ -88,11 +88,13 @@ export async function gatherMountFacts(ctx: MountFactsContext): Promise<MountFac
   const facts: MountFacts = { binds, volumes, nested: [], stateDir, modules: [...ctx.selected], secrets };
   if (!local) return { ...facts, remoteEndpoint: ctx.runtime.endpoint };
 
-  const hostMounts = topMounts(parseMountinfo(await (ctx.readMountinfo ?? (() => readFile("/proc/self/mountinfo", "utf8")))()));
   const selected = new Set(ctx.selected);
+  const probedContainers = ctx.containers.filter((c) => selected.has(c.module) && c.status === "running");
+  // Nothing to probe (plan and apply pass no containers): the host's mount table is not needed.
+  if (!probedContainers.length) return { ...facts, nested: [] };
+  const hostMounts = topMounts(parseMountinfo(await (ctx.readMountinfo ?? (() => readFile("/proc/self/mountinfo", "utf8")))()));
   const nested: NestedMountFact[] = [];
-  for (const c of ctx.containers) {
-    if (!selected.has(c.module) || c.status !== "running") continue;
+  for (const c of probedContainers) {
     // The observation's own read when it has one (Docker), so 200 running services are not inspected 200 times more.
     const mounts = (c.mounts ?? (await ctx.runtime.unitMounts(c.id, ctx.signal))).filter((m) => m.type === "bind");
     let probed = 0;

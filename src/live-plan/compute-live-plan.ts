@@ -33,6 +33,12 @@ export interface LivePlanRequest {
   signal?: AbortSignal | undefined;
   /** Receives each observed unit's held values from the read that observed it (see `Runtime.observe`). */
   onHeld?: ObserveOpts["onHeld"];
+  /**
+   * Read only the units of the selected modules and of the dependencies they wait for (apply: its plan, fingerprint
+   * and gate look at nothing else; one module of a large project then costs one module's reads). Default: every unit
+   * of the project, for callers that look further (restore refuses while another module's unit mounts the volume).
+   */
+  onlyPlanned?: boolean | undefined;
 }
 
 /** A plan of the live state, with what it was computed from. */
@@ -62,8 +68,14 @@ export async function computeLivePlan(req: LivePlanRequest): Promise<LivePlan> {
   // Adopted containers' config is digested with a key that lives for this plan only: digests are compared, never kept.
   const configKey = adoption.rules.length ? randomBytes(32) : undefined;
   const ignoredFields = req.runtime.admit(chosen);
+  // Their own services' units are read while the engine lists (Compose-named ones after).
+  const planned = req.onlyPlanned && selected.size ? [...chosen, ...outside] : undefined;
+  const scope = planned && {
+    modules: planned.map((m) => m.name),
+    expect: planned.flatMap((m) => (m.compose ? [] : m.services.map((s) => unitName(req.project, m.name, s.name)))),
+  };
   const observed = await req.runtime
-    .observe(req.project, refs, { signal: req.signal, adoption, configKey, onHeld: req.onHeld })
+    .observe(req.project, refs, { signal: req.signal, adoption, configKey, onHeld: req.onHeld, ...scope })
     .catch(async (e: unknown) => {
       throw maskFailure(e, (await Promise.all(req.catalog.map((m) => readModuleSecrets(m, req.env)))).flat());
     });

@@ -98,7 +98,7 @@ export async function removeScratchProject(runtime: Runtime, scratch: string, vo
   const pending = new Set(volumes);
   let left: string[] = [];
   for (let pass = 0; pass < CLEANUP_PASSES; pass++) {
-    const observed = await runtime.observe(scratch, [], { signal: bounded() });
+    const observed = await runtime.observe(scratch, [], { signal: bounded(), networks: true });
     if (observed.containers.length + observed.volumes.length + observed.networks.length + pending.size === 0) return [];
     left = [];
     for (const c of observed.containers)

@@ -33,6 +33,15 @@ export interface ObserveOpts {
    * ObservedState. A runtime that cannot do this does not call it: ask `heldValues` for the units it skipped.
    */
   onHeld?: ((unitId: string, held: HeldValues) => void) | undefined;
+  /**
+   * The modules the caller will look at: units of other modules may be left out (a runtime may still return them).
+   * Undefined: every module's. apply of one module of a large project then reads one module's units, not all.
+   */
+  modules?: readonly string[] | undefined;
+  /** Names of units likely to exist (the modules' own services'), which a runtime may read while it lists. */
+  expect?: readonly string[] | undefined;
+  /** Include the project's networks (restore's clean-up); otherwise `networks` may be empty. */
+  networks?: boolean | undefined;
 }
 
 /** A unit's id, or its name. */

@@ -76,7 +76,7 @@ describe("apply of a one-shot", () => {
     expectAuditOutcomes(await s.audit(), ["applied", "applied", "applied", "applied", "applied"]);
   });
 
-  it("re-runs a one-shot from the observation its plan was gated on: one inspect to observe, wait and start back to back, one inspect after", async () => {
+  it("re-runs a one-shot from the observation its plan was gated on: one inspect (by name, beside the list) to observe, wait and start back to back, one inspect after", async () => {
     const s = await scenario("rerun-calls", { job: oneShot("job", '["true"]') });
     const first = await s.apply(["--module", "job"]);
     expect(first.code, first.stdout + first.stderr).toBe(0);
@@ -86,17 +86,38 @@ describe("apply of a one-shot", () => {
       const r = await s.apply(["--module", "job", "--rerun"], { DOCKER_HOST: proxy.dockerHost });
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const calls = proxy.requests.map((q) => `${q.method} ${q.url.split("?")[0]}`);
-      const byId = (what: string) => calls.filter((c) => c === what.replace("ID", before.Id));
-      expect(byId("GET /v1.41/containers/ID/json"), calls.join("\n")).toHaveLength(2);
-      expect(calls.filter((c) => c.startsWith("GET /v1.41/containers/json"))).toHaveLength(1);
+      // Observed: the service's own container read by its name while the engine lists (one round trip, not two);
+      // after the run: one read by id. Nothing else is inspected, and plan and apply never list networks.
       expect(
-        calls.filter((c) => /\/containers\/[^/]+\/json$/.test(c) && !c.includes(before.Id)),
-        "no inspect by name",
-      ).toEqual([]);
+        calls.filter((c) => /\/containers\/[^/]+\/json$/.test(c)),
+        calls.join("\n"),
+      ).toEqual([`GET /v1.41/containers/${before.Name.replace(/^\//, "")}/json`, `GET /v1.41/containers/${before.Id}/json`]);
+      expect(calls.filter((c) => c.startsWith("GET /v1.41/containers/json"))).toHaveLength(1);
+      expect(calls.filter((c) => c.startsWith("GET /v1.41/networks"))).toEqual([]);
       const wait = calls.indexOf(`POST /v1.41/containers/${before.Id}/wait`);
       expect(wait).toBeGreaterThan(0);
       expect(calls[wait + 1]).toBe(`POST /v1.41/containers/${before.Id}/start`);
       expect((await s.container("job")).State.StartedAt, "it ran again").not.toBe(before.State.StartedAt);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("reads only the applied module's containers: another module of the project is listed but never inspected", async () => {
+    const s = await scenario("rerun-scope", { job: oneShot("job", '["true"]'), other: oneShot("other", '["true"]') });
+    const first = await s.apply(["--module", "job", "--module", "other"]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const other = await s.container("other");
+    const proxy = await startRecordingProxy();
+    try {
+      const r = await s.apply(["--module", "job", "--rerun"], { DOCKER_HOST: proxy.dockerHost });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const urls = proxy.requests.map((q) => q.url);
+      expect(
+        urls.filter((u) => u.includes(other.Id) || u.includes(other.Name.replace(/^\//, ""))),
+        urls.join("\n"),
+      ).toEqual([]);
+      expect((await s.container("other")).State.StartedAt, "the other module did not run").toBe(other.State.StartedAt);
     } finally {
       await proxy.close();
     }

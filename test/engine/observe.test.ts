@@ -91,7 +91,7 @@ beforeAll(async () => {
     ids.oom = (await make("oom", { cmd: ["tail", "/dev/zero"], memory: 16 * MiB, start: true }))[1];
     await eventually(async () => expect((await rawInspect(engine, ids.oom as string)).State.Status).toBe("exited"), { timeoutMs: 60_000 });
   }
-  state = await observe(engine, project, [TEST_IMAGE, "platformctl-test/absent:0", TEST_IMAGE]);
+  state = await observe(engine, project, [TEST_IMAGE, "platformctl-test/absent:0", TEST_IMAGE], { networks: true });
 });
 
 afterAll(async () => {
@@ -235,7 +235,7 @@ describe("observe", () => {
     expect(state.images).toEqual({ [TEST_IMAGE]: raw.Id, "platformctl-test/absent:0": null });
   });
 
-  it("lists the project's labelled volumes and networks", () => {
+  it("lists the project's labelled volumes and, when asked, networks", () => {
     expect(state.volumes).toEqual([{ name: `${project}_data`, module: "b-mod", stateful: false }]);
     expect(state.networks).toEqual([{ name: `${project}_net` }]);
   });
@@ -256,7 +256,7 @@ describe("observe through a recording proxy", () => {
     const proxy = await startRecordingProxy();
     try {
       const viaProxy = connectEngine({ DOCKER_HOST: proxy.dockerHost });
-      const s = await observe(viaProxy, project, [TEST_IMAGE, TEST_IMAGE, "platformctl-test/absent:0"], { concurrency: 3 });
+      const s = await observe(viaProxy, project, [TEST_IMAGE, TEST_IMAGE, "platformctl-test/absent:0"], { concurrency: 3, networks: true });
       expect(s.containers).toHaveLength(10);
       expect(proxy.requests.filter((r) => r.method !== "GET")).toEqual([]);
       const paths = proxy.requests.map((r) => r.url.split("?")[0]);
@@ -273,6 +273,77 @@ describe("observe through a recording proxy", () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it("lists no networks unless asked (plan and apply never look at them): one request fewer", async () => {
+    const proxy = await startRecordingProxy();
+    try {
+      const s = await observe(connectEngine({ DOCKER_HOST: proxy.dockerHost }), project, []);
+      expect(s.networks).toEqual([]);
+      expect(proxy.requests.map((r) => r.url.split("?")[0])).not.toContain("/v1.41/networks");
+      expect(s.containers).toHaveLength(10);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("with modules, inspects and returns only those modules' containers, from the same one list", async () => {
+    const proxy = await startRecordingProxy();
+    try {
+      const s = await observe(connectEngine({ DOCKER_HOST: proxy.dockerHost }), project, [], { modules: ["a-mod"] });
+      expect(s.containers.map((c) => [c.module, c.service])).toEqual([["a-mod", "first"]]);
+      const paths = proxy.requests.map((r) => r.url.split("?")[0]);
+      expect(paths.filter((p) => p === "/v1.41/containers/json")).toHaveLength(1);
+      expect(paths.filter((p) => /^\/v1\.41\/containers\/[^/]+\/json$/.test(p ?? ""))).toEqual([`/v1.41/containers/${ids.first}/json`]);
+      // The volume list is not narrowed: the stateful ratchet reads every volume of the module's project.
+      expect(s.volumes).toEqual([{ name: `${project}_data`, module: "b-mod", stateful: false }]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("inspects expected names beside the list and uses each only when the list shows that container as the project's", async () => {
+    const firstName = (
+      await testDocker()
+        .getContainer(ids.first as string)
+        .inspect()
+    ).Name.replace(/^\//, "");
+    const unlabelledName = `${project}-unlabelled`;
+    const proxy = await startRecordingProxy();
+    try {
+      const s = await observe(connectEngine({ DOCKER_HOST: proxy.dockerHost }), project, [], {
+        modules: ["a-mod"],
+        expect: [firstName, unlabelledName, `${project}-no-such-container`],
+      });
+      // The unlabelled container was read by its name, but the list does not show it as the project's: not observed.
+      expect(s.containers.map((c) => c.id)).toEqual([ids.first]);
+      expect(s.containers[0]).toEqual((await observe(engine, project, [], { modules: ["a-mod"] })).containers[0]);
+      const inspects = proxy.requests.map((r) => r.url.split("?")[0]).filter((p) => /^\/v1\.41\/containers\/[^/]+\/json$/.test(p ?? ""));
+      // Each expected name once, and no second inspect of the one the list showed.
+      expect(inspects.sort()).toEqual(
+        [firstName, unlabelledName, `${project}-no-such-container`].map((n) => `/v1.41/containers/${n}/json`).sort(),
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("hands an expected container's held values to onHeld under the id the list gave, from its one inspect", async () => {
+    const createdName = (
+      await testDocker()
+        .getContainer(ids.created as string)
+        .inspect()
+    ).Name.replace(/^\//, "");
+    const held = new Map<string, HeldValues>();
+    const s = await observe(engine, project, [], { modules: ["b-mod"], expect: [createdName], onHeld: (id, h) => held.set(id, h) });
+    expect(s.containers.map((c) => c.id).sort()).toEqual(
+      Object.entries(ids)
+        .filter(([k]) => k !== "first")
+        .map(([, id]) => id)
+        .sort(),
+    );
+    expect(held.get(ids.created as string)?.env).toContain(`SECRET=${ENV_CANARY}`);
+    expect([...held.keys()].sort()).toEqual(s.containers.map((c) => c.id).sort());
   });
 
   it("adopts Compose-created containers (v1 and v2 names, never a one-off) and volumes in its one list call, config digested without values", async () => {

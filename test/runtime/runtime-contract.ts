@@ -76,12 +76,15 @@ export function describeRuntimeContract(name: string, make: () => RuntimeContrac
         const other = scene("other");
         const created = await s.create();
         await other.create();
-        const o = await runtime.observe(s.project, []);
+        const o = await runtime.observe(s.project, [], { networks: true });
         expect(o.containers.map((c) => ({ id: c.id, name: c.name, module: c.module, service: c.service, status: c.status }))).toEqual([
           { id: created.id, name: s.name, module: "mod", service: "svc", status: "created" },
         ]);
         expect(o.volumes).toEqual([{ name: resourceName(s.project, "data"), module: "mod", stateful: false }]);
         expect(o.networks).toEqual([{ name: resourceName(s.project, "backend") }]);
+        expect((await runtime.observe(s.project, [])).networks).toEqual([]);
+        expect((await runtime.observe(s.project, [], { modules: ["another"] })).containers).toEqual([]);
+        expect((await runtime.observe(s.project, [], { modules: ["mod"] })).containers.map((c) => c.id)).toEqual([created.id]);
       });
     });
 

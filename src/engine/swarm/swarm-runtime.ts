@@ -258,11 +258,14 @@ export function swarmRuntime(engine: Engine, env: Readonly<Record<string, string
     },
     async observe(project, refs, opts): Promise<ObservedState> {
       const signal = opts?.signal;
-      const [services, images, networks] = await Promise.all([
+      const [listed, images, networks] = await Promise.all([
         listServices(engine, project, signal),
         Promise.all([...new Set(refs)].sort().map(async (ref) => [ref, await imageId(engine, ref, signal)] as const)),
-        listNetworks(engine, project, signal),
+        opts?.networks ? listNetworks(engine, project, signal) : [],
       ]);
+      // Tasks are listed only for the modules asked for (one request per service).
+      const wanted = opts?.modules && new Set(opts.modules);
+      const services = wanted ? listed.filter((s) => wanted.has(s.Spec.Labels?.[LABEL.module] ?? "")) : listed;
       const containers = await Promise.all(services.map(async (s) => describeService(s, await listTasks(engine, s.ID, signal))));
       const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
       containers.sort((a, b) => cmp(a.module, b.module) || cmp(a.service, b.service) || cmp(a.name, b.name));
