@@ -194,7 +194,8 @@ function lockRun(run: Run): Promise<LockHandle> {
 /** Marks intents an earlier, crashed apply left without a result; returns the audit log's summary as read. */
 async function reconcileUnfinished(run: Run): Promise<AuditSummary> {
   const { summary } = await readAuditSummary(run.stateDir);
-  for (const open of summaryUnfinished(summary)) {
+  // Only this project's: the lock is per project, so another project's open intent may be an apply running right now.
+  for (const open of summaryUnfinished(summary).filter((p) => p.project === run.req.project)) {
     run.req.log.warn(
       { intent: open.id, modules: open.modules, time: open.time },
       "an earlier apply left an intent record without a result (crashed or killed); reconciling",

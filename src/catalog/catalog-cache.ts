@@ -9,11 +9,18 @@ import type { CacheUse } from "./load-modules.js";
  */
 export async function catalogCache(stateDir: string, env: Readonly<Record<string, string | undefined>>): Promise<CacheUse | undefined> {
   if (env.PLATFORMCTL_NO_CACHE && env.PLATFORMCTL_NO_CACHE !== "0") return undefined;
-  const buildId = await readBuildId();
+  builtId ??= readBuildId();
+  const buildId = await builtId;
   if (buildId === undefined) return undefined;
   const cache = await openManifestCache(stateDir, buildId);
   return cache ? { cache, buildId } : undefined;
 }
+
+/**
+ * Read once per process. The start-up snapshot keeps the value its warm-up read: it is built by the same `npm run build`
+ * right after dist/build-id.json is written (a failed snapshot build leaves no snapshot), so they always agree.
+ */
+let builtId: Promise<string | undefined> | undefined;
 
 /** This build's id (dist/build-id.json beside the compiled code); undefined when running from source. */
 async function readBuildId(): Promise<string | undefined> {

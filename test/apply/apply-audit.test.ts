@@ -81,6 +81,14 @@ describe("the audit summary", () => {
     const reconciled = (await s.audit()).filter((r) => r.type === "reconciled" && r.intent_id === crashed.id);
     expect(reconciled).toHaveLength(1);
 
+    // Another project's open intent may be an apply running now (the lock is per project): never reconciled from here.
+    const elsewhere = { ...crashed, id: "20260101T000000Z-0e15e0e0", project: `${crashed.project}-other` };
+    await appendFile(path.join(s.stateDir, "audit.jsonl"), `${JSON.stringify(elsewhere)}\n`);
+    const mine = await s.apply(["--module", "job"]);
+    expect(mine.code, mine.stderr).toBe(0);
+    expect(mine.stderr).not.toContain(elsewhere.id);
+    expect((await s.audit()).filter((r) => r.type === "reconciled" && r.intent_id === elsewhere.id)).toEqual([]);
+
     await rm(summary);
     const again = await s.run("scope", BOOTSTRAP);
     expect(JSON.parse(again.stdout)).toEqual(JSON.parse(scope.stdout));
