@@ -90,6 +90,8 @@ interface Run {
   host: string;
   user: string;
   auditId: string;
+  /** The audit summary's write, overlapping the plan; settled before the lock is released (never rejects). */
+  summarySaved?: Promise<void>;
 }
 
 /** The plan a run carries out, and the gate's decision for each of its modules. */
@@ -193,7 +195,8 @@ function lockRun(run: Run): Promise<LockHandle> {
 
 /** Marks intents an earlier, crashed apply left without a result; returns the audit log's summary as read. */
 async function reconcileUnfinished(run: Run): Promise<AuditSummary> {
-  const { summary } = await readAuditSummary(run.stateDir);
+  const { summary, saved } = await readAuditSummary(run.stateDir, { deferSave: true });
+  run.summarySaved = saved;
   // Only this project's: the lock is per project, so another project's open intent may be an apply running right now.
   for (const open of summaryUnfinished(summary).filter((p) => p.project === run.req.project)) {
     run.req.log.warn(
@@ -460,6 +463,7 @@ export async function applyModules(req: ApplyRequest): Promise<ApplyResult> {
     if (intentWritten) await recordError(run, e, results);
     throw e;
   } finally {
+    await run.summarySaved;
     await lock.release();
   }
 }

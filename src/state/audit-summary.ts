@@ -75,6 +75,8 @@ interface SummaryFile {
 export interface AuditSummaryRead {
   summary: AuditSummary;
   parsedFrom: number;
+  /** Settles when the summary is stored again (at once, unless `deferSave`); never rejects. */
+  saved: Promise<void>;
 }
 
 /** Intents after which a reconciled intent no answer depends on is dropped (a result comes minutes after its intent). */
@@ -314,26 +316,34 @@ async function saveSummaryFile(file: string, body: SummaryFile): Promise<void> {
  * the summarised part that keeps the file, its size and the bytes the fingerprint covers; whoever can do that can
  * write the summary too (delete it after editing the log by hand).
  */
-export async function readAuditSummary(stateDir: string): Promise<AuditSummaryRead> {
+export async function readAuditSummary(stateDir: string, opts: { deferSave?: boolean } = {}): Promise<AuditSummaryRead> {
   let fh: FileHandle;
   try {
     fh = await openRegularFile(path.join(stateDir, AUDIT_FILE));
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return { summary: { pending: [], intents: 0, applied: new Set() }, parsedFrom: 0 };
+    if ((e as NodeJS.ErrnoException).code === "ENOENT")
+      return { summary: { pending: [], intents: 0, applied: new Set() }, parsedFrom: 0, saved: Promise.resolve() };
     throw auditReadFailed(stateDir, e as NodeJS.ErrnoException);
   }
   try {
-    const st = await fh.stat({ bigint: true });
-    const id = { dev: String(st.dev), ino: String(st.ino) };
     const file = path.join(stateDir, AUDIT_SUMMARY_FILE);
-    // Safe: a STATE_DIR that cannot be stat'ed gets no summary; the log itself was opened and is read in full.
-    const dir = await stat(stateDir).catch(() => undefined);
-    const ours = dir !== undefined && onlyOurs(dir) && (await onlyOursToWrite([path.dirname(file)]));
-    const stored = ours && (await onlyOursToWrite([file])) ? await loadSummaryFile(file) : undefined;
+    // The checks at once (each is a file-system round trip). Safe: a STATE_DIR that cannot be stat'ed gets no summary;
+    // the log itself was opened and is read in full.
+    const [st, dir, dirOurs, fileOurs] = await Promise.all([
+      fh.stat({ bigint: true }),
+      stat(stateDir).catch(() => undefined),
+      onlyOursToWrite([path.dirname(file)]),
+      onlyOursToWrite([file]),
+    ]);
+    const id = { dev: String(st.dev), ino: String(st.ino) };
+    const ours = dir !== undefined && onlyOurs(dir) && dirOurs;
+    const stored = ours && fileOurs ? await loadSummaryFile(file) : undefined;
     const size = Number(st.size);
     const read = (stored && (await readOn(fh, stored, id, size))) ?? (await readAll(fh, id, size));
-    if (ours && read.store) await saveSummaryFile(file, read.store);
-    return { summary: read.summary, parsedFrom: read.parsedFrom };
+    // Deferred, the write overlaps the caller's next steps (apply: observing the engine); it awaits `saved` later.
+    const saved = ours && read.store ? saveSummaryFile(file, read.store) : Promise.resolve();
+    if (!opts.deferSave) await saved;
+    return { summary: read.summary, parsedFrom: read.parsedFrom, saved };
   } catch (e) {
     throw auditReadFailed(stateDir, e as NodeJS.ErrnoException);
   } finally {

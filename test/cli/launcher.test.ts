@@ -73,6 +73,28 @@ describe("bin/platformctl", () => {
     }
   });
 
+  it("finds its snapshot when reached through a symlink to the script, a symlinked directory or a relative path", async () => {
+    const links = await mkdtemp(path.join(tmpdir(), "platformctl-links-"));
+    try {
+      await symlink(LAUNCHER, path.join(links, "platformctl"));
+      await symlink(REPO, path.join(links, "pkg"));
+      const blob = `--snapshot-blob ${path.join(REPO, "dist/snapshot/platformctl.blob")}`;
+      for (const launcher of [path.join(links, "platformctl"), path.join(links, "pkg", "bin", "platformctl")]) {
+        const r = traced(launcher, ["--version"]);
+        expect(r.exec, launcher).toContain(blob);
+        expect(r.stdout.trim()).toBe(version);
+      }
+      // Relative to the working directory (sh -x runs it as given).
+      const rel = spawnSync("sh", ["-x", "bin/platformctl", "--version"], { cwd: REPO, encoding: "utf8" });
+      expect(rel.stderr).toContain(blob);
+      expect(rel.stdout.trim()).toBe(version);
+      // An absolute path that is the real one needs no readlink (a fork fewer at every start).
+      expect(traced(LAUNCHER, ["--version"]).trace).not.toContain("readlink");
+    } finally {
+      await rm(links, { recursive: true, force: true });
+    }
+  });
+
   it("falls back to the plain entry when PLATFORMCTL_NO_SNAPSHOT is set", () => {
     const r = traced(LAUNCHER, ["--version"], { PLATFORMCTL_NO_SNAPSHOT: "1" });
     expect(r.exec).toContain(path.join(REPO, "bin/platformctl.js"));
