@@ -318,7 +318,7 @@ async function executeAll(
 ): Promise<void> {
   const { req } = run;
   let changed = false;
-  for (const name of run.order) {
+  for (const [index, name] of run.order.entries()) {
     const m = req.catalog.find((x) => x.name === name) as Module;
     const mine = approved.get(name) as ApprovedModulePlan;
     const decision = decisionOf(mine);
@@ -342,6 +342,7 @@ async function executeAll(
       secrets: new Set(await readModuleSecrets(m, req.env)),
       rollbackAudit: rollbackAudit(run, name),
       seen,
+      lastInRun: run.order.slice(index + 1).every((n) => approved.get(n)?.actions.length === 0),
     };
     changed = true;
     try {

@@ -49,6 +49,13 @@ export interface ExecuteContext {
    * units hold: the module's first action starts from it instead of reading its unit again. Undefined: read it.
    */
   seen?: SeenUnits | undefined;
+  /**
+   * Nothing follows this module's actions in the run but recording the result and releasing the lock (no later module
+   * has actions). Its last one-shot then stays named in the lock: the release removes the lock a moment later, and a
+   * crash in between leaves a stale lock naming an exited one-shot, which the next apply takes over after seeing it
+   * is not running. (Not for the maintenance lane: removing the kept containers follows.)
+   */
+  lastInRun?: boolean | undefined;
 }
 
 /** Units as one observation read them, and the values each holds (by unit id; only for masking). */
@@ -234,7 +241,8 @@ async function runOnce(ctx: ExecuteContext, service: Service, target: string, re
   await ctx.lock.setOneShot(before.id);
   ctx.progress(service.name, "running");
   const r = await ctx.runtime.runOneShot(before.id, { timeoutMs, signal: ctx.signal, graceSeconds: stopGraceSeconds(service), before });
-  await ctx.lock.setOneShot(null);
+  // The last change of the run leaves it named until the release (a lock write fewer): see `lastInRun`.
+  if (!ctx.lastInRun) await ctx.lock.setOneShot(null);
   rec.exit_code = r.exitCode;
   rec.oom_killed = r.oomKilled;
   const ok = r.outcome.kind === "succeeded" && r.ranThisTime && r.unit !== null && ranToSuccess(r.unit);
@@ -615,7 +623,8 @@ export async function executeModule(
     let r: ActionRecord;
     try {
       // Once an action ran, what was observed may be stale (a recreate gives the name a new unit): read again.
-      r = await executeAction(i === 0 ? ctx : { ...ctx, seen: undefined }, action, kept);
+      const last = ctx.lastInRun === true && kept === undefined && i === plan.actions.length - 1;
+      r = await executeAction({ ...ctx, seen: i === 0 ? ctx.seen : undefined, lastInRun: last }, action, kept);
     } catch (e) {
       // Interrupted: units are left as they are (the previous ones kept), as for any interrupted apply; the error says
       // what was kept and how to put it back.
