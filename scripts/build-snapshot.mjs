@@ -159,7 +159,8 @@ for (const [name, text] of Object.entries(WARM_MODULES)) {
 }
 // Validated by the plain entry first, into the manifest cache the warm-up then reads (so the snapshot never validates);
 // the cache is used only under a STATE_DIR that exists, and the key holds the path as given (absolute here and there).
-mkdirSync(path.join(warm, "state"), { recursive: true });
+// Mode 0700 whatever the umask: a group-writable STATE_DIR gets no cache (src/state/only-ours-to-write.ts).
+mkdirSync(path.join(warm, "state"), { recursive: true, mode: 0o700 });
 const validated = spawnSync(
   process.execPath,
   [path.join(repo, "bin", "platformctl.js"), "validate", "--modules-dir", path.join(warm, "modules")],

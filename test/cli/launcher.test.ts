@@ -157,8 +157,11 @@ describe("scripts/build-snapshot.mjs", () => {
     await symlink(path.join(REPO, "node_modules"), path.join(dir, "node_modules"));
     return dir;
   }
-  const buildSnapshot = (dir: string) =>
-    spawnSync(process.execPath, [path.join(dir, "scripts/build-snapshot.mjs")], { cwd: dir, encoding: "utf8" });
+  const buildSnapshot = (dir: string, umask = "022") =>
+    spawnSync("sh", ["-c", `umask ${umask} && exec "$0" "$1"`, process.execPath, path.join(dir, "scripts/build-snapshot.mjs")], {
+      cwd: dir,
+      encoding: "utf8",
+    });
 
   it("ignores the compiled files of modules that no longer exist (a checkout updated in place; tsc never deletes)", async () => {
     const dir = await aBuildableCopy();
@@ -175,6 +178,18 @@ describe("scripts/build-snapshot.mjs", () => {
       const run = traced(path.join(dir, "bin/platformctl"), ["--version"]);
       expect(run.exec).toContain(`--snapshot-blob ${path.join(dir, "dist/snapshot/platformctl.blob")}`);
       expect(run.stdout.trim()).toBe(version);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("builds its snapshot under a umask that leaves new directories group-writable (the warm-up's cache is still used)", async () => {
+    const dir = await aBuildableCopy();
+    try {
+      const r = buildSnapshot(dir, "002");
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).not.toContain("no start-up snapshot");
+      expect(traced(path.join(dir, "bin/platformctl"), ["--version"]).exec).toContain("--snapshot-blob");
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
