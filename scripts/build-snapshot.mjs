@@ -6,6 +6,7 @@
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { quietModem } from "./quiet-modem.mjs";
 
@@ -50,13 +51,19 @@ module.exports = new Proxy({}, { get: (_t, k) => load()[k], has: (_t, k) => k in
  * creates as it loads is in every command's heap, and mapping that heap back in is most of a command's start-up
  * (README "Performance"). These are imported only dynamically, by what a command on its hot path (plan, apply,
  * health on an unchanged catalog) never reaches: validation of a changed manifest (zod and the manifest schema, about a
- * third of the heap), the plan schema (a saved plan), backup and restore, Swarm, the library entry.
+ * third of the heap; the YAML parser and Compose files), a saved plan (the plan schema), the workflow linter (YAML),
+ * backup and restore, Swarm, the library entry. A module listed here that another module imports statically is
+ * evaluated all the same, only slower to find out: test/cli/launcher.test.ts checks that zod and the YAML parser stay out.
  */
 const COLD = [
   /^index\.js$/,
-  /^manifest\/(schema|schema-issues|schema-export|validate)\.js$/,
+  /^manifest\/(schema|schema-issues|schema-export|validate|parse-yaml)\.js$/,
+  /^manifest\/compose\//,
   /^plan\/(plan|plan-schema-export)\.js$/,
-  /^catalog\/(import-module-set|read-compose-files)\.js$/,
+  /^live-plan\/load-saved-plan\.js$/,
+  /^catalog\/(import-module-set|read-compose-files|read-compose-inputs|read-compose-project)\.js$/,
+  /^workflows\//,
+  /^cli\/views\/lint-workflows-view\.js$/,
   /^(backup|restore)\//,
   /^gate\/decide-restore\.js$/,
   /^engine\/swarm\//,
@@ -75,6 +82,25 @@ const modules = readdirSync(src, { recursive: true, withFileTypes: true })
   .filter((f) => f !== path.join("cli", "make-logger.js") && !COLD.some((re) => re.test(f)))
   .map((f) => path.join(dist, f))
   .sort();
+
+/**
+ * The packages the snapshot must not hold (see COLD): each of their files, as it is evaluated, adds the package's name
+ * to `globalThis.__platformctlEvaluated`, which the warm-up checks is empty once it is done (then removes it, so at
+ * run time the mark does nothing).
+ */
+const KEPT_OUT = /node_modules[\\/](zod|yaml)[\\/].*\.(c?js|mjs)$/;
+const markKeptOut = {
+  name: "mark-kept-out",
+  setup(b) {
+    b.onLoad({ filter: KEPT_OUT }, async (args) => {
+      const code = await readFile(args.path, "utf8");
+      const mark = `globalThis.__platformctlEvaluated?.add(${JSON.stringify(KEPT_OUT.exec(args.path)?.[1])});`;
+      // After a "use strict" directive, which must stay the first statement (yaml's CommonJS files open with one).
+      const directive = /^\s*(["'])use strict\1;?/.exec(code)?.[0] ?? "";
+      return { contents: `${directive}${mark}${code.slice(directive.length)}`, loader: "js" };
+    });
+  },
+};
 
 /**
  * Without a snapshot platformctl still works, from bin/platformctl.js, only slower to start: a Node.js or a checkout
@@ -101,12 +127,14 @@ try {
     target: "node20",
     // The same stand-ins as the CLI bundle (scripts/bundle-cli.mjs says why).
     alias: { ssh2: path.join(repo, "scripts", "ssh2-unsupported.cjs"), debug: path.join(repo, "scripts", "debug-disabled.cjs") },
-    plugins: [lazyBuiltins, quietModem],
+    plugins: [lazyBuiltins, quietModem, markKeptOut],
     // import.meta.url (version.ts, catalog-cache.ts, connect.ts) becomes this file's URL: dist/snapshot/ sits at the same
     // depth as dist/cli/ and dist/cli-bundle/, so their relative paths still name package.json and dist/build-id.json.
     define: { "import.meta.url": "__platformctlModuleUrl" },
     // (Named for where the file ends up, dist/snapshot/, not the directory it is built in.)
-    banner: { js: 'var __platformctlModuleUrl = require("node:url").pathToFileURL(`${__dirname}/../snapshot/platformctl.cjs`).href;' },
+    banner: {
+      js: 'globalThis.__platformctlEvaluated = new Set(); var __platformctlModuleUrl = require("node:url").pathToFileURL(`${__dirname}/../snapshot/platformctl.cjs`).href;',
+    },
     legalComments: "none",
     minifyWhitespace: true,
     minifySyntax: true,

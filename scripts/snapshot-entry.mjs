@@ -8,7 +8,7 @@ import { Writable } from "node:stream";
 import { startupSnapshot } from "node:v8";
 import { applyModules } from "../dist/apply/apply-modules.js";
 import { loadCatalogOrFail } from "../dist/cli/context.js";
-import { main, restoreExtraCaCerts } from "../dist/cli/main.js";
+import { main, restoreLauncherEnv } from "../dist/cli/main.js";
 import { applyView } from "../dist/cli/views/apply-view.js";
 import { systemClock } from "../dist/clock.js";
 import { buildContainer } from "../dist/engine/container-body.js";
@@ -178,7 +178,7 @@ async function warm() {
 }
 
 startupSnapshot.setDeserializeMainFunction(() => {
-  restoreExtraCaCerts();
+  restoreLauncherEnv();
   // Under --snapshot-blob, argv is [node, ...arguments] (the launcher passes them after `--`); main wants [node, script, ...].
   main([process.argv[0], "platformctl", ...process.argv.slice(1)]).then(
     (code) => {
@@ -192,6 +192,14 @@ startupSnapshot.setDeserializeMainFunction(() => {
   );
 });
 
-warm().catch((e) => {
-  throw new Error(`the snapshot's warm-up failed: ${e instanceof Error ? e.message : String(e)}`);
-});
+warm().then(
+  () => {
+    // What build-snapshot.mjs keeps out of the heap (zod, the YAML parser): a module evaluated here imports it statically.
+    const held = [...(globalThis.__platformctlEvaluated ?? [])];
+    delete globalThis.__platformctlEvaluated;
+    if (held.length) throw new Error(`the snapshot would hold ${held.join(" and ")}: a module it evaluates imports them statically`);
+  },
+  (e) => {
+    throw new Error(`the snapshot's warm-up failed: ${e instanceof Error ? e.message : String(e)}`);
+  },
+);

@@ -21,7 +21,7 @@ import { registerValidateCommand } from "./commands/validate-command.js";
 import { processIO, type CliIO } from "./io.js";
 
 // The entries (bin/platformctl.js, the start-up snapshot's main) call it first; exported here, the bundle's one entry.
-export { restoreExtraCaCerts } from "./extra-ca-certs.js";
+export { restoreLauncherEnv } from "./launcher-env.js";
 import { reportError } from "./report-error.js";
 
 /** Every command by the name it registers, in the order `--help` lists them. */
